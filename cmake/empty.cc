@@ -1,0 +1,1 @@
+// Keeps pw_frontend non-empty.

@@ -1,0 +1,124 @@
+#include "common/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "common/time.h"
+
+namespace perfwatch {
+namespace {
+
+Status CheckKeys(const YAML::Node& node, const std::string& where, const std::set<std::string>& known) {
+  if (!node.IsMap()) return InvalidArgument(where + ": expected a mapping");
+  for (const auto& kv : node) {
+    auto key = kv.first.as<std::string>();
+    if (!known.count(key)) return InvalidArgument(where + ": unknown key \"" + key + "\"");
+  }
+  return Status::Ok();
+}
+
+Status ReadDuration(const YAML::Node& node, const std::string& key, int64_t* out) {
+  if (!node[key]) return Status::Ok();
+  auto d = ParseDurationMs(node[key].as<std::string>());
+  if (!d.ok()) return d.status().WithContext(key);
+  *out = *d;
+  return Status::Ok();
+}
+
+template <typename T>
+void ReadScalar(const YAML::Node& node, const std::string& key, T* out) {
+  if (node[key]) *out = node[key].as<T>();
+}
+
+Status ParseInto(const YAML::Node& root, Config* c) {
+  if (!root || root.IsNull()) return Status::Ok();
+  PW_RETURN_IF_ERROR(CheckKeys(root, "config", {"listen", "data_dir", "log_level", "http", "rum", "events"}));
+  if (root["listen"]) c->http.listen = root["listen"].as<std::string>();
+  if (root["data_dir"]) c->data_dir = root["data_dir"].as<std::string>();
+  ReadScalar(root, "log_level", &c->log_level);
+  if (auto h = root["http"]) {
+    PW_RETURN_IF_ERROR(CheckKeys(h, "http", {"listen", "threads", "max_body_bytes", "max_header_bytes",
+                                             "max_connections", "header_timeout", "body_timeout",
+                                             "idle_timeout", "write_timeout"}));
+    ReadScalar(h, "listen", &c->http.listen);
+    ReadScalar(h, "threads", &c->http.threads);
+    ReadScalar(h, "max_body_bytes", &c->http.max_body_bytes);
+    ReadScalar(h, "max_header_bytes", &c->http.max_header_bytes);
+    ReadScalar(h, "max_connections", &c->http.max_connections);
+    PW_RETURN_IF_ERROR(ReadDuration(h, "header_timeout", &c->http.header_timeout_ms).WithContext("http"));
+    PW_RETURN_IF_ERROR(ReadDuration(h, "body_timeout", &c->http.body_timeout_ms).WithContext("http"));
+    PW_RETURN_IF_ERROR(ReadDuration(h, "idle_timeout", &c->http.idle_timeout_ms).WithContext("http"));
+    PW_RETURN_IF_ERROR(ReadDuration(h, "write_timeout", &c->http.write_timeout_ms).WithContext("http"));
+  }
+  if (auto r = root["rum"]) {
+    PW_RETURN_IF_ERROR(CheckKeys(r, "rum", {"max_beacons_per_request", "max_json_depth",
+                                            "cors_allowed_origins", "default_app", "route_rules",
+                                            "max_timestamp_age"}));
+    ReadScalar(r, "max_beacons_per_request", &c->rum.max_beacons_per_request);
+    ReadScalar(r, "max_json_depth", &c->rum.max_json_depth);
+    ReadScalar(r, "default_app", &c->rum.default_app);
+    if (r["cors_allowed_origins"]) {
+      c->rum.cors_allowed_origins = r["cors_allowed_origins"].as<std::vector<std::string>>();
+    }
+    if (auto rules = r["route_rules"]) {
+      if (!rules.IsSequence()) return InvalidArgument("rum.route_rules: expected a list");
+      for (const auto& rule : rules) {
+        PW_RETURN_IF_ERROR(CheckKeys(rule, "rum.route_rules[]", {"pattern", "replacement"}));
+        if (!rule["pattern"] || !rule["replacement"]) {
+          return InvalidArgument("rum.route_rules[]: needs both pattern and replacement");
+        }
+        c->rum.route_rules.push_back(
+            {rule["pattern"].as<std::string>(), rule["replacement"].as<std::string>()});
+      }
+    }
+    PW_RETURN_IF_ERROR(ReadDuration(r, "max_timestamp_age", &c->rum.max_timestamp_age_ms).WithContext("rum"));
+  }
+  if (auto e = root["events"]) {
+    PW_RETURN_IF_ERROR(CheckKeys(e, "events", {"retention", "fsync_interval"}));
+    PW_RETURN_IF_ERROR(ReadDuration(e, "retention", &c->events.retention_ms).WithContext("events"));
+    PW_RETURN_IF_ERROR(ReadDuration(e, "fsync_interval", &c->events.fsync_interval_ms).WithContext("events"));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(const std::string& yaml_text) {
+  Config c;
+  try {
+    YAML::Node root = YAML::Load(yaml_text);
+    PW_RETURN_IF_ERROR(ParseInto(root, &c));
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument(std::string("invalid YAML: ") + e.what());
+  }
+  PW_RETURN_IF_ERROR(ValidateConfig(c));
+  return c;
+}
+
+Result<Config> LoadConfigFile(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return InvalidArgument("cannot read config file " + path.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto c = ParseConfig(ss.str());
+  if (!c.ok()) return c.status().WithContext(path.string());
+  return c;
+}
+
+Status ValidateConfig(const Config& c) {
+  if (c.http.max_body_bytes < 1024) return InvalidArgument("http.max_body_bytes must be at least 1024");
+  if (c.http.max_connections < 1) return InvalidArgument("http.max_connections must be at least 1");
+  if (c.http.threads < 0 || c.http.threads > 256) return InvalidArgument("http.threads must be 0..256");
+  if (c.rum.max_beacons_per_request < 1) return InvalidArgument("rum.max_beacons_per_request must be at least 1");
+  if (c.rum.max_json_depth < 2 || c.rum.max_json_depth > 1024) return InvalidArgument("rum.max_json_depth must be 2..1024");
+  if (c.events.retention_ms < 3600'000) return InvalidArgument("events.retention must be at least 1h");
+  if (c.http.listen.rfind(':') == std::string::npos) return InvalidArgument("listen address must be HOST:PORT");
+  static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
+  if (!levels.count(c.log_level)) return InvalidArgument("log_level must be one of trace, debug, info, warn, error, off");
+  return Status::Ok();
+}
+
+}  // namespace perfwatch

@@ -1,0 +1,27 @@
+#pragma once
+// Wall-clock helpers and the parsers for times and durations used by every API.
+// Thread safety: all functions are pure or read the clock; safe from any thread.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace perfwatch {
+
+// Milliseconds since the Unix epoch, from the system clock.
+int64_t NowMs();
+
+// Parses a time as the Prometheus API accepts it: Unix seconds with an optional fraction
+// ("1700000000", "1700000000.25") or RFC 3339 ("2023-11-14T22:13:20Z",
+// "2023-11-14T22:13:20.5+01:00"). Returns milliseconds since the epoch.
+Result<int64_t> ParseTimeMs(std::string_view text);
+
+// Parses a duration: Prometheus style ("1h30m", "250ms", "7d", "2w", "1y") or a plain
+// number of seconds ("90", "1.5"). Returns milliseconds; negative durations are rejected.
+Result<int64_t> ParseDurationMs(std::string_view text);
+
+// Formats milliseconds since the epoch as RFC 3339 UTC with milliseconds.
+std::string FormatRfc3339Ms(int64_t ms);
+
+}  // namespace perfwatch

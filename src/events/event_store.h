@@ -1,0 +1,100 @@
+#pragma once
+// The raw event store: every accepted beacon, durable, time-partitioned, queryable.
+// On-disk layout: docs/format/events.md. Design and engine choice: docs/events.md.
+//
+// Durability (DESIGN.md): Append returns only after the records reached the partition's
+// log through write(2), so they survive kill -9; a background thread fsyncs every
+// `fsync_interval_ms`. Replace-on-repeat: an event whose (session_id, id) pair is already
+// stored replaces the stored one's value and fields (counted once).
+// Retention: partitions (one per UTC day) older than `retention_ms` are deleted whole.
+//
+// Thread safety: all public methods are thread-safe. Appends serialize on one mutex;
+// scans run concurrently with appends (see the implementation's locking notes).
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/config.h"
+#include "common/metrics.h"
+#include "common/status.h"
+#include "events/event.h"
+
+namespace perfwatch::events {
+
+// Select vitals of one kind in [from_ms, to_ms] (inclusive) matching equality filters.
+struct VitalScan {
+  Vital vital = Vital::kLCP;
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+  std::array<std::optional<std::string>, kDimCount> filters;  // dim -> required value
+  std::array<bool, kDimCount> group_by{};                     // dims to group on
+};
+
+// Called once per group per partition (so a group may be reported several times; the
+// caller merges by key). `key[d]` is the group's value of dim d when group_by[d], else "".
+// `values` are the matching events' values, in no particular order. Both borrow store
+// memory and are valid only during the call.
+using VitalGroupFn =
+    std::function<void(const std::array<std::string_view, kDimCount>& key, std::span<const double> values)>;
+
+struct ExportQuery {
+  int64_t from_ms = 0;
+  int64_t to_ms = INT64_MAX;
+  std::optional<EventType> type;  // all types when unset
+};
+
+struct EventStoreStats {
+  uint64_t events = 0;          // events currently stored (after replace-on-repeat)
+  uint64_t partitions = 0;
+  uint64_t disk_bytes = 0;
+  uint64_t replaced = 0;        // since start: appends that replaced an earlier event
+};
+
+class EventStore {
+ public:
+  // Opens (creating if needed) the store under `dir` and replays its logs. A torn tail is
+  // truncated at the last good record and logged; corruption in the middle is reported
+  // with the file and offset.
+  static Result<std::unique_ptr<EventStore>> Open(std::filesystem::path dir, EventsConfig config,
+                                                  MetricsRegistry* metrics);
+  ~EventStore();
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  // Starts the fsync and retention thread. Stop() fsyncs and joins it; idempotent.
+  Status Start();
+  void Stop();
+
+  // Appends a batch durably (see above). On error nothing of the batch is acknowledged
+  // (records may or may not be in the log).
+  Status Append(std::span<const EventInput> events);
+
+  // fsyncs every open log now.
+  Status Sync();
+
+  // Groups vitals for the vitals API; see VitalGroupFn.
+  Status ScanVitals(const VitalScan& scan, const VitalGroupFn& fn) const;
+
+  // Writes matching events as JSON lines (one object per event, the beacon's fields plus
+  // the derived ones and "time"/"received" in ms) to `sink`, in chunks of roughly 64 KiB.
+  // Stops early (OK) when `sink` returns false.
+  Status Export(const ExportQuery& query, const std::function<bool(std::string_view chunk)>& sink) const;
+
+  // Drops partitions that ended before now - retention (also done periodically by Start()).
+  Status EnforceRetention(int64_t now_ms);
+
+  EventStoreStats Stats() const;
+
+ private:
+  struct Impl;
+  explicit EventStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace perfwatch::events

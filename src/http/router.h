@@ -1,0 +1,82 @@
+#pragma once
+// Request/response types and the router that maps (method, path) to handlers.
+// Handlers run synchronously on an HTTP worker thread and fill a Response.
+// Thread safety: a Router is built before Server::Start and only read afterwards.
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace perfwatch::http {
+
+struct Request {
+  std::string_view method;   // "GET", "POST", ...
+  std::string_view path;     // without the query string, not percent-decoded
+  std::string_view query;    // raw query string without '?'
+  std::string_view body;
+  // Headers as received (name, value); lookups are case-insensitive.
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+
+  std::string_view Header(std::string_view name) const;
+  // The first value of a query parameter (percent-decoded, '+' as space); for POST with
+  // Content-Type application/x-www-form-urlencoded the body's parameters count too.
+  std::optional<std::string> Param(std::string_view name) const;
+  // Every value of a repeated parameter (e.g. match[]), query first, then form body.
+  std::vector<std::string> Params(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  // When set, the body is streamed with chunked transfer encoding instead of `body`:
+  // called repeatedly, each call appends the next piece to `chunk`; return false after
+  // the last piece. Runs on the worker thread.
+  std::function<bool(std::string& chunk)> stream;
+};
+
+using Handler = std::function<void(const Request&, Response&)>;
+
+struct RouteOptions {
+  // Label for perfwatch_http_* metrics; defaults to the registered path.
+  std::string metric_label;
+  // Answer CORS preflight (OPTIONS) and add Access-Control-Allow-Origin for these origins;
+  // "*" allows any. Empty: no CORS.
+  std::vector<std::string> cors_allowed_origins;
+};
+
+class Router {
+ public:
+  // Exact path match. `method` "GET" also answers HEAD.
+  void Handle(std::string method, std::string path, Handler handler, RouteOptions options = {});
+  // Every path starting with `prefix` (e.g. "/api/v1/label/"). Longest prefix wins;
+  // exact matches win over prefixes.
+  void HandlePrefix(std::string method, std::string prefix, Handler handler, RouteOptions options = {});
+
+  struct Match {
+    const Handler* handler = nullptr;    // null: no route for this path/method
+    const RouteOptions* options = nullptr;
+    bool path_known = false;             // the path exists for another method -> 405
+    std::string_view metric_label;       // route label (or "other" for unknown paths)
+  };
+  Match Find(std::string_view method, std::string_view path) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string path;
+    bool prefix;
+    Handler handler;
+    RouteOptions options;
+  };
+  std::vector<Route> routes_;
+};
+
+// Fills `res` with Prometheus' error shape:
+// {"status":"error","errorType":"<type>","error":"<message>"}.
+void WriteApiError(Response& res, int status, std::string_view error_type, std::string_view message);
+
+}  // namespace perfwatch::http

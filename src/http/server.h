@@ -1,0 +1,38 @@
+#pragma once
+// The HTTP/1.1 server: Boost.Beast on Asio, event-driven keep-alive connections served by
+// a pool of worker threads. Enforces the limits of HttpConfig: body size (413, may close
+// without reading the rest), header size (431), connection cap, header/body/idle/write
+// timeouts. Records perfwatch_http_* metrics per route.
+// Thread safety: Start/Stop from one controlling thread; handlers run on worker threads.
+#include <cstdint>
+#include <memory>
+
+#include "common/config.h"
+#include "common/metrics.h"
+#include "common/status.h"
+#include "http/router.h"
+
+namespace perfwatch::http {
+
+class Server {
+ public:
+  // `metrics` must outlive the server.
+  static Result<std::unique_ptr<Server>> Create(HttpConfig config, Router router, MetricsRegistry* metrics);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds config.listen ("HOST:PORT"; port 0 picks a free one), starts the workers.
+  Status Start();
+  // Stops accepting, closes connections, joins the workers. Idempotent.
+  void Stop();
+  // The bound port (after Start).
+  uint16_t port() const;
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace perfwatch::http
