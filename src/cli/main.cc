@@ -1,2 +1,33 @@
-// Placeholder until the CLI lands.
-int main() { return 0; }
+// perfwatch: the command-line entry point. Subcommands live in their own files.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/serve.h"
+
+#ifndef PERFWATCH_VERSION
+#define PERFWATCH_VERSION "dev"
+#endif
+
+int main(int argc, char** argv) {
+  using namespace perfwatch::cli;
+  BlockTerminationSignals();  // before any thread starts, so sigwait sees the signals
+
+  CLI::App app{"perfwatch: self-hosted web performance monitoring and alerting"};
+  app.set_version_flag("--version", std::string("perfwatch ") + PERFWATCH_VERSION);
+  app.require_subcommand(1);
+
+  ServeFlags serve_flags;
+  CLI::App* serve = app.add_subcommand("serve", "run the server (ingest, storage, query API, dashboard)");
+  AddServeFlags(*serve, serve_flags);
+
+  CLI::App* version = app.add_subcommand("version", "print the version");
+
+  CLI11_PARSE(app, argc, argv);
+  if (version->parsed()) {
+    std::printf("perfwatch %s\n", PERFWATCH_VERSION);
+    return 0;
+  }
+  if (serve->parsed()) return RunServe(serve_flags);
+  return 0;
+}

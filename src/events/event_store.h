@@ -54,6 +54,7 @@ struct EventStoreStats {
   uint64_t partitions = 0;
   uint64_t disk_bytes = 0;
   uint64_t replaced = 0;        // since start: appends that replaced an earlier event
+  uint64_t memory_bytes = 0;    // heap held by the in-memory state (rows, dictionaries, indexes)
 };
 
 class EventStore {
@@ -82,7 +83,8 @@ class EventStore {
   Status ScanVitals(const VitalScan& scan, const VitalGroupFn& fn) const;
 
   // Writes matching events as JSON lines (one object per event, the beacon's fields plus
-  // the derived ones and "time"/"received" in ms) to `sink`, in chunks of roughly 64 KiB.
+  // the derived ones, "timestamp" (event time) and "received" in ms) to `sink`, in chunks of
+  // roughly 64 KiB, in time order per partition. Field list: docs/events.md.
   // Stops early (OK) when `sink` returns false.
   Status Export(const ExportQuery& query, const std::function<bool(std::string_view chunk)>& sink) const;
 

@@ -1,0 +1,20 @@
+#pragma once
+// GET /api/v1/vitals (DESIGN.md): parameter parsing, validation and the JSON answer.
+// Thread safety: the handler only reads the store; safe on any worker thread.
+#include "common/status.h"
+#include "events/event_store.h"
+#include "http/router.h"
+#include "analysis/vitals_report.h"
+
+namespace perfwatch::analysis {
+
+// Parses the query parameters of a vitals request relative to `now_ms`.
+Result<VitalsRequest> ParseVitalsRequest(const http::Request& req, int64_t now_ms);
+
+// Renders the success body for `request` and `groups`.
+std::string RenderVitalsJson(const VitalsRequest& request, const std::vector<VitalsGroup>& groups);
+
+// Registers GET (and POST form) /api/v1/vitals.
+void RegisterVitalsHandler(http::Router& router, const events::EventStore* store);
+
+}  // namespace perfwatch::analysis

@@ -1,0 +1,34 @@
+#pragma once
+// `perfwatch serve`: flags, config file merge, and running until SIGINT/SIGTERM.
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+#include "common/config.h"
+
+namespace perfwatch::cli {
+
+struct ServeFlags {
+  std::string config_path;
+  std::optional<std::string> listen;
+  std::optional<std::string> data_dir;
+  std::optional<std::string> log_level;
+};
+
+// Adds --listen, --data-dir, --config, --log-level to `cmd`.
+void AddServeFlags(CLI::App& cmd, ServeFlags& flags);
+
+// Loads the config file (if any) and applies flags over it.
+Result<Config> BuildConfig(const ServeFlags& flags);
+
+// Blocks SIGINT and SIGTERM for every thread created after this call (call it first).
+void BlockTerminationSignals();
+
+// Waits for SIGINT or SIGTERM (blocked by BlockTerminationSignals) and returns it.
+int WaitForTerminationSignal();
+
+// Runs the server until a termination signal; returns the process exit code.
+int RunServe(const ServeFlags& flags);
+
+}  // namespace perfwatch::cli

@@ -1,0 +1,39 @@
+#pragma once
+// The assembled perfwatch server: event store, RUM ingest, query handlers and the HTTP
+// server, started and stopped in dependency order. `serve` and `demo` run one of these.
+// Thread safety: Start/Stop from one controlling thread.
+#include <atomic>
+#include <memory>
+
+#include "common/config.h"
+#include "common/metrics.h"
+#include "common/status.h"
+#include "events/event_store.h"
+#include "http/server.h"
+#include "ingest/rum_handler.h"
+
+namespace perfwatch::cli {
+
+class ServerApp {
+ public:
+  explicit ServerApp(Config config);
+  ~ServerApp();
+
+  // Opens the store (replaying its logs), registers every route and starts listening.
+  Status Start();
+  // Stops accepting, drains, fsyncs the store. Idempotent.
+  void Stop();
+  uint16_t port() const;
+
+ private:
+  void RegisterRoutes(http::Router& router);
+
+  const Config config_;
+  MetricsRegistry metrics_;
+  std::unique_ptr<events::EventStore> store_;
+  std::unique_ptr<ingest::RumHandler> rum_;
+  std::unique_ptr<http::Server> server_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace perfwatch::cli

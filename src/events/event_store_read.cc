@@ -1,0 +1,194 @@
+// EventStore's read side: ScanVitals (columnar scan of the in-memory rows) and Export
+// (JSON lines from the logs, in time order per partition).
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "common/hash.h"
+#include "events/event_store_impl.h"
+#include "events/export_json.h"
+
+namespace perfwatch::events {
+namespace {
+
+constexpr size_t kExportChunkBytes = 64 << 10;
+
+// The partition's time-offset range covering [from_ms, to_ms]; false when disjoint.
+bool OffsetRange(const Partition& p, int64_t from_ms, int64_t to_ms, uint32_t* lo, uint32_t* hi) {
+  if (to_ms < p.start_ms() || from_ms >= p.end_ms() || from_ms > to_ms) return false;
+  *lo = static_cast<uint32_t>(std::max(from_ms, p.start_ms()) - p.start_ms());
+  *hi = static_cast<uint32_t>(std::min(to_ms, p.end_ms() - 1) - p.start_ms());
+  return true;
+}
+
+struct KeyHash {
+  size_t operator()(const Partition::Combo& c) const {
+    uint64_t h = 0;
+    for (uint32_t v : c) h = HashMix(h, v);
+    return static_cast<size_t>(h);
+  }
+};
+
+// A read-only mapping of the first `size` bytes of a log (Export's temporary view).
+class LogMapping {
+ public:
+  LogMapping(int fd, uint64_t size) : size_(size) {
+    if (size_ == 0) return;
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
+    if (p != MAP_FAILED) {
+      ::madvise(p, size_, MADV_SEQUENTIAL);
+      base_ = static_cast<const char*>(p);
+    }
+  }
+  ~LogMapping() {
+    if (base_) ::munmap(const_cast<char*>(base_), size_);
+  }
+  LogMapping(const LogMapping&) = delete;
+  LogMapping& operator=(const LogMapping&) = delete;
+  bool ok() const { return base_ != nullptr; }
+  std::string_view view() const { return {base_, size_}; }
+
+ private:
+  const char* base_ = nullptr;
+  uint64_t size_;
+};
+
+}  // namespace
+
+Status EventStore::ScanVitals(const VitalScan& scan, const VitalGroupFn& fn) const {
+  const Impl& m = *impl_;
+  const uint8_t want = RowKind(EventType::kVital, scan.vital);
+  std::vector<std::vector<double>> values;  // per group, reused across partitions
+  std::vector<Partition::Combo> group_keys;
+  std::unordered_map<Partition::Combo, int32_t, KeyHash> group_ids;
+  std::vector<int32_t> combo_group;
+
+  std::shared_lock lock(m.state_mu);
+  for (const auto& [start, part] : m.partitions) {
+    const Partition& p = *part;
+    uint32_t lo, hi;
+    if (!OffsetRange(p, scan.from_ms, scan.to_ms, &lo, &hi)) continue;
+    // Filters become dictionary ids; a value the partition never saw matches nothing.
+    Partition::Combo filter_id;
+    bool possible = true;
+    for (int d = 0; d < kDimCount; ++d) {
+      filter_id[d] = kNoString;
+      if (!scan.filters[d]) continue;
+      if (scan.filters[d]->empty()) continue;  // "" matches an absent dimension
+      auto id = p.dictionary().Find(*scan.filters[d]);
+      if (!id) possible = false;
+      else filter_id[d] = *id;
+    }
+    if (!possible) continue;
+    // Map each combo to its group (-1: filtered out).
+    group_keys.clear();
+    group_ids.clear();
+    const auto& combos = p.combos();
+    combo_group.assign(combos.size(), -1);
+    for (size_t c = 0; c < combos.size(); ++c) {
+      bool match = true;
+      Partition::Combo key;
+      for (int d = 0; d < kDimCount && match; ++d) {
+        if (scan.filters[d] && combos[c][d] != filter_id[d]) match = false;
+        key[d] = scan.group_by[d] ? combos[c][d] : kNoString;
+      }
+      if (!match) continue;
+      auto [it, inserted] = group_ids.emplace(key, static_cast<int32_t>(group_keys.size()));
+      if (inserted) group_keys.push_back(key);
+      combo_group[c] = it->second;
+    }
+    if (group_keys.empty()) continue;
+    if (values.size() < group_keys.size()) values.resize(group_keys.size());
+    for (size_t g = 0; g < group_keys.size(); ++g) values[g].clear();
+
+    // The hot loop: dead rows never equal `want` (their kind has kDeadRow set).
+    const uint32_t span = hi - lo;
+    const int32_t* cg = combo_group.data();
+    uint32_t rows = p.row_count();
+    for (const auto& chunk : p.chunks()) {
+      uint32_t n = std::min(rows, RowChunk::kRows);
+      rows -= n;
+      const RowChunk& c = *chunk;
+      for (uint32_t i = 0; i < n; ++i) {
+        if (c.kind[i] != want || c.time_off[i] - lo > span) continue;
+        int32_t g = cg[c.combo[i]];
+        if (g >= 0) values[g].push_back(c.value[i]);
+      }
+    }
+    std::array<std::string_view, kDimCount> key;
+    for (size_t g = 0; g < group_keys.size(); ++g) {
+      if (values[g].empty()) continue;
+      for (int d = 0; d < kDimCount; ++d) key[d] = p.DimString(group_keys[g][d]);
+      fn(key, values[g]);
+    }
+  }
+  return Status::Ok();
+}
+
+Status EventStore::Export(const ExportQuery& query, const std::function<bool(std::string_view)>& sink) const {
+  const Impl& m = *impl_;
+  std::vector<std::shared_ptr<Partition>> parts;
+  {
+    std::shared_lock lock(m.state_mu);
+    for (const auto& [start, p] : m.partitions) {
+      uint32_t lo, hi;
+      if (OffsetRange(*p, query.from_ms, query.to_ms, &lo, &hi)) parts.push_back(p);
+    }
+  }
+  std::string out;
+  out.reserve(kExportChunkBytes + 8192);
+  std::vector<uint64_t> selected;  // time_off << 32 | row: sorting gives time order
+  std::string buf;
+  RecordView r;
+  for (const auto& part : parts) {
+    const Partition& p = *part;
+    uint32_t lo = 0, hi = 0;
+    OffsetRange(p, query.from_ms, query.to_ms, &lo, &hi);
+    selected.clear();
+    uint64_t log_size;
+    {
+      std::shared_lock lock(m.state_mu);
+      log_size = p.writer()->size();
+      uint32_t rows = p.row_count();
+      uint32_t base = 0;
+      for (const auto& chunk : p.chunks()) {
+        uint32_t n = std::min(rows, RowChunk::kRows);
+        rows -= n;
+        const RowChunk& c = *chunk;
+        for (uint32_t i = 0; i < n; ++i) {
+          uint8_t k = c.kind[i];
+          if ((k & kDeadRow) || c.time_off[i] - lo > hi - lo) continue;
+          if (query.type && (k >> 3) != static_cast<uint8_t>(*query.type)) continue;
+          selected.push_back((static_cast<uint64_t>(c.time_off[i]) << 32) | (base + i));
+        }
+        base += n;
+      }
+    }
+    if (selected.empty()) continue;
+    if (!std::is_sorted(selected.begin(), selected.end())) std::sort(selected.begin(), selected.end());
+    LogMapping map(p.writer()->fd(), log_size);
+    if (!map.ok()) return IoError("mmap " + p.log_path().string(), errno);
+    size_t i = 0;
+    while (i < selected.size()) {
+      {
+        // Dictionary and combos are read under the shared lock, one output chunk at a time.
+        std::shared_lock lock(m.state_mu);
+        for (; i < selected.size() && out.size() < kExportChunkBytes; ++i) {
+          auto payload = p.RowPayload(static_cast<uint32_t>(selected[i]), map.view(), buf);
+          if (!payload.ok()) return payload.status().WithContext("export");
+          PW_RETURN_IF_ERROR(p.DecodeRecord(*payload, &r).WithContext("export " + p.log_path().string()));
+          AppendEventJson(out, r);
+        }
+      }
+      if (out.size() >= kExportChunkBytes) {
+        if (!sink(out)) return Status::Ok();
+        out.clear();
+      }
+    }
+  }
+  if (!out.empty()) sink(out);
+  return Status::Ok();
+}
+
+}  // namespace perfwatch::events

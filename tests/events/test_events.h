@@ -1,0 +1,86 @@
+#pragma once
+// Helpers for the event store tests: events that own their strings, temp dirs.
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "events/event.h"
+
+namespace perfwatch::events::testing {
+
+struct OwnedEvent {
+  EventType type = EventType::kVital;
+  Vital vital = Vital::kLCP;
+  int64_t time_ms = 0;
+  int64_t received_ms = 0;
+  double value = 0;
+  std::array<std::string, kDimCount> dims;
+  std::string name, url, user_agent, session_id, id, navigation_type, rating, attrs_json;
+
+  EventInput View() const {
+    EventInput e;
+    e.type = type;
+    e.vital = vital;
+    e.time_ms = time_ms;
+    e.received_ms = received_ms;
+    e.value = value;
+    for (int d = 0; d < kDimCount; ++d) e.dims[d] = dims[d];
+    e.name = name;
+    e.url = url;
+    e.user_agent = user_agent;
+    e.session_id = session_id;
+    e.id = id;
+    e.navigation_type = navigation_type;
+    e.rating = rating;
+    e.attrs_json = attrs_json;
+    return e;
+  }
+};
+
+inline OwnedEvent Vitals(Vital v, int64_t t, double value, std::string page, std::string session = "",
+                         std::string id = "") {
+  OwnedEvent e;
+  e.vital = v;
+  e.name = std::string(VitalName(v));
+  e.time_ms = t;
+  e.received_ms = t + 5;
+  e.value = value;
+  e.dims = {"shop", std::move(page), "mobile", "4g", "Chrome"};
+  e.url = "https://shop.example" + e.dims[kPage] + "?q=1";
+  e.user_agent = "Mozilla/5.0 (Linux; Android 10) Chrome/120 Mobile";
+  e.session_id = std::move(session);
+  e.id = std::move(id);
+  e.navigation_type = "navigate";
+  e.rating = "good";
+  e.attrs_json = "{\"delta\":1.5,\"deviceMemory\":8}";
+  return e;
+}
+
+inline std::vector<EventInput> Views(const std::vector<OwnedEvent>& events) {
+  std::vector<EventInput> out;
+  for (const auto& e : events) out.push_back(e.View());
+  return out;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "pw-events-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace perfwatch::events::testing
