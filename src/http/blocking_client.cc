@@ -1,4 +1,4 @@
-#include "support/http_client.h"
+#include "http/blocking_client.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,18 +10,18 @@
 #include <cctype>
 #include <cstring>
 
-namespace perfwatch::testing {
+namespace perfwatch::http {
 
-HttpClient::HttpClient(uint16_t port, std::string host) : port_(port), host_(std::move(host)) {}
-HttpClient::~HttpClient() { Close(); }
+BlockingClient::BlockingClient(uint16_t port, std::string host) : port_(port), host_(std::move(host)) {}
+BlockingClient::~BlockingClient() { Close(); }
 
-void HttpClient::Close() {
+void BlockingClient::Close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   buf_.clear();
 }
 
-bool HttpClient::EnsureConnected() {
+bool BlockingClient::EnsureConnected() {
   if (fd_ >= 0) return true;
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -39,19 +39,19 @@ bool HttpClient::EnsureConnected() {
   return true;
 }
 
-HttpResponse HttpClient::Get(const std::string& target,
+ClientResponse BlockingClient::Get(const std::string& target,
                              const std::vector<std::pair<std::string, std::string>>& headers) {
   return Request("GET", target, "", headers);
 }
 
-HttpResponse HttpClient::Post(const std::string& target, std::string_view body, const std::string& content_type,
+ClientResponse BlockingClient::Post(const std::string& target, std::string_view body, const std::string& content_type,
                               const std::vector<std::pair<std::string, std::string>>& headers) {
   auto h = headers;
   h.emplace_back("Content-Type", content_type);
   return Request("POST", target, body, h);
 }
 
-HttpResponse HttpClient::Request(const std::string& method, const std::string& target, std::string_view body,
+ClientResponse BlockingClient::Request(const std::string& method, const std::string& target, std::string_view body,
                                  const std::vector<std::pair<std::string, std::string>>& headers) {
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host_ + "\r\n";
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
@@ -63,32 +63,31 @@ HttpResponse HttpClient::Request(const std::string& method, const std::string& t
   return Raw(req);
 }
 
-HttpResponse HttpClient::Raw(std::string_view bytes) {
+ClientResponse BlockingClient::Raw(std::string_view bytes) {
+  // A response to HEAD has headers only, whatever its Content-Length says.
+  head_request_ = bytes.substr(0, 5) == "HEAD ";
   for (int attempt = 0; attempt < 2; ++attempt) {
+    bool reused = fd_ >= 0;
     if (!EnsureConnected()) return {};
     size_t off = 0;
-    bool failed = false;
     while (off < bytes.size()) {
       ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) {
-        failed = true;
-        break;
-      }
+      if (n <= 0) break;
       off += static_cast<size_t>(n);
     }
-    HttpResponse r = ReadResponse();
+    ClientResponse r = ReadResponse();
     if (r.status != 0) return r;
-    // A stale keep-alive connection: retry once on a fresh one, unless the write got through
-    // partially on a fresh connection (then the server really closed it).
-    bool was_fresh = attempt == 0 && !failed;
     Close();
-    if (was_fresh && off == bytes.size()) return r;
+    // Only a reused keep-alive connection may have been closed by the server before it saw
+    // this request (e.g. its idle timeout): retry that once on a fresh connection. On a
+    // fresh connection, status 0 is the real outcome.
+    if (!reused) return r;
   }
   return {};
 }
 
-HttpResponse HttpClient::ReadResponse() {
-  HttpResponse r;
+ClientResponse BlockingClient::ReadResponse() {
+  ClientResponse r;
   auto fill = [&]() -> bool {
     char tmp[65536];
     ssize_t n = ::recv(fd_, tmp, sizeof(tmp), 0);
@@ -97,15 +96,21 @@ HttpResponse HttpClient::ReadResponse() {
     return true;
   };
   size_t hdr_end;
-  while ((hdr_end = buf_.find("\r\n\r\n")) == std::string::npos) {
-    if (!fill()) return {};
+  std::string head;
+  size_t line_end;
+  for (;;) {
+    while ((hdr_end = buf_.find("\r\n\r\n")) == std::string::npos) {
+      if (!fill()) return {};
+    }
+    head = buf_.substr(0, hdr_end);
+    buf_.erase(0, hdr_end + 4);
+    line_end = head.find("\r\n");
+    std::string status_line = head.substr(0, line_end);
+    if (status_line.size() < 12) return {};
+    r.status = std::atoi(status_line.c_str() + 9);
+    if (r.status >= 200) break;
+    r.interim_status = r.status;  // e.g. 100 Continue: the final response follows
   }
-  std::string head = buf_.substr(0, hdr_end);
-  buf_.erase(0, hdr_end + 4);
-  size_t line_end = head.find("\r\n");
-  std::string status_line = head.substr(0, line_end);
-  if (status_line.size() < 12) return {};
-  r.status = std::atoi(status_line.c_str() + 9);
   size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
   while (pos < head.size()) {
     size_t e = head.find("\r\n", pos);
@@ -121,7 +126,9 @@ HttpResponse HttpClient::ReadResponse() {
     }
     pos = e + 2;
   }
-  if (r.Header("transfer-encoding").find("chunked") != std::string::npos) {
+  if (head_request_ || r.status == 204 || r.status == 304) {
+    // No body, whatever the framing headers say.
+  } else if (r.Header("transfer-encoding").find("chunked") != std::string::npos) {
     while (true) {
       size_t le;
       while ((le = buf_.find("\r\n")) == std::string::npos) {
@@ -182,4 +189,4 @@ std::string UrlEncode(std::string_view s) {
   return out;
 }
 
-}  // namespace perfwatch::testing
+}  // namespace perfwatch::http

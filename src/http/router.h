@@ -61,8 +61,18 @@ class Router {
     const RouteOptions* options = nullptr;
     bool path_known = false;             // the path exists for another method -> 405
     std::string_view metric_label;       // route label (or "other" for unknown paths)
+    int route_index = -1;                // index of the route (< route_count()), -1: none
   };
+  // A route matching the method wins (exact first, then the longest prefix); otherwise a
+  // route for another method makes the path known (405) and supplies `options`.
   Match Find(std::string_view method, std::string_view path) const;
+
+  // The methods that have a route for `path`, for the Allow header ("GET, HEAD, POST");
+  // empty when none. Not for hot paths.
+  std::string AllowedMethods(std::string_view path) const;
+  size_t route_count() const { return routes_.size(); }
+  // The metric label of route `index` ("other" when out of range).
+  std::string_view RouteLabel(size_t index) const;
 
  private:
   struct Route {

@@ -3,7 +3,17 @@
 // a pool of worker threads. Enforces the limits of HttpConfig: body size (413, may close
 // without reading the rest), header size (431), connection cap, header/body/idle/write
 // timeouts. Records perfwatch_http_* metrics per route.
-// Thread safety: Start/Stop from one controlling thread; handlers run on worker threads.
+//
+// Threading: each worker thread runs its own io_context; the acceptor hands connections
+// to the workers round-robin and a connection stays on its worker for life, so handlers
+// run synchronously on that worker thread (a slow handler delays the other connections of
+// its worker: long work belongs on another thread or in a Response::stream producer).
+// Server answers: unknown path 404 (errorType "not_found"), known path with another
+// method 405 + Allow ("bad_data"), OPTIONS 204 (a CORS preflight on routes with
+// cors_allowed_origins), an Origin not in cors_allowed_origins 403, malformed request 400,
+// a handler that throws 500 ("internal"); see connection.h for the timeouts.
+// Thread safety: Start/Stop from one controlling thread (never from a handler); handlers
+// run on worker threads.
 #include <cstdint>
 #include <memory>
 

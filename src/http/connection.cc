@@ -1,0 +1,404 @@
+#include "http/connection.h"
+
+#include <array>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <exception>
+#include <span>
+
+#include "common/log.h"
+#include "http/url.h"
+#include "http/wire.h"
+
+namespace perfwatch::http {
+
+namespace net = boost::asio;
+namespace bhttp = boost::beast::http;
+using boost::system::error_code;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr size_t kHeaderReadSize = 8 * 1024;
+constexpr size_t kBodyReadSize = 64 * 1024;
+// Buffers grown beyond this by one large request are released afterwards, so idle
+// connections stay small.
+constexpr size_t kKeepCapacity = 128 * 1024;
+// Streamed responses are written in pieces of at least this size (fewer syscalls).
+constexpr size_t kStreamChunk = 64 * 1024;
+// After an error answer, how long and how much of the unread request is discarded
+// before closing (closing with unread data would reset the connection and could lose
+// the answer).
+constexpr milliseconds kLingerTime{1000};
+constexpr size_t kLingerBytes = 16 << 20;
+
+constexpr std::string_view k100Continue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
+constexpr std::string_view kCrLf = "\r\n";
+
+bool OriginAllowed(const RouteOptions& opts, std::string_view origin, bool* wildcard) {
+  *wildcard = false;
+  for (const std::string& o : opts.cors_allowed_origins) {
+    if (o == "*") {
+      *wildcard = true;
+      return true;
+    }
+  }
+  for (const std::string& o : opts.cors_allowed_origins) {
+    if (EqualsIgnoreCase(o, origin)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Connection::Connection(Worker* worker, Socket socket)
+    : worker_(worker), state_(worker->state()), config_(state_.config), socket_(std::move(socket)) {
+  worker_->Link(this);
+  state_.metrics.ConnectionOpened();
+}
+
+Connection::~Connection() {
+  worker_->Unlink(this);
+  state_.metrics.ConnectionClosed();
+  state_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Connection::Start() {
+  error_code ec;
+  socket_.set_option(net::ip::tcp::no_delay(true), ec);
+  NewRequest(Clock::now());
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  error_code ec;
+  socket_.close(ec);
+}
+
+void Connection::NewRequest(Clock::time_point now) {
+  parser_.emplace(&parsed_, config_.max_header_bytes, config_.max_body_bytes);
+  header_done_ = false;
+  if (buffer_.size() > 0) {  // a pipelined request is already here
+    phase_ = Phase::kHeader;
+    deadline_ = now + milliseconds(config_.header_timeout_ms);
+    Parse();
+  } else {
+    phase_ = Phase::kIdle;
+    deadline_ = now + milliseconds(config_.idle_timeout_ms);
+    ReadMore();
+  }
+}
+
+void Connection::ReadMore() {
+  if (closed_) return;
+  size_t want =
+      phase_ == Phase::kBody || phase_ == Phase::kLinger ? kBodyReadSize : kHeaderReadSize;
+  socket_.async_read_some(
+      buffer_.prepare(want),
+      [self = shared_from_this()](error_code ec, size_t n) { self->OnRead(ec, n); });
+}
+
+void Connection::OnRead(error_code ec, size_t n) {
+  if (ec) {
+    // EOF between requests is the normal end of a keep-alive connection; anything else
+    // (reset, timeout close, shutdown) ends it too.
+    Close();
+    return;
+  }
+  buffer_.commit(n);
+  if (phase_ == Phase::kLinger) {
+    linger_bytes_ += buffer_.size();
+    buffer_.consume(buffer_.size());
+    if (linger_bytes_ > kLingerBytes) {
+      Close();
+    } else {
+      ReadMore();
+    }
+    return;
+  }
+  if (phase_ == Phase::kIdle) {
+    phase_ = Phase::kHeader;
+    deadline_ = Clock::now() + milliseconds(config_.header_timeout_ms);
+  }
+  Parse();
+}
+
+void Connection::Parse() {
+  if (!parser_->got_some()) {
+    // Empty lines before a request line are ignored (RFC 9112 section 2.2), e.g. the CRLF
+    // some clients send after a POST body. The header timeout still runs meanwhile.
+    const char* p = static_cast<const char*>(buffer_.data().data());
+    size_t skip = 0;
+    while (skip < buffer_.size() && (p[skip] == '\r' || p[skip] == '\n')) ++skip;
+    buffer_.consume(skip);
+    if (buffer_.size() == 0) {
+      ReadMore();
+      return;
+    }
+  }
+  for (;;) {
+    error_code ec;
+    size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec && ec != bhttp::error::need_more) {
+      OnParseError(ec);
+      return;
+    }
+    if (!header_done_ && parser_->is_header_done()) {
+      header_done_ = true;
+      if (!parser_->is_done()) {
+        phase_ = Phase::kBody;
+        deadline_ = Clock::now() + milliseconds(config_.body_timeout_ms);
+        if (parsed_.expect_continue && parsed_.version >= 11 && buffer_.size() == 0) {
+          SendContinue();
+          return;
+        }
+      }
+    }
+    if (parser_->is_done()) {
+      Dispatch();
+      return;
+    }
+    if (ec || used == 0 || buffer_.size() == 0) {
+      ReadMore();
+      return;
+    }
+  }
+}
+
+void Connection::SendContinue() {
+  net::async_write(socket_, net::buffer(k100Continue.data(), k100Continue.size()),
+                   [self = shared_from_this()](error_code ec, size_t) {
+                     if (ec) return self->Close();
+                     self->ReadMore();
+                   });
+}
+
+void Connection::OnParseError(error_code ec) {
+  dispatch_time_ = Clock::now();
+  ResetResponse();
+  keep_alive_ = false;
+  linger_ = true;
+  head_request_ = false;
+  route_index_ = -1;
+  if (parsed_.method.len > 0) {
+    parsed_.Fill(request_);
+    route_index_ = state_.router.Find(request_.method, request_.path).route_index;
+  } else {
+    request_ = Request{};
+  }
+  if (ec == bhttp::error::body_limit) {
+    WriteBodyTooLarge(response_, config_.max_body_bytes);
+  } else if (ec == bhttp::error::header_limit) {
+    WriteApiError(response_, 431, "bad_data",
+                  "request header exceeds the limit of " +
+                      std::to_string(config_.max_header_bytes) + " bytes");
+  } else {
+    WriteApiError(response_, 400, "bad_data", "malformed HTTP request: " + ec.message());
+  }
+  WriteResponse();
+}
+
+void Connection::Dispatch() {
+  dispatch_time_ = Clock::now();
+  parsed_.Fill(request_);
+  ResetResponse();
+  keep_alive_ = parser_->keep_alive() && !worker_->stopping();
+  linger_ = false;
+  head_request_ = request_.method == "HEAD";
+  Router::Match match = state_.router.Find(request_.method, request_.path);
+  route_index_ = match.route_index;
+  Route(match);
+  WriteResponse();
+}
+
+void Connection::Route(const Router::Match& match) {
+  const RouteOptions* opts = match.options;
+  bool cors = opts != nullptr && !opts->cors_allowed_origins.empty();
+  std::string_view origin = cors ? request_.Header("Origin") : std::string_view();
+  bool wildcard = false;
+  if (cors && !origin.empty() && !OriginAllowed(*opts, origin, &wildcard)) {
+    // Refused outright (not merely left without CORS headers) so that a page on a foreign
+    // origin cannot make the server do work, e.g. ingest beacons, with a simple request.
+    WriteApiError(response_, 403, "bad_data", "origin not allowed: " + std::string(origin));
+    return;
+  }
+  if (!match.handler) {
+    if (!match.path_known) {
+      WriteApiError(
+          response_, 404, "not_found",
+          "no route for " + std::string(request_.method) + " " + std::string(request_.path));
+      return;
+    }
+    std::string allow = state_.router.AllowedMethods(request_.path);
+    if (request_.method == "OPTIONS") {
+      response_.status = 204;
+      if (!allow.empty()) allow += ", ";
+      allow += "OPTIONS";
+      if (cors && !origin.empty()) {
+        response_.headers.emplace_back("Access-Control-Allow-Origin",
+                                       wildcard ? "*" : std::string(origin));
+        if (!wildcard) response_.headers.emplace_back("Vary", "Origin");
+        response_.headers.emplace_back("Access-Control-Allow-Methods", allow);
+        response_.headers.emplace_back("Access-Control-Allow-Headers", "Content-Type");
+        response_.headers.emplace_back("Access-Control-Max-Age", "86400");
+      } else {
+        response_.headers.emplace_back("Allow", allow);
+      }
+      return;
+    }
+    WriteApiError(response_, 405, "bad_data",
+                  "method " + std::string(request_.method) + " not allowed for " +
+                      std::string(request_.path));
+    response_.headers.emplace_back("Allow", allow);
+    return;
+  }
+  try {
+    (*match.handler)(request_, response_);
+  } catch (const std::exception& e) {
+    PW_LOG_ERROR("handler threw", "method={} path={} error={}", request_.method,
+                 LogQuote(request_.path), LogQuote(e.what()));
+    ResetResponse();
+    WriteApiError(response_, 500, "internal", "internal error");
+  } catch (...) {
+    PW_LOG_ERROR("handler threw", "method={} path={} error=unknown", request_.method,
+                 LogQuote(request_.path));
+    ResetResponse();
+    WriteApiError(response_, 500, "internal", "internal error");
+  }
+  if (cors && !origin.empty()) {
+    response_.headers.emplace_back("Access-Control-Allow-Origin",
+                                   wildcard ? "*" : std::string(origin));
+    if (!wildcard) response_.headers.emplace_back("Vary", "Origin");
+  }
+}
+
+void Connection::ResetResponse() {
+  response_.status = 200;
+  response_.content_type.assign("application/json");
+  response_.body.clear();
+  response_.headers.clear();
+  response_.stream = nullptr;
+}
+
+void Connection::WriteResponse() {
+  if (closed_) return;
+  if (response_.status < 200 || response_.status > 599) {
+    PW_LOG_ERROR("handler set an invalid status", "path={} status={}", LogQuote(request_.path),
+                 response_.status);
+    ResetResponse();
+    WriteApiError(response_, 500, "internal", "internal error");
+  }
+  phase_ = Phase::kWrite;
+  deadline_ = Clock::now() + milliseconds(config_.write_timeout_ms);
+  const bool no_body = StatusHasNoBody(response_.status);
+  const bool http10 = parsed_.version < 11;
+  streaming_ = response_.stream != nullptr && !no_body;
+  stream_chunked_ = streaming_ && !http10;
+  if (streaming_ && !stream_chunked_) keep_alive_ = false;  // HTTP/1.0: the body ends at close
+  BodyFraming framing = no_body           ? BodyFraming::kNone
+                        : !streaming_     ? BodyFraming::kContentLength
+                        : stream_chunked_ ? BodyFraming::kChunked
+                                          : BodyFraming::kUntilClose;
+  head_.clear();
+  AppendResponseHead(head_, response_, framing, response_.body.size(), keep_alive_,
+                     http10 && keep_alive_);
+  if (streaming_ && !head_request_) {
+    StreamNext();
+    return;
+  }
+  std::array<net::const_buffer, 2> bufs = {net::buffer(head_), net::const_buffer()};
+  if (!no_body && !head_request_) bufs[1] = net::buffer(response_.body);
+  streaming_ = false;
+  net::async_write(socket_, bufs,
+                   [self = shared_from_this()](error_code ec, size_t) { self->OnWritten(ec); });
+}
+
+void Connection::StreamNext() {
+  // The first call also sends the head (head_ is cleared once written).
+  chunk_.clear();
+  bool more = true;
+  try {
+    while (more && chunk_.size() < kStreamChunk) more = response_.stream(chunk_);
+  } catch (const std::exception& e) {
+    PW_LOG_ERROR("response stream threw", "path={} error={}", LogQuote(request_.path),
+                 LogQuote(e.what()));
+    Close();  // the status is already sent: truncating is the only signal left
+    return;
+  }
+  stream_more_ = more;
+  deadline_ = Clock::now() + milliseconds(config_.write_timeout_ms);
+  std::array<net::const_buffer, 5>& bufs = stream_bufs_;
+  size_t n = 0;
+  if (!head_.empty()) bufs[n++] = net::buffer(head_);
+  if (stream_chunked_) {
+    if (!chunk_.empty()) {
+      chunk_header_.clear();
+      AppendChunkHeader(chunk_header_, chunk_.size());
+      bufs[n++] = net::buffer(chunk_header_);
+      bufs[n++] = net::buffer(chunk_);
+      bufs[n++] = net::buffer(kCrLf.data(), kCrLf.size());
+    }
+    if (!more) bufs[n++] = net::buffer(kLastChunk.data(), kLastChunk.size());
+  } else if (!chunk_.empty()) {
+    bufs[n++] = net::buffer(chunk_);
+  }
+  net::async_write(socket_, std::span<const net::const_buffer>(bufs.data(), n),
+                   [self = shared_from_this()](error_code ec, size_t) {
+                     self->head_.clear();
+                     self->OnWritten(ec);
+                   });
+}
+
+void Connection::OnWritten(error_code ec) {
+  if (ec) {
+    double secs = std::chrono::duration<double>(Clock::now() - dispatch_time_).count();
+    state_.metrics.RecordRequest(route_index_, request_.method, response_.status, secs);
+    Close();
+    return;
+  }
+  if (streaming_ && stream_more_) {
+    StreamNext();
+    return;
+  }
+  FinishRequest();
+}
+
+void Connection::FinishRequest() {
+  Clock::time_point now = Clock::now();
+  double secs = std::chrono::duration<double>(now - dispatch_time_).count();
+  state_.metrics.RecordRequest(route_index_, request_.method, response_.status, secs);
+  streaming_ = false;
+  response_.stream = nullptr;  // release whatever the producer holds
+  if (!keep_alive_ || worker_->stopping()) {
+    if (linger_) {
+      StartLinger();
+    } else {
+      Close();
+    }
+    return;
+  }
+  if (parsed_.body.capacity() > kKeepCapacity) std::string().swap(parsed_.body);
+  if (response_.body.capacity() > kKeepCapacity) std::string().swap(response_.body);
+  if (chunk_.capacity() > 2 * kStreamChunk) std::string().swap(chunk_);
+  if (buffer_.size() == 0 && buffer_.capacity() > kKeepCapacity) buffer_.shrink_to_fit();
+  NewRequest(now);
+}
+
+void Connection::StartLinger() {
+  phase_ = Phase::kLinger;
+  deadline_ = Clock::now() + kLingerTime;
+  linger_bytes_ = 0;
+  buffer_.consume(buffer_.size());
+  error_code ec;
+  socket_.shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  if (ec) {
+    Close();
+    return;
+  }
+  ReadMore();
+}
+
+}  // namespace perfwatch::http

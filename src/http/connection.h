@@ -1,0 +1,106 @@
+#pragma once
+// One keep-alive HTTP/1.1 connection: reads and parses requests with a reused buffer and
+// parser storage, dispatches them to the router's handlers on the worker thread, writes
+// responses (Content-Length or chunked streaming) and enforces the limits of HttpConfig.
+//
+// Timeouts: the connection keeps one deadline for its current phase, checked by the
+// worker's sweep timer:
+//   idle   waiting for the first byte of a request      idle_timeout_ms
+//   header from that first byte to the end of the header header_timeout_ms
+//   body   from the end of the header to the full body   body_timeout_ms
+//   write  each write of a response (or stream chunk)    write_timeout_ms
+//   linger after an error answer, discarding the unread request before closing (<= 1 s)
+// Past its deadline the socket is closed without an answer, within one sweep interval
+// (the shortest timeout / 10, clamped to 5..250 ms).
+//
+// Thread safety: not thread-safe; lives on one Worker and is used only on its thread.
+// Owned by the shared_ptrs held by its pending asynchronous operations.
+#include <array>
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http/request_parser.h"
+#include "http/router.h"
+#include "http/worker.h"
+
+namespace perfwatch::http {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Connection(Worker* worker, Socket socket);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void Start();
+  // Closes the socket (pending operations complete with an error). Idempotent.
+  void Close();
+  // Closes the connection when the current phase's deadline has passed.
+  void CloseIfExpired(Clock::time_point now) {
+    if (now >= deadline_) Close();
+  }
+
+  // Links of Worker's intrusive list.
+  Connection* prev_ = nullptr;
+  Connection* next_ = nullptr;
+
+ private:
+  enum class Phase { kIdle, kHeader, kBody, kWrite, kLinger };
+
+  void NewRequest(Clock::time_point now);
+  void ReadMore();
+  void OnRead(boost::system::error_code ec, size_t n);
+  void Parse();
+  void SendContinue();
+  void OnParseError(boost::system::error_code ec);
+  void Dispatch();
+  void Route(const Router::Match& match);
+  void WriteResponse();
+  void StreamNext();
+  void OnWritten(boost::system::error_code ec);
+  void FinishRequest();
+  void StartLinger();
+  void ResetResponse();
+
+  Worker* const worker_;
+  ServerState& state_;
+  const HttpConfig& config_;
+  Socket socket_;
+  bool closed_ = false;
+
+  Phase phase_ = Phase::kIdle;
+  Clock::time_point deadline_;
+
+  // Input side, reused across requests.
+  boost::beast::flat_buffer buffer_;
+  ParsedRequest parsed_;
+  std::optional<RequestParser> parser_;
+  bool header_done_ = false;
+  size_t linger_bytes_ = 0;
+
+  // The request being served.
+  Request request_;
+  Response response_;
+  int route_index_ = -1;
+  bool keep_alive_ = true;
+  bool head_request_ = false;
+  bool linger_ = false;          // close through StartLinger (request may be unread)
+  bool streaming_ = false;       // response_.stream is being written
+  bool stream_more_ = false;     // the producer has more pieces
+  bool stream_chunked_ = false;  // chunked framing (false: HTTP/1.0, body until close)
+  Clock::time_point dispatch_time_;
+
+  // Output side, reused across requests.
+  std::string head_;
+  std::string chunk_;
+  std::string chunk_header_;
+  std::array<boost::asio::const_buffer, 5> stream_bufs_;  // must live until the write ends
+};
+
+}  // namespace perfwatch::http

@@ -1,0 +1,79 @@
+#pragma once
+// Server internals: the state shared by all connections, and a Worker — one io_context
+// run by exactly one thread, which owns the connections handed to it by the acceptor and
+// enforces their deadlines with a single periodic sweep timer (no timer operation per
+// request: connections only store their current deadline).
+// Thread safety: ServerState is immutable while the server runs, except its atomics.
+// A Worker's fields are used only on its own thread once started; other threads reach it
+// through boost::asio::post.
+#include <atomic>
+#include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <thread>
+
+#include "common/config.h"
+#include "common/metrics.h"
+#include "http/http_metrics.h"
+#include "http/router.h"
+
+namespace perfwatch::http {
+
+class Connection;
+
+using Socket =
+    boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+
+struct ServerState {
+  ServerState(HttpConfig c, Router r, MetricsRegistry* registry)
+      : config(std::move(c)), router(std::move(r)), metrics(registry, router) {}
+
+  const HttpConfig config;
+  const Router router;
+  HttpMetrics metrics;
+  // How often workers look for connections past their deadline.
+  std::chrono::milliseconds sweep_interval{100};
+  // Accepted and not yet closed, across all workers (the max_connections cap).
+  std::atomic<int> open_connections{0};
+};
+
+class Worker {
+ public:
+  explicit Worker(ServerState* state) : state_(state) {}
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  ServerState& state() { return *state_; }
+  boost::asio::io_context& io_context() { return ioc_; }
+  bool stopping() const { return stopping_; }
+
+  // Starts the thread that runs the io_context (and the sweep timer).
+  void Start();
+  // Posts a request to close every connection; the thread ends once they are gone.
+  void RequestStop();
+  void Join();
+
+  // On the worker thread: takes over an accepted socket (already counted in
+  // open_connections) and starts serving it.
+  void Adopt(Socket socket);
+
+  // Called by Connection's constructor/destructor (worker thread only).
+  void Link(Connection* c);
+  void Unlink(Connection* c);
+
+ private:
+  void ArmSweep();
+  void Run();
+
+  ServerState* const state_;
+  // Declared before ioc_ so that it outlives the handlers destroyed with the io_context.
+  Connection* connections_ = nullptr;  // intrusive list via Connection::prev_/next_
+  bool stopping_ = false;
+  boost::asio::io_context ioc_{1};
+  boost::asio::steady_timer sweep_timer_{ioc_};
+  std::thread thread_;
+};
+
+}  // namespace perfwatch::http
