@@ -41,6 +41,11 @@ void AppendJsonNumber(std::string& out, double v) {
     out.append(v > 0 ? "\"+Inf\"" : "\"-Inf\"");
     return;
   }
+  // Whole numbers print as integers ("1700000000", not the shorter "1.7e+09").
+  if (v == std::trunc(v) && std::fabs(v) < 1e15) {
+    AppendJsonInt(out, static_cast<long long>(v));
+    return;
+  }
   char buf[32];
   auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), v);
   out.append(buf, ptr - buf);

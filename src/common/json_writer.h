@@ -10,7 +10,8 @@ namespace perfwatch {
 // characters. `s` must be valid UTF-8 (callers validate input at the edge).
 void AppendJsonString(std::string& out, std::string_view s);
 
-// Appends a number in the shortest form that round-trips ("2480.5", "0.1", "3").
+// Appends a number in the shortest form that round-trips ("2480.5", "0.1"); whole
+// numbers below 1e15 as integers ("1700000000").
 // Non-finite values are written as the JSON strings "NaN", "+Inf", "-Inf".
 void AppendJsonNumber(std::string& out, double v);
 

@@ -1,0 +1,50 @@
+#include "common/time.h"
+
+#include <gtest/gtest.h>
+
+namespace perfwatch {
+namespace {
+
+TEST(TimeTest, ParsesUnixSecondsWithFractions) {
+  EXPECT_EQ(*ParseTimeMs("1700000000"), 1'700'000'000'000);
+  EXPECT_EQ(*ParseTimeMs("1700000000.25"), 1'700'000'000'250);
+  EXPECT_EQ(*ParseTimeMs("0"), 0);
+}
+
+TEST(TimeTest, ParsesRfc3339) {
+  EXPECT_EQ(*ParseTimeMs("2023-11-14T22:13:20Z"), 1'700'000'000'000);
+  EXPECT_EQ(*ParseTimeMs("2023-11-14T22:13:20.5Z"), 1'700'000'000'500);
+  EXPECT_EQ(*ParseTimeMs("2023-11-14T23:13:20+01:00"), 1'700'000'000'000);
+  EXPECT_EQ(*ParseTimeMs("2023-11-14T21:13:20.123-01:00"), 1'700'000'000'123);
+  EXPECT_EQ(*ParseTimeMs("1970-01-01T00:00:00Z"), 0);
+}
+
+TEST(TimeTest, RejectsGarbage) {
+  for (const char* s : {"", "yesterday", "2023-11-14", "2023-13-14T22:13:20Z", "2023-11-14T22:13:20",
+                        "1700000000x", "nan", "inf", "2023-11-14T22:13:20.Z"}) {
+    EXPECT_FALSE(ParseTimeMs(s).ok()) << s;
+  }
+}
+
+TEST(TimeTest, ParsesDurations) {
+  EXPECT_EQ(*ParseDurationMs("24h"), 86'400'000);
+  EXPECT_EQ(*ParseDurationMs("1h30m"), 5'400'000);
+  EXPECT_EQ(*ParseDurationMs("250ms"), 250);
+  EXPECT_EQ(*ParseDurationMs("7d"), 7 * 86'400'000LL);
+  EXPECT_EQ(*ParseDurationMs("2w"), 14 * 86'400'000LL);
+  EXPECT_EQ(*ParseDurationMs("90"), 90'000);
+  EXPECT_EQ(*ParseDurationMs("1.5"), 1'500);
+  for (const char* s : {"", "h", "5", "-5m", "5x", "5m3", "1e400"}) {
+    if (std::string(s) == "5") continue;  // plain seconds are valid
+    EXPECT_FALSE(ParseDurationMs(s).ok()) << s;
+  }
+}
+
+TEST(TimeTest, FormatsRfc3339) {
+  EXPECT_EQ(FormatRfc3339Ms(1'700'000'000'123), "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(FormatRfc3339Ms(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(*ParseTimeMs(FormatRfc3339Ms(1'234'567'890'987)), 1'234'567'890'987);
+}
+
+}  // namespace
+}  // namespace perfwatch
