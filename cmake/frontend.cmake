@@ -1,5 +1,76 @@
-# Front-end assets embedded in the binary (rum.js, the dashboard). Until the SDK build
-# exists this provides an empty asset table.
-file(GLOB frontend_srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/src/frontend/*.cc)
-add_library(pw_frontend STATIC ${frontend_srcs} ${CMAKE_CURRENT_SOURCE_DIR}/cmake/empty.cc)
+# Front-end files embedded in the binary: the browser SDK (sdk/browser -> GET /rum.js)
+# and the dashboard (web/ -> GET /). Defines the pw_frontend library (src/frontend/).
+#
+# With PERFWATCH_FRONTEND=ON (default) the build runs `npm ci` in sdk/browser when its
+# node_modules is missing or older than package-lock.json, then `npm run build` and
+# `npm run size` (fails over the 5120-byte gzip budget) whenever the SDK sources change,
+# and compiles dist/rum.js into the binary. With OFF nothing is embedded, npm is never
+# run, and FindAsset() returns null.
+#
+# What gets embedded is listed in pw_embed_files ("URL-path|file") and pw_embed_dirs
+# ("URL-prefix|directory", every file below it, read at build time); pw_embed_deps are
+# the build-time inputs. A dashboard build (web/dist) plugs in the same way as the SDK:
+# an add_custom_command producing web/dist, its output listed in pw_embed_deps.
+
+set(pw_embed_files "")
+set(pw_embed_dirs "")
+set(pw_embed_deps "")
+
+if(PERFWATCH_FRONTEND)
+  find_program(PERFWATCH_NPM npm)
+  if(NOT PERFWATCH_NPM)
+    message(FATAL_ERROR "PERFWATCH_FRONTEND=ON needs npm (Node.js 20+): install it, "
+                        "or configure with -DPERFWATCH_FRONTEND=OFF for a binary without /rum.js and the dashboard")
+  endif()
+
+  # --- browser SDK -> /rum.js
+  set(pw_sdk ${CMAKE_CURRENT_SOURCE_DIR}/sdk/browser)
+  file(GLOB_RECURSE pw_sdk_srcs CONFIGURE_DEPENDS ${pw_sdk}/src/*.ts)
+  # npm writes node_modules/.package-lock.json on every install: it stamps the install.
+  add_custom_command(
+    OUTPUT ${pw_sdk}/node_modules/.package-lock.json
+    COMMAND ${PERFWATCH_NPM} ci --no-audit --no-fund --loglevel=error
+    WORKING_DIRECTORY ${pw_sdk}
+    DEPENDS ${pw_sdk}/package-lock.json
+    COMMENT "npm ci in sdk/browser"
+    VERBATIM)
+  add_custom_command(
+    OUTPUT ${pw_sdk}/dist/rum.js
+    COMMAND ${PERFWATCH_NPM} run --silent build
+    COMMAND ${PERFWATCH_NPM} run --silent size
+    WORKING_DIRECTORY ${pw_sdk}
+    DEPENDS ${pw_sdk_srcs} ${pw_sdk}/package.json ${pw_sdk}/scripts/build.mjs ${pw_sdk}/scripts/size.mjs
+            ${pw_sdk}/node_modules/.package-lock.json
+    COMMENT "Building the browser SDK (sdk/browser/dist/rum.js)"
+    VERBATIM)
+  list(APPEND pw_embed_files "/rum.js|${pw_sdk}/dist/rum.js")
+  list(APPEND pw_embed_deps ${pw_sdk}/dist/rum.js)
+
+  # --- dashboard -> /: web/dist when a dashboard build made one, else web/index.html.
+  file(GLOB pw_web_dist CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/web/dist)
+  file(GLOB pw_web_index CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/web/index.html)
+  if(pw_web_dist)
+    file(GLOB_RECURSE pw_web_files CONFIGURE_DEPENDS ${pw_web_dist}/*)
+    list(APPEND pw_embed_dirs "/|${pw_web_dist}")
+    list(APPEND pw_embed_deps ${pw_web_files})
+  elseif(pw_web_index)
+    list(APPEND pw_embed_files "/index.html|${pw_web_index}")
+    list(APPEND pw_embed_deps ${pw_web_index})
+  endif()
+endif()
+
+set(pw_frontend_dir ${CMAKE_CURRENT_BINARY_DIR}/generated/frontend)
+set(pw_embed_manifest ${pw_frontend_dir}/embed_manifest.cmake)
+set(pw_embed_source ${pw_frontend_dir}/embedded_assets.cc)
+file(CONFIGURE OUTPUT ${pw_embed_manifest} CONTENT
+     "set(EMBED_FILES \"${pw_embed_files}\")\nset(EMBED_DIRS \"${pw_embed_dirs}\")\n" @ONLY)
+add_custom_command(
+  OUTPUT ${pw_embed_source}
+  COMMAND ${CMAKE_COMMAND} -DMANIFEST=${pw_embed_manifest} -DOUTPUT=${pw_embed_source}
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/embed_assets.cmake
+  DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/cmake/embed_assets.cmake ${pw_embed_manifest} ${pw_embed_deps}
+  COMMENT "Embedding front-end assets"
+  VERBATIM)
+
+add_library(pw_frontend STATIC ${CMAKE_CURRENT_SOURCE_DIR}/src/frontend/assets.cc ${pw_embed_source})
 target_include_directories(pw_frontend PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)

@@ -21,6 +21,13 @@ int main(int argc, char** argv) {
   CLI::App* serve = app.add_subcommand("serve", "run the server (ingest, storage, query API, dashboard)");
   AddServeFlags(*serve, serve_flags);
 
+  ServeFlags demo_serve_flags;
+  DemoFlags demo_flags;
+  CLI::App* demo = app.add_subcommand(
+      "demo", "run the server with simulated visitors posting RUM beacons (data in ./demo-data by default)");
+  AddServeFlags(*demo, demo_serve_flags);
+  AddDemoFlags(*demo, demo_flags);
+
   CLI::App* version = app.add_subcommand("version", "print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -29,5 +36,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (serve->parsed()) return RunServe(serve_flags);
+  if (demo->parsed()) {
+    if (!demo_serve_flags.data_dir) demo_serve_flags.data_dir = "./demo-data";
+    return RunDemo(demo_serve_flags, demo_flags);
+  }
   return 0;
 }

@@ -3,7 +3,10 @@
 #include <csignal>
 #include <cstdio>
 
+#include "cli/demo_simulator.h"
 #include "cli/server_app.h"
+#include "common/time.h"
+#include "ingest/route_templater.h"
 #include "common/log.h"
 
 namespace perfwatch::cli {
@@ -24,6 +27,7 @@ Result<Config> BuildConfig(const ServeFlags& flags) {
   if (flags.data_dir) config.data_dir = *flags.data_dir;
   if (flags.log_level) config.log_level = *flags.log_level;
   PW_RETURN_IF_ERROR(ValidateConfig(config));
+  PW_RETURN_IF_ERROR(ingest::ValidateRouteRules(config.rum.route_rules).WithContext("rum.route_rules"));
   return config;
 }
 
@@ -46,11 +50,23 @@ int WaitForTerminationSignal() {
   return sig;
 }
 
-int RunServe(const ServeFlags& flags) {
+namespace {
+
+// Runs the server (and, with `demo`, the simulated visitors) until SIGINT/SIGTERM.
+int Run(const ServeFlags& flags, const DemoFlags* demo) {
   auto config = BuildConfig(flags);
   if (!config.ok()) {
     std::fprintf(stderr, "perfwatch: %s\n", config.status().message().c_str());
     return 2;
+  }
+  int64_t backfill_ms = 0;
+  if (demo) {
+    auto d = ParseDurationMs(demo->backfill);
+    if (!d.ok() || demo->rate <= 0 || demo->rate > 10'000) {
+      std::fprintf(stderr, "perfwatch: --rate must be in (0, 10000] and --backfill a duration such as 1h\n");
+      return 2;
+    }
+    backfill_ms = *d;
   }
   InitLogging(config->log_level);
   ServerApp app(*config);
@@ -58,11 +74,30 @@ int RunServe(const ServeFlags& flags) {
     PW_LOG_ERROR("start failed", "error={}", LogQuote(s.message()));
     return 1;
   }
+  std::unique_ptr<DemoSimulator> visitors;
+  if (demo) {
+    visitors = std::make_unique<DemoSimulator>(
+        DemoOptions{.port = app.port(), .page_views_per_second = demo->rate, .backfill_ms = backfill_ms});
+    visitors->Start();
+    PW_LOG_INFO("demo running", "dashboard=http://127.0.0.1:{}/", app.port());
+  }
   int sig = WaitForTerminationSignal();
   PW_LOG_INFO("shutting down", "signal={}", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  if (visitors) visitors->Stop();
   app.Stop();
   PW_LOG_INFO("stopped", "clean=true");
   return 0;
 }
+
+}  // namespace
+
+int RunServe(const ServeFlags& flags) { return Run(flags, nullptr); }
+
+void AddDemoFlags(CLI::App& cmd, DemoFlags& flags) {
+  cmd.add_option("--rate", flags.rate, "simulated page views per second (default 5)");
+  cmd.add_option("--backfill", flags.backfill, "past page views generated at start, as a duration (default 1h)");
+}
+
+int RunDemo(const ServeFlags& flags, const DemoFlags& demo) { return Run(flags, &demo); }
 
 }  // namespace perfwatch::cli

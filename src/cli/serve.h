@@ -31,4 +31,15 @@ int WaitForTerminationSignal();
 // Runs the server until a termination signal; returns the process exit code.
 int RunServe(const ServeFlags& flags);
 
+struct DemoFlags {
+  double rate = 5;               // simulated page views per second
+  std::string backfill = "1h";   // past page views generated at start
+};
+
+// Adds the demo's own flags (the serve flags are added separately).
+void AddDemoFlags(CLI::App& cmd, DemoFlags& flags);
+
+// `perfwatch demo`: the server plus simulated visitors posting through the real HTTP path.
+int RunDemo(const ServeFlags& flags, const DemoFlags& demo);
+
 }  // namespace perfwatch::cli

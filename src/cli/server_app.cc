@@ -15,7 +15,9 @@ Status ServerApp::Start() {
   if (!store.ok()) return store.status().WithContext("open event store");
   store_ = std::move(store).value();
   PW_RETURN_IF_ERROR(store_->Start().WithContext("start event store"));
-  rum_ = std::make_unique<ingest::RumHandler>(config_.rum, store_.get(), &metrics_);
+  auto rum = ingest::RumHandler::Create(config_.rum, store_.get(), &metrics_);
+  if (!rum.ok()) return rum.status().WithContext("rum");
+  rum_ = std::move(rum).value();
 
   http::Router router;
   RegisterRoutes(router);

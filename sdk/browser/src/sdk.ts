@@ -1,0 +1,250 @@
+// The SDK proper: collects Core Web Vitals (web-vitals, standard build) plus the
+// browser's other performance signals, and sends them as beacons to perfwatch's
+// POST /api/rum. Beacon fields: sdk/browser/README.md and ../../shared/DESIGN.md.
+
+import { onCLS, onFCP, onINP, onLCP, onTTFB, type Metric } from 'web-vitals';
+import { Batcher } from './batch';
+import { merge, type Options } from './config';
+import { selector } from './selector';
+import { isSampled, loadSession, type Session } from './session';
+import { stripUrl } from './url';
+
+export type { Options } from './config';
+
+/** The most resource timings kept per flush (the slowest win). */
+const MAX_RESOURCES = 20;
+/** The most error, rejection or long-task beacons per page view (a loop stays cheap). */
+const MAX_PER_TYPE = 25;
+const MAX_STACK = 1500;
+
+type Beacon = Record<string, unknown>;
+
+let opts: Options = {};
+let session: Session | undefined;
+let sampled = false;
+let started = false;
+let batcher: Batcher | undefined;
+let seq = 0;
+let late = 0;
+const pageView = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
+const counts: Record<string, number> = {};
+let resources: Beacon[] = [];
+
+const nav = (): PerformanceNavigationTiming | undefined =>
+  performance.getEntriesByType &&
+  (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming);
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+/** `url` with the query string and fragment dropped unless keepQueryString. */
+const clean = (url: string) => stripUrl(url, opts.keepQueryString);
+
+function transmit(body: string): void {
+  const url = opts.endpoint!;
+  try {
+    if (navigator.sendBeacon(url, body)) return;
+  } catch {}
+  // sendBeacon refused (queue full, or missing): one keepalive fetch, then give up.
+  try {
+    fetch(url, { method: 'POST', body, keepalive: true, mode: 'no-cors', credentials: 'omit' }).catch(
+      () => {},
+    );
+  } catch {}
+}
+
+/** Queues one beacon, adding the fields every beacon carries. */
+function report(b: Beacon): void {
+  if (!sampled) return;
+  const c = (navigator as any).connection;
+  const n = nav();
+  batcher!.add({
+    ...b,
+    delta: b.delta ?? b.value,
+    id: b.id || pageView + '-' + ++seq,
+    navigationType: b.navigationType || (n ? n.type.replace('_', '-') : 'navigate'),
+    sessionId: session!.id,
+    url: clean(location.href),
+    timestamp: Date.now(),
+    userAgent: navigator.userAgent,
+    connection: c && c.effectiveType,
+    deviceMemory: (navigator as any).deviceMemory,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    app: opts.app,
+  });
+  // Once the page is hidden nothing may run later: what web-vitals reports after our
+  // hidden flush (late INP processing) leaves at the end of the current task.
+  if (document.visibilityState == 'hidden' && !late) {
+    late = 1;
+    queueMicrotask(() => {
+      late = 0;
+      batcher!.flush();
+    });
+  }
+}
+
+/** report() with a per-page-view cap on the number of beacons of `b.type`. */
+function capped(b: Beacon): void {
+  const t = b.type as string;
+  if ((counts[t] = (counts[t] || 0) + 1) <= MAX_PER_TYPE) report(b);
+}
+
+/** Light attribution from the metric's own entries (the attribution build is too big). */
+function attribution(m: Metric): Beacon | undefined {
+  const e = m.entries as any[];
+  if (!e.length) return;
+  if (m.name == 'LCP') {
+    const l = e[e.length - 1];
+    return { element: selector(l.element), url: l.url ? clean(l.url) : undefined };
+  }
+  if (m.name == 'INP') {
+    const t = e.find((x) => x.target) || e[0];
+    return { target: selector(t.target), type: t.name };
+  }
+  if (m.name == 'CLS') {
+    const big = e.reduce((a, b) => (b.value > a.value ? b : a));
+    const src = big.sources && big.sources[0];
+    return { target: selector(src && src.node), time: round(big.startTime) };
+  }
+}
+
+function vital(m: Metric): void {
+  report({
+    type: 'vital',
+    name: m.name,
+    value: m.value,
+    rating: m.rating,
+    delta: m.delta,
+    id: m.id,
+    navigationType: m.navigationType,
+    attribution: attribution(m),
+  });
+}
+
+/** Observes `type` entries (buffered: earlier ones too); false when unsupported. */
+function observe(type: string, cb: (e: any) => void): void {
+  try {
+    new PerformanceObserver((l) => l.getEntries().forEach(cb)).observe({ type, buffered: true });
+  } catch {}
+}
+
+function navigation(): void {
+  const n = nav();
+  if (!n) return;
+  report({
+    type: 'navigation',
+    name: 'navigation',
+    value: round(n.loadEventEnd),
+    dns: round(n.domainLookupEnd - n.domainLookupStart),
+    tcp: round(n.connectEnd - n.connectStart),
+    ttfb: round(n.responseStart),
+    download: round(n.responseEnd - n.responseStart),
+    domParsing: round(n.domInteractive - n.responseEnd),
+    domComplete: round(n.domComplete),
+    load: round(n.loadEventEnd),
+  });
+}
+
+function resource(e: PerformanceResourceTiming): void {
+  if (e.name.includes(opts.endpoint!)) return;  // our own beacons
+  resources.push({
+    u: clean(e.name),
+    i: e.initiatorType,
+    s: round(e.startTime),
+    d: round(e.duration),
+    w: round(e.responseStart > 0 ? e.responseStart - e.startTime : 0),
+    z: e.transferSize,
+  });
+  if (resources.length > MAX_RESOURCES) {
+    resources.sort((a, b) => (b.d as number) - (a.d as number));
+    resources.length = MAX_RESOURCES;
+  }
+}
+
+function errorBeacon(type: string, message: unknown, err: any, extra?: Beacon): void {
+  const msg = String(message || (err && err.message) || err).slice(0, 300);
+  capped({
+    type,
+    name: msg,
+    value: 1,
+    message: msg,
+    ...extra,
+    stack: err && typeof err.stack == 'string' ? err.stack.slice(0, MAX_STACK) : undefined,
+  });
+}
+
+/** Queues what is collected per flush (resources), then sends the queue. */
+export function flush(hidden?: boolean): void {
+  if (!batcher) return;
+  if (resources.length) {
+    const r = resources.sort((a, b) => (b.d as number) - (a.d as number));
+    resources = [];
+    report({ type: 'slow-resources', name: 'resources', value: r[0].d, resources: r });
+  }
+  const mem = (performance as any).memory;
+  if (hidden && mem) {
+    report({
+      type: 'memory',
+      name: 'usedJSHeapSize',
+      value: mem.usedJSHeapSize,
+      id: pageView + '-m',  // one per page view: the latest replaces earlier ones
+      total: mem.totalJSHeapSize,
+      limit: mem.jsHeapSizeLimit,
+    });
+  }
+  batcher.flush();
+}
+
+/** Sends a custom metric: `name` took `ms` milliseconds (or any unit you document). */
+export function measure(name: string, ms: number): void {
+  if (isFinite(ms)) report({ type: 'measure', name: String(name), value: +ms });
+}
+
+function start(): void {
+  started = true;
+  batcher = new Batcher(transmit);
+  onCLS(vital);
+  onFCP(vital);
+  // reportAllChanges: INP entries are processed in an idle callback that may only run
+  // after the page is hidden (never, in headless Chromium), too late for a final report.
+  // Each change re-sends the same id, which the server replaces.
+  onINP(vital, { reportAllChanges: true });
+  onLCP(vital);
+  onTTFB(vital);
+  // Registered after web-vitals' own hidden listeners, so their final CLS / INP / LCP
+  // reports are queued before this flush.
+  addEventListener(
+    'visibilitychange',
+    () => document.visibilityState == 'hidden' && flush(true),
+    true,
+  );
+  addEventListener('pagehide', () => flush(), true);
+  observe('resource', resource);
+  observe('longtask', (e) =>
+    capped({ type: 'long-task', name: 'long-task', value: round(e.duration), start: round(e.startTime) }),
+  );
+  observe('measure', (e) => report({ type: 'measure', name: e.name, value: round(e.duration), start: round(e.startTime) }));
+  addEventListener('error', (e) =>
+    errorBeacon('error', e.message, e.error, { source: clean(e.filename || ''), line: e.lineno, col: e.colno }),
+  );
+  addEventListener('unhandledrejection', (e) => errorBeacon('unhandled-rejection', 0, e.reason));
+  if (document.readyState == 'complete') setTimeout(navigation);
+  else addEventListener('load', () => setTimeout(navigation));
+}
+
+/**
+ * Configures the SDK and starts collecting if this session is sampled. Can be called
+ * again: later options override earlier ones; a session sampled out stops sending.
+ */
+export function init(o?: Options): void {
+  opts = merge(opts, o);
+  opts.endpoint = opts.endpoint || '/api/rum';
+  if (!session) {
+    let store: Storage | undefined;
+    try {
+      store = sessionStorage;  // throws in sandboxed frames and some privacy modes
+    } catch {}
+    session = loadSession(store, Date.now(), Math.random);
+  }
+  sampled = isSampled(opts.sampleRate, session);
+  if (sampled && !started) start();
+}
