@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "common/hash.h"
+#include "events/coding.h"
 #include "events/event_store_impl.h"
 #include "events/export_json.h"
 
@@ -53,6 +54,59 @@ class LogMapping {
   const char* base_ = nullptr;
   uint64_t size_;
 };
+
+// A row chosen for export. `offset` starts as the log offset of the row's 16-row group
+// (the sparse index) and LocateRecords turns it into that of the row's payload.
+struct SelectedRow {
+  uint64_t offset;
+  uint32_t row;
+  uint32_t combo;
+  uint32_t length;  // payload bytes, set by LocateRecords
+};
+
+// Rows ahead whose record is prefetched while formatting (records are read in time order,
+// which is not log order).
+constexpr size_t kPrefetchAhead = 8;
+
+// The framing of the record at `pos` (crc32c, length varint): its payload and end.
+Status RecordAt(std::string_view log, uint64_t pos, std::string_view* payload, uint64_t* end) {
+  if (pos + 4 >= log.size()) return DataLoss("record runs past the end of the log");
+  Decoder d(log.data() + pos + 4, log.size() - pos - 4);
+  uint64_t len;
+  if (!d.Varint(&len)) return DataLoss("bad record header");
+  uint64_t start = static_cast<uint64_t>(d.position() - log.data());
+  if (len > log.size() - start) return DataLoss("record runs past the end of the log");
+  *payload = log.substr(start, len);
+  *end = start + len;
+  return Status::Ok();
+}
+
+// Finds the payload of every row in `rows` (ascending rows): from the group's indexed
+// offset, or from the previous row's record when it is in the same group, walking
+// record by record, so each group's records are read once, in log order.
+Status LocateRecords(std::string_view log, std::vector<SelectedRow>& rows) {
+  constexpr uint32_t kNone = UINT32_MAX;
+  uint32_t next_row = kNone;  // the row whose record starts at next_pos
+  uint64_t next_pos = 0;
+  for (SelectedRow& s : rows) {
+    uint32_t r = s.row & ~(RowChunk::kIndexEvery - 1);
+    uint64_t pos = s.offset;
+    if (next_row != kNone && next_row / RowChunk::kIndexEvery == s.row / RowChunk::kIndexEvery && next_row <= s.row) {
+      r = next_row;
+      pos = next_pos;
+    }
+    std::string_view payload;
+    for (;; ++r) {
+      PW_RETURN_IF_ERROR(RecordAt(log, pos, &payload, &pos));
+      if (r == s.row) break;
+    }
+    s.offset = static_cast<uint64_t>(payload.data() - log.data());
+    s.length = static_cast<uint32_t>(payload.size());
+    next_row = s.row + 1;
+    next_pos = pos;
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -136,58 +190,66 @@ Status EventStore::Export(const ExportQuery& query, const std::function<bool(std
       if (OffsetRange(*p, query.from_ms, query.to_ms, &lo, &hi)) parts.push_back(p);
     }
   }
-  std::string out;
-  out.reserve(kExportChunkBytes + 8192);
-  std::vector<uint64_t> selected;  // time_off << 32 | row: sorting gives time order
-  std::string buf;
-  RecordView r;
+  EventJsonWriter writer;
+  std::vector<SelectedRow> rows;  // the partition's matching rows, in row (= log) order
+  std::vector<uint64_t> order;    // time_off << 32 | index in rows: sorting gives time order
   for (const auto& part : parts) {
     const Partition& p = *part;
     uint32_t lo = 0, hi = 0;
     OffsetRange(p, query.from_ms, query.to_ms, &lo, &hi);
-    selected.clear();
+    rows.clear();
+    order.clear();
     uint64_t log_size;
     {
       std::shared_lock lock(m.state_mu);
       log_size = p.writer()->size();
-      uint32_t rows = p.row_count();
+      uint32_t left = p.row_count();
       uint32_t base = 0;
       for (const auto& chunk : p.chunks()) {
-        uint32_t n = std::min(rows, RowChunk::kRows);
-        rows -= n;
+        uint32_t n = std::min(left, RowChunk::kRows);
+        left -= n;
         const RowChunk& c = *chunk;
         for (uint32_t i = 0; i < n; ++i) {
           uint8_t k = c.kind[i];
           if ((k & kDeadRow) || c.time_off[i] - lo > hi - lo) continue;
           if (query.type && (k >> 3) != static_cast<uint8_t>(*query.type)) continue;
-          selected.push_back((static_cast<uint64_t>(c.time_off[i]) << 32) | (base + i));
+          order.push_back((static_cast<uint64_t>(c.time_off[i]) << 32) | rows.size());
+          rows.push_back({c.offset[i / RowChunk::kIndexEvery], base + i, c.combo[i], 0});
         }
         base += n;
       }
+      writer.StartPartition(p);
     }
-    if (selected.empty()) continue;
-    if (!std::is_sorted(selected.begin(), selected.end())) std::sort(selected.begin(), selected.end());
+    if (rows.empty()) continue;
+    if (!std::is_sorted(order.begin(), order.end())) std::sort(order.begin(), order.end());
     LogMapping map(p.writer()->fd(), log_size);
     if (!map.ok()) return IoError("mmap " + p.log_path().string(), errno);
+    const std::string_view log = map.view();
+    // Records written before log_size never change: no lock needed to read them.
+    PW_RETURN_IF_ERROR(LocateRecords(log, rows).WithContext("export " + p.log_path().string()));
     size_t i = 0;
-    while (i < selected.size()) {
+    while (i < order.size()) {
       {
         // Dictionary and combos are read under the shared lock, one output chunk at a time.
         std::shared_lock lock(m.state_mu);
-        for (; i < selected.size() && out.size() < kExportChunkBytes; ++i) {
-          auto payload = p.RowPayload(static_cast<uint32_t>(selected[i]), map.view(), buf);
-          if (!payload.ok()) return payload.status().WithContext("export");
-          PW_RETURN_IF_ERROR(p.DecodeRecord(*payload, &r).WithContext("export " + p.log_path().string()));
-          AppendEventJson(out, r);
+        for (; i < order.size() && writer.size() < kExportChunkBytes; ++i) {
+          if (i + kPrefetchAhead < order.size()) {
+            const SelectedRow& ahead = rows[static_cast<uint32_t>(order[i + kPrefetchAhead])];
+            __builtin_prefetch(log.data() + ahead.offset);
+            __builtin_prefetch(log.data() + ahead.offset + 64);
+          }
+          const SelectedRow& s = rows[static_cast<uint32_t>(order[i])];
+          Status st = writer.Append(p, log.substr(s.offset, s.length), s.combo);
+          if (!st.ok()) return st.WithContext("export " + p.log_path().string());
         }
       }
-      if (out.size() >= kExportChunkBytes) {
-        if (!sink(out)) return Status::Ok();
-        out.clear();
+      if (writer.size() >= kExportChunkBytes) {
+        if (!sink(writer.data())) return Status::Ok();
+        writer.Clear();
       }
     }
   }
-  if (!out.empty()) sink(out);
+  if (writer.size() > 0) sink(writer.data());
   return Status::Ok();
 }
 

@@ -1,6 +1,9 @@
 #include "events/export_json.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "common/json_writer.h"
 
@@ -22,6 +25,61 @@ std::string_view Trim(std::string_view s) {
   }
   return s;
 }
+
+// The text spliced after the fixed fields: attrs_json is one compact object written by
+// ingest; its members (without the braces) join the line. Empty when there are none.
+std::string_view AttrsMembers(std::string_view attrs_json) {
+  std::string_view attrs = Trim(attrs_json);
+  if (attrs.size() > 2 && attrs.front() == '{' && attrs.back() == '}') return Trim(attrs.substr(1, attrs.size() - 2));
+  return {};
+}
+
+// Copies a string literal (without its NUL); the size is a constant, so this inlines.
+template <size_t N>
+char* PutLiteral(char* out, const char (&s)[N]) {
+  std::memcpy(out, s, N - 1);
+  return out + N - 1;
+}
+
+char* Put(char* out, std::string_view s) {
+  std::memcpy(out, s.data(), s.size());
+  return out + s.size();
+}
+
+char* PutInt(char* out, long long v) { return std::to_chars(out, out + 24, v).ptr; }
+
+char* EscapeByte(char* out, unsigned char c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  *out++ = '\\';
+  switch (c) {
+    case '"': *out++ = '"'; break;
+    case '\\': *out++ = '\\'; break;
+    case '\n': *out++ = 'n'; break;
+    case '\r': *out++ = 'r'; break;
+    case '\t': *out++ = 't'; break;
+    case '\b': *out++ = 'b'; break;
+    case '\f': *out++ = 'f'; break;
+    default:
+      out = PutLiteral(out, "u00");
+      *out++ = kHex[c >> 4];
+      *out++ = kHex[c & 15];
+  }
+  return out;
+}
+
+bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+// Marks (high bit) the bytes of `w` below 0x20 or equal to '"' or '\\'. Borrows can set
+// false marks, but only above a true one: the lowest mark is always exact.
+uint64_t EscapeMask(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  uint64_t quote = w ^ (kOnes * '"');       // zero bytes where w has '"'
+  uint64_t backslash = w ^ (kOnes * '\\');  // zero bytes where w has '\\'
+  return (((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) & kHigh;
+}
+
+constexpr size_t kSlack = 8;  // WriteJsonString may store up to 8 bytes past its result
 
 }  // namespace
 
@@ -49,16 +107,154 @@ void AppendEventJson(std::string& out, const RecordView& r) {
   Field(out, ",\"browser\":", r.dims[kBrowser]);
   out.append(",\"received\":");
   AppendJsonInt(out, r.received_ms);
-  // Merge the beacon's other fields: attrs_json is one compact object written by ingest.
-  std::string_view attrs = Trim(r.attrs_json);
-  if (attrs.size() > 2 && attrs.front() == '{' && attrs.back() == '}') {
-    std::string_view inner = Trim(attrs.substr(1, attrs.size() - 2));
-    if (!inner.empty()) {
-      out.push_back(',');
-      out.append(inner);
-    }
+  std::string_view members = AttrsMembers(r.attrs_json);
+  if (!members.empty()) {
+    out.push_back(',');
+    out.append(members);
   }
   out.append("}\n");
+}
+
+char* WriteJsonString(char* out, std::string_view s) {
+  *out++ = '"';
+  const char* p = s.data();
+  const char* end = p + s.size();
+  // Eight bytes at a time: copy the clean prefix (storing all eight is fine, see kSlack),
+  // then escape the first byte that needs it.
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    std::memcpy(out, p, 8);
+    uint64_t mask = EscapeMask(w);
+    if (mask == 0) {
+      p += 8;
+      out += 8;
+      continue;
+    }
+    int clean = __builtin_ctzll(mask) >> 3;
+    out = EscapeByte(out + clean, static_cast<unsigned char>(p[clean]));
+    p += clean + 1;
+  }
+  for (; p < end; ++p) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (NeedsEscape(c)) {
+      out = EscapeByte(out, c);
+    } else {
+      *out++ = static_cast<char>(c);
+    }
+  }
+  *out++ = '"';
+  return out;
+}
+
+EventJsonWriter::EventJsonWriter() {
+  Reserve(96 << 10);
+  for (size_t t = 0; t < type_prefix_.size(); ++t) {
+    type_prefix_[t] = "{\"type\":\"";
+    type_prefix_[t].append(EventTypeName(static_cast<EventType>(t)));
+    type_prefix_[t].push_back('"');
+  }
+}
+
+void EventJsonWriter::Reserve(size_t n) {
+  if (capacity_ - size_ >= n) return;
+  size_t capacity = std::max(capacity_ * 2, size_ + n);
+  auto bigger = std::make_unique<char[]>(capacity);
+  if (size_ > 0) std::memcpy(bigger.get(), buf_.get(), size_);
+  buf_ = std::move(bigger);
+  capacity_ = capacity;
+}
+
+void EventJsonWriter::StartPartition(const Partition& p) {
+  escaped_.clear();
+  strings_.assign(p.dictionary().size(), Piece{});
+  combos_.assign(p.combos().size(), ComboPieces{});
+}
+
+EventJsonWriter::Piece EventJsonWriter::StringPiece(const Partition& p, uint32_t id) {
+  if (id >= strings_.size()) strings_.resize(std::max<size_t>(id + 1, p.dictionary().size()));
+  Piece& piece = strings_[id];
+  if (piece.length == 0) {
+    size_t start = escaped_.size();
+    AppendJsonString(escaped_, p.dictionary().Get(id));
+    piece = {static_cast<uint32_t>(start), static_cast<uint32_t>(escaped_.size() - start)};
+  }
+  return piece;
+}
+
+const EventJsonWriter::ComboPieces& EventJsonWriter::Combo(const Partition& p, uint32_t combo) {
+  if (combo >= combos_.size()) combos_.resize(std::max<size_t>(combo + 1, p.combos().size()));
+  ComboPieces& pieces = combos_[combo];
+  if (pieces.built) return pieces;
+  const Partition::Combo& ids = p.combos()[combo];
+  auto build = [&](std::initializer_list<std::pair<std::string_view, int>> fields) {
+    size_t start = escaped_.size();
+    for (const auto& [key, dim] : fields) Field(escaped_, key, p.DimString(ids[dim]));
+    return Piece{static_cast<uint32_t>(start), static_cast<uint32_t>(escaped_.size() - start)};
+  };
+  pieces.connection = build({{",\"connection\":", kConnection}});
+  pieces.rest = build({{",\"app\":", kApp}, {",\"page\":", kPage}, {",\"device\":", kDevice}, {",\"browser\":", kBrowser}});
+  pieces.built = true;
+  return pieces;
+}
+
+Status EventJsonWriter::Append(const Partition& p, std::string_view payload, uint32_t combo) {
+  StoredRecordView r;
+  PW_RETURN_IF_ERROR(p.DecodeStored(payload, &r));
+  if (combo >= p.combos().size()) return Internal("row combo id out of range");
+  const ComboPieces dims = Combo(p, combo);
+
+  // Resolve every string first: building a cached piece may move escaped_.
+  struct Str {
+    bool present = false;
+    Piece cached;          // dictionary strings
+    std::string_view raw;  // the others, escaped while writing
+    size_t bound() const { return cached.length > 0 ? cached.length : 6 * raw.size() + 2; }
+  };
+  auto resolve = [&](const StoredString& s) {
+    Str out;
+    out.present = s.present();
+    if (s.dict_id != kNoString) out.cached = StringPiece(p, s.dict_id);
+    else out.raw = s.bytes;
+    return out;
+  };
+  const Str name = resolve(r.name), id = resolve(r.id), session = resolve(r.session_id), url = resolve(r.url),
+            agent = resolve(r.user_agent), navigation = resolve(r.navigation_type), rating = resolve(r.rating);
+  const bool has_value = !std::isnan(r.value);
+  if (has_value) {
+    number_.clear();
+    AppendJsonNumber(number_, r.value);
+  }
+  std::string_view members = AttrsMembers(r.attrs_json);
+  // Type prefix (<= 40), keys (~130), two integers (2 x 20), "}\n" and slack: 256 covers them.
+  Reserve(256 + number_.size() + name.bound() + id.bound() + session.bound() + url.bound() + agent.bound() +
+          navigation.bound() + rating.bound() + dims.connection.length + dims.rest.length + members.size() +
+          kSlack);
+
+  char* o = buf_.get() + size_;
+  auto put_str = [&](char* out, const Str& s) {
+    return s.cached.length > 0 ? Put(out, {at(s.cached), s.cached.length}) : WriteJsonString(out, s.raw);
+  };
+  o = Put(o, type_prefix_[static_cast<uint8_t>(r.type)]);
+  if (name.present) o = put_str(PutLiteral(o, ",\"name\":"), name);
+  if (has_value) o = Put(PutLiteral(o, ",\"value\":"), number_);
+  if (id.present) o = put_str(PutLiteral(o, ",\"id\":"), id);
+  if (session.present) o = put_str(PutLiteral(o, ",\"sessionId\":"), session);
+  if (url.present) o = put_str(PutLiteral(o, ",\"url\":"), url);
+  o = PutInt(PutLiteral(o, ",\"timestamp\":"), r.time_ms);
+  if (agent.present) o = put_str(PutLiteral(o, ",\"userAgent\":"), agent);
+  o = Put(o, {at(dims.connection), dims.connection.length});
+  if (navigation.present) o = put_str(PutLiteral(o, ",\"navigationType\":"), navigation);
+  if (rating.present) o = put_str(PutLiteral(o, ",\"rating\":"), rating);
+  o = Put(o, {at(dims.rest), dims.rest.length});
+  o = PutInt(PutLiteral(o, ",\"received\":"), r.received_ms);
+  if (!members.empty()) {
+    *o++ = ',';
+    o = Put(o, members);
+  }
+  o = PutLiteral(o, "}\n");
+  size_ = static_cast<size_t>(o - buf_.get());
+  return Status::Ok();
 }
 
 }  // namespace perfwatch::events

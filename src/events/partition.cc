@@ -285,6 +285,94 @@ Status Partition::DecodeRecord(std::string_view payload, RecordView* out) const 
                     false, out, &defined, &combo);
 }
 
+// DecodeString without the dictionary lookup: a reference keeps only its (checked) id.
+static Status DecodeStoredString(Decoder& d, uint32_t dict_size, StoredString* out) {
+  uint64_t tag;
+  if (!d.Varint(&tag)) return Corrupt("truncated string tag");
+  uint64_t v = tag >> 2;
+  switch (tag & 3) {
+    case kRef:
+      if (v >= dict_size) return Corrupt("dictionary id out of range");
+      out->bytes = {};
+      out->dict_id = static_cast<uint32_t>(v);
+      return Status::Ok();
+    case kDefine:
+      if (!d.Bytes(v, &out->bytes) || v == 0) return Corrupt("truncated string");
+      out->dict_id = kNoString;
+      return Status::Ok();
+    case kInline:
+      if (!d.Bytes(v, &out->bytes)) return Corrupt("truncated string");
+      out->dict_id = kNoString;
+      return Status::Ok();
+  }
+  return Corrupt("bad string tag");
+}
+
+// Mirrors DecodeBody (apply == false): keep the two in step.
+Status Partition::DecodeStored(std::string_view payload, StoredRecordView* r) const {
+  Decoder d(payload);
+  const uint32_t dict_size = dict_.size();
+  uint64_t seq_delta;
+  uint8_t kind;
+  if (!d.Varint(&seq_delta) || !d.Byte(&kind)) return Corrupt("truncated header");
+  r->type = static_cast<EventType>(kind >> 4);
+  if ((kind >> 4) == 0 || (kind >> 4) >= kEventTypeCount || (kind & 15) >= kVitalCount) return Corrupt("bad kind");
+  PW_RETURN_IF_ERROR(DecodeStoredString(d, dict_size, &r->session_id));
+  PW_RETURN_IF_ERROR(DecodeStoredString(d, dict_size, &r->id));
+  uint64_t time_off, recv;
+  if (!d.Varint(&time_off) || !d.Varint(&recv)) return Corrupt("truncated times");
+  if (time_off >= static_cast<uint64_t>(header_.length_ms)) return Corrupt("time outside the partition");
+  r->time_ms = header_.start_ms + static_cast<int64_t>(time_off);
+  r->received_ms = r->time_ms + UnZigZag(recv);
+  uint8_t venc;
+  if (!d.Byte(&venc)) return Corrupt("truncated value");
+  switch (venc) {
+    case kValueAbsent: r->value = std::nan(""); break;
+    case kValueUint: {
+      uint64_t u;
+      if (!d.Varint(&u)) return Corrupt("truncated value");
+      r->value = static_cast<double>(u);
+      break;
+    }
+    case kValueFloat: {
+      uint32_t bits;
+      if (!d.Fixed32(&bits)) return Corrupt("truncated value");
+      float f;
+      std::memcpy(&f, &bits, 4);
+      r->value = f;
+      break;
+    }
+    case kValueDouble: {
+      uint64_t bits;
+      if (!d.Fixed64(&bits)) return Corrupt("truncated value");
+      std::memcpy(&r->value, &bits, 8);
+      break;
+    }
+    default: return Corrupt("bad value encoding");
+  }
+  uint64_t ctag;
+  if (!d.Varint(&ctag)) return Corrupt("truncated combo");
+  if ((ctag & 3) == kRef) {
+    if ((ctag >> 2) >= combos_.size()) return Corrupt("combo id out of range");
+  } else if (ctag == kDefine) {
+    StoredString dim;
+    for (int k = 0; k < kDimCount; ++k) PW_RETURN_IF_ERROR(DecodeStoredString(d, dict_size, &dim));
+  } else {
+    return Corrupt("bad combo tag");
+  }
+  PW_RETURN_IF_ERROR(DecodeStoredString(d, dict_size, &r->name));
+  PW_RETURN_IF_ERROR(DecodeStoredString(d, dict_size, &r->url));
+  PW_RETURN_IF_ERROR(DecodeStoredString(d, dict_size, &r->user_agent));
+  PW_RETURN_IF_ERROR(DecodeStoredString(d, dict_size, &r->navigation_type));
+  PW_RETURN_IF_ERROR(DecodeStoredString(d, dict_size, &r->rating));
+  StoredString attrs;
+  PW_RETURN_IF_ERROR(DecodeStoredString(d, dict_size, &attrs));
+  // A dictionary reference here cannot come from EncodeEvent; resolve it all the same.
+  r->attrs_json = attrs.dict_id == kNoString ? attrs.bytes : dict_.Get(attrs.dict_id);
+  if (d.remaining() != 0) return Corrupt("trailing bytes");
+  return Status::Ok();
+}
+
 Status Partition::ReplayRecord(std::string_view payload, uint64_t offset, RecordView* out, uint32_t* row) {
   bool defined = false;
   Combo combo;

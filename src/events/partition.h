@@ -60,6 +60,25 @@ struct RecordView {
   std::string_view name, url, user_agent, navigation_type, rating, attrs_json;
 };
 
+// A string field of a record as stored, for Export: a dictionary reference (`dict_id`;
+// `bytes` is left empty, the dictionary holds them) or the bytes themselves (`dict_id` ==
+// kNoString: written inline or defined by this record). Absent when both are empty/none.
+struct StoredString {
+  std::string_view bytes;
+  uint32_t dict_id = kNoString;
+  bool present() const { return dict_id != kNoString || !bytes.empty(); }
+};
+
+// A record decoded for Export without resolving dictionary references. The dimensions are
+// validated but not returned: the row's combo id names them.
+struct StoredRecordView {
+  EventType type = EventType::kVital;
+  int64_t time_ms = 0, received_ms = 0;
+  double value = 0;
+  StoredString session_id, id, name, url, user_agent, navigation_type, rating;
+  std::string_view attrs_json;  // never in the dictionary
+};
+
 // 32-bit hash of a (session_id, id) pair for the PairIndex.
 uint32_t PairHash(std::string_view session_id, std::string_view id);
 
@@ -114,6 +133,8 @@ class Partition {
   // ---- reads: caller holds at least the shared state lock (or the append mutex).
   // Decodes a record without changing any state.
   Status DecodeRecord(std::string_view payload, RecordView* out) const;
+  // Decodes a record like DecodeRecord (same validation) but keeps dictionary ids.
+  Status DecodeStored(std::string_view payload, StoredRecordView* out) const;
   // The payload of `row`'s record, found through the sparse offset index, read from
   // `log` (a view of the whole log file) when non-empty, else via pread into `buf`.
   Result<std::string_view> RowPayload(uint32_t row, std::string_view log, std::string& buf) const;
