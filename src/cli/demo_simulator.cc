@@ -114,9 +114,9 @@ std::string DemoSimulator::PageViewBatch(int64_t ts) {
   std::string session = std::to_string(ts) + "-" + std::to_string(rng_() % 1000000);
   double slow = page.slowness * device.slowness * net;
 
-  double ttfb = LogNormal(rng_, 320 * slow, 0.5);
-  double fcp = ttfb + LogNormal(rng_, 700 * slow, 0.45);
-  double lcp = fcp + LogNormal(rng_, 500 * slow, 0.6);
+  double ttfb = LogNormal(rng_, 260 * slow, 0.5);
+  double fcp = ttfb + LogNormal(rng_, 620 * slow, 0.45);
+  double lcp = fcp + LogNormal(rng_, 320 * slow, 0.6);
   double cls = std::max(0.0, LogNormal(rng_, 0.04 * page.slowness, 1.0) - 0.01);
   double inp = LogNormal(rng_, 110 * device.slowness * (page.slowness > 2 ? 1.8 : 1), 0.6);
 
