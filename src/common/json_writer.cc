@@ -2,33 +2,88 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace perfwatch {
 
-void AppendJsonString(std::string& out, std::string_view s) {
+char* WriteJsonEscape(char* out, unsigned char c) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
-      default:
-        out.append("\\u00");
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
+  *out++ = '\\';
+  switch (c) {
+    case '"': *out++ = '"'; break;
+    case '\\': *out++ = '\\'; break;
+    case '\n': *out++ = 'n'; break;
+    case '\r': *out++ = 'r'; break;
+    case '\t': *out++ = 't'; break;
+    case '\b': *out++ = 'b'; break;
+    case '\f': *out++ = 'f'; break;
+    default:
+      *out++ = 'u';
+      *out++ = '0';
+      *out++ = '0';
+      *out++ = kHex[c >> 4];
+      *out++ = kHex[c & 15];
+  }
+  return out;
+}
+
+char* WriteJsonString(char* out, std::string_view s) {
+  *out++ = '"';
+  const char* p = s.data();
+  const char* end = p + s.size();
+  // Eight bytes at a time: copy the clean prefix (storing all eight is fine, see the
+  // slack), then escape the first byte that needs it.
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    std::memcpy(out, p, 8);
+    uint64_t mask = JsonEscapeMask(w);
+    if (mask == 0) {
+      p += 8;
+      out += 8;
+      continue;
+    }
+    int clean = __builtin_ctzll(mask) >> 3;
+    out = WriteJsonEscape(out + clean, static_cast<unsigned char>(p[clean]));
+    p += clean + 1;
+  }
+  for (; p < end; ++p) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (JsonNeedsEscape(c)) {
+      out = WriteJsonEscape(out, c);
+    } else {
+      *out++ = static_cast<char>(c);
     }
   }
-  out.append(s.data() + run, s.size() - run);
+  *out++ = '"';
+  return out;
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  out.push_back('"');
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const char* run = p;  // start of the clean bytes not yet appended
+  while (true) {
+    // Find the next byte to escape, eight bytes at a time.
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      uint64_t mask = JsonEscapeMask(w);
+      if (mask != 0) {
+        p += __builtin_ctzll(mask) >> 3;
+        break;
+      }
+      p += 8;
+    }
+    while (p < end && !JsonNeedsEscape(static_cast<unsigned char>(*p))) ++p;
+    if (p == end) break;
+    out.append(run, static_cast<size_t>(p - run));
+    char buf[8];
+    out.append(buf, static_cast<size_t>(WriteJsonEscape(buf, static_cast<unsigned char>(*p)) - buf));
+    run = ++p;
+  }
+  out.append(run, static_cast<size_t>(end - run));
   out.push_back('"');
 }
 

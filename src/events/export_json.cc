@@ -48,38 +48,7 @@ char* Put(char* out, std::string_view s) {
 
 char* PutInt(char* out, long long v) { return std::to_chars(out, out + 24, v).ptr; }
 
-char* EscapeByte(char* out, unsigned char c) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  *out++ = '\\';
-  switch (c) {
-    case '"': *out++ = '"'; break;
-    case '\\': *out++ = '\\'; break;
-    case '\n': *out++ = 'n'; break;
-    case '\r': *out++ = 'r'; break;
-    case '\t': *out++ = 't'; break;
-    case '\b': *out++ = 'b'; break;
-    case '\f': *out++ = 'f'; break;
-    default:
-      out = PutLiteral(out, "u00");
-      *out++ = kHex[c >> 4];
-      *out++ = kHex[c & 15];
-  }
-  return out;
-}
-
-bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
-
-// Marks (high bit) the bytes of `w` below 0x20 or equal to '"' or '\\'. Borrows can set
-// false marks, but only above a true one: the lowest mark is always exact.
-uint64_t EscapeMask(uint64_t w) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  uint64_t quote = w ^ (kOnes * '"');       // zero bytes where w has '"'
-  uint64_t backslash = w ^ (kOnes * '\\');  // zero bytes where w has '\\'
-  return (((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) & kHigh;
-}
-
-constexpr size_t kSlack = 8;  // WriteJsonString may store up to 8 bytes past its result
+constexpr size_t kSlack = 8;  // WriteJsonString (common/json_writer.h) stores up to 8 bytes past its result
 
 }  // namespace
 
@@ -113,38 +82,6 @@ void AppendEventJson(std::string& out, const RecordView& r) {
     out.append(members);
   }
   out.append("}\n");
-}
-
-char* WriteJsonString(char* out, std::string_view s) {
-  *out++ = '"';
-  const char* p = s.data();
-  const char* end = p + s.size();
-  // Eight bytes at a time: copy the clean prefix (storing all eight is fine, see kSlack),
-  // then escape the first byte that needs it.
-  while (end - p >= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    std::memcpy(out, p, 8);
-    uint64_t mask = EscapeMask(w);
-    if (mask == 0) {
-      p += 8;
-      out += 8;
-      continue;
-    }
-    int clean = __builtin_ctzll(mask) >> 3;
-    out = EscapeByte(out + clean, static_cast<unsigned char>(p[clean]));
-    p += clean + 1;
-  }
-  for (; p < end; ++p) {
-    unsigned char c = static_cast<unsigned char>(*p);
-    if (NeedsEscape(c)) {
-      out = EscapeByte(out, c);
-    } else {
-      *out++ = static_cast<char>(c);
-    }
-  }
-  *out++ = '"';
-  return out;
 }
 
 EventJsonWriter::EventJsonWriter() {

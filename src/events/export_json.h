@@ -27,11 +27,6 @@ namespace perfwatch::events {
 // Appends `{...}\n` for `r` to `out`.
 void AppendEventJson(std::string& out, const RecordView& r);
 
-// Appends `s` as a quoted JSON string to `out`, which must have room for 6 * s.size() + 2
-// bytes (plus 8 bytes of slack), and returns the new end. Same escaping as
-// AppendJsonString (common/json_writer.h); exposed for tests.
-char* WriteJsonString(char* out, std::string_view s);
-
 class EventJsonWriter {
  public:
   EventJsonWriter();

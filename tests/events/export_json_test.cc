@@ -21,41 +21,6 @@ using testing::OwnedEvent;
 constexpr int64_t kT0 = 1700006400000;
 constexpr int64_t kDay = 24LL * 3600 * 1000;
 
-std::string Reference(std::string_view s) {
-  std::string out;
-  AppendJsonString(out, s);
-  return out;
-}
-
-std::string Fast(std::string_view s) {
-  std::string buf(6 * s.size() + 2 + 8, '\0');
-  char* end = WriteJsonString(buf.data(), s);
-  buf.resize(static_cast<size_t>(end - buf.data()));
-  return buf;
-}
-
-TEST(ExportJsonTest, WriteJsonStringEscapesLikeAppendJsonString) {
-  // Every byte value at every position of strings around the 8-byte word boundaries.
-  for (size_t len = 1; len <= 24; ++len) {
-    for (size_t at = 0; at < len; ++at) {
-      for (int b = 0; b < 256; ++b) {
-        std::string s(len, 'a');
-        s[at] = static_cast<char>(b);
-        ASSERT_EQ(Fast(s), Reference(s)) << "len " << len << " at " << at << " byte " << b;
-      }
-    }
-  }
-  // Random mixes of clean and special bytes (borrows across neighbouring special bytes).
-  const std::string alphabet = std::string("ab/\"\\\x7f\x80\xc3\xa9\xe2\x9c\x93 \x1f\n\t\r\b\f", 20) + '\0';
-  std::mt19937 rng(7);
-  for (int i = 0; i < 20000; ++i) {
-    std::string s(rng() % 40, ' ');
-    for (char& c : s) c = alphabet[rng() % alphabet.size()];
-    ASSERT_EQ(Fast(s), Reference(s));
-  }
-  EXPECT_EQ(Fast(""), "\"\"");
-}
-
 // Encodes `e` into `p` and returns the record's payload and combo.
 std::string_view Encode(Partition& p, const OwnedEvent& e, uint64_t seq, std::string& framed, uint32_t* combo) {
   std::string scratch;
