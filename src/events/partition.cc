@@ -207,6 +207,44 @@ static Status DecodeString(Decoder& d, StringDictionary& dict, bool apply, std::
   return Corrupt("bad string tag");
 }
 
+// Decodes the event time, the receive time and the value, which every event record
+// carries in this order (docs/format/events.md).
+static Status DecodeTimesAndValue(Decoder& d, const LogHeader& header, int64_t* time_ms, int64_t* received_ms,
+                                  double* value) {
+  uint64_t time_off, recv;
+  if (!d.Varint(&time_off) || !d.Varint(&recv)) return Corrupt("truncated times");
+  if (time_off >= static_cast<uint64_t>(header.length_ms)) return Corrupt("time outside the partition");
+  *time_ms = header.start_ms + static_cast<int64_t>(time_off);
+  *received_ms = *time_ms + UnZigZag(recv);
+  uint8_t venc;
+  if (!d.Byte(&venc)) return Corrupt("truncated value");
+  switch (venc) {
+    case kValueAbsent: *value = std::nan(""); break;
+    case kValueUint: {
+      uint64_t u;
+      if (!d.Varint(&u)) return Corrupt("truncated value");
+      *value = static_cast<double>(u);
+      break;
+    }
+    case kValueFloat: {
+      uint32_t bits;
+      if (!d.Fixed32(&bits)) return Corrupt("truncated value");
+      float f;
+      std::memcpy(&f, &bits, 4);
+      *value = f;
+      break;
+    }
+    case kValueDouble: {
+      uint64_t bits;
+      if (!d.Fixed64(&bits)) return Corrupt("truncated value");
+      std::memcpy(value, &bits, 8);
+      break;
+    }
+    default: return Corrupt("bad value encoding");
+  }
+  return Status::Ok();
+}
+
 static Status DecodeBody(std::string_view payload, const LogHeader& header, StringDictionary& dict,
                          std::vector<Partition::Combo>* combos, bool apply, RecordView* r, bool* combo_defined,
                          Partition::Combo* combo) {
@@ -219,37 +257,7 @@ static Status DecodeBody(std::string_view payload, const LogHeader& header, Stri
   if ((kind >> 4) == 0 || (kind >> 4) >= kEventTypeCount || (kind & 15) >= kVitalCount) return Corrupt("bad kind");
   PW_RETURN_IF_ERROR(DecodeString(d, dict, apply, &r->session_id, &ignored));
   PW_RETURN_IF_ERROR(DecodeString(d, dict, apply, &r->id, &ignored));
-  uint64_t time_off, recv;
-  if (!d.Varint(&time_off) || !d.Varint(&recv)) return Corrupt("truncated times");
-  if (time_off >= static_cast<uint64_t>(header.length_ms)) return Corrupt("time outside the partition");
-  r->time_ms = header.start_ms + static_cast<int64_t>(time_off);
-  r->received_ms = r->time_ms + UnZigZag(recv);
-  uint8_t venc;
-  if (!d.Byte(&venc)) return Corrupt("truncated value");
-  switch (venc) {
-    case kValueAbsent: r->value = std::nan(""); break;
-    case kValueUint: {
-      uint64_t u;
-      if (!d.Varint(&u)) return Corrupt("truncated value");
-      r->value = static_cast<double>(u);
-      break;
-    }
-    case kValueFloat: {
-      uint32_t bits;
-      if (!d.Fixed32(&bits)) return Corrupt("truncated value");
-      float f;
-      std::memcpy(&f, &bits, 4);
-      r->value = f;
-      break;
-    }
-    case kValueDouble: {
-      uint64_t bits;
-      if (!d.Fixed64(&bits)) return Corrupt("truncated value");
-      std::memcpy(&r->value, &bits, 8);
-      break;
-    }
-    default: return Corrupt("bad value encoding");
-  }
+  PW_RETURN_IF_ERROR(DecodeTimesAndValue(d, header, &r->time_ms, &r->received_ms, &r->value));
   uint64_t ctag;
   if (!d.Varint(&ctag)) return Corrupt("truncated combo");
   if ((ctag & 3) == kRef) {
@@ -319,37 +327,7 @@ Status Partition::DecodeStored(std::string_view payload, StoredRecordView* r) co
   if ((kind >> 4) == 0 || (kind >> 4) >= kEventTypeCount || (kind & 15) >= kVitalCount) return Corrupt("bad kind");
   PW_RETURN_IF_ERROR(DecodeStoredString(d, dict_size, &r->session_id));
   PW_RETURN_IF_ERROR(DecodeStoredString(d, dict_size, &r->id));
-  uint64_t time_off, recv;
-  if (!d.Varint(&time_off) || !d.Varint(&recv)) return Corrupt("truncated times");
-  if (time_off >= static_cast<uint64_t>(header_.length_ms)) return Corrupt("time outside the partition");
-  r->time_ms = header_.start_ms + static_cast<int64_t>(time_off);
-  r->received_ms = r->time_ms + UnZigZag(recv);
-  uint8_t venc;
-  if (!d.Byte(&venc)) return Corrupt("truncated value");
-  switch (venc) {
-    case kValueAbsent: r->value = std::nan(""); break;
-    case kValueUint: {
-      uint64_t u;
-      if (!d.Varint(&u)) return Corrupt("truncated value");
-      r->value = static_cast<double>(u);
-      break;
-    }
-    case kValueFloat: {
-      uint32_t bits;
-      if (!d.Fixed32(&bits)) return Corrupt("truncated value");
-      float f;
-      std::memcpy(&f, &bits, 4);
-      r->value = f;
-      break;
-    }
-    case kValueDouble: {
-      uint64_t bits;
-      if (!d.Fixed64(&bits)) return Corrupt("truncated value");
-      std::memcpy(&r->value, &bits, 8);
-      break;
-    }
-    default: return Corrupt("bad value encoding");
-  }
+  PW_RETURN_IF_ERROR(DecodeTimesAndValue(d, header_, &r->time_ms, &r->received_ms, &r->value));
   uint64_t ctag;
   if (!d.Varint(&ctag)) return Corrupt("truncated combo");
   if ((ctag & 3) == kRef) {

@@ -9,27 +9,18 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+
+import { freePort, launchChromium, sleep } from './lib.mjs';
 
 process.env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = '1';
 const { chromium } = await import('playwright-core');
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = process.env.PERFWATCH_BIN || join(repo, 'build/perfwatch');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 let proc;
 let base;
@@ -95,13 +86,7 @@ test('simulated visitors show up in the vitals API within seconds', async () => 
 
 test('the page at / renders the p75 table with ratings in Chromium', async () => {
   const userDataDir = mkdtempSync(join(tmpdir(), 'perfwatch-demo-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1100, height: 700 },
-  });
+  const context = await launchChromium(chromium, userDataDir, { width: 1100, height: 700 });
   try {
     const page = await context.newPage();
     await page.goto(`${base}/`);

@@ -18,6 +18,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+
+import { CHROMIUM, freePort, launchChromium, sleep } from './lib.mjs';
 import { gzipSync } from 'node:zlib';
 
 process.env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = '1';
@@ -25,20 +27,10 @@ const { chromium } = await import('playwright-core');
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = process.env.PERFWATCH_BIN || join(repo, 'build/perfwatch');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const APP = 'e2e-sdk';
 const UNSAMPLED_APP = 'e2e-unsampled';
 const SECRET = 'token=s3cret-value';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort() {
-  const s = createServer();
-  await new Promise((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** Polls `fn` until it returns a truthy value or `ms` pass; returns the last value. */
 async function until(fn, ms = 15000, every = 250) {
@@ -197,21 +189,7 @@ before(async () => {
   site = `http://127.0.0.1:${pageServer.address().port}`;
 
   userDataDir = mkdtempSync(join(tmpdir(), 'pw-e2e-chromium-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1000, height: 700 },
-  });
+  context = await launchChromium(chromium, userDataDir, { width: 1000, height: 700 });
 });
 
 after(async () => {
