@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   DemoFlags demo_flags;
   CLI::App* demo = app.add_subcommand(
       "demo", "run the server with simulated visitors posting RUM beacons (data in ./demo-data by default)");
-  AddServeFlags(*demo, demo_serve_flags);
+  AddServeFlags(*demo, demo_serve_flags, "./demo-data");
   AddDemoFlags(*demo, demo_flags);
 
   CLI::App* version = app.add_subcommand("version", "print the version");

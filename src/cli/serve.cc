@@ -11,9 +11,9 @@
 
 namespace perfwatch::cli {
 
-void AddServeFlags(CLI::App& cmd, ServeFlags& flags) {
+void AddServeFlags(CLI::App& cmd, ServeFlags& flags, const std::string& default_data_dir) {
   cmd.add_option("--listen", flags.listen, "address to listen on, HOST:PORT (default 127.0.0.1:9797)");
-  cmd.add_option("--data-dir", flags.data_dir, "directory for stored data (default ./data)");
+  cmd.add_option("--data-dir", flags.data_dir, "directory for stored data (default " + default_data_dir + ")");
   cmd.add_option("--config", flags.config_path, "YAML configuration file (see docs/configuration.md)");
   cmd.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error or off (default info)");
 }

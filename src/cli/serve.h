@@ -16,8 +16,9 @@ struct ServeFlags {
   std::optional<std::string> log_level;
 };
 
-// Adds --listen, --data-dir, --config, --log-level to `cmd`.
-void AddServeFlags(CLI::App& cmd, ServeFlags& flags);
+// Adds --listen, --data-dir, --config, --log-level to `cmd`; `default_data_dir` is what
+// --help says the data directory defaults to.
+void AddServeFlags(CLI::App& cmd, ServeFlags& flags, const std::string& default_data_dir = "./data");
 
 // Loads the config file (if any) and applies flags over it.
 Result<Config> BuildConfig(const ServeFlags& flags);
