@@ -3,6 +3,7 @@
 #include "analysis/vitals_handler.h"
 #include "cli/api_handlers.h"
 #include "common/log.h"
+#include "query/storage_api.h"
 
 namespace perfwatch::cli {
 
@@ -19,6 +20,23 @@ Status ServerApp::Start() {
   if (!rum.ok()) return rum.status().WithContext("rum");
   rum_ = std::move(rum).value();
 
+  tsdb::TsdbOptions tsdb_options;
+  tsdb_options.dir = config_.data_dir / "tsdb";
+  tsdb_options.wal_fsync_interval = std::chrono::milliseconds(config_.tsdb.wal_fsync_interval_ms);
+  tsdb_options.head.limits.max_series = config_.tsdb.max_series;
+  tsdb_options.head.limits.max_labels_per_series = config_.tsdb.max_labels_per_series;
+  tsdb_options.head.limits.max_label_name_length = config_.tsdb.max_label_name_length;
+  tsdb_options.head.limits.max_label_value_length = config_.tsdb.max_label_value_length;
+  tsdb_options.head.limits.max_series_per_second = config_.tsdb.max_series_per_second;
+  auto tsdb = tsdb::Tsdb::Open(tsdb_options, &metrics_);
+  if (!tsdb.ok()) return tsdb.status().WithContext("open time-series store");
+  tsdb_ = std::move(tsdb).value();
+  PW_RETURN_IF_ERROR(tsdb_->Start().WithContext("start time-series store"));
+  for (const std::string& problem : tsdb_->replay_report().problems) {
+    PW_LOG_WARN("tsdb replay problem", "detail={}", LogQuote(problem));
+  }
+  remote_write_ = std::make_unique<ingest::RemoteWriteHandler>(config_.tsdb, tsdb_.get(), &metrics_);
+
   http::Router router;
   RegisterRoutes(router);
   auto server = http::Server::Create(config_.http, std::move(router), &metrics_);
@@ -27,17 +45,22 @@ Status ServerApp::Start() {
   PW_RETURN_IF_ERROR(server_->Start().WithContext("listen on " + config_.http.listen));
   ready_ = true;
   auto stats = store_->Stats();
-  PW_LOG_INFO("perfwatch started", "listen={} data_dir={} events={} partitions={}", config_.http.listen,
-              LogQuote(config_.data_dir.string()), stats.events, stats.partitions);
+  const auto& replay = tsdb_->replay_report();
+  PW_LOG_INFO("perfwatch started", "listen={} data_dir={} events={} partitions={} series={} wal_replay_seconds={:.3f}",
+              config_.http.listen, LogQuote(config_.data_dir.string()), stats.events, stats.partitions, replay.series,
+              replay.seconds);
   return Status::Ok();
 }
 
 void ServerApp::Stop() {
   ready_ = false;
   if (server_) server_->Stop();
+  if (tsdb_) tsdb_->Stop();
   if (store_) store_->Stop();
   server_.reset();
+  remote_write_.reset();
   rum_.reset();
+  tsdb_.reset();
   store_.reset();
 }
 
@@ -45,6 +68,8 @@ uint16_t ServerApp::port() const { return server_ ? server_->port() : 0; }
 
 void ServerApp::RegisterRoutes(http::Router& router) {
   rum_->Register(router, config_.rum.cors_allowed_origins);
+  remote_write_->Register(router);
+  query::RegisterStorageApi(router, tsdb_.get());
   analysis::RegisterVitalsHandler(router, store_.get());
   RegisterEventExport(router, store_.get());
   RegisterOperationalHandlers(router, &metrics_, &ready_);

@@ -1,5 +1,6 @@
 #pragma once
-// The assembled perfwatch server: event store, RUM ingest, query handlers and the HTTP
+// The assembled perfwatch server: event store, time-series store, RUM and remote-write
+// ingest, query handlers and the HTTP
 // server, started and stopped in dependency order. `serve` and `demo` run one of these.
 // Thread safety: Start/Stop from one controlling thread.
 #include <atomic>
@@ -10,7 +11,9 @@
 #include "common/status.h"
 #include "events/event_store.h"
 #include "http/server.h"
+#include "ingest/remote_write_handler.h"
 #include "ingest/rum_handler.h"
+#include "tsdb/tsdb.h"
 
 namespace perfwatch::cli {
 
@@ -32,6 +35,8 @@ class ServerApp {
   MetricsRegistry metrics_;
   std::unique_ptr<events::EventStore> store_;
   std::unique_ptr<ingest::RumHandler> rum_;
+  std::unique_ptr<tsdb::Tsdb> tsdb_;
+  std::unique_ptr<ingest::RemoteWriteHandler> remote_write_;
   std::unique_ptr<http::Server> server_;
   std::atomic<bool> ready_{false};
 };

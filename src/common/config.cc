@@ -35,7 +35,7 @@ void ReadScalar(const YAML::Node& node, const std::string& key, T* out) {
 
 Status ParseInto(const YAML::Node& root, Config* c) {
   if (!root || root.IsNull()) return Status::Ok();
-  PW_RETURN_IF_ERROR(CheckKeys(root, "config", {"listen", "data_dir", "log_level", "http", "rum", "events"}));
+  PW_RETURN_IF_ERROR(CheckKeys(root, "config", {"listen", "data_dir", "log_level", "http", "rum", "events", "tsdb"}));
   if (root["listen"]) c->http.listen = root["listen"].as<std::string>();
   if (root["data_dir"]) c->data_dir = root["data_dir"].as<std::string>();
   ReadScalar(root, "log_level", &c->log_level);
@@ -80,6 +80,19 @@ Status ParseInto(const YAML::Node& root, Config* c) {
     PW_RETURN_IF_ERROR(CheckKeys(e, "events", {"retention", "fsync_interval"}));
     PW_RETURN_IF_ERROR(ReadDuration(e, "retention", &c->events.retention_ms).WithContext("events"));
     PW_RETURN_IF_ERROR(ReadDuration(e, "fsync_interval", &c->events.fsync_interval_ms).WithContext("events"));
+  }
+  if (auto t = root["tsdb"]) {
+    PW_RETURN_IF_ERROR(CheckKeys(t, "tsdb", {"retention", "wal_fsync_interval", "max_series", "max_labels_per_series",
+                                             "max_label_name_length", "max_label_value_length",
+                                             "max_series_per_second", "max_remote_write_decompressed_bytes"}));
+    PW_RETURN_IF_ERROR(ReadDuration(t, "retention", &c->tsdb.retention_ms).WithContext("tsdb"));
+    PW_RETURN_IF_ERROR(ReadDuration(t, "wal_fsync_interval", &c->tsdb.wal_fsync_interval_ms).WithContext("tsdb"));
+    ReadScalar(t, "max_series", &c->tsdb.max_series);
+    ReadScalar(t, "max_labels_per_series", &c->tsdb.max_labels_per_series);
+    ReadScalar(t, "max_label_name_length", &c->tsdb.max_label_name_length);
+    ReadScalar(t, "max_label_value_length", &c->tsdb.max_label_value_length);
+    ReadScalar(t, "max_series_per_second", &c->tsdb.max_series_per_second);
+    ReadScalar(t, "max_remote_write_decompressed_bytes", &c->tsdb.max_remote_write_decompressed_bytes);
   }
   return Status::Ok();
 }

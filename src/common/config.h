@@ -43,12 +43,24 @@ struct EventsConfig {
   int64_t partition_ms = 24LL * 3600 * 1000;  // one partition per UTC day
 };
 
+struct TsdbConfig {
+  int64_t retention_ms = 30LL * 24 * 3600 * 1000;  // persisted blocks (issue 4, part 4)
+  int64_t wal_fsync_interval_ms = 100;              // 0: fsync before every acknowledgement
+  uint64_t max_series = 0;                          // 0: unlimited
+  uint32_t max_labels_per_series = 64;
+  uint32_t max_label_name_length = 256;
+  uint32_t max_label_value_length = 4096;
+  uint32_t max_series_per_second = 0;               // 0: unlimited
+  size_t max_remote_write_decompressed_bytes = 32 << 20;
+};
+
 struct Config {
   std::filesystem::path data_dir = "./data";
   std::string log_level = "info";
   HttpConfig http;
   RumConfig rum;
   EventsConfig events;
+  TsdbConfig tsdb;
 };
 
 // Reads a YAML config file over the defaults. Unknown keys are an error (typos should not

@@ -1,0 +1,217 @@
+// Head construction, series creation and lookup, the per-sample rules and chunk cutting.
+// AppendBatch: head_append.cc; reads: head_read.cc; WAL replay and snapshots: head_wal.cc.
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cstring>
+
+#include "tsdb/head_internal.h"
+
+namespace perfwatch::tsdb {
+
+std::string_view RejectReasonName(RejectReason r) {
+  switch (r) {
+    case RejectReason::kOutOfOrder: return "out_of_order";
+    case RejectReason::kDuplicateTimestamp: return "duplicate_timestamp";
+    case RejectReason::kInvalidLabels: return "invalid_labels";
+    case RejectReason::kLabelLimit: return "label_limit";
+    case RejectReason::kSeriesLimit: return "series_limit";
+    case RejectReason::kSeriesRateLimit: return "series_rate_limit";
+  }
+  return "unknown";
+}
+
+Head::Head(HeadOptions opts, MetricsRegistry* metrics)
+    : opts_(opts),
+      own_metrics_(metrics ? nullptr : std::make_unique<MetricsRegistry>()),
+      metrics_(metrics ? metrics : own_metrics_.get()),
+      shards_(new Shard[kHeadShards]),
+      by_ref_(std::make_unique<SeriesTable>()) {
+  samples_appended_ = metrics_->GetCounter("perfwatch_tsdb_samples_appended_total", "Samples appended to the head.");
+  samples_duplicate_ = metrics_->GetCounter("perfwatch_tsdb_samples_duplicate_total",
+                                            "Samples dropped because the same (timestamp, value) was already stored.");
+  for (size_t i = 0; i < kNumRejectReasons; ++i) {
+    samples_rejected_[i] = metrics_->GetCounter(
+        "perfwatch_tsdb_samples_rejected_total", "Samples rejected, by reason.",
+        {{"reason", std::string(RejectReasonName(static_cast<RejectReason>(i)))}});
+  }
+  series_created_ = metrics_->GetCounter("perfwatch_tsdb_series_created_total", "Series created in the head.");
+  metrics_->AddCollector([this](std::string& out) {
+    out += "# HELP perfwatch_tsdb_head_series Series in the head.\n# TYPE perfwatch_tsdb_head_series gauge\n";
+    out += "perfwatch_tsdb_head_series " + std::to_string(num_series()) + "\n";
+  });
+  rate_tokens_ = opts_.limits.max_series_per_second;
+  rate_last_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
+}
+
+Head::~Head() = default;
+
+std::mutex& Head::shard_mutex(uint32_t shard) const { return shards_[shard].mu; }
+
+Head::MemSeries* Head::GetByRef(SeriesRef ref) const { return by_ref_->Get(ref); }
+
+Head::MemSeries* Head::Find(Shard& shard, uint64_t hash, std::span<const LabelView> labels) const {
+  if (shard.slots.empty()) return nullptr;
+  for (size_t i = shard.Home(hash);; i = (i + 1) & (shard.slots.size() - 1)) {
+    const Shard::Slot& slot = shard.slots[i];
+    if (!slot.series) return nullptr;
+    if (slot.hash == hash && LabelsEqual(slot.series->labels, labels)) return slot.series;
+  }
+}
+
+Head::MemSeries* Head::Create(Shard& shard, uint32_t shard_index, uint64_t hash, SeriesRef ref,
+                              std::span<const LabelView> labels) {
+  auto s = std::make_unique<MemSeries>();
+  s->ref = ref;
+  s->hash = hash;
+  s->shard = shard_index;
+  size_t bytes = labels.size() * sizeof(LabelView);
+  for (const LabelView& l : labels) bytes += l.name.size() + l.value.size();
+  s->label_data = std::make_unique<char[]>(bytes);
+  auto* views = reinterpret_cast<LabelView*>(s->label_data.get());
+  char* p = s->label_data.get() + labels.size() * sizeof(LabelView);
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const LabelView& l = labels[i];
+    std::memcpy(p, l.name.data(), l.name.size());
+    std::string_view name(p, l.name.size());
+    p += l.name.size();
+    std::memcpy(p, l.value.data(), l.value.size());
+    std::string_view value(p, l.value.size());
+    p += l.value.size();
+    new (&views[i]) LabelView{name, value};
+  }
+  s->labels = std::span<const LabelView>(views, labels.size());
+  MemSeries* raw = s.get();
+  shard.Insert(hash, raw);
+  shard.series.push_back(std::move(s));
+  by_ref_->Set(ref, raw);
+  num_series_.fetch_add(1, std::memory_order_relaxed);
+  series_created_->Inc();
+  return raw;
+}
+
+void Head::CutChunk(MemSeries& s, int64_t t) {
+  if (s.open && s.open->num_samples() > 0) {
+    auto bytes = s.open->bytes();
+    s.chunks.push_back(
+        HeadChunk{s.open_mint, s.last_t, s.open->num_samples(), std::vector<uint8_t>(bytes.begin(), bytes.end())});
+  }
+  s.open = NewChunkAppender();
+  s.open_mint = t;
+  const int64_t range = opts_.chunk_range_ms;
+  int64_t q = t / range;
+  if (t % range < 0) --q;  // floor division
+  int64_t start = q * range;
+  s.open_end = start > INT64_MAX - range ? INT64_MAX : start + range;
+}
+
+Head::AppendOutcome Head::AppendSample(MemSeries& s, int64_t t, double v) {
+  uint64_t bits = std::bit_cast<uint64_t>(v);
+  if (s.empty() || t > s.last_t) {
+    if (!s.open || s.open->num_samples() >= opts_.chunk_max_samples || t >= s.open_end) CutChunk(s, t);
+    s.open->Append(t, v);
+    if (s.empty()) s.first_t = t;
+    s.last_t = t;
+    s.last_bits = bits;
+    return AppendOutcome::kAppended;
+  }
+  if (t == s.last_t) return bits == s.last_bits ? AppendOutcome::kDuplicate : AppendOutcome::kDuplicateTimestamp;
+  // Older than the last sample: a resent identical sample is a duplicate; inside the
+  // out-of-order window a new one goes to the out-of-order buffer.
+  const int64_t window = opts_.out_of_order_window_ms;
+  const bool in_window =
+      window > 0 && static_cast<uint64_t>(s.last_t) - static_cast<uint64_t>(t) <= static_cast<uint64_t>(window);
+  if (in_window || (s.open && t >= s.open_mint)) {
+    int found = FindStored(s, t, bits);
+    if (found == 1) return AppendOutcome::kDuplicate;
+    if (found == 2) return AppendOutcome::kDuplicateTimestamp;
+  }
+  if (!in_window) return AppendOutcome::kOutOfOrder;
+  auto pos = std::lower_bound(s.ooo.begin(), s.ooo.end(), t, [](const Sample& a, int64_t x) { return a.t < x; });
+  s.ooo.insert(pos, Sample{t, v});
+  if (t < s.first_t) s.first_t = t;
+  if (s.ooo.size() >= opts_.chunk_max_samples) RebuildSeries(s, {});
+  return AppendOutcome::kAppended;
+}
+
+int Head::FindStored(const MemSeries& s, int64_t t, uint64_t bits) const {
+  auto verdict = [bits](double v) { return std::bit_cast<uint64_t>(v) == bits ? 1 : 2; };
+  auto pos = std::lower_bound(s.ooo.begin(), s.ooo.end(), t, [](const Sample& a, int64_t x) { return a.t < x; });
+  if (pos != s.ooo.end() && pos->t == t) return verdict(pos->v);
+  auto search = [&](std::span<const uint8_t> bytes) {
+    ChunkIterator it(bytes);
+    while (it.Next()) {
+      if (it.t() < t) continue;
+      return it.t() == t ? verdict(it.v()) : 0;
+    }
+    return 0;
+  };
+  if (s.open && t >= s.open_mint) return search(s.open->bytes());
+  for (auto c = s.chunks.rbegin(); c != s.chunks.rend(); ++c) {
+    if (t > c->maxt) return 0;
+    if (t >= c->mint) return search(c->bytes);
+  }
+  return 0;
+}
+
+void Head::RebuildSeries(MemSeries& s, std::span<const Sample> extra) {
+  std::vector<Sample> all;
+  auto decode = [&all](std::span<const uint8_t> bytes) {
+    ChunkIterator it(bytes);
+    while (it.Next()) all.push_back(Sample{it.t(), it.v()});
+  };
+  for (const HeadChunk& c : s.chunks) decode(c.bytes);
+  if (s.open) decode(s.open->bytes());
+  all.insert(all.end(), s.ooo.begin(), s.ooo.end());
+  all.insert(all.end(), extra.begin(), extra.end());
+  std::stable_sort(all.begin(), all.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; });
+  s.chunks.clear();
+  s.open.reset();
+  s.ooo.clear();
+  s.ooo.shrink_to_fit();
+  s.first_t = INT64_MAX;
+  s.last_t = INT64_MIN;
+  for (const Sample& smp : all) (void)AppendSample(s, smp.t, smp.v);  // sorted: never out of order
+}
+
+bool Head::TakeSeriesToken() {
+  const uint32_t rate = opts_.limits.max_series_per_second;
+  if (rate == 0) return true;
+  std::lock_guard lock(rate_mu_);
+  int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+  rate_tokens_ = std::min<double>(rate, rate_tokens_ + static_cast<double>(now - rate_last_ns_) * 1e-9 * rate);
+  rate_last_ns_ = now;
+  if (rate_tokens_ < 1) return false;
+  rate_tokens_ -= 1;
+  return true;
+}
+
+HeadStats Head::Stats() const {
+  HeadStats st;
+  st.min_time = INT64_MAX;
+  st.max_time = INT64_MIN;
+  for (size_t i = 0; i < kHeadShards; ++i) {
+    std::lock_guard lock(shards_[i].mu);
+    for (const auto& s : shards_[i].series) {
+      ++st.series;
+      for (const HeadChunk& c : s->chunks) {
+        ++st.chunks;
+        st.chunk_bytes += c.bytes.size();
+        st.samples += c.num_samples;
+      }
+      if (s->open) {
+        ++st.chunks;
+        st.chunk_bytes += s->open->bytes().size();
+        st.samples += s->open->num_samples();
+      }
+      st.samples += s->ooo.size();
+      if (!s->empty()) {
+        st.min_time = std::min(st.min_time, s->first_t);
+        st.max_time = std::max(st.max_time, s->last_t);
+      }
+    }
+  }
+  return st;
+}
+
+}  // namespace perfwatch::tsdb

@@ -1,0 +1,205 @@
+// The head's read path: HeadQuerier selects series through the postings index and copies
+// the chunks overlapping the query range under each series' shard lock.
+#include <algorithm>
+#include <unordered_set>
+
+#include "tsdb/head_internal.h"
+
+namespace perfwatch::tsdb {
+
+// ---------------------------------------------------------------------------------------
+// SeriesIterator
+
+SeriesIterator::SeriesIterator(std::span<const uint8_t> data, std::span<const uint32_t> chunk_ends, int64_t mint,
+                               int64_t maxt, std::span<const Sample> extra)
+    : extra_(extra), data_(data), chunk_ends_(chunk_ends), mint_(mint), maxt_(maxt) {}
+
+bool SeriesIterator::OpenChunk() {
+  if (next_chunk_ >= chunk_ends_.size()) return false;
+  uint32_t begin = next_chunk_ == 0 ? 0 : chunk_ends_[next_chunk_ - 1];
+  uint32_t end = chunk_ends_[next_chunk_++];
+  it_ = std::make_unique<ChunkIterator>(data_.subspan(begin, end - begin));
+  return true;
+}
+
+bool SeriesIterator::NextFromChunks() {
+  for (;;) {
+    if (!it_ && !OpenChunk()) return false;
+    while (it_->Next()) {
+      int64_t t = it_->t();
+      if (t < mint_) continue;
+      if (t > maxt_) {
+        next_chunk_ = chunk_ends_.size();  // chunks are in time order: nothing further
+        it_.reset();
+        return false;
+      }
+      chunk_t_ = t;
+      chunk_v_ = it_->v();
+      return true;
+    }
+    if (!it_->status().ok()) {
+      status_ = it_->status();
+      it_.reset();
+      next_chunk_ = chunk_ends_.size();
+      return false;
+    }
+    it_.reset();
+  }
+}
+
+bool SeriesIterator::Next() {
+  if (!status_.ok()) return false;
+  if (!primed_) {
+    primed_ = true;
+    chunk_valid_ = NextFromChunks();
+  }
+  while (next_extra_ < extra_.size() && (extra_[next_extra_].t < mint_ || extra_[next_extra_].t > maxt_)) {
+    ++next_extra_;
+  }
+  bool have_extra = next_extra_ < extra_.size();
+  if (!chunk_valid_ && !have_extra) return false;
+  if (chunk_valid_ && (!have_extra || chunk_t_ <= extra_[next_extra_].t)) {
+    if (have_extra && chunk_t_ == extra_[next_extra_].t) ++next_extra_;  // never stored twice; be safe
+    t_ = chunk_t_;
+    v_ = chunk_v_;
+    chunk_valid_ = NextFromChunks();
+    return true;
+  }
+  t_ = extra_[next_extra_].t;
+  v_ = extra_[next_extra_].v;
+  ++next_extra_;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// HeadQuerier
+
+namespace {
+
+bool Overlaps(int64_t a_min, int64_t a_max, int64_t b_min, int64_t b_max) { return a_min <= b_max && b_min <= a_max; }
+
+}  // namespace
+
+// Copies the chunks of `s` overlapping [mint, maxt]; false when it has no sample there.
+bool LoadSeries(const Head& head, const Head::MemSeries& s, int64_t mint, int64_t maxt, Series* out);
+
+class HeadQuerier final : public Querier {
+ public:
+  HeadQuerier(const Head& head, int64_t mint, int64_t maxt) : Querier(mint, maxt), head_(head) {}
+
+  std::unique_ptr<SeriesSet> Select(std::span<const Matcher> matchers) const override;
+  Result<std::vector<std::string>> LabelNames(std::span<const Matcher> matchers) const override;
+  Result<std::vector<std::string>> LabelValues(std::string_view name,
+                                               std::span<const Matcher> matchers) const override;
+
+ private:
+  // Series matching `matchers` whose time span overlaps the range (unsorted).
+  std::vector<const Head::MemSeries*> Matching(std::span<const Matcher> matchers) const {
+    Postings refs = matchers.empty() ? head_.postings_.All() : head_.postings_.Select(matchers);
+    std::vector<const Head::MemSeries*> out;
+    out.reserve(refs.size());
+    for (SeriesRef ref : refs) {
+      const Head::MemSeries* s = head_.GetByRef(ref);
+      if (s && InRange(*s)) out.push_back(s);
+    }
+    return out;
+  }
+  bool InRange(const Head::MemSeries& s) const {
+    std::lock_guard lock(head_.shards_[s.shard].mu);
+    return !s.empty() && Overlaps(s.first_t, s.last_t, mint(), maxt());
+  }
+
+  const Head& head_;
+};
+
+bool LoadSeries(const Head& head, const Head::MemSeries& s, int64_t mint, int64_t maxt, Series* out) {
+  std::vector<uint8_t> data;
+  std::vector<uint32_t> ends;
+  std::vector<Sample> extra;
+  {
+    std::lock_guard lock(head.shard_mutex(s.shard));
+    for (const HeadChunk& c : s.chunks) {
+      if (!Overlaps(c.mint, c.maxt, mint, maxt)) continue;
+      data.insert(data.end(), c.bytes.begin(), c.bytes.end());
+      ends.push_back(static_cast<uint32_t>(data.size()));
+    }
+    if (s.open && s.open->num_samples() > 0 && Overlaps(s.open_mint, s.last_t, mint, maxt)) {
+      auto bytes = s.open->bytes();
+      data.insert(data.end(), bytes.begin(), bytes.end());
+      ends.push_back(static_cast<uint32_t>(data.size()));
+    }
+    for (const Sample& smp : s.ooo) {
+      if (smp.t >= mint && smp.t <= maxt) extra.push_back(smp);
+    }
+  }
+  if (ends.empty() && extra.empty()) return false;
+  // A range may fall between two samples of one chunk: make sure one sample is in range.
+  SeriesIterator probe(data, ends, mint, maxt, extra);
+  if (!probe.Next() && probe.status().ok()) return false;
+  *out = Series(Labels::FromViews(s.labels), std::move(data), std::move(ends), mint, maxt, std::move(extra));
+  return true;
+}
+
+namespace {
+
+// Holds the Head (which must outlive it), not the Querier.
+class HeadSeriesSet final : public SeriesSet {
+ public:
+  HeadSeriesSet(const Head& head, int64_t mint, int64_t maxt, std::vector<const Head::MemSeries*> series)
+      : head_(head), mint_(mint), maxt_(maxt), series_(std::move(series)) {}
+  bool Next() override {
+    while (pos_ < series_.size()) {
+      if (LoadSeries(head_, *series_[pos_++], mint_, maxt_, &current_)) return true;
+    }
+    return false;
+  }
+  const Series& At() const override { return current_; }
+  Status status() const override { return Status::Ok(); }
+
+ private:
+  const Head& head_;
+  const int64_t mint_;
+  const int64_t maxt_;
+  std::vector<const Head::MemSeries*> series_;
+  size_t pos_ = 0;
+  Series current_;
+};
+
+}  // namespace
+
+std::unique_ptr<SeriesSet> HeadQuerier::Select(std::span<const Matcher> matchers) const {
+  std::vector<const Head::MemSeries*> series = Matching(matchers);
+  std::sort(series.begin(), series.end(), [](const Head::MemSeries* a, const Head::MemSeries* b) {
+    return CompareLabels(a->labels, b->labels) < 0;
+  });
+  return std::make_unique<HeadSeriesSet>(head_, mint(), maxt(), std::move(series));
+}
+
+Result<std::vector<std::string>> HeadQuerier::LabelNames(std::span<const Matcher> matchers) const {
+  std::unordered_set<std::string_view> names;
+  for (const Head::MemSeries* s : Matching(matchers)) {
+    for (const LabelView& l : s->labels) names.insert(l.name);
+  }
+  std::vector<std::string> out(names.begin(), names.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::vector<std::string>> HeadQuerier::LabelValues(std::string_view name,
+                                                          std::span<const Matcher> matchers) const {
+  std::unordered_set<std::string_view> values;
+  for (const Head::MemSeries* s : Matching(matchers)) {
+    for (const LabelView& l : s->labels) {
+      if (l.name == name) values.insert(l.value);
+    }
+  }
+  std::vector<std::string> out(values.begin(), values.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::unique_ptr<Querier> Head::NewQuerier(int64_t mint, int64_t maxt) const {
+  return std::make_unique<HeadQuerier>(*this, mint, maxt);
+}
+
+}  // namespace perfwatch::tsdb

@@ -1,0 +1,59 @@
+#pragma once
+// The head's inverted label index: label name -> value -> sorted list of series refs
+// ("postings"), plus the list of all refs. Answers the four matcher kinds with
+// Prometheus' semantics (see matcher.h), and lists label names and values.
+//
+// Keys are interned in the index's own SymbolTable: each distinct name and value once.
+// Refs are assigned in increasing order, so Add is an append in the common case.
+//
+// Thread safety: thread-safe. Add takes the index's exclusive lock (series creation
+// only); queries take it shared and return copies.
+#include <cstdint>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "tsdb/labels.h"
+#include "tsdb/matcher.h"
+
+namespace perfwatch::tsdb {
+
+using SeriesRef = uint64_t;
+using Postings = std::vector<SeriesRef>;  // sorted, unique
+
+Postings IntersectPostings(const Postings& a, const Postings& b);
+Postings MergePostings(std::vector<Postings> lists);
+Postings SubtractPostings(const Postings& a, const Postings& b);  // a \ b
+
+class MemPostings {
+ public:
+  MemPostings() = default;
+  MemPostings(const MemPostings&) = delete;
+  MemPostings& operator=(const MemPostings&) = delete;
+
+  // Indexes `ref` under each of its labels (copied/interned).
+  void Add(SeriesRef ref, std::span<const LabelView> labels);
+
+  // Refs of the series that match every matcher (all series for no matchers).
+  Postings Select(std::span<const Matcher> matchers) const;
+  Postings All() const;
+  // Sorted distinct label names / values of `name` over the whole index.
+  std::vector<std::string> LabelNames() const;
+  std::vector<std::string> LabelValues(std::string_view name) const;
+  size_t num_series() const;
+
+ private:
+  using ValueMap = std::unordered_map<std::string_view, Postings>;
+  // Refs whose value of `m.name()` matches (match=true) or does not match (false) m.
+  Postings Collect(const Matcher& m, bool match) const;
+
+  SymbolTable symbols_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string_view, ValueMap> index_;  // guarded by mu_
+  Postings all_;                                          // guarded by mu_
+};
+
+}  // namespace perfwatch::tsdb

@@ -1,0 +1,266 @@
+#include "tsdb/tsdb.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "common/log.h"
+#include "tsdb/record.h"
+#include "tsdb/wal.h"
+
+namespace perfwatch::tsdb {
+
+namespace {
+
+constexpr std::string_view kCheckpointPrefix = "checkpoint.";
+
+// Checkpoint directories in `dir`: (index, path), sorted; unfinished ".tmp" ones removed.
+std::vector<std::pair<uint32_t, std::filesystem::path>> ListCheckpoints(const std::filesystem::path& dir) {
+  std::vector<std::pair<uint32_t, std::filesystem::path>> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind(kCheckpointPrefix, 0) != 0) continue;
+    std::string rest = name.substr(kCheckpointPrefix.size());
+    if (rest.size() != 8 || !std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      std::filesystem::remove_all(entry.path(), ec);  // an interrupted checkpoint
+      continue;
+    }
+    out.emplace_back(static_cast<uint32_t>(std::stoul(rest)), entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+Tsdb::Tsdb(TsdbOptions opts, MetricsRegistry* metrics)
+    : opts_(std::move(opts)),
+      own_metrics_(metrics ? nullptr : std::make_unique<MetricsRegistry>()),
+      metrics_(metrics ? metrics : own_metrics_.get()),
+      wal_dir_(opts_.dir / "wal") {
+  wal_fsyncs_ = metrics_->GetCounter("perfwatch_tsdb_wal_fsyncs_total", "fdatasync calls on the TSDB WAL.");
+  wal_fsync_errors_ =
+      metrics_->GetCounter("perfwatch_tsdb_wal_fsync_errors_total", "Failed fdatasync calls on the TSDB WAL.");
+  wal_corruptions_ = metrics_->GetCounter("perfwatch_tsdb_wal_corruptions_total",
+                                          "Torn tails and corrupt records found when replaying the TSDB WAL.");
+  checkpoints_ = metrics_->GetCounter("perfwatch_tsdb_checkpoints_total", "TSDB WAL checkpoints written.");
+}
+
+Tsdb::~Tsdb() { Stop(); }
+
+Result<std::unique_ptr<Tsdb>> Tsdb::Open(TsdbOptions opts, MetricsRegistry* metrics) {
+  if (opts.out_of_order_window_ms < 0) return InvalidArgument("tsdb: out_of_order_window_ms must not be negative");
+  if (opts.out_of_order_window_ms > 0) opts.head.out_of_order_window_ms = opts.out_of_order_window_ms;
+  if (opts.head.chunk_max_samples == 0 || opts.head.chunk_max_samples >= kMaxChunkSamples ||
+      opts.head.chunk_range_ms <= 0) {
+    return InvalidArgument("tsdb: chunk_max_samples must be in [1, 65534] and chunk_range_ms positive");
+  }
+  std::unique_ptr<Tsdb> db(new Tsdb(std::move(opts), metrics));
+  std::error_code ec;
+  std::filesystem::create_directories(db->wal_dir_, ec);
+  if (ec) return IoError("create " + db->wal_dir_.string(), ec.value());
+  db->head_ = std::make_unique<Head>(db->opts_.head, db->metrics_);
+  PW_RETURN_IF_ERROR(db->Replay().WithContext("replay TSDB WAL in " + db->wal_dir_.string()));
+  return db;
+}
+
+Status Tsdb::Replay() {
+  auto start = std::chrono::steady_clock::now();
+  ReplayReport& rep = replay_;
+  Head& head = *head_;
+
+  auto apply = [&](std::string_view payload) -> Status {
+    switch (static_cast<RecordType>(static_cast<uint8_t>(payload[0]))) {
+      case RecordType::kSeries:
+        return DecodeSeriesRecord(payload, [&](uint64_t ref, std::span<const LabelView> labels) {
+          ++rep.series;
+          return head.ReplaySeries(ref, labels);
+        });
+      case RecordType::kSamples:
+        return DecodeSamplesRecord(payload, [&](uint64_t ref, std::span<const Sample> samples) {
+          rep.samples += samples.size();
+          head.ReplaySamples(ref, samples);
+          return Status::Ok();
+        });
+      case RecordType::kChunks:
+        return DecodeChunksRecord(payload, [&](uint64_t ref, int64_t mint, int64_t maxt, std::string_view bytes) {
+          return head.ReplayChunk(ref, mint, maxt, bytes);
+        });
+    }
+    return DataLoss("unknown record type " + std::to_string(static_cast<uint8_t>(payload[0])));
+  };
+  auto problem = [&](std::string what) {
+    wal_corruptions_->Inc();
+    PW_LOG_WARN("tsdb wal replay problem", "detail={}", LogQuote(what));
+    rep.problems.push_back(std::move(what));
+  };
+  // Replays one segment file; `repair` truncates it at a torn tail or corrupt record.
+  auto replay_file = [&](const std::filesystem::path& path, bool repair) -> Status {
+    auto reader = WalSegmentReader::Open(path);
+    if (!reader.ok()) {
+      if (reader.status().code() != StatusCode::kDataLoss) return reader.status();
+      problem(reader.status().message());
+      if (repair) {
+        std::error_code ec;
+        std::filesystem::rename(path, path.string() + ".corrupt", ec);
+      }
+      return Status::Ok();
+    }
+    ++rep.segments;
+    std::string_view payload;
+    for (;;) {
+      auto outcome = (*reader)->Next(&payload);
+      if (outcome == WalSegmentReader::Outcome::kRecord) {
+        ++rep.records;
+        Status s = apply(payload);
+        if (!s.ok()) problem(path.string() + " offset " + std::to_string((*reader)->offset()) + ": " + s.message());
+        continue;
+      }
+      if (outcome == WalSegmentReader::Outcome::kEnd) break;
+      uint64_t at = (*reader)->offset();
+      uint64_t dropped = (*reader)->size() - at;
+      bool torn = outcome == WalSegmentReader::Outcome::kTornTail;
+      problem(path.string() + " offset " + std::to_string(at) + ": " +
+              (torn ? "torn tail" : "corrupt record (checksum mismatch)") + ", " + std::to_string(dropped) +
+              " bytes dropped");
+      if (repair) {
+        reader->reset();
+        if (::truncate(path.c_str(), static_cast<off_t>(at)) != 0) return IoError("truncate " + path.string(), errno);
+      }
+      break;
+    }
+    return Status::Ok();
+  };
+
+  auto checkpoints = ListCheckpoints(wal_dir_);
+  uint32_t covered = 0;
+  if (!checkpoints.empty()) {
+    auto [index, path] = checkpoints.back();
+    covered = index;
+    rep.checkpoint = index;
+    PW_ASSIGN_OR_RETURN(auto files, ListWalSegments(path));
+    for (uint32_t f : files) PW_RETURN_IF_ERROR(replay_file(path / WalSegmentName(f), /*repair=*/false));
+  }
+  PW_ASSIGN_OR_RETURN(auto segments, ListWalSegments(wal_dir_));
+  uint32_t last = covered;
+  for (uint32_t index : segments) {
+    if (index <= covered) continue;  // left over from an interrupted cleanup
+    PW_RETURN_IF_ERROR(replay_file(wal_dir_ / WalSegmentName(index), /*repair=*/true));
+    last = index;
+  }
+  rep.orphan_samples = head.FinishReplay();
+  if (rep.orphan_samples) problem(std::to_string(rep.orphan_samples) + " samples of unknown series dropped");
+
+  PW_ASSIGN_OR_RETURN(wal_, WalWriter::Open(wal_dir_, WalOptions{opts_.wal_segment_bytes}, last + 1));
+  head.SetWal(wal_.get());
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  PW_LOG_INFO("tsdb wal replayed", "segments={} records={} series={} samples={} checkpoint={} seconds={:.3f}",
+              rep.segments, rep.records, head.num_series(), rep.samples, rep.checkpoint, rep.seconds);
+  metrics_->AddCollector([this](std::string& out) {
+    out += "# HELP perfwatch_tsdb_wal_bytes_written_total Bytes appended to the TSDB WAL.\n"
+           "# TYPE perfwatch_tsdb_wal_bytes_written_total counter\n";
+    out += "perfwatch_tsdb_wal_bytes_written_total " + std::to_string(wal_->bytes_written()) + "\n";
+  });
+  return Status::Ok();
+}
+
+Status Tsdb::Start() {
+  std::lock_guard lock(mu_);
+  if (sync_thread_.joinable() || opts_.wal_fsync_interval.count() == 0) return Status::Ok();
+  stopping_ = false;
+  sync_thread_ = std::thread([this] { SyncLoop(); });
+  return Status::Ok();
+}
+
+void Tsdb::Stop() {
+  std::thread t;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    t = std::move(sync_thread_);
+  }
+  cv_.notify_all();
+  if (t.joinable()) t.join();
+  if (wal_) (void)Sync();
+}
+
+void Tsdb::SyncLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, opts_.wal_fsync_interval, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    Status s = Sync();
+    if (!s.ok()) PW_LOG_ERROR("tsdb wal fsync failed", "error={}", LogQuote(s.ToString()));
+    lock.lock();
+  }
+}
+
+Status Tsdb::Sync() {
+  uint64_t before = wal_->syncs();
+  Status s = wal_->Sync();
+  if (!s.ok()) {
+    wal_fsync_errors_->Inc();
+    return s;
+  }
+  if (wal_->syncs() != before) wal_fsyncs_->Inc();
+  return Status::Ok();
+}
+
+Status Tsdb::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* result) {
+  if (wal_broken_.load(std::memory_order_acquire)) {
+    // A failed WAL write left samples in the head that the log does not have (a retry
+    // would see them as duplicates and never log them): a checkpoint must capture them
+    // before anything else is acknowledged.
+    Status s = Flush();
+    if (!s.ok()) return Unavailable("write-ahead log unavailable after a write error: " + s.message());
+  }
+  Status s = head_->AppendBatch(batch, result);
+  if (s.code() == StatusCode::kIo) {
+    wal_broken_.store(true, std::memory_order_release);
+    return s;
+  }
+  if (opts_.wal_fsync_interval.count() == 0) {
+    Status synced = Sync();
+    if (!synced.ok()) return synced.WithContext("fsync TSDB WAL");
+  }
+  return s;
+}
+
+Status Tsdb::Flush() {
+  std::lock_guard lock(flush_mu_);
+  PW_ASSIGN_OR_RETURN(uint32_t next, wal_->Cut());
+  const uint32_t covered = next - 1;
+  const std::filesystem::path final_dir = wal_dir_ / (std::string(kCheckpointPrefix) + WalSegmentName(covered));
+  const std::filesystem::path tmp_dir = final_dir.string() + ".tmp";
+  std::error_code ec;
+  std::filesystem::remove_all(tmp_dir, ec);
+  std::filesystem::create_directory(tmp_dir, ec);
+  if (ec) return IoError("create " + tmp_dir.string(), ec.value());
+  {
+    PW_ASSIGN_OR_RETURN(auto writer, WalWriter::Open(tmp_dir, WalOptions{opts_.wal_segment_bytes}, 1));
+    PW_RETURN_IF_ERROR(head_->WriteSnapshot([&](std::string_view framed) { return writer->Append(framed); })
+                           .WithContext("write checkpoint " + tmp_dir.string()));
+    PW_RETURN_IF_ERROR(writer->Sync());
+  }
+  std::filesystem::remove_all(final_dir, ec);
+  std::filesystem::rename(tmp_dir, final_dir, ec);
+  if (ec) return IoError("rename " + tmp_dir.string(), ec.value());
+  PW_RETURN_IF_ERROR(SyncDir(wal_dir_));
+  // The checkpoint now stands for everything up to `covered`: drop what it replaces.
+  PW_ASSIGN_OR_RETURN(auto segments, ListWalSegments(wal_dir_));
+  for (uint32_t index : segments) {
+    if (index <= covered) std::filesystem::remove(wal_dir_ / WalSegmentName(index), ec);
+  }
+  for (const auto& [index, path] : ListCheckpoints(wal_dir_)) {
+    if (index < covered) std::filesystem::remove_all(path, ec);
+  }
+  PW_RETURN_IF_ERROR(SyncDir(wal_dir_));
+  checkpoints_->Inc();
+  wal_broken_.store(false, std::memory_order_release);
+  return Status::Ok();
+}
+
+}  // namespace perfwatch::tsdb
