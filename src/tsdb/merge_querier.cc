@@ -1,0 +1,156 @@
+// MergeQuerier: k-way merge of sorted SeriesSets; overlapping series are re-encoded.
+#include "tsdb/merge_querier.h"
+
+#include <algorithm>
+
+namespace perfwatch::tsdb {
+
+namespace {
+
+constexpr uint32_t kMergedChunkSamples = 1024;
+
+int Compare(const Labels& a, const Labels& b) {
+  size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (int c = a[i].name.compare(b[i].name)) return c;
+    if (int c = a[i].value.compare(b[i].value)) return c;
+  }
+  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+}
+
+class MergeSeriesSet final : public SeriesSet {
+ public:
+  MergeSeriesSet(std::vector<std::unique_ptr<SeriesSet>> sets, int64_t mint, int64_t maxt)
+      : sets_(std::move(sets)), valid_(sets_.size(), false), mint_(mint), maxt_(maxt) {}
+
+  bool Next() override {
+    if (!status_.ok()) return false;
+    if (!started_) {
+      started_ = true;
+      for (size_t i = 0; i < sets_.size(); ++i) valid_[i] = sets_[i]->Next();
+    } else {
+      for (size_t i : taken_) valid_[i] = sets_[i]->Next();
+    }
+    taken_.clear();
+    for (size_t i = 0; i < sets_.size(); ++i) {
+      if (!valid_[i] && !sets_[i]->status().ok()) {
+        status_ = sets_[i]->status();
+        return false;
+      }
+    }
+    const Labels* min = nullptr;
+    for (size_t i = 0; i < sets_.size(); ++i) {
+      if (!valid_[i]) continue;
+      const Labels& l = sets_[i]->At().labels();
+      int c = min ? Compare(l, *min) : -1;
+      if (c < 0) {
+        min = &l;
+        taken_.clear();
+      }
+      if (c <= 0) taken_.push_back(i);
+    }
+    if (taken_.empty()) return false;
+    if (taken_.size() == 1) {
+      current_ = &sets_[taken_[0]]->At();
+      return true;
+    }
+    return Merge();
+  }
+  const Series& At() const override { return *current_; }
+  Status status() const override { return status_; }
+
+ private:
+  // Merges the series in taken_ (ascending priority); equal timestamps keep the last.
+  bool Merge() {
+    samples_.clear();
+    for (size_t i : taken_) {
+      SeriesIterator it = sets_[i]->At().Iterator();
+      while (it.Next()) samples_.push_back(Sample{it.t(), it.v()});
+      if (!it.status().ok()) {
+        status_ = it.status();
+        return false;
+      }
+    }
+    std::stable_sort(samples_.begin(), samples_.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; });
+    std::vector<uint8_t> data;
+    std::vector<uint32_t> ends;
+    std::unique_ptr<ChunkAppender> app;
+    auto cut = [&] {
+      if (!app || app->num_samples() == 0) return;
+      auto b = app->bytes();
+      data.insert(data.end(), b.begin(), b.end());
+      ends.push_back(uint32_t(data.size()));
+      app.reset();
+    };
+    for (size_t j = 0; j < samples_.size(); ++j) {
+      if (j + 1 < samples_.size() && samples_[j + 1].t == samples_[j].t) continue;  // a later one wins
+      if (!app) app = NewChunkAppender();
+      app->Append(samples_[j].t, samples_[j].v);
+      if (app->num_samples() >= kMergedChunkSamples) cut();
+    }
+    cut();
+    merged_ = Series(sets_[taken_[0]]->At().labels(), std::move(data), std::move(ends), mint_, maxt_);
+    current_ = &merged_;
+    return true;
+  }
+
+  std::vector<std::unique_ptr<SeriesSet>> sets_;
+  std::vector<bool> valid_;
+  std::vector<size_t> taken_;  // children positioned on the current series
+  bool started_ = false;
+  int64_t mint_, maxt_;
+  const Series* current_ = nullptr;
+  Series merged_;
+  std::vector<Sample> samples_;
+  Status status_;
+};
+
+std::vector<std::string> Union(std::vector<std::vector<std::string>> lists) {
+  std::vector<std::string> out;
+  for (auto& l : lists) out.insert(out.end(), std::make_move_iterator(l.begin()), std::make_move_iterator(l.end()));
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+class MergeQuerier final : public Querier {
+ public:
+  MergeQuerier(std::vector<std::unique_ptr<Querier>> children, int64_t mint, int64_t maxt)
+      : Querier(mint, maxt), children_(std::move(children)) {}
+
+  std::unique_ptr<SeriesSet> Select(std::span<const Matcher> matchers) const override {
+    if (children_.size() == 1) return children_[0]->Select(matchers);
+    std::vector<std::unique_ptr<SeriesSet>> sets;
+    for (const auto& c : children_) sets.push_back(c->Select(matchers));
+    return std::make_unique<MergeSeriesSet>(std::move(sets), mint(), maxt());
+  }
+  Result<std::vector<std::string>> LabelNames(std::span<const Matcher> matchers) const override {
+    std::vector<std::vector<std::string>> lists;
+    for (const auto& c : children_) {
+      PW_ASSIGN_OR_RETURN(auto l, c->LabelNames(matchers));
+      lists.push_back(std::move(l));
+    }
+    return Union(std::move(lists));
+  }
+  Result<std::vector<std::string>> LabelValues(std::string_view name,
+                                               std::span<const Matcher> matchers) const override {
+    std::vector<std::vector<std::string>> lists;
+    for (const auto& c : children_) {
+      PW_ASSIGN_OR_RETURN(auto l, c->LabelValues(name, matchers));
+      lists.push_back(std::move(l));
+    }
+    return Union(std::move(lists));
+  }
+
+ private:
+  std::vector<std::unique_ptr<Querier>> children_;
+};
+
+}  // namespace
+
+std::unique_ptr<Querier> NewMergeQuerier(std::vector<std::unique_ptr<Querier>> children, int64_t mint,
+                                         int64_t maxt) {
+  return std::make_unique<MergeQuerier>(std::move(children), mint, maxt);
+}
+
+}  // namespace perfwatch::tsdb
