@@ -12,7 +12,7 @@ void AppendExportValue(std::string& out, double v) {
   if (std::isnan(v)) {
     out += "null";
   } else if (std::isinf(v)) {
-    out += v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+    out += v > 0 ? "+Inf" : "-Inf";  // bare tokens, as VictoriaMetrics 1.79 (Debian) writes them
   } else if (v == 0 && std::signbit(v)) {
     out += "-0";  // as Go's strconv formats it
   } else {

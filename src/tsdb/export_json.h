@@ -2,9 +2,9 @@
 // /api/v1/export's producer: one JSON line per series in VictoriaMetrics' export format
 //   {"metric":{"__name__":"up","job":"x"},"values":[1,0.5],"timestamps":[1700000000000,...]}
 // timestamps in ms, `__name__` first, then the other labels in name order. Values are
-// written as VictoriaMetrics writes them (its export template): finite numbers in the
-// shortest form that round-trips, NaN as `null`, +Inf as `"Infinity"`, -Inf as
-// `"-Infinity"`. Prometheus staleness markers are NaNs, so they export as `null` too (VM
+// written as the Debian VictoriaMetrics 1.79 binary writes them (checked against it):
+// finite numbers in the shortest form that round-trips, +Inf and -Inf as the bare tokens
+// `+Inf` and `-Inf` (not valid JSON; that is what VictoriaMetrics emits), NaN as `null`. Prometheus staleness markers are NaNs, so they export as `null` too (VM
 // keeps stale markers at ingest and exports them as null; it drops other NaNs at ingest,
 // perfwatch keeps them: both come out as null). Series without samples in range are skipped.
 //

@@ -40,7 +40,7 @@ TEST(ExportJsonTest, VictoriaMetricsFormat) {
   std::string out = ExportAll(head, "up", 0, 10000);
   EXPECT_EQ(out,
             "{\"metric\":{\"__name__\":\"up\",\"Zone\":\"eu\",\"job\":\"a\\\"b\"},"
-            "\"values\":[1,0.5,null,\"Infinity\",\"-Infinity\",null,1e+300,-0],"
+            "\"values\":[1,0.5,null,+Inf,-Inf,null,1e+300,-0],"
             "\"timestamps\":[1000,2000,3000,4000,5000,6000,7000,8000]}\n"
             "{\"metric\":{\"__name__\":\"up\",\"job\":\"z\"},\"values\":[2],\"timestamps\":[100]}\n");
   // Range is inclusive; series without samples in range are left out.
