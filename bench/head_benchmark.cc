@@ -195,7 +195,7 @@ void BM_Replay7M(benchmark::State& state) {
         (void)db->AppendBatch(b.batch);
       }
     }
-    if (checkpoint) (void)db->Flush();
+    if (checkpoint) (void)db->Checkpoint();
   }
   for (auto _ : state) {
     auto db = Tsdb::Open(o, nullptr);

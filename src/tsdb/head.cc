@@ -27,6 +27,7 @@ Head::Head(HeadOptions opts, MetricsRegistry* metrics)
       metrics_(metrics ? metrics : own_metrics_.get()),
       shards_(new Shard[kHeadShards]),
       by_ref_(std::make_unique<SeriesTable>()) {
+  next_ref_.store(std::max<uint64_t>(1, opts_.first_series_ref), std::memory_order_relaxed);
   samples_appended_ = metrics_->GetCounter("perfwatch_tsdb_samples_appended_total", "Samples appended to the head.");
   samples_duplicate_ = metrics_->GetCounter("perfwatch_tsdb_samples_duplicate_total",
                                             "Samples dropped because the same (timestamp, value) was already stored.");

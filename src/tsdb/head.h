@@ -63,6 +63,9 @@ struct HeadLimits {
 
 struct HeadOptions {
   HeadLimits limits;
+  // The first series ref this head hands out. A head that replaces a flushed one starts
+  // after the old head's refs, so WAL segments of both never reuse a ref.
+  uint64_t first_series_ref = 1;
   uint32_t chunk_max_samples = kRecommendedChunkSamples;  // 240
   int64_t chunk_range_ms = 2 * 3600 * 1000;
   // Samples up to this much older than a series' last sample are accepted (0: none). They
@@ -131,6 +134,8 @@ class Head {
 
   HeadStats Stats() const;
   uint64_t num_series() const { return num_series_.load(std::memory_order_relaxed); }
+  // The ref the next new series will get.
+  uint64_t next_series_ref() const { return next_ref_.load(std::memory_order_relaxed); }
   const HeadOptions& options() const { return opts_; }
 
   // ---- used by the WAL replay and checkpoint code (head_wal.cc) ----

@@ -3,9 +3,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
+#include <set>
 #include <cstdio>
 
 #include "common/log.h"
+#include "common/time.h"
+#include "tsdb/compactor.h"
+#include "tsdb/merge_querier.h"
 #include "tsdb/record.h"
 #include "tsdb/wal.h"
 
@@ -61,7 +66,13 @@ Result<std::unique_ptr<Tsdb>> Tsdb::Open(TsdbOptions opts, MetricsRegistry* metr
   std::error_code ec;
   std::filesystem::create_directories(db->wal_dir_, ec);
   if (ec) return IoError("create " + db->wal_dir_.string(), ec.value());
-  db->head_ = std::make_unique<Head>(db->opts_.head, db->metrics_);
+  auto blocks = BlockStore::Open(db->opts_.dir / "blocks", db->opts_.blocks);
+  if (!blocks.ok()) return blocks.status().WithContext("open blocks in " + (db->opts_.dir / "blocks").string());
+  db->blocks_ = std::move(blocks).value();
+  for (const std::string& problem : db->blocks_->problems()) {
+    PW_LOG_WARN("tsdb block skipped", "detail={}", LogQuote(problem));
+  }
+  db->head_ = std::make_shared<Head>(db->opts_.head, db->metrics_);
   PW_RETURN_IF_ERROR(db->Replay().WithContext("replay TSDB WAL in " + db->wal_dir_.string()));
   return db;
 }
@@ -214,10 +225,14 @@ Status Tsdb::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
     // A failed WAL write left samples in the head that the log does not have (a retry
     // would see them as duplicates and never log them): a checkpoint must capture them
     // before anything else is acknowledged.
-    Status s = Flush();
+    Status s = Checkpoint();
     if (!s.ok()) return Unavailable("write-ahead log unavailable after a write error: " + s.message());
   }
-  Status s = head_->AppendBatch(batch, result);
+  Status s;
+  {
+    std::shared_lock lock(head_mu_);  // Flush swaps heads under the exclusive lock
+    s = head_->AppendBatch(batch, result);
+  }
   if (s.code() == StatusCode::kIo) {
     wal_broken_.store(true, std::memory_order_release);
     return s;
@@ -229,8 +244,14 @@ Status Tsdb::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
   return s;
 }
 
-Status Tsdb::Flush() {
+Status Tsdb::Checkpoint() {
   std::lock_guard lock(flush_mu_);
+  {
+    std::shared_lock head_lock(head_mu_);
+    // The flushing head's data lives only in the segments a checkpoint would drop.
+    if (flushing_) return Unavailable("a flush has not finished persisting; flush again first");
+  }
+  std::shared_ptr<Head> head = CurrentHead();
   PW_ASSIGN_OR_RETURN(uint32_t next, wal_->Cut());
   const uint32_t covered = next - 1;
   const std::filesystem::path final_dir = wal_dir_ / (std::string(kCheckpointPrefix) + WalSegmentName(covered));
@@ -241,7 +262,7 @@ Status Tsdb::Flush() {
   if (ec) return IoError("create " + tmp_dir.string(), ec.value());
   {
     PW_ASSIGN_OR_RETURN(auto writer, WalWriter::Open(tmp_dir, WalOptions{opts_.wal_segment_bytes}, 1));
-    PW_RETURN_IF_ERROR(head_->WriteSnapshot([&](std::string_view framed) { return writer->Append(framed); })
+    PW_RETURN_IF_ERROR(head->WriteSnapshot([&](std::string_view framed) { return writer->Append(framed); })
                            .WithContext("write checkpoint " + tmp_dir.string()));
     PW_RETURN_IF_ERROR(writer->Sync());
   }
@@ -260,6 +281,143 @@ Status Tsdb::Flush() {
   PW_RETURN_IF_ERROR(SyncDir(wal_dir_));
   checkpoints_->Inc();
   wal_broken_.store(false, std::memory_order_release);
+  return Status::Ok();
+}
+
+std::shared_ptr<Head> Tsdb::CurrentHead() const {
+  std::shared_lock lock(head_mu_);
+  return head_;
+}
+
+namespace {
+
+// A head's querier that keeps the head alive for as long as it or a series set it
+// returned is in use (Flush may replace the head meanwhile).
+class PinnedHeadQuerier : public Querier {
+ public:
+  PinnedHeadQuerier(std::shared_ptr<Head> head, int64_t mint, int64_t maxt)
+      : Querier(mint, maxt), head_(std::move(head)), inner_(head_->NewQuerier(mint, maxt)) {}
+
+  std::unique_ptr<SeriesSet> Select(std::span<const Matcher> matchers) const override {
+    return std::make_unique<PinnedSet>(head_, inner_->Select(matchers));
+  }
+  Result<std::vector<std::string>> LabelNames(std::span<const Matcher> matchers) const override {
+    return inner_->LabelNames(matchers);
+  }
+  Result<std::vector<std::string>> LabelValues(std::string_view name,
+                                               std::span<const Matcher> matchers) const override {
+    return inner_->LabelValues(name, matchers);
+  }
+
+ private:
+  class PinnedSet : public SeriesSet {
+   public:
+    PinnedSet(std::shared_ptr<Head> head, std::unique_ptr<SeriesSet> inner)
+        : head_(std::move(head)), inner_(std::move(inner)) {}
+    bool Next() override { return inner_->Next(); }
+    const Series& At() const override { return inner_->At(); }
+    Status status() const override { return inner_->status(); }
+
+   private:
+    std::shared_ptr<Head> head_;
+    std::unique_ptr<SeriesSet> inner_;
+  };
+
+  std::shared_ptr<Head> head_;
+  std::unique_ptr<Querier> inner_;
+};
+
+}  // namespace
+
+std::unique_ptr<Querier> Tsdb::NewQuerier(int64_t mint, int64_t maxt) const {
+  std::shared_ptr<Head> head, flushing;
+  {
+    std::shared_lock lock(head_mu_);
+    head = head_;
+    flushing = flushing_;
+  }
+  // Read the heads before the blocks: a flush makes its blocks visible before it drops
+  // the flushing head, so no sample can fall between the two.
+  std::vector<std::unique_ptr<Querier>> children = blocks_->BlockQueriers(mint, maxt);
+  if (flushing) children.push_back(std::make_unique<PinnedHeadQuerier>(std::move(flushing), mint, maxt));
+  children.push_back(std::make_unique<PinnedHeadQuerier>(std::move(head), mint, maxt));  // last: wins ties
+  if (children.size() == 1) return std::move(children.front());
+  return NewMergeQuerier(std::move(children), mint, maxt);
+}
+
+Status Tsdb::PersistHead(const Head& head) {
+  HeadStats st = head.Stats();
+  if (st.samples == 0) return Status::Ok();
+  const int64_t range = opts_.head.chunk_range_ms;
+  // The windows that hold samples (a head can span years with nothing in between).
+  std::set<int64_t> windows;
+  auto all = head.NewQuerier(st.min_time, st.max_time)->Select({});
+  while (all->Next()) {
+    auto it = all->At().Iterator();
+    int64_t window_end = std::numeric_limits<int64_t>::min();  // samples come in time order
+    while (it.Next()) {
+      if (it.t() < window_end) continue;
+      int64_t w = FloorDiv(it.t(), range) * range;
+      windows.insert(w);
+      window_end = w + range;
+    }
+    PW_RETURN_IF_ERROR(it.status());
+  }
+  PW_RETURN_IF_ERROR(all->status());
+  for (int64_t w : windows) {
+    auto meta = blocks_->WriteBlock(*head.NewQuerier(w, w + range - 1), w, w + range - 1);
+    if (!meta.ok() && meta.status().code() != StatusCode::kNotFound) {
+      return meta.status().WithContext("persist head window starting " + std::to_string(w));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Tsdb::Flush() {
+  std::lock_guard lock(flush_mu_);
+  std::shared_ptr<Head> old;
+  uint32_t covered = 0;
+  {
+    std::unique_lock head_lock(head_mu_);
+    if (flushing_) {
+      old = flushing_;  // an earlier flush failed to persist: finish it first
+    } else if (head_->Stats().samples > 0) {
+      PW_ASSIGN_OR_RETURN(uint32_t next, wal_->Cut());
+      covered = next - 1;
+      HeadOptions fresh_options = opts_.head;
+      fresh_options.first_series_ref = head_->next_series_ref();
+      auto fresh = std::make_shared<Head>(fresh_options, metrics_);
+      fresh->SetWal(wal_.get());
+      old = std::exchange(head_, std::move(fresh));
+      flushing_ = old;
+    }
+  }
+  if (old) {
+    PW_RETURN_IF_ERROR(PersistHead(*old));  // on error flushing_ stays: data stays visible
+    {
+      std::unique_lock head_lock(head_mu_);
+      flushing_.reset();
+    }
+    if (covered == 0) {
+      // Retrying an earlier failed persist: its covered segments are all but the current one.
+      PW_ASSIGN_OR_RETURN(uint32_t next, wal_->Cut());
+      covered = next - 1;
+    }
+    // The blocks hold the old head now: drop the log that held it.
+    std::error_code ec;
+    PW_ASSIGN_OR_RETURN(auto segments, ListWalSegments(wal_dir_));
+    for (uint32_t index : segments) {
+      if (index <= covered) std::filesystem::remove(wal_dir_ / WalSegmentName(index), ec);
+    }
+    for (const auto& [index, path] : ListCheckpoints(wal_dir_)) {
+      if (index <= covered) std::filesystem::remove_all(path, ec);
+    }
+    PW_RETURN_IF_ERROR(SyncDir(wal_dir_));
+    wal_broken_.store(false, std::memory_order_release);
+  }
+  PW_RETURN_IF_ERROR(blocks_->Compact().WithContext("compact blocks"));
+  auto deleted = blocks_->EnforceRetention(NowMs(), opts_.retention_ms, opts_.max_block_bytes);
+  if (!deleted.ok()) return deleted.status().WithContext("block retention");
   return Status::Ok();
 }
 

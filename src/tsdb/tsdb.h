@@ -1,13 +1,23 @@
 #pragma once
-// The time-series store as the server sees it: the head plus its write-ahead log, opened
-// from a data directory, with a background thread that fsyncs the log. Persisted blocks,
-// compaction and retention (issue 4, part 4) will hang off this object; today Flush()
-// writes a WAL checkpoint (a snapshot of the head) and drops the segments it covers.
+// The time-series store as the server sees it: the head plus its write-ahead log and the
+// persisted blocks, opened from a data directory, with a background thread that fsyncs
+// the log. Queries merge the blocks and the head (merge_querier.h).
+//
+// Flush() persists the head: under the head lock it swaps in a fresh, empty head (new
+// series refs continue after the old head's) and cuts the WAL, so appends go on at once;
+// the old head keeps answering queries while it is written into blocks, one per
+// chunk_range window; once the blocks are durable the old head is dropped with the WAL
+// segments and checkpoints that held its data. A crash in between replays those segments
+// again: the samples are then in a block and in the head, and queries de-duplicate them.
+// Out-of-order checks only see the head: a sample older than a series' flushed data is
+// accepted into the new head (and merged in time order by queries).
 //
 // Layout under TsdbOptions::dir:
+//   blocks/<id>/              persisted blocks (docs/format/blocks.md)
 //   wal/00000001 ...          WAL segments (docs/format/wal.md)
 //   wal/checkpoint.00000007/  snapshot of the head as of the end of segment 7 (same
-//                             segment format; series, chunk and samples records)
+//                             segment format; series, chunk and samples records), written
+//                             when a WAL write error must be repaired
 // Durability (DESIGN.md): AppendBatch returns after the batch's write(2) to the WAL, so an
 // acknowledged batch survives kill -9; the WAL is fdatasync'ed every wal_fsync_interval
 // (100 ms; 0 = after every batch, before AppendBatch returns).
@@ -24,12 +34,14 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/metrics.h"
 #include "common/status.h"
+#include "tsdb/block_store.h"
 #include "tsdb/head.h"
 #include "tsdb/querier.h"
 
@@ -43,6 +55,9 @@ struct TsdbOptions {
   uint64_t wal_segment_bytes = 128ull << 20;
   HeadOptions head;                                       // limits, chunk cutting
   int64_t out_of_order_window_ms = 0;                     // 0: none; overrides head's when > 0
+  int64_t retention_ms = 30LL * 24 * 3600 * 1000;         // blocks older than this are deleted
+  uint64_t max_block_bytes = 0;                           // oldest blocks go beyond this; 0 = no limit
+  BlockStoreOptions blocks;
 };
 
 // What Open found in the WAL.
@@ -72,16 +87,24 @@ class Tsdb {
   // After a WAL write error (kIo), appends first retry a checkpoint and answer
   // Unavailable (503) until one succeeds, so nothing in the head is left unlogged.
   Status AppendBatch(std::span<const SeriesSamples> batch, AppendResult* result = nullptr);
-  std::unique_ptr<Querier> NewQuerier(int64_t mint, int64_t maxt) const { return head_->NewQuerier(mint, maxt); }
+  // Blocks, the head being flushed (if any) and the head, merged; the returned querier and
+  // its series sets keep the heads they read alive.
+  std::unique_ptr<Querier> NewQuerier(int64_t mint, int64_t maxt) const;
 
-  // Today: checkpoint the WAL (snapshot the head, fsync, drop covered segments). Returns
-  // when done. With blocks: persist the head into blocks, then checkpoint.
+  // Persists the head into blocks and drops the WAL that held it (see above), then
+  // compacts blocks and applies retention. Returns when done.
   Status Flush();
+  // Snapshots the head into a checkpoint covering the WAL up to the current segment and
+  // drops the segments it covers, so replay stays short. Also how the log is repaired
+  // after a write error (the snapshot captures what the log missed).
+  Status Checkpoint();
   // fdatasync the WAL now.
   Status Sync();
 
-  Head& head() { return *head_; }
-  const Head& head() const { return *head_; }
+  // The current head (replaced by Flush: don't hold the reference across one).
+  Head& head() { return *CurrentHead(); }
+  const Head& head() const { return *CurrentHead(); }
+  const BlockStore& blocks() const { return *blocks_; }
   const ReplayReport& replay_report() const { return replay_; }
   const TsdbOptions& options() const { return opts_; }
 
@@ -89,13 +112,21 @@ class Tsdb {
   Tsdb(TsdbOptions opts, MetricsRegistry* metrics);
   Status Replay();  // fills replay_, truncates torn/corrupt segments
   void SyncLoop();
+  std::shared_ptr<Head> CurrentHead() const;
+  // Writes `head`'s samples into blocks, one per chunk_range window.
+  Status PersistHead(const Head& head);
 
   const TsdbOptions opts_;
   std::unique_ptr<MetricsRegistry> own_metrics_;
   MetricsRegistry* const metrics_;
   const std::filesystem::path wal_dir_;
-  std::unique_ptr<Head> head_;
+  std::unique_ptr<BlockStore> blocks_;
   std::unique_ptr<WalWriter> wal_;
+
+  // Appends and queries take it shared; Flush takes it exclusively to swap heads.
+  mutable std::shared_mutex head_mu_;
+  std::shared_ptr<Head> head_;      // guarded by head_mu_
+  std::shared_ptr<Head> flushing_;  // guarded by head_mu_: the head being persisted
   ReplayReport replay_;
   Counter* wal_fsyncs_;
   Counter* wal_fsync_errors_;

@@ -131,7 +131,10 @@ TEST(RemoteWriteTest, SeriesLabelsAndFlushEndpoints) {
   ServerProcess server;
   ASSERT_TRUE(server.Start()) << server.log();
   HttpClient client(server.port());
-  ASSERT_EQ(PostWrite(client, WriteBody({{"up", "a", 1000, 1}, {"up", "b", 1000, 0}, {"other", "a", 1000, 3}})).status,
+  // Recent samples: the flush below also applies the 30-day block retention.
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  ASSERT_EQ(PostWrite(client, WriteBody({{"up", "a", now, 1}, {"up", "b", now, 0}, {"other", "a", now, 3}})).status,
             204);
   auto series = client.Get("/api/v1/series?match[]=up");
   EXPECT_EQ(series.body,
@@ -143,8 +146,16 @@ TEST(RemoteWriteTest, SeriesLabelsAndFlushEndpoints) {
   EXPECT_EQ(client.Get("/api/v1/series").status, 400);
   EXPECT_EQ(client.Get("/api/v1/label/bad-name/values").status, 400);
   EXPECT_EQ(client.Request("POST", "/api/v1/admin/flush", "", {}).status, 204);
+  EXPECT_EQ(ExportAll(server.port()).size(), 3u) << "served from the block after the flush";
+  ASSERT_EQ(PostWrite(client, WriteBody({{"up", "a", now + 1000, 5}})).status, 204);
   ASSERT_TRUE(server.Restart()) << server.log();
-  EXPECT_EQ(ExportAll(server.port()).size(), 3u);
+  auto got = ExportAll(server.port());
+  EXPECT_EQ(got.size(), 3u);
+  EXPECT_EQ(got["up|a"].size(), 2u) << "block and WAL merged after a restart";
+  // Data older than the retention is dropped by the next flush.
+  ASSERT_EQ(PostWrite(client, WriteBody({{"ancient", "a", 1000, 1}})).status, 204);
+  EXPECT_EQ(client.Request("POST", "/api/v1/admin/flush", "", {}).status, 204);
+  EXPECT_EQ(ExportAll(server.port()).count("ancient|a"), 0u);
 }
 
 TEST(RemoteWriteCrashTest, KillNineAtRandomMomentsLosesNoAcknowledgedSample) {

@@ -234,7 +234,7 @@ TEST(WalTest, CheckpointReplayEquivalence) {
       auto b = Batch(r);
       ASSERT_TRUE((*db)->AppendBatch(Views(b)).ok());
     }
-    ASSERT_TRUE((*db)->Flush().ok());
+    ASSERT_TRUE((*db)->Checkpoint().ok());
     for (int r = 100; r < 110; ++r) {
       auto b = Batch(r);
       ASSERT_TRUE((*db)->AppendBatch(Views(b)).ok());
@@ -250,7 +250,7 @@ TEST(WalTest, CheckpointReplayEquivalence) {
   EXPECT_TRUE((*db)->replay_report().problems.empty());
   EXPECT_EQ(DumpDb(**db), before);
   // Second checkpoint replaces the first; appends continue.
-  ASSERT_TRUE((*db)->Flush().ok());
+  ASSERT_TRUE((*db)->Checkpoint().ok());
   auto b = Batch(110);
   ASSERT_TRUE((*db)->AppendBatch(Views(b)).ok());
   before = DumpDb(**db);
@@ -288,7 +288,7 @@ TEST(WalTest, ConcurrentAppendsAndCheckpointReplay) {
       });
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    ASSERT_TRUE((*db)->Flush().ok());
+    ASSERT_TRUE((*db)->Checkpoint().ok());
     for (auto& t : threads) t.join();
     before = DumpDb(**db);
   }
@@ -370,7 +370,7 @@ TEST(WalTest, OutOfOrderSamplesSurviveReplayAndCheckpoint) {
     auto db = Tsdb::Open(o, nullptr);
     ASSERT_TRUE(db.ok());
     EXPECT_EQ(DumpDb(**db), before);
-    ASSERT_TRUE((*db)->Flush().ok());
+    ASSERT_TRUE((*db)->Checkpoint().ok());
   }
   auto db = Tsdb::Open(o, nullptr);
   ASSERT_TRUE(db.ok());
