@@ -28,6 +28,8 @@ Status ServerApp::Start() {
   tsdb_options.head.limits.max_label_name_length = config_.tsdb.max_label_name_length;
   tsdb_options.head.limits.max_label_value_length = config_.tsdb.max_label_value_length;
   tsdb_options.head.limits.max_series_per_second = config_.tsdb.max_series_per_second;
+  tsdb_options.retention_ms = config_.tsdb.retention_ms;
+  tsdb_options.max_block_bytes = config_.tsdb.max_block_bytes;
   auto tsdb = tsdb::Tsdb::Open(tsdb_options, &metrics_);
   if (!tsdb.ok()) return tsdb.status().WithContext("open time-series store");
   tsdb_ = std::move(tsdb).value();

@@ -44,7 +44,8 @@ struct EventsConfig {
 };
 
 struct TsdbConfig {
-  int64_t retention_ms = 30LL * 24 * 3600 * 1000;  // persisted blocks (issue 4, part 4)
+  int64_t retention_ms = 30LL * 24 * 3600 * 1000;  // persisted blocks older than this are deleted
+  uint64_t max_block_bytes = 0;                     // oldest blocks deleted beyond this; 0 = no limit
   int64_t wal_fsync_interval_ms = 100;              // 0: fsync before every acknowledgement
   uint64_t max_series = 0;                          // 0: unlimited
   uint32_t max_labels_per_series = 64;

@@ -179,22 +179,48 @@ Status Tsdb::Replay() {
 
 Status Tsdb::Start() {
   std::lock_guard lock(mu_);
-  if (sync_thread_.joinable() || opts_.wal_fsync_interval.count() == 0) return Status::Ok();
+  if (started_) return Status::Ok();
+  started_ = true;
   stopping_ = false;
-  sync_thread_ = std::thread([this] { SyncLoop(); });
+  if (opts_.wal_fsync_interval.count() > 0) sync_thread_ = std::thread([this] { SyncLoop(); });
+  if (opts_.maintenance_interval.count() > 0) maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
   return Status::Ok();
 }
 
 void Tsdb::Stop() {
-  std::thread t;
+  std::thread sync, maintenance;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
-    t = std::move(sync_thread_);
+    started_ = false;
+    sync = std::move(sync_thread_);
+    maintenance = std::move(maintenance_thread_);
   }
   cv_.notify_all();
-  if (t.joinable()) t.join();
+  if (sync.joinable()) sync.join();
+  if (maintenance.joinable()) maintenance.join();
   if (wal_) (void)Sync();
+}
+
+void Tsdb::MaintenanceLoop() {
+  int64_t last_flush_ms = NowMs();
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, opts_.maintenance_interval, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    // Flush when the head spans 1.5 chunk ranges (bounding its memory), and at least
+    // hourly so that block compaction and retention run on an idle store too.
+    HeadStats st = CurrentHead()->Stats();
+    const int64_t span = st.samples > 0 ? st.max_time - st.min_time : 0;
+    const int64_t now = NowMs();
+    if (span >= opts_.head.chunk_range_ms * 3 / 2 || now - last_flush_ms >= 3600'000) {
+      last_flush_ms = now;
+      Status s = Flush();
+      if (!s.ok()) PW_LOG_ERROR("tsdb background flush failed", "error={}", LogQuote(s.ToString()));
+    }
+    lock.lock();
+  }
 }
 
 void Tsdb::SyncLoop() {

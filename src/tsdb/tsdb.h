@@ -58,6 +58,9 @@ struct TsdbOptions {
   int64_t retention_ms = 30LL * 24 * 3600 * 1000;         // blocks older than this are deleted
   uint64_t max_block_bytes = 0;                           // oldest blocks go beyond this; 0 = no limit
   BlockStoreOptions blocks;
+  // How often the background thread checks whether to flush (head spans 1.5 chunk ranges,
+  // or an hour passed: compaction and retention); 0 = never (tests, tools).
+  std::chrono::milliseconds maintenance_interval{60'000};
 };
 
 // What Open found in the WAL.
@@ -79,7 +82,8 @@ class Tsdb {
   Tsdb(const Tsdb&) = delete;
   Tsdb& operator=(const Tsdb&) = delete;
 
-  // Starts the fsync thread. Stop() joins it and fsyncs once more; idempotent.
+  // Starts the fsync thread and the maintenance thread (background flushes, compaction,
+  // retention). Stop() joins them and fsyncs once more; idempotent.
   Status Start();
   void Stop();
 
@@ -112,6 +116,7 @@ class Tsdb {
   Tsdb(TsdbOptions opts, MetricsRegistry* metrics);
   Status Replay();  // fills replay_, truncates torn/corrupt segments
   void SyncLoop();
+  void MaintenanceLoop();
   std::shared_ptr<Head> CurrentHead() const;
   // Writes `head`'s samples into blocks, one per chunk_range window.
   Status PersistHead(const Head& head);
@@ -141,7 +146,9 @@ class Tsdb {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_
-  std::thread sync_thread_;  // guarded by mu_ (started/joined under it)
+  bool started_ = false;            // guarded by mu_
+  std::thread sync_thread_;         // guarded by mu_ (started/joined under it)
+  std::thread maintenance_thread_;  // guarded by mu_ (started/joined under it)
 };
 
 }  // namespace perfwatch::tsdb

@@ -164,7 +164,7 @@ TEST(RemoteWriteCrashTest, KillNineAtRandomMomentsLosesNoAcknowledgedSample) {
   std::map<SeriesKey, Samples> acknowledged;
   std::mt19937_64 rng(11);
   int64_t step = 0;
-  for (int round = 0; round < 6; ++round) {
+  for (int round = 0; round < 10; ++round) {
     std::atomic<bool> stop{false};
     std::mutex mu;
     std::vector<std::thread> writers;
