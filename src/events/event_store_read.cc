@@ -6,7 +6,7 @@
 #include <unordered_map>
 
 #include "common/hash.h"
-#include "events/coding.h"
+#include "common/coding.h"
 #include "events/event_store_impl.h"
 #include "events/export_json.h"
 

@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "common/crc32c.h"
-#include "events/coding.h"
+#include "common/coding.h"
 
 namespace perfwatch::events {
 Status SyncDirectory(const std::filesystem::path& dir) {

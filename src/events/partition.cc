@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "common/hash.h"
-#include "events/coding.h"
+#include "common/coding.h"
 
 namespace perfwatch::events {
 namespace {

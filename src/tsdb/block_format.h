@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/coding.h"
 #include "common/status.h"
 
 namespace perfwatch::tsdb {
@@ -47,26 +48,10 @@ Result<BlockMeta> ParseBlockMeta(std::string_view json);
 
 // ---- little-endian and varint helpers -------------------------------------------------
 
-inline void PutU32(std::string& out, uint32_t v) {
-  char b[4];
-  for (int i = 0; i < 4; ++i) b[i] = char(v >> (8 * i));
-  out.append(b, 4);
-}
-inline void PutU64(std::string& out, uint64_t v) {
-  char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = char(v >> (8 * i));
-  out.append(b, 8);
-}
-inline void PutUvarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(char(uint8_t(v) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(char(v));
-}
-inline void PutVarint(std::string& out, int64_t v) {
-  PutUvarint(out, (uint64_t(v) << 1) ^ uint64_t(v >> 63));
-}
+inline void PutU32(std::string& out, uint32_t v) { perfwatch::PutFixed32(out, v); }
+inline void PutU64(std::string& out, uint64_t v) { perfwatch::PutFixed64(out, v); }
+inline void PutUvarint(std::string& out, uint64_t v) { perfwatch::PutVarint(out, v); }
+inline void PutVarint(std::string& out, int64_t v) { PutUvarint(out, perfwatch::ZigZag(v)); }
 inline uint32_t LoadU32(const uint8_t* p) {
   uint32_t v = 0;
   for (int i = 3; i >= 0; --i) v = (v << 8) | p[i];

@@ -15,12 +15,12 @@ Status Malformed(std::string_view what) { return DataLoss("malformed " + std::st
 void EncodeSeriesRecordStart(std::string& out) { out.push_back(static_cast<char>(RecordType::kSeries)); }
 
 void EncodeSeriesEntry(std::string& out, uint64_t ref, std::span<const LabelView> labels) {
-  PutVarint64(out, ref);
-  PutVarint64(out, labels.size());
+  perfwatch::PutVarint(out, ref);
+  perfwatch::PutVarint(out, labels.size());
   for (const LabelView& l : labels) {
-    PutVarint64(out, l.name.size());
+    perfwatch::PutVarint(out, l.name.size());
     out.append(l.name);
-    PutVarint64(out, l.value.size());
+    perfwatch::PutVarint(out, l.value.size());
     out.append(l.value);
   }
 }
@@ -28,7 +28,7 @@ void EncodeSeriesEntry(std::string& out, uint64_t ref, std::span<const LabelView
 Status DecodeSeriesRecord(std::string_view payload,
                           const std::function<Status(uint64_t, std::span<const LabelView>)>& fn) {
   if (payload.empty() || payload[0] != static_cast<char>(RecordType::kSeries)) return Malformed("series");
-  RecordDecoder d(payload.substr(1));
+  perfwatch::Decoder d(payload.substr(1));
   std::vector<LabelView> labels;
   while (!d.done()) {
     uint64_t ref, n;
@@ -44,7 +44,7 @@ Status DecodeSeriesRecord(std::string_view payload,
 
 void EncodeSamplesRecordStart(std::string& out, int64_t base_t) {
   out.push_back(static_cast<char>(RecordType::kSamples));
-  PutVarint64(out, ZigZagEncode(base_t));
+  perfwatch::PutVarint(out, perfwatch::ZigZag(base_t));
 }
 
 void EncodeSamplesGroup(std::string& out, int64_t base_t, uint64_t ref, std::span<const Sample> samples) {
@@ -66,7 +66,7 @@ void EncodeSamplesGroup(std::string& out, int64_t base_t, uint64_t ref, std::spa
   varint(ref);
   varint(samples.size());
   for (const Sample& s : samples) {
-    varint(ZigZagEncode(WrapSub(s.t, base_t)));
+    varint(perfwatch::ZigZag(WrapSub(s.t, base_t)));
     uint64_t bits = std::bit_cast<uint64_t>(s.v);
     std::memcpy(p, &bits, 8);
     p += 8;
@@ -76,10 +76,10 @@ void EncodeSamplesGroup(std::string& out, int64_t base_t, uint64_t ref, std::spa
 
 Status DecodeSamplesRecord(std::string_view payload, const std::function<Status(uint64_t, std::span<const Sample>)>& fn) {
   if (payload.empty() || payload[0] != static_cast<char>(RecordType::kSamples)) return Malformed("samples");
-  RecordDecoder d(payload.substr(1));
+  perfwatch::Decoder d(payload.substr(1));
   uint64_t base;
   if (!d.Varint(&base)) return Malformed("samples");
-  int64_t base_t = ZigZagDecode(base);
+  int64_t base_t = perfwatch::UnZigZag(base);
   std::vector<Sample> samples;
   while (!d.done()) {
     uint64_t ref, n;
@@ -88,7 +88,7 @@ Status DecodeSamplesRecord(std::string_view payload, const std::function<Status(
     for (uint64_t i = 0; i < n; ++i) {
       uint64_t dt, bits;
       if (!d.Varint(&dt) || !d.Fixed64(&bits)) return Malformed("samples");
-      samples[i].t = WrapAdd(base_t, ZigZagDecode(dt));
+      samples[i].t = WrapAdd(base_t, perfwatch::UnZigZag(dt));
       samples[i].v = std::bit_cast<double>(bits);
     }
     PW_RETURN_IF_ERROR(fn(ref, samples));
@@ -99,24 +99,24 @@ Status DecodeSamplesRecord(std::string_view payload, const std::function<Status(
 void EncodeChunksRecordStart(std::string& out) { out.push_back(static_cast<char>(RecordType::kChunks)); }
 
 void EncodeChunkEntry(std::string& out, uint64_t ref, int64_t mint, int64_t maxt, std::span<const uint8_t> chunk) {
-  PutVarint64(out, ref);
-  PutVarint64(out, ZigZagEncode(mint));
-  PutVarint64(out, ZigZagEncode(maxt));
-  PutVarint64(out, chunk.size());
+  perfwatch::PutVarint(out, ref);
+  perfwatch::PutVarint(out, perfwatch::ZigZag(mint));
+  perfwatch::PutVarint(out, perfwatch::ZigZag(maxt));
+  perfwatch::PutVarint(out, chunk.size());
   out.append(reinterpret_cast<const char*>(chunk.data()), chunk.size());
 }
 
 Status DecodeChunksRecord(std::string_view payload,
                           const std::function<Status(uint64_t, int64_t, int64_t, std::string_view)>& fn) {
   if (payload.empty() || payload[0] != static_cast<char>(RecordType::kChunks)) return Malformed("chunks");
-  RecordDecoder d(payload.substr(1));
+  perfwatch::Decoder d(payload.substr(1));
   while (!d.done()) {
     uint64_t ref, mint, maxt;
     std::string_view bytes;
     if (!d.Varint(&ref) || !d.Varint(&mint) || !d.Varint(&maxt) || !d.LengthPrefixed(&bytes)) {
       return Malformed("chunks");
     }
-    PW_RETURN_IF_ERROR(fn(ref, ZigZagDecode(mint), ZigZagDecode(maxt), bytes));
+    PW_RETURN_IF_ERROR(fn(ref, perfwatch::UnZigZag(mint), perfwatch::UnZigZag(maxt), bytes));
   }
   return Status::Ok();
 }

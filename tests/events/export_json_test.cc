@@ -10,7 +10,7 @@
 #include <random>
 
 #include "common/json_writer.h"
-#include "events/coding.h"
+#include "common/coding.h"
 #include "test_events.h"
 
 namespace perfwatch::events {

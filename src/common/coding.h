@@ -1,13 +1,14 @@
 #pragma once
-// Byte-level encoding helpers for the event log: little-endian fixed-width integers,
-// LEB128 varints and zigzag. Layouts are documented in docs/format/events.md.
+// Byte-level encoding helpers shared by the on-disk formats (event log, TSDB WAL):
+// little-endian fixed-width integers, LEB128 varints, zigzag, and a bounds-checked
+// decoder. Layouts: docs/format/events.md, docs/format/wal.md.
 // Thread safety: pure functions.
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
 
-namespace perfwatch::events {
+namespace perfwatch {
 
 inline void PutFixed32(std::string& out, uint32_t v) {
   char b[4];
@@ -98,6 +99,12 @@ class Decoder {
     p_ += n;
     return true;
   }
+  // A varint length followed by that many bytes.
+  bool LengthPrefixed(std::string_view* v) {
+    uint64_t n;
+    return Varint(&n) && n <= remaining() && Bytes(static_cast<size_t>(n), v);
+  }
+  bool done() const { return p_ == end_; }
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
   const char* position() const { return p_; }
 
@@ -106,4 +113,4 @@ class Decoder {
   const char* end_;
 };
 
-}  // namespace perfwatch::events
+}  // namespace perfwatch
