@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <map>
 #include <set>
 
 #include "common/json_writer.h"
@@ -68,19 +67,19 @@ void HandleSeries(tsdb::Tsdb* store, const http::Request& req, http::Response& r
   if (!sel.ok()) return BadData(res, sel.status());
   auto querier = store->NewQuerier(sel->start_ms, sel->end_ms);
   // Union of the selectors' series, sorted by label set.
-  std::map<std::vector<std::pair<std::string, std::string>>, bool> series;
+  std::set<std::vector<std::pair<std::string, std::string>>> series;
   for (const auto& matchers : sel->selectors) {
     auto set = querier->Select(matchers);
     while (set->Next()) {
       std::vector<std::pair<std::string, std::string>> key;
       for (const auto& l : set->At().labels()) key.emplace_back(std::string(l.name), std::string(l.value));
-      series.emplace(std::move(key), true);
+      series.insert(std::move(key));
     }
     if (!set->status().ok()) return http::WriteApiError(res, 503, "internal", set->status().message());
   }
   std::string data = "[";
   bool first = true;
-  for (const auto& [labels, unused] : series) {
+  for (const auto& labels : series) {
     if (!first) data.push_back(',');
     first = false;
     data.push_back('{');
