@@ -3,6 +3,7 @@
 #include "analysis/vitals_handler.h"
 #include "cli/api_handlers.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "query/storage_api.h"
 
 namespace perfwatch::cli {
@@ -16,9 +17,6 @@ Status ServerApp::Start() {
   if (!store.ok()) return store.status().WithContext("open event store");
   store_ = std::move(store).value();
   PW_RETURN_IF_ERROR(store_->Start().WithContext("start event store"));
-  auto rum = ingest::RumHandler::Create(config_.rum, store_.get(), &metrics_);
-  if (!rum.ok()) return rum.status().WithContext("rum");
-  rum_ = std::move(rum).value();
 
   tsdb::TsdbOptions tsdb_options;
   tsdb_options.dir = config_.data_dir / "tsdb";
@@ -38,6 +36,15 @@ Status ServerApp::Start() {
     PW_LOG_WARN("tsdb replay problem", "detail={}", LogQuote(problem));
   }
   remote_write_ = std::make_unique<ingest::RemoteWriteHandler>(config_.tsdb, tsdb_.get(), &metrics_);
+
+  ingest::RumAggregatorOptions aggregator_options;
+  aggregator_options.max_pages_per_app = config_.rum.max_pages_per_app;
+  auto aggregator = ingest::RumAggregator::Create(aggregator_options, tsdb_.get(), &metrics_, NowMs());
+  if (!aggregator.ok()) return aggregator.status().WithContext("rum aggregates");
+  rum_aggregator_ = std::move(aggregator).value();
+  auto rum = ingest::RumHandler::Create(config_.rum, store_.get(), &metrics_, rum_aggregator_.get());
+  if (!rum.ok()) return rum.status().WithContext("rum");
+  rum_ = std::move(rum).value();
 
   http::Router router;
   RegisterRoutes(router);
@@ -62,6 +69,7 @@ void ServerApp::Stop() {
   server_.reset();
   remote_write_.reset();
   rum_.reset();
+  rum_aggregator_.reset();
   tsdb_.reset();
   store_.reset();
 }

@@ -34,6 +34,7 @@ class ServerApp {
   const Config config_;
   MetricsRegistry metrics_;
   std::unique_ptr<events::EventStore> store_;
+  std::unique_ptr<ingest::RumAggregator> rum_aggregator_;
   std::unique_ptr<ingest::RumHandler> rum_;
   std::unique_ptr<tsdb::Tsdb> tsdb_;
   std::unique_ptr<ingest::RemoteWriteHandler> remote_write_;

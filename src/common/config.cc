@@ -56,10 +56,11 @@ Status ParseInto(const YAML::Node& root, Config* c) {
   if (auto r = root["rum"]) {
     PW_RETURN_IF_ERROR(CheckKeys(r, "rum", {"max_beacons_per_request", "max_json_depth",
                                             "cors_allowed_origins", "default_app", "route_rules",
-                                            "max_timestamp_age"}));
+                                            "max_timestamp_age", "max_pages_per_app"}));
     ReadScalar(r, "max_beacons_per_request", &c->rum.max_beacons_per_request);
     ReadScalar(r, "max_json_depth", &c->rum.max_json_depth);
     ReadScalar(r, "default_app", &c->rum.default_app);
+    ReadScalar(r, "max_pages_per_app", &c->rum.max_pages_per_app);
     if (r["cors_allowed_origins"]) {
       c->rum.cors_allowed_origins = r["cors_allowed_origins"].as<std::vector<std::string>>();
     }

@@ -35,6 +35,7 @@ struct RumConfig {
   std::string default_app = "default";
   std::vector<RouteRule> route_rules;       // extra segment rules after the built-in ones
   int64_t max_timestamp_age_ms = 24LL * 3600 * 1000;  // older beacon timestamps -> receive time
+  size_t max_pages_per_app = 100;  // distinct pages per app in the rum_* series, then page "other"
 };
 
 struct EventsConfig {

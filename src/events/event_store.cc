@@ -131,8 +131,12 @@ bool EventStore::Impl::ApplyPair(Partition* p, uint32_t row, std::string_view se
   return true;
 }
 
-Status EventStore::Append(std::span<const EventInput> events) {
+Status EventStore::Append(std::span<const EventInput> events, std::span<bool> replaced_out) {
   if (events.empty()) return Status::Ok();
+  if (!replaced_out.empty() && replaced_out.size() != events.size()) {
+    return InvalidArgument("append: replaced has " + std::to_string(replaced_out.size()) + " elements for " +
+                           std::to_string(events.size()) + " events");
+  }
   Impl& m = *impl_;
   std::lock_guard append_lock(m.append_mu);
   size_t n = events.size();
@@ -211,7 +215,10 @@ Status EventStore::Append(std::span<const EventInput> events) {
       Partition* p = t.partition;
       uint32_t row = p->AddRow(t.log_size_before + m.ev_offset[i], static_cast<uint32_t>(e.time_ms - p->start_ms()),
                                RowKind(e.type, e.vital), m.ev_combo[i], e.value);
-      if (!e.session_id.empty() && !e.id.empty() && m.ApplyPair(p, row, e.session_id, e.id)) ++replaced;
+      const bool was_replaced =
+          !e.session_id.empty() && !e.id.empty() && m.ApplyPair(p, row, e.session_id, e.id);
+      if (was_replaced) ++replaced;
+      if (!replaced_out.empty()) replaced_out[i] = was_replaced;
     }
   }
   for (size_t t = 0; t < touched; ++t) bytes += m.touched[t].buf.size();

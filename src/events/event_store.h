@@ -74,7 +74,10 @@ class EventStore {
 
   // Appends a batch durably (see above). On error nothing of the batch is acknowledged
   // (records may or may not be in the log).
-  Status Append(std::span<const EventInput> events);
+  // `replaced`, when not empty, must have events.size() elements; on success replaced[i]
+  // tells whether events[i] replaced a stored event with the same (session_id, id) (one
+  // stored earlier, or one earlier in this batch). Unspecified on error.
+  Status Append(std::span<const EventInput> events, std::span<bool> replaced = {});
 
   // fsyncs every open log now.
   Status Sync();

@@ -82,13 +82,18 @@ bool IsRumContentType(std::string_view content_type) {
 
 Result<std::unique_ptr<RumHandler>> RumHandler::Create(const RumConfig& config,
                                                        events::EventStore* store,
-                                                       MetricsRegistry* metrics) {
+                                                       MetricsRegistry* metrics, RumAggregator* aggregator) {
   PW_RETURN_IF_ERROR(ValidateRouteRules(config.route_rules).WithContext("rum route_rules"));
-  return std::make_unique<RumHandler>(config, store, metrics);
+  return std::make_unique<RumHandler>(config, store, metrics, aggregator);
 }
 
-RumHandler::RumHandler(const RumConfig& config, events::EventStore* store, MetricsRegistry* metrics)
-    : config_(config), id_(next_handler_id.fetch_add(1)), templater_(MakeTemplater(config)), store_(store) {
+RumHandler::RumHandler(const RumConfig& config, events::EventStore* store, MetricsRegistry* metrics,
+                       RumAggregator* aggregator)
+    : config_(config),
+      id_(next_handler_id.fetch_add(1)),
+      templater_(MakeTemplater(config)),
+      store_(store),
+      aggregator_(aggregator) {
   if (metrics == nullptr) return;
   accepted_ = metrics->GetCounter("perfwatch_rum_beacons_accepted_total",
                                   "RUM beacons accepted and stored.");
@@ -143,8 +148,11 @@ void RumHandler::Handle(const http::Request& req, http::Response& res) {
     return;
   }
 
-  if (!batch.events.empty() && store_ != nullptr) {
-    Status st = store_->Append(batch.events);
+  const size_t n = batch.events.size();
+  // Which events replaced an earlier report of the same page view (not counted again).
+  std::unique_ptr<bool[]> replaced(n != 0 ? new bool[n]() : nullptr);
+  if (n != 0 && store_ != nullptr) {
+    Status st = store_->Append(batch.events, std::span<bool>(replaced.get(), n));
     if (!st.ok()) {
       if (append_failures_) append_failures_->Inc();
       PW_LOG_WARN("rum append failed", "error={}", LogQuote(st.message()));
@@ -152,6 +160,11 @@ void RumHandler::Handle(const http::Request& req, http::Response& res) {
       res.headers.emplace_back("Retry-After", "1");
       return;
     }
+  }
+  if (n != 0 && aggregator_ != nullptr) {
+    // The beacons are stored, so the answer stands; a failure is logged and counted
+    // inside, and the counts reach the TSDB with the next successful write.
+    (void)aggregator_->Record(batch.events, std::span<const bool>(replaced.get(), n), context.received_ms);
   }
   if (accepted_) accepted_->Inc(batch.events.size());
 

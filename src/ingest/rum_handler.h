@@ -27,18 +27,22 @@
 #include "ingest/beacon_rejection.h"
 #include "ingest/route_templater.h"
 
+#include "ingest/rum_aggregator.h"
+
 namespace perfwatch::ingest {
 
 class RumHandler {
  public:
   // Checks the configured route rules first; prefer this over the constructor.
   static Result<std::unique_ptr<RumHandler>> Create(const RumConfig& config, events::EventStore* store,
-                                                    MetricsRegistry* metrics);
+                                                    MetricsRegistry* metrics, RumAggregator* aggregator = nullptr);
 
   // `store` and `metrics` must outlive the handler; `metrics` may be null (no counters).
   // `store` may be null only in tests: accepted events are then dropped. Route rules that
-  // do not compile are logged and ignored (Create() reports them instead).
-  RumHandler(const RumConfig& config, events::EventStore* store, MetricsRegistry* metrics);
+  // do not compile are logged and ignored (Create() reports them instead). `aggregator`,
+  // when set, turns accepted vitals into the rum_* histogram series (rum_aggregator.h).
+  RumHandler(const RumConfig& config, events::EventStore* store, MetricsRegistry* metrics,
+             RumAggregator* aggregator = nullptr);
   ~RumHandler();
   RumHandler(const RumHandler&) = delete;
   RumHandler& operator=(const RumHandler&) = delete;
@@ -53,6 +57,7 @@ class RumHandler {
   const uint64_t id_;  // tells this handler's thread-local parsers from other handlers'
   std::shared_ptr<const RouteTemplater> templater_;
   events::EventStore* const store_;
+  RumAggregator* const aggregator_;
   Counter* accepted_ = nullptr;
   std::array<Counter*, kRejectCodeCount> rejected_{};  // by RejectCode
   Counter* append_failures_ = nullptr;

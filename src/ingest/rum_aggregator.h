@@ -1,0 +1,131 @@
+#pragma once
+// RUM aggregates (DESIGN.md "RUM aggregates are histogram series in the TSDB"): every
+// accepted, first-seen Core Web Vital updates a classic Prometheus histogram in the TSDB:
+//   rum_lcp_seconds, rum_inp_seconds, rum_fcp_seconds, rum_ttfb_seconds (ms -> s), rum_cls
+//   with _bucket{le=...}, _sum and _count, labelled app, page, device, connection.
+// Bucket bounds (RumBucketBounds) include each metric's good/poor thresholds and are fine
+// enough for histogram_quantile(0.75, ...) to land within 5% of the exact p75 on
+// log-normal data; the tables and the accuracy test are in docs/rum-aggregates.md.
+//
+// Rules:
+//  - Counted: type "vital" with LCP, INP, FCP, TTFB or CLS and a finite value >= 0. FID,
+//    other types, missing/negative values are not aggregated (they stay in the event store).
+//  - An event that replaced a stored one (same sessionId, id) is not counted again.
+//  - The series are ordinary cumulative counters. Each Record() appends the current
+//    cumulative values of every label set it touched (all buckets, _sum, _count) in one
+//    AppendBatch, stamped max(received_ms, last stamp of that label set + 1) so two
+//    requests in the same millisecond (or a clock step back) never collide.
+//  - Restart: Create() loads the last stored value of every rum_* series (looking back
+//    `state_lookback_ms`) and continues from it, so the series never decrease. A label set
+//    whose stored series are incomplete (e.g. bucket bounds changed) starts from zero: a
+//    Prometheus counter reset, which rate()/increase() handle.
+//  - Cardinality: at most `max_pages_per_app` distinct pages per app; events of further
+//    pages are counted under page="other" (which does not count toward the cap), and in
+//    perfwatch_rum_pages_overflow_total.
+//  - Failure: the in-memory state is kept even when the TSDB append fails, and the next
+//    successful Record() writes the cumulative values that include it (nothing is lost
+//    unless the process stops before then). The error is returned and counted in
+//    perfwatch_rum_aggregate_append_failures_total.
+//
+// Thread safety: Record() is thread-safe; it serialises on one mutex held across the
+// TSDB append, so a label set's samples reach the TSDB in timestamp order.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/metrics.h"
+#include "common/status.h"
+#include "events/event.h"
+#include "tsdb/tsdb.h"
+
+namespace perfwatch::ingest {
+
+// The aggregated metrics, in a fixed order.
+enum class RumMetric : uint8_t { kLCP = 0, kINP, kFCP, kTTFB, kCLS };
+inline constexpr int kRumMetricCount = 5;
+
+// "rum_lcp_seconds", ... "rum_cls" (without _bucket/_sum/_count).
+std::string_view RumMetricName(RumMetric m);
+// The metric a vital aggregates into; nullopt for FID and kNone.
+std::optional<RumMetric> RumMetricFor(events::Vital vital);
+// Finite upper bounds, ascending, in the metric's unit (seconds; CLS unitless). The +Inf
+// bucket is implicit.
+std::span<const double> RumBucketBounds(RumMetric m);
+// Beacon value (ms for timings, unitless CLS) -> the metric's unit.
+double RumMetricValue(RumMetric m, double beacon_value);
+
+// A float as Prometheus writes it in `le` (Go's strconv.FormatFloat(v, 'g', -1, 64) plus
+// "+Inf", "-Inf", "NaN"): "0.1", "2.5", "1e-05", "1e+06".
+std::string FormatPrometheusFloat(double v);
+
+struct RumAggregatorOptions {
+  size_t max_pages_per_app = 500;  // distinct pages per app before page="other"; 0 = no cap
+  std::string overflow_page = "other";
+  // How far back Create() looks for the last stored values (the TSDB retention by default).
+  int64_t state_lookback_ms = 30LL * 24 * 3600 * 1000;
+};
+
+class RumAggregator {
+ public:
+  // Loads the stored state (see above) as of `now_ms` and returns the aggregator.
+  // `tsdb` must outlive it; `metrics` may be null (no counters).
+  static Result<std::unique_ptr<RumAggregator>> Create(RumAggregatorOptions options, tsdb::Tsdb* tsdb,
+                                                       MetricsRegistry* metrics, int64_t now_ms);
+
+  // Starts empty (no load). Prefer Create().
+  RumAggregator(RumAggregatorOptions options, tsdb::Tsdb* tsdb, MetricsRegistry* metrics);
+  ~RumAggregator();
+  RumAggregator(const RumAggregator&) = delete;
+  RumAggregator& operator=(const RumAggregator&) = delete;
+
+  // Loads the last stored value of every rum_* series in [now - lookback, now]. Call once,
+  // before the first Record().
+  Status LoadState(int64_t now_ms);
+
+  // Counts the accepted events (as appended to the event store) and appends the touched
+  // label sets to the TSDB. `replaced` is EventStore::Append's out-parameter: empty (none
+  // replaced) or one element per event.
+  Status Record(std::span<const events::EventInput> accepted, std::span<const bool> replaced, int64_t received_ms);
+
+  // Label sets held in memory.
+  size_t num_label_sets() const;
+
+ private:
+  struct Group {
+    RumMetric metric = RumMetric::kLCP;
+    std::string app, page, device, connection;
+    std::vector<double> cumulative;  // bounds + 1 (+Inf last)
+    double sum = 0;
+    double count = 0;
+    int64_t last_ts = INT64_MIN;  // last stamp written (or loaded)
+    bool touched = false;         // scratch for Record
+  };
+
+  static std::string Key(RumMetric m, std::string_view app, std::string_view page, std::string_view device,
+                         std::string_view connection);
+  // The page to count under (admitting it when under the cap). Requires mu_.
+  std::string_view AdmitPage(std::string_view app, std::string_view page, bool* overflow);
+  Group& GetGroup(RumMetric m, std::string_view app, std::string_view page, std::string_view device,
+                  std::string_view connection);
+
+  const RumAggregatorOptions options_;
+  tsdb::Tsdb* const tsdb_;
+  Counter* overflow_ = nullptr;
+  Counter* observations_ = nullptr;
+  Counter* append_failures_ = nullptr;
+  Gauge* label_sets_gauge_ = nullptr;
+
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::unique_ptr<Group>> groups_;        // guarded by mu_
+  std::unordered_map<std::string, std::unordered_set<std::string>> pages_;  // app -> pages; mu_
+  std::vector<std::string> le_strings_[kRumMetricCount];                  // immutable
+};
+
+}  // namespace perfwatch::ingest
