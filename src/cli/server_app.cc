@@ -39,9 +39,11 @@ Status ServerApp::Start() {
 
   ingest::RumAggregatorOptions aggregator_options;
   aggregator_options.max_pages_per_app = config_.rum.max_pages_per_app;
+  aggregator_options.flush_interval_ms = 1000;  // coalesce: beacons must not each pay a TSDB write
   auto aggregator = ingest::RumAggregator::Create(aggregator_options, tsdb_.get(), &metrics_, NowMs());
   if (!aggregator.ok()) return aggregator.status().WithContext("rum aggregates");
   rum_aggregator_ = std::move(aggregator).value();
+  rum_aggregator_->Start();
   auto rum = ingest::RumHandler::Create(config_.rum, store_.get(), &metrics_, rum_aggregator_.get());
   if (!rum.ok()) return rum.status().WithContext("rum");
   rum_ = std::move(rum).value();
@@ -64,6 +66,7 @@ Status ServerApp::Start() {
 void ServerApp::Stop() {
   ready_ = false;
   if (server_) server_->Stop();
+  if (rum_aggregator_) rum_aggregator_->Stop();  // writes pending counts while the TSDB is open
   if (tsdb_) tsdb_->Stop();
   if (store_) store_->Stop();
   server_.reset();

@@ -1,6 +1,7 @@
 #include "ingest/rum_aggregator.h"
 
 #include <algorithm>
+#include <chrono>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -180,7 +181,7 @@ RumAggregator::RumAggregator(RumAggregatorOptions options, tsdb::Tsdb* tsdb, Met
                                         "RUM histogram label sets (metric, app, page, device, connection) held.");
 }
 
-RumAggregator::~RumAggregator() = default;
+RumAggregator::~RumAggregator() { Stop(); }
 
 std::string RumAggregator::Key(RumMetric m, std::string_view app, std::string_view page, std::string_view device,
                                std::string_view connection) {
@@ -327,7 +328,6 @@ Status RumAggregator::Record(std::span<const events::EventInput> accepted, std::
                            std::to_string(accepted.size()) + " events");
   }
   std::lock_guard lock(mu_);
-  std::vector<Group*> touched;
   uint64_t overflowed = 0, counted = 0;
   for (size_t i = 0; i < accepted.size(); ++i) {
     const events::EventInput& e = accepted[i];
@@ -347,18 +347,55 @@ Status RumAggregator::Record(std::span<const events::EventInput> accepted, std::
     for (size_t b = first; b < g.cumulative.size(); ++b) g.cumulative[b] += 1;
     g.sum += x;
     g.count += 1;
+    g.pending_received_ms = std::max(g.pending_received_ms, received_ms);
     ++counted;
-    if (!g.touched) {
-      g.touched = true;
-      touched.push_back(&g);
+    if (!g.dirty) {
+      g.dirty = true;
+      dirty_.push_back(&g);
     }
   }
   if (overflowed && overflow_) overflow_->Inc(overflowed);
   if (counted && observations_) observations_->Inc(counted);
-  if (touched.empty()) return Status::Ok();
+  if (options_.flush_interval_ms > 0) return Status::Ok();  // the writer thread writes
+  return WriteGroups();
+}
 
+Status RumAggregator::Flush() {
+  std::lock_guard lock(mu_);
+  return WriteGroups();
+}
+
+void RumAggregator::Start() {
+  std::lock_guard lock(thread_mu_);
+  if (options_.flush_interval_ms <= 0 || writer_.joinable()) return;
+  stopping_ = false;
+  writer_ = std::thread([this] {
+    std::unique_lock lock(thread_mu_);
+    while (!stopping_) {
+      thread_cv_.wait_for(lock, std::chrono::milliseconds(options_.flush_interval_ms), [this] { return stopping_; });
+      lock.unlock();
+      (void)Flush();  // logged and counted inside; the counts stay pending for the next try
+      lock.lock();
+    }
+  });
+}
+
+void RumAggregator::Stop() {
+  std::thread t;
+  {
+    std::lock_guard lock(thread_mu_);
+    stopping_ = true;
+    t = std::move(writer_);
+  }
+  thread_cv_.notify_all();
+  if (t.joinable()) t.join();
+  (void)Flush();
+}
+
+Status RumAggregator::WriteGroups() {
+  if (dirty_.empty()) return Status::Ok();
   size_t nseries = 0;
-  for (Group* g : touched) nseries += g->cumulative.size() + 2;
+  for (Group* g : dirty_) nseries += g->cumulative.size() + 2;
   std::vector<tsdb::LabelView> labels;
   labels.reserve(nseries * 6);  // no reallocation: the batch points into it
   std::vector<tsdb::Sample> samples;
@@ -377,9 +414,8 @@ Status RumAggregator::Record(std::span<const events::EventInput> accepted, std::
     samples.push_back({t, v});
     batch.push_back({std::span(labels.data() + start, labels.size() - start), std::span(&samples.back(), 1)});
   };
-  for (Group* g : touched) {
-    g->touched = false;
-    const int64_t t = g->last_ts == INT64_MIN ? received_ms : std::max(received_ms, g->last_ts + 1);
+  for (Group* g : dirty_) {
+    const int64_t t = g->last_ts == INT64_MIN ? g->pending_received_ms : std::max(g->pending_received_ms, g->last_ts + 1);
     g->last_ts = t;  // even if the append fails: the next stamp must not reuse it
     const int mi = static_cast<int>(g->metric);
     const MetricNames& names = kNames[mi];
@@ -390,10 +426,16 @@ Status RumAggregator::Record(std::span<const events::EventInput> accepted, std::
   tsdb::AppendResult result;
   Status st = tsdb_->AppendBatch(batch, &result);
   if (!st.ok()) {
+    // Stay dirty: the next write carries the cumulative values, these counts included.
     if (append_failures_) append_failures_->Inc();
     PW_LOG_WARN("rum aggregate append failed", "error={}", LogQuote(st.message()));
     return st.WithContext("rum aggregates");
   }
+  for (Group* g : dirty_) {
+    g->dirty = false;
+    g->pending_received_ms = INT64_MIN;
+  }
+  dirty_.clear();
   return Status::Ok();
 }
 

@@ -11,10 +11,14 @@
 //  - Counted: type "vital" with LCP, INP, FCP, TTFB or CLS and a finite value >= 0. FID,
 //    other types, missing/negative values are not aggregated (they stay in the event store).
 //  - An event that replaced a stored one (same sessionId, id) is not counted again.
-//  - The series are ordinary cumulative counters. Each Record() appends the current
-//    cumulative values of every label set it touched (all buckets, _sum, _count) in one
-//    AppendBatch, stamped max(received_ms, last stamp of that label set + 1) so two
-//    requests in the same millisecond (or a clock step back) never collide.
+//  - The series are ordinary cumulative counters. The current cumulative values of every
+//    label set that changed (all buckets, _sum, _count) are appended in one AppendBatch,
+//    stamped max(latest receive time counted, last stamp of that label set + 1) so two
+//    writes in the same millisecond (or a clock step back) never collide. With
+//    flush_interval_ms = 0 each Record() writes what it touched; otherwise Record() only
+//    counts and a background thread (Start/Stop) writes the changed label sets every
+//    interval, so a single-beacon request does not pay for ~35 series appends and a WAL
+//    write of its own. Stop() writes what is pending.
 //  - Restart: Create() loads the last stored value of every rum_* series (looking back
 //    `state_lookback_ms`) and continues from it, so the series never decrease. A label set
 //    whose stored series are incomplete (e.g. bucket bounds changed) starts from zero: a
@@ -29,6 +33,7 @@
 //
 // Thread safety: Record() is thread-safe; it serialises on one mutex held across the
 // TSDB append, so a label set's samples reach the TSDB in timestamp order.
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -36,6 +41,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -70,6 +76,8 @@ struct RumAggregatorOptions {
   std::string overflow_page = "other";
   // How far back Create() looks for the last stored values (the TSDB retention by default).
   int64_t state_lookback_ms = 30LL * 24 * 3600 * 1000;
+  // 0: Record() writes to the TSDB itself; > 0: a background thread writes every interval.
+  int64_t flush_interval_ms = 0;
 };
 
 class RumAggregator {
@@ -89,10 +97,16 @@ class RumAggregator {
   // before the first Record().
   Status LoadState(int64_t now_ms);
 
-  // Counts the accepted events (as appended to the event store) and appends the touched
-  // label sets to the TSDB. `replaced` is EventStore::Append's out-parameter: empty (none
+  // Counts the accepted events (as appended to the event store) and, with
+  // flush_interval_ms = 0, appends the touched label sets to the TSDB. `replaced` is EventStore::Append's out-parameter: empty (none
   // replaced) or one element per event.
   Status Record(std::span<const events::EventInput> accepted, std::span<const bool> replaced, int64_t received_ms);
+
+  // Writes the label sets changed since the last write. Thread-safe.
+  Status Flush();
+  // Starts the background writer when flush_interval_ms > 0. Stop() joins it and flushes.
+  void Start();
+  void Stop();
 
   // Label sets held in memory.
   size_t num_label_sets() const;
@@ -105,8 +119,11 @@ class RumAggregator {
     double sum = 0;
     double count = 0;
     int64_t last_ts = INT64_MIN;  // last stamp written (or loaded)
-    bool touched = false;         // scratch for Record
+    int64_t pending_received_ms = INT64_MIN;  // latest receive time counted, not yet written
+    bool dirty = false;           // counted since the last write (in dirty_)
   };
+  // Appends the cumulative values of `groups` and clears their dirty marks. Requires mu_.
+  Status WriteGroups();
 
   static std::string Key(RumMetric m, std::string_view app, std::string_view page, std::string_view device,
                          std::string_view connection);
@@ -124,6 +141,11 @@ class RumAggregator {
 
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::unique_ptr<Group>> groups_;        // guarded by mu_
+  std::vector<Group*> dirty_;                                             // guarded by mu_
+  std::mutex thread_mu_;                 // guards the writer thread's lifecycle
+  std::condition_variable thread_cv_;
+  bool stopping_ = false;                // guarded by thread_mu_
+  std::thread writer_;                   // guarded by thread_mu_
   std::unordered_map<std::string, std::unordered_set<std::string>> pages_;  // app -> pages; mu_
   std::vector<std::string> le_strings_[kRumMetricCount];                  // immutable
 };

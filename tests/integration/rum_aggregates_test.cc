@@ -5,6 +5,7 @@
 
 #include <map>
 #include <random>
+#include <thread>
 
 #include "support/http_client.h"
 #include "support/server_process.h"
@@ -32,8 +33,20 @@ TEST(RumAggregatesTest, BucketCountsMatchBruteForceAndRepeatsCountOnce) {
     ASSERT_EQ(client.Post("/api/rum?app=shop", beacon).status, 204);
     if (i == 7) ASSERT_EQ(client.Post("/api/rum?app=shop", beacon).status, 204);  // a repeat: counted once
   }
-  auto r = client.Get("/api/v1/export?match[]=" + testing::UrlEncode("{__name__=~\"rum_lcp_seconds_(bucket|count)\"}"));
-  ASSERT_EQ(r.status, 200) << r.body;
+  // The aggregates are written once a second: wait for the count to arrive.
+  const std::string query =
+      "/api/v1/export?match[]=" + testing::UrlEncode("{__name__=~\"rum_lcp_seconds_(bucket|count)\"}");
+  testing::HttpResponse r;
+  for (int i = 0; i < 60; ++i) {
+    r = client.Get(query);
+    ASSERT_EQ(r.status, 200) << r.body;
+    // Both pages' latest counts (100 for /cart, 200 for /p/:id) are in.
+    auto has_last = [&](const std::string& v) {
+      return r.body.find("," + v + "],") != std::string::npos || r.body.find("[" + v + "],") != std::string::npos;
+    };
+    if (has_last("100") && has_last("200")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   simdjson::dom::parser parser;
   int checked = 0;
   size_t start = 0;
