@@ -148,7 +148,9 @@ namespace {
 class XorAppender final : public ChunkAppender {
  public:
   XorAppender() : w_(&buf_) {
-    buf_.reserve(kXorHeaderSize + 2 * 128);
+    // Small at first: most head series are quiet (one sample a scrape or a second), and a
+    // reserve sized for a full chunk cost ~260 bytes of RSS per series from the start.
+    buf_.reserve(kXorHeaderSize + 29);
     buf_.push_back(static_cast<uint8_t>(ChunkEncoding::kXor));
     buf_.push_back(0);
     buf_.push_back(0);
