@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/mapped_file.h"
 #include "common/crc32c.h"
 #include "common/coding.h"
 
@@ -159,36 +160,18 @@ Status LogWriter::ReadAt(uint64_t offset, size_t n, std::string& out) const {
 // LogReader
 
 Result<std::unique_ptr<LogReader>> LogReader::Open(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return IoError("open " + path.string(), errno);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return IoError("stat " + path.string(), err);
-  }
+  PW_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
   std::unique_ptr<LogReader> r(new LogReader());
-  r->size_ = static_cast<uint64_t>(st.st_size);
-  if (r->size_ > 0) {
-    void* p = ::mmap(nullptr, r->size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      int err = errno;
-      ::close(fd);
-      return IoError("mmap " + path.string(), err);
-    }
-    ::madvise(p, r->size_, MADV_SEQUENTIAL);
-    r->base_ = static_cast<const char*>(p);
-  }
-  ::close(fd);
+  r->base_ = file.data();
+  r->size_ = file.size();
+  r->file_ = std::move(file);
   Status s = DecodeLogHeader(r->data(), &r->header_);
   if (!s.ok()) return s.WithContext(path.string());
   r->pos_ = kLogHeaderBytes;
   return r;
 }
 
-LogReader::~LogReader() {
-  if (base_) ::munmap(const_cast<char*>(base_), size_);
-}
+LogReader::~LogReader() = default;
 
 LogReader::Outcome LogReader::Next(std::string_view* payload, uint64_t* offset) {
   if (pos_ == size_) return Outcome::kEnd;

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/mapped_file.h"
 #include "common/status.h"
 
 namespace perfwatch::events {
@@ -95,6 +96,7 @@ class LogReader {
  private:
   LogReader() = default;
 
+  MappedFile file_;  // owns the mapping base_ and size_ describe
   const char* base_ = nullptr;
   uint64_t size_ = 0;
   uint64_t pos_ = 0;  // start of the next record

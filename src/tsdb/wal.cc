@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/mapped_file.h"
 #include "common/crc32c.h"
 
 namespace perfwatch::tsdb {
@@ -177,27 +178,11 @@ uint32_t WalWriter::current_segment() const {
 // WalSegmentReader
 
 Result<std::unique_ptr<WalSegmentReader>> WalSegmentReader::Open(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return IoError("open " + path.string(), errno);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return IoError("stat " + path.string(), err);
-  }
+  PW_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
   std::unique_ptr<WalSegmentReader> r(new WalSegmentReader());
-  r->size_ = static_cast<uint64_t>(st.st_size);
-  if (r->size_ > 0) {
-    void* p = ::mmap(nullptr, r->size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      int err = errno;
-      ::close(fd);
-      return IoError("mmap " + path.string(), err);
-    }
-    ::madvise(p, r->size_, MADV_SEQUENTIAL);
-    r->base_ = static_cast<const char*>(p);
-  }
-  ::close(fd);
+  r->base_ = file.data();
+  r->size_ = file.size();
+  r->file_ = std::move(file);
   if (r->size_ < kWalSegmentHeaderBytes) {
     // A crash right after creation: treat as an empty segment with a torn header.
     r->pos_ = 0;
@@ -210,9 +195,7 @@ Result<std::unique_ptr<WalSegmentReader>> WalSegmentReader::Open(const std::file
   return r;
 }
 
-WalSegmentReader::~WalSegmentReader() {
-  if (base_) ::munmap(const_cast<char*>(base_), size_);
-}
+WalSegmentReader::~WalSegmentReader() = default;
 
 WalSegmentReader::Outcome WalSegmentReader::Next(std::string_view* payload) {
   if (pos_ == size_) return Outcome::kEnd;

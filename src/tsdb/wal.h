@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/mapped_file.h"
 #include "common/status.h"
 
 namespace perfwatch::tsdb {
@@ -96,6 +97,7 @@ class WalSegmentReader {
 
  private:
   WalSegmentReader() = default;
+  MappedFile file_;  // owns the mapping base_ and size_ describe
   const char* base_ = nullptr;
   uint64_t size_ = 0;
   uint64_t pos_ = 0;
