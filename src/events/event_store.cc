@@ -4,6 +4,7 @@
 #include <cmath>
 #include <system_error>
 
+#include "common/file_util.h"
 #include "common/log.h"
 #include "common/time.h"
 #include "events/event_store_impl.h"

@@ -103,8 +103,6 @@ class LogReader {
   LogHeader header_;
 };
 
-// fsyncs a directory (after creating or removing entries in it).
-Status SyncDirectory(const std::filesystem::path& dir);
 
 // Header encoding, exposed for tests.
 std::string EncodeLogHeader(const LogHeader& header);

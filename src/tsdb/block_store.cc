@@ -1,6 +1,8 @@
 // BlockStore: loading, writing, compaction and retention of persisted blocks.
 #include "tsdb/block_store.h"
 
+#include "common/file_util.h"
+
 #include <algorithm>
 #include <set>
 
@@ -129,7 +131,7 @@ Status BlockStore::Swap(const std::vector<std::string>& remove, std::shared_ptr<
     if (ec && status.ok()) status = IoError("remove " + b->dir().string(), ec.value());
   }
   if (!removed.empty()) {
-    Status s = SyncBlockDir(dir_);
+    Status s = SyncDirectory(dir_);
     if (status.ok()) status = s;
   }
   return status;

@@ -2,6 +2,8 @@
 // Finish. Layout: docs/format/blocks.md.
 #include "tsdb/block_writer.h"
 
+#include "common/file_util.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -28,30 +30,10 @@ std::string NewBlockName() {
   return buf;
 }
 
-Status SyncBlockDir(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return IoError("open " + dir.string(), errno);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return IoError("fsync " + dir.string(), err);
-  return Status::Ok();
-}
-
 namespace {
 
 Status WriteAll(int fd, const void* data, size_t n, const fs::path& path) {
-  const char* p = static_cast<const char*>(data);
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return IoError("write " + path.string(), errno);
-    }
-    p += w;
-    n -= size_t(w);
-  }
-  return Status::Ok();
+  return perfwatch::WriteAll(fd, std::string_view(static_cast<const char*>(data), n)).WithContext(path.string());
 }
 
 std::string FileHeader(const char magic[4]) {
@@ -269,7 +251,7 @@ Result<BlockMeta> BlockWriter::Finish(uint32_t level, std::vector<std::string> s
   meta.sources = sources.empty() ? std::vector<std::string>{name_} : std::move(sources);
   std::sort(meta.sources.begin(), meta.sources.end());
   PW_RETURN_IF_ERROR(WriteFileSynced(tmp_ / kMetaFileName, EncodeBlockMeta(meta)));
-  PW_RETURN_IF_ERROR(SyncBlockDir(tmp_));
+  PW_RETURN_IF_ERROR(SyncDirectory(tmp_));
 
   fs::path final_dir = parent_ / name_;
   std::error_code ec;
@@ -277,7 +259,7 @@ Result<BlockMeta> BlockWriter::Finish(uint32_t level, std::vector<std::string> s
   fs::rename(tmp_, final_dir, ec);
   if (ec) return IoError("rename " + tmp_.string(), ec.value());
   finished_ = true;
-  PW_RETURN_IF_ERROR(SyncBlockDir(parent_));
+  PW_RETURN_IF_ERROR(SyncDirectory(parent_));
   return meta;
 }
 

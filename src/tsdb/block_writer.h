@@ -103,8 +103,6 @@ Result<BlockMeta> WriteBlockFromQuerier(const Querier& source, int64_t mint, int
                                         uint32_t level = 1, std::vector<std::string> sources = {},
                                         const BlockWriterOptions& opts = {});
 
-// fsync helpers shared with the block store.
-Status SyncBlockDir(const std::filesystem::path& dir);
 Status WriteFileSynced(const std::filesystem::path& path, std::string_view data);
 
 }  // namespace perfwatch::tsdb

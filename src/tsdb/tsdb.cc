@@ -7,6 +7,7 @@
 #include <set>
 #include <cstdio>
 
+#include "common/file_util.h"
 #include "common/log.h"
 #include "common/time.h"
 #include "tsdb/compactor.h"
@@ -295,7 +296,7 @@ Status Tsdb::Checkpoint() {
   std::filesystem::remove_all(final_dir, ec);
   std::filesystem::rename(tmp_dir, final_dir, ec);
   if (ec) return IoError("rename " + tmp_dir.string(), ec.value());
-  PW_RETURN_IF_ERROR(SyncDir(wal_dir_));
+  PW_RETURN_IF_ERROR(SyncDirectory(wal_dir_));
   // The checkpoint now stands for everything up to `covered`: drop what it replaces.
   PW_ASSIGN_OR_RETURN(auto segments, ListWalSegments(wal_dir_));
   for (uint32_t index : segments) {
@@ -304,7 +305,7 @@ Status Tsdb::Checkpoint() {
   for (const auto& [index, path] : ListCheckpoints(wal_dir_)) {
     if (index < covered) std::filesystem::remove_all(path, ec);
   }
-  PW_RETURN_IF_ERROR(SyncDir(wal_dir_));
+  PW_RETURN_IF_ERROR(SyncDirectory(wal_dir_));
   checkpoints_->Inc();
   wal_broken_.store(false, std::memory_order_release);
   return Status::Ok();
@@ -438,7 +439,7 @@ Status Tsdb::Flush() {
     for (const auto& [index, path] : ListCheckpoints(wal_dir_)) {
       if (index <= covered) std::filesystem::remove_all(path, ec);
     }
-    PW_RETURN_IF_ERROR(SyncDir(wal_dir_));
+    PW_RETURN_IF_ERROR(SyncDirectory(wal_dir_));
     wal_broken_.store(false, std::memory_order_release);
   }
   PW_RETURN_IF_ERROR(blocks_->Compact().WithContext("compact blocks"));

@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/coding.h"
+#include "common/file_util.h"
 #include "common/mapped_file.h"
 #include "common/crc32c.h"
 
@@ -18,23 +20,7 @@ namespace perfwatch::tsdb {
 namespace {
 
 void StoreFixed32(char* p, uint32_t v) { std::memcpy(p, &v, 4); }
-uint32_t LoadFixed32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
 
-Status WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return IoError("write", errno);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -70,16 +56,6 @@ Result<std::vector<uint32_t>> ListWalSegments(const std::filesystem::path& dir) 
   if (ec) return IoError("list " + dir.string(), ec.value());
   std::sort(out.begin(), out.end());
   return out;
-}
-
-Status SyncDir(const std::filesystem::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return IoError("open directory " + dir.string(), errno);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return IoError("fsync directory " + dir.string(), err);
-  return Status::Ok();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -118,7 +94,7 @@ Status WalWriter::OpenSegment(uint32_t index) {
   StoreFixed32(header + 12, Crc32c(header, 12));
   PW_RETURN_IF_ERROR(WriteAll(seg->fd, std::string_view(header, sizeof(header))).WithContext(seg->path.string()));
   if (::fdatasync(seg->fd) != 0) return IoError("fsync " + seg->path.string(), errno);
-  PW_RETURN_IF_ERROR(SyncDir(dir_));
+  PW_RETURN_IF_ERROR(SyncDirectory(dir_));
   seg->size = kWalSegmentHeaderBytes;
   seg->synced = kWalSegmentHeaderBytes;
   if (segment_) {

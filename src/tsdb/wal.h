@@ -41,7 +41,6 @@ void FinishWalRecord(std::string& buf, size_t start);
 // Segment file name for an index ("00000042") and the sorted indices present in `dir`.
 std::string WalSegmentName(uint32_t index);
 Result<std::vector<uint32_t>> ListWalSegments(const std::filesystem::path& dir);
-Status SyncDir(const std::filesystem::path& dir);
 
 class WalWriter {
  public:
