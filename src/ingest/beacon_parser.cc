@@ -168,4 +168,16 @@ ParsedBatch BeaconParser::Parse(std::string_view body, const BeaconContext& cont
   return impl_->Parse(body, context);
 }
 
+void BeaconParser::ReleaseLargeBuffers() {
+  if (impl_->input_capacity > kRetainedBodyBytes + simdjson::SIMDJSON_PADDING) {
+    impl_->input.reset();
+    impl_->input_capacity = 0;
+  }
+  if (impl_->parser.capacity() > kRetainedBodyBytes) {
+    // Reallocate small, keeping the depth limit; on failure parse() allocates again.
+    impl_->parser = dom::parser(impl_->parser.max_capacity());
+    [[maybe_unused]] simdjson::error_code err = impl_->parser.allocate(4096, static_cast<size_t>(impl_->max_depth) + 1);
+  }
+}
+
 }  // namespace perfwatch::ingest

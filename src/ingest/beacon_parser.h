@@ -59,6 +59,13 @@ class BeaconParser {
   // point into `context`'s strings, which must stay alive while the result is used.
   ParsedBatch Parse(std::string_view body, const BeaconContext& context);
 
+  // Frees the input copy and simdjson's buffers when a body larger than
+  // kRetainedBodyBytes grew them, so a rare large batch (the SDK's are at most 64 KiB, as
+  // sendBeacon allows) does not pin megabytes per worker thread. Invalidates the last
+  // Parse result.
+  void ReleaseLargeBuffers();
+  static constexpr size_t kRetainedBodyBytes = 256 << 10;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -393,14 +393,42 @@ void RumAggregator::Stop() {
 }
 
 Status RumAggregator::WriteGroups() {
-  if (dirty_.empty()) return Status::Ok();
-  size_t nseries = 0;
-  for (Group* g : dirty_) nseries += g->cumulative.size() + 2;
-  std::vector<tsdb::LabelView> labels;
+  // Groups are written kWriteBatchSeries series at a time (a group is never split), so a
+  // write of every label set does not build one multi-megabyte batch of label views.
+  size_t done = 0;
+  while (done < dirty_.size()) {
+    size_t end = done, nseries = 0;
+    while (end < dirty_.size() && (end == done || nseries + dirty_[end]->cumulative.size() + 2 <= kWriteBatchSeries)) {
+      nseries += dirty_[end]->cumulative.size() + 2;
+      ++end;
+    }
+    Status st = WriteGroupRange(std::span<Group* const>(dirty_.data() + done, end - done), nseries);
+    if (!st.ok()) {
+      // The unwritten groups stay dirty: the next write carries their cumulative values.
+      dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<ptrdiff_t>(done));
+      if (append_failures_) append_failures_->Inc();
+      PW_LOG_WARN("rum aggregate append failed", "error={}", LogQuote(st.message()));
+      return st.WithContext("rum aggregates");
+    }
+    for (size_t i = done; i < end; ++i) {
+      dirty_[i]->dirty = false;
+      dirty_[i]->pending_received_ms = INT64_MIN;
+    }
+    done = end;
+  }
+  dirty_.clear();
+  return Status::Ok();
+}
+
+Status RumAggregator::WriteGroupRange(std::span<Group* const> groups, size_t nseries) {
+  std::vector<tsdb::LabelView>& labels = write_labels_;
+  labels.clear();
   labels.reserve(nseries * 6);  // no reallocation: the batch points into it
-  std::vector<tsdb::Sample> samples;
+  std::vector<tsdb::Sample>& samples = write_samples_;
+  samples.clear();
   samples.reserve(nseries);
-  std::vector<tsdb::SeriesSamples> batch;
+  std::vector<tsdb::SeriesSamples>& batch = write_batch_;
+  batch.clear();
   batch.reserve(nseries);
   auto add = [&](std::string_view name, const Group& g, const std::string* le, int64_t t, double v) {
     size_t start = labels.size();
@@ -414,7 +442,7 @@ Status RumAggregator::WriteGroups() {
     samples.push_back({t, v});
     batch.push_back({std::span(labels.data() + start, labels.size() - start), std::span(&samples.back(), 1)});
   };
-  for (Group* g : dirty_) {
+  for (Group* g : groups) {
     const int64_t t = g->last_ts == INT64_MIN ? g->pending_received_ms : std::max(g->pending_received_ms, g->last_ts + 1);
     g->last_ts = t;  // even if the append fails: the next stamp must not reuse it
     const int mi = static_cast<int>(g->metric);
@@ -424,19 +452,7 @@ Status RumAggregator::WriteGroups() {
     add(names.count, *g, nullptr, t, g->count);
   }
   tsdb::AppendResult result;
-  Status st = tsdb_->AppendBatch(batch, &result);
-  if (!st.ok()) {
-    // Stay dirty: the next write carries the cumulative values, these counts included.
-    if (append_failures_) append_failures_->Inc();
-    PW_LOG_WARN("rum aggregate append failed", "error={}", LogQuote(st.message()));
-    return st.WithContext("rum aggregates");
-  }
-  for (Group* g : dirty_) {
-    g->dirty = false;
-    g->pending_received_ms = INT64_MIN;
-  }
-  dirty_.clear();
-  return Status::Ok();
+  return tsdb_->AppendBatch(batch, &result);
 }
 
 }  // namespace perfwatch::ingest

@@ -12,7 +12,8 @@
 //    other types, missing/negative values are not aggregated (they stay in the event store).
 //  - An event that replaced a stored one (same sessionId, id) is not counted again.
 //  - The series are ordinary cumulative counters. The current cumulative values of every
-//    label set that changed (all buckets, _sum, _count) are appended in one AppendBatch,
+//    label set that changed (all buckets, _sum, _count) are appended together (AppendBatch
+//    calls of at most kWriteBatchSeries series; a label set is never split across two),
 //    stamped max(latest receive time counted, last stamp of that label set + 1) so two
 //    writes in the same millisecond (or a clock step back) never collide. With
 //    flush_interval_ms = 0 each Record() writes what it touched; otherwise Record() only
@@ -124,6 +125,9 @@ class RumAggregator {
   };
   // Appends the cumulative values of `groups` and clears their dirty marks. Requires mu_.
   Status WriteGroups();
+  // Requires mu_. Appends the current values of `groups` (`nseries` series) in one batch.
+  Status WriteGroupRange(std::span<Group* const> groups, size_t nseries);
+  static constexpr size_t kWriteBatchSeries = 2048;
 
   static std::string Key(RumMetric m, std::string_view app, std::string_view page, std::string_view device,
                          std::string_view connection);
@@ -142,6 +146,10 @@ class RumAggregator {
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::unique_ptr<Group>> groups_;        // guarded by mu_
   std::vector<Group*> dirty_;                                             // guarded by mu_
+  // Reused by WriteGroupRange (guarded by mu_).
+  std::vector<tsdb::LabelView> write_labels_;
+  std::vector<tsdb::Sample> write_samples_;
+  std::vector<tsdb::SeriesSamples> write_batch_;
   std::mutex thread_mu_;                 // guards the writer thread's lifecycle
   std::condition_variable thread_cv_;
   bool stopping_ = false;                // guarded by thread_mu_

@@ -56,7 +56,7 @@ Head::MemSeries* Head::Find(Shard& shard, uint64_t hash, std::span<const LabelVi
   for (size_t i = shard.Home(hash);; i = (i + 1) & (shard.slots.size() - 1)) {
     const Shard::Slot& slot = shard.slots[i];
     if (!slot.series) return nullptr;
-    if (slot.hash == hash && LabelsEqual(slot.series->labels, labels)) return slot.series;
+    if (slot.hash == hash && slot.series->labels.Equals(labels)) return slot.series;
   }
 }
 
@@ -66,22 +66,7 @@ Head::MemSeries* Head::Create(Shard& shard, uint32_t shard_index, uint64_t hash,
   s->ref = ref;
   s->hash = hash;
   s->shard = shard_index;
-  size_t bytes = labels.size() * sizeof(LabelView);
-  for (const LabelView& l : labels) bytes += l.name.size() + l.value.size();
-  s->label_data = std::make_unique<char[]>(bytes);
-  auto* views = reinterpret_cast<LabelView*>(s->label_data.get());
-  char* p = s->label_data.get() + labels.size() * sizeof(LabelView);
-  for (size_t i = 0; i < labels.size(); ++i) {
-    const LabelView& l = labels[i];
-    std::memcpy(p, l.name.data(), l.name.size());
-    std::string_view name(p, l.name.size());
-    p += l.name.size();
-    std::memcpy(p, l.value.data(), l.value.size());
-    std::string_view value(p, l.value.size());
-    p += l.value.size();
-    new (&views[i]) LabelView{name, value};
-  }
-  s->labels = std::span<const LabelView>(views, labels.size());
+  s->labels = PackedLabels(labels);
   MemSeries* raw = s.get();
   shard.Insert(hash, raw);
   shard.series.push_back(std::move(s));

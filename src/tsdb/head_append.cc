@@ -26,6 +26,7 @@ struct Scratch {
   std::vector<uint32_t> order;
   std::vector<LabelView> fixed;  // normalised copies of unsorted label sets
   std::vector<Sample> accepted;
+  std::vector<LabelView> label_scratch;  // a stored series' labels, decoded
   std::string series_rec;
   std::string samples_rec;
 };
@@ -174,8 +175,8 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
     for (uint32_t k = counts[shard_index]; k < group_end; ++k) {
       if (MemSeries* ahead = first_slot_series(k + 2)) __builtin_prefetch(ahead);
       if (MemSeries* next = first_slot_series(k + 1)) {
-        const char* l = next->label_data.get();
-        for (int line = 0; line < 4; ++line) __builtin_prefetch(l + 64 * line);
+        const char* l = next->labels.data();
+        for (int line = 0; line < 2; ++line) __builtin_prefetch(l + 64 * line);
         __builtin_prefetch(next->open.get());
       }
       const Item& item = sc.items[sc.order[k]];
@@ -200,7 +201,7 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
             series_rec_start = BeginWalRecord(sc.series_rec);
             EncodeSeriesRecordStart(sc.series_rec);
           }
-          EncodeSeriesEntry(sc.series_rec, s->ref, s->labels);
+          EncodeSeriesEntry(sc.series_rec, s->ref, s->labels.Decode(&sc.label_scratch));
         }
       }
       size_t ok = 0;
@@ -221,14 +222,14 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
           ++res.duplicates;
         } else {
           reject(o == AppendOutcome::kOutOfOrder ? RejectReason::kOutOfOrder : RejectReason::kDuplicateTimestamp, 1,
-                 s->labels, smp.t);
+                 s->labels.Decode(&sc.label_scratch), smp.t);
         }
       }
       res.appended += ok;
       if (log && ok > 0) EncodeSamplesGroup(sc.samples_rec, base_t, s->ref, all_ok ? samples : sc.accepted);
     }
   }
-  for (MemSeries* s : created) postings_.Add(s->ref, s->labels);
+  for (MemSeries* s : created) postings_.Add(s->ref, s->labels.Decode(&sc.label_scratch));
 
   // 4. One write(2) for the batch: new series first, then their samples.
   if (log && (res.appended > 0 || !sc.series_rec.empty())) {

@@ -13,6 +13,7 @@
 
 #include "tsdb/chunk.h"
 #include "tsdb/head.h"
+#include "tsdb/packed_labels.h"
 
 namespace perfwatch::tsdb {
 
@@ -28,9 +29,7 @@ struct Head::MemSeries {
   SeriesRef ref = 0;
   uint64_t hash = 0;
   uint32_t shard = 0;
-  // One allocation: the LabelView array, then names and values back to back.
-  std::unique_ptr<char[]> label_data;
-  std::span<const LabelView> labels;  // sorted, views into label_data
+  PackedLabels labels;  // sorted by name
 
   // Guarded by the shard mutex.
   std::vector<HeadChunk> chunks;  // sealed, oldest first

@@ -136,7 +136,8 @@ bool LoadSeries(const Head& head, const Head::MemSeries& s, int64_t mint, int64_
   // A range may fall between two samples of one chunk: make sure one sample is in range.
   SeriesIterator probe(data, ends, mint, maxt, extra);
   if (!probe.Next() && probe.status().ok()) return false;
-  *out = Series(Labels::FromViews(s.labels), std::move(data), std::move(ends), mint, maxt, std::move(extra));
+  std::vector<LabelView> views;
+  *out = Series(Labels::FromViews(s.labels.Decode(&views)), std::move(data), std::move(ends), mint, maxt, std::move(extra));
   return true;
 }
 
@@ -169,16 +170,28 @@ class HeadSeriesSet final : public SeriesSet {
 
 std::unique_ptr<SeriesSet> HeadQuerier::Select(std::span<const Matcher> matchers) const {
   std::vector<const Head::MemSeries*> series = Matching(matchers);
-  std::sort(series.begin(), series.end(), [](const Head::MemSeries* a, const Head::MemSeries* b) {
-    return CompareLabels(a->labels, b->labels) < 0;
-  });
-  return std::make_unique<HeadSeriesSet>(head_, mint(), maxt(), std::move(series));
+  // Decode each series' labels once, then sort by them.
+  std::vector<LabelView> views;
+  std::vector<std::pair<size_t, size_t>> ranges(series.size());  // (first view, count)
+  for (size_t i = 0; i < series.size(); ++i) {
+    size_t first = views.size();
+    ranges[i] = {first, series[i]->labels.AppendTo(&views)};
+  }
+  std::vector<uint32_t> order(series.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto labels_of = [&](uint32_t i) { return std::span<const LabelView>(views.data() + ranges[i].first, ranges[i].second); };
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return CompareLabels(labels_of(a), labels_of(b)) < 0; });
+  std::vector<const Head::MemSeries*> sorted(series.size());
+  for (size_t i = 0; i < order.size(); ++i) sorted[i] = series[order[i]];
+  return std::make_unique<HeadSeriesSet>(head_, mint(), maxt(), std::move(sorted));
 }
 
 Result<std::vector<std::string>> HeadQuerier::LabelNames(std::span<const Matcher> matchers) const {
-  std::unordered_set<std::string_view> names;
+  std::unordered_set<std::string_view> names;  // views into the series' packed labels
+  std::vector<LabelView> views;
   for (const Head::MemSeries* s : Matching(matchers)) {
-    for (const LabelView& l : s->labels) names.insert(l.name);
+    for (const LabelView& l : s->labels.Decode(&views)) names.insert(l.name);
   }
   std::vector<std::string> out(names.begin(), names.end());
   std::sort(out.begin(), out.end());
@@ -187,9 +200,10 @@ Result<std::vector<std::string>> HeadQuerier::LabelNames(std::span<const Matcher
 
 Result<std::vector<std::string>> HeadQuerier::LabelValues(std::string_view name,
                                                           std::span<const Matcher> matchers) const {
-  std::unordered_set<std::string_view> values;
+  std::unordered_set<std::string_view> values;  // views into the series' packed labels
+  std::vector<LabelView> views;
   for (const Head::MemSeries* s : Matching(matchers)) {
-    for (const LabelView& l : s->labels) {
+    for (const LabelView& l : s->labels.Decode(&views)) {
       if (l.name == name) values.insert(l.value);
     }
   }

@@ -27,7 +27,8 @@ Status Head::ReplaySeries(SeriesRef ref, std::span<const LabelView> labels) {
     }
     s = Create(shard, shard_index, hash, ref, sorted);
   }
-  postings_.Add(ref, s->labels);
+  std::vector<LabelView> views;
+  postings_.Add(ref, s->labels.Decode(&views));
   SeriesRef next = next_ref_.load(std::memory_order_relaxed);
   while (next <= ref && !next_ref_.compare_exchange_weak(next, ref + 1)) {
   }
@@ -101,6 +102,7 @@ uint64_t Head::FinishReplay() {
 Status Head::WriteSnapshot(const std::function<Status(std::string_view framed)>& emit) const {
   std::string series_rec, chunks_rec, samples_rec;
   std::vector<Sample> open_samples;
+  std::vector<LabelView> label_scratch;
   for (size_t i = 0; i < kHeadShards; ++i) {
     series_rec.clear();
     chunks_rec.clear();
@@ -116,7 +118,7 @@ Status Head::WriteSnapshot(const std::function<Status(std::string_view framed)>&
       std::lock_guard lock(shards_[i].mu);
       for (const auto& s : shards_[i].series) {
         any_series = true;
-        EncodeSeriesEntry(series_rec, s->ref, s->labels);
+        EncodeSeriesEntry(series_rec, s->ref, s->labels.Decode(&label_scratch));
         for (const HeadChunk& c : s->chunks) {
           any_chunks = true;
           EncodeChunkEntry(chunks_rec, s->ref, c.mint, c.maxt, c.bytes);
