@@ -8,6 +8,7 @@
 #include "common/time.h"
 #include "ingest/route_templater.h"
 #include "common/log.h"
+#include "common/memory_trim.h"
 
 namespace perfwatch::cli {
 
@@ -74,6 +75,9 @@ int Run(const ServeFlags& flags, const DemoFlags* demo) {
     PW_LOG_ERROR("start failed", "error={}", LogQuote(s.message()));
     return 1;
   }
+  // Returns heap freed by ingest bursts to the kernel (common/memory_trim.h).
+  MemoryTrimmer trimmer(std::chrono::seconds(1), &app.metrics());
+  trimmer.Start();
   std::unique_ptr<DemoSimulator> visitors;
   if (demo) {
     visitors = std::make_unique<DemoSimulator>(
@@ -84,6 +88,7 @@ int Run(const ServeFlags& flags, const DemoFlags* demo) {
   int sig = WaitForTerminationSignal();
   PW_LOG_INFO("shutting down", "signal={}", sig == SIGINT ? "SIGINT" : "SIGTERM");
   if (visitors) visitors->Stop();
+  trimmer.Stop();
   app.Stop();
   PW_LOG_INFO("stopped", "clean=true");
   return 0;

@@ -27,6 +27,7 @@ class ServerApp {
   // Stops accepting, drains, fsyncs the store. Idempotent.
   void Stop();
   uint16_t port() const;
+  MetricsRegistry& metrics() { return metrics_; }
 
  private:
   void RegisterRoutes(http::Router& router);
