@@ -2,9 +2,15 @@
 
 #include "analysis/vitals_handler.h"
 #include "cli/api_handlers.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/time.h"
+#include "ingest/metadata_api.h"
 #include "query/storage_api.h"
+
+#ifndef PERFWATCH_VERSION
+#define PERFWATCH_VERSION "dev"
+#endif
 
 namespace perfwatch::cli {
 
@@ -48,12 +54,17 @@ Status ServerApp::Start() {
   if (!rum.ok()) return rum.status().WithContext("rum");
   rum_ = std::move(rum).value();
 
+  metadata_ = std::make_unique<ingest::MetadataStore>();
+  metadata_->AddProvider(ingest::RegistryMetadataProvider(&metrics_));
+  metadata_->AddProvider(ingest::RumMetadataProvider());
+
   http::Router router;
   RegisterRoutes(router);
   auto server = http::Server::Create(config_.http, std::move(router), &metrics_);
   if (!server.ok()) return server.status().WithContext("create HTTP server");
   server_ = std::move(server).value();
   PW_RETURN_IF_ERROR(server_->Start().WithContext("listen on " + config_.http.listen));
+  PW_RETURN_IF_ERROR(StartScraping().WithContext("start scraping"));
   ready_ = true;
   auto stats = store_->Stats();
   const auto& replay = tsdb_->replay_report();
@@ -65,16 +76,44 @@ Status ServerApp::Start() {
 
 void ServerApp::Stop() {
   ready_ = false;
+  if (scrape_) scrape_->Stop();  // before the server (self-scrape) and the TSDB (stale markers)
   if (server_) server_->Stop();
   if (rum_aggregator_) rum_aggregator_->Stop();  // writes pending counts while the TSDB is open
   if (tsdb_) tsdb_->Stop();
   if (store_) store_->Stop();
+  scrape_.reset();
   server_.reset();
+  metadata_.reset();
   remote_write_.reset();
   rum_.reset();
   rum_aggregator_.reset();
   tsdb_.reset();
   store_.reset();
+}
+
+Status ServerApp::StartScraping() {
+  std::vector<ingest::ScrapeTarget> targets = ingest::TargetsFromConfig(config_);
+  bool job_taken = false;
+  for (const ScrapeConfig& job : config_.scrape_configs) job_taken |= job.job_name == ingest::kSelfScrapeJob;
+  if (config_.scrape.self_scrape && job_taken) {
+    PW_LOG_INFO("self-scrape skipped", "reason={}", LogQuote("scrape_configs has a job named perfwatch"));
+  } else if (config_.scrape.self_scrape) {
+    // Scrape the bound port (the configured one may be 0); a wildcard host is reached
+    // through loopback, and the instance label keeps the configured host.
+    const std::string& listen = config_.http.listen;
+    std::string host = listen.substr(0, listen.rfind(':'));
+    std::string port = std::to_string(server_->port());
+    std::string connect_host = host;
+    if (host.empty() || host == "0.0.0.0") connect_host = "127.0.0.1";
+    if (host == "[::]" || host == "::") connect_host = "[::1]";
+    targets.insert(targets.begin(),
+                   ingest::SelfScrapeTarget(config_, connect_host + ":" + port, (host.empty() ? "localhost" : host) + ":" + port));
+  }
+  ingest::ScrapeManagerOptions options;
+  options.jitter_seed = HashBytes(config_.http.listen);
+  options.user_agent = std::string("perfwatch/") + PERFWATCH_VERSION;
+  scrape_ = std::make_unique<ingest::ScrapeManager>(std::move(targets), options, tsdb_.get(), metadata_.get(), &metrics_);
+  return scrape_->Start();
 }
 
 uint16_t ServerApp::port() const { return server_ ? server_->port() : 0; }
@@ -83,6 +122,7 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   rum_->Register(router, config_.rum.cors_allowed_origins);
   remote_write_->Register(router);
   query::RegisterStorageApi(router, tsdb_.get());
+  ingest::RegisterMetadataApi(router, metadata_.get());
   analysis::RegisterVitalsHandler(router, store_.get());
   RegisterEventExport(router, store_.get());
   RegisterOperationalHandlers(router, &metrics_, &ready_);

@@ -1,7 +1,9 @@
 #pragma once
 // The assembled perfwatch server: event store, time-series store, RUM and remote-write
-// ingest, query handlers and the HTTP
+// ingest, scraping (scrape_configs and the self-scrape), query handlers and the HTTP
 // server, started and stopped in dependency order. `serve` and `demo` run one of these.
+// Start order: stores, ingest, HTTP server, then scraping (the self-scrape needs the bound
+// port); Stop reverses it, so scraping ends (writing its stale markers) while the TSDB is open.
 // Thread safety: Start/Stop from one controlling thread.
 #include <atomic>
 #include <memory>
@@ -11,8 +13,10 @@
 #include "common/status.h"
 #include "events/event_store.h"
 #include "http/server.h"
+#include "ingest/metadata_store.h"
 #include "ingest/remote_write_handler.h"
 #include "ingest/rum_handler.h"
+#include "ingest/scrape_manager.h"
 #include "tsdb/tsdb.h"
 
 namespace perfwatch::cli {
@@ -31,6 +35,7 @@ class ServerApp {
 
  private:
   void RegisterRoutes(http::Router& router);
+  Status StartScraping();
 
   const Config config_;
   MetricsRegistry metrics_;
@@ -39,6 +44,8 @@ class ServerApp {
   std::unique_ptr<ingest::RumHandler> rum_;
   std::unique_ptr<tsdb::Tsdb> tsdb_;
   std::unique_ptr<ingest::RemoteWriteHandler> remote_write_;
+  std::unique_ptr<ingest::MetadataStore> metadata_;
+  std::unique_ptr<ingest::ScrapeManager> scrape_;
   std::unique_ptr<http::Server> server_;
   std::atomic<bool> ready_{false};
 };

@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/config_scrape.h"
 #include "common/time.h"
 
 namespace perfwatch {
@@ -35,7 +36,8 @@ void ReadScalar(const YAML::Node& node, const std::string& key, T* out) {
 
 Status ParseInto(const YAML::Node& root, Config* c) {
   if (!root || root.IsNull()) return Status::Ok();
-  PW_RETURN_IF_ERROR(CheckKeys(root, "config", {"listen", "data_dir", "log_level", "http", "rum", "events", "tsdb"}));
+  PW_RETURN_IF_ERROR(CheckKeys(root, "config", {"listen", "data_dir", "log_level", "http", "rum", "events", "tsdb",
+                                             "query", "scrape", "global", "scrape_configs"}));
   if (root["listen"]) c->http.listen = root["listen"].as<std::string>();
   if (root["data_dir"]) c->data_dir = root["data_dir"].as<std::string>();
   ReadScalar(root, "log_level", &c->log_level);
@@ -96,6 +98,13 @@ Status ParseInto(const YAML::Node& root, Config* c) {
     ReadScalar(t, "max_series_per_second", &c->tsdb.max_series_per_second);
     ReadScalar(t, "max_remote_write_decompressed_bytes", &c->tsdb.max_remote_write_decompressed_bytes);
   }
+  if (auto q = root["query"]) {
+    PW_RETURN_IF_ERROR(CheckKeys(q, "query", {"timeout", "max_samples", "lookback_delta"}));
+    PW_RETURN_IF_ERROR(ReadDuration(q, "timeout", &c->query.timeout_ms).WithContext("query"));
+    PW_RETURN_IF_ERROR(ReadDuration(q, "lookback_delta", &c->query.lookback_delta_ms).WithContext("query"));
+    ReadScalar(q, "max_samples", &c->query.max_samples);
+  }
+  PW_RETURN_IF_ERROR(config_internal::ParseScrapeSections(root, c));
   return Status::Ok();
 }
 
@@ -133,6 +142,10 @@ Status ValidateConfig(const Config& c) {
   if (c.http.listen.rfind(':') == std::string::npos) return InvalidArgument("listen address must be HOST:PORT");
   static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
   if (!levels.count(c.log_level)) return InvalidArgument("log_level must be one of trace, debug, info, warn, error, off");
+  if (c.query.timeout_ms < 1) return InvalidArgument("query.timeout must be positive");
+  if (c.query.max_samples < 1) return InvalidArgument("query.max_samples must be at least 1");
+  if (c.query.lookback_delta_ms < 1000) return InvalidArgument("query.lookback_delta must be at least 1s");
+  PW_RETURN_IF_ERROR(config_internal::ValidateScrapeConfig(c));
   return Status::Ok();
 }
 

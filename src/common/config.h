@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -56,6 +57,44 @@ struct TsdbConfig {
   size_t max_remote_write_decompressed_bytes = 32 << 20;
 };
 
+// The top-level `scrape:` section: defaults for every job and limits (docs/scraping.md).
+// Prometheus' `global: {scrape_interval, scrape_timeout}` is accepted as another spelling.
+struct ScrapeGlobalConfig {
+  int64_t interval_ms = 15'000;             // a job's scrape_interval when it names none
+  int64_t timeout_ms = 10'000;              // a job's scrape_timeout (capped at its interval)
+  bool self_scrape = true;                  // scrape our own /metrics as job="perfwatch"
+  int64_t self_scrape_interval_ms = 0;      // 0: interval_ms
+  size_t max_body_bytes = 16 << 20;         // per response, after decompression
+  size_t max_samples_per_scrape = 0;        // more samples fail the scrape (up=0); 0 = unlimited
+};
+
+// One `static_configs` entry: targets ("host:port") sharing extra labels.
+struct StaticTargetsConfig {
+  std::vector<std::string> targets;
+  std::vector<std::pair<std::string, std::string>> labels;  // sorted by name, names unique
+};
+
+// One `scrape_configs` entry (a job), with Prometheus' key names. Durations are resolved
+// against ScrapeGlobalConfig when the file is read, so they are never 0 after parsing.
+struct ScrapeConfig {
+  std::string job_name;
+  int64_t interval_ms = 0;
+  int64_t timeout_ms = 0;
+  std::string metrics_path = "/metrics";
+  std::string scheme = "http";
+  // URL parameters, in file order; each name may carry several values.
+  std::vector<std::pair<std::string, std::vector<std::string>>> params;
+  bool honor_labels = false;
+  bool honor_timestamps = true;  // false: explicit timestamps in the body are ignored
+  std::vector<StaticTargetsConfig> static_configs;
+};
+
+struct QueryConfig {
+  int64_t timeout_ms = 2 * 60 * 1000;       // a query running longer fails with errorType "timeout"
+  int64_t max_samples = 50'000'000;         // samples one query may hold in memory at once
+  int64_t lookback_delta_ms = 5 * 60 * 1000;  // how far back an instant selector looks for a sample
+};
+
 struct Config {
   std::filesystem::path data_dir = "./data";
   std::string log_level = "info";
@@ -63,6 +102,9 @@ struct Config {
   RumConfig rum;
   EventsConfig events;
   TsdbConfig tsdb;
+  QueryConfig query;
+  ScrapeGlobalConfig scrape;
+  std::vector<ScrapeConfig> scrape_configs;
 };
 
 // Reads a YAML config file over the defaults. Unknown keys are an error (typos should not

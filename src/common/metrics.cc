@@ -179,6 +179,62 @@ std::string MetricsRegistry::Render() const {
   return out;
 }
 
+namespace {
+
+// Reads "# HELP name text" and "# TYPE name type" lines of exposition text into `by_name`.
+void ScanMetadataLines(std::string_view text, std::map<std::string, MetricFamilyInfo>& by_name) {
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    bool help = line.starts_with("# HELP ");
+    if (!help && !line.starts_with("# TYPE ")) continue;
+    line.remove_prefix(7);
+    size_t sp = line.find(' ');
+    std::string name(line.substr(0, sp));
+    std::string_view rest = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+    MetricFamilyInfo& info = by_name[name];
+    info.name = name;
+    if (!help) {
+      info.type = std::string(rest);
+      continue;
+    }
+    info.help.clear();
+    for (size_t i = 0; i < rest.size(); ++i) {
+      if (rest[i] == '\\' && i + 1 < rest.size() && (rest[i + 1] == '\\' || rest[i + 1] == 'n')) {
+        info.help += rest[i + 1] == 'n' ? '\n' : '\\';
+        ++i;
+      } else {
+        info.help += rest[i];
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<MetricFamilyInfo> MetricsRegistry::ListFamilies() const {
+  std::map<std::string, MetricFamilyInfo> by_name;
+  std::string collected;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, fam] : families_) {
+      std::string_view type = fam.kind == Kind::kCounter ? "counter" : fam.kind == Kind::kGauge ? "gauge" : "histogram";
+      by_name[name] = MetricFamilyInfo{name, std::string(type), fam.help};
+    }
+    for (const auto& c : collectors_) c(collected);
+  }
+  AppendProcessMetrics(collected);
+  ScanMetadataLines(collected, by_name);
+  std::vector<MetricFamilyInfo> out;
+  out.reserve(by_name.size());
+  for (auto& [name, info] : by_name) {
+    if (info.type.empty()) info.type = "unknown";
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
 uint64_t ProcessRssBytes() {
   std::FILE* f = std::fopen("/proc/self/statm", "r");
   if (!f) return 0;

@@ -58,6 +58,13 @@ class Histogram {
 // Latency buckets in seconds, 100 µs to 10 s.
 std::vector<double> DefaultLatencyBuckets();
 
+// One metric family as /metrics describes it, for the metadata API.
+struct MetricFamilyInfo {
+  std::string name;
+  std::string type;  // "counter", "gauge", "histogram" (or what a collector's TYPE line says)
+  std::string help;
+};
+
 class MetricsRegistry {
  public:
   MetricsRegistry() = default;
@@ -76,6 +83,10 @@ class MetricsRegistry {
 
   // The whole exposition in text format 0.0.4.
   std::string Render() const;
+
+  // Every family Render() would describe (registered ones, those in collectors' output
+  // and process_*), in name order, with type and help. Runs the collectors.
+  std::vector<MetricFamilyInfo> ListFamilies() const;
 
  private:
   enum class Kind { kCounter, kGauge, kHistogram };

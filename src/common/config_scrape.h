@@ -1,0 +1,24 @@
+#pragma once
+// The scraping part of the YAML configuration: the top-level `scrape:` section, Prometheus'
+// `global:` spelling of its defaults, and the `scrape_configs:` list (static targets only).
+// Internal to config.cc; keys and rules are documented in docs/configuration.md.
+// Thread safety: pure functions.
+#include <yaml-cpp/yaml.h>
+
+#include "common/config.h"
+#include "common/status.h"
+
+namespace perfwatch::config_internal {
+
+// Reads `scrape:`, `global:` and `scrape_configs:` from the root mapping into `c`, then
+// fills every job's unset interval and timeout from the global defaults (a timeout
+// defaults to min(scrape.timeout, job interval), as in Prometheus).
+Status ParseScrapeSections(const YAML::Node& root, Config* c);
+
+// Ranges and consistency of c.scrape and c.scrape_configs.
+Status ValidateScrapeConfig(const Config& c);
+
+// "host:port" with a non-empty host and a port 1..65535; no scheme, no path.
+Status ValidateTargetAddress(const std::string& target);
+
+}  // namespace perfwatch::config_internal

@@ -1,0 +1,121 @@
+#pragma once
+// ScrapeLoop: scrapes one target on its schedule and writes what it finds into the TSDB.
+// A scrape:
+//  1. fetches the body (scrape_client.h), stamped with the scrape's start time;
+//  2. parses all of it into a ScrapeBuffer; a parse error or the sample limit fails the
+//     whole scrape and nothing of the body is appended (all-or-nothing);
+//  3. appends the samples in one AppendBatch, together with staleness markers
+//     (tsdb/stale.h) for every series the previous scrape had and this one has not;
+//  4. appends the report series, labelled with the target labels: up,
+//     scrape_duration_seconds, scrape_samples_scraped, scrape_samples_post_metric_relabeling
+//     (equal to scraped: there is no relabeling) and scrape_series_added (series the
+//     TSDB created for this scrape);
+//  5. replaces the target's metadata in the MetadataStore.
+// A failed scrape writes up=0 and marks every series of the previous successful scrape
+// stale. Series whose samples carry their own timestamps are not tracked for staleness
+// (as in Prometheus). MarkStale() ends every tracked series and the report series: used
+// when the loop stops (server shutdown, target removed).
+//
+// Scheduling (Start): the first scrape waits FirstScrapeDelayMs (a phase from the target's
+// hash), then one scrape per interval on that phase; a scrape that overruns skips the
+// slots it missed.
+//
+// Thread safety: Start(), ScrapeOnce(), Complete() and MarkStale() touch the loop's scrape
+// state without a lock: the scheduled chain runs one step at a time, and ScrapeManager
+// only calls MarkStale() after the threads running that chain have been joined. Tests call
+// ScrapeOnce()/MarkStale() on a loop that was never started. last_report() is
+// thread-safe (report_mu_).
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/metrics.h"
+#include "ingest/exposition_parser.h"
+#include "ingest/metadata_store.h"
+#include "ingest/scrape_buffer.h"
+#include "ingest/scrape_client.h"
+#include "ingest/scrape_metrics.h"
+#include "ingest/scrape_target.h"
+#include "tsdb/tsdb.h"
+
+namespace perfwatch::ingest {
+
+struct ScrapeReport {
+  int64_t time_ms = 0;          // scrape start (the samples' default timestamp)
+  bool up = false;
+  std::string error;            // why the scrape failed ("" when up)
+  double duration_seconds = 0;  // fetch time
+  size_t samples_scraped = 0;
+  size_t series_added = 0;
+  size_t stale_markers = 0;
+  size_t rejected = 0;          // samples the TSDB refused (out of order, limits); up stays 1
+};
+
+class ScrapeLoop {
+ public:
+  // `tsdb` must outlive the loop; `metadata` and `metrics` may be null.
+  ScrapeLoop(ScrapeTarget target, tsdb::Tsdb* tsdb, MetadataStore* metadata, MetricsRegistry* metrics,
+             std::string user_agent);
+  ~ScrapeLoop();
+  ScrapeLoop(const ScrapeLoop&) = delete;
+  ScrapeLoop& operator=(const ScrapeLoop&) = delete;
+
+  const ScrapeTarget& target() const { return target_; }
+  FetchRequest MakeRequest() const;
+
+  // Schedules scrapes on `io` (see above); `seed` varies the phase per server.
+  void Start(boost::asio::io_context& io, uint64_t seed);
+
+  // One whole scrape, blocking, started at `start_ms`.
+  ScrapeReport ScrapeOnce(int64_t start_ms);
+  // Steps 2-5 for a fetched response.
+  ScrapeReport Complete(FetchResult fetched, int64_t start_ms, double duration_seconds);
+  // Writes staleness markers at `t_ms` (raised past the last scrape) for every tracked
+  // series and the report series, forgets them and drops the target's metadata.
+  // Returns the number of markers written.
+  size_t MarkStale(int64_t t_ms);
+
+  ScrapeReport last_report() const;
+
+ private:
+  struct Schedule;
+  void ScheduleNext();
+  void RunScheduled();
+  // Stale markers for tracked series not seen in generation_ (all of them when
+  // `all`); they are appended by the caller from stale_batch_.
+  void CollectStale(int64_t t_ms, bool all);
+  Status AppendReport(const ScrapeReport& r);
+
+  const ScrapeTarget target_;
+  tsdb::Tsdb* const tsdb_;
+  MetadataStore* const metadata_;
+  const std::string user_agent_;
+  std::unique_ptr<MetricsRegistry> own_metrics_;  // when none was given
+  const ScrapeJobMetrics metrics_;
+  std::vector<tsdb::Labels> report_labels_;  // up, scrape_duration_seconds, ... (fixed order)
+
+  // Scrape state: see the thread-safety note.
+  std::unique_ptr<Schedule> schedule_;
+  ExpositionParser parser_;
+  ScrapeBuffer buffer_;
+  struct Tracked {
+    std::string labels;  // encoded label set (length-prefixed names and values)
+    uint64_t generation = 0;
+  };
+  std::unordered_map<uint64_t, Tracked> tracked_;  // by label-set hash
+  uint64_t generation_ = 0;
+  int64_t last_time_ms_ = INT64_MIN;
+  bool was_up_ = true;  // for logging transitions
+  std::vector<std::string> stale_strings_;
+  std::vector<tsdb::LabelView> stale_labels_;
+  std::vector<tsdb::Sample> stale_samples_;
+  std::vector<tsdb::SeriesSamples> combined_;
+
+  mutable std::mutex report_mu_;
+  ScrapeReport last_report_;  // guarded by report_mu_
+};
+
+}  // namespace perfwatch::ingest
