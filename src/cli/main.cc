@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "cli/query_command.h"
 #include "cli/serve.h"
 
 #ifndef PERFWATCH_VERSION
@@ -28,6 +29,10 @@ int main(int argc, char** argv) {
   AddServeFlags(*demo, demo_serve_flags, "./demo-data");
   AddDemoFlags(*demo, demo_flags);
 
+  QueryFlags query_flags;
+  CLI::App* query = app.add_subcommand("query", "run a PromQL query against a server and print the result as a table");
+  AddQueryFlags(*query, query_flags);
+
   CLI::App* version = app.add_subcommand("version", "print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -36,6 +41,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (serve->parsed()) return RunServe(serve_flags);
+  if (query->parsed()) return RunQuery(query_flags);
   if (demo->parsed()) {
     if (!demo_serve_flags.data_dir) demo_serve_flags.data_dir = "./demo-data";
     return RunDemo(demo_serve_flags, demo_flags);

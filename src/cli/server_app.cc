@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "ingest/metadata_api.h"
+#include "query/promql_api.h"
 #include "query/storage_api.h"
 
 #ifndef PERFWATCH_VERSION
@@ -58,6 +59,13 @@ Status ServerApp::Start() {
   metadata_->AddProvider(ingest::RegistryMetadataProvider(&metrics_));
   metadata_->AddProvider(ingest::RumMetadataProvider());
 
+  queryable_ = std::make_unique<query::promql::TsdbQueryable>(tsdb_.get());
+  query::promql::EngineOptions engine_options;
+  engine_options.timeout = std::chrono::milliseconds(config_.query.timeout_ms);
+  engine_options.max_samples = config_.query.max_samples;
+  engine_options.lookback_delta_ms = config_.query.lookback_delta_ms;
+  engine_ = std::make_unique<query::promql::Engine>(queryable_.get(), engine_options);
+
   http::Router router;
   RegisterRoutes(router);
   auto server = http::Server::Create(config_.http, std::move(router), &metrics_);
@@ -84,6 +92,8 @@ void ServerApp::Stop() {
   scrape_.reset();
   server_.reset();
   metadata_.reset();
+  engine_.reset();
+  queryable_.reset();
   remote_write_.reset();
   rum_.reset();
   rum_aggregator_.reset();
@@ -122,6 +132,7 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   rum_->Register(router, config_.rum.cors_allowed_origins);
   remote_write_->Register(router);
   query::RegisterStorageApi(router, tsdb_.get());
+  query::RegisterPromqlApi(router, engine_.get(), query::BuildInfo{PERFWATCH_VERSION, "", ""});
   ingest::RegisterMetadataApi(router, metadata_.get());
   analysis::RegisterVitalsHandler(router, store_.get());
   RegisterEventExport(router, store_.get());

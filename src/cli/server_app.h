@@ -17,6 +17,7 @@
 #include "ingest/remote_write_handler.h"
 #include "ingest/rum_handler.h"
 #include "ingest/scrape_manager.h"
+#include "query/promql_engine.h"
 #include "tsdb/tsdb.h"
 
 namespace perfwatch::cli {
@@ -46,6 +47,8 @@ class ServerApp {
   std::unique_ptr<ingest::RemoteWriteHandler> remote_write_;
   std::unique_ptr<ingest::MetadataStore> metadata_;
   std::unique_ptr<ingest::ScrapeManager> scrape_;
+  std::unique_ptr<query::promql::TsdbQueryable> queryable_;
+  std::unique_ptr<query::promql::Engine> engine_;
   std::unique_ptr<http::Server> server_;
   std::atomic<bool> ready_{false};
 };
