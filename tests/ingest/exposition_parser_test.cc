@@ -421,7 +421,7 @@ TEST_P(RealExpositionTest, ParsesWithTheRightSampleCount) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, RealExpositionTest,
-                         ::testing::Values("perfwatch.txt", "prometheus.txt"),
+                         ::testing::Values("perfwatch.txt", "prometheus.txt", "node_exporter.txt"),
                          [](const auto& info) {
                            std::string n = info.param;
                            for (char& c : n) {
