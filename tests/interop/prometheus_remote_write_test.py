@@ -7,36 +7,14 @@ with the same timestamp and value.
 
 Python standard library only. Exits 0 on success; prints what differs otherwise.
 """
-import argparse, json, os, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.parse, urllib.request
+import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time, urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(ROOT, "tests", "conformance"))
+from common import free_port, get, wait_ready  # noqa: E402  (shared with the conformance suites)
+
 SELECTOR = '{__name__=~"up|go_goroutines|prometheus_tsdb_head_series|prometheus_http_requests_total|process_cpu_seconds_total"}'
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.status, r.read().decode()
-
-
-def wait_ready(url, proc, what):
-    for _ in range(300):
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}")
-        try:
-            if get(url, 2)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{what} did not become ready")
 
 
 def main():
