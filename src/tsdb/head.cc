@@ -37,10 +37,6 @@ Head::Head(HeadOptions opts, MetricsRegistry* metrics)
         {{"reason", std::string(RejectReasonName(static_cast<RejectReason>(i)))}});
   }
   series_created_ = metrics_->GetCounter("perfwatch_tsdb_series_created_total", "Series created in the head.");
-  metrics_->AddCollector([this](std::string& out) {
-    out += "# HELP perfwatch_tsdb_head_series Series in the head.\n# TYPE perfwatch_tsdb_head_series gauge\n";
-    out += "perfwatch_tsdb_head_series " + std::to_string(num_series()) + "\n";
-  });
   rate_tokens_ = opts_.limits.max_series_per_second;
   rate_last_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
 }

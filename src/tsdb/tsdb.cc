@@ -174,6 +174,10 @@ Status Tsdb::Replay() {
     out += "# HELP perfwatch_tsdb_wal_bytes_written_total Bytes appended to the TSDB WAL.\n"
            "# TYPE perfwatch_tsdb_wal_bytes_written_total counter\n";
     out += "perfwatch_tsdb_wal_bytes_written_total " + std::to_string(wal_->bytes_written()) + "\n";
+    // The current head's series (reported here, not by the Head: a flush replaces the
+    // head, and a registry must never call into a destroyed one).
+    out += "# HELP perfwatch_tsdb_head_series Series in the head.\n# TYPE perfwatch_tsdb_head_series gauge\n";
+    out += "perfwatch_tsdb_head_series " + std::to_string(CurrentHead()->num_series()) + "\n";
   });
   return Status::Ok();
 }

@@ -125,3 +125,31 @@ TEST(TsdbFlushTest, BackgroundMaintenanceFlushesALongHead) {
 
 }  // namespace
 }  // namespace perfwatch::tsdb
+
+namespace perfwatch::tsdb {
+namespace {
+
+// A flush replaces the head; /metrics must report the current head's series once, and
+// never call into the head that was dropped (it did before: a use-after-free).
+TEST(TsdbFlushTest, MetricsReportTheCurrentHeadOnceAcrossFlushes) {
+  TempDir dir;
+  MetricsRegistry metrics;
+  const int64_t t0 = (NowMs() / kHour - 3) * kHour;
+  auto db = Tsdb::Open(Options(dir.path()), &metrics);
+  ASSERT_TRUE(db.ok());
+  std::vector<OwnedSeries> batch = {Series("a", t0, 10), Series("b", t0, 10)};
+  ASSERT_TRUE((*db)->AppendBatch(Views(batch)).ok());
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE((*db)->Flush().ok());
+    std::vector<OwnedSeries> one = {Series("c" + std::to_string(round), t0 + kHour, 5)};
+    ASSERT_TRUE((*db)->AppendBatch(Views(one)).ok());
+    std::string text = metrics.Render();
+    size_t first = text.find("# TYPE perfwatch_tsdb_head_series gauge");
+    ASSERT_NE(first, std::string::npos);
+    EXPECT_EQ(text.find("# TYPE perfwatch_tsdb_head_series gauge", first + 1), std::string::npos) << text;
+    EXPECT_NE(text.find("\nperfwatch_tsdb_head_series 1\n"), std::string::npos) << "only the new head's series";
+  }
+}
+
+}  // namespace
+}  // namespace perfwatch::tsdb
