@@ -1,4 +1,5 @@
-// MergeQuerier: k-way merge of sorted SeriesSets; overlapping series are re-encoded.
+// MergeQuerier: k-way merge of sorted SeriesSets; a series present in several children is
+// decoded and merged into one sorted sample list.
 #include "tsdb/merge_querier.h"
 
 #include <algorithm>
@@ -6,8 +7,6 @@
 namespace perfwatch::tsdb {
 
 namespace {
-
-constexpr uint32_t kMergedChunkSamples = 1024;
 
 int Compare(const Labels& a, const Labels& b) {
   size_t n = std::min(a.size(), b.size());
@@ -72,24 +71,15 @@ class MergeSeriesSet final : public SeriesSet {
       }
     }
     std::stable_sort(samples_.begin(), samples_.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; });
-    std::vector<uint8_t> data;
-    std::vector<uint32_t> ends;
-    std::unique_ptr<ChunkAppender> app;
-    auto cut = [&] {
-      if (!app || app->num_samples() == 0) return;
-      auto b = app->bytes();
-      data.insert(data.end(), b.begin(), b.end());
-      ends.push_back(uint32_t(data.size()));
-      app.reset();
-    };
+    // Equal timestamps: the later (higher-priority) one wins. The merged samples are handed
+    // to the Series as its sorted extra samples: no re-encoding into chunks.
+    std::vector<Sample> merged;
+    merged.reserve(samples_.size());
     for (size_t j = 0; j < samples_.size(); ++j) {
-      if (j + 1 < samples_.size() && samples_[j + 1].t == samples_[j].t) continue;  // a later one wins
-      if (!app) app = NewChunkAppender();
-      app->Append(samples_[j].t, samples_[j].v);
-      if (app->num_samples() >= kMergedChunkSamples) cut();
+      if (j + 1 < samples_.size() && samples_[j + 1].t == samples_[j].t) continue;
+      merged.push_back(samples_[j]);
     }
-    cut();
-    merged_ = Series(sets_[taken_[0]]->At().labels(), std::move(data), std::move(ends), mint_, maxt_);
+    merged_ = Series(sets_[taken_[0]]->At().labels(), {}, {}, mint_, maxt_, std::move(merged));
     current_ = &merged_;
     return true;
   }
