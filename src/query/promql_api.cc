@@ -14,6 +14,9 @@ namespace {
 using promql::QueryErrorType;
 
 constexpr int64_t kMaxPointsPerSeries = 11'000;
+// Prometheus' minTime/maxTime for a missing start/end.
+constexpr int64_t kMinApiTime = -62135596801000;  // 0000-12-31T23:59:59Z
+constexpr int64_t kMaxApiTime = 253402300799000;  // 9999-12-31T23:59:59Z
 
 int HttpStatusFor(QueryErrorType t) {
   switch (t) {
@@ -151,11 +154,16 @@ void HandleBuildInfo(const BuildInfo& info, http::Response& res) {
   Success(res, std::move(body));
 }
 
+// Validates like Prometheus (query required and parsed, start <= end) and answers [].
 void HandleExemplars(const http::Request& req, http::Response& res) {
-  if (auto q = req.Param("query"); q && !q->empty()) {
-    auto expr = promql::ParseExpr(*q);
-    if (!expr.ok()) return http::WriteApiError(res, 400, "bad_data", "invalid parameter \"query\": " + expr.status().message());
-  }
+  auto start = TimeParam(req, "start", kMinApiTime);
+  if (!start.ok()) return http::WriteApiError(res, 400, "bad_data", start.status().message());
+  auto end = TimeParam(req, "end", kMaxApiTime);
+  if (!end.ok()) return http::WriteApiError(res, 400, "bad_data", end.status().message());
+  // Prometheus words these two without the `invalid parameter` prefix.
+  if (*end < *start) return http::WriteApiError(res, 400, "bad_data", "end timestamp must not be before start timestamp");
+  auto expr = promql::ParseExpr(req.Param("query").value_or(""));
+  if (!expr.ok()) return http::WriteApiError(res, 400, "bad_data", expr.status().message());
   Success(res, R"({"status":"success","data":[]})");
 }
 

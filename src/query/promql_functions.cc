@@ -314,8 +314,7 @@ Result<Matrix> Evaluator::EvalInstantFunction(const Call& c) {
       if (IsMathFn(fn)) {
         v = ApplyMathFn(fn, v);
       } else if (IsDateFn(fn)) {
-        int64_t secs;
-        v = FloatToUnixSeconds(v, &secs) ? ApplyDateFn(fn, secs) : std::numeric_limits<double>::quiet_NaN();
+        v = ApplyDateFnToValue(fn, v);
       } else {
         switch (fn) {
           case Fn::kTimestamp: v = static_cast<double>(p.t) / 1000; break;

@@ -68,6 +68,11 @@ std::string_view FormatFloatForLabel(double v, char* buf, size_t n);
 std::string FormatGoFloat(double v);
 // Go's time.Unix(int64(v), 0) truncation; false when v is not representable.
 bool FloatToUnixSeconds(double v, int64_t* out);
+// A date function of a sample value, as Prometheus computes it: for NaN, ±Inf and values
+// outside int64, Go's int64(v) is math.MinInt64 on amd64 and time.Unix wraps that to
+// 292277026596-12-04T15:30:08Z (a Sunday, day 339), so those inputs give that date's
+// fields rather than NaN.
+double ApplyDateFnToValue(Fn fn, double v);
 
 // Go's regexp.Expand template syntax ($1, ${1}, $name, ${name}, $$).
 std::string ExpandTemplate(std::string_view tmpl, std::string_view src, std::span<const std::string_view> groups,

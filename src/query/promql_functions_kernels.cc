@@ -435,6 +435,22 @@ bool FloatToUnixSeconds(double v, int64_t* out) {
   return true;
 }
 
+double ApplyDateFnToValue(Fn fn, double v) {
+  int64_t secs;
+  if (FloatToUnixSeconds(v, &secs)) return ApplyDateFn(fn, secs);
+  switch (fn) {  // time.Unix(math.MinInt64, 0).UTC(), as Prometheus 2.42 answers on amd64
+    case Fn::kMinute: return 30;
+    case Fn::kHour: return 15;
+    case Fn::kDayOfWeek: return 0;
+    case Fn::kDayOfMonth: return 4;
+    case Fn::kDayOfYear: return 339;
+    case Fn::kDaysInMonth: return 31;
+    case Fn::kMonth: return 12;
+    case Fn::kYear: return 292277026596.0;
+    default: return kNaN;
+  }
+}
+
 std::string ExpandTemplate(std::string_view tmpl, std::string_view src, std::span<const std::string_view> groups,
                            std::span<const std::string> group_names) {
   (void)src;

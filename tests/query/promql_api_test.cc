@@ -177,6 +177,11 @@ TEST_F(PromqlApiTest, BuildInfoAndExemplars) {
   EXPECT_EQ(ex.body, R"({"status":"success","data":[]})");
   auto bad = Call("GET", "/api/v1/query_exemplars", "query=%7B");
   EXPECT_EQ(bad.status, 400);
+  auto none = Call("GET", "/api/v1/query_exemplars", "");
+  EXPECT_EQ(none.body, R"({"status":"error","errorType":"bad_data","error":"1:1: parse error: no expression found in input"})");
+  auto backwards = Call("GET", "/api/v1/query_exemplars", "query=up&start=10&end=5");
+  EXPECT_EQ(backwards.body,
+            R"({"status":"error","errorType":"bad_data","error":"end timestamp must not be before start timestamp"})");
 }
 
 }  // namespace
