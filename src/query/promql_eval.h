@@ -204,16 +204,16 @@ Status ForEachSelectedSeries(EvalShared* sh, const VectorSelector& vs, int64_t m
     if ((++sh->deadline_counter & 63) == 0) PW_RETURN_IF_ERROR(sh->CheckDeadline());
     const tsdb::Series& s = set->At();
     buf.clear();
-    auto it = s.Iterator();
-    while (it.Next()) {
-      int64_t t = it.t();
-      if (t < mint) continue;
-      if (t > maxt) break;
-      double v = it.v();
-      if (drop_stale && IsStaleNaN(v)) continue;
-      buf.push_back(Point{t, v});
+    thread_local std::vector<tsdb::Sample> decoded;
+    decoded.clear();
+    Status read = s.AppendSamples(&decoded);
+    if (!read.ok()) return Status(StatusCode::kInternal, "reading series: " + read.message());
+    for (const tsdb::Sample& smp : decoded) {
+      if (smp.t < mint) continue;
+      if (smp.t > maxt) break;
+      if (drop_stale && IsStaleNaN(smp.v)) continue;
+      buf.push_back(Point{smp.t, smp.v});
     }
-    if (!it.status().ok()) return Status(StatusCode::kInternal, "reading series: " + it.status().message());
     PW_RETURN_IF_ERROR(fn(s.labels(), std::span<const Point>(buf)));
   }
   Status st = set->status();

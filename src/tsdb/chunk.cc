@@ -54,6 +54,21 @@ bool ChunkIterator::Next() {
   return ok;
 }
 
+Status DecodeChunk(std::span<const uint8_t> chunk, std::vector<Sample>* out) {
+  if (!chunk.empty() && chunk[0] == static_cast<uint8_t>(ChunkEncoding::kPacked)) {
+    chunk_internal::PackedChunkDecoder d;
+    PW_RETURN_IF_ERROR(d.Init(chunk));
+    size_t old = out->size();
+    out->resize(old + d.num_samples());
+    Status st = d.DecodeAll(out->data() + old);
+    if (!st.ok()) out->resize(old);
+    return st;
+  }
+  ChunkIterator it(chunk);
+  while (it.Next()) out->push_back(Sample{it.t(), it.v()});
+  return it.status();
+}
+
 std::vector<uint8_t> SealSamples(std::span<const Sample> samples) {
   return chunk_internal::EncodePacked(samples);
 }

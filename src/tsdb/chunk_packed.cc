@@ -348,6 +348,84 @@ int64_t IntColumnDecoder::Next() {
   return static_cast<int64_t>(x);
 }
 
+void IntColumnDecoder::DecodeAll(uint64_t* out) {
+  const uint32_t n = n_;
+  const uint32_t hc = header_count_;
+  auto residual = [&](uint32_t i) { return base_ + gcd_ * UnpackAt(packed_, packed_size_, i - hc, width_); };
+  switch (transform_) {
+    case IntTransform::kValues:
+      for (uint32_t i = 0; i < n; ++i) out[i] = residual(i);
+      break;
+    case IntTransform::kDelta:
+      if (n > 0) out[0] = h0_;
+      for (uint32_t i = 1; i < n; ++i) out[i] = out[i - 1] + residual(i);
+      break;
+    case IntTransform::kDeltaDelta: {
+      if (n > 0) out[0] = h0_;
+      uint64_t delta = h1_;
+      if (n > 1) out[1] = out[0] + delta;
+      for (uint32_t i = 2; i < n; ++i) {
+        delta += residual(i);
+        out[i] = out[i - 1] + delta;
+      }
+      break;
+    }
+    case IntTransform::kGrid:
+    default:
+      for (uint32_t i = 0; i < n; ++i) out[i] = residual(i) + static_cast<uint64_t>(i) * h0_;
+      break;
+  }
+  i_ = n;
+}
+
+Status PackedChunkDecoder::DecodeAll(Sample* out) {
+  if (i_ != 0) return Internal("packed chunk: DecodeAll after Next");
+  const uint32_t n = n_;
+  thread_local std::vector<uint64_t> column;
+  if (column.size() < n) column.resize(n);
+  times_.DecodeAll(column.data());
+  for (uint32_t i = 0; i < n; ++i) out[i].t = static_cast<int64_t>(column[i]);
+  switch (kind_) {
+    case ValueKind::kConstant: {
+      double v;
+      std::memcpy(&v, &const_bits_, sizeof v);
+      for (uint32_t i = 0; i < n; ++i) out[i].v = v;
+      break;
+    }
+    case ValueKind::kDecimal: {
+      ints_.DecodeAll(column.data());
+      const double scale = kPow10[decimals_];
+      for (uint32_t i = 0; i < n; ++i) out[i].v = static_cast<double>(static_cast<int64_t>(column[i])) / scale;
+      // Exceptions: raw bits at listed indexes (validated by Init).
+      uint32_t idx = next_exception_;
+      for (uint32_t left = exceptions_left_; left > 0; --left) {
+        uint64_t bits = exceptions_.Fixed64();
+        std::memcpy(&out[idx].v, &bits, sizeof bits);
+        if (left > 1) idx += static_cast<uint32_t>(exceptions_.Uvarint());
+      }
+      exceptions_left_ = 0;
+      break;
+    }
+    case ValueKind::kRawBits:
+      ints_.DecodeAll(column.data());
+      for (uint32_t i = 0; i < n; ++i) std::memcpy(&out[i].v, &column[i], sizeof(double));
+      break;
+    case ValueKind::kXor:
+      for (uint32_t i = 0; i < n; ++i) {
+        uint64_t bits;
+        if (!xor_.Next(xor_reader_, &bits)) {
+          i_ = n_;
+          return DataLoss("packed chunk: value " + std::to_string(i) + " of " + std::to_string(n_) +
+                          " is truncated or corrupt");
+        }
+        std::memcpy(&out[i].v, &bits, sizeof bits);
+      }
+      break;
+  }
+  i_ = n_;
+  return Status::Ok();
+}
+
 Status PackedChunkDecoder::Init(std::span<const uint8_t> chunk) {
   ByteReader r(chunk);
   if (r.U8() != static_cast<uint8_t>(ChunkEncoding::kPacked)) {

@@ -71,6 +71,29 @@ bool SeriesIterator::Next() {
   return true;
 }
 
+Status Series::AppendSamples(std::vector<Sample>* out) const {
+  if (!extra_.empty()) {  // merged with the chunks' samples: the iterator's job
+    SeriesIterator it = Iterator();
+    while (it.Next()) out->push_back(Sample{it.t(), it.v()});
+    return it.status();
+  }
+  size_t start = 0;
+  for (uint32_t end : chunk_ends_) {
+    const size_t first = out->size();
+    Status st = DecodeChunk(std::span<const uint8_t>(data_).subspan(start, end - start), out);
+    start = end;
+    // Keep [mint_, maxt_] of this chunk's samples (chunks are in time order).
+    auto by_t = [](const Sample& a, int64_t t) { return a.t < t; };
+    auto lo = std::lower_bound(out->begin() + static_cast<ptrdiff_t>(first), out->end(), mint_, by_t);
+    auto hi = std::lower_bound(lo, out->end(), maxt_ + (maxt_ < INT64_MAX ? 1 : 0), by_t);
+    if (maxt_ == INT64_MAX) hi = out->end();
+    out->erase(hi, out->end());
+    out->erase(out->begin() + static_cast<ptrdiff_t>(first), lo);
+    if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
 // ---------------------------------------------------------------------------------------
 // HeadQuerier
 

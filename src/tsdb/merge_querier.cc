@@ -62,15 +62,19 @@ class MergeSeriesSet final : public SeriesSet {
   // Merges the series in taken_ (ascending priority); equal timestamps keep the last.
   bool Merge() {
     samples_.clear();
+    bool sorted = true;  // children in time order (blocks of successive windows): no sort
     for (size_t i : taken_) {
-      SeriesIterator it = sets_[i]->At().Iterator();
-      while (it.Next()) samples_.push_back(Sample{it.t(), it.v()});
-      if (!it.status().ok()) {
-        status_ = it.status();
+      const size_t first = samples_.size();
+      Status st = sets_[i]->At().AppendSamples(&samples_);
+      if (!st.ok()) {
+        status_ = st;
         return false;
       }
+      if (first > 0 && first < samples_.size() && samples_[first].t <= samples_[first - 1].t) sorted = false;
     }
-    std::stable_sort(samples_.begin(), samples_.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; });
+    if (!sorted) {
+      std::stable_sort(samples_.begin(), samples_.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; });
+    }
     // Equal timestamps: the later (higher-priority) one wins. The merged samples are handed
     // to the Series as its sorted extra samples: no re-encoding into chunks.
     std::vector<Sample> merged;

@@ -74,6 +74,10 @@ class Series {
         extra_(std::move(extra)) {}
   const Labels& labels() const { return labels_; }
   SeriesIterator Iterator() const { return SeriesIterator(data_, chunk_ends_, mint_, maxt_, extra_); }
+  // Appends the samples the iterator would yield to `out`, decoding whole chunks at once
+  // (DecodeChunk): the fast path for readers that want every sample. On corrupt chunk
+  // bytes returns the iterator's error; `out` then holds what was decoded before it.
+  Status AppendSamples(std::vector<Sample>* out) const;
   size_t num_chunks() const { return chunk_ends_.size(); }
 
  private:

@@ -53,6 +53,16 @@ void ExpectSamples(std::span<const uint8_t> chunk, std::span<const Sample> want,
     ASSERT_EQ(Bits(got[i].v), Bits(want[i].v))
         << what << " sample " << i << " want " << want[i].v << " got " << got[i].v;
   }
+  // The bulk decoder (a column at a time) gives the same samples, appended after what
+  // the vector already holds.
+  std::vector<Sample> bulk = {Sample{-1, 7}};
+  Status bst = DecodeChunk(chunk, &bulk);
+  ASSERT_TRUE(bst.ok()) << what << " DecodeChunk: " << bst.ToString();
+  ASSERT_EQ(bulk.size(), want.size() + 1) << what << " DecodeChunk";
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(bulk[i + 1].t, want[i].t) << what << " DecodeChunk sample " << i;
+    ASSERT_EQ(Bits(bulk[i + 1].v), Bits(want[i].v)) << what << " DecodeChunk sample " << i;
+  }
 }
 
 // Round-trips `s` through the appender, SealChunk, SealSamples and every forced codec.
@@ -283,6 +293,9 @@ TEST(ChunkTest, CorruptAndTruncatedInputNeverCrashes) {
       if (len == 0) {
         EXPECT_FALSE(st.ok());
       }
+      std::vector<Sample> bulk;
+      (void)DecodeChunk(cut, &bulk);
+      EXPECT_LE(bulk.size(), 120u) << len;
       if (c[0] == uint8_t(ChunkEncoding::kPacked) && len > 0) {
         EXPECT_FALSE(st.ok() && got.size() == 120 && len < c.size() - 1) << len;
       }
@@ -295,6 +308,16 @@ TEST(ChunkTest, CorruptAndTruncatedInputNeverCrashes) {
       Status st;
       auto got = Decode(bad, &st);
       EXPECT_LE(got.size(), kMaxChunkSamples);
+      // The bulk decoder never crashes either, and agrees whenever both succeed.
+      std::vector<Sample> bulk;
+      Status bst = DecodeChunk(bad, &bulk);
+      if (st.ok() && bst.ok()) {
+        ASSERT_EQ(bulk.size(), got.size());
+        for (size_t i = 0; i < got.size(); ++i) {
+          EXPECT_EQ(bulk[i].t, got[i].t);
+          EXPECT_EQ(Bits(bulk[i].v), Bits(got[i].v));
+        }
+      }
     }
   }
   Status st;
