@@ -7,6 +7,7 @@
 //
 // Thread safety: one query, one thread.
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -193,32 +194,14 @@ class Evaluator {
 // Strips ParenExpr wrappers.
 const Expr& Unwrap(const Expr& e);
 
-// Streams the series a selector matches (each decoded into `buf`, restricted to
-// [mint, maxt]; `drop_stale` removes staleness markers). Checks the deadline per series.
-template <typename Fn>
+// Streams the series a selector matches, in label order, each decoded into a list of
+// points restricted to [mint, maxt] (`drop_stale` removes staleness markers), to `fn`.
+// Checks the deadline per series. After the first kSequentialSeries series, a producer
+// thread reads and decodes the rest in batches while the calling thread runs `fn`, so
+// storage work overlaps evaluation (promql_select.cc). `buf` is scratch for the
+// sequential part.
+using SeriesFn = std::function<Status(const tsdb::Labels& labels, std::span<const Point> points)>;
 Status ForEachSelectedSeries(EvalShared* sh, const VectorSelector& vs, int64_t mint, int64_t maxt, bool drop_stale,
-                             std::vector<Point>& buf, Fn&& fn) {
-  if (mint > maxt) return Status::Ok();
-  auto set = sh->querier->Select(vs.matchers);
-  while (set->Next()) {
-    if ((++sh->deadline_counter & 63) == 0) PW_RETURN_IF_ERROR(sh->CheckDeadline());
-    const tsdb::Series& s = set->At();
-    buf.clear();
-    thread_local std::vector<tsdb::Sample> decoded;
-    decoded.clear();
-    Status read = s.AppendSamples(&decoded);
-    if (!read.ok()) return Status(StatusCode::kInternal, "reading series: " + read.message());
-    for (const tsdb::Sample& smp : decoded) {
-      if (smp.t < mint) continue;
-      if (smp.t > maxt) break;
-      if (drop_stale && IsStaleNaN(smp.v)) continue;
-      buf.push_back(Point{smp.t, smp.v});
-    }
-    PW_RETURN_IF_ERROR(fn(s.labels(), std::span<const Point>(buf)));
-  }
-  Status st = set->status();
-  if (!st.ok()) return Status(StatusCode::kInternal, "selecting series: " + st.message());
-  return Status::Ok();
-}
+                             std::vector<Point>& buf, const SeriesFn& fn);
 
 }  // namespace perfwatch::query::promql

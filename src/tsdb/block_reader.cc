@@ -330,9 +330,28 @@ class BlockSeriesSet final : public SeriesSet {
     return false;
   }
   const Series& At() const override { return current_; }
+  Series Take() override { return std::move(current_); }
   Status status() const override { return status_; }
 
  private:
+  // Bulk-decodes the chunks until a sample in [mint, maxt] shows up. Corrupt bytes count
+  // as "in range" so the reader reports them when it gets there.
+  static bool AnySampleInRange(std::span<const uint8_t> data, std::span<const uint32_t> ends, int64_t mint,
+                               int64_t maxt) {
+    thread_local std::vector<Sample> scratch;
+    size_t start = 0;
+    for (uint32_t end : ends) {
+      scratch.clear();
+      Status st = DecodeChunk(data.subspan(start, end - start), &scratch);
+      start = end;
+      if (!st.ok()) return true;
+      auto it = std::lower_bound(scratch.begin(), scratch.end(), mint,
+                                 [](const Sample& a, int64_t t) { return a.t < t; });
+      if (it != scratch.end() && it->t <= maxt) return true;
+    }
+    return false;
+  }
+
   bool Load(uint64_t id) {
     Status s = block_->ReadSeries(id, &labels_, &chunks_);
     if (!s.ok()) return Fail(s);
@@ -358,9 +377,13 @@ class BlockSeriesSet final : public SeriesSet {
       ends.push_back(uint32_t(data.size()));
     }
     if (ends.empty()) return false;
-    // The range may fall between two samples of a chunk: require one sample in range.
-    SeriesIterator probe(data, ends, mint_, maxt_);
-    if (!probe.Next() && probe.status().ok()) return false;
+    // The range may fall between two samples of a chunk: require one sample in range. A
+    // chunk whose first or last sample is in range settles it without decoding anything.
+    bool edge_in_range = false;
+    for (const Block::ChunkMeta& c : chunks_) {
+      edge_in_range |= (c.mint >= mint_ && c.mint <= maxt_) || (c.maxt >= mint_ && c.maxt <= maxt_);
+    }
+    if (!edge_in_range && !AnySampleInRange(data, ends, mint_, maxt_)) return false;
     current_ = Series(Labels::FromViews(labels_), std::move(data), std::move(ends), mint_, maxt_);
     return true;
   }

@@ -139,14 +139,18 @@ bool LoadSeries(const Head& head, const Head::MemSeries& s, int64_t mint, int64_
   std::vector<uint8_t> data;
   std::vector<uint32_t> ends;
   std::vector<Sample> extra;
+  bool edge_in_range = false;  // a chunk's first or last sample is in range
+  auto in_range = [&](int64_t t) { return t >= mint && t <= maxt; };
   {
     std::lock_guard lock(head.shard_mutex(s.shard));
     for (const HeadChunk& c : s.chunks) {
       if (!Overlaps(c.mint, c.maxt, mint, maxt)) continue;
+      edge_in_range |= in_range(c.mint) || in_range(c.maxt);
       data.insert(data.end(), c.bytes.begin(), c.bytes.end());
       ends.push_back(static_cast<uint32_t>(data.size()));
     }
     if (s.open && s.open->num_samples() > 0 && Overlaps(s.open_mint, s.last_t, mint, maxt)) {
+      edge_in_range |= in_range(s.open_mint) || in_range(s.last_t);
       auto bytes = s.open->bytes();
       data.insert(data.end(), bytes.begin(), bytes.end());
       ends.push_back(static_cast<uint32_t>(data.size()));
@@ -157,8 +161,10 @@ bool LoadSeries(const Head& head, const Head::MemSeries& s, int64_t mint, int64_
   }
   if (ends.empty() && extra.empty()) return false;
   // A range may fall between two samples of one chunk: make sure one sample is in range.
-  SeriesIterator probe(data, ends, mint, maxt, extra);
-  if (!probe.Next() && probe.status().ok()) return false;
+  if (!edge_in_range && extra.empty()) {
+    SeriesIterator probe(data, ends, mint, maxt, extra);
+    if (!probe.Next() && probe.status().ok()) return false;
+  }
   std::vector<LabelView> views;
   *out = Series(Labels::FromViews(s.labels.Decode(&views)), std::move(data), std::move(ends), mint, maxt, std::move(extra));
   return true;
@@ -178,6 +184,7 @@ class HeadSeriesSet final : public SeriesSet {
     return false;
   }
   const Series& At() const override { return current_; }
+  Series Take() override { return std::move(current_); }
   Status status() const override { return Status::Ok(); }
 
  private:

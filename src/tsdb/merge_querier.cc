@@ -56,6 +56,10 @@ class MergeSeriesSet final : public SeriesSet {
     return Merge();
   }
   const Series& At() const override { return *current_; }
+  Series Take() override {
+    if (current_ == &merged_) return std::move(merged_);
+    return sets_[taken_[0]]->Take();
+  }
   Status status() const override { return status_; }
 
  private:

@@ -95,6 +95,9 @@ class SeriesSet {
   virtual ~SeriesSet() = default;
   virtual bool Next() = 0;
   virtual const Series& At() const = 0;
+  // Moves the current series out (no copy of its labels and chunk bytes); At() is then
+  // unspecified until the next Next(). The default copies.
+  virtual Series Take() { return At(); }
   virtual Status status() const = 0;
 };
 

@@ -347,6 +347,7 @@ class PinnedHeadQuerier : public Querier {
         : head_(std::move(head)), inner_(std::move(inner)) {}
     bool Next() override { return inner_->Next(); }
     const Series& At() const override { return inner_->At(); }
+    Series Take() override { return inner_->Take(); }
     Status status() const override { return inner_->status(); }
 
    private:
