@@ -8,6 +8,7 @@
 // move through `BatchQueue` (one mutex, two condition variables, at most kMaxQueued
 // batches in flight, so memory stays bounded). The query thread stops the producer on
 // its own error (Cancel) and always joins it before returning.
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -68,12 +69,20 @@ Status DecodeInto(const tsdb::Series& s, int64_t mint, int64_t maxt, bool drop_s
   decoded.clear();
   Status read = s.AppendSamples(&decoded);
   if (!read.ok()) return Status(StatusCode::kInternal, "reading series: " + read.message());
-  for (const tsdb::Sample& smp : decoded) {
-    if (smp.t < mint) continue;
-    if (smp.t > maxt) break;
-    if (drop_stale && IsStaleNaN(smp.v)) continue;
-    out.push_back(Point{smp.t, smp.v});
+  auto lo = std::lower_bound(decoded.begin(), decoded.end(), mint,
+                             [](const tsdb::Sample& a, int64_t t) { return a.t < t; });
+  auto hi = std::upper_bound(lo, decoded.end(), maxt, [](int64_t t, const tsdb::Sample& a) { return t < a.t; });
+  const size_t first = out.size();
+  out.resize(first + static_cast<size_t>(hi - lo));
+  Point* p = out.data() + first;
+  if (!drop_stale) {
+    for (auto it = lo; it != hi; ++it) *p++ = Point{it->t, it->v};
+  } else {
+    for (auto it = lo; it != hi; ++it) {
+      if (!IsStaleNaN(it->v)) *p++ = Point{it->t, it->v};
+    }
   }
+  out.resize(static_cast<size_t>(p - out.data()));
   return Status::Ok();
 }
 

@@ -72,6 +72,14 @@ bool SeriesIterator::Next() {
 }
 
 Status Series::AppendSamples(std::vector<Sample>* out) const {
+  auto by_t = [](const Sample& a, int64_t t) { return a.t < t; };
+  if (chunk_ends_.empty()) {  // samples only (a series merged from several blocks)
+    auto lo = std::lower_bound(extra_.begin(), extra_.end(), mint_, by_t);
+    auto hi = lo;
+    while (hi != extra_.end() && hi->t <= maxt_) ++hi;
+    out->insert(out->end(), lo, hi);
+    return Status::Ok();
+  }
   if (!extra_.empty()) {  // merged with the chunks' samples: the iterator's job
     SeriesIterator it = Iterator();
     while (it.Next()) out->push_back(Sample{it.t(), it.v()});
@@ -83,7 +91,6 @@ Status Series::AppendSamples(std::vector<Sample>* out) const {
     Status st = DecodeChunk(std::span<const uint8_t>(data_).subspan(start, end - start), out);
     start = end;
     // Keep [mint_, maxt_] of this chunk's samples (chunks are in time order).
-    auto by_t = [](const Sample& a, int64_t t) { return a.t < t; };
     auto lo = std::lower_bound(out->begin() + static_cast<ptrdiff_t>(first), out->end(), mint_, by_t);
     auto hi = std::lower_bound(lo, out->end(), maxt_ + (maxt_ < INT64_MAX ? 1 : 0), by_t);
     if (maxt_ == INT64_MAX) hi = out->end();
