@@ -65,29 +65,31 @@ class MergeSeriesSet final : public SeriesSet {
  private:
   // Merges the series in taken_ (ascending priority); equal timestamps keep the last.
   bool Merge() {
-    samples_.clear();
+    std::vector<Sample> samples;  // handed to the merged Series (moved, not copied)
     bool sorted = true;  // children in time order (blocks of successive windows): no sort
     for (size_t i : taken_) {
-      const size_t first = samples_.size();
-      Status st = sets_[i]->At().AppendSamples(&samples_);
+      const size_t first = samples.size();
+      Status st = sets_[i]->At().AppendSamples(&samples);
       if (!st.ok()) {
         status_ = st;
         return false;
       }
-      if (first > 0 && first < samples_.size() && samples_[first].t <= samples_[first - 1].t) sorted = false;
+      if (first > 0 && first < samples.size() && samples[first].t <= samples[first - 1].t) sorted = false;
     }
     if (!sorted) {
-      std::stable_sort(samples_.begin(), samples_.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; });
+      std::stable_sort(samples.begin(), samples.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; });
     }
-    // Equal timestamps: the later (higher-priority) one wins. The merged samples are handed
-    // to the Series as its sorted extra samples: no re-encoding into chunks.
-    std::vector<Sample> merged;
-    merged.reserve(samples_.size());
-    for (size_t j = 0; j < samples_.size(); ++j) {
-      if (j + 1 < samples_.size() && samples_[j + 1].t == samples_[j].t) continue;
-      merged.push_back(samples_[j]);
+    // Equal timestamps (only possible when unsorted): the later, higher-priority one wins.
+    // The merged samples become the Series' sorted extra samples: no re-encoding.
+    if (!sorted) {
+      size_t w = 0;
+      for (size_t j = 0; j < samples.size(); ++j) {
+        if (j + 1 < samples.size() && samples[j + 1].t == samples[j].t) continue;
+        samples[w++] = samples[j];
+      }
+      samples.resize(w);
     }
-    merged_ = Series(sets_[taken_[0]]->At().labels(), {}, {}, mint_, maxt_, std::move(merged));
+    merged_ = Series(sets_[taken_[0]]->At().labels(), {}, {}, mint_, maxt_, std::move(samples));
     current_ = &merged_;
     return true;
   }
@@ -99,7 +101,6 @@ class MergeSeriesSet final : public SeriesSet {
   int64_t mint_, maxt_;
   const Series* current_ = nullptr;
   Series merged_;
-  std::vector<Sample> samples_;
   Status status_;
 };
 
