@@ -190,6 +190,15 @@ bool ApplyRangeFn(Fn fn, std::span<const Point> w, const RangeCall& c, double* o
       return true;
     }
     case Fn::kAvgOverTime: {
+      // Fast path: a plain sum when it stays finite (no division in the loop, so it
+      // pipelines); the result is within rounding of Prometheus' incremental mean, which
+      // exists to avoid overflow, and that case takes the incremental path below.
+      double sum = 0;
+      for (const Point& p : w) sum += p.v;
+      if (std::isfinite(sum)) {
+        *out = sum / static_cast<double>(w.size());
+        return true;
+      }
       double mean = 0, count = 0;
       for (const Point& p : w) {
         count++;

@@ -72,17 +72,10 @@ Status DecodeInto(const tsdb::Series& s, int64_t mint, int64_t maxt, bool drop_s
   auto lo = std::lower_bound(decoded.begin(), decoded.end(), mint,
                              [](const tsdb::Sample& a, int64_t t) { return a.t < t; });
   auto hi = std::upper_bound(lo, decoded.end(), maxt, [](int64_t t, const tsdb::Sample& a) { return t < a.t; });
-  const size_t first = out.size();
-  out.resize(first + static_cast<size_t>(hi - lo));
-  Point* p = out.data() + first;
-  if (!drop_stale) {
-    for (auto it = lo; it != hi; ++it) *p++ = Point{it->t, it->v};
-  } else {
-    for (auto it = lo; it != hi; ++it) {
-      if (!IsStaleNaN(it->v)) *p++ = Point{it->t, it->v};
-    }
+  out.reserve(out.size() + static_cast<size_t>(hi - lo));
+  for (auto it = lo; it != hi; ++it) {
+    if (!drop_stale || !IsStaleNaN(it->v)) out.push_back(Point{it->t, it->v});
   }
-  out.resize(static_cast<size_t>(p - out.data()));
   return Status::Ok();
 }
 

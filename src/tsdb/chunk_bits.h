@@ -237,4 +237,28 @@ inline uint64_t UnpackAt(const uint8_t* packed, size_t packed_size, size_t i, in
   return width == 64 ? v : v & ((uint64_t{1} << width) - 1);
 }
 
+// UnpackAt for values 0..count-1 in one pass (the bulk decoder's inner loop): one 8-byte
+// load per value while a 9th byte is in bounds, UnpackAt for the tail.
+inline void UnpackAll(const uint8_t* packed, size_t packed_size, size_t count, int width, uint64_t* out) {
+  if (width == 0) {
+    for (size_t i = 0; i < count; ++i) out[i] = 0;
+    return;
+  }
+  const uint64_t mask = width == 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+  size_t i = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    for (size_t bit = 0; i < count; ++i, bit += static_cast<size_t>(width)) {
+      const size_t byte = bit >> 3;
+      if (byte + 9 > packed_size) break;
+      const int off = static_cast<int>(bit & 7);
+      uint64_t lo;
+      std::memcpy(&lo, packed + byte, 8);
+      uint64_t v = lo >> off;
+      if (off + width > 64) v |= static_cast<uint64_t>(packed[byte + 8]) << (64 - off);
+      out[i] = v & mask;
+    }
+  }
+  for (; i < count; ++i) out[i] = UnpackAt(packed, packed_size, i, width);
+}
+
 }  // namespace perfwatch::tsdb::chunk_internal

@@ -351,7 +351,9 @@ int64_t IntColumnDecoder::Next() {
 void IntColumnDecoder::DecodeAll(uint64_t* out) {
   const uint32_t n = n_;
   const uint32_t hc = header_count_;
-  auto residual = [&](uint32_t i) { return base_ + gcd_ * UnpackAt(packed_, packed_size_, i - hc, width_); };
+  // Raw packed residuals first (out[hc..n)), then the transform in place.
+  if (n > hc) UnpackAll(packed_, packed_size_, n - hc, width_, out + hc);
+  auto residual = [&](uint32_t i) { return base_ + gcd_ * out[i]; };
   switch (transform_) {
     case IntTransform::kValues:
       for (uint32_t i = 0; i < n; ++i) out[i] = residual(i);
