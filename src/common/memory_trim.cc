@@ -1,6 +1,9 @@
 #include "common/memory_trim.h"
 
 #include <malloc.h>
+#include <time.h>
+
+#include <algorithm>
 
 namespace perfwatch {
 
@@ -19,15 +22,40 @@ void MemoryTrimmer::TrimNow() {
   if (last_seconds_) last_seconds_->Set(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
+namespace {
+
+std::chrono::nanoseconds ProcessCpuTime() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+}  // namespace
+
 void MemoryTrimmer::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || interval_.count() <= 0) return;
   stopping_ = false;
   thread_ = std::thread([this] {
+    const auto tick = std::min<std::chrono::milliseconds>(interval_, std::chrono::milliseconds(250));
+    auto last_trim = std::chrono::steady_clock::now();
+    auto last_cpu = ProcessCpuTime();
+    bool busy_since_trim = false;
     std::unique_lock lock(mu_);
-    while (!cv_.wait_for(lock, interval_, [this] { return stopping_; })) {
+    while (!cv_.wait_for(lock, tick, [this] { return stopping_; })) {
       lock.unlock();
-      TrimNow();
+      const auto now = std::chrono::steady_clock::now();
+      const auto cpu = ProcessCpuTime();
+      const double share = std::chrono::duration<double>(cpu - last_cpu).count() /
+                           std::chrono::duration<double>(tick).count();  // of one core
+      last_cpu = cpu;
+      busy_since_trim |= share >= 0.25;
+      // A burst just ended (busy before, quiet now), or the interval is up.
+      if ((busy_since_trim && share < 0.05) || now - last_trim >= interval_) {
+        TrimNow();
+        last_trim = now;
+        busy_since_trim = false;
+      }
       lock.lock();
     }
   });

@@ -61,8 +61,8 @@ class BeaconParser {
 
   // Frees the input copy and simdjson's buffers when a body larger than
   // kRetainedBodyBytes grew them, so a rare large batch (the SDK's are at most 64 KiB, as
-  // sendBeacon allows) does not pin megabytes per worker thread. Invalidates the last
-  // Parse result.
+  // sendBeacon allows) does not pin megabytes per worker thread. Parse() calls it before
+  // parsing a body of ordinary size. Invalidates the last Parse result.
   void ReleaseLargeBuffers();
   static constexpr size_t kRetainedBodyBytes = 256 << 10;
 

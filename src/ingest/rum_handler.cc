@@ -136,11 +136,6 @@ void RumHandler::Handle(const http::Request& req, http::Response& res) {
   if (IsValidUtf8(header_ua)) context.header_user_agent = header_ua;
 
   BeaconParser& parser = ThreadParser(id_, config_, templater_);
-  // Runs after `batch` (declared later) is gone, on every return path.
-  struct ReleaseOnExit {
-    BeaconParser& parser;
-    ~ReleaseOnExit() { parser.ReleaseLargeBuffers(); }
-  } release{parser};
   const ParsedBatch batch = parser.Parse(req.body, context);
   for (const BeaconRejection& r : batch.rejections) {
     if (rejected_[0]) rejected_[static_cast<int>(r.code)]->Inc();

@@ -104,8 +104,7 @@ void ScrapeLoop::RunScheduled() {
   const auto started = SteadyClock::now();
   metrics_.attempts->Inc();
   AsyncFetch(schedule_->io, MakeRequest(), [this, start_ms, started](FetchResult fetched) {
-    double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
-    Complete(std::move(fetched), start_ms, seconds);
+    Complete(std::move(fetched), start_ms, started);
     ScheduleNext();
   });
 }
@@ -126,8 +125,7 @@ ScrapeReport ScrapeLoop::ScrapeOnce(int64_t start_ms) {
   metrics_.attempts->Inc();
   const auto started = SteadyClock::now();
   FetchResult fetched = FetchBlocking(MakeRequest());
-  double seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
-  return Complete(std::move(fetched), start_ms, seconds);
+  return Complete(std::move(fetched), start_ms, started);
 }
 
 void ScrapeLoop::CollectStale(int64_t t_ms, bool all) {
@@ -155,11 +153,9 @@ void ScrapeLoop::CollectStale(int64_t t_ms, bool all) {
   }
 }
 
-ScrapeReport ScrapeLoop::Complete(FetchResult fetched, int64_t start_ms, double duration_seconds) {
+ScrapeReport ScrapeLoop::Complete(FetchResult fetched, int64_t start_ms, SteadyClock::time_point started) {
   ScrapeReport report;
   report.time_ms = start_ms;
-  report.duration_seconds = duration_seconds;
-  metrics_.duration->Observe(duration_seconds);
   std::string_view failure;
   Status status = fetched.status;
   if (!status.ok()) {
@@ -229,6 +225,9 @@ ScrapeReport ScrapeLoop::Complete(FetchResult fetched, int64_t start_ms, double 
     if (metadata_) metadata_->ReplaceSource(target_.Key(), std::move(buffer_.metadata()));
   }
   was_up_ = report.up;
+  // As Prometheus: the fetch, the parse and the append, up to the report itself.
+  report.duration_seconds = std::chrono::duration<double>(SteadyClock::now() - started).count();
+  metrics_.duration->Observe(report.duration_seconds);
   Status rs = AppendReport(report);
   if (!rs.ok()) PW_LOG_DEBUG("scrape report append failed", "target={} detail={}", LogQuote(target_.Key()), LogQuote(rs.message()));
   last_time_ms_ = std::max(last_time_ms_, start_ms);

@@ -25,6 +25,7 @@
 // only calls MarkStale() after the threads running that chain have been joined. Tests call
 // ScrapeOnce()/MarkStale() on a loop that was never started. last_report() is
 // thread-safe (report_mu_).
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -71,8 +72,9 @@ class ScrapeLoop {
 
   // One whole scrape, blocking, started at `start_ms`.
   ScrapeReport ScrapeOnce(int64_t start_ms);
-  // Steps 2-5 for a fetched response.
-  ScrapeReport Complete(FetchResult fetched, int64_t start_ms, double duration_seconds);
+  // Steps 2-5 for a fetched response; `started` is when the fetch began (the reported
+  // duration runs from it to the end of the append, as Prometheus measures it).
+  ScrapeReport Complete(FetchResult fetched, int64_t start_ms, std::chrono::steady_clock::time_point started);
   // Writes staleness markers at `t_ms` (raised past the last scrape) for every tracked
   // series and the report series, forgets them and drops the target's metadata.
   // Returns the number of markers written.
