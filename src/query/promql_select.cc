@@ -55,11 +55,30 @@ class BatchQueue {
     cancelled_ = true;
     not_full_.notify_all();
   }
+  // Consumed batches go back for reuse, so their buffers (hundreds of KiB, which the
+  // allocator maps and unmaps when they are freed) are allocated once per query.
+  void Recycle(DecodedBatch b) {
+    b.series.clear();
+    b.points.clear();
+    b.ends.clear();
+    b.status = Status::Ok();
+    b.last = false;
+    std::lock_guard lock(mu_);
+    free_.push_back(std::move(b));
+  }
+  DecodedBatch Fresh() {
+    std::lock_guard lock(mu_);
+    if (free_.empty()) return DecodedBatch{};
+    DecodedBatch b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
 
  private:
   std::mutex mu_;
   std::condition_variable not_empty_, not_full_;
   std::deque<DecodedBatch> queue_;  // guarded by mu_
+  std::vector<DecodedBatch> free_;  // guarded by mu_
   bool cancelled_ = false;          // guarded by mu_
 };
 
@@ -72,7 +91,7 @@ Status DecodeInto(const tsdb::Series& s, int64_t mint, int64_t maxt, bool drop_s
   auto lo = std::lower_bound(decoded.begin(), decoded.end(), mint,
                              [](const tsdb::Sample& a, int64_t t) { return a.t < t; });
   auto hi = std::upper_bound(lo, decoded.end(), maxt, [](int64_t t, const tsdb::Sample& a) { return t < a.t; });
-  out.reserve(out.size() + static_cast<size_t>(hi - lo));
+  // No exact-size reserve: `out` collects a whole batch and must grow geometrically.
   for (auto it = lo; it != hi; ++it) {
     if (!drop_stale || !IsStaleNaN(it->v)) out.push_back(Point{it->t, it->v});
   }
@@ -103,7 +122,7 @@ Status ForEachSelectedSeries(EvalShared* sh, const VectorSelector& vs, int64_t m
   BatchQueue queue;
   std::thread producer([&queue, set = std::move(set), mint, maxt, drop_stale] {
     for (bool last = false; !last;) {
-      DecodedBatch b;
+      DecodedBatch b = queue.Fresh();
       while (b.series.size() < kBatchSeries) {
         if (!set->Next()) {
           b.status = SetStatus(*set);
@@ -135,6 +154,7 @@ Status ForEachSelectedSeries(EvalShared* sh, const VectorSelector& vs, int64_t m
       begin = b.ends[i];
     }
     if (result.ok()) result = b.status;
+    queue.Recycle(std::move(b));
   }
   queue.Cancel();  // unblocks a producer waiting for room after an early error
   producer.join();
