@@ -65,6 +65,7 @@ Status ServerApp::Start() {
   engine_options.max_samples = config_.query.max_samples;
   engine_options.lookback_delta_ms = config_.query.lookback_delta_ms;
   engine_ = std::make_unique<query::promql::Engine>(queryable_.get(), engine_options);
+  query_cache_ = std::make_unique<query::QueryCache>(config_.query.cache_max_bytes, &tsdb_->changes(), &metrics_);
 
   http::Router router;
   RegisterRoutes(router);
@@ -92,6 +93,7 @@ void ServerApp::Stop() {
   scrape_.reset();
   server_.reset();
   metadata_.reset();
+  query_cache_.reset();
   engine_.reset();
   queryable_.reset();
   remote_write_.reset();
@@ -132,7 +134,7 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   rum_->Register(router, config_.rum.cors_allowed_origins);
   remote_write_->Register(router);
   query::RegisterStorageApi(router, tsdb_.get());
-  query::RegisterPromqlApi(router, engine_.get(), query::BuildInfo{PERFWATCH_VERSION, "", ""});
+  query::RegisterPromqlApi(router, engine_.get(), query::BuildInfo{PERFWATCH_VERSION, "", ""}, query_cache_.get());
   ingest::RegisterMetadataApi(router, metadata_.get());
   analysis::RegisterVitalsHandler(router, store_.get());
   RegisterEventExport(router, store_.get());

@@ -17,6 +17,7 @@
 #include "ingest/remote_write_handler.h"
 #include "ingest/rum_handler.h"
 #include "ingest/scrape_manager.h"
+#include "query/promql_cache.h"
 #include "query/promql_engine.h"
 #include "tsdb/tsdb.h"
 
@@ -49,6 +50,7 @@ class ServerApp {
   std::unique_ptr<ingest::ScrapeManager> scrape_;
   std::unique_ptr<query::promql::TsdbQueryable> queryable_;
   std::unique_ptr<query::promql::Engine> engine_;
+  std::unique_ptr<query::QueryCache> query_cache_;
   std::unique_ptr<http::Server> server_;
   std::atomic<bool> ready_{false};
 };

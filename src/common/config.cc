@@ -99,7 +99,8 @@ Status ParseInto(const YAML::Node& root, Config* c) {
     ReadScalar(t, "max_remote_write_decompressed_bytes", &c->tsdb.max_remote_write_decompressed_bytes);
   }
   if (auto q = root["query"]) {
-    PW_RETURN_IF_ERROR(CheckKeys(q, "query", {"timeout", "max_samples", "lookback_delta"}));
+    PW_RETURN_IF_ERROR(CheckKeys(q, "query", {"timeout", "max_samples", "lookback_delta", "cache_max_bytes"}));
+    ReadScalar(q, "cache_max_bytes", &c->query.cache_max_bytes);
     PW_RETURN_IF_ERROR(ReadDuration(q, "timeout", &c->query.timeout_ms).WithContext("query"));
     PW_RETURN_IF_ERROR(ReadDuration(q, "lookback_delta", &c->query.lookback_delta_ms).WithContext("query"));
     ReadScalar(q, "max_samples", &c->query.max_samples);

@@ -93,6 +93,7 @@ struct QueryConfig {
   int64_t timeout_ms = 2 * 60 * 1000;       // a query running longer fails with errorType "timeout"
   int64_t max_samples = 50'000'000;         // samples one query may hold in memory at once
   int64_t lookback_delta_ms = 5 * 60 * 1000;  // how far back an instant selector looks for a sample
+  uint64_t cache_max_bytes = 32ull << 20;    // answers kept for repeated queries; 0 = no cache
 };
 
 struct Config {

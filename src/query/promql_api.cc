@@ -96,22 +96,43 @@ void Success(http::Response& res, std::string body) {
   res.body = std::move(body);
 }
 
-void HandleQuery(const promql::Engine* engine, const http::Request& req, http::Response& res) {
+// The cache key of a query: kind, the canonical expression, times.
+std::string CacheKey(char kind, const promql::Expr& expr, std::initializer_list<int64_t> times) {
+  std::string key(1, kind);
+  key += expr.ToString();
+  for (int64_t t : times) {
+    key.push_back('\x1f');
+    key += std::to_string(t);
+  }
+  return key;
+}
+
+void HandleQuery(const promql::Engine* engine, QueryCache* cache, const http::Request& req, http::Response& res) {
   auto t = TimeParam(req, "time", NowMs());
   if (!t.ok()) return http::WriteApiError(res, 400, "bad_data", t.status().message());
   auto opts = QueryOptionsFrom(req);
   if (!opts.ok()) return http::WriteApiError(res, 400, "bad_data", opts.status().message());
   auto expr = ParseQueryParam(req);
   if (!expr.ok()) return http::WriteApiError(res, 400, "bad_data", expr.status().message());
+  const bool cached = cache != nullptr && QueryCache::Cacheable(**expr);
+  std::string key;
+  uint64_t epoch = 0;
+  if (cached) {
+    key = CacheKey('i', **expr, {*t});
+    if (auto hit = cache->Get(key, *t)) return Success(res, std::move(*hit));
+    epoch = cache->epoch();  // before reading the store
+  }
   auto value = engine->InstantQuery(**expr, *t, *opts);
   if (!value.ok()) return WriteQueryError(res, value.status());
   std::string body = R"({"status":"success","data":)";
   AppendQueryData(body, *value);
   body.push_back('}');
+  if (cached) cache->Put(key, *t, epoch, body);
   Success(res, std::move(body));
 }
 
-void HandleQueryRange(const promql::Engine* engine, const http::Request& req, http::Response& res) {
+void HandleQueryRange(const promql::Engine* engine, QueryCache* cache, const http::Request& req,
+                      http::Response& res) {
   auto start = TimeParam(req, "start", std::nullopt);
   if (!start.ok()) return http::WriteApiError(res, 400, "bad_data", start.status().message());
   auto end = TimeParam(req, "end", std::nullopt);
@@ -132,11 +153,20 @@ void HandleQueryRange(const promql::Engine* engine, const http::Request& req, ht
   if (!opts.ok()) return http::WriteApiError(res, 400, "bad_data", opts.status().message());
   auto expr = ParseQueryParam(req);
   if (!expr.ok()) return http::WriteApiError(res, 400, "bad_data", expr.status().message());
+  const bool cached = cache != nullptr && QueryCache::Cacheable(**expr);
+  std::string key;
+  uint64_t epoch = 0;
+  if (cached) {
+    key = CacheKey('r', **expr, {*start, *end, *step});
+    if (auto hit = cache->Get(key, *end)) return Success(res, std::move(*hit));
+    epoch = cache->epoch();  // before reading the store
+  }
   auto matrix = engine->RangeQuery(**expr, *start, *end, *step, *opts);
   if (!matrix.ok()) return WriteQueryError(res, matrix.status());
   std::string body = R"({"status":"success","data":)";
   AppendQueryData(body, promql::Value(std::move(*matrix)));
   body.push_back('}');
+  if (cached) cache->Put(key, *end, epoch, body);
   Success(res, std::move(body));
 }
 
@@ -261,12 +291,14 @@ Result<int64_t> ParseDurationParam(std::string_view text) {
   return InvalidArgument("cannot parse \"" + std::string(text) + "\" to a valid duration");
 }
 
-void RegisterPromqlApi(http::Router& router, const promql::Engine* engine, BuildInfo build_info) {
+void RegisterPromqlApi(http::Router& router, const promql::Engine* engine, BuildInfo build_info, QueryCache* cache) {
   for (const char* method : {"GET", "POST"}) {
-    router.Handle(method, "/api/v1/query",
-                  [engine](const http::Request& req, http::Response& res) { HandleQuery(engine, req, res); });
-    router.Handle(method, "/api/v1/query_range",
-                  [engine](const http::Request& req, http::Response& res) { HandleQueryRange(engine, req, res); });
+    router.Handle(method, "/api/v1/query", [engine, cache](const http::Request& req, http::Response& res) {
+      HandleQuery(engine, cache, req, res);
+    });
+    router.Handle(method, "/api/v1/query_range", [engine, cache](const http::Request& req, http::Response& res) {
+      HandleQueryRange(engine, cache, req, res);
+    });
     router.Handle(method, "/api/v1/query_exemplars", HandleExemplars);
   }
   router.Handle("GET", "/api/v1/status/buildinfo",

@@ -9,7 +9,8 @@
 // timestamps as Unix seconds with millisecond decimals. Errors: {"status":"error",
 // "errorType":...,"error":...} with 400 bad_data (bad parameters, parse errors: `invalid
 // parameter "query": 1:5: parse error: ...`), 422 execution, 503 timeout, 500 internal.
-// Range queries are limited to 11,000 points per series, as in Prometheus.
+// Range queries are limited to 11,000 points per series, as in Prometheus. Repeated
+// queries may be answered from a QueryCache (promql_cache.h).
 // Thread safety: handlers run on HTTP worker threads; the Engine is thread-safe.
 #include <chrono>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <string_view>
 
 #include "http/router.h"
+#include "query/promql_cache.h"
 #include "query/promql_engine.h"
 #include "query/promql_value.h"
 
@@ -40,6 +42,8 @@ void AppendQueryData(std::string& out, const promql::Value& value);
 // duration ("1m30s"). Errors read `cannot parse "x" to a valid duration`.
 Result<int64_t> ParseDurationParam(std::string_view text);
 
-void RegisterPromqlApi(http::Router& router, const promql::Engine* engine, BuildInfo build_info);
+// `cache` (may be null: no caching) answers repeated queries (promql_cache.h).
+void RegisterPromqlApi(http::Router& router, const promql::Engine* engine, BuildInfo build_info,
+                       QueryCache* cache = nullptr);
 
 }  // namespace perfwatch::query

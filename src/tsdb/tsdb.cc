@@ -264,6 +264,12 @@ Status Tsdb::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
     std::shared_lock lock(head_mu_);  // Flush swaps heads under the exclusive lock
     s = head_->AppendBatch(batch, result);
   }
+  // Before returning: a reader that sees the new samples must also see the change.
+  int64_t min_t = INT64_MAX;
+  for (const SeriesSamples& ss : batch) {
+    for (const Sample& smp : ss.samples) min_t = std::min(min_t, smp.t);
+  }
+  if (min_t != INT64_MAX) changes_.Record(min_t);
   if (s.code() == StatusCode::kIo) {
     wal_broken_.store(true, std::memory_order_release);
     return s;
@@ -450,6 +456,7 @@ Status Tsdb::Flush() {
   PW_RETURN_IF_ERROR(blocks_->Compact().WithContext("compact blocks"));
   auto deleted = blocks_->EnforceRetention(NowMs(), opts_.retention_ms, opts_.max_block_bytes);
   if (!deleted.ok()) return deleted.status().WithContext("block retention");
+  if (*deleted > 0) changes_.InvalidateAll();
   return Status::Ok();
 }
 

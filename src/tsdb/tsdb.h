@@ -42,6 +42,7 @@
 #include "common/metrics.h"
 #include "common/status.h"
 #include "tsdb/block_store.h"
+#include "tsdb/change_tracker.h"
 #include "tsdb/head.h"
 #include "tsdb/querier.h"
 
@@ -110,6 +111,8 @@ class Tsdb {
   const Head& head() const { return *CurrentHead(); }
   const BlockStore& blocks() const { return *blocks_; }
   const ReplayReport& replay_report() const { return replay_; }
+  // What changed since when: for caches of query results.
+  const ChangeTracker& changes() const { return changes_; }
   const TsdbOptions& options() const { return opts_; }
 
  private:
@@ -133,6 +136,7 @@ class Tsdb {
   std::shared_ptr<Head> head_;      // guarded by head_mu_
   std::shared_ptr<Head> flushing_;  // guarded by head_mu_: the head being persisted
   ReplayReport replay_;
+  ChangeTracker changes_;
   Counter* wal_fsyncs_;
   Counter* wal_fsync_errors_;
   Counter* wal_corruptions_;
