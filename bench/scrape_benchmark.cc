@@ -103,7 +103,7 @@ void BM_ScrapeParseAndAppend(benchmark::State& state) {
   for (auto _ : state) {
     FetchResult fetched;
     fetched.body = Body();  // the copy stands in for the fetch's buffer
-    ScrapeReport r = loop.Complete(std::move(fetched), t += 15'000, 0);
+    ScrapeReport r = loop.Complete(std::move(fetched), t += 15000, std::chrono::steady_clock::now());
     if (!r.up) state.SkipWithError(r.error.c_str());
   }
   state.counters["ns/sample"] = benchmark::Counter(static_cast<double>(state.iterations() * kSamples),

@@ -399,6 +399,7 @@ Status ExpositionParser::ParseSample(const char* p, const char* end, ExpositionS
     PW_RETURN_IF_ERROR(ParseLabels(&p, end, &pending_));
     PW_RETURN_IF_ERROR(SortAndCheck(&pending_));
   }
+  const std::string_view series(name_begin, static_cast<size_t>(p - name_begin));
 
   // Value.
   if (p == end || !IsBlank(*p) || (om() && *p != ' ')) {
@@ -462,6 +463,7 @@ Status ExpositionParser::ParseSample(const char* p, const char* end, ExpositionS
     labels_.push_back({l.name, v});
   }
   sample.name = name;
+  sample.series = series;
   sample.labels = labels_;
   sample.line = line_;
   ++stats_.samples;

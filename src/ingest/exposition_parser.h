@@ -53,6 +53,8 @@ struct ExpositionLabel {
 // One sample. Every view is valid only during the OnSample call.
 struct ExpositionSample {
   std::string_view name;                    // as written: _total, _bucket, _created untouched
+  std::string_view series;                  // the name and label set exactly as written
+                                            // (`name{a="x"}`): a key for per-target caches
   std::span<const ExpositionLabel> labels;  // sorted by name, names unique, no __name__
   double value = 0;                         // NaN, +Inf and -Inf included
   std::optional<int64_t> timestamp_ms;      // 0.0.4: integer ms; OpenMetrics: seconds * 1000

@@ -43,8 +43,11 @@ std::string_view MetadataTypeName(MetricType type) {
   return type == MetricType::kUntyped ? "unknown" : MetricTypeName(type);
 }
 
-void ScrapeBuffer::Reset(const ScrapeTarget* target, int64_t scrape_time_ms) {
+void ScrapeBuffer::Reset(const ScrapeTarget* target, int64_t scrape_time_ms, SeriesCache* cache) {
   target_ = target;
+  cache_ = cache;
+  hits_.clear();
+  series_text_.clear();
   target_views_ = target->labels.Views();
   scrape_time_ms_ = scrape_time_ms;
   arena_.Clear();
@@ -66,10 +69,19 @@ std::string_view ScrapeBuffer::ExportedName(std::string_view name) {
 }
 
 Status ScrapeBuffer::OnSample(const ExpositionSample& sample) {
-  if (target_->max_samples > 0 && samples_.size() >= target_->max_samples) {
+  if (target_->max_samples > 0 && size() >= target_->max_samples) {
     return ResourceExhausted("sample limit of " + std::to_string(target_->max_samples) +
                              " exceeded (scrape.max_samples_per_scrape)");
   }
+  const bool own_ts = sample.timestamp_ms.has_value() && target_->honor_timestamps;
+  const int64_t t = own_ts ? *sample.timestamp_ms : scrape_time_ms_;
+  if (cache_ != nullptr) {
+    if (auto it = cache_->find(sample.series); it != cache_->end()) {
+      hits_.push_back(Hit{&it->second, tsdb::Sample{t, sample.value}, own_ts});
+      return Status::Ok();
+    }
+  }
+  series_text_.push_back(arena_.Copy(sample.series));
   scratch_.clear();
   scratch_.push_back({tsdb::kMetricNameLabel, arena_.Copy(sample.name)});
   for (const ExpositionLabel& l : sample.labels) {
@@ -91,8 +103,7 @@ Status ScrapeBuffer::OnSample(const ExpositionSample& sample) {
             [](const tsdb::LabelView& a, const tsdb::LabelView& b) { return a.name < b.name; });
   labels_.insert(labels_.end(), scratch_.begin(), scratch_.end());
   label_ends_.push_back(static_cast<uint32_t>(labels_.size()));
-  bool own_ts = sample.timestamp_ms.has_value() && target_->honor_timestamps;
-  samples_.push_back({own_ts ? *sample.timestamp_ms : scrape_time_ms_, sample.value});
+  samples_.push_back({t, sample.value});
   explicit_ts_.push_back(own_ts);
   return Status::Ok();
 }

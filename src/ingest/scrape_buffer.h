@@ -20,12 +20,14 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "ingest/exposition_parser.h"
 #include "ingest/metadata_store.h"
 #include "ingest/scrape_target.h"
 #include "tsdb/head.h"
+#include "tsdb/packed_labels.h"
 
 namespace perfwatch::ingest {
 
@@ -42,6 +44,21 @@ class StringArena {
   size_t used_in_last_ = kBlockSize;  // bytes used in blocks_.back()
 };
 
+// What a scrape loop remembers about a series its target wrote before, keyed by the
+// series text exactly as written (ExpositionSample::series). A cached series is appended
+// by ref: no label copying, sorting, hashing or head lookup (Prometheus' scrape cache).
+struct CachedSeries {
+  tsdb::PackedLabels labels;  // the final labels (target labels and honor_labels applied)
+  tsdb::SeriesRef ref = 0;    // in the TSDB's current head; 0: not known there (use labels)
+  uint64_t seen = 0;          // the last scrape generation that had it
+  bool tracked = true;        // false: written with its own timestamp (no staleness markers)
+};
+struct TransparentStringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using SeriesCache = std::unordered_map<std::string, CachedSeries, TransparentStringHash, std::equal_to<>>;
+
 class ScrapeBuffer final : public ExpositionSink {
  public:
   ScrapeBuffer() = default;
@@ -49,15 +66,27 @@ class ScrapeBuffer final : public ExpositionSink {
   ScrapeBuffer& operator=(const ScrapeBuffer&) = delete;
 
   // Starts a scrape of `target` (which must outlive the buffer's use) at `scrape_time_ms`.
-  void Reset(const ScrapeTarget* target, int64_t scrape_time_ms);
+  // Samples of series found in `cache` (may be null) are collected as hits, without labels.
+  void Reset(const ScrapeTarget* target, int64_t scrape_time_ms, SeriesCache* cache = nullptr);
+
+  // A sample of a cached series.
+  struct Hit {
+    CachedSeries* series;
+    tsdb::Sample sample;
+    bool own_timestamp;
+  };
+  std::span<const Hit> hits() const { return hits_; }
 
   Status OnSample(const ExpositionSample& sample) override;
   Status OnMetadata(const ExpositionMetadata& metadata) override;
 
-  size_t size() const { return samples_.size(); }
-  // The batch to append: one SeriesSamples per scraped sample, views into this buffer.
-  // Valid until the next Reset.
+  // Every sample: the cache hits and the others.
+  size_t size() const { return samples_.size() + hits_.size(); }
+  // The batch to append for the samples that were not cache hits: one SeriesSamples per
+  // sample, views into this buffer. Valid until the next Reset.
   std::span<const tsdb::SeriesSamples> Batch();
+  // The series text of Batch() entry i, as written (for the cache).
+  std::string_view SeriesText(size_t i) const { return series_text_[i]; }
   // Whether sample i carried its own timestamp (such series are not tracked for staleness).
   bool HasExplicitTimestamp(size_t i) const { return explicit_ts_[i]; }
   // Metadata of the families in the body (type or help present).
@@ -75,6 +104,9 @@ class ScrapeBuffer final : public ExpositionSink {
   std::vector<uint32_t> label_ends_;           // end of sample i's labels in labels_
   std::vector<tsdb::Sample> samples_;
   std::vector<bool> explicit_ts_;
+  std::vector<std::string_view> series_text_;  // in arena_
+  SeriesCache* cache_ = nullptr;
+  std::vector<Hit> hits_;
   std::vector<tsdb::SeriesSamples> batch_;
   std::vector<FamilyMetadata> metadata_;
 };

@@ -18,36 +18,6 @@ using SteadyClock = std::chrono::steady_clock;
 constexpr std::string_view kReportNames[] = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
                                              "scrape_samples_post_metric_relabeling", "scrape_series_added"};
 
-void AppendEncoded(std::string& out, std::string_view s) {
-  uint32_t n = static_cast<uint32_t>(s.size());
-  out.append(reinterpret_cast<const char*>(&n), 4);
-  out.append(s);
-}
-
-std::string EncodeLabels(std::span<const tsdb::LabelView> labels) {
-  std::string out;
-  for (const auto& l : labels) {
-    AppendEncoded(out, l.name);
-    AppendEncoded(out, l.value);
-  }
-  return out;
-}
-
-void DecodeLabels(std::string_view in, std::vector<tsdb::LabelView>& out) {
-  auto next = [&]() {
-    uint32_t n;
-    std::memcpy(&n, in.data(), 4);
-    std::string_view s = in.substr(4, n);
-    in.remove_prefix(4 + n);
-    return s;
-  };
-  while (in.size() >= 4) {
-    std::string_view name = next();
-    std::string_view value = next();
-    out.push_back({name, value});
-  }
-}
-
 MetricsRegistry* OrOwn(MetricsRegistry* given, std::unique_ptr<MetricsRegistry>& own) {
   if (given) return given;
   own = std::make_unique<MetricsRegistry>();
@@ -128,29 +98,88 @@ ScrapeReport ScrapeLoop::ScrapeOnce(int64_t start_ms) {
   return Complete(std::move(fetched), start_ms, started);
 }
 
-void ScrapeLoop::CollectStale(int64_t t_ms, bool all) {
-  stale_strings_.clear();
-  for (auto it = tracked_.begin(); it != tracked_.end();) {
-    if (all || it->second.generation != generation_) {
-      stale_strings_.push_back(std::move(it->second.labels));
-      it = tracked_.erase(it);
-    } else {
-      ++it;
+void ScrapeLoop::SyncCacheWithHead() {
+  const uint64_t gen = tsdb_->head_generation();
+  if (gen == cache_head_generation_) return;
+  for (auto& [text, entry] : cache_) entry.ref = 0;  // that head's refs are gone
+  cache_head_generation_ = gen;
+}
+
+void ScrapeLoop::AddCached(CachedSeries* entry, tsdb::Sample sample) {
+  if (entry->ref != 0) {
+    ref_batch_.push_back(tsdb::RefSample{entry->ref, sample});
+    ref_owners_.push_back(entry);
+  } else {
+    fallback_.push_back(Fallback{entry, sample});
+  }
+}
+
+void ScrapeLoop::AddStale(int64_t t_ms, bool all) {
+  stale_.clear();
+  for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+    CachedSeries& e = it->second;
+    if (!e.tracked || (!all && e.seen == generation_)) continue;
+    stale_.push_back(it);
+    AddCached(&e, tsdb::Sample{t_ms, tsdb::StaleNaN()});
+  }
+}
+
+ScrapeLoop::Appended ScrapeLoop::AppendPlanned(std::span<const tsdb::SeriesSamples> misses, size_t learn_misses,
+                                               std::span<const tsdb::SeriesSamples> extra) {
+  Appended out;
+  // 1. Known series by ref; refs the head no longer has go the labels way.
+  unknown_.clear();
+  if (!ref_batch_.empty()) {
+    tsdb::AppendResult r;
+    out.status = tsdb_->AppendRefs(ref_batch_, &r, &unknown_);
+    out.appended += r.appended;
+    out.rejected += r.rejected;
+  }
+  for (uint32_t i : unknown_) {
+    ref_owners_[i]->ref = 0;
+    fallback_.push_back(Fallback{ref_owners_[i], ref_batch_[i].sample});
+  }
+  // 2. Everything else by labels: new series, cached ones without a ref, `extra`.
+  label_batch_.assign(misses.begin(), misses.end());
+  fallback_views_.clear();
+  std::vector<size_t> ends;
+  ends.reserve(fallback_.size());
+  for (const Fallback& f : fallback_) {
+    f.entry->labels.AppendTo(&fallback_views_);
+    ends.push_back(fallback_views_.size());
+  }
+  for (size_t i = 0, begin = 0; i < fallback_.size(); begin = ends[i], ++i) {
+    label_batch_.push_back({std::span<const tsdb::LabelView>(fallback_views_.data() + begin, ends[i] - begin),
+                            std::span<const tsdb::Sample>(&fallback_[i].sample, 1)});
+  }
+  label_batch_.insert(label_batch_.end(), extra.begin(), extra.end());
+  if (!label_batch_.empty()) {
+    refs_.assign(label_batch_.size(), 0);
+    tsdb::AppendResult r;
+    Status st = tsdb_->AppendBatch(label_batch_, &r, refs_);
+    out.appended += r.appended;
+    out.rejected += r.rejected;
+    out.series_created += r.series_created;
+    if (out.status.ok()) out.status = st;
+    // 3. Learn the refs: new series enter the cache, cached ones get their ref back.
+    for (size_t i = 0; i < learn_misses; ++i) {
+      if (refs_[i] == 0) continue;  // rejected: resolved again next time
+      auto [it, inserted] = cache_.try_emplace(std::string(buffer_.SeriesText(i)));
+      if (!inserted) continue;
+      it->second.labels = tsdb::PackedLabels(misses[i].labels);
+      it->second.ref = refs_[i];
+      it->second.seen = generation_;
+      it->second.tracked = !buffer_.HasExplicitTimestamp(i);
     }
+    for (size_t j = 0; j < fallback_.size(); ++j) fallback_[j].entry->ref = refs_[misses.size() + j];
   }
-  stale_labels_.clear();
-  std::vector<uint32_t> ends;
-  for (const std::string& s : stale_strings_) {
-    DecodeLabels(s, stale_labels_);
-    ends.push_back(static_cast<uint32_t>(stale_labels_.size()));
-  }
-  stale_samples_.assign(stale_strings_.size(), tsdb::Sample{t_ms, tsdb::StaleNaN()});
-  uint32_t begin = 0;
-  for (size_t i = 0; i < ends.size(); ++i) {
-    combined_.push_back({std::span<const tsdb::LabelView>(stale_labels_.data() + begin, ends[i] - begin),
-                         std::span<const tsdb::Sample>(&stale_samples_[i], 1)});
-    begin = ends[i];
-  }
+  // 4. Series that ended are forgotten (after the append: their labels were in the batch).
+  for (auto it : stale_) cache_.erase(it);
+  stale_.clear();
+  ref_batch_.clear();
+  ref_owners_.clear();
+  fallback_.clear();
+  return out;
 }
 
 ScrapeReport ScrapeLoop::Complete(FetchResult fetched, int64_t start_ms, SteadyClock::time_point started) {
@@ -158,10 +187,11 @@ ScrapeReport ScrapeLoop::Complete(FetchResult fetched, int64_t start_ms, SteadyC
   report.time_ms = start_ms;
   std::string_view failure;
   Status status = fetched.status;
+  SyncCacheWithHead();
   if (!status.ok()) {
     failure = FetchFailureName(fetched.failure);
   } else {
-    buffer_.Reset(&target_, start_ms);
+    buffer_.Reset(&target_, start_ms, &cache_);
     status = parser_.Parse(fetched.body, ExpositionFormatFromContentType(fetched.content_type), buffer_);
     if (!status.ok()) {
       failure = status.code() == StatusCode::kResourceExhausted ? "sample_limit" : "parse";
@@ -169,36 +199,29 @@ ScrapeReport ScrapeLoop::Complete(FetchResult fetched, int64_t start_ms, SteadyC
                                                  ExpositionFormatFromContentType(fetched.content_type))));
     }
   }
-  combined_.clear();
+  ++generation_;
+  std::span<const tsdb::SeriesSamples> misses;
   if (status.ok()) {
-    std::span<const tsdb::SeriesSamples> batch = buffer_.Batch();
-    ++generation_;
-    size_t seen = 0;  // tracked series present in this scrape (each counted once)
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (buffer_.HasExplicitTimestamp(i)) continue;
-      uint64_t h = tsdb::HashLabels(batch[i].labels);
-      auto [it, inserted] = tracked_.try_emplace(h);
-      if (inserted) it->second.labels = EncodeLabels(batch[i].labels);
-      if (it->second.generation != generation_) ++seen;
-      it->second.generation = generation_;
+    for (const ScrapeBuffer::Hit& h : buffer_.hits()) {
+      if (h.own_timestamp) {
+        h.series->tracked = false;
+      } else {
+        h.series->seen = generation_;
+      }
+      AddCached(h.series, h.sample);
     }
-    combined_.assign(batch.begin(), batch.end());
-    if (seen == tracked_.size()) {
-      stale_strings_.clear();  // every tracked series is still there: skip the scan
-    } else {
-      CollectStale(start_ms, /*all=*/false);
-    }
-    report.samples_scraped = batch.size();
-  } else {
-    CollectStale(start_ms, /*all=*/true);
+    misses = buffer_.Batch();
+    report.samples_scraped = buffer_.size();
   }
-  report.stale_markers = stale_strings_.size();
+  // Stale markers for tracked series this scrape did not have (all of them if it failed).
+  AddStale(start_ms, /*all=*/!status.ok());
+  report.stale_markers = stale_.size();
 
-  if (!combined_.empty()) {
-    tsdb::AppendResult res;
-    Status appended = tsdb_->AppendBatch(combined_, &res);
+  if (!ref_batch_.empty() || !fallback_.empty() || !misses.empty()) {
+    Appended res = AppendPlanned(misses, misses.size(), {});
     report.rejected = res.rejected;
     report.series_added = res.series_created;
+    const Status& appended = res.status;
     if (!appended.ok() && appended.code() != StatusCode::kInvalidArgument &&
         appended.code() != StatusCode::kResourceExhausted && status.ok()) {
       status = appended.WithContext("append");
@@ -257,20 +280,25 @@ Status ScrapeLoop::AppendReport(const ScrapeReport& r) {
 size_t ScrapeLoop::MarkStale(int64_t t_ms) {
   if (last_time_ms_ == INT64_MIN) return 0;  // never scraped: nothing to end
   t_ms = std::max(t_ms, last_time_ms_ + 1);
-  combined_.clear();
-  CollectStale(t_ms, /*all=*/true);
+  SyncCacheWithHead();
+  AddStale(t_ms, /*all=*/true);
+  size_t n = stale_.size();
   std::vector<std::vector<tsdb::LabelView>> report_views;
+  std::vector<tsdb::SeriesSamples> report_batch;
   report_views.reserve(report_labels_.size());
   const tsdb::Sample stale{t_ms, tsdb::StaleNaN()};
   for (const tsdb::Labels& l : report_labels_) {
     report_views.push_back(l.Views());
-    combined_.push_back({report_views.back(), {&stale, 1}});
+    report_batch.push_back({report_views.back(), {&stale, 1}});
   }
-  Status s = tsdb_->AppendBatch(combined_);
-  if (!s.ok()) PW_LOG_DEBUG("scrape stale markers rejected", "target={} detail={}", LogQuote(target_.Key()), LogQuote(s.message()));
-  size_t n = combined_.size();
+  n += report_batch.size();
+  Appended res = AppendPlanned({}, 0, report_batch);
+  if (!res.status.ok()) {
+    PW_LOG_DEBUG("scrape stale markers rejected", "target={} detail={}", LogQuote(target_.Key()),
+                 LogQuote(res.status.message()));
+  }
   metrics_.stale_markers->Inc(n);
-  combined_.clear();
+  cache_.clear();
   last_time_ms_ = INT64_MIN;
   if (metadata_) metadata_->RemoveSource(target_.Key());
   return n;

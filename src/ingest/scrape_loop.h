@@ -86,9 +86,25 @@ class ScrapeLoop {
   struct Schedule;
   void ScheduleNext();
   void RunScheduled();
-  // Stale markers for tracked series not seen in generation_ (all of them when
-  // `all`); they are appended by the caller from stale_batch_.
-  void CollectStale(int64_t t_ms, bool all);
+  // The series cache (see CachedSeries) against the TSDB's current head: refs of a head a
+  // flush replaced are forgotten.
+  void SyncCacheWithHead();
+  // Plans `sample` for a cached series: by ref when it has one, else by its labels.
+  void AddCached(CachedSeries* entry, tsdb::Sample sample);
+  // Plans stale markers at `t_ms` for tracked series not seen in generation_ (every
+  // tracked series when `all`); they are forgotten once appended.
+  void AddStale(int64_t t_ms, bool all);
+  struct Appended {
+    Status status;
+    uint64_t appended = 0;
+    uint64_t rejected = 0;
+    uint64_t series_created = 0;
+  };
+  // Appends what was planned (by ref, then by labels: `misses` first, of which the first
+  // `learn_misses` enter the cache, then planned series without a ref, then `extra`),
+  // learns the refs the TSDB reports and forgets series that ended.
+  Appended AppendPlanned(std::span<const tsdb::SeriesSamples> misses, size_t learn_misses,
+                         std::span<const tsdb::SeriesSamples> extra);
   Status AppendReport(const ScrapeReport& r);
 
   const ScrapeTarget target_;
@@ -103,18 +119,24 @@ class ScrapeLoop {
   std::unique_ptr<Schedule> schedule_;
   ExpositionParser parser_;
   ScrapeBuffer buffer_;
-  struct Tracked {
-    std::string labels;  // encoded label set (length-prefixed names and values)
-    uint64_t generation = 0;
-  };
-  std::unordered_map<uint64_t, Tracked> tracked_;  // by label-set hash
-  uint64_t generation_ = 0;
+  SeriesCache cache_;  // by series text as the target writes it
+  uint64_t cache_head_generation_ = 0;  // the TSDB head the cached refs belong to
+  uint64_t generation_ = 0;              // scrapes so far
   int64_t last_time_ms_ = INT64_MIN;
   bool was_up_ = true;  // for logging transitions
-  std::vector<std::string> stale_strings_;
-  std::vector<tsdb::LabelView> stale_labels_;
-  std::vector<tsdb::Sample> stale_samples_;
-  std::vector<tsdb::SeriesSamples> combined_;
+  // Reused per scrape by AddCached/AddStale/AppendPlanned.
+  struct Fallback {
+    CachedSeries* entry;
+    tsdb::Sample sample;
+  };
+  std::vector<tsdb::RefSample> ref_batch_;
+  std::vector<CachedSeries*> ref_owners_;  // entry of ref_batch_[i]
+  std::vector<Fallback> fallback_;
+  std::vector<SeriesCache::iterator> stale_;
+  std::vector<uint32_t> unknown_;
+  std::vector<tsdb::LabelView> fallback_views_;
+  std::vector<tsdb::SeriesSamples> label_batch_;
+  std::vector<tsdb::SeriesRef> refs_;
 
   mutable std::mutex report_mu_;
   ScrapeReport last_report_;  // guarded by report_mu_

@@ -91,6 +91,12 @@ struct SeriesSamples {
   std::span<const Sample> samples;    // in time order
 };
 
+// One sample of a series known by its ref (Head::AppendRefs).
+struct RefSample {
+  SeriesRef ref;
+  Sample sample;
+};
+
 struct AppendResult {
   uint64_t appended = 0;
   uint64_t duplicates = 0;  // identical (t, value) already present: dropped silently
@@ -127,7 +133,15 @@ class Head {
   //   ResourceExhausted   some series hit the creation-rate limit -> HTTP 429, retry helps
   //                       (appended samples come back as silent duplicates);
   //   kIo                 the WAL write failed: nothing is acknowledged -> HTTP 5xx.
-  Status AppendBatch(std::span<const SeriesSamples> batch, AppendResult* result = nullptr);
+  // `refs`, when not empty, has one slot per batch entry and receives the entry's series
+  // ref (0 when the entry was rejected as a whole), for callers that append by ref next.
+  Status AppendBatch(std::span<const SeriesSamples> batch, AppendResult* result = nullptr,
+                     std::span<SeriesRef> refs = {});
+  // The same rules, limits on existing series and WAL logging for samples of series given
+  // by ref (the refs AppendBatch reported): no label hashing or lookup. A ref this head does
+  // not have (one from the head a flush replaced) is skipped and its index added to
+  // `unknown`, for the caller to send again with labels.
+  Status AppendRefs(std::span<const RefSample> batch, AppendResult* result, std::vector<uint32_t>* unknown);
 
   // A reader over [mint, maxt] (inclusive, ms).
   std::unique_ptr<Querier> NewQuerier(int64_t mint, int64_t maxt) const;
@@ -169,6 +183,8 @@ class Head {
   // Requires the shard lock. Creates and registers a series (not yet in postings).
   MemSeries* Create(Shard& shard, uint32_t shard_index, uint64_t hash, SeriesRef ref,
                     std::span<const LabelView> labels);
+  // Counts an append's outcome in the metrics and builds its Status (AppendBatch's rules).
+  Status FinishAppend(const AppendResult& res, const std::string& first_error, AppendResult* result);
   // Requires the series' shard lock. Applies one sample; returns the outcome.
   enum class AppendOutcome { kAppended, kDuplicate, kOutOfOrder, kDuplicateTimestamp };
   AppendOutcome AppendSample(MemSeries& s, int64_t t, double v);

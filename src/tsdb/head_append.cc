@@ -93,7 +93,7 @@ std::string Describe(RejectReason r, std::span<const LabelView> labels, int64_t 
 
 }  // namespace
 
-Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* result) {
+Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* result, std::span<SeriesRef> refs) {
   AppendResult res;
   Scratch& sc = ThreadScratch();
   sc.items.clear();
@@ -194,6 +194,7 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
         }
         s = Create(shard, static_cast<uint32_t>(shard_index), item.hash,
                    next_ref_.fetch_add(1, std::memory_order_relaxed), labels);
+        if (!refs.empty()) refs[item.index] = s->ref;
         created.push_back(s);
         ++res.series_created;
         if (log) {
@@ -204,6 +205,7 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
           EncodeSeriesEntry(sc.series_rec, s->ref, s->labels.Decode(&sc.label_scratch));
         }
       }
+      if (!refs.empty()) refs[item.index] = s->ref;
       size_t ok = 0;
       bool all_ok = true;
       for (size_t j = 0; j < samples.size(); ++j) {
@@ -253,6 +255,10 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
     }
   }
 
+  return FinishAppend(res, first_error, result);
+}
+
+Status Head::FinishAppend(const AppendResult& res, const std::string& first_error, AppendResult* result) {
   samples_appended_->Inc(res.appended);
   if (res.duplicates) samples_duplicate_->Inc(res.duplicates);
   for (size_t r = 0; r < kNumRejectReasons; ++r) {
@@ -275,6 +281,53 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
     return ResourceExhausted(std::move(msg));
   }
   return InvalidArgument(std::move(msg));
+}
+
+Status Head::AppendRefs(std::span<const RefSample> batch, AppendResult* result, std::vector<uint32_t>* unknown) {
+  AppendResult res;
+  Scratch& sc = ThreadScratch();
+  sc.samples_rec.clear();
+  std::string first_error;
+  const bool log = wal_ != nullptr && !batch.empty();
+  const int64_t base_t = batch.empty() ? 0 : batch[0].sample.t;
+  size_t rec_start = 0;
+  if (log) {
+    rec_start = BeginWalRecord(sc.samples_rec);
+    EncodeSamplesRecordStart(sc.samples_rec, base_t);
+  }
+  for (uint32_t i = 0; i < batch.size(); ++i) {
+    MemSeries* s = GetByRef(batch[i].ref);
+    if (s == nullptr) {
+      if (unknown) unknown->push_back(i);
+      continue;
+    }
+    const Sample& smp = batch[i].sample;
+    AppendOutcome o;
+    {
+      std::lock_guard lock(shards_[s->shard].mu);
+      o = AppendSample(*s, smp.t, smp.v);
+    }
+    if (o == AppendOutcome::kAppended) {
+      ++res.appended;
+      if (log) EncodeSamplesGroup(sc.samples_rec, base_t, s->ref, std::span<const Sample>(&smp, 1));
+    } else if (o == AppendOutcome::kDuplicate) {
+      ++res.duplicates;
+    } else {
+      RejectReason r = o == AppendOutcome::kOutOfOrder ? RejectReason::kOutOfOrder : RejectReason::kDuplicateTimestamp;
+      ++res.rejected;
+      ++res.rejected_by_reason[static_cast<size_t>(r)];
+      if (first_error.empty()) first_error = Describe(r, s->labels.Decode(&sc.label_scratch), smp.t, opts_.limits);
+    }
+  }
+  if (log && res.appended > 0) {
+    FinishWalRecord(sc.samples_rec, rec_start);
+    Status st = wal_->Append(sc.samples_rec);
+    if (!st.ok()) {
+      if (result) *result = res;
+      return st.WithContext("append to the write-ahead log");
+    }
+  }
+  return FinishAppend(res, first_error, result);
 }
 
 }  // namespace perfwatch::tsdb

@@ -251,7 +251,8 @@ Status Tsdb::Sync() {
   return Status::Ok();
 }
 
-Status Tsdb::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* result) {
+template <typename AppendFn>
+Status Tsdb::Append(int64_t min_t, AppendFn&& append) {
   if (wal_broken_.load(std::memory_order_acquire)) {
     // A failed WAL write left samples in the head that the log does not have (a retry
     // would see them as duplicates and never log them): a checkpoint must capture them
@@ -262,13 +263,9 @@ Status Tsdb::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
   Status s;
   {
     std::shared_lock lock(head_mu_);  // Flush swaps heads under the exclusive lock
-    s = head_->AppendBatch(batch, result);
+    s = append(*head_);
   }
   // Before returning: a reader that sees the new samples must also see the change.
-  int64_t min_t = INT64_MAX;
-  for (const SeriesSamples& ss : batch) {
-    for (const Sample& smp : ss.samples) min_t = std::min(min_t, smp.t);
-  }
   if (min_t != INT64_MAX) changes_.Record(min_t);
   if (s.code() == StatusCode::kIo) {
     wal_broken_.store(true, std::memory_order_release);
@@ -279,6 +276,20 @@ Status Tsdb::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
     if (!synced.ok()) return synced.WithContext("fsync TSDB WAL");
   }
   return s;
+}
+
+Status Tsdb::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* result, std::span<SeriesRef> refs) {
+  int64_t min_t = INT64_MAX;
+  for (const SeriesSamples& ss : batch) {
+    for (const Sample& smp : ss.samples) min_t = std::min(min_t, smp.t);
+  }
+  return Append(min_t, [&](Head& head) { return head.AppendBatch(batch, result, refs); });
+}
+
+Status Tsdb::AppendRefs(std::span<const RefSample> batch, AppendResult* result, std::vector<uint32_t>* unknown) {
+  int64_t min_t = INT64_MAX;
+  for (const RefSample& r : batch) min_t = std::min(min_t, r.sample.t);
+  return Append(min_t, [&](Head& head) { return head.AppendRefs(batch, result, unknown); });
 }
 
 Status Tsdb::Checkpoint() {
@@ -428,6 +439,7 @@ Status Tsdb::Flush() {
       fresh->SetWal(wal_.get());
       old = std::exchange(head_, std::move(fresh));
       flushing_ = old;
+      head_generation_.fetch_add(1, std::memory_order_acq_rel);
     }
   }
   if (old) {

@@ -91,7 +91,14 @@ class Tsdb {
   // Head::AppendBatch (rules and status codes there), plus fsync when the interval is 0.
   // After a WAL write error (kIo), appends first retry a checkpoint and answer
   // Unavailable (503) until one succeeds, so nothing in the head is left unlogged.
-  Status AppendBatch(std::span<const SeriesSamples> batch, AppendResult* result = nullptr);
+  // `refs`: see Head::AppendBatch. Refs stay valid until a flush replaces the head
+  // (head_generation() changes); AppendRefs reports refs it no longer knows.
+  Status AppendBatch(std::span<const SeriesSamples> batch, AppendResult* result = nullptr,
+                     std::span<SeriesRef> refs = {});
+  // Head::AppendRefs with the same logging, fsync and change tracking as AppendBatch.
+  Status AppendRefs(std::span<const RefSample> batch, AppendResult* result, std::vector<uint32_t>* unknown);
+  // Changes whenever Flush swaps in a new head (series refs handed out before are gone).
+  uint64_t head_generation() const { return head_generation_.load(std::memory_order_acquire); }
   // Blocks, the head being flushed (if any) and the head, merged; the returned querier and
   // its series sets keep the heads they read alive.
   std::unique_ptr<Querier> NewQuerier(int64_t mint, int64_t maxt) const;
@@ -121,6 +128,10 @@ class Tsdb {
   void SyncLoop();
   void MaintenanceLoop();
   std::shared_ptr<Head> CurrentHead() const;
+  // AppendBatch/AppendRefs: the WAL repair check, `append` under the head lock, change
+  // tracking (`min_t`: the batch's oldest timestamp) and the fsync policy.
+  template <typename AppendFn>
+  Status Append(int64_t min_t, AppendFn&& append);
   // Writes `head`'s samples into blocks, one per chunk_range window.
   Status PersistHead(const Head& head);
 
@@ -135,6 +146,7 @@ class Tsdb {
   mutable std::shared_mutex head_mu_;
   std::shared_ptr<Head> head_;      // guarded by head_mu_
   std::shared_ptr<Head> flushing_;  // guarded by head_mu_: the head being persisted
+  std::atomic<uint64_t> head_generation_{0};  // bumped under head_mu_ when head_ is replaced
   ReplayReport replay_;
   ChangeTracker changes_;
   Counter* wal_fsyncs_;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/time.h"
+
 #include <cmath>
 
 #include "ingest/scrape_test_support.h"
@@ -310,6 +312,53 @@ TEST(ScrapeLoopTest, MarkStaleEndsEverySeriesAndTheReport) {
     EXPECT_EQ(samples[1], (std::pair<int64_t, uint64_t>{kT0 + 1, tsdb::kStaleNaNBits})) << labels;
   }
   EXPECT_EQ(loop.MarkStale(kT0 + 10), 0u);
+}
+
+}  // namespace
+}  // namespace perfwatch::ingest
+
+namespace perfwatch::ingest {
+namespace {
+
+using testing::Bits;
+using testing::MakeTarget;
+using testing::Target;
+using testing::TestStore;
+
+// Series seen before are appended by ref (the series cache). A flush replaces the head, so
+// those refs are gone: samples, staleness and new series must come out exactly as if the
+// cache did not exist, and the appends after the flush go by ref again.
+TEST(ScrapeLoopTest, SeriesCacheSurvivesAFlushBetweenScrapes) {
+  const int64_t kT1 = (NowMs() / 60'000 - 60) * 60'000;  // recent: retention keeps the flushed blocks
+  Target target;
+  target.SetBody("a 1\nb{x=\"1\"} 2\nc 3\n");
+  TestStore store;
+  ScrapeLoop loop(MakeTarget(target.address()), store.get(), nullptr, &store.metrics(), "pw");
+  ASSERT_TRUE(loop.ScrapeOnce(kT1).up);
+  target.SetBody("a 10\nb{x=\"1\"} 20\nc 30\n");
+  ASSERT_TRUE(loop.ScrapeOnce(kT1 + 15'000).up);  // by ref
+  ASSERT_TRUE(store.get()->Flush().ok());
+  target.SetBody("a 100\nb{x=\"1\"} 200\nd 4\n");  // c ends, d is new
+  ScrapeReport r = loop.ScrapeOnce(kT1 + 30'000);  // refs unknown: by labels again
+  ASSERT_TRUE(r.up);
+  EXPECT_EQ(r.stale_markers, 1u);
+  EXPECT_EQ(r.samples_scraped, 3u);
+  target.SetBody("a 1000\nb{x=\"1\"} 2000\nd 40\n");
+  ASSERT_TRUE(loop.ScrapeOnce(kT1 + 45'000).up);  // by ref into the new head
+  const std::string addr = target.address();
+  auto series = [&](const std::string& name, const std::string& extra = "") {
+    return store.Samples(name + "{" + extra + "instance=\"" + addr + "\", job=\"j\"}");
+  };
+  using P = std::pair<int64_t, uint64_t>;
+  EXPECT_EQ(series("a"), (std::vector<P>{{kT1, Bits(1)}, {kT1 + 15'000, Bits(10)}, {kT1 + 30'000, Bits(100)},
+                                         {kT1 + 45'000, Bits(1000)}}));
+  EXPECT_EQ(store.Samples("b{instance=\"" + addr + "\", job=\"j\", x=\"1\"}").back(), (P{kT1 + 45'000, Bits(2000)}));
+  EXPECT_EQ(series("c"), (std::vector<P>{{kT1, Bits(3)}, {kT1 + 15'000, Bits(30)}, {kT1 + 30'000, tsdb::kStaleNaNBits}}));
+  EXPECT_EQ(series("d"), (std::vector<P>{{kT1 + 30'000, Bits(4)}, {kT1 + 45'000, Bits(40)}}));
+  // Stopping marks every remaining series stale, by ref.
+  EXPECT_EQ(loop.MarkStale(kT1 + 50'000), 3u + 5u);
+  EXPECT_EQ(series("d").back(), (P{kT1 + 50'000, tsdb::kStaleNaNBits}));
+  EXPECT_EQ(series("up").back(), (P{kT1 + 50'000, tsdb::kStaleNaNBits}));
 }
 
 }  // namespace

@@ -153,3 +153,48 @@ TEST(TsdbFlushTest, MetricsReportTheCurrentHeadOnceAcrossFlushes) {
 
 }  // namespace
 }  // namespace perfwatch::tsdb
+
+namespace perfwatch::tsdb {
+namespace {
+
+// Appends by ref (the scrape loop's fast path): the same rules, logged to the WAL (so a
+// restart replays them), and refs of a head that a flush replaced are reported, not lost.
+TEST(TsdbFlushTest, AppendByRefIsLoggedAndReportsRefsOfAReplacedHead) {
+  TempDir dir;
+  const int64_t t0 = (NowMs() / kHour - 3) * kHour;
+  auto db = Tsdb::Open(Options(dir.path()), nullptr);
+  ASSERT_TRUE(db.ok());
+  std::vector<OwnedSeries> batch = {Series("a", t0, 1), Series("b", t0, 1, 100)};
+  std::vector<SeriesRef> refs(batch.size(), 0);
+  ASSERT_TRUE((*db)->AppendBatch(Views(batch), nullptr, refs).ok());
+  ASSERT_NE(refs[0], 0u);
+  ASSERT_NE(refs[1], refs[0]);
+  std::vector<RefSample> by_ref = {{refs[0], {t0 + 60'000, 1}}, {refs[1], {t0 + 60'000, 101}},
+                                   {refs[0], {t0 + 30'000, 5}}};  // out of order: rejected
+  AppendResult res;
+  std::vector<uint32_t> unknown;
+  Status st = (*db)->AppendRefs(by_ref, &res, &unknown);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
+  EXPECT_EQ(res.appended, 2u);
+  EXPECT_EQ(res.rejected, 1u);
+  EXPECT_TRUE(unknown.empty());
+  EXPECT_EQ(CountSamples(**db), 4u);
+
+  (*db)->Stop();
+  db = Tsdb::Open(Options(dir.path()), nullptr);  // the WAL holds the by-ref samples
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(CountSamples(**db), 4u);
+
+  const uint64_t gen = (*db)->head_generation();
+  ASSERT_TRUE((*db)->Flush().ok());
+  EXPECT_NE((*db)->head_generation(), gen);
+  std::vector<RefSample> stale_refs = {{refs[0], {t0 + 120'000, 2}}};
+  unknown.clear();
+  EXPECT_TRUE((*db)->AppendRefs(stale_refs, &res, &unknown).ok());
+  EXPECT_EQ(unknown, (std::vector<uint32_t>{0}));
+  EXPECT_EQ(res.appended, 0u);
+  EXPECT_EQ(CountSamples(**db), 4u);
+}
+
+}  // namespace
+}  // namespace perfwatch::tsdb
