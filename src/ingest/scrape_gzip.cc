@@ -1,5 +1,8 @@
 #include "ingest/scrape_gzip.h"
 
+#include <bit>
+#include <cstring>
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -12,7 +15,18 @@ Status Gunzip(std::string_view in, size_t max_out, std::string* out) {
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return Internal("gzip: inflateInit2 failed");
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = static_cast<uInt>(in.size());
-  out->resize(std::min<size_t>(std::max<size_t>(in.size() * 4, 4096), max_out + 1));
+  // Start at the size the gzip trailer announces (ISIZE: the uncompressed length mod 2^32,
+  // right for a single-member stream under 4 GiB), so a 14 MB body is inflated into one
+  // buffer instead of growing it through several copies; the loop below still grows it if
+  // the trailer was wrong and the limit still applies.
+  size_t initial = std::max<size_t>(in.size() * 4, 4096);
+  if (in.size() >= 18) {
+    uint32_t isize;
+    std::memcpy(&isize, in.data() + in.size() - 4, 4);  // little-endian by the format
+    if constexpr (std::endian::native == std::endian::big) isize = __builtin_bswap32(isize);
+    if (isize > 0) initial = static_cast<size_t>(isize) + 1;  // +1: the end is seen without growing
+  }
+  out->resize(std::min<size_t>(initial, max_out + 1));
   size_t produced = 0;
   Status status;
   while (true) {
