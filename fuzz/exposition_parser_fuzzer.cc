@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "ingest/exposition_parser.h"
-#include "ingest/label_validation.h"
+#include "common/label_validation.h"
 
 using namespace perfwatch;
 using namespace perfwatch::ingest;

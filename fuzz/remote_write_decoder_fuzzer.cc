@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "ingest/label_validation.h"
+#include "common/label_validation.h"
 #include "ingest/remote_write_decoder.h"
 
 using namespace perfwatch;

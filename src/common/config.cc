@@ -21,18 +21,8 @@ Status CheckKeys(const YAML::Node& node, const std::string& where, const std::se
   return Status::Ok();
 }
 
-Status ReadDuration(const YAML::Node& node, const std::string& key, int64_t* out) {
-  if (!node[key]) return Status::Ok();
-  auto d = ParseDurationMs(node[key].as<std::string>());
-  if (!d.ok()) return d.status().WithContext(key);
-  *out = *d;
-  return Status::Ok();
-}
-
-template <typename T>
-void ReadScalar(const YAML::Node& node, const std::string& key, T* out) {
-  if (node[key]) *out = node[key].as<T>();
-}
+using config_internal::ReadDuration;
+using config_internal::ReadScalar;
 
 Status ParseInto(const YAML::Node& root, Config* c) {
   if (!root || root.IsNull()) return Status::Ok();

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <set>
 
+#include "common/label_validation.h"
 #include "common/time.h"
 
 namespace perfwatch::config_internal {
@@ -24,28 +25,7 @@ Status CheckKeys(const YAML::Node& node, const std::string& where, const std::se
   return Status::Ok();
 }
 
-Status ReadDuration(const YAML::Node& node, const std::string& key, int64_t* out) {
-  if (!node[key]) return Status::Ok();
-  auto d = ParseDurationMs(node[key].as<std::string>());
-  if (!d.ok()) return d.status().WithContext(key);
-  *out = *d;
-  return Status::Ok();
-}
 
-template <typename T>
-void ReadScalar(const YAML::Node& node, const std::string& key, T* out) {
-  if (node[key]) *out = node[key].as<T>();
-}
-
-bool ValidLabelName(std::string_view n) {
-  if (n.empty()) return false;
-  for (size_t i = 0; i < n.size(); ++i) {
-    char ch = n[i];
-    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' || (i > 0 && ch >= '0' && ch <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
 
 Status ParseStaticConfig(const YAML::Node& node, const std::string& where, StaticTargetsConfig* out) {
   PW_RETURN_IF_ERROR(CheckKeys(node, where, {"targets", "labels"}));
@@ -97,6 +77,14 @@ Status ParseJob(const YAML::Node& node, size_t index, ScrapeConfig* job) {
 }
 
 }  // namespace
+
+Status ReadDuration(const YAML::Node& node, const std::string& key, int64_t* out) {
+  if (!node[key]) return Status::Ok();
+  auto d = ParseDurationMs(node[key].as<std::string>());
+  if (!d.ok()) return d.status().WithContext(key);
+  *out = *d;
+  return Status::Ok();
+}
 
 Status ParseScrapeSections(const YAML::Node& root, Config* c) {
   bool global_interval = false, global_timeout = false;
@@ -194,7 +182,7 @@ Status ValidateScrapeConfig(const Config& c) {
       }
       for (size_t i = 0; i < sc.labels.size(); ++i) {
         const auto& name = sc.labels[i].first;
-        if (!ValidLabelName(name)) return InvalidArgument(where + ": invalid label name \"" + name + "\"");
+        if (!IsValidLabelName(name)) return InvalidArgument(where + ": invalid label name \"" + name + "\"");
         if (name.rfind("__", 0) == 0) {
           return InvalidArgument(where + ": label names starting with __ are reserved (\"" + name + "\")");
         }

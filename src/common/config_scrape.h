@@ -1,7 +1,8 @@
 #pragma once
 // The scraping part of the YAML configuration: the top-level `scrape:` section, Prometheus'
 // `global:` spelling of its defaults, and the `scrape_configs:` list (static targets only).
-// Internal to config.cc; keys and rules are documented in docs/configuration.md.
+// Internal to config.cc (with the YAML helpers both use); keys and rules are documented in
+// docs/configuration.md.
 // Thread safety: pure functions.
 #include <yaml-cpp/yaml.h>
 
@@ -9,6 +10,14 @@
 #include "common/status.h"
 
 namespace perfwatch::config_internal {
+
+// Shared by config.cc and config_scrape.cc: `key` of `node`, when present, into `out`
+// (durations as ParseDurationMs accepts them).
+Status ReadDuration(const YAML::Node& node, const std::string& key, int64_t* out);
+template <typename T>
+void ReadScalar(const YAML::Node& node, const std::string& key, T* out) {
+  if (node[key]) *out = node[key].as<T>();
+}
 
 // Reads `scrape:`, `global:` and `scrape_configs:` from the root mapping into `c`, then
 // fills every job's unset interval and timeout from the global defaults (a timeout

@@ -8,7 +8,7 @@
 #include <limits>
 #include <system_error>
 
-#include "ingest/label_validation.h"
+#include "common/label_validation.h"
 
 namespace perfwatch::ingest {
 namespace {

@@ -7,7 +7,7 @@
 #include <limits>
 #include <string>
 
-#include "ingest/label_validation.h"
+#include "common/label_validation.h"
 
 namespace perfwatch::ingest {
 namespace {

@@ -65,15 +65,6 @@ tsdb::Labels MatchLabels(const tsdb::Labels& ls, bool on, std::span<const std::s
   return tsdb::Labels::FromViews(views);
 }
 
-bool IsValidLabelName(std::string_view name) {
-  if (name.empty()) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
 
 void LabelsBuilder::Reset(const tsdb::Labels& base) {
   views_.clear();

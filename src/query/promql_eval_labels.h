@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/label_validation.h"
 #include "tsdb/labels.h"
 
 namespace perfwatch::query::promql {
@@ -28,7 +29,6 @@ inline uint64_t Signature(const tsdb::Labels& ls, bool on, std::span<const std::
 tsdb::Labels MatchLabels(const tsdb::Labels& ls, bool on, std::span<const std::string> names);
 
 // `^[a-zA-Z_][a-zA-Z0-9_]*$`.
-bool IsValidLabelName(std::string_view name);
 
 // Edits a label set; views borrow the source labels and the strings passed to Set, which
 // must outlive Build().

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/json_writer.h"
+#include "common/label_validation.h"
 #include "common/time.h"
 #include "http/push_stream.h"
 #include "tsdb/export_json.h"
@@ -36,15 +37,6 @@ void AppendStringArray(std::string& out, const std::vector<std::string>& items) 
   out.push_back(']');
 }
 
-bool ValidLabelName(std::string_view name) {
-  if (name.empty()) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
-    if (!ok) return false;
-  }
-  return true;
-}
 
 // Sorted, de-duplicated union of `fn(selector)` over the request's selectors (or of
 // `fn({})` when there are none).
@@ -114,7 +106,7 @@ void HandleLabelValues(tsdb::Tsdb* store, const http::Request& req, http::Respon
     return http::WriteApiError(res, 404, "not_found", "expected /api/v1/label/<name>/values");
   }
   std::string_view name = path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size());
-  if (!ValidLabelName(name)) {
+  if (!IsValidLabelName(name)) {
     return http::WriteApiError(res, 400, "bad_data", "invalid label name: \"" + std::string(name) + "\"");
   }
   auto sel = ParseSelectionRequest(req, /*require_match=*/false);

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "ingest/label_validation.h"
+#include "common/label_validation.h"
 #include "ingest/remote_write_encoder.h"
 
 namespace perfwatch::ingest {

@@ -1,6 +1,6 @@
-#include "ingest/label_validation.h"
+#include "common/label_validation.h"
 
-namespace perfwatch::ingest {
+namespace perfwatch {
 namespace {
 bool IsContinuation(uint8_t b) { return (b & 0xc0) == 0x80; }
 }  // namespace
@@ -58,4 +58,4 @@ std::string QuoteForError(std::string_view s) {
   return out;
 }
 
-}  // namespace perfwatch::ingest
+}  // namespace perfwatch

@@ -2,8 +2,8 @@
 // Checks for Prometheus names and strings as they arrive on the wire: label names
 // ([a-zA-Z_][a-zA-Z0-9_]*, the remote write 1.0 / classic rule), metric names
 // ([a-zA-Z_:][a-zA-Z0-9_:]*), UTF-8 validity, and quoting a hostile string for an error
-// message. Used by the remote-write decoder; meant for the other Prometheus-format
-// parsers too.
+// message. The one definition of these rules: the remote-write decoder, the exposition
+// parser, the series/label API, PromQL's label functions and the scrape config use it.
 // Thread safety: pure functions.
 #include <array>
 #include <cstdint>
@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace perfwatch::ingest {
+namespace perfwatch {
 
 inline bool IsValidLabelName(std::string_view name);
 inline bool IsValidMetricName(std::string_view name);
@@ -60,6 +60,25 @@ bool IsValidUtf8Slow(const uint8_t* p, const uint8_t* end);
 
 }  // namespace label_validation_internal
 
+// Appends code point `cp` (at most 0x10FFFF, not a surrogate: callers check) as UTF-8.
+inline void AppendUtf8(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
 inline bool IsValidLabelName(std::string_view name) {
   using namespace label_validation_internal;
   return MatchesName(name, kLabelFirst, kLabelRest);
@@ -99,4 +118,4 @@ inline bool IsValidUtf8(std::string_view s) {
   return ascii || label_validation_internal::IsValidUtf8Slow(p, p + n);
 }
 
-}  // namespace perfwatch::ingest
+}  // namespace perfwatch
