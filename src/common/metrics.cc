@@ -130,7 +130,12 @@ void MetricsRegistry::AddCollector(std::function<void(std::string& out)> collect
 std::string MetricsRegistry::Render() const {
   std::string out;
   out.reserve(16384);
-  std::lock_guard lock(mu_);
+  // Collectors run without mu_: they take their owners' locks (the TSDB's head lock, for
+  // one), and those owners register metrics while holding them; calling collectors under
+  // mu_ would order the two locks both ways.
+  std::vector<std::function<void(std::string&)>> collectors;
+  std::unique_lock lock(mu_);
+  collectors = collectors_;
   for (const auto& [name, fam] : families_) {
     out += "# HELP " + name + " " + fam.help + "\n";
     switch (fam.kind) {
@@ -174,7 +179,8 @@ std::string MetricsRegistry::Render() const {
         break;
     }
   }
-  for (const auto& c : collectors_) c(out);
+  lock.unlock();
+  for (const auto& c : collectors) c(out);
   AppendProcessMetrics(out);
   return out;
 }
@@ -216,14 +222,16 @@ void ScanMetadataLines(std::string_view text, std::map<std::string, MetricFamily
 std::vector<MetricFamilyInfo> MetricsRegistry::ListFamilies() const {
   std::map<std::string, MetricFamilyInfo> by_name;
   std::string collected;
+  std::vector<std::function<void(std::string&)>> collectors;
   {
     std::lock_guard lock(mu_);
     for (const auto& [name, fam] : families_) {
       std::string_view type = fam.kind == Kind::kCounter ? "counter" : fam.kind == Kind::kGauge ? "gauge" : "histogram";
       by_name[name] = MetricFamilyInfo{name, std::string(type), fam.help};
     }
-    for (const auto& c : collectors_) c(collected);
+    collectors = collectors_;
   }
+  for (const auto& c : collectors) c(collected);  // without mu_: see Render
   AppendProcessMetrics(collected);
   ScanMetadataLines(collected, by_name);
   std::vector<MetricFamilyInfo> out;

@@ -303,7 +303,8 @@ TEST(RumAggregatorTest, ReplacedEventsAreNotCounted) {
   Ev a = V(Vital::kLCP, 1000, "shop", "/");
   Ev b = a;
   b.value = 5000;
-  auto views = Views({a, b});
+  std::vector<Ev> evs = {a, b};  // outlives the views into it
+  auto views = Views(evs);
   bool replaced[2] = {false, true};
   ASSERT_TRUE(agg.Record(views, replaced, kT0).ok());
   auto all = ReadAll(*db);
