@@ -22,9 +22,26 @@ size_t TotalPoints(const Matrix& m) {
   return n;
 }
 
-void RangeEvalAccounting::Finish(const Matrix& result) {
-  sh_->current_samples = original_ + static_cast<int64_t>(TotalPoints(result));
-  sh_->UpdatePeak();
+void RangeEvalAccounting::Finish(const Matrix& result) { KeepResult(sh_, original_, result); }
+
+void KeepResult(EvalShared* sh, int64_t original, const Matrix& result) {
+  sh->current_samples = original + static_cast<int64_t>(TotalPoints(result));
+  sh->UpdatePeak();
+}
+
+Status AccountSteps(EvalShared* sh, int64_t original, const std::vector<uint32_t>& in,
+                    const std::vector<uint32_t>& out) {
+  RangeEvalAccounting acc(sh, original);
+  for (size_t k = 0; k < in.size(); ++k) PW_RETURN_IF_ERROR(acc.Step(in[k], out[k]));
+  return Status::Ok();
+}
+
+Result<Matrix> FinishSteps(EvalShared* sh, int64_t original, const std::vector<uint32_t>& in,
+                           const std::vector<uint32_t>& out, SeriesCollector& col) {
+  PW_RETURN_IF_ERROR(AccountSteps(sh, original, in, out));
+  PW_ASSIGN_OR_RETURN(Matrix result, col.Take());
+  KeepResult(sh, original, result);
+  return result;
 }
 
 uint32_t SeriesCollector::Intern(tsdb::Labels labels) {

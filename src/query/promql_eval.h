@@ -90,6 +90,13 @@ class RangeEvalAccounting {
 
 size_t TotalPoints(const Matrix& m);
 
+// An operator that read in[k] and wrote out[k] samples at step k, replayed through
+// Prometheus' rangeEval accounting (RangeEvalAccounting::Step per step).
+Status AccountSteps(EvalShared* sh, int64_t original, const std::vector<uint32_t>& in,
+                    const std::vector<uint32_t>& out);
+// The operator is done: only `result` stays in memory (RangeEvalAccounting::Finish).
+void KeepResult(EvalShared* sh, int64_t original, const Matrix& result);
+
 // Collects output series by label set, in first-seen order; detects two samples with the
 // same labels at the same step ("vector cannot contain metrics with the same labelset").
 class SeriesCollector {
@@ -121,6 +128,10 @@ class SeriesCollector {
   Matrix out_;
   std::unordered_multimap<uint64_t, uint32_t> index_;
 };
+
+// The usual end of a step-wise operator: AccountSteps, the collector's result, KeepResult.
+Result<Matrix> FinishSteps(EvalShared* sh, int64_t original, const std::vector<uint32_t>& in,
+                           const std::vector<uint32_t>& out, SeriesCollector& col);
 
 // Per-step cursor over a step-aligned Matrix: Gather(ts) yields the series with a point at ts.
 struct StepSample {

@@ -48,13 +48,6 @@ inline double ScalarBinop(BinaryOp op, double l, double r) {
   return v;
 }
 
-// Replays per-step counts through Prometheus' rangeEval accounting.
-Status Account(EvalShared* sh, int64_t original, const std::vector<uint32_t>& in, const std::vector<uint32_t>& out) {
-  RangeEvalAccounting acc(sh, original);
-  for (size_t k = 0; k < in.size(); ++k) PW_RETURN_IF_ERROR(acc.Step(in[k], out[k]));
-  return Status::Ok();
-}
-
 std::vector<std::string> Sorted(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
   return v;
@@ -118,11 +111,7 @@ Result<Matrix> Evaluator::EvalBinaryVectorScalar(const BinaryExpr& b, bool vecto
       ++outc[k];
     }
   }
-  PW_RETURN_IF_ERROR(Account(sh_, original, in, outc));
-  PW_ASSIGN_OR_RETURN(Matrix out, col.Take());
-  sh_->current_samples = original + static_cast<int64_t>(TotalPoints(out));
-  sh_->UpdatePeak();
-  return out;
+  return FinishSteps(sh_, original, in, outc, col);
 }
 
 Result<Matrix> Evaluator::EvalBinaryVectorVector(const BinaryExpr& b) {
@@ -253,11 +242,7 @@ Result<Matrix> Evaluator::EvalBinaryVectorVector(const BinaryExpr& b) {
       ++outc[k];
     }
   }
-  PW_RETURN_IF_ERROR(Account(sh_, original, in, outc));
-  PW_ASSIGN_OR_RETURN(Matrix out, col.Take());
-  sh_->current_samples = original + static_cast<int64_t>(TotalPoints(out));
-  sh_->UpdatePeak();
-  return out;
+  return FinishSteps(sh_, original, in, outc, col);
 }
 
 Result<Matrix> Evaluator::EvalSetOperation(const BinaryExpr& b) {
@@ -330,11 +315,7 @@ Result<Matrix> Evaluator::EvalSetOperation(const BinaryExpr& b) {
     }
     outc[k] = n;
   }
-  PW_RETURN_IF_ERROR(Account(sh_, original, in, outc));
-  PW_ASSIGN_OR_RETURN(Matrix out, col.Take());
-  sh_->current_samples = original + static_cast<int64_t>(TotalPoints(out));
-  sh_->UpdatePeak();
-  return out;
+  return FinishSteps(sh_, original, in, outc, col);
 }
 
 }  // namespace perfwatch::query::promql

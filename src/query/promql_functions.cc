@@ -39,12 +39,6 @@ bool ParseGoFloat(std::string_view s, double* out) {
   return end == tmp.c_str() + tmp.size();
 }
 
-Status Account(EvalShared* sh, int64_t original, const std::vector<uint32_t>& in, const std::vector<uint32_t>& out) {
-  RangeEvalAccounting acc(sh, original);
-  for (size_t k = 0; k < in.size(); ++k) PW_RETURN_IF_ERROR(acc.Step(in[k], out[k]));
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<Matrix> Evaluator::EvalCall(const Call& c) {
@@ -91,11 +85,7 @@ Result<Matrix> Evaluator::EvalTimestampOfSelector(const VectorSelector& vs) {
         }
         return Status::Ok();
       }));
-  PW_RETURN_IF_ERROR(Account(sh_, original, in, outc));
-  PW_ASSIGN_OR_RETURN(Matrix out, col.Take());
-  sh_->current_samples = original + static_cast<int64_t>(TotalPoints(out));
-  sh_->UpdatePeak();
-  return out;
+  return FinishSteps(sh_, original, in, outc, col);
 }
 
 Result<Matrix> Evaluator::EvalInstantFunction(const Call& c) {
@@ -113,9 +103,8 @@ Result<Matrix> Evaluator::EvalInstantFunction(const Call& c) {
       in[k] = static_cast<uint32_t>(inputs);
       outc[k] = 1;
     }
-    PW_RETURN_IF_ERROR(Account(sh_, original, in, outc));
-    sh_->current_samples = original + static_cast<int64_t>(TotalPoints(out));
-    sh_->UpdatePeak();
+    PW_RETURN_IF_ERROR(AccountSteps(sh_, original, in, outc));
+    KeepResult(sh_, original, out);
     return out;
   };
 
@@ -156,13 +145,12 @@ Result<Matrix> Evaluator::EvalInstantFunction(const Call& c) {
         outc[k] = 1;
       }
     }
-    PW_RETURN_IF_ERROR(Account(sh_, original, in, outc));
+    PW_RETURN_IF_ERROR(AccountSteps(sh_, original, in, outc));
     if (fn == Fn::kAbsent) {
       if (out[0].points.empty()) out.clear();
       else out[0].metric = AbsentLabels(*c.args[0]);
     }
-    sh_->current_samples = original + static_cast<int64_t>(TotalPoints(out));
-    sh_->UpdatePeak();
+    KeepResult(sh_, original, out);
     return out;
   }
 
@@ -221,11 +209,7 @@ Result<Matrix> Evaluator::EvalInstantFunction(const Call& c) {
       }
       outc[k] = static_cast<uint32_t>(order.size());
     }
-    PW_RETURN_IF_ERROR(Account(sh_, original, in, outc));
-    PW_ASSIGN_OR_RETURN(Matrix out, col.Take());
-    sh_->current_samples = original + static_cast<int64_t>(TotalPoints(out));
-    sh_->UpdatePeak();
-    return out;
+    return FinishSteps(sh_, original, in, outc, col);
   }
 
   // Element-wise functions of one instant vector, evaluated series by series.
@@ -337,7 +321,7 @@ Result<Matrix> Evaluator::EvalInstantFunction(const Call& c) {
       ++outc[k];
     }
   }
-  PW_RETURN_IF_ERROR(Account(sh_, original, in, outc));
+  PW_RETURN_IF_ERROR(AccountSteps(sh_, original, in, outc));
   PW_ASSIGN_OR_RETURN(Matrix out, col.Take());
   if ((fn == Fn::kSort || fn == Fn::kSortDesc) && num_steps_ == 1) {
     const bool desc = fn == Fn::kSortDesc;
@@ -348,8 +332,7 @@ Result<Matrix> Evaluator::EvalInstantFunction(const Call& c) {
       return desc ? x > y : x < y;
     });
   }
-  sh_->current_samples = original + static_cast<int64_t>(TotalPoints(out));
-  sh_->UpdatePeak();
+  KeepResult(sh_, original, out);
   return out;
 }
 
