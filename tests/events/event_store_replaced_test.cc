@@ -18,15 +18,9 @@ using testing::TempDir;
 using testing::Views;
 using testing::Vitals;
 
-constexpr int64_t kT0 = 1700006400000;  // a UTC midnight
-constexpr int64_t kHour = 3600000;
-
-EventsConfig TestConfig() {
-  EventsConfig c;
-  c.partition_ms = kHour;
-  c.retention_ms = 100LL * 365 * 24 * kHour;
-  return c;
-}
+using testing::kHour;
+using testing::kT0;
+using testing::TestConfig;
 
 std::unique_ptr<EventStore> OpenStore(const std::filesystem::path& dir) {
   auto store = EventStore::Open(dir, TestConfig(), nullptr);

@@ -9,9 +9,21 @@
 #include <string>
 #include <vector>
 
+#include "common/config.h"
 #include "events/event.h"
 
 namespace perfwatch::events::testing {
+
+inline constexpr int64_t kT0 = 1700006400000;  // a UTC midnight
+inline constexpr int64_t kHour = 3600000;
+
+// Hourly partitions (tests cross several quickly) and a retention that keeps 2023 data.
+inline EventsConfig TestConfig() {
+  EventsConfig c;
+  c.partition_ms = kHour;
+  c.retention_ms = 100LL * 365 * 24 * kHour;
+  return c;
+}
 
 struct OwnedEvent {
   EventType type = EventType::kVital;

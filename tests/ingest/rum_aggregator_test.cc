@@ -14,6 +14,7 @@
 #include "common/time.h"
 #include "events/event_store.h"
 #include "tsdb/matcher.h"
+#include "tsdb/tsdb_test_util.h"
 
 namespace perfwatch::ingest {
 namespace {
@@ -25,21 +26,7 @@ using events::Vital;
 // Recent: the TSDB applies its retention (relative to the wall clock) when flushing.
 const int64_t kT0 = NowMs() / 1000 * 1000 - 3600 * 1000;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "pw-rumagg-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using tsdb::testing::TempDir;
 
 std::unique_ptr<tsdb::Tsdb> OpenTsdb(const std::filesystem::path& dir) {
   tsdb::TsdbOptions o;
