@@ -107,6 +107,28 @@ std::string CacheKey(char kind, const promql::Expr& expr, std::initializer_list<
   return key;
 }
 
+// Answers from `cache` (may be null) when it holds a valid answer for `key`; otherwise
+// evaluates, answers and keeps a successful answer of a cacheable expression.
+template <typename MakeKey, typename Evaluate>
+void Answer(QueryCache* cache, MakeKey&& make_key, const promql::Expr& expr, int64_t end_ms, http::Response& res,
+            Evaluate&& evaluate) {
+  const bool cached = cache != nullptr && QueryCache::Cacheable(expr);
+  uint64_t epoch = 0;
+  std::string key;
+  if (cached) {
+    key = make_key();
+    if (auto hit = cache->Get(key, end_ms)) return Success(res, std::move(*hit));
+    epoch = cache->epoch();  // before reading the store
+  }
+  Result<promql::Value> value = evaluate();
+  if (!value.ok()) return WriteQueryError(res, value.status());
+  std::string body = R"({"status":"success","data":)";
+  AppendQueryData(body, *value);
+  body.push_back('}');
+  if (cached) cache->Put(key, end_ms, epoch, body);
+  Success(res, std::move(body));
+}
+
 void HandleQuery(const promql::Engine* engine, QueryCache* cache, const http::Request& req, http::Response& res) {
   auto t = TimeParam(req, "time", NowMs());
   if (!t.ok()) return http::WriteApiError(res, 400, "bad_data", t.status().message());
@@ -114,21 +136,8 @@ void HandleQuery(const promql::Engine* engine, QueryCache* cache, const http::Re
   if (!opts.ok()) return http::WriteApiError(res, 400, "bad_data", opts.status().message());
   auto expr = ParseQueryParam(req);
   if (!expr.ok()) return http::WriteApiError(res, 400, "bad_data", expr.status().message());
-  const bool cached = cache != nullptr && QueryCache::Cacheable(**expr);
-  std::string key;
-  uint64_t epoch = 0;
-  if (cached) {
-    key = CacheKey('i', **expr, {*t});
-    if (auto hit = cache->Get(key, *t)) return Success(res, std::move(*hit));
-    epoch = cache->epoch();  // before reading the store
-  }
-  auto value = engine->InstantQuery(**expr, *t, *opts);
-  if (!value.ok()) return WriteQueryError(res, value.status());
-  std::string body = R"({"status":"success","data":)";
-  AppendQueryData(body, *value);
-  body.push_back('}');
-  if (cached) cache->Put(key, *t, epoch, body);
-  Success(res, std::move(body));
+  Answer(cache, [&] { return CacheKey('i', **expr, {*t}); }, **expr, *t, res,
+         [&]() -> Result<promql::Value> { return engine->InstantQuery(**expr, *t, *opts); });
 }
 
 void HandleQueryRange(const promql::Engine* engine, QueryCache* cache, const http::Request& req,
@@ -153,21 +162,11 @@ void HandleQueryRange(const promql::Engine* engine, QueryCache* cache, const htt
   if (!opts.ok()) return http::WriteApiError(res, 400, "bad_data", opts.status().message());
   auto expr = ParseQueryParam(req);
   if (!expr.ok()) return http::WriteApiError(res, 400, "bad_data", expr.status().message());
-  const bool cached = cache != nullptr && QueryCache::Cacheable(**expr);
-  std::string key;
-  uint64_t epoch = 0;
-  if (cached) {
-    key = CacheKey('r', **expr, {*start, *end, *step});
-    if (auto hit = cache->Get(key, *end)) return Success(res, std::move(*hit));
-    epoch = cache->epoch();  // before reading the store
-  }
-  auto matrix = engine->RangeQuery(**expr, *start, *end, *step, *opts);
-  if (!matrix.ok()) return WriteQueryError(res, matrix.status());
-  std::string body = R"({"status":"success","data":)";
-  AppendQueryData(body, promql::Value(std::move(*matrix)));
-  body.push_back('}');
-  if (cached) cache->Put(key, *end, epoch, body);
-  Success(res, std::move(body));
+  Answer(cache, [&] { return CacheKey('r', **expr, {*start, *end, *step}); }, **expr, *end, res,
+         [&]() -> Result<promql::Value> {
+    PW_ASSIGN_OR_RETURN(promql::Matrix m, engine->RangeQuery(**expr, *start, *end, *step, *opts));
+    return promql::Value(std::move(m));
+  });
 }
 
 void HandleBuildInfo(const BuildInfo& info, http::Response& res) {
