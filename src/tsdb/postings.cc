@@ -68,25 +68,64 @@ Postings MemPostings::Collect(const Matcher& m, bool match) const {
   return MergePostings(std::move(lists));
 }
 
+namespace {
+
+// Keeps the refs of `result` that `other` has. When `result` is much smaller (a selective
+// matcher next to a metric name with many series), each ref is looked up by binary search
+// in the rest of `other`, so the large list is neither copied nor walked.
+void IntersectInPlace(Postings& result, const Postings& other) {
+  if (result.size() * 16 < other.size()) {
+    auto from = other.begin();
+    size_t kept = 0;
+    for (SeriesRef ref : result) {
+      from = std::lower_bound(from, other.end(), ref);
+      if (from == other.end()) break;
+      if (*from == ref) result[kept++] = ref;
+    }
+    result.resize(kept);
+    return;
+  }
+  result = IntersectPostings(result, other);
+}
+
+}  // namespace
+
 Postings MemPostings::Select(std::span<const Matcher> matchers) const {
   std::shared_lock lock(mu_);
   // Positive sets (matchers that do not match ""): series must carry a matching value.
   // Others (match ""): remove the series whose value does NOT match; series without the
-  // label are kept.
-  bool have_positive = false;
-  Postings result;
+  // label are kept. Positive lists are intersected smallest first; equality matchers
+  // borrow their lists from the index instead of copying them.
+  std::vector<const Postings*> positive;
+  std::vector<Postings> collected;
+  collected.reserve(matchers.size());
   std::vector<const Matcher*> negative;
   for (const Matcher& m : matchers) {
     if (m.MatchesEmpty()) {
       negative.push_back(&m);
       continue;
     }
-    Postings p = Collect(m, true);
-    result = have_positive ? IntersectPostings(result, p) : std::move(p);
-    have_positive = true;
+    if (m.type() == MatchType::kEqual) {
+      auto it = index_.find(m.name());
+      if (it == index_.end()) return {};
+      auto v = it->second.find(m.value());
+      if (v == it->second.end() || v->second.empty()) return {};
+      positive.push_back(&v->second);
+      continue;
+    }
+    collected.push_back(Collect(m, true));
+    if (collected.back().empty()) return {};
+    positive.push_back(&collected.back());
+  }
+  Postings result;
+  if (positive.empty()) {
+    result = all_;
+  } else {
+    std::sort(positive.begin(), positive.end(), [](const Postings* a, const Postings* b) { return a->size() < b->size(); });
+    result = *positive[0];
+    for (size_t i = 1; i < positive.size() && !result.empty(); ++i) IntersectInPlace(result, *positive[i]);
     if (result.empty()) return result;
   }
-  if (!have_positive) result = all_;
   for (const Matcher* m : negative) {
     Postings drop = Collect(*m, false);
     if (!drop.empty()) result = SubtractPostings(result, drop);
