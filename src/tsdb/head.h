@@ -145,6 +145,9 @@ class Head {
 
   // A reader over [mint, maxt] (inclusive, ms).
   std::unique_ptr<Querier> NewQuerier(int64_t mint, int64_t maxt) const;
+  // The labels of series `ref` as views into the head (valid while the head lives),
+  // decoded into `scratch`; empty when this head has no such series.
+  std::span<const LabelView> SeriesLabels(SeriesRef ref, std::vector<LabelView>* scratch) const;
 
   HeadStats Stats() const;
   uint64_t num_series() const { return num_series_.load(std::memory_order_relaxed); }

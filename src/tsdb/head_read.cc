@@ -253,4 +253,13 @@ std::unique_ptr<Querier> Head::NewQuerier(int64_t mint, int64_t maxt) const {
   return std::make_unique<HeadQuerier>(*this, mint, maxt);
 }
 
+std::span<const LabelView> Head::SeriesLabels(SeriesRef ref, std::vector<LabelView>* scratch) const {
+  const MemSeries* s = GetByRef(ref);
+  if (!s) {
+    scratch->clear();
+    return {};
+  }
+  return s->labels.Decode(scratch);  // labels never change after creation: no lock needed
+}
+
 }  // namespace perfwatch::tsdb

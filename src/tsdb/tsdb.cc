@@ -283,13 +283,35 @@ Status Tsdb::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
   for (const SeriesSamples& ss : batch) {
     for (const Sample& smp : ss.samples) min_t = std::min(min_t, smp.t);
   }
-  return Append(min_t, [&](Head& head) { return head.AppendBatch(batch, result, refs); });
+  Status s = Append(min_t, [&](Head& head) { return head.AppendBatch(batch, result, refs); });
+  if (has_observer_.load(std::memory_order_acquire) && s.code() != StatusCode::kIo &&
+      s.code() != StatusCode::kUnavailable) {
+    std::shared_lock lock(observer_mu_);
+    if (observer_) observer_->OnAppend(batch);
+  }
+  return s;
 }
 
 Status Tsdb::AppendRefs(std::span<const RefSample> batch, AppendResult* result, std::vector<uint32_t>* unknown) {
   int64_t min_t = INT64_MAX;
   for (const RefSample& r : batch) min_t = std::min(min_t, r.sample.t);
-  return Append(min_t, [&](Head& head) { return head.AppendRefs(batch, result, unknown); });
+  Status s = Append(min_t, [&](Head& head) { return head.AppendRefs(batch, result, unknown); });
+  if (has_observer_.load(std::memory_order_acquire) && s.code() != StatusCode::kIo &&
+      s.code() != StatusCode::kUnavailable) {
+    std::shared_lock lock(observer_mu_);
+    // Refs the current head does not know resolve to no labels and are skipped.
+    if (observer_) {
+      std::shared_ptr<Head> head = CurrentHead();  // kept alive for the call
+      observer_->OnAppendRefs(batch, *head);
+    }
+  }
+  return s;
+}
+
+void Tsdb::SetAppendObserver(AppendObserver* observer) {
+  std::unique_lock lock(observer_mu_);
+  observer_ = observer;
+  has_observer_.store(observer != nullptr, std::memory_order_release);
 }
 
 Status Tsdb::Checkpoint() {

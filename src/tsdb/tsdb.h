@@ -50,6 +50,18 @@ namespace perfwatch::tsdb {
 
 class WalWriter;
 
+// Told about appends that reached the head, for event-driven rule evaluation
+// (alert/rule_manager.h). Called on the appending thread after the WAL write, with the
+// batch as the caller gave it (samples that were rejected or duplicates included); it
+// must be fast, must not block and must not append to the store.
+class AppendObserver {
+ public:
+  virtual ~AppendObserver() = default;
+  virtual void OnAppend(std::span<const SeriesSamples> batch) = 0;
+  // Samples appended by ref (the scrape cache); `head` resolves the refs' labels.
+  virtual void OnAppendRefs(std::span<const RefSample> batch, const Head& head) = 0;
+};
+
 struct TsdbOptions {
   std::filesystem::path dir;                              // created if missing
   std::chrono::milliseconds wal_fsync_interval{100};      // 0: fsync every batch
@@ -120,6 +132,9 @@ class Tsdb {
   const ReplayReport& replay_report() const { return replay_; }
   // What changed since when: for caches of query results.
   const ChangeTracker& changes() const { return changes_; }
+  // Installs the one append observer (null removes it). The observer must stay valid until
+  // it is removed; removal waits for calls in progress to return.
+  void SetAppendObserver(AppendObserver* observer);
   const TsdbOptions& options() const { return opts_; }
 
  private:
@@ -149,6 +164,10 @@ class Tsdb {
   std::atomic<uint64_t> head_generation_{0};  // bumped under head_mu_ when head_ is replaced
   ReplayReport replay_;
   ChangeTracker changes_;
+  // Appends read it under observer_mu_ shared; SetAppendObserver writes it exclusively.
+  mutable std::shared_mutex observer_mu_;
+  AppendObserver* observer_ = nullptr;  // guarded by observer_mu_
+  std::atomic<bool> has_observer_{false};
   Counter* wal_fsyncs_;
   Counter* wal_fsync_errors_;
   Counter* wal_corruptions_;
