@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -24,10 +25,41 @@ Status CheckKeys(const YAML::Node& node, const std::string& where, const std::se
 using config_internal::ReadDuration;
 using config_internal::ReadScalar;
 
+Status ParseRuleSections(const YAML::Node& root, Config* c) {
+  RulesConfig& r = c->rules;
+  if (auto files = root["rule_files"]) {
+    if (!files.IsSequence() && !files.IsNull()) return InvalidArgument("rule_files: expected a list of file globs");
+    for (const auto& f : files) r.rule_files.push_back(f.as<std::string>());
+  }
+  ReadScalar(root, "external_url", &r.external_url);
+  while (!r.external_url.empty() && r.external_url.back() == '/') r.external_url.pop_back();
+  if (auto g = root["global"]) {
+    PW_RETURN_IF_ERROR(ReadDuration(g, "evaluation_interval", &r.evaluation_interval_ms).WithContext("global"));
+    PW_RETURN_IF_ERROR(ReadDuration(g, "rule_query_offset", &r.query_offset_ms).WithContext("global"));
+    if (auto labels = g["external_labels"]) {
+      if (!labels.IsMap()) return InvalidArgument("global.external_labels: expected a mapping");
+      for (const auto& kv : labels) {
+        r.external_labels.emplace_back(kv.first.as<std::string>(), kv.second.as<std::string>());
+      }
+      std::sort(r.external_labels.begin(), r.external_labels.end());
+    }
+  }
+  if (auto rules = root["rules"]) {
+    PW_RETURN_IF_ERROR(CheckKeys(rules, "rules", {"resend_delay", "event_driven", "event_cpu_budget", "eval_threads"}));
+    PW_RETURN_IF_ERROR(ReadDuration(rules, "resend_delay", &r.resend_delay_ms).WithContext("rules"));
+    ReadScalar(rules, "event_driven", &r.event_driven);
+    ReadScalar(rules, "event_cpu_budget", &r.event_cpu_budget);
+    ReadScalar(rules, "eval_threads", &r.eval_threads);
+  }
+  c->has_alerting = root["alerting"] && !root["alerting"].IsNull();
+  return Status::Ok();
+}
+
 Status ParseInto(const YAML::Node& root, Config* c) {
   if (!root || root.IsNull()) return Status::Ok();
   PW_RETURN_IF_ERROR(CheckKeys(root, "config", {"listen", "data_dir", "log_level", "http", "rum", "events", "tsdb",
-                                             "query", "scrape", "global", "scrape_configs"}));
+                                             "query", "scrape", "global", "scrape_configs", "rule_files",
+                                             "alerting", "external_url", "rules"}));
   if (root["listen"]) c->http.listen = root["listen"].as<std::string>();
   if (root["data_dir"]) c->data_dir = root["data_dir"].as<std::string>();
   ReadScalar(root, "log_level", &c->log_level);
@@ -96,6 +128,7 @@ Status ParseInto(const YAML::Node& root, Config* c) {
     ReadScalar(q, "max_samples", &c->query.max_samples);
   }
   PW_RETURN_IF_ERROR(config_internal::ParseScrapeSections(root, c));
+  PW_RETURN_IF_ERROR(ParseRuleSections(root, c));
   return Status::Ok();
 }
 
@@ -103,6 +136,7 @@ Status ParseInto(const YAML::Node& root, Config* c) {
 
 Result<Config> ParseConfig(const std::string& yaml_text) {
   Config c;
+  c.source_text = yaml_text;
   try {
     YAML::Node root = YAML::Load(yaml_text);
     PW_RETURN_IF_ERROR(ParseInto(root, &c));
@@ -120,6 +154,7 @@ Result<Config> LoadConfigFile(const std::filesystem::path& path) {
   ss << in.rdbuf();
   auto c = ParseConfig(ss.str());
   if (!c.ok()) return c.status().WithContext(path.string());
+  c->source_path = path;
   return c;
 }
 
@@ -137,6 +172,15 @@ Status ValidateConfig(const Config& c) {
   if (c.query.max_samples < 1) return InvalidArgument("query.max_samples must be at least 1");
   if (c.query.lookback_delta_ms < 1000) return InvalidArgument("query.lookback_delta must be at least 1s");
   PW_RETURN_IF_ERROR(config_internal::ValidateScrapeConfig(c));
+  if (c.rules.evaluation_interval_ms < 1) return InvalidArgument("global.evaluation_interval must be positive");
+  if (c.rules.eval_threads < 1 || c.rules.eval_threads > 64) return InvalidArgument("rules.eval_threads must be 1..64");
+  if (c.rules.event_cpu_budget < 0 || c.rules.event_cpu_budget > 1) {
+    return InvalidArgument("rules.event_cpu_budget must be between 0 (unlimited) and 1");
+  }
+  if (!c.rules.external_url.empty() && c.rules.external_url.rfind("http://", 0) != 0 &&
+      c.rules.external_url.rfind("https://", 0) != 0) {
+    return InvalidArgument("external_url must start with http:// or https://");
+  }
   return Status::Ok();
 }
 

@@ -96,6 +96,24 @@ struct QueryConfig {
   uint64_t cache_max_bytes = 32ull << 20;    // answers kept for repeated queries; 0 = no cache
 };
 
+// Alert and recording rules (docs/alerting.md). Prometheus' spellings: `rule_files` at the
+// top level; `evaluation_interval`, `rule_query_offset` and `external_labels` under
+// `global:`. The notification pipeline's configuration (`alerting:`, a whole Alertmanager
+// configuration) is parsed by the alert module from Config::source_text, so its errors can
+// name lines of the file.
+struct RulesConfig {
+  std::vector<std::string> rule_files;        // globs, relative to the config file's folder
+  int64_t evaluation_interval_ms = 60'000;    // global.evaluation_interval (Prometheus' default)
+  int64_t query_offset_ms = 0;                // global.rule_query_offset
+  std::vector<std::pair<std::string, std::string>> external_labels;  // sorted by name
+  std::string external_url;                   // top-level external_url: externalURL, generatorURL
+  // The `rules:` section: perfwatch's own knobs.
+  int64_t resend_delay_ms = 60'000;           // Prometheus' --rules.alert.resend-delay
+  bool event_driven = true;                   // evaluate as matching samples arrive
+  double event_cpu_budget = 0.25;             // share of one core event-driven evaluation may use
+  int eval_threads = 2;
+};
+
 struct Config {
   std::filesystem::path data_dir = "./data";
   std::string log_level = "info";
@@ -106,6 +124,10 @@ struct Config {
   QueryConfig query;
   ScrapeGlobalConfig scrape;
   std::vector<ScrapeConfig> scrape_configs;
+  RulesConfig rules;
+  bool has_alerting = false;              // the file has an `alerting:` section
+  std::string source_text;                // the YAML the config was read from ("" with no file)
+  std::filesystem::path source_path;      // its path (rule_files are relative to its folder)
 };
 
 // Reads a YAML config file over the defaults. Unknown keys are an error (typos should not

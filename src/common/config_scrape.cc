@@ -89,7 +89,8 @@ Status ReadDuration(const YAML::Node& node, const std::string& key, int64_t* out
 Status ParseScrapeSections(const YAML::Node& root, Config* c) {
   bool global_interval = false, global_timeout = false;
   if (auto g = root["global"]) {
-    PW_RETURN_IF_ERROR(CheckKeys(g, "global", {"scrape_interval", "scrape_timeout"}));
+    PW_RETURN_IF_ERROR(CheckKeys(g, "global", {"scrape_interval", "scrape_timeout", "evaluation_interval",
+                                               "rule_query_offset", "external_labels"}));
     PW_RETURN_IF_ERROR(ReadDuration(g, "scrape_interval", &c->scrape.interval_ms).WithContext("global"));
     PW_RETURN_IF_ERROR(ReadDuration(g, "scrape_timeout", &c->scrape.timeout_ms).WithContext("global"));
     global_interval = static_cast<bool>(g["scrape_interval"]);

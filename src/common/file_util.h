@@ -14,4 +14,11 @@ Status WriteAll(int fd, std::string_view data);
 // fsyncs a directory, so entries created, renamed or removed in it are durable.
 Status SyncDirectory(const std::filesystem::path& dir);
 
+// Replaces `path` with `data` durably: writes `path`.tmp, fsyncs it, renames it over
+// `path` and fsyncs the directory. A crash leaves either the old or the new file.
+Status WriteFileAtomically(const std::filesystem::path& path, std::string_view data);
+
+// Reads a whole file. NotFound when it does not exist.
+Result<std::string> ReadFile(const std::filesystem::path& path);
+
 }  // namespace perfwatch
