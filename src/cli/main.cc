@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/query_command.h"
+#include "cli/rules_command.h"
 #include "cli/serve.h"
 
 #ifndef PERFWATCH_VERSION
@@ -33,6 +34,9 @@ int main(int argc, char** argv) {
   CLI::App* query = app.add_subcommand("query", "run a PromQL query against a server and print the result as a table");
   AddQueryFlags(*query, query_flags);
 
+  RulesCheckFlags rules_check_flags;
+  CLI::App* rules_check = AddRulesCommand(app, rules_check_flags);
+
   CLI::App* version = app.add_subcommand("version", "print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -42,6 +46,7 @@ int main(int argc, char** argv) {
   }
   if (serve->parsed()) return RunServe(serve_flags);
   if (query->parsed()) return RunQuery(query_flags);
+  if (rules_check->parsed()) return RunRulesCheck(rules_check_flags);
   if (demo->parsed()) {
     if (!demo_serve_flags.data_dir) demo_serve_flags.data_dir = "./demo-data";
     return RunDemo(demo_serve_flags, demo_flags);
