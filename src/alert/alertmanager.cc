@@ -1,0 +1,470 @@
+// The Alertmanager's lifecycle, timers, notification pipeline and persistence; the API
+// handlers are in am_api.cc. Contract and threads: alertmanager.h, alertmanager_impl.h.
+#include "alert/alertmanager.h"
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <system_error>
+
+#include "alert/alertmanager_impl.h"
+#include "alert/am_api.h"
+#include "alert/webhook.h"
+#include "common/log.h"
+
+namespace perfwatch::alert {
+namespace {
+
+constexpr char kIntegration[] = "webhook";
+
+std::filesystem::path StorePath(const AlertmanagerOptions& o) {
+  return o.state_dir / "alerts.snap";
+}
+std::filesystem::path NflogPath(const AlertmanagerOptions& o) { return o.state_dir / "nflog.snap"; }
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Alertmanager::Impl::Impl(AlertmanagerOptions options)
+    : opts(std::move(options)), clock(opts.clock ? opts.clock : SystemClock::Get()) {
+  if (opts.metrics) {
+    metrics = opts.metrics;
+  } else {
+    own_metrics = std::make_unique<MetricsRegistry>();
+    metrics = own_metrics.get();
+  }
+  const MetricLabels integration = {{"integration", kIntegration}};
+  notifications_total =
+      metrics->GetCounter("alertmanager_notifications_total",
+                          "The total number of attempted notifications.", integration);
+  auto failed = [&](const char* reason) {
+    return metrics->GetCounter("alertmanager_notifications_failed_total",
+                               "The total number of failed notifications.",
+                               {{"integration", kIntegration}, {"reason", reason}});
+  };
+  delivery_metrics.failed_client_error = failed("clientError");
+  delivery_metrics.failed_server_error = failed("serverError");
+  delivery_metrics.failed_other = failed("other");
+  delivery_metrics.requests_total =
+      metrics->GetCounter("alertmanager_notification_requests_total",
+                          "The total number of attempted notification requests.", integration);
+  delivery_metrics.requests_failed_total =
+      metrics->GetCounter("alertmanager_notification_requests_failed_total",
+                          "The total number of failed notification requests.", integration);
+  delivery_metrics.latency_seconds = metrics->GetHistogram(
+      "alertmanager_notification_latency_seconds", "The latency of notifications in seconds.",
+      {1, 5, 10, 15, 20}, integration);
+  received_firing = metrics->GetCounter("alertmanager_alerts_received_total",
+                                        "The total number of received alerts.",
+                                        {{"status", "firing"}, {"version", "v2"}});
+  received_resolved = metrics->GetCounter("alertmanager_alerts_received_total",
+                                          "The total number of received alerts.",
+                                          {{"status", "resolved"}, {"version", "v2"}});
+  invalid_total = metrics->GetCounter("alertmanager_alerts_invalid_total",
+                                      "The total number of received alerts that were invalid.",
+                                      {{"version", "v2"}});
+  alerts_active =
+      metrics->GetGauge("alertmanager_alerts", "How many alerts by state.", {{"state", "active"}});
+  alerts_suppressed = metrics->GetGauge("alertmanager_alerts", "How many alerts by state.",
+                                        {{"state", "suppressed"}});
+  start_time_ms = clock->NowMs();
+  next_cleanup_ms = start_time_ms + kGroupCleanupIntervalMs;
+  next_gc_ms = start_time_ms + std::max<int64_t>(opts.gc_interval_ms, 1);
+  next_nflog_gc_ms = start_time_ms + kNflogMaintenanceIntervalMs;
+}
+
+Status Alertmanager::Impl::Load() {
+  std::error_code ec;
+  std::filesystem::create_directories(opts.state_dir, ec);
+  if (ec) return IoError("create " + opts.state_dir.string(), ec.value());
+  // A damaged snapshot costs its state, not the server: log and start empty.
+  if (Status s = store.Load(StorePath(opts)); !s.ok()) {
+    if (s.code() != StatusCode::kDataLoss) return s;
+    PW_LOG_ERROR("alertmanager: discarding a damaged snapshot", "err={}", LogQuote(s.ToString()));
+  }
+  if (Status s = nflog.Load(NflogPath(opts)); !s.ok()) {
+    if (s.code() != StatusCode::kDataLoss) return s;
+    PW_LOG_ERROR("alertmanager: discarding a damaged snapshot", "err={}", LogQuote(s.ToString()));
+  }
+  auto q = NotifyQueue::Open(opts.state_dir);
+  if (!q.ok()) return q.status();
+  queue = std::move(*q);
+  return Status::Ok();
+}
+
+DeliveryWorker* Alertmanager::Impl::FindWorker(const std::string& receiver, uint32_t index) {
+  auto it = workers.find({receiver, index});
+  return it == workers.end() ? nullptr : it->second.get();
+}
+
+void Alertmanager::Impl::InstallConfig(AlertmanagerConfig new_config) {
+  auto cfg = std::make_shared<const AlertmanagerConfig>(std::move(new_config));
+  std::vector<std::unique_ptr<DeliveryWorker>> removed;
+  {
+    std::lock_guard lock(mu);
+    const int64_t now = clock->NowMs();
+    config = cfg;
+    inhibitor = std::make_unique<Inhibitor>(cfg->inhibit_rules);
+    // As on an Alertmanager reload: fresh aggregation groups from every stored alert.
+    dispatcher = std::make_unique<Dispatcher>(&cfg->route);
+    for (const auto& [fp, a] : store.alerts()) dispatcher->Insert(a, now);
+
+    DeliveryOptions dopts;
+    dopts.clock = clock;
+    dopts.first_backoff_ms = opts.first_retry_backoff_ms;
+    dopts.max_backoff_ms = opts.max_retry_backoff_ms;
+    dopts.give_up_after_ms = opts.give_up_after_ms;
+    decltype(workers) next;
+    for (const Receiver& r : cfg->receivers) {
+      for (uint32_t i = 0; i < r.webhook_configs.size(); ++i) {
+        const WebhookConfig& wh = r.webhook_configs[i];
+        HttpClientConfig http = EffectiveHttpConfig(wh, cfg->global_http_config);
+        auto it = workers.find({r.name, i});
+        if (it != workers.end()) {
+          it->second->UpdateConfig(wh, http);
+          next[{r.name, i}] = std::move(it->second);
+          workers.erase(it);
+          continue;
+        }
+        DeliveryMetrics dm = delivery_metrics;
+        dm.queued = metrics->GetGauge("perfwatch_alert_notifications_queued",
+                                      "Notifications waiting in the persisted queue for delivery.",
+                                      {{"integration", kIntegration}, {"receiver", r.name}});
+        auto w = std::make_unique<DeliveryWorker>(r.name, i, wh, std::move(http), queue.get(),
+                                                  dopts, dm);
+        if (started && opts.start_threads) w->StartThread();
+        next[{r.name, i}] = std::move(w);
+      }
+    }
+    for (auto& [key, w] : workers) removed.push_back(std::move(w));
+    workers = std::move(next);
+  }
+  for (auto& w : removed) {
+    w->Stop();
+    if (w->pending() > 0)
+      PW_LOG_WARN("alertmanager: dropping notifications of a removed receiver", "pending={}",
+                  w->pending());
+    w->DropAll();
+  }
+}
+
+void Alertmanager::Impl::Wake() {
+  {
+    std::lock_guard lock(wake_mu);
+    wake = true;
+  }
+  wake_cv.notify_all();
+}
+
+void Alertmanager::Impl::Put(std::vector<Alert> alerts, int64_t now_ms) {
+  {
+    std::lock_guard lock(mu);
+    for (Alert& a : alerts) {
+      const Alert& stored = store.Put(std::move(a), now_ms);
+      dispatcher->Insert(stored, now_ms);
+    }
+    store_dirty = true;
+    gauges_dirty = true;
+  }
+  Wake();
+}
+
+void Alertmanager::Impl::RunPipeline(const FlushBatch& batch,
+                                     std::vector<QueuedNotification>& out) {
+  const int64_t now = batch.now_ms;
+  // Inhibition (Alertmanager's MuteStage): inhibited alerts leave the notification.
+  std::vector<Alert> alerts;
+  alerts.reserve(batch.alerts.size());
+  for (const Alert& a : batch.alerts) {
+    if (!inhibitor->InhibitedBy(a.labels, store, now)) alerts.push_back(a);
+  }
+  if (alerts.empty()) return;
+  const Receiver* receiver = config->FindReceiver(batch.route->receiver);
+  if (receiver == nullptr) return;
+
+  std::set<uint64_t> firing, resolved;
+  for (const Alert& a : alerts)
+    (a.ResolvedAt(now) ? resolved : firing).insert(Fingerprint(a.labels));
+
+  for (uint32_t i = 0; i < receiver->webhook_configs.size(); ++i) {
+    const WebhookConfig& wh = receiver->webhook_configs[i];
+    const std::string key = NflogKey(batch.group_key, receiver->name, kIntegration, i);
+    if (!NeedsUpdate(nflog.Query(key), firing, resolved, wh.send_resolved,
+                     batch.route->repeat_interval_ms, now)) {
+      continue;
+    }
+    notifications_total->Inc();
+    std::vector<Alert> sent;
+    if (wh.send_resolved) {
+      sent = alerts;
+    } else {
+      for (const Alert& a : alerts) {
+        if (!a.ResolvedAt(now)) sent.push_back(a);
+      }
+    }
+    if (!sent.empty()) {
+      NotificationContext ctx{receiver->name, batch.group_key, batch.group_labels,
+                              opts.external_url, now};
+      QueuedNotification n;
+      n.receiver = receiver->name;
+      n.integration_index = i;
+      n.created_ms = now;
+      n.group_key = batch.group_key;
+      n.body = BuildWebhookPayload(ctx, sent, wh.max_alerts);
+      out.push_back(std::move(n));
+    }
+    // Only resolved alerts without send_resolved: nothing is sent, but the log records
+    // that the receiver's view is now empty.
+    nflog.Log(key, firing, resolved, now, 2 * batch.route->repeat_interval_ms);
+    nflog_dirty = true;
+  }
+}
+
+void Alertmanager::Impl::UpdateAlertGauges() {
+  const int64_t now = clock->NowMs();
+  int64_t active = 0, suppressed = 0;
+  for (const auto& [fp, a] : store.alerts()) {
+    if (a.ResolvedAt(now)) continue;
+    (inhibitor->InhibitedBy(a.labels, store, now) ? suppressed : active)++;
+  }
+  alerts_active->Set(static_cast<double>(active));
+  alerts_suppressed->Set(static_cast<double>(suppressed));
+  gauges_dirty = false;
+}
+
+void Alertmanager::Impl::Snapshot(bool force) {
+  std::vector<std::string> store_records, nflog_records;
+  bool write_store = false, write_nflog = false;
+  {
+    std::lock_guard lock(mu);
+    if (!store_dirty && !nflog_dirty) return;
+    if (!force && SteadyMs() - last_snapshot_steady_ms < kSnapshotCoalesceMs) return;
+    if (store_dirty) store_records = store.EncodeSnapshot();
+    if (nflog_dirty) nflog_records = nflog.EncodeSnapshot();
+    write_store = store_dirty;
+    write_nflog = nflog_dirty;
+    store_dirty = nflog_dirty = false;
+  }
+  last_snapshot_steady_ms = SteadyMs();
+  Status s1 =
+      write_store ? AlertStore::WriteSnapshotFile(StorePath(opts), store_records) : Status::Ok();
+  Status s2 = write_nflog ? NotificationLog::WriteSnapshotFile(NflogPath(opts), nflog_records)
+                          : Status::Ok();
+  if (!s1.ok() || !s2.ok()) {
+    PW_LOG_ERROR("alertmanager: snapshot failed", "err={}",
+                 LogQuote(!s1.ok() ? s1.ToString() : s2.ToString()));
+    std::lock_guard lock(mu);
+    store_dirty |= !s1.ok();
+    nflog_dirty |= !s2.ok();
+  }
+}
+
+int64_t Alertmanager::Impl::ProcessDue() {
+  std::lock_guard process_lock(process_mu);
+  const int64_t now = clock->NowMs();
+  std::vector<QueuedNotification> out;
+  {
+    std::lock_guard lock(mu);
+    if (now >= next_gc_ms) {
+      if (!store.GarbageCollect(now).empty()) store_dirty = true;
+      next_gc_ms = now + std::max<int64_t>(opts.gc_interval_ms, 1);
+      gauges_dirty = true;
+    }
+    if (now >= next_nflog_gc_ms) {
+      if (nflog.GarbageCollect(now) > 0) nflog_dirty = true;
+      next_nflog_gc_ms = now + kNflogMaintenanceIntervalMs;
+    }
+    if (now >= next_cleanup_ms) {
+      dispatcher->RemoveEmptyGroups();
+      next_cleanup_ms = now + kGroupCleanupIntervalMs;
+      gauges_dirty = true;
+    }
+    for (const FlushBatch& batch : dispatcher->TakeDue(now)) {
+      RunPipeline(batch, out);
+      // The notifications are in the queue (below) before anything else can observe
+      // this flush, so the flush counts as successful.
+      dispatcher->FlushSucceeded(batch, now);
+    }
+    // Counting inhibited alerts scans the store per alert: at most every 5 s.
+    if (gauges_dirty && (!opts.start_threads || SteadyMs() - last_gauges_steady_ms >= 5000)) {
+      UpdateAlertGauges();
+      last_gauges_steady_ms = SteadyMs();
+    }
+  }
+
+  if (!out.empty()) {
+    if (Status s = queue->Append(out); !s.ok()) {
+      PW_LOG_ERROR("alertmanager: persisting notifications failed; delivering from memory",
+                   "err={}", LogQuote(s.ToString()));
+    }
+    std::lock_guard lock(mu);
+    for (QueuedNotification& n : out) {
+      if (DeliveryWorker* w = FindWorker(n.receiver, n.integration_index)) {
+        w->Enqueue(std::move(n));
+      } else {
+        (void)queue->Remove(n.id);
+      }
+    }
+    // Beyond the limit the oldest notifications are dropped.
+    if (queue->size() > opts.max_queued_notifications) {
+      PW_LOG_WARN("alertmanager: notification queue full, dropping the oldest", "limit={}",
+                  opts.max_queued_notifications);
+      while (queue->size() > opts.max_queued_notifications) {
+        DeliveryWorker* oldest = nullptr;
+        uint64_t oldest_id = UINT64_MAX;
+        for (auto& [key, w] : workers) {
+          uint64_t id = w->OldestId();
+          if (id < oldest_id) {
+            oldest_id = id;
+            oldest = w.get();
+          }
+        }
+        if (oldest == nullptr || !oldest->DropOldest()) break;
+      }
+    }
+  }
+
+  Snapshot(/*force=*/!opts.start_threads);
+  if (Status s = queue->MaybeCompact(); !s.ok()) {
+    PW_LOG_WARN("alertmanager: queue compaction failed", "err={}", LogQuote(s.ToString()));
+  }
+
+  int64_t next = INT64_MAX;
+  std::vector<DeliveryWorker*> ws;
+  {
+    std::lock_guard lock(mu);
+    next = dispatcher->NextDeadline();
+    // Maintenance counts only when it has something to do.
+    bool any_resolved = false;
+    for (const auto& [fp, a] : store.alerts()) any_resolved |= a.ends_at_ms != 0;
+    if (any_resolved) next = std::min(next, next_gc_ms);
+    if (nflog.size() > 0) next = std::min(next, next_nflog_gc_ms);
+    for (const auto& [id, g] : dispatcher->groups()) {
+      if (g->alerts.empty()) next = std::min(next, next_cleanup_ms);
+    }
+    if (store_dirty || nflog_dirty) next = std::min(next, now + kSnapshotCoalesceMs);
+    for (auto& [key, w] : workers) ws.push_back(w.get());
+  }
+  if (!opts.start_threads) {
+    for (DeliveryWorker* w : ws) next = std::min(next, w->RunDue());
+  }
+  return next;
+}
+
+void Alertmanager::Impl::DispatcherLoop() {
+  while (!stop_thread.load()) {
+    const int64_t next = ProcessDue();
+    const int64_t wait =
+        std::clamp<int64_t>(next == INT64_MAX ? 1000 : next - clock->NowMs(), 1, 1000);
+    std::unique_lock lock(wake_mu);
+    wake_cv.wait_for(lock, std::chrono::milliseconds(wait),
+                     [this] { return wake || stop_thread.load(); });
+    wake = false;
+  }
+}
+
+Alertmanager::Alertmanager(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Alertmanager::~Alertmanager() { Stop(); }
+
+Result<std::unique_ptr<Alertmanager>> Alertmanager::Open(AlertmanagerOptions opts,
+                                                         AlertmanagerConfig config) {
+  auto impl = std::make_unique<Impl>(std::move(opts));
+  PW_RETURN_IF_ERROR(
+      impl->Load().WithContext("open alertmanager state in " + impl->opts.state_dir.string()));
+  {
+    std::lock_guard process_lock(impl->process_mu);
+    impl->InstallConfig(std::move(config));
+  }
+  // Notifications queued before a restart go back to their integrations.
+  size_t requeued = 0, orphaned = 0;
+  for (QueuedNotification& n : impl->queue->Live()) {
+    std::lock_guard lock(impl->mu);
+    if (DeliveryWorker* w = impl->FindWorker(n.receiver, n.integration_index)) {
+      w->Enqueue(std::move(n));
+      ++requeued;
+    } else {
+      (void)impl->queue->Remove(n.id);
+      ++orphaned;
+    }
+  }
+  if (requeued + orphaned > 0) {
+    PW_LOG_INFO("alertmanager: queued notifications restored",
+                "pending={} dropped_unknown_receiver={}", requeued, orphaned);
+  }
+  return std::unique_ptr<Alertmanager>(new Alertmanager(std::move(impl)));
+}
+
+Status Alertmanager::Start() {
+  std::lock_guard process_lock(impl_->process_mu);
+  std::lock_guard lock(impl_->mu);
+  if (impl_->started || impl_->stopped) return Status::Ok();
+  impl_->started = true;
+  if (impl_->opts.start_threads) {
+    for (auto& [key, w] : impl_->workers) w->StartThread();
+    impl_->dispatcher_thread = std::thread([this] { impl_->DispatcherLoop(); });
+  }
+  return Status::Ok();
+}
+
+void Alertmanager::Stop() {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+  }
+  impl_->stop_thread.store(true);
+  impl_->Wake();
+  if (impl_->dispatcher_thread.joinable()) impl_->dispatcher_thread.join();
+  std::lock_guard process_lock(impl_->process_mu);
+  {
+    std::lock_guard lock(impl_->mu);
+    for (auto& [key, w] : impl_->workers) w->Stop();
+  }
+  impl_->Snapshot(/*force=*/true);
+  if (Status s = impl_->queue->MaybeCompact(); !s.ok()) {
+    PW_LOG_WARN("alertmanager: queue compaction failed", "err={}", LogQuote(s.ToString()));
+  }
+}
+
+Status Alertmanager::ApplyConfig(AlertmanagerConfig config) {
+  std::lock_guard process_lock(impl_->process_mu);
+  impl_->InstallConfig(std::move(config));
+  impl_->Wake();
+  return Status::Ok();
+}
+
+void Alertmanager::PutAlerts(std::vector<Alert> alerts) {
+  const int64_t now = impl_->clock->NowMs();
+  int64_t resolve_timeout;
+  {
+    std::lock_guard lock(impl_->mu);
+    resolve_timeout = impl_->config->resolve_timeout_ms;
+  }
+  std::vector<Alert> valid;
+  valid.reserve(alerts.size());
+  for (Alert& a : alerts) {
+    NormalizeLabelSet(a.labels);
+    NormalizeLabelSet(a.annotations);
+    ApplyPostDefaults(a, now, resolve_timeout);
+    (a.ends_at_ms > now ? impl_->received_firing : impl_->received_resolved)->Inc();
+    if (std::string err = ValidateAlert(a); !err.empty()) {
+      impl_->invalid_total->Inc();
+      PW_LOG_WARN("alertmanager: dropping an invalid alert", "err={}", LogQuote(err));
+      continue;
+    }
+    valid.push_back(std::move(a));
+  }
+  impl_->Put(std::move(valid), now);
+}
+
+void Alertmanager::RegisterRoutes(http::Router& router) { RegisterAlertmanagerApi(*impl_, router); }
+
+int64_t Alertmanager::ProcessDue() { return impl_->ProcessDue(); }
+
+}  // namespace perfwatch::alert

@@ -1,0 +1,101 @@
+#pragma once
+// The Alertmanager's internals, shared by alertmanager.cc (lifecycle, timers, the
+// notification pipeline, persistence) and am_api.cc (the /api/v2 handlers). Private to
+// src/alert/.
+//
+// Threads: with start_threads, one dispatcher thread runs ProcessDue (group timers,
+// maintenance, snapshots) and each integration has a DeliveryWorker thread. HTTP handler
+// threads and the rule evaluator call PutAlerts and the GET handlers.
+// Locks: process_mu serialises ProcessDue, ApplyConfig and Stop; mu guards the pipeline
+// state below it. Order: process_mu, then mu, then a worker's mutex, then the queue's.
+// The queue fsync runs outside mu so PutAlerts never waits for the disk.
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "alert/alert_store.h"
+#include "alert/alertmanager.h"
+#include "alert/delivery.h"
+#include "alert/dispatcher.h"
+#include "alert/inhibitor.h"
+#include "alert/nflog.h"
+#include "alert/notify_queue.h"
+
+namespace perfwatch::alert {
+
+inline constexpr int64_t kGroupCleanupIntervalMs = 30'000;  // dispatcher's empty-group sweep
+inline constexpr int64_t kNflogMaintenanceIntervalMs = 15 * 60'000;
+inline constexpr int64_t kSnapshotCoalesceMs = 100;
+
+struct Alertmanager::Impl {
+  explicit Impl(AlertmanagerOptions options);
+
+  // Lifecycle and pipeline (alertmanager.cc).
+  Status Load();
+  void InstallConfig(AlertmanagerConfig config);        // holds process_mu and mu
+  void Put(std::vector<Alert> alerts, int64_t now_ms);  // defaults applied, valid alerts
+  int64_t ProcessDue();
+  void DispatcherLoop();
+  void Wake();
+  // Runs one flush through inhibition, dedup and the integrations; appends the
+  // notifications to send to `out`. Holds mu.
+  void RunPipeline(const FlushBatch& batch, std::vector<QueuedNotification>& out);
+  void Snapshot(bool force);
+  void UpdateAlertGauges();                                                 // holds mu
+  DeliveryWorker* FindWorker(const std::string& receiver, uint32_t index);  // holds mu
+
+  // Immutable after Open.
+  const AlertmanagerOptions opts;
+  const Clock* const clock;
+  std::unique_ptr<MetricsRegistry> own_metrics;
+  MetricsRegistry* metrics = nullptr;
+  int64_t start_time_ms = 0;
+  std::unique_ptr<NotifyQueue> queue;  // thread-safe
+
+  Counter* notifications_total = nullptr;
+  Counter* received_firing = nullptr;
+  Counter* received_resolved = nullptr;
+  Counter* invalid_total = nullptr;
+  Gauge* alerts_active = nullptr;
+  Gauge* alerts_suppressed = nullptr;
+  DeliveryMetrics delivery_metrics;  // without `queued` (per worker)
+
+  std::mutex process_mu;
+
+  mutable std::mutex mu;
+  std::shared_ptr<const AlertmanagerConfig> config;  // guarded by mu
+  AlertStore store;                                  // guarded by mu
+  NotificationLog nflog;                             // guarded by mu
+  std::unique_ptr<Dispatcher> dispatcher;            // guarded by mu
+  std::unique_ptr<Inhibitor> inhibitor;              // guarded by mu
+  // Workers by (receiver, integration index); the map is guarded by mu, workers are
+  // thread-safe and only destroyed under process_mu.
+  std::map<std::pair<std::string, uint32_t>, std::unique_ptr<DeliveryWorker>> workers;
+  bool store_dirty = false;             // guarded by mu
+  bool nflog_dirty = false;             // guarded by mu
+  bool gauges_dirty = true;             // guarded by mu
+  int64_t next_cleanup_ms = 0;          // guarded by mu
+  int64_t next_gc_ms = 0;               // guarded by mu
+  int64_t next_nflog_gc_ms = 0;         // guarded by mu
+  int64_t last_snapshot_steady_ms = 0;  // guarded by process_mu
+  int64_t last_gauges_steady_ms = 0;    // guarded by mu
+  bool started = false;                 // guarded by mu
+  bool stopped = false;                 // guarded by mu
+
+  std::mutex wake_mu;
+  std::condition_variable wake_cv;
+  bool wake = false;  // guarded by wake_mu
+  std::atomic<bool> stop_thread{false};
+  std::thread dispatcher_thread;
+};
+
+// The API handlers (am_api.cc).
+void RegisterAlertmanagerApi(Alertmanager::Impl& impl, http::Router& router);
+
+}  // namespace perfwatch::alert

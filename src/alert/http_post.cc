@@ -1,0 +1,293 @@
+#include "alert/http_post.h"
+
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace perfwatch::alert {
+namespace {
+
+constexpr size_t kMaxBody = 4096;
+constexpr size_t kMaxHeader = 64 * 1024;
+
+using SteadyClock = std::chrono::steady_clock;
+
+int64_t MsUntil(SteadyClock::time_point deadline) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now())
+      .count();
+}
+
+// Waits until `fd` is ready for `events`. Returns 1 when ready, 0 on timeout, -1 when
+// cancelled or on a poll error.
+int WaitFd(int fd, short events, SteadyClock::time_point deadline,
+           const std::atomic<bool>* cancel) {
+  for (;;) {
+    if (cancel && cancel->load(std::memory_order_relaxed)) return -1;
+    int64_t left = MsUntil(deadline);
+    if (left <= 0) return 0;
+    pollfd p{fd, events, 0};
+    int rc = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 50)));
+    if (rc > 0) return 1;
+    if (rc < 0 && errno != EINTR) return -1;
+  }
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+class Socket {
+ public:
+  ~Socket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int fd_ = -1;
+};
+
+}  // namespace
+
+Result<HttpUrl> ParseHttpUrl(std::string_view url) {
+  constexpr std::string_view kScheme = "http://";
+  if (url.size() < kScheme.size() || !IEquals(url.substr(0, kScheme.size()), kScheme)) {
+    return InvalidArgument("unsupported URL \"" + std::string(url) +
+                           "\": only http:// is supported");
+  }
+  std::string_view rest = url.substr(kScheme.size());
+  if (size_t hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
+  size_t end = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, end);
+  std::string_view target = end == std::string_view::npos ? std::string_view() : rest.substr(end);
+  if (authority.find('@') != std::string_view::npos) {
+    return InvalidArgument("URL \"" + std::string(url) + "\": user info is not supported");
+  }
+  HttpUrl out;
+  out.host_header = std::string(authority);
+  std::string_view port;
+  if (!authority.empty() && authority[0] == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos)
+      return InvalidArgument("URL \"" + std::string(url) + "\": bad IPv6 host");
+    out.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') return InvalidArgument("URL \"" + std::string(url) + "\": bad host");
+      port = after.substr(1);
+    }
+  } else {
+    size_t colon = authority.rfind(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+  }
+  if (out.host.empty()) return InvalidArgument("URL \"" + std::string(url) + "\": missing host");
+  if (!port.empty()) {
+    if (port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        std::stoi(std::string(port)) == 0 || std::stoi(std::string(port)) > 65535) {
+      return InvalidArgument("URL \"" + std::string(url) + "\": bad port");
+    }
+    out.port = std::string(port);
+  }
+  if (target.empty()) {
+    out.target = "/";
+  } else if (target[0] == '?') {
+    out.target = "/" + std::string(target);
+  } else {
+    out.target = std::string(target);
+  }
+  return out;
+}
+
+HttpPostResult HttpPost(const HttpPostRequest& req) {
+  HttpPostResult res;
+  const auto deadline =
+      SteadyClock::now() + std::chrono::milliseconds(std::max<int64_t>(req.timeout_ms, 1));
+
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* addrs = nullptr;
+  if (int rc = ::getaddrinfo(req.url.host.c_str(), req.url.port.c_str(), &hints, &addrs); rc != 0) {
+    res.error = "resolve " + req.url.host + ": " + ::gai_strerror(rc);
+    return res;
+  }
+  Socket sock;
+  std::string connect_error;
+  for (addrinfo* ai = addrs; ai != nullptr; ai = ai->ai_next) {
+    int fd =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      connect_error = std::strerror(errno);
+      continue;
+    }
+    int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+    int err = rc == 0 ? 0 : errno;
+    if (err == EINPROGRESS) {
+      int w = WaitFd(fd, POLLOUT, deadline, req.cancel);
+      if (w <= 0) {
+        ::close(fd);
+        connect_error = w == 0 ? "connect timeout" : "cancelled";
+        break;
+      }
+      socklen_t len = sizeof err;
+      if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    }
+    if (err != 0) {
+      ::close(fd);
+      connect_error = std::strerror(err);
+      continue;
+    }
+    sock.fd_ = fd;
+    break;
+  }
+  ::freeaddrinfo(addrs);
+  if (sock.fd_ < 0) {
+    res.error = "connect " + req.url.host_header + ": " + connect_error;
+    return res;
+  }
+
+  std::string out = "POST " + req.url.target + " HTTP/1.1\r\nHost: " + req.url.host_header + "\r\n";
+  for (const auto& [name, value] : req.headers) out += name + ": " + value + "\r\n";
+  out += "Content-Length: " + std::to_string(req.body.size()) + "\r\nConnection: close\r\n\r\n";
+  out.append(req.body);
+  std::string_view pending = out;
+  while (!pending.empty()) {
+    ssize_t n = ::send(sock.fd_, pending.data(), pending.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      pending.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      int w = WaitFd(sock.fd_, POLLOUT, deadline, req.cancel);
+      if (w <= 0) {
+        res.error = w == 0 ? "timeout writing the request" : "cancelled";
+        return res;
+      }
+      continue;
+    }
+    res.error = std::string("write: ") + std::strerror(errno);
+    return res;
+  }
+
+  // Read the status line and headers, then some of the body.
+  std::string in;
+  size_t header_end = std::string::npos;
+  size_t content_length = std::string::npos;
+  char buf[8192];
+  for (;;) {
+    if (header_end != std::string::npos) {
+      size_t body_have = in.size() - header_end;
+      if (body_have >= std::min(content_length, kMaxBody)) break;
+    }
+    ssize_t n = ::recv(sock.fd_, buf, sizeof buf, 0);
+    if (n > 0) {
+      in.append(buf, static_cast<size_t>(n));
+    } else if (n == 0) {
+      break;
+    } else if (errno == EAGAIN || errno == EINTR) {
+      int w = WaitFd(sock.fd_, POLLIN, deadline, req.cancel);
+      if (w <= 0) {
+        if (header_end != std::string::npos) break;  // the status is known; the body is optional
+        res.error = w == 0 ? "timeout waiting for the response" : "cancelled";
+        return res;
+      }
+      continue;
+    } else {
+      if (header_end != std::string::npos) break;
+      res.error = std::string("read: ") + std::strerror(errno);
+      return res;
+    }
+    if (header_end == std::string::npos) {
+      size_t pos = in.find("\r\n\r\n");
+      if (pos == std::string::npos) {
+        if (in.size() > kMaxHeader) {
+          res.error = "response headers too large";
+          return res;
+        }
+        continue;
+      }
+      header_end = pos + 4;
+      std::string_view head(in.data(), pos);
+      // Status line: HTTP/1.x NNN reason
+      if (head.size() < 12 || head.substr(0, 5) != "HTTP/" || head[8] != ' ') {
+        res.error = "malformed response status line";
+        return res;
+      }
+      int status = 0;
+      for (size_t i = 9; i < 12; ++i) {
+        if (head[i] < '0' || head[i] > '9') {
+          res.error = "malformed response status line";
+          return res;
+        }
+        status = status * 10 + (head[i] - '0');
+      }
+      res.status = status;
+      size_t line = head.find("\r\n");
+      while (line != std::string_view::npos) {
+        size_t next = head.find("\r\n", line + 2);
+        std::string_view h = head.substr(
+            line + 2, next == std::string_view::npos ? std::string_view::npos : next - line - 2);
+        size_t colon = h.find(':');
+        if (colon != std::string_view::npos && IEquals(h.substr(0, colon), "content-length")) {
+          std::string_view v = h.substr(colon + 1);
+          while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+          content_length = 0;
+          for (char c : v) {
+            if (c < '0' || c > '9') break;
+            content_length = content_length * 10 + static_cast<size_t>(c - '0');
+          }
+        }
+        line = next;
+      }
+    }
+  }
+  if (header_end == std::string::npos) {
+    res.status = 0;
+    res.error = "connection closed before the response headers";
+    return res;
+  }
+  res.body = in.substr(header_end, kMaxBody);
+  return res;
+}
+
+std::string BasicAuthHeader(std::string_view user, std::string_view password) {
+  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string in = std::string(user) + ":" + std::string(password);
+  std::string out = "Basic ";
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    out += kB64[v >> 18];
+    out += kB64[(v >> 12) & 63];
+    out += kB64[(v >> 6) & 63];
+    out += kB64[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    uint32_t v = uint8_t(in[i]) << 16;
+    out += kB64[v >> 18];
+    out += kB64[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
+    out += kB64[v >> 18];
+    out += kB64[(v >> 12) & 63];
+    out += kB64[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+}  // namespace perfwatch::alert
