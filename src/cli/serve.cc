@@ -39,18 +39,23 @@ void BlockTerminationSignals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-int WaitForTerminationSignal() {
+int WaitForTerminationSignal(const std::function<void()>& on_hangup) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  int sig = 0;
-  sigwait(&set, &sig);
-  return sig;
+  sigaddset(&set, SIGHUP);
+  for (;;) {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig != SIGHUP) return sig;
+    if (on_hangup) on_hangup();
+  }
 }
 
 namespace {
@@ -92,7 +97,10 @@ int Run(const ServeFlags& flags, const DemoFlags* demo) {
     visitors->Start();
     PW_LOG_INFO("demo running", "dashboard=http://127.0.0.1:{}/", app.port());
   }
-  int sig = WaitForTerminationSignal();
+  int sig = WaitForTerminationSignal([&app] {
+    PW_LOG_INFO("reloading configuration", "signal=SIGHUP");
+    if (Status s = app.Reload(); !s.ok()) PW_LOG_WARN("reload failed", "err={}", LogQuote(s.message()));
+  });
   PW_LOG_INFO("shutting down", "signal={}", sig == SIGINT ? "SIGINT" : "SIGTERM");
   if (visitors) visitors->Stop();
   trimmer.Stop();

@@ -2,6 +2,8 @@
 // `perfwatch serve`: flags, config file merge, and running until SIGINT/SIGTERM.
 #include <CLI/CLI.hpp>
 
+#include <functional>
+
 #include <optional>
 #include <string>
 
@@ -23,11 +25,12 @@ void AddServeFlags(CLI::App& cmd, ServeFlags& flags, const std::string& default_
 // Loads the config file (if any) and applies flags over it.
 Result<Config> BuildConfig(const ServeFlags& flags);
 
-// Blocks SIGINT and SIGTERM for every thread created after this call (call it first).
+// Blocks SIGINT, SIGTERM and SIGHUP for every thread created after this call (call it first).
 void BlockTerminationSignals();
 
-// Waits for SIGINT or SIGTERM (blocked by BlockTerminationSignals) and returns it.
-int WaitForTerminationSignal();
+// Waits for SIGINT or SIGTERM (blocked by BlockTerminationSignals) and returns it; each
+// SIGHUP meanwhile calls `on_hangup` (configuration reload).
+int WaitForTerminationSignal(const std::function<void()>& on_hangup = {});
 
 // Runs the server until a termination signal; returns the process exit code.
 int RunServe(const ServeFlags& flags);

@@ -1,5 +1,7 @@
 #include "cli/server_app.h"
 
+#include "alert/alert_config.h"
+#include "alert/rules_api.h"
 #include "analysis/vitals_handler.h"
 #include "cli/api_handlers.h"
 #include "common/hash.h"
@@ -66,6 +68,7 @@ Status ServerApp::Start() {
   engine_options.lookback_delta_ms = config_.query.lookback_delta_ms;
   engine_ = std::make_unique<query::promql::Engine>(queryable_.get(), engine_options);
   query_cache_ = std::make_unique<query::QueryCache>(config_.query.cache_max_bytes, &tsdb_->changes(), &metrics_);
+  PW_RETURN_IF_ERROR(StartAlerting());
 
   http::Router router;
   RegisterRoutes(router);
@@ -87,11 +90,16 @@ void ServerApp::Stop() {
   ready_ = false;
   if (scrape_) scrape_->Stop();  // before the server (self-scrape) and the TSDB (stale markers)
   if (server_) server_->Stop();
+  if (rules_) rules_->Stop();                // writes its last outputs while the TSDB is open
+  if (alertmanager_) alertmanager_->Stop();  // persists the queue of notifications
   if (rum_aggregator_) rum_aggregator_->Stop();  // writes pending counts while the TSDB is open
   if (tsdb_) tsdb_->Stop();
   if (store_) store_->Stop();
   scrape_.reset();
   server_.reset();
+  rules_.reset();
+  rule_querier_.reset();
+  alertmanager_.reset();
   metadata_.reset();
   query_cache_.reset();
   engine_.reset();
@@ -128,6 +136,57 @@ Status ServerApp::StartScraping() {
   return scrape_->Start();
 }
 
+Status ServerApp::StartAlerting() {
+  auto am_config = alert::AlertmanagerConfigFrom(config_);
+  if (!am_config.ok()) return am_config.status();
+  auto rule_files = alert::RuleFilesFrom(config_);
+  if (!rule_files.ok()) return rule_files.status();
+  const std::string external_url = alert::ExternalUrlFrom(config_);
+
+  alert::AlertmanagerOptions am_options;
+  am_options.state_dir = config_.data_dir / "alertmanager";
+  am_options.external_url = external_url;
+  am_options.metrics = &metrics_;
+  auto am = alert::Alertmanager::Open(am_options, std::move(am_config).value());
+  if (!am.ok()) return am.status().WithContext("open alertmanager state");
+  alertmanager_ = std::move(am).value();
+  PW_RETURN_IF_ERROR(alertmanager_->Start().WithContext("start notifications"));
+
+  rule_querier_ = std::make_unique<alert::EngineRuleQuerier>(engine_.get());
+  alert::RuleManagerOptions options;
+  options.state_dir = config_.data_dir / "rules";
+  options.default_interval_ms = config_.rules.evaluation_interval_ms;
+  options.default_query_offset_ms = config_.rules.query_offset_ms;
+  options.resend_delay_ms = config_.rules.resend_delay_ms;
+  options.external_labels.assign(config_.rules.external_labels.begin(), config_.rules.external_labels.end());
+  options.external_url = external_url;
+  options.eval_threads = config_.rules.eval_threads;
+  options.event_driven = config_.rules.event_driven;
+  options.event_cpu_budget = config_.rules.event_cpu_budget;
+  options.metrics = &metrics_;
+  rules_ = std::make_unique<alert::RuleManager>(options, tsdb_.get(), rule_querier_.get(), alertmanager_.get());
+  PW_RETURN_IF_ERROR(rules_->Update(*rule_files).WithContext("load rule files"));
+  return rules_->Start();
+}
+
+Status ServerApp::Reload() {
+  std::lock_guard lock(reload_mu_);
+  if (config_.source_path.empty()) return Status::Ok();  // no file: nothing to re-read
+  auto fresh = LoadConfigFile(config_.source_path);
+  if (!fresh.ok()) return fresh.status();
+  fresh->source_path = config_.source_path;
+  auto am_config = alert::AlertmanagerConfigFrom(*fresh);
+  if (!am_config.ok()) return am_config.status();
+  auto rule_files = alert::RuleFilesFrom(*fresh);
+  if (!rule_files.ok()) return rule_files.status();
+  // Rules first: they are parsed completely before anything changes, and a failure
+  // leaves both halves as they were.
+  PW_RETURN_IF_ERROR(rules_->Update(*rule_files));
+  PW_RETURN_IF_ERROR(alertmanager_->ApplyConfig(std::move(am_config).value()));
+  PW_LOG_INFO("configuration reloaded", "rule_files={}", rule_files->size());
+  return Status::Ok();
+}
+
 uint16_t ServerApp::port() const { return server_ ? server_->port() : 0; }
 
 void ServerApp::RegisterRoutes(http::Router& router) {
@@ -138,6 +197,17 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   ingest::RegisterMetadataApi(router, metadata_.get());
   analysis::RegisterVitalsHandler(router, store_.get());
   RegisterEventExport(router, store_.get());
+  alert::RegisterRulesApi(router, rules_.get());
+  alertmanager_->RegisterRoutes(router);
+  router.Handle("POST", "/-/reload", [this](const http::Request&, http::Response& res) {
+    Status s = Reload();
+    res.content_type = "text/plain; charset=utf-8";
+    if (!s.ok()) {
+      PW_LOG_WARN("reload failed", "err={}", LogQuote(s.message()));
+      res.status = 500;
+      res.body = "failed to reload config: " + s.message() + "\n";
+    }
+  });
   RegisterOperationalHandlers(router, &metrics_, &ready_);
   RegisterStaticAssets(router);
 }

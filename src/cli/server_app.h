@@ -7,7 +7,11 @@
 // Thread safety: Start/Stop from one controlling thread.
 #include <atomic>
 #include <memory>
+#include <mutex>
 
+#include "alert/alertmanager.h"
+#include "alert/rule_manager.h"
+#include "alert/rule_querier.h"
 #include "common/config.h"
 #include "common/metrics.h"
 #include "common/status.h"
@@ -34,10 +38,15 @@ class ServerApp {
   void Stop();
   uint16_t port() const;
   MetricsRegistry& metrics() { return metrics_; }
+  // Re-reads the config file and applies its rule files and `alerting:` section (SIGHUP,
+  // POST /-/reload). All or nothing: on any error the running rules and routes stay and
+  // the error is returned. Other sections need a restart (logged when they changed).
+  Status Reload();
 
  private:
   void RegisterRoutes(http::Router& router);
   Status StartScraping();
+  Status StartAlerting();
 
   const Config config_;
   MetricsRegistry metrics_;
@@ -51,6 +60,10 @@ class ServerApp {
   std::unique_ptr<query::promql::TsdbQueryable> queryable_;
   std::unique_ptr<query::promql::Engine> engine_;
   std::unique_ptr<query::QueryCache> query_cache_;
+  std::unique_ptr<alert::Alertmanager> alertmanager_;
+  std::unique_ptr<alert::EngineRuleQuerier> rule_querier_;
+  std::unique_ptr<alert::RuleManager> rules_;
+  std::mutex reload_mu_;  // serialises Reload
   std::unique_ptr<http::Server> server_;
   std::atomic<bool> ready_{false};
 };

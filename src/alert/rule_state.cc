@@ -1,0 +1,145 @@
+#include "alert/rule_state.h"
+
+#include <simdjson.h>
+
+#include <cmath>
+
+#include "common/file_util.h"
+#include "common/json_writer.h"
+
+namespace perfwatch::alert {
+namespace {
+
+void AppendLabelObject(std::string& out, const LabelSet& labels) {
+  out += '{';
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (i) out += ',';
+    AppendJsonString(out, labels[i].first);
+    out += ':';
+    AppendJsonString(out, labels[i].second);
+  }
+  out += '}';
+}
+
+void AppendField(std::string& out, const char* name, int64_t v) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  AppendJsonInt(out, v);
+}
+
+Result<LabelSet> ReadLabelObject(simdjson::dom::element e) {
+  simdjson::dom::object obj;
+  if (e.get(obj)) return InvalidArgument("labels: expected an object");
+  LabelSet out;
+  for (auto field : obj) {
+    std::string_view v;
+    if (field.value.get(v)) return InvalidArgument("labels: expected string values");
+    out.emplace_back(std::string(field.key), std::string(v));
+  }
+  NormalizeLabelSet(out);
+  return out;
+}
+
+}  // namespace
+
+std::string RuleStateKey(const RuleGroup& group, const Rule& rule) {
+  std::string key = group.key() + ";" + rule.name();
+  LabelSet labels(rule.spec().labels.begin(), rule.spec().labels.end());
+  NormalizeLabelSet(labels);
+  for (const auto& [n, v] : labels) {
+    key += ';';
+    key += n;
+    key += '=';
+    key += v;
+  }
+  return key;
+}
+
+Status WriteRuleState(const std::filesystem::path& path, const std::vector<std::shared_ptr<RuleGroup>>& groups) {
+  std::string out = "{\"version\":1,\"rules\":[";
+  bool first_rule = true;
+  for (const auto& group : groups) {
+    for (const auto& rule : group->rules()) {
+      if (!rule->is_alerting()) continue;
+      std::vector<RuleAlert> alerts = static_cast<const AlertingRule&>(*rule).Alerts(true);
+      if (!first_rule) out += ',';
+      first_rule = false;
+      out += "{\"key\":";
+      AppendJsonString(out, RuleStateKey(*group, *rule));
+      out += ",\"alerts\":[";
+      for (size_t i = 0; i < alerts.size(); ++i) {
+        const RuleAlert& a = alerts[i];
+        if (i) out += ',';
+        out += "{\"labels\":";
+        AppendLabelObject(out, a.labels);
+        out += ",\"annotations\":";
+        AppendLabelObject(out, a.annotations);
+        out += ",\"state\":";
+        AppendJsonString(out, AlertStateName(a.state));
+        out += ",\"value\":";
+        AppendJsonNumber(out, a.value);
+        AppendField(out, "activeAt", a.active_at_ms);
+        AppendField(out, "firedAt", a.fired_at_ms);
+        AppendField(out, "resolvedAt", a.resolved_at_ms);
+        AppendField(out, "lastSentAt", a.last_sent_at_ms);
+        AppendField(out, "validUntil", a.valid_until_ms);
+        AppendField(out, "keepFiringSince", a.keep_firing_since_ms);
+        out += '}';
+      }
+      out += "]}";
+    }
+  }
+  out += "]}\n";
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  return WriteFileAtomically(path, out).WithContext("save rule state");
+}
+
+Result<SavedRuleState> ReadRuleState(const std::filesystem::path& path) {
+  PW_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(text).get(root)) return InvalidArgument(path.string() + ": not valid JSON");
+  simdjson::dom::array rules;
+  if (root["rules"].get(rules)) return InvalidArgument(path.string() + ": no \"rules\" list");
+  SavedRuleState out;
+  for (simdjson::dom::element r : rules) {
+    std::string_view key;
+    simdjson::dom::array alerts;
+    if (r["key"].get(key) || r["alerts"].get(alerts)) return InvalidArgument(path.string() + ": bad rule entry");
+    std::vector<RuleAlert> list;
+    for (simdjson::dom::element a : alerts) {
+      RuleAlert alert;
+      PW_ASSIGN_OR_RETURN(alert.labels, ReadLabelObject(a["labels"]));
+      PW_ASSIGN_OR_RETURN(alert.annotations, ReadLabelObject(a["annotations"]));
+      std::string_view state;
+      if (a["state"].get(state)) return InvalidArgument(path.string() + ": alert without state");
+      alert.state = state == "firing" ? AlertState::kFiring
+                    : state == "pending" ? AlertState::kPending
+                                         : AlertState::kInactive;
+      double value = 0;
+      if (a["value"].get(value)) {
+        std::string_view special;  // NaN and infinities are written as strings
+        if (!a["value"].get(special)) value = special == "NaN" ? NAN : special == "-Inf" ? -INFINITY : INFINITY;
+      }
+      alert.value = value;
+      auto read_int = [&](const char* name) -> int64_t {
+        int64_t v = 0;
+        if (a[name].get(v)) return 0;
+        return v;
+      };
+      alert.active_at_ms = read_int("activeAt");
+      alert.fired_at_ms = read_int("firedAt");
+      alert.resolved_at_ms = read_int("resolvedAt");
+      alert.last_sent_at_ms = read_int("lastSentAt");
+      alert.valid_until_ms = read_int("validUntil");
+      alert.keep_firing_since_ms = read_int("keepFiringSince");
+      list.push_back(std::move(alert));
+    }
+    out[std::string(key)].push_back(std::move(list));
+  }
+  return out;
+}
+
+}  // namespace perfwatch::alert

@@ -1,0 +1,204 @@
+#include "alert/rules_api.h"
+
+#include <charconv>
+#include <cmath>
+#include <set>
+
+#include "common/json_writer.h"
+
+namespace perfwatch::alert {
+namespace {
+
+void AppendLabels(std::string& out, const LabelSet& labels) {
+  out += '{';
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (i) out += ',';
+    AppendJsonString(out, labels[i].first);
+    out += ':';
+    AppendJsonString(out, labels[i].second);
+  }
+  out += '}';
+}
+
+LabelSet SortedSpecLabels(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  LabelSet out(pairs.begin(), pairs.end());
+  NormalizeLabelSet(out);
+  return out;
+}
+
+void AppendSeconds(std::string& out, double seconds) { AppendJsonNumber(out, seconds); }
+
+void AppendAlert(std::string& out, const RuleAlert& a) {
+  out += "{\"labels\":";
+  AppendLabels(out, a.labels);
+  out += ",\"annotations\":";
+  AppendLabels(out, a.annotations);
+  out += ",\"state\":";
+  AppendJsonString(out, AlertStateName(a.state));
+  out += ",\"activeAt\":";
+  AppendJsonString(out, FormatGoTime(a.active_at_ms));
+  if (a.keep_firing_since_ms != 0) {
+    out += ",\"keepFiringSince\":";
+    AppendJsonString(out, FormatGoTime(a.keep_firing_since_ms));
+  }
+  out += ",\"value\":";
+  AppendJsonString(out, FormatGoExp(a.value));
+  out += '}';
+}
+
+void AppendRuleCommon(std::string& out, const Rule& rule) {
+  out += ",\"health\":";
+  AppendJsonString(out, RuleHealthName(rule.health()));
+  std::string err = rule.last_error();
+  if (!err.empty()) {
+    out += ",\"lastError\":";
+    AppendJsonString(out, err);
+  }
+  out += ",\"evaluationTime\":";
+  AppendSeconds(out, rule.eval_duration_ns() / 1e9);
+  out += ",\"lastEvaluation\":";
+  AppendJsonString(out, FormatGoTime(rule.last_eval_ms()));
+}
+
+void AppendRule(std::string& out, const Rule& rule) {
+  if (rule.is_alerting()) {
+    const auto& ar = static_cast<const AlertingRule&>(rule);
+    out += "{\"state\":";
+    AppendJsonString(out, AlertStateName(ar.State()));
+    out += ",\"name\":";
+    AppendJsonString(out, rule.name());
+    out += ",\"query\":";
+    AppendJsonString(out, rule.query());
+    out += ",\"duration\":";
+    AppendSeconds(out, rule.spec().for_ms / 1000.0);
+    out += ",\"keepFiringFor\":";
+    AppendSeconds(out, rule.spec().keep_firing_for_ms / 1000.0);
+    out += ",\"labels\":";
+    AppendLabels(out, SortedSpecLabels(rule.spec().labels));
+    out += ",\"annotations\":";
+    AppendLabels(out, SortedSpecLabels(rule.spec().annotations));
+    out += ",\"alerts\":[";
+    std::vector<RuleAlert> alerts = ar.Alerts();
+    for (size_t i = 0; i < alerts.size(); ++i) {
+      if (i) out += ',';
+      AppendAlert(out, alerts[i]);
+    }
+    out += ']';
+    AppendRuleCommon(out, rule);
+    out += ",\"type\":\"alerting\"}";
+    return;
+  }
+  out += "{\"name\":";
+  AppendJsonString(out, rule.name());
+  out += ",\"query\":";
+  AppendJsonString(out, rule.query());
+  if (!rule.spec().labels.empty()) {
+    out += ",\"labels\":";
+    AppendLabels(out, SortedSpecLabels(rule.spec().labels));
+  }
+  AppendRuleCommon(out, rule);
+  out += ",\"type\":\"recording\"}";
+}
+
+std::set<std::string> ParamSet(const http::Request& req, std::string_view name) {
+  std::vector<std::string> values = req.Params(name);
+  return {values.begin(), values.end()};
+}
+
+void HandleRules(const RuleManager* manager, const http::Request& req, http::Response& res) {
+  std::string type = req.Param("type").value_or("");
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!type.empty() && type != "alert" && type != "record") {
+    http::WriteApiError(res, 400, "bad_data", "invalid parameter \"type\": not supported value \"" + type + "\"");
+    return;
+  }
+  const bool alerts = type.empty() || type == "alert";
+  const bool records = type.empty() || type == "record";
+  const std::set<std::string> names = ParamSet(req, "rule_name[]");
+  const std::set<std::string> group_names = ParamSet(req, "rule_group[]");
+  const std::set<std::string> files = ParamSet(req, "file[]");
+  const bool filtered = !names.empty() || !group_names.empty() || !files.empty();
+
+  std::string out = R"({"status":"success","data":{"groups":[)";
+  bool first_group = true;
+  for (const auto& group : manager->Groups()) {
+    if (!group_names.empty() && !group_names.count(group->name())) continue;
+    if (!files.empty() && !files.count(group->file())) continue;
+    std::string rules;
+    for (const auto& rule : group->rules()) {
+      if (rule->is_alerting() ? !alerts : !records) continue;
+      if (!names.empty() && !names.count(rule->name())) continue;
+      if (!rules.empty()) rules += ',';
+      AppendRule(rules, *rule);
+    }
+    if (filtered && rules.empty()) continue;
+    if (!first_group) out += ',';
+    first_group = false;
+    out += "{\"name\":";
+    AppendJsonString(out, group->name());
+    out += ",\"file\":";
+    AppendJsonString(out, group->file());
+    out += ",\"rules\":[";
+    out += rules;
+    out += "],\"interval\":";
+    AppendSeconds(out, group->interval_ms() / 1000.0);
+    out += ",\"limit\":";
+    AppendJsonInt(out, group->limit());
+    out += ",\"evaluationTime\":";
+    AppendSeconds(out, group->eval_duration_ns() / 1e9);
+    out += ",\"lastEvaluation\":";
+    AppendJsonString(out, FormatGoTime(group->last_eval_ms()));
+    out += '}';
+  }
+  out += "]}}";
+  res.body = std::move(out);
+}
+
+void HandleAlerts(const RuleManager* manager, const http::Request&, http::Response& res) {
+  std::string out = R"({"status":"success","data":{"alerts":[)";
+  bool first = true;
+  for (const auto& group : manager->Groups()) {
+    for (const auto& rule : group->rules()) {
+      if (!rule->is_alerting()) continue;
+      for (const RuleAlert& a : static_cast<const AlertingRule&>(*rule).Alerts()) {
+        if (!first) out += ',';
+        first = false;
+        AppendAlert(out, a);
+      }
+    }
+  }
+  out += "]}}";
+  res.body = std::move(out);
+}
+
+}  // namespace
+
+std::string FormatGoExp(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  // Shortest round-trip digits in scientific form, then Go's exponent style (at least two
+  // digits, explicit sign): 1e+00, 1.5e+02, 1e-07.
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  std::string s(buf, r.ptr);
+  size_t e = s.find('e');
+  std::string mantissa = s.substr(0, e);
+  std::string exp = s.substr(e + 1);
+  char sign = '+';
+  if (!exp.empty() && (exp[0] == '+' || exp[0] == '-')) {
+    sign = exp[0];
+    exp = exp.substr(1);
+  }
+  while (exp.size() > 1 && exp[0] == '0') exp.erase(0, 1);
+  if (exp.size() < 2) exp = "0" + exp;
+  return mantissa + "e" + sign + exp;
+}
+
+void RegisterRulesApi(http::Router& router, const RuleManager* manager) {
+  auto rules = [manager](const http::Request& req, http::Response& res) { HandleRules(manager, req, res); };
+  auto alerts = [manager](const http::Request& req, http::Response& res) { HandleAlerts(manager, req, res); };
+  router.Handle("GET", "/api/v1/rules", rules);
+  router.Handle("GET", "/api/v1/alerts", alerts);
+}
+
+}  // namespace perfwatch::alert

@@ -1,0 +1,20 @@
+#pragma once
+// Prometheus' rule and alert listing, answered as Prometheus 2.42 answers them:
+//   GET /api/v1/rules  ?type=alert|record, rule_name[]=, rule_group[]=, file[]= (the last
+//                       three from later Prometheus versions: groups left without rules by
+//                       them are omitted, as those versions do)
+//   GET /api/v1/alerts
+// Alert values are strings in Go's %e form ("1e+00"), times RFC 3339 as Go prints them.
+// Thread safety: the handlers may run concurrently; they read the manager's groups.
+#include "alert/rule_manager.h"
+#include "http/router.h"
+
+namespace perfwatch::alert {
+
+// `manager` outlives the router.
+void RegisterRulesApi(http::Router& router, const RuleManager* manager);
+
+// Go's strconv.FormatFloat(v, 'e', -1, 64): "1e+00", "1.5e+02", "NaN", "+Inf".
+std::string FormatGoExp(double v);
+
+}  // namespace perfwatch::alert

@@ -1,0 +1,277 @@
+// The rule manager over a real store and PromQL engine: event-driven evaluation,
+// coalescing, reload, persistence of alert state across restarts, ALERTS series.
+#include "alert/rule_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "alert/rule_querier.h"
+#include "alert/rule_test_support.h"
+#include "common/time.h"
+#include "query/promql_engine.h"
+#include "query/promql_parser.h"
+#include "tsdb/tsdb.h"
+#include "tsdb/tsdb_test_util.h"
+
+namespace perfwatch::alert {
+namespace {
+
+using testing::AlertSpec;
+using testing::RecordingSink;
+using testing::RecordSpec;
+using tsdb::testing::OwnedSeries;
+using tsdb::testing::TempDir;
+
+class RuleManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { OpenStore(); }
+
+  void OpenStore() {
+    tsdb::TsdbOptions o;
+    o.dir = dir_.path() / "tsdb";
+    o.maintenance_interval = std::chrono::milliseconds(0);
+    auto db = tsdb::Tsdb::Open(o, &metrics_);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(db).value();
+    queryable_ = std::make_unique<query::promql::TsdbQueryable>(db_.get());
+    engine_ = std::make_unique<query::promql::Engine>(queryable_.get());
+    querier_ = std::make_unique<EngineRuleQuerier>(engine_.get());
+  }
+
+  std::unique_ptr<RuleManager> NewManager(bool threads, int64_t interval_ms = 3600'000) {
+    RuleManagerOptions o;
+    o.state_dir = dir_.path() / "rules";
+    o.default_interval_ms = interval_ms;
+    o.clock = &clock_;
+    o.start_threads = threads;
+    o.event_cpu_budget = 0;
+    o.metrics = &metrics_;
+    o.external_url = "http://pw";
+    return std::make_unique<RuleManager>(o, db_.get(), querier_.get(), &sink_);
+  }
+
+  void Write(const std::string& name, const std::string& instance, double v, int64_t t) {
+    OwnedSeries s(tsdb::Labels::FromPairs({{"__name__", name}, {"instance", instance}}), {{t, v}});
+    std::vector<tsdb::SeriesSamples> batch = {s.View()};
+    ASSERT_TRUE(db_->AppendBatch(batch).ok());
+  }
+
+  double QueryScalar(const std::string& expr) {
+    auto parsed = query::promql::ParseExpr(expr);
+    EXPECT_TRUE(parsed.ok());
+    auto v = engine_->InstantQuery(*parsed.value(), clock_.NowMs());
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    auto* vec = std::get_if<query::promql::Vector>(&v.value());
+    if (!vec || vec->empty()) return NAN;
+    return (*vec)[0].v;
+  }
+
+  static RuleGroupSpec Group(std::string name, std::vector<RuleSpec> rules) {
+    RuleGroupSpec g;
+    g.file = "rules.yml";
+    g.name = std::move(name);
+    g.rules = std::move(rules);
+    return g;
+  }
+
+  TempDir dir_;
+  MetricsRegistry metrics_;
+  FakeClock clock_{perfwatch::NowMs()};
+  RecordingSink sink_;
+  std::unique_ptr<tsdb::Tsdb> db_;
+  std::unique_ptr<query::promql::TsdbQueryable> queryable_;
+  std::unique_ptr<query::promql::Engine> engine_;
+  std::unique_ptr<EngineRuleQuerier> querier_;
+};
+
+TEST_F(RuleManagerTest, ArrivingSampleFiresWithoutWaitingForTheInterval) {
+  auto m = NewManager(/*threads=*/true);
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("High", "temp{instance=\"a\"} > 10")})}).ok());
+  ASSERT_TRUE(m->Start().ok());
+  Write("temp", "a", 5, clock_.NowMs() - 1);
+  Write("temp", "b", 50, clock_.NowMs() - 1);  // another series: no alert
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(sink_.size(), 0u);
+  Write("temp", "a", 20, clock_.NowMs());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (sink_.size() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  auto alerts = sink_.Take();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].labels, (LabelSet{{"alertname", "High"}, {"instance", "a"}}));
+  m->Stop();
+}
+
+TEST_F(RuleManagerTest, BurstOfWritesCoalescesIntoOneEvaluation) {
+  auto m = NewManager(/*threads=*/false);
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("High", "temp > 10")})}).ok());
+  ASSERT_TRUE(m->Start().ok());
+  for (int i = 0; i < 100; ++i) Write("temp", "a", i, clock_.NowMs() - 1000 + i);
+  Write("other", "a", 1, clock_.NowMs());
+  auto groups = m->Groups();
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_TRUE(groups[0]->pending());
+  m->RunPending();
+  EXPECT_EQ(groups[0]->counters().event_iterations.load(), 1u);
+  EXPECT_EQ(groups[0]->counters().evaluations.load(), 1u);
+  EXPECT_FALSE(groups[0]->pending());
+  EXPECT_EQ(sink_.size(), 1u);
+  m->RunPending();  // nothing new arrived
+  EXPECT_EQ(groups[0]->counters().event_iterations.load(), 1u);
+  m->Stop();
+}
+
+TEST_F(RuleManagerTest, SamplesThatCannotChangeAThresholdRuleDoNotTriggerIt) {
+  auto m = NewManager(false);
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("High", "temp > 10"), AlertSpec("Low", "5 > temp")})}).ok());
+  ASSERT_TRUE(m->Start().ok());
+  for (int i = 0; i < 50; ++i) Write("temp", "a", 7, clock_.NowMs() - 100 + i);
+  EXPECT_FALSE(m->Groups()[0]->pending());  // neither rule can change on a 7
+  Write("temp", "a", 4, clock_.NowMs());      // breaches `5 > temp`
+  EXPECT_TRUE(m->Groups()[0]->pending());
+  m->RunPending();
+  EXPECT_EQ(m->Groups()[0]->counters().evaluations.load(), 1u);  // only the flagged rule
+  ASSERT_EQ(sink_.Take().size(), 1u);
+  clock_.Advance(1000);
+  Write("temp", "a", 7, clock_.NowMs());  // the series that breached recovers: re-evaluated
+  EXPECT_TRUE(m->Groups()[0]->pending());
+  m->RunPending();
+  auto alerts = sink_.Take();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].ends_at_ms, clock_.NowMs());
+  m->Stop();
+}
+
+TEST_F(RuleManagerTest, RecoveredSeriesResolvesOnTheNextSample) {
+  auto m = NewManager(false);
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("High", "temp > 10")})}).ok());
+  ASSERT_TRUE(m->Start().ok());
+  Write("temp", "a", 20, clock_.NowMs());
+  m->RunPending();
+  ASSERT_EQ(sink_.Take().size(), 1u);
+  clock_.Advance(1000);
+  Write("temp", "a", 3, clock_.NowMs());
+  m->RunPending();
+  auto alerts = sink_.Take();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].ends_at_ms, clock_.NowMs());  // resolved now
+  m->Stop();
+}
+
+TEST_F(RuleManagerTest, IntervalEvaluationWritesAlertsSeriesAndRecordingRules) {
+  auto m = NewManager(false, /*interval_ms=*/1000);
+  RuleSpec rec = RecordSpec("temp:max", "max(temp)");
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {rec, AlertSpec("Hot", "temp:max > 10", 60'000)})}).ok());
+  Write("temp", "a", 20, clock_.NowMs() - 10);
+  m->EvalAllNow();
+  EXPECT_EQ(QueryScalar("temp:max"), 20);
+  EXPECT_EQ(QueryScalar("ALERTS{alertname=\"Hot\",alertstate=\"pending\"}"), 1);
+  double for_state = QueryScalar("ALERTS_FOR_STATE{alertname=\"Hot\"}");
+  EXPECT_EQ(for_state, static_cast<double>(clock_.NowMs() / 1000));
+  // Once the rule fires, the pending series goes stale and the firing one appears.
+  clock_.Advance(61'000);
+  Write("temp", "a", 21, clock_.NowMs() - 10);
+  m->RunPending();
+  m->EvalAllNow();
+  EXPECT_EQ(QueryScalar("ALERTS{alertname=\"Hot\",alertstate=\"firing\"}"), 1);
+  EXPECT_TRUE(std::isnan(QueryScalar("ALERTS{alertname=\"Hot\",alertstate=\"pending\"}")));
+}
+
+TEST_F(RuleManagerTest, RecordingRuleOutputTriggersTheAlertOfTheSameGroup) {
+  auto m = NewManager(false);
+  RuleSpec rec = RecordSpec("temp:max", "max(temp)");
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {rec, AlertSpec("Hot", "temp:max > 10")})}).ok());
+  ASSERT_TRUE(m->Start().ok());
+  Write("temp", "a", 20, clock_.NowMs());
+  m->RunPending();
+  auto alerts = sink_.Take();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(GetLabel(alerts[0].labels, "alertname"), "Hot");
+  m->Stop();
+}
+
+TEST_F(RuleManagerTest, FailingRuleIsReportedAndDoesNotStopTheOthers) {
+  auto m = NewManager(false);
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("Bad", "count_values(\"a b\", temp) > 0"),
+                                               AlertSpec("Good", "temp > 10")})})
+                  .ok());
+  Write("temp", "a", 20, clock_.NowMs() - 10);
+  m->EvalAllNow();
+  const auto& rules = m->Groups()[0]->rules();
+  EXPECT_EQ(rules[0]->health(), RuleHealth::kBad);
+  EXPECT_NE(rules[0]->last_error().find("invalid label name"), std::string::npos) << rules[0]->last_error();
+  EXPECT_EQ(rules[1]->health(), RuleHealth::kGood);
+  EXPECT_EQ(sink_.size(), 1u);
+  EXPECT_EQ(m->Groups()[0]->counters().failures.load(), 1u);
+}
+
+TEST_F(RuleManagerTest, StateSurvivesARestart) {
+  const int64_t fired_at = clock_.NowMs();
+  {
+    auto m = NewManager(false);
+    ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("High", "temp > 10"), AlertSpec("Slow", "temp > 10", 3600'000)})}).ok());
+    ASSERT_TRUE(m->Start().ok());
+    Write("temp", "a", 20, clock_.NowMs());
+    m->RunPending();
+    m->Stop();  // persists
+  }
+  clock_.Advance(5000);
+  auto m = NewManager(false);
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("High", "temp > 10"), AlertSpec("Slow", "temp > 10", 3600'000)})}).ok());
+  const auto& rules = m->Groups()[0]->rules();
+  auto high = static_cast<const AlertingRule&>(*rules[0]).Alerts();
+  ASSERT_EQ(high.size(), 1u);
+  EXPECT_EQ(high[0].state, AlertState::kFiring);
+  EXPECT_EQ(high[0].fired_at_ms, fired_at);
+  auto slow = static_cast<const AlertingRule&>(*rules[1]).Alerts();
+  ASSERT_EQ(slow.size(), 1u);
+  EXPECT_EQ(slow[0].state, AlertState::kPending);
+  EXPECT_EQ(slow[0].active_at_ms, fired_at);  // the `for` timer resumes from the original start
+  // Still firing after the next evaluation, with its original start.
+  Write("temp", "a", 20, clock_.NowMs());
+  m->EvalAllNow();
+  high = static_cast<const AlertingRule&>(*rules[0]).Alerts();
+  ASSERT_EQ(high.size(), 1u);
+  EXPECT_EQ(high[0].fired_at_ms, fired_at);
+}
+
+TEST_F(RuleManagerTest, ReloadKeepsStateAndABadReloadKeepsTheOldRules) {
+  auto m = NewManager(false);
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("High", "temp > 10")})}).ok());
+  Write("temp", "a", 20, clock_.NowMs());
+  m->EvalAllNow();
+  const int64_t fired = static_cast<const AlertingRule&>(*m->Groups()[0]->rules()[0]).Alerts()[0].fired_at_ms;
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("High", "temp > 10"), AlertSpec("New", "temp > 100")})}).ok());
+  auto groups = m->Groups();
+  ASSERT_EQ(groups[0]->rules().size(), 2u);
+  auto alerts = static_cast<const AlertingRule&>(*groups[0]->rules()[0]).Alerts();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].fired_at_ms, fired);
+
+  // A file that does not parse: the error comes back and nothing changes.
+  std::string bad = (dir_.path() / "bad.yml").string();
+  FILE* f = std::fopen(bad.c_str(), "w");
+  std::fputs("groups:\n  - name: x\n    rules:\n      - alert: A\n        expr: 'sum('\n", f);
+  std::fclose(f);
+  Status s = m->Update({bad});
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("bad.yml"), std::string::npos) << s.message();
+  EXPECT_EQ(m->Groups().size(), 1u);
+  EXPECT_EQ(m->Groups()[0]->rules().size(), 2u);
+}
+
+TEST_F(RuleManagerTest, MetricsUsePrometheusNames) {
+  auto m = NewManager(false);
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("High", "temp > 10")})}).ok());
+  m->EvalAllNow();
+  std::string text = metrics_.Render();
+  EXPECT_NE(text.find("prometheus_rule_evaluations_total{rule_group=\"rules.yml;g\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("prometheus_rule_evaluation_failures_total{rule_group=\"rules.yml;g\"} 0"), std::string::npos);
+  EXPECT_NE(text.find("prometheus_rule_group_rules{rule_group=\"rules.yml;g\"} 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace perfwatch::alert
