@@ -14,7 +14,7 @@
 #include "alert/am_api.h"
 #include "alert/am_format.h"
 #include "http/router.h"
-#include "webhook_receiver.h"
+#include "support/webhook_receiver.h"
 
 namespace perfwatch::alert {
 namespace {
@@ -128,7 +128,7 @@ class AlertmanagerTest : public ::testing::Test {
 
   FakeClock clock_{kT0};
   TempDir dir_;
-  testing::WebhookReceiver rx_;
+  perfwatch::testing::WebhookReceiver rx_;
   MetricsRegistry metrics_;
 };
 
@@ -412,7 +412,7 @@ TEST_F(AlertmanagerTest, TornQueueTailIsTolerated) {
 }
 
 TEST_F(AlertmanagerTest, SlowReceiverDoesNotDelayAnother) {
-  testing::WebhookReceiver slow;
+  perfwatch::testing::WebhookReceiver slow;
   ASSERT_TRUE(slow.Start());
   slow.set_delay_ms(2000);
   AlertmanagerConfig c;

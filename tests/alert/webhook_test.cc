@@ -6,7 +6,7 @@
 
 #include "alert/am_format.h"
 #include "alert/http_post.h"
-#include "webhook_receiver.h"
+#include "support/webhook_receiver.h"
 
 namespace perfwatch::alert {
 namespace {
@@ -115,7 +115,7 @@ TEST(WebhookHttp, ParseUrl) {
 }
 
 TEST(WebhookHttp, PostsWithAlertmanagerHeadersAndAuth) {
-  testing::WebhookReceiver rx;
+  perfwatch::testing::WebhookReceiver rx;
   ASSERT_TRUE(rx.Start());
   WebhookConfig wh;
   wh.url = "http://localhost:" + std::to_string(rx.port()) + "/hook?x=1";
@@ -141,7 +141,7 @@ TEST(WebhookHttp, PostsWithAlertmanagerHeadersAndAuth) {
 }
 
 TEST(WebhookHttp, ClassifiesAnswers) {
-  testing::WebhookReceiver rx;
+  perfwatch::testing::WebhookReceiver rx;
   ASSERT_TRUE(rx.Start());
   WebhookConfig wh;
   wh.url = rx.url();
@@ -161,7 +161,7 @@ TEST(WebhookHttp, ClassifiesAnswers) {
 }
 
 TEST(WebhookHttp, TimeoutIsPerAttempt) {
-  testing::WebhookReceiver rx;
+  perfwatch::testing::WebhookReceiver rx;
   ASSERT_TRUE(rx.Start());
   rx.set_delay_ms(1500);
   WebhookConfig wh;

@@ -84,6 +84,7 @@ class AlertingTest : public ::testing::Test {
 
 TEST_F(AlertingTest, BreachReachesTheWebhookAndRecoveryResolvesIt) {
   WebhookReceiver receiver;
+  ASSERT_TRUE(receiver.Start());
   ServerProcess server({}, Config(receiver));
   ASSERT_TRUE(server.Start()) << server.log();
   Write(server.port(), 0.4);
@@ -92,12 +93,12 @@ TEST_F(AlertingTest, BreachReachesTheWebhookAndRecoveryResolvesIt) {
 
   auto sent = std::chrono::steady_clock::now();
   Write(server.port(), 2.5);
-  ASSERT_TRUE(receiver.WaitFor(1, std::chrono::seconds(5))) << server.log();
-  auto first = receiver.Requests()[0];
+  ASSERT_TRUE(receiver.WaitFor(1, 5000)) << server.log();
+  auto first = receiver.requests()[0];
   // The interval is an hour: only event-driven evaluation can have been this quick.
   EXPECT_LT(first.at - sent, std::chrono::seconds(1));
   EXPECT_EQ(first.method, "POST");
-  EXPECT_EQ(first.path, "/hook");
+  EXPECT_EQ(first.target, "/hook");
   EXPECT_EQ(first.headers["content-type"], "application/json");
 
   simdjson::dom::parser parser;
@@ -132,14 +133,15 @@ TEST_F(AlertingTest, BreachReachesTheWebhookAndRecoveryResolvesIt) {
 
   // Recovery: resolved on the next group_interval tick.
   Write(server.port(), 0.3);
-  ASSERT_TRUE(receiver.WaitFor(2, std::chrono::seconds(5))) << server.log();
-  simdjson::dom::element resolved = parser.parse(receiver.Requests()[1].body);
+  ASSERT_TRUE(receiver.WaitFor(2, 5000)) << server.log();
+  simdjson::dom::element resolved = parser.parse(receiver.requests()[1].body);
   EXPECT_EQ(std::string_view(resolved["status"]), "resolved");
   EXPECT_NE(std::string_view(resolved["alerts"].at(0)["endsAt"]), "0001-01-01T00:00:00Z");
 }
 
 TEST_F(AlertingTest, RulesApiAnswersLikePrometheus) {
   WebhookReceiver receiver;
+  ASSERT_TRUE(receiver.Start());
   ServerProcess server({}, Config(receiver));
   ASSERT_TRUE(server.Start()) << server.log();
   HttpClient client(server.port());
@@ -179,6 +181,7 @@ TEST_F(AlertingTest, RulesApiAnswersLikePrometheus) {
 
 TEST_F(AlertingTest, BadReloadKeepsTheRunningRulesAndAGoodOneReplacesThem) {
   WebhookReceiver receiver;
+  ASSERT_TRUE(receiver.Start());
   ServerProcess server({}, Config(receiver));
   ASSERT_TRUE(server.Start()) << server.log();
   HttpClient client(server.port());
@@ -200,10 +203,11 @@ TEST_F(AlertingTest, BadReloadKeepsTheRunningRulesAndAGoodOneReplacesThem) {
 
 TEST_F(AlertingTest, FiringAlertSurvivesKill9WithItsStart) {
   WebhookReceiver receiver;
+  ASSERT_TRUE(receiver.Start());
   ServerProcess server({}, Config(receiver));
   ASSERT_TRUE(server.Start()) << server.log();
   Write(server.port(), 9.0);
-  ASSERT_TRUE(receiver.WaitFor(1, std::chrono::seconds(5))) << server.log();
+  ASSERT_TRUE(receiver.WaitFor(1, 5000)) << server.log();
   HttpClient client(server.port());
   std::string before = client.Get("/api/v1/alerts").body;
   std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the state file follows within 100 ms
