@@ -33,11 +33,6 @@ constexpr std::string_view kRuleListType = "[]rulefmt.RuleNode";
 constexpr std::string_view kRuleType = "rulefmt.RuleNode";
 constexpr std::string_view kStringMapType = "map[string]string";
 
-// What Prometheus prepends to every label and annotation template before parsing it.
-constexpr std::string_view kTemplateDefs =
-    "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}"
-    "{{$externalURL := .ExternalURL}}{{$value := .Value}}";
-
 // 1-based; line 0 means unknown.
 struct Pos {
   int line = 0;
@@ -413,9 +408,7 @@ void ValidateRule(const ParsedRule& r, std::vector<Problem>& out) {
   const std::string name = "__alert_" + s.alert;
   auto check = [&](std::string_view what, const std::pair<std::string, std::string>& kv,
                    const YAML::Node& value_node) {
-    std::string text(kTemplateDefs);
-    text += kv.second;
-    Result<Template> t = Template::Parse(name, text);
+    Result<Template> t = Template::Parse(name, kv.second);  // Parse adds Prometheus' variable definitions
     if (!t.ok()) {
       add(PosOf(value_node),
           std::string(what) + " " + GoQuote(kv.first) + ": " + t.status().message());

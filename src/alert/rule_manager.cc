@@ -307,26 +307,31 @@ std::vector<std::shared_ptr<RuleGroup>> RuleManager::Groups() const {
   return loaded->groups;
 }
 
-void RuleManager::OnAppend(std::span<const tsdb::SeriesSamples> batch) {
+void RuleManager::OnAppend(std::span<const tsdb::SeriesSamples> batch, std::span<const tsdb::SeriesRef> refs,
+                           uint64_t head_generation) {
   std::shared_ptr<Loaded> loaded = loaded_.load(std::memory_order_acquire);
   if (!loaded || loaded->index->selectors() == 0) return;
-  auto trigger = [this](TriggerTarget t) { Trigger(t); };
-  for (const tsdb::SeriesSamples& ss : batch) {
+  const std::function<void(TriggerTarget)> trigger = [this](TriggerTarget t) { Trigger(t); };
+  TriggerIndex::RefCursor cursor = loaded->index->Cursor(head_generation);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const tsdb::SeriesSamples& ss = batch[i];
     if (ss.samples.empty()) continue;
-    loaded->index->Match(ss.labels, ss.samples.back().v, trigger);
+    cursor.MatchRef(i < refs.size() ? refs[i] : 0, ss.labels, ss.samples.back().v, trigger);
   }
 }
 
-void RuleManager::OnAppendRefs(std::span<const tsdb::RefSample> batch, const tsdb::Head& head) {
+void RuleManager::OnAppendRefs(std::span<const tsdb::RefSample> batch, const tsdb::Head& head,
+                               uint64_t head_generation) {
   std::shared_ptr<Loaded> loaded = loaded_.load(std::memory_order_acquire);
   if (!loaded || loaded->index->selectors() == 0) return;
   std::vector<tsdb::LabelView> scratch;
-  auto trigger = [this](TriggerTarget t) { Trigger(t); };
+  const std::function<void(TriggerTarget)> trigger = [this](TriggerTarget t) { Trigger(t); };
+  TriggerIndex::RefCursor cursor = loaded->index->Cursor(head_generation);
   for (size_t i = 0; i < batch.size(); ++i) {
     // Samples of one series come together: the last of them decides.
     if (i + 1 < batch.size() && batch[i + 1].ref == batch[i].ref) continue;
     std::span<const tsdb::LabelView> labels = head.SeriesLabels(batch[i].ref, &scratch);
-    if (!labels.empty()) loaded->index->Match(labels, batch[i].sample.v, trigger);
+    if (!labels.empty()) cursor.MatchRef(batch[i].ref, labels, batch[i].sample.v, trigger);
   }
 }
 

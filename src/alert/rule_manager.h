@@ -80,8 +80,10 @@ class RuleManager final : public tsdb::AppendObserver {
   std::vector<std::shared_ptr<RuleGroup>> Groups() const;
 
   // tsdb::AppendObserver.
-  void OnAppend(std::span<const tsdb::SeriesSamples> batch) override;
-  void OnAppendRefs(std::span<const tsdb::RefSample> batch, const tsdb::Head& head) override;
+  void OnAppend(std::span<const tsdb::SeriesSamples> batch, std::span<const tsdb::SeriesRef> refs,
+                uint64_t head_generation) override;
+  void OnAppendRefs(std::span<const tsdb::RefSample> batch, const tsdb::Head& head,
+                    uint64_t head_generation) override;
 
   // Runs every evaluation due at the clock's now (interval and event-driven) on the
   // calling thread; for tests with start_threads = false.

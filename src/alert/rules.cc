@@ -170,11 +170,27 @@ Rule::Rule(const RuleSpec& spec, bool alerting, ExprPtr expr)
   }
 }
 
+namespace {
+std::atomic<int64_t> g_rules_with_breaches{0};
+}  // namespace
+
+Rule::~Rule() {
+  if (breaching_count_.load() > 0) g_rules_with_breaches.fetch_sub(1);
+}
+
+int64_t Rule::RulesWithBreaches() { return g_rules_with_breaches.load(std::memory_order_acquire); }
+
+bool Rule::ThresholdFilter::Breaches(double value) const {
+  return selector_left ? Compare(op, value, threshold) : Compare(op, threshold, value);
+}
+
 bool Rule::SampleCanChange(std::span<const tsdb::LabelView> labels, double value) const {
-  if (!filter_.enabled) return true;
-  bool breach = filter_.selector_left ? Compare(filter_.op, value, filter_.threshold)
-                                      : Compare(filter_.op, filter_.threshold, value);
-  if (breach) return true;
+  if (!filter_.enabled || filter_.Breaches(value)) return true;
+  return WasBreaching(labels);
+}
+
+bool Rule::WasBreaching(std::span<const tsdb::LabelView> labels) const {
+  if (breaching_count_.load(std::memory_order_acquire) == 0) return false;
   auto breaching = breaching_.load(std::memory_order_acquire);
   if (!breaching || breaching->empty()) return false;
   bool sorted = std::is_sorted(labels.begin(), labels.end(),
@@ -189,7 +205,11 @@ void Rule::SetBreaching(const std::vector<QuerySample>& result) {
   if (!filter_.enabled) return;
   auto set = std::make_shared<std::unordered_set<uint64_t>>();
   for (const QuerySample& s : result) set->insert(HashLabelSet(s.labels));
+  size_t n = set->size();
   breaching_.store(std::move(set), std::memory_order_release);
+  size_t before = breaching_count_.exchange(n, std::memory_order_acq_rel);
+  if (before == 0 && n > 0) g_rules_with_breaches.fetch_add(1, std::memory_order_acq_rel);
+  if (before > 0 && n == 0) g_rules_with_breaches.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 Result<std::unique_ptr<Rule>> Rule::Create(const RuleSpec& spec) {
@@ -302,10 +322,7 @@ Status AlertingRule::Eval(const RuleEvalContext& ctx, std::vector<RuleOutput>* o
     data.eval_time_ms = ts;
     const RuleQuerier* querier = ctx.querier;
     data.query = [querier, query_ts](std::string_view e) { return querier->QueryText(e, query_ts); };
-    auto expand = [&](const Template& t) {
-      auto r = t.Execute(data);
-      return r.ok() ? std::move(r).value() : "<error expanding template: " + r.status().message() + ">";
-    };
+    auto expand = [&](const Template& t) { return t.ExecuteOrError(data); };
 
     LabelSet labels = s.labels;
     SetLabel(labels, tsdb::kMetricNameLabel, "");

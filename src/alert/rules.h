@@ -83,7 +83,7 @@ class Rule {
   // Builds a rule from its spec: parses the expression and the templates. Errors are the
   // rule file's (ParseRuleFile validates the same things).
   static Result<std::unique_ptr<Rule>> Create(const RuleSpec& spec);
-  virtual ~Rule() = default;
+  virtual ~Rule();
 
   const std::string& name() const { return name_; }
   bool is_alerting() const { return alerting_; }
@@ -103,7 +103,22 @@ class Rule {
   // no offset, @ or bool): only a breaching sample, or a sample of a series that breached
   // at the last evaluation, can change it. Every other rule answers true.
   bool SampleCanChange(std::span<const tsdb::LabelView> labels, double value) const;
-  bool has_threshold_filter() const { return filter_.enabled; }
+
+  // The first half of SampleCanChange, copied into the trigger index so the common case
+  // (a healthy sample) does not touch the rule: `enabled` for `selector <cmp> number`.
+  struct ThresholdFilter {
+    bool enabled = false;
+    query::promql::BinaryOp op = query::promql::BinaryOp::kGtr;
+    double threshold = 0;
+    bool selector_left = true;  // `selector op number`; false: `number op selector`
+    bool Breaches(double value) const;
+  };
+  const ThresholdFilter& threshold_filter() const { return filter_; }
+  // The second half: whether the series breached at the last evaluation.
+  bool WasBreaching(std::span<const tsdb::LabelView> labels) const;
+  // How many rules (process-wide) have series that breached at their last evaluation;
+  // while it is 0, a healthy sample can change no threshold rule.
+  static int64_t RulesWithBreaches();
 
   // Health, last error, evaluation time and duration (set by the group).
   void SetEvalResult(const Status& status, int64_t eval_start_ms, int64_t duration_ns);
@@ -125,14 +140,9 @@ class Rule {
   const bool alerting_;
   const query::promql::ExprPtr expr_;
   const std::string query_;
-  struct ThresholdFilter {
-    bool enabled = false;
-    query::promql::BinaryOp op = query::promql::BinaryOp::kGtr;
-    double threshold = 0;
-    bool selector_left = true;  // `selector op number`; false: `number op selector`
-  };
   ThresholdFilter filter_;  // immutable after construction
   std::atomic<std::shared_ptr<const std::unordered_set<uint64_t>>> breaching_;
+  std::atomic<size_t> breaching_count_{0};  // breaching_->size(), read without the shared_ptr
   RuleHealth health_ = RuleHealth::kUnknown;  // guarded by mu_
   std::string last_error_;                    // guarded by mu_
   int64_t last_eval_ms_ = 0;                  // guarded by mu_

@@ -38,7 +38,7 @@ std::unique_ptr<TriggerIndex> TriggerIndex::Build(const std::vector<std::shared_
     const auto& rules = groups[g]->rules();
     for (uint32_t r = 0; r < rules.size(); ++r) {
       for (const query::promql::VectorSelector* sel : rules[r]->Selectors()) {
-        Candidate c{{g, r}, &sel->matchers, rules[r].get()};
+        Candidate c{{g, r}, &sel->matchers, rules[r].get(), rules[r]->threshold_filter()};
         const tsdb::Matcher* name = nullptr;
         for (const tsdb::Matcher& m : sel->matchers) {
           if (m.name() == tsdb::kMetricNameLabel && m.type() == tsdb::MatchType::kEqual) name = &m;
@@ -56,10 +56,21 @@ std::unique_ptr<TriggerIndex> TriggerIndex::Build(const std::vector<std::shared_
   return index;
 }
 
-void TriggerIndex::MatchEntry(const Entry& entry, std::span<const tsdb::LabelView> labels, double value,
-                              const std::function<void(TriggerTarget)>& fn) {
+const TriggerIndex::MatchedSet TriggerIndex::kNoMatch;
+
+TriggerIndex::RefTable::RefTable(uint64_t gen)
+    : generation(gen), segments(std::make_unique<std::atomic<std::atomic<const MatchedSet*>*>[]>(kSegments)) {
+  for (size_t i = 0; i < kSegments; ++i) segments[i].store(nullptr, std::memory_order_relaxed);
+}
+
+TriggerIndex::RefTable::~RefTable() {
+  for (size_t i = 0; i < kSegments; ++i) delete[] segments[i].load(std::memory_order_relaxed);
+}
+
+void TriggerIndex::CollectEntry(const Entry& entry, std::span<const tsdb::LabelView> labels,
+                                std::vector<const Candidate*>* out) {
   for (const Candidate& c : entry.any) {
-    if (MatchesAll(*c.matchers, labels) && c.rule->SampleCanChange(labels, value)) fn(c.target);
+    if (MatchesAll(*c.matchers, labels)) out->push_back(&c);
   }
   if (entry.by_label_value.empty()) return;
   for (const tsdb::LabelView& l : labels) {
@@ -68,22 +79,89 @@ void TriggerIndex::MatchEntry(const Entry& entry, std::span<const tsdb::LabelVie
     auto candidates = by_value->second.find(l.value);
     if (candidates == by_value->second.end()) continue;
     for (const Candidate& c : candidates->second) {
-      if (MatchesAll(*c.matchers, labels) && c.rule->SampleCanChange(labels, value)) fn(c.target);
+      if (MatchesAll(*c.matchers, labels)) out->push_back(&c);
     }
   }
 }
 
-void TriggerIndex::Match(std::span<const tsdb::LabelView> labels, double value,
-                         const std::function<void(TriggerTarget)>& fn) const {
+void TriggerIndex::Collect(std::span<const tsdb::LabelView> labels, std::vector<const Candidate*>* out) const {
   if (!by_name_.empty()) {
     for (const tsdb::LabelView& l : labels) {
       if (l.name != tsdb::kMetricNameLabel) continue;
       auto it = by_name_.find(l.value);
-      if (it != by_name_.end()) MatchEntry(it->second, labels, value, fn);
+      if (it != by_name_.end()) CollectEntry(it->second, labels, out);
       break;
     }
   }
-  if (has_unnamed_) MatchEntry(unnamed_, labels, value, fn);
+  if (has_unnamed_) CollectEntry(unnamed_, labels, out);
+}
+
+void TriggerIndex::Match(std::span<const tsdb::LabelView> labels, double value,
+                         const std::function<void(TriggerTarget)>& fn) const {
+  std::vector<const Candidate*> found;
+  Collect(labels, &found);
+  for (const Candidate* c : found) {
+    if (c->CanChange(labels, value)) fn(c->target);
+  }
+}
+
+const TriggerIndex::MatchedSet* TriggerIndex::Intern(RefTable& table, const std::vector<const Candidate*>& found) const {
+  if (found.empty()) return &kNoMatch;
+  std::vector<std::pair<uint32_t, uint32_t>> key;
+  key.reserve(found.size());
+  for (const Candidate* c : found) key.emplace_back(c->target.group, c->target.rule);
+  std::lock_guard lock(table.mu);
+  auto it = table.interned.find(key);
+  if (it != table.interned.end()) return it->second;
+  MatchedSet& set = table.sets.emplace_back();
+  for (const Candidate* c : found) set.candidates.push_back(*c);
+  table.interned.emplace(std::move(key), &set);
+  return &set;
+}
+
+TriggerIndex::RefCursor TriggerIndex::Cursor(uint64_t head_generation) const {
+  RefCursor cursor;
+  cursor.index_ = this;
+  std::shared_ptr<RefTable> table = table_.load(std::memory_order_acquire);
+  if (!table || table->generation < head_generation) {
+    // First use, or a flush replaced the head: refs of the old head are gone.
+    auto fresh = std::make_shared<RefTable>(head_generation);
+    table_.compare_exchange_strong(table, fresh);
+    table = table_.load(std::memory_order_acquire);
+  }
+  if (table->generation == head_generation) cursor.table_ = std::move(table);  // else: an older head's append
+  return cursor;
+}
+
+void TriggerIndex::RefCursor::MatchRef(uint64_t ref, std::span<const tsdb::LabelView> labels, double value,
+                                       const std::function<void(TriggerTarget)>& fn) const {
+  const uint64_t segment = ref >> RefTable::kSegmentBits;
+  if (ref == 0 || segment >= RefTable::kSegments || !table_) {
+    index_->Match(labels, value, fn);
+    return;
+  }
+  std::atomic<const MatchedSet*>* entries = table_->segments[segment].load(std::memory_order_acquire);
+  if (!entries) {
+    constexpr size_t kEntries = size_t{1} << RefTable::kSegmentBits;
+    auto* fresh = new std::atomic<const MatchedSet*>[kEntries];
+    for (size_t i = 0; i < kEntries; ++i) fresh[i].store(nullptr, std::memory_order_relaxed);
+    if (table_->segments[segment].compare_exchange_strong(entries, fresh, std::memory_order_acq_rel)) {
+      entries = fresh;
+    } else {
+      delete[] fresh;  // another thread won; `entries` holds its segment
+    }
+  }
+  std::atomic<const MatchedSet*>& slot = entries[ref & ((uint64_t{1} << RefTable::kSegmentBits) - 1)];
+  const MatchedSet* set = slot.load(std::memory_order_acquire);
+  if (!set) {
+    std::vector<const Candidate*> found;
+    index_->Collect(labels, &found);
+    set = index_->Intern(*table_, found);
+    slot.store(set, std::memory_order_release);
+  }
+  for (const Candidate& c : set->candidates) {
+    if (c.CanChange(labels, value)) fn(c.target);
+  }
 }
 
 }  // namespace perfwatch::alert

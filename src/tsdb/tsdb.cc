@@ -283,11 +283,20 @@ Status Tsdb::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
   for (const SeriesSamples& ss : batch) {
     for (const Sample& smp : ss.samples) min_t = std::min(min_t, smp.t);
   }
-  Status s = Append(min_t, [&](Head& head) { return head.AppendBatch(batch, result, refs); });
-  if (has_observer_.load(std::memory_order_acquire) && s.code() != StatusCode::kIo &&
-      s.code() != StatusCode::kUnavailable) {
+  const bool observed = has_observer_.load(std::memory_order_acquire);
+  std::vector<SeriesRef> own_refs;
+  if (observed && refs.empty()) {
+    own_refs.resize(batch.size());  // the observer recognises series it has seen by ref
+    refs = own_refs;
+  }
+  uint64_t generation = 0;
+  Status s = Append(min_t, [&](Head& head) {
+    generation = head_generation_.load(std::memory_order_relaxed);  // stable under the head lock
+    return head.AppendBatch(batch, result, refs);
+  });
+  if (observed && s.code() != StatusCode::kIo && s.code() != StatusCode::kUnavailable) {
     std::shared_lock lock(observer_mu_);
-    if (observer_) observer_->OnAppend(batch);
+    if (observer_) observer_->OnAppend(batch, refs, generation);
   }
   return s;
 }
@@ -295,14 +304,20 @@ Status Tsdb::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
 Status Tsdb::AppendRefs(std::span<const RefSample> batch, AppendResult* result, std::vector<uint32_t>* unknown) {
   int64_t min_t = INT64_MAX;
   for (const RefSample& r : batch) min_t = std::min(min_t, r.sample.t);
-  Status s = Append(min_t, [&](Head& head) { return head.AppendRefs(batch, result, unknown); });
+  uint64_t generation = 0;
+  Status s = Append(min_t, [&](Head& head) {
+    generation = head_generation_.load(std::memory_order_relaxed);  // stable under the head lock
+    return head.AppendRefs(batch, result, unknown);
+  });
   if (has_observer_.load(std::memory_order_acquire) && s.code() != StatusCode::kIo &&
       s.code() != StatusCode::kUnavailable) {
     std::shared_lock lock(observer_mu_);
     // Refs the current head does not know resolve to no labels and are skipped.
     if (observer_) {
       std::shared_ptr<Head> head = CurrentHead();  // kept alive for the call
-      observer_->OnAppendRefs(batch, *head);
+      // After a flush the refs name series of the replaced head: skip them (the next
+      // scrape appends them by labels and learns new refs).
+      if (head_generation() == generation) observer_->OnAppendRefs(batch, *head, generation);
     }
   }
   return s;

@@ -57,9 +57,13 @@ class WalWriter;
 class AppendObserver {
  public:
   virtual ~AppendObserver() = default;
-  virtual void OnAppend(std::span<const SeriesSamples> batch) = 0;
-  // Samples appended by ref (the scrape cache); `head` resolves the refs' labels.
-  virtual void OnAppendRefs(std::span<const RefSample> batch, const Head& head) = 0;
+  // `refs[i]` is the series ref of batch[i] in the head of `head_generation` (0 when the
+  // entry was rejected as a whole); refs are never reused, so they identify series.
+  virtual void OnAppend(std::span<const SeriesSamples> batch, std::span<const SeriesRef> refs,
+                        uint64_t head_generation) = 0;
+  // Samples appended by ref (the scrape cache); `head` (of `head_generation`) resolves
+  // the refs' labels.
+  virtual void OnAppendRefs(std::span<const RefSample> batch, const Head& head, uint64_t head_generation) = 0;
 };
 
 struct TsdbOptions {
