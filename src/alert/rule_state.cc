@@ -4,22 +4,12 @@
 
 #include <cmath>
 
+#include "alert/am_format.h"
 #include "common/file_util.h"
 #include "common/json_writer.h"
 
 namespace perfwatch::alert {
 namespace {
-
-void AppendLabelObject(std::string& out, const LabelSet& labels) {
-  out += '{';
-  for (size_t i = 0; i < labels.size(); ++i) {
-    if (i) out += ',';
-    AppendJsonString(out, labels[i].first);
-    out += ':';
-    AppendJsonString(out, labels[i].second);
-  }
-  out += '}';
-}
 
 void AppendField(std::string& out, const char* name, int64_t v) {
   out += ",\"";
@@ -72,9 +62,9 @@ Status WriteRuleState(const std::filesystem::path& path, const std::vector<std::
         const RuleAlert& a = alerts[i];
         if (i) out += ',';
         out += "{\"labels\":";
-        AppendLabelObject(out, a.labels);
+        AppendGoJsonObject(out, a.labels);
         out += ",\"annotations\":";
-        AppendLabelObject(out, a.annotations);
+        AppendGoJsonObject(out, a.annotations);
         out += ",\"state\":";
         AppendJsonString(out, AlertStateName(a.state));
         out += ",\"value\":";

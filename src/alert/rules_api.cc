@@ -4,21 +4,14 @@
 #include <cmath>
 #include <set>
 
+#include "alert/am_format.h"
 #include "common/json_writer.h"
 
 namespace perfwatch::alert {
 namespace {
 
-void AppendLabels(std::string& out, const LabelSet& labels) {
-  out += '{';
-  for (size_t i = 0; i < labels.size(); ++i) {
-    if (i) out += ',';
-    AppendJsonString(out, labels[i].first);
-    out += ':';
-    AppendJsonString(out, labels[i].second);
-  }
-  out += '}';
-}
+// Prometheus' API encodes as Go's encoding/json does (HTML characters escaped).
+void AppendLabels(std::string& out, const LabelSet& labels) { AppendGoJsonObject(out, labels); }
 
 LabelSet SortedSpecLabels(const std::vector<std::pair<std::string, std::string>>& pairs) {
   LabelSet out(pairs.begin(), pairs.end());
@@ -34,41 +27,41 @@ void AppendAlert(std::string& out, const RuleAlert& a) {
   out += ",\"annotations\":";
   AppendLabels(out, a.annotations);
   out += ",\"state\":";
-  AppendJsonString(out, AlertStateName(a.state));
+  AppendGoJsonString(out, AlertStateName(a.state));
   out += ",\"activeAt\":";
-  AppendJsonString(out, FormatGoTime(a.active_at_ms));
+  AppendGoJsonString(out, FormatGoTime(a.active_at_ms));
   if (a.keep_firing_since_ms != 0) {
     out += ",\"keepFiringSince\":";
-    AppendJsonString(out, FormatGoTime(a.keep_firing_since_ms));
+    AppendGoJsonString(out, FormatGoTime(a.keep_firing_since_ms));
   }
   out += ",\"value\":";
-  AppendJsonString(out, FormatGoExp(a.value));
+  AppendGoJsonString(out, FormatGoExp(a.value));
   out += '}';
 }
 
 void AppendRuleCommon(std::string& out, const Rule& rule) {
   out += ",\"health\":";
-  AppendJsonString(out, RuleHealthName(rule.health()));
+  AppendGoJsonString(out, RuleHealthName(rule.health()));
   std::string err = rule.last_error();
   if (!err.empty()) {
     out += ",\"lastError\":";
-    AppendJsonString(out, err);
+    AppendGoJsonString(out, err);
   }
   out += ",\"evaluationTime\":";
   AppendSeconds(out, rule.eval_duration_ns() / 1e9);
   out += ",\"lastEvaluation\":";
-  AppendJsonString(out, FormatGoTime(rule.last_eval_ms()));
+  AppendGoJsonString(out, FormatGoTime(rule.last_eval_ms()));
 }
 
 void AppendRule(std::string& out, const Rule& rule) {
   if (rule.is_alerting()) {
     const auto& ar = static_cast<const AlertingRule&>(rule);
     out += "{\"state\":";
-    AppendJsonString(out, AlertStateName(ar.State()));
+    AppendGoJsonString(out, AlertStateName(ar.State()));
     out += ",\"name\":";
-    AppendJsonString(out, rule.name());
+    AppendGoJsonString(out, rule.name());
     out += ",\"query\":";
-    AppendJsonString(out, rule.query());
+    AppendGoJsonString(out, rule.query());
     out += ",\"duration\":";
     AppendSeconds(out, rule.spec().for_ms / 1000.0);
     out += ",\"keepFiringFor\":";
@@ -89,9 +82,9 @@ void AppendRule(std::string& out, const Rule& rule) {
     return;
   }
   out += "{\"name\":";
-  AppendJsonString(out, rule.name());
+  AppendGoJsonString(out, rule.name());
   out += ",\"query\":";
-  AppendJsonString(out, rule.query());
+  AppendGoJsonString(out, rule.query());
   if (!rule.spec().labels.empty()) {
     out += ",\"labels\":";
     AppendLabels(out, SortedSpecLabels(rule.spec().labels));
@@ -135,9 +128,9 @@ void HandleRules(const RuleManager* manager, const http::Request& req, http::Res
     if (!first_group) out += ',';
     first_group = false;
     out += "{\"name\":";
-    AppendJsonString(out, group->name());
+    AppendGoJsonString(out, group->name());
     out += ",\"file\":";
-    AppendJsonString(out, group->file());
+    AppendGoJsonString(out, group->file());
     out += ",\"rules\":[";
     out += rules;
     out += "],\"interval\":";
@@ -147,7 +140,7 @@ void HandleRules(const RuleManager* manager, const http::Request& req, http::Res
     out += ",\"evaluationTime\":";
     AppendSeconds(out, group->eval_duration_ns() / 1e9);
     out += ",\"lastEvaluation\":";
-    AppendJsonString(out, FormatGoTime(group->last_eval_ms()));
+    AppendGoJsonString(out, FormatGoTime(group->last_eval_ms()));
     out += '}';
   }
   out += "]}}";

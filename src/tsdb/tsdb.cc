@@ -284,9 +284,10 @@ Status Tsdb::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
     for (const Sample& smp : ss.samples) min_t = std::min(min_t, smp.t);
   }
   const bool observed = has_observer_.load(std::memory_order_acquire);
-  std::vector<SeriesRef> own_refs;
   if (observed && refs.empty()) {
-    own_refs.resize(batch.size());  // the observer recognises series it has seen by ref
+    // The observer recognises series it has seen by ref; one buffer per appending thread.
+    thread_local std::vector<SeriesRef> own_refs;
+    own_refs.assign(batch.size(), 0);
     refs = own_refs;
   }
   uint64_t generation = 0;

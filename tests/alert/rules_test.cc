@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "alert/rule_test_support.h"
+#include "alert/rules_api.h"
 
 namespace perfwatch::alert {
 namespace {
@@ -265,6 +266,16 @@ TEST(RecordingRule, RenamesRelabelsAndRejectsDuplicates) {
   RuleEvalContext ctx = e.Ctx(kT0);
   ctx.limit = 1;
   EXPECT_EQ(rule.value()->Eval(ctx, &out).message(), "exceeded limit of 1 with 2 series");
+}
+
+TEST(FormatGoExp, MatchesGoStrconvE) {
+  EXPECT_EQ(FormatGoExp(1), "1e+00");
+  EXPECT_EQ(FormatGoExp(150), "1.5e+02");
+  EXPECT_EQ(FormatGoExp(0.001234), "1.234e-03");
+  EXPECT_EQ(FormatGoExp(-2.5e100), "-2.5e+100");
+  EXPECT_EQ(FormatGoExp(0), "0e+00");
+  EXPECT_EQ(FormatGoExp(NAN), "NaN");
+  EXPECT_EQ(FormatGoExp(-INFINITY), "-Inf");
 }
 
 TEST(TableLink, EscapesAsGoQueryEscape) {
