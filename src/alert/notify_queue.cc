@@ -32,7 +32,7 @@ std::string EncodeEntry(const QueuedNotification& n) {
 
 Result<std::unique_ptr<NotifyQueue>> NotifyQueue::Open(const std::filesystem::path& dir) {
   const std::filesystem::path path = dir / "notify_queue.log";
-  auto data = ReadWholeFile(path);
+  auto data = ReadFile(path);
   if (!data.ok() && data.status().code() != StatusCode::kNotFound) {
     return data.status().WithContext("notification queue");
   }
@@ -150,7 +150,7 @@ Status NotifyQueue::MaybeCompact(bool force) {
 Status NotifyQueue::CompactLocked() {
   std::string data(kMagic);
   for (const auto& [id, n] : live_) AppendRecord(data, EncodeEntry(n));
-  PW_RETURN_IF_ERROR(WriteFileAtomic(path_, data).WithContext("compact notification queue"));
+  PW_RETURN_IF_ERROR(WriteFileAtomically(path_, data).WithContext("compact notification queue"));
   int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd < 0) return IoError("reopen " + path_.string(), errno);
   ::close(fd_);

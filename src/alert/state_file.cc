@@ -1,10 +1,5 @@
 #include "alert/state_file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include "common/crc32c.h"
 #include "common/file_util.h"
 
@@ -32,52 +27,16 @@ std::vector<std::string_view> SplitRecords(std::string_view data, size_t* valid_
   return out;
 }
 
-Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data) {
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return IoError("open " + tmp.string(), errno);
-  Status s = WriteAll(fd, data);
-  if (s.ok() && ::fsync(fd) != 0) s = IoError("fsync " + tmp.string(), errno);
-  ::close(fd);
-  if (!s.ok()) return s;
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return IoError("rename " + tmp.string(), errno);
-  return SyncDirectory(path.parent_path());
-}
-
-Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return NotFound(path.string() + " does not exist");
-    return IoError("open " + path.string(), errno);
-  }
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return IoError("read " + path.string(), err);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
 Status WriteSnapshot(const std::filesystem::path& path, std::string_view magic,
                      const std::vector<std::string>& payloads) {
   std::string data(magic);
   for (const auto& p : payloads) AppendRecord(data, p);
-  return WriteFileAtomic(path, data).WithContext("write snapshot");
+  return WriteFileAtomically(path, data).WithContext("write snapshot");
 }
 
 Result<std::vector<std::string>> ReadSnapshot(const std::filesystem::path& path,
                                               std::string_view magic) {
-  auto data = ReadWholeFile(path);
+  auto data = ReadFile(path);
   if (!data.ok()) {
     if (data.status().code() == StatusCode::kNotFound) return std::vector<std::string>{};
     return data.status();

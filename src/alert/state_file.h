@@ -26,14 +26,8 @@ void AppendRecord(std::string& out, std::string_view payload);
 // is incomplete, oversized or fails its checksum; *valid_bytes is where it stopped.
 std::vector<std::string_view> SplitRecords(std::string_view data, size_t* valid_bytes);
 
-// Writes `data` to `path` atomically: a temporary file in the same directory, fsync,
-// rename over `path`, fsync of the directory.
-Status WriteFileAtomic(const std::filesystem::path& path, std::string_view data);
-
-// The whole file; NotFound when it does not exist.
-Result<std::string> ReadWholeFile(const std::filesystem::path& path);
-
-// Writes a snapshot: `magic` (8 bytes) then one record per payload.
+// Writes a snapshot: `magic` (8 bytes) then one record per payload, replacing `path`
+// atomically (WriteFileAtomically in common/file_util.h).
 Status WriteSnapshot(const std::filesystem::path& path, std::string_view magic,
                      const std::vector<std::string>& payloads);
 // Reads a snapshot written by WriteSnapshot: an empty vector when the file is missing,
