@@ -14,6 +14,7 @@
 #include "alert/am_api.h"
 #include "alert/am_format.h"
 #include "http/router.h"
+#include "support/temp_dir.h"
 #include "support/webhook_receiver.h"
 
 namespace perfwatch::alert {
@@ -24,21 +25,7 @@ constexpr int64_t kSec = 1000;
 constexpr int64_t kMin = 60 * kSec;
 constexpr int64_t kHour = 60 * kMin;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/pw_am_test_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using perfwatch::testing::TempDir;
 
 size_t Count(const std::string& s, const std::string& needle) {
   size_t n = 0;

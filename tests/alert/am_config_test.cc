@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/temp_dir.h"
+
 namespace perfwatch::alert {
 namespace {
 
@@ -27,24 +29,7 @@ std::string Err(std::string_view text, std::string_view base_dir = {}) {
 
 constexpr std::string_view kMinimal = "route:\n  receiver: r\nreceivers:\n- name: r\n";
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = std::filesystem::temp_directory_path() /
-            ("amcfg_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string Write(const std::string& name, const std::string& content) {
-    std::ofstream(path_ / name) << content;
-    return (path_ / name).string();
-  }
-  std::string path() const { return path_.string(); }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-};
+using perfwatch::testing::TempDir;
 
 TEST(AmConfig, MinimalDefaults) {
   AlertmanagerConfig c = MustParse(kMinimal);
@@ -407,16 +392,17 @@ TEST(AmConfig, WebhookUrlFile) {
   EXPECT_EQ(MustParse(hook("url_file: " + file)).receivers[0].webhook_configs[0].url,
             "http://hooks.internal:9/secret-path");
   // Relative to the configuration's directory.
-  EXPECT_EQ(MustParse(hook("url_file: url"), dir.path()).receivers[0].webhook_configs[0].url,
-            "http://hooks.internal:9/secret-path");
+  EXPECT_EQ(
+      MustParse(hook("url_file: url"), dir.path().string()).receivers[0].webhook_configs[0].url,
+      "http://hooks.internal:9/secret-path");
   EXPECT_EQ(Err(hook("{url: 'http://a/', url_file: " + file + "}")),
             "line 5: at most one of url & url_file must be configured");
-  EXPECT_EQ(Err(hook("url_file: " + dir.path() + "/missing")),
+  EXPECT_EQ(Err(hook("url_file: " + dir.path().string() + "/missing")),
             "line 5: receiver \"r\": webhook_configs: unable to read webhook url_file " +
-                dir.path() + "/missing: No such file or directory");
-  EXPECT_EQ(Err(hook("url_file: " + dir.path())),
+                dir.path().string() + "/missing: No such file or directory");
+  EXPECT_EQ(Err(hook("url_file: " + dir.path().string())),
             "line 5: receiver \"r\": webhook_configs: unable to read webhook url_file " +
-                dir.path() + ": not a regular file");
+                dir.path().string() + ": not a regular file");
   std::string https = dir.Write("https", "https://h/");
   EXPECT_EQ(Err(hook("url_file: " + https)),
             "line 5: receiver \"r\": webhook_configs: https URLs are not supported yet (webhooks "
@@ -439,7 +425,7 @@ TEST(AmConfig, HttpConfig) {
   c = MustParse(http("    authorization: {type: Token, credentials: abc}\n"));
   EXPECT_EQ(c.global_http_config.authorization_type, "Token");
   EXPECT_EQ(c.global_http_config.bearer_token, "abc");
-  c = MustParse(http("    authorization: {credentials_file: token}\n"), dir.path());
+  c = MustParse(http("    authorization: {credentials_file: token}\n"), dir.path().string());
   EXPECT_EQ(c.global_http_config.authorization_type, "Bearer");
   EXPECT_EQ(c.global_http_config.bearer_token, "file-token");
   c = MustParse(http("    basic_auth: {username: u, password_file: " + pw + "}\n"));
@@ -476,8 +462,8 @@ TEST(AmConfig, HttpConfig) {
             "delivered over http:// only)");
   EXPECT_EQ(Err(http("    tls_config: {min_version: TLS9}\n")),
             "line 3: unknown TLS version: TLS9");
-  EXPECT_EQ(Err(http("    bearer_token_file: " + dir.path() + "/none\n")),
-            "line 3: unable to read authorization credentials file " + dir.path() +
+  EXPECT_EQ(Err(http("    bearer_token_file: " + dir.path().string() + "/none\n")),
+            "line 3: unable to read authorization credentials file " + dir.path().string() +
                 "/none: No such file or directory");
   EXPECT_EQ(Err(http("    follow_redirects: sometimes\n")),
             "line 3: cannot unmarshal !!str `sometimes` into bool");

@@ -2,10 +2,10 @@
 #include "alert/rule_file.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
+
+#include "support/temp_dir.h"
 
 namespace perfwatch::alert {
 namespace {
@@ -266,16 +266,13 @@ TEST(RuleFileTest, LoadRuleFileReportsOpenErrors) {
 class RuleGlobTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/perfwatch-rules-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     std::filesystem::create_directories(dir_ + "/rules");
     for (const char* f : {"rules/b.yml", "rules/a.yml", "rules/c.yaml", "top.yml"}) {
-      std::ofstream(dir_ + "/" + f) << "groups: []\n";
+      tmp_.Write(f, "groups: []\n");
     }
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  perfwatch::testing::TempDir tmp_{"perfwatch-rules-"};
+  const std::string dir_ = tmp_.path().string();
 };
 
 TEST_F(RuleGlobTest, ExpandsSortsAndDeduplicates) {

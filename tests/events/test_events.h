@@ -11,6 +11,7 @@
 
 #include "common/config.h"
 #include "events/event.h"
+#include "support/temp_dir.h"
 
 namespace perfwatch::events::testing {
 
@@ -79,20 +80,6 @@ inline std::vector<EventInput> Views(const std::vector<OwnedEvent>& events) {
   return out;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "pw-events-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using perfwatch::testing::TempDir;
 
 }  // namespace perfwatch::events::testing

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.h"
 #include "tsdb/head.h"
 #include "tsdb/querier.h"
 
@@ -44,20 +45,6 @@ inline Dump DumpQuerier(const Querier& q, std::span<const Matcher> matchers = {}
   return out;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/pw_tsdb_test_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using perfwatch::testing::TempDir;
 
 }  // namespace perfwatch::tsdb::testing
