@@ -1,55 +1,42 @@
 // The binary's command line: --help, --version, bad flags and config, /metrics, /healthz.
 #include <gtest/gtest.h>
 
-#include <array>
 #include <cstdio>
 #include <fstream>
 
 #include "support/http_client.h"
+#include "support/run_perfwatch.h"
 #include "support/server_process.h"
 
 namespace perfwatch {
 namespace {
 
-struct CommandResult {
-  int exit_code;
-  std::string output;
-};
-
-CommandResult RunBinary(const std::string& args) {
-  std::string cmd = std::string(PERFWATCH_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  int st = pclose(p);
-  return {WEXITSTATUS(st), out};
-}
+using testing::RunPerfwatch;
 
 TEST(CliTest, VersionAndHelp) {
-  auto v = RunBinary("--version");
+  auto v = RunPerfwatch("--version");
   EXPECT_EQ(v.exit_code, 0);
   EXPECT_NE(v.output.find("perfwatch "), std::string::npos);
-  auto h = RunBinary("serve --help");
+  auto h = RunPerfwatch("serve --help");
   EXPECT_EQ(h.exit_code, 0);
   for (const char* flag : {"--listen", "--data-dir", "--config"}) {
     EXPECT_NE(h.output.find(flag), std::string::npos) << flag;
   }
-  EXPECT_EQ(RunBinary("--help").exit_code, 0);
+  EXPECT_EQ(RunPerfwatch("--help").exit_code, 0);
 }
 
 TEST(CliTest, BadInvocationsFailWithAMessage) {
-  auto unknown = RunBinary("serve --no-such-flag");
+  auto unknown = RunPerfwatch("serve --no-such-flag");
   EXPECT_NE(unknown.exit_code, 0);
   EXPECT_FALSE(unknown.output.empty());
-  auto missing = RunBinary("serve --config /nonexistent/perfwatch.yml");
+  auto missing = RunPerfwatch("serve --config /nonexistent/perfwatch.yml");
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.output.find("/nonexistent/perfwatch.yml"), std::string::npos);
   char path[] = "/tmp/perfwatch-cli-XXXXXX";
   int fd = mkstemp(path);
   close(fd);
   std::ofstream(path) << "http:\n  max_body_bytes: 1048576\n  bogus_key: 1\n";
-  auto typo = RunBinary(std::string("serve --config ") + path);
+  auto typo = RunPerfwatch(std::string("serve --config ") + path);
   EXPECT_EQ(typo.exit_code, 2);
   EXPECT_NE(typo.output.find("bogus_key"), std::string::npos) << typo.output;
   std::remove(path);

@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 #include <snappy.h>
 
-#include <array>
 #include <cstdio>
 
 #include "ingest/remote_write_encoder.h"
 #include "support/http_client.h"
+#include "support/run_perfwatch.h"
 #include "support/server_process.h"
 
 namespace perfwatch {
@@ -18,14 +18,11 @@ using testing::ServerProcess;
 
 constexpr int64_t kT0 = 1'700'000'000'000;
 
+// The output of `perfwatch <args>`; its exit status in *exit_code.
 std::string RunBinary(const std::string& args, int* exit_code) {
-  std::string cmd = std::string(PERFWATCH_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  *exit_code = WEXITSTATUS(pclose(p));
-  return out;
+  testing::CommandResult r = testing::RunPerfwatch(args);
+  *exit_code = r.exit_code;
+  return r.output;
 }
 
 class PromqlServerTest : public ::testing::Test {

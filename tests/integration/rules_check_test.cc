@@ -1,46 +1,23 @@
 // `perfwatch rules check`: promtool's report format and exit codes, run on the built binary.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <array>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <string>
+
+#include "support/run_perfwatch.h"
+#include "support/temp_dir.h"
 
 namespace perfwatch {
 namespace {
 
-struct CommandResult {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult RunPerfwatch(const std::string& args) {
-  std::string cmd = std::string(PERFWATCH_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  int st = pclose(p);
-  return {WEXITSTATUS(st), out};
-}
+using testing::RunPerfwatch;
 
 class RulesCheckTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/perfwatch-rules-check-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string Write(const std::string& name, const std::string& text) {
-    std::string path = dir_ + "/" + name;
-    std::ofstream(path) << text;
-    return path;
+    return tmp_.Write(name, text);
   }
-  std::string dir_;
+  testing::TempDir tmp_{"perfwatch-rules-check-"};
+  const std::string dir_ = tmp_.path().string();
 };
 
 constexpr const char* kGood = R"(groups:

@@ -3,7 +3,6 @@
 // errors that stop start-up.
 #include <gtest/gtest.h>
 
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -12,6 +11,7 @@
 #include "common/metrics.h"
 #include "http/server.h"
 #include "support/http_client.h"
+#include "support/run_perfwatch.h"
 #include "support/server_process.h"
 
 namespace perfwatch {
@@ -121,15 +121,11 @@ TEST(ScrapeIntegrationTest, BadScrapeConfigStopsStartup) {
   int fd = mkstemp(path);
   close(fd);
   std::ofstream(path) << "scrape_configs:\n  - job_name: a\n    scheme: https\n    static_configs: [{targets: [\"h:1\"]}]\n";
-  std::string cmd = std::string(PERFWATCH_BINARY) + " serve --listen 127.0.0.1:0 --config " + path + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  int st = pclose(p);
+  testing::CommandResult r =
+      testing::RunPerfwatch(std::string("serve --listen 127.0.0.1:0 --config ") + path);
   std::remove(path);
-  EXPECT_EQ(WEXITSTATUS(st), 2);
-  EXPECT_NE(out.find("TLS scraping is not supported yet"), std::string::npos) << out;
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("TLS scraping is not supported yet"), std::string::npos) << r.output;
 }
 
 }  // namespace
