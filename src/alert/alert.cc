@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 
 #include "common/time.h"
 
@@ -65,22 +64,11 @@ const SystemClock* SystemClock::Get() {
 
 std::string FormatGoTime(int64_t ms) {
   if (ms == 0) return "0001-01-01T00:00:00Z";
-  int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-  int frac = static_cast<int>(ms - secs * 1000);
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  std::string out(buf, n);
-  if (frac != 0) {
-    char f[8];
-    std::snprintf(f, sizeof f, ".%03d", frac);
-    std::string fs(f);
-    while (fs.back() == '0') fs.pop_back();
-    out += fs;
-  }
+  // RFC 3339 with milliseconds, then Go's RFC3339Nano: trailing fraction zeros dropped.
+  std::string out = FormatRfc3339Ms(ms);
+  out.pop_back();  // 'Z'
+  while (out.back() == '0') out.pop_back();
+  if (out.back() == '.') out.pop_back();
   out += 'Z';
   return out;
 }

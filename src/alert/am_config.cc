@@ -23,6 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include "alert/am_format.h"
+#include "alert/rule_file.h"
 #include "common/label_validation.h"
 
 namespace perfwatch::alert {
@@ -55,41 +57,6 @@ Status ErrAt(const YAML::Node& n, std::string_view msg) {
 Status ErrAt(const YAML::Mark& mark, std::string_view msg) {
   std::string prefix = mark.line < 0 ? "" : "line " + std::to_string(mark.line + 1) + ": ";
   return InvalidArgument(prefix + std::string(msg));
-}
-
-// Go's %q for ASCII-ish strings: used for names in error messages.
-std::string GoQuote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\x";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-  return out;
 }
 
 bool PlainBool(std::string_view s, bool* v) {
@@ -273,68 +240,10 @@ Status ReadStringMap(const YAML::Node& n, std::string_view type_name,
 
 // ------------------------------------------------------------------ values
 
-// prometheus/common model.ParseDuration: [Ny][Nw][Nd][Nh][Nm][Ns][Nms], at least one part,
-// units in that order, or "0". Years are 365d, weeks 7d. At most ~292 years.
-Result<int64_t> ParseModelDurationMs(std::string_view s) {
-  if (s == "0") return int64_t{0};
-  if (s.empty()) return InvalidArgument("empty duration string");
-  const auto invalid = [&]() {
-    return InvalidArgument("not a valid duration string: " + GoQuote(s));
-  };
-  struct Unit {
-    std::string_view suffix;
-    int64_t ms;
-  };
-  static constexpr Unit kUnits[] = {{"y", 365LL * 24 * 3600'000},
-                                    {"w", 7LL * 24 * 3600'000},
-                                    {"d", 24LL * 3600'000},
-                                    {"h", 3600'000},
-                                    {"m", 60'000},
-                                    {"s", 1'000},
-                                    {"ms", 1}};
-  size_t pos = 0;
-  size_t next_unit = 0;
-  bool out_of_range = false;
-  unsigned __int128 total_ns = 0;
-  while (pos < s.size()) {
-    size_t start = pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-    if (pos == start) return invalid();
-    std::string_view digits = s.substr(start, pos - start);
-    size_t found = std::size(kUnits);
-    for (size_t u = next_unit; u < std::size(kUnits); ++u) {
-      const auto suffix = kUnits[u].suffix;
-      if (s.substr(pos).starts_with(suffix)) {
-        // "m" must not take the "m" of "ms".
-        if (suffix == "m" && s.substr(pos).starts_with("ms")) continue;
-        found = u;
-        break;
-      }
-    }
-    if (found == std::size(kUnits)) return invalid();
-    pos += kUnits[found].suffix.size();
-    next_unit = found + 1;
-    unsigned __int128 n = 0;
-    for (char c : digits) {
-      n = n * 10 + static_cast<unsigned>(c - '0');
-      if (n > INT64_MAX) {
-        out_of_range = true;
-        n = INT64_MAX;
-      }
-    }
-    const unsigned __int128 ns = n * kUnits[found].ms * 1'000'000;
-    if (ns > INT64_MAX) out_of_range = true;
-    total_ns += ns;
-    if (total_ns > INT64_MAX) out_of_range = true;
-  }
-  if (out_of_range) return InvalidArgument("duration out of range");
-  return static_cast<int64_t>(total_ns / 1'000'000);
-}
-
 Status ReadDuration(const YAML::Node& n, int64_t* ms) {
   std::string s;
   PW_RETURN_IF_ERROR(ReadString(n, &s));
-  auto d = ParseModelDurationMs(s);
+  auto d = ParsePromDuration(s);  // model.ParseDuration, as Alertmanager
   if (!d.ok()) return ErrAt(n, d.status().message());
   *ms = *d;
   return Status::Ok();

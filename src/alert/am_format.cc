@@ -1,9 +1,9 @@
 #include "alert/am_format.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <ctime>
 #include <vector>
+
+#include "common/time.h"
 
 namespace perfwatch::alert {
 namespace {
@@ -194,15 +194,7 @@ void AppendGoJsonObject(std::string& out, const LabelSet& kv) {
 
 std::string FormatApiTime(int64_t ms) {
   if (ms == 0) return "0001-01-01T00:00:00.000Z";
-  int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-  int frac = static_cast<int>(ms - secs * 1000);
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-  return std::string(buf, n);
+  return FormatRfc3339Ms(ms);  // always three fraction digits, as strfmt.DateTime
 }
 
 bool LabelSetBefore(const LabelSet& a, const LabelSet& b) {

@@ -8,6 +8,7 @@
 
 #include "alert/am_config.h"
 #include "common/label_validation.h"
+#include "tsdb/labels.h"
 
 namespace perfwatch::alert {
 namespace {
@@ -172,25 +173,9 @@ std::string Matcher::ToString() const {
   out.reserve(name.size() + value.size() + 4);
   out += name;
   out += TypeString(type);
-  out += '"';
   // OpenMetrics escaping, as Alertmanager 0.25's Matcher.String(): only backslash,
   // line feed and double quote are escaped.
-  for (char c : value) {
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      default:
-        out += c;
-    }
-  }
-  out += '"';
+  tsdb::AppendQuoted(out, value);
   return out;
 }
 

@@ -18,6 +18,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "alert/am_format.h"
 #include "alert/template.h"
 #include "common/label_validation.h"
 #include "query/promql_parser.h"
@@ -76,41 +77,6 @@ std::string DescribeNode(const YAML::Node& n) {
   }
   std::string shown = v.size() > 10 ? v.substr(0, 7) + "..." : v;
   return tag + " `" + shown + "`";
-}
-
-// Go's %q / %#v of a string, enough for error messages (ASCII kept, the rest escaped).
-std::string GoQuote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          static const char kHex[] = "0123456789abcdef";
-          out += "\\x";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);  // UTF-8 passes through as Go prints it
-        }
-    }
-  }
-  out += '"';
-  return out;
 }
 
 struct ParsedRule {
@@ -408,7 +374,8 @@ void ValidateRule(const ParsedRule& r, std::vector<Problem>& out) {
   const std::string name = "__alert_" + s.alert;
   auto check = [&](std::string_view what, const std::pair<std::string, std::string>& kv,
                    const YAML::Node& value_node) {
-    Result<Template> t = Template::Parse(name, kv.second);  // Parse adds Prometheus' variable definitions
+    Result<Template> t =
+        Template::Parse(name, kv.second);  // Parse adds Prometheus' variable definitions
     if (!t.ok()) {
       add(PosOf(value_node),
           std::string(what) + " " + GoQuote(kv.first) + ": " + t.status().message());
