@@ -105,9 +105,10 @@ void RuleGroup::EvalRule(size_t i, const RuleEvalContext& ctx, const GroupEvalDe
     if (ar.version() != version_before) state_version_.fetch_add(1, std::memory_order_relaxed);
     if (deps.sink) {
       static const LabelSet kNoLabels;
+      const Clock* clock = deps.clock ? deps.clock : SystemClock::Get();
       std::vector<Alert> alerts = ar.AlertsToSend(ctx.ts_ms, deps.resend_delay_ms, interval_ms_,
                                                   deps.external_labels ? *deps.external_labels : kNoLabels,
-                                                  deps.external_url);
+                                                  deps.external_url, clock->NowMs());
       if (!alerts.empty()) deps.sink->PutAlerts(std::move(alerts));
     }
   }

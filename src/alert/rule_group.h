@@ -36,6 +36,7 @@ struct GroupEvalDeps {
   const LabelSet* external_labels = nullptr;
   std::string external_url;
   int64_t resend_delay_ms = 60'000;
+  const Clock* clock = nullptr;    // the wall clock (null: SystemClock)
 };
 
 // Counters of one group, rendered at /metrics with Prometheus' names.

@@ -148,6 +148,7 @@ GroupEvalDeps RuleManager::Deps() const {
   deps.external_labels = &opts_.external_labels;
   deps.external_url = opts_.external_url;
   deps.resend_delay_ms = opts_.resend_delay_ms;
+  deps.clock = clock_;
   return deps;
 }
 
@@ -311,13 +312,16 @@ void RuleManager::OnAppend(std::span<const tsdb::SeriesSamples> batch, std::span
                            uint64_t head_generation) {
   std::shared_ptr<Loaded> loaded = loaded_.load(std::memory_order_acquire);
   if (!loaded || loaded->index->selectors() == 0) return;
-  const std::function<void(TriggerTarget)> trigger = [this](TriggerTarget t) { Trigger(t); };
+  std::vector<uint32_t> to_schedule;
+  const std::function<void(TriggerTarget)> trigger = [&](TriggerTarget t) { Trigger(*loaded, t, &to_schedule); };
   TriggerIndex::RefCursor cursor = loaded->index->Cursor(head_generation);
   for (size_t i = 0; i < batch.size(); ++i) {
     const tsdb::SeriesSamples& ss = batch[i];
     if (ss.samples.empty()) continue;
     cursor.MatchRef(i < refs.size() ? refs[i] : 0, ss.labels, ss.samples.back().v, trigger);
   }
+  // Queued once the whole batch has flagged its rules: one evaluation sees all of it.
+  for (uint32_t group : to_schedule) Schedule(*loaded, group);
 }
 
 void RuleManager::OnAppendRefs(std::span<const tsdb::RefSample> batch, const tsdb::Head& head,
@@ -325,7 +329,8 @@ void RuleManager::OnAppendRefs(std::span<const tsdb::RefSample> batch, const tsd
   std::shared_ptr<Loaded> loaded = loaded_.load(std::memory_order_acquire);
   if (!loaded || loaded->index->selectors() == 0) return;
   std::vector<tsdb::LabelView> scratch;
-  const std::function<void(TriggerTarget)> trigger = [this](TriggerTarget t) { Trigger(t); };
+  std::vector<uint32_t> to_schedule;
+  const std::function<void(TriggerTarget)> trigger = [&](TriggerTarget t) { Trigger(*loaded, t, &to_schedule); };
   TriggerIndex::RefCursor cursor = loaded->index->Cursor(head_generation);
   for (size_t i = 0; i < batch.size(); ++i) {
     // Samples of one series come together: the last of them decides.
@@ -333,12 +338,12 @@ void RuleManager::OnAppendRefs(std::span<const tsdb::RefSample> batch, const tsd
     std::span<const tsdb::LabelView> labels = head.SeriesLabels(batch[i].ref, &scratch);
     if (!labels.empty()) cursor.MatchRef(batch[i].ref, labels, batch[i].sample.v, trigger);
   }
+  for (uint32_t group : to_schedule) Schedule(*loaded, group);
 }
 
-void RuleManager::Trigger(TriggerTarget target) {
-  std::shared_ptr<Loaded> loaded = loaded_.load(std::memory_order_acquire);
-  if (!loaded || target.group >= loaded->groups.size()) return;
-  RuleGroup& group = *loaded->groups[target.group];
+void RuleManager::Trigger(Loaded& loaded, TriggerTarget target, std::vector<uint32_t>* to_schedule) {
+  if (target.group >= loaded.groups.size()) return;
+  RuleGroup& group = *loaded.groups[target.group];
   const EvalScope& scope = CurrentEvalScope();
   if (scope.group == &group) {
     // The group's own output: an interval evaluation reaches every later rule anyway; an
@@ -349,15 +354,14 @@ void RuleManager::Trigger(TriggerTarget target) {
   }
   if (group.MarkDirty(target.rule)) {
     if (metrics_state_->event_triggers) metrics_state_->event_triggers->Inc();
-    Schedule(target.group);
+    to_schedule->push_back(target.group);
   }
 }
 
-void RuleManager::Schedule(size_t index) {
+void RuleManager::Schedule(Loaded& loaded, size_t index) {
   std::lock_guard lock(mu_);
-  std::shared_ptr<Loaded> loaded = loaded_.load();
-  if (!loaded || index >= loaded->slots.size()) return;
-  GroupSlot& slot = *loaded->slots[index];
+  if (loaded_.load().get() != &loaded || index >= loaded.slots.size()) return;  // replaced by a reload
+  GroupSlot& slot = *loaded.slots[index];
   if (slot.queued || slot.running || slot.event_not_before_ns != 0) return;
   slot.queued = true;
   ready_.push_back(index);

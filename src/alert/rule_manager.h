@@ -99,14 +99,15 @@ class RuleManager final : public tsdb::AppendObserver {
 
   void WorkerLoop();
   void PersistLoop();
-  void Schedule(size_t group_index);
+  void Schedule(Loaded& loaded, size_t group_index);
   // Runs one queued evaluation of `slot` (lock held on entry and exit, released inside).
   void RunSlot(std::unique_lock<std::mutex>& lock, const std::shared_ptr<Loaded>& loaded, size_t index);
   int64_t NextTimestamp(GroupSlot& slot, int64_t now);
   Status Install(std::vector<std::shared_ptr<RuleGroup>> groups);
   void RestoreState(const std::vector<std::shared_ptr<RuleGroup>>& groups);
   void RegisterMetrics();
-  void Trigger(TriggerTarget target);
+  // Flags a rule; groups that became pending are added to `to_schedule`.
+  void Trigger(Loaded& loaded, TriggerTarget target, std::vector<uint32_t>* to_schedule);
   GroupEvalDeps Deps() const;
 
   const RuleManagerOptions opts_;

@@ -423,7 +423,8 @@ Status AlertingRule::Eval(const RuleEvalContext& ctx, std::vector<RuleOutput>* o
 }
 
 std::vector<Alert> AlertingRule::AlertsToSend(int64_t ts_ms, int64_t resend_delay_ms, int64_t interval_ms,
-                                              const LabelSet& external_labels, const std::string& external_url) {
+                                              const LabelSet& external_labels, const std::string& external_url,
+                                              int64_t now_ms) {
   std::vector<Alert> out;
   std::lock_guard lock(mu_);
   for (auto& [fp, a] : active_) {
@@ -439,7 +440,7 @@ std::vector<Alert> AlertingRule::AlertsToSend(int64_t ts_ms, int64_t resend_dela
     }
     sent.annotations = a.annotations;
     sent.starts_at_ms = a.fired_at_ms;
-    sent.ends_at_ms = a.resolved_at_ms != 0 ? a.resolved_at_ms : a.valid_until_ms;
+    sent.ends_at_ms = a.resolved_at_ms != 0 ? std::min(a.resolved_at_ms, now_ms) : a.valid_until_ms;
     sent.generator_url = external_url + TableLinkForExpression(query());
     out.push_back(std::move(sent));
   }

@@ -167,8 +167,12 @@ class AlertingRule final : public Rule {
   // resend_delay, and ones resolved since they were last sent), marked sent; ends_at is
   // the resolve time or ts + 4 * max(resend_delay, interval). External labels are added
   // (without overriding) and generatorURL is external_url + the expression's graph link.
+  // `now_ms` is the wall clock: an evaluation timestamp may run a millisecond ahead of it
+  // (timestamps only increase), and a resolved alert's endsAt must not be in the
+  // pipeline's future, or it would not count as resolved.
   std::vector<Alert> AlertsToSend(int64_t ts_ms, int64_t resend_delay_ms, int64_t interval_ms,
-                                  const LabelSet& external_labels, const std::string& external_url);
+                                  const LabelSet& external_labels, const std::string& external_url,
+                                  int64_t now_ms = INT64_MAX);
 
   // The maximum state of its alerts (firing > pending > inactive).
   AlertState State() const;

@@ -161,6 +161,25 @@ TEST_F(RuleManagerTest, RecoveredSeriesResolvesOnTheNextSample) {
   m->Stop();
 }
 
+TEST_F(RuleManagerTest, ResolutionWithinTheSameMillisecondIsNotInTheFuture) {
+  // Two evaluations in one millisecond: the second runs at now + 1 (timestamps only
+  // increase), but the resolved alert must reach the pipeline with endsAt <= now, or the
+  // pipeline would take it for a firing alert (the interop test found this).
+  auto m = NewManager(false);
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("High", "temp > 10")})}).ok());
+  ASSERT_TRUE(m->Start().ok());
+  Write("temp", "a", 20, clock_.NowMs() - 1);
+  m->RunPending();
+  ASSERT_EQ(sink_.Take().size(), 1u);
+  Write("temp", "a", 3, clock_.NowMs());
+  m->RunPending();
+  auto alerts = sink_.Take();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_NE(alerts[0].ends_at_ms, 0);
+  EXPECT_LE(alerts[0].ends_at_ms, clock_.NowMs());
+  m->Stop();
+}
+
 TEST_F(RuleManagerTest, IntervalEvaluationWritesAlertsSeriesAndRecordingRules) {
   auto m = NewManager(false, /*interval_ms=*/1000);
   RuleSpec rec = RecordSpec("temp:max", "max(temp)");
