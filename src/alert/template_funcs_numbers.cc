@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "alert/rule_file.h"
 #include "alert/template_funcs_internal.h"
 
 namespace perfwatch::alert::tmpl {
@@ -179,54 +180,10 @@ Value FnExternalURL(FuncEnv& env, const Value&, std::vector<Value>&) {
 }
 
 Value FnParseDuration(FuncEnv&, const Value&, std::vector<Value>& a) {
-  const std::string& d = a[0].s;
-  if (d == "0") return Value::Float(0);
-  if (d.empty()) Fail("empty duration string");
-  // ^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$
-  static const std::pair<std::string_view, int64_t> kUnits[] = {
-      {"y", 1000LL * 60 * 60 * 24 * 365},
-      {"w", 1000LL * 60 * 60 * 24 * 7},
-      {"d", 1000LL * 60 * 60 * 24},
-      {"h", 1000LL * 60 * 60},
-      {"m", 1000LL * 60},
-      {"s", 1000},
-      {"ms", 1},
-  };
-  size_t pos = 0, unit = 0;
-  uint64_t dur = 0;
-  bool overflow = false;
-  while (pos < d.size()) {
-    size_t start = pos;
-    while (pos < d.size() && d[pos] >= '0' && d[pos] <= '9') ++pos;
-    if (pos == start) Fail("not a valid duration string: " + GoQuote(d));
-    std::string_view digits(d.data() + start, pos - start);
-    bool matched = false;
-    for (; unit < std::size(kUnits); ++unit) {
-      std::string_view u = kUnits[unit].first;
-      if (d.compare(pos, u.size(), u) != 0) continue;
-      // "m" must not swallow the "m" of "ms".
-      if (u == "m" && d.compare(pos, 2, "ms") == 0) continue;
-      matched = true;
-      pos += u.size();
-      int64_t mult = kUnits[unit].second;
-      int64_t n = 0;
-      for (char c : digits) {
-        if (n > (INT64_MAX - 9) / 10) {
-          n = INT64_MAX;
-          break;
-        }
-        n = n * 10 + (c - '0');
-      }
-      if (n > INT64_MAX / mult / 1'000'000) overflow = true;
-      dur += static_cast<uint64_t>(n) * 1'000'000u * static_cast<uint64_t>(mult);
-      if (static_cast<int64_t>(dur) < 0) overflow = true;
-      ++unit;
-      break;
-    }
-    if (!matched) Fail("not a valid duration string: " + GoQuote(d));
-  }
-  if (overflow) Fail("duration out of range");
-  return Value::Float(static_cast<double>(static_cast<int64_t>(dur)) / 1e9);
+  Result<int64_t> ms = ParsePromDuration(a[0].s);  // model.ParseDuration
+  if (!ms.ok()) Fail(ms.status().message());
+  // Duration.Seconds() of the nanosecond count (in range: ParsePromDuration bounds it).
+  return Value::Float(static_cast<double>(*ms * 1'000'000) / 1e9);
 }
 
 // ---------------------------------------------------------------------------------------
