@@ -1,7 +1,10 @@
 #pragma once
-// Internals shared by template.cc, template_parse.cc, template_exec.cc and
-// template_funcs.cc: the parse tree (Go's text/template/parse nodes), the dynamic value
-// that stands in for Go's reflect.Value, Go's fmt verbs, and the function table.
+// Internals shared by the template*.cc files (parsing: template_lex / template_literals /
+// template_parse / template_node_string; execution: template_exec; functions:
+// template_funcs*, template_builtins; Go's fmt and strconv: template_fmt /
+// template_strconv; time and values: template.cc): the parse tree (Go's
+// text/template/parse nodes), the dynamic value that stands in for Go's reflect.Value,
+// Go's fmt verbs, and the function table.
 // Not part of the public API; include template.h instead.
 // Thread safety: a parse tree is immutable after parsing; Values and formatters belong to
 // one execution.
@@ -132,7 +135,7 @@ Value DataField(const TemplateData& d, std::string_view name, bool* found);
 std::shared_ptr<const LabelSet> BorrowLabels(const LabelSet* labels);
 
 // ---------------------------------------------------------------------------------------
-// Go's fmt (template.cc).
+// Go's fmt (template_fmt.cc), strconv (template_strconv.cc), time (template.cc).
 
 // fmt.Sprint(args...): spaces between operands when neither is a string.
 std::string GoSprint(const std::vector<Value>& args);
@@ -164,7 +167,7 @@ int32_t ToUpperRune(int32_t r);
 int32_t ToLowerRune(int32_t r);
 
 // ---------------------------------------------------------------------------------------
-// Parse tree (template_parse.cc).
+// Parse tree (template_parse.cc; String() in template_node_string.cc).
 
 enum class NodeType : uint8_t {
   kText,
