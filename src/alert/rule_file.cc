@@ -601,4 +601,20 @@ Result<std::vector<std::string>> ExpandRuleFileGlobs(const std::vector<std::stri
   return files;
 }
 
+Result<std::vector<RuleGroupSpec>> LoadRuleFiles(const std::vector<std::string>& paths) {
+  std::vector<RuleGroupSpec> specs;
+  std::string errors;
+  for (const std::string& path : paths) {
+    auto groups = LoadRuleFile(path);
+    if (!groups.ok()) {
+      if (!errors.empty()) errors += "\n";
+      errors += groups.status().message();
+      continue;
+    }
+    for (RuleGroupSpec& g : groups.value()) specs.push_back(std::move(g));
+  }
+  if (!errors.empty()) return InvalidArgument(errors);
+  return specs;
+}
+
 }  // namespace perfwatch::alert

@@ -51,6 +51,9 @@ Result<std::vector<RuleGroupSpec>> ParseRuleFile(std::string_view content, const
 // Reads and parses a file (errors as above; an unreadable file: "FILE: open: reason").
 Result<std::vector<RuleGroupSpec>> LoadRuleFile(const std::string& path);
 
+// Loads every file; the groups of all of them in order, or every file's errors together.
+Result<std::vector<RuleGroupSpec>> LoadRuleFiles(const std::vector<std::string>& paths);
+
 // Prometheus' model.Duration syntax as rule files use it: units y w d h m s ms, each at
 // most once and in that order ("1h30m", "90s", "0" alone without a unit; no fractions,
 // no sign). Errors are Prometheus' messages: `not a valid duration string: "1.5m"`,

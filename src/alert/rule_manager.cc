@@ -153,18 +153,7 @@ GroupEvalDeps RuleManager::Deps() const {
 }
 
 Status RuleManager::Update(const std::vector<std::string>& files) {
-  std::vector<RuleGroupSpec> specs;
-  std::string errors;
-  for (const std::string& file : files) {
-    auto groups = LoadRuleFile(file);
-    if (!groups.ok()) {
-      if (!errors.empty()) errors += "\n";
-      errors += groups.status().message();
-      continue;
-    }
-    for (RuleGroupSpec& g : groups.value()) specs.push_back(std::move(g));
-  }
-  if (!errors.empty()) return InvalidArgument(errors);
+  PW_ASSIGN_OR_RETURN(std::vector<RuleGroupSpec> specs, LoadRuleFiles(files));
   return UpdateFromSpecs(specs);
 }
 

@@ -22,6 +22,15 @@ ServerApp::ServerApp(Config config) : config_(std::move(config)) {}
 ServerApp::~ServerApp() { Stop(); }
 
 Status ServerApp::Start() {
+  // The alerting configuration and rule files first: a mistake there is reported before
+  // anything is opened or replayed.
+  auto am_config = alert::AlertmanagerConfigFrom(config_);
+  if (!am_config.ok()) return am_config.status();
+  auto rule_files = alert::RuleFilesFrom(config_);
+  if (!rule_files.ok()) return rule_files.status();
+  auto rules = alert::LoadRuleFiles(*rule_files);
+  if (!rules.ok()) return rules.status().WithContext("load rule files");
+
   auto store = events::EventStore::Open(config_.data_dir / "events", config_.events, &metrics_);
   if (!store.ok()) return store.status().WithContext("open event store");
   store_ = std::move(store).value();
@@ -68,7 +77,7 @@ Status ServerApp::Start() {
   engine_options.lookback_delta_ms = config_.query.lookback_delta_ms;
   engine_ = std::make_unique<query::promql::Engine>(queryable_.get(), engine_options);
   query_cache_ = std::make_unique<query::QueryCache>(config_.query.cache_max_bytes, &tsdb_->changes(), &metrics_);
-  PW_RETURN_IF_ERROR(StartAlerting());
+  PW_RETURN_IF_ERROR(StartAlerting(std::move(am_config).value(), *rules));
 
   http::Router router;
   RegisterRoutes(router);
@@ -136,18 +145,14 @@ Status ServerApp::StartScraping() {
   return scrape_->Start();
 }
 
-Status ServerApp::StartAlerting() {
-  auto am_config = alert::AlertmanagerConfigFrom(config_);
-  if (!am_config.ok()) return am_config.status();
-  auto rule_files = alert::RuleFilesFrom(config_);
-  if (!rule_files.ok()) return rule_files.status();
+Status ServerApp::StartAlerting(alert::AlertmanagerConfig am_config, const std::vector<alert::RuleGroupSpec>& rules) {
   const std::string external_url = alert::ExternalUrlFrom(config_);
 
   alert::AlertmanagerOptions am_options;
   am_options.state_dir = config_.data_dir / "alertmanager";
   am_options.external_url = external_url;
   am_options.metrics = &metrics_;
-  auto am = alert::Alertmanager::Open(am_options, std::move(am_config).value());
+  auto am = alert::Alertmanager::Open(am_options, std::move(am_config));
   if (!am.ok()) return am.status().WithContext("open alertmanager state");
   alertmanager_ = std::move(am).value();
   PW_RETURN_IF_ERROR(alertmanager_->Start().WithContext("start notifications"));
@@ -165,7 +170,7 @@ Status ServerApp::StartAlerting() {
   options.event_cpu_budget = config_.rules.event_cpu_budget;
   options.metrics = &metrics_;
   rules_ = std::make_unique<alert::RuleManager>(options, tsdb_.get(), rule_querier_.get(), alertmanager_.get());
-  PW_RETURN_IF_ERROR(rules_->Update(*rule_files).WithContext("load rule files"));
+  PW_RETURN_IF_ERROR(rules_->UpdateFromSpecs(rules));
   return rules_->Start();
 }
 

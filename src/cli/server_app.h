@@ -46,7 +46,8 @@ class ServerApp {
  private:
   void RegisterRoutes(http::Router& router);
   Status StartScraping();
-  Status StartAlerting();
+  // `am_config` and `rules` were read (and checked) before any store was opened.
+  Status StartAlerting(alert::AlertmanagerConfig am_config, const std::vector<alert::RuleGroupSpec>& rules);
 
   const Config config_;
   MetricsRegistry metrics_;

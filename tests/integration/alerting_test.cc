@@ -7,7 +7,9 @@
 #include <snappy.h>
 
 #include <chrono>
+#include <csignal>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "common/time.h"
@@ -199,6 +201,72 @@ TEST_F(AlertingTest, BadReloadKeepsTheRunningRulesAndAGoodOneReplacesThem) {
   r = client.Get("/api/v1/rules");
   EXPECT_NE(r.body.find("Replaced"), std::string::npos);
   EXPECT_EQ(r.body.find("HighLatency"), std::string::npos);
+}
+
+TEST_F(AlertingTest, SighupReloadsRuleFiles) {
+  WebhookReceiver receiver;
+  ASSERT_TRUE(receiver.Start());
+  ServerProcess server({}, Config(receiver));
+  ASSERT_TRUE(server.Start()) << server.log();
+  WriteRules("groups:\n  - name: other\n    rules:\n      - alert: AfterHangup\n        expr: up == 0\n");
+  server.Signal(SIGHUP);
+  HttpClient client(server.port());
+  std::string body;
+  for (int i = 0; i < 100 && body.find("AfterHangup") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    body = client.Get("/api/v1/rules").body;
+  }
+  EXPECT_NE(body.find("AfterHangup"), std::string::npos) << server.log();
+}
+
+TEST_F(AlertingTest, BadAlertingSectionStopsStartupWithItsLine) {
+  ServerProcess server({}, "rule_files: [" + rules_path_ + "]\nalerting:\n  route:\n    receiver: nobody\n");
+  EXPECT_FALSE(server.Start());
+  std::string log = server.log();
+  EXPECT_NE(log.find("alerting"), std::string::npos) << log;
+  EXPECT_NE(log.find("alerting: line 4: undefined receiver"), std::string::npos) << log;
+  EXPECT_NE(log.find("nobody"), std::string::npos) << log;
+}
+
+TEST_F(AlertingTest, NotificationStormSurvivesKill9) {
+  // 60 alerts, each its own group, pushed while the receiver is down; perfwatch is killed
+  // with SIGKILL, restarted, and the receiver comes up: every alert must arrive.
+  WebhookReceiver receiver;
+  ASSERT_TRUE(receiver.Start());
+  const std::string url = receiver.url();
+  receiver.Stop();
+  std::string config = "alerting:\n  route:\n    receiver: hook\n    group_by: ['...']\n    group_wait: 0s\n"
+                       "  receivers:\n    - name: hook\n      webhook_configs:\n        - url: " + url + "\n";
+  ServerProcess server({}, config);
+  ASSERT_TRUE(server.Start()) << server.log();
+  constexpr int kAlerts = 60;
+  std::string alerts = "[";
+  for (int i = 0; i < kAlerts; ++i) {
+    if (i) alerts += ",";
+    alerts += "{\"labels\":{\"alertname\":\"Storm\",\"n\":\"" + std::to_string(i) + "\"}}";
+  }
+  alerts += "]";
+  HttpClient client(server.port());
+  auto r = client.Post("/api/v2/alerts", alerts, "application/json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // queued, first attempts failed
+  server.Kill();
+  ASSERT_TRUE(server.Start()) << server.log();
+  receiver.Start();
+  std::set<std::string> seen;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+  simdjson::dom::parser parser;
+  while (seen.size() < kAlerts && std::chrono::steady_clock::now() < deadline) {
+    receiver.WaitFor(receiver.count() + 1, 500);
+    for (const auto& req : receiver.requests()) {
+      simdjson::dom::element body;
+      if (parser.parse(req.body).get(body)) continue;
+      for (simdjson::dom::element a : simdjson::dom::array(body["alerts"])) {
+        seen.insert(std::string(std::string_view(a["labels"]["n"])));
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kAlerts)) << server.log();
 }
 
 TEST_F(AlertingTest, FiringAlertSurvivesKill9WithItsStart) {

@@ -76,6 +76,10 @@ int ServerProcess::Stop(int signal) {
   return 128 + WTERMSIG(st);
 }
 
+void ServerProcess::Signal(int signal) {
+  if (pid_ > 0) ::kill(pid_, signal);
+}
+
 std::string ServerProcess::log() const {
   std::ifstream in(dir_ / "server.log");
   std::stringstream ss;

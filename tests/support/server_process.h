@@ -21,6 +21,8 @@ class ServerProcess {
   bool Start();              // starts and waits until /readyz answers 200 (10 s at most)
   int Stop(int signal = 15); // sends `signal`, waits, returns the exit status (or 128+signal)
   void Kill() { Stop(9); }
+  // Sends `signal` and returns at once (SIGHUP: reload).
+  void Signal(int signal);
   bool Restart() { Stop(); return Start(); }
   bool running() const { return pid_ > 0; }
 
