@@ -49,6 +49,23 @@ bool RuleGroup::MarkDirty(size_t index) {
   return !pending_.exchange(true, std::memory_order_acq_rel);
 }
 
+int64_t RuleGroup::NextTransitionMs() const {
+  int64_t next = INT64_MAX;
+  for (const auto& rule : rules_) {
+    if (rule->is_alerting()) next = std::min(next, static_cast<const AlertingRule&>(*rule).NextTransitionMs());
+  }
+  return next;
+}
+
+bool RuleGroup::MarkDueTransitions(int64_t now_ms) {
+  bool scheduled = false;
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    if (!rules_[i]->is_alerting()) continue;
+    if (static_cast<const AlertingRule&>(*rules_[i]).NextTransitionMs() <= now_ms) scheduled |= MarkDirty(i);
+  }
+  return scheduled;
+}
+
 void RuleGroup::Eval(int64_t ts_ms, bool all, const GroupEvalDeps& deps) {
   const int64_t start_ns = SteadyNs();
   RuleEvalContext ctx;

@@ -77,6 +77,11 @@ class RuleGroup {
   void MarkDirtyInEval(size_t index) {
     if (index < rules_.size()) dirty_[index].store(1, std::memory_order_relaxed);
   }
+  // The earliest time-driven transition of its alerting rules (AlertingRule::
+  // NextTransitionMs), and flagging the rules whose transition is due at `now_ms`; true when
+  // the group was not flagged before (the caller then schedules it).
+  int64_t NextTransitionMs() const;
+  bool MarkDueTransitions(int64_t now_ms);
   // Clears the group-level flag before an evaluation reads the rule flags.
   void ClearPending() { pending_.store(false, std::memory_order_release); }
   bool pending() const { return pending_.load(std::memory_order_acquire); }

@@ -29,6 +29,7 @@ struct RuleManager::GroupSlot {
   bool full_due = false;
   int64_t next_full_ms = 0;          // clock ms of the next interval evaluation
   int64_t event_not_before_ns = 0;   // steady ns: deferred by the event budget (0: not deferred)
+  int64_t transition_ms = INT64_MAX;  // clock ms: a pending alert's `for` (or keep_firing_for) ends
   int64_t last_ts = 0;               // the group's last evaluation timestamp
 };
 
@@ -403,6 +404,7 @@ void RuleManager::RunSlot(std::unique_lock<std::mutex>& lock, const std::shared_
   lock.lock();
   if (!full && opts_.event_cpu_budget > 0) event_tokens_ns_ -= static_cast<double>(spent);
   slot.running = false;
+  slot.transition_ms = opts_.event_driven ? group.NextTransitionMs() : INT64_MAX;
   --loaded->running;
   if ((group.pending() || slot.full_due) && !slot.queued && loaded_.load() == loaded) {
     slot.queued = true;
@@ -438,11 +440,17 @@ void RuleManager::WorkerLoop() {
           wake_ms = std::min(wake_ms, now + (slot.event_not_before_ns - steady) / 1'000'000 + 1);
         }
       }
+      if (slot.transition_ms <= now && !slot.running) {
+        // A `for` ran out: evaluate its rules now rather than at the next interval tick.
+        slot.transition_ms = INT64_MAX;
+        due |= slot.group->MarkDueTransitions(now);
+      }
       if (due && !slot.queued && !slot.running) {
         slot.queued = true;
         ready_.push_back(i);
       }
       if (!slot.full_due) wake_ms = std::min(wake_ms, slot.next_full_ms);
+      wake_ms = std::min(wake_ms, slot.transition_ms);
     }
     if (!ready_.empty()) {
       size_t index = ready_.front();
@@ -467,6 +475,10 @@ void RuleManager::RunPending() {
     GroupSlot& slot = *loaded->slots[i];
     slot.event_not_before_ns = 0;
     if (!slot.full_due && slot.next_full_ms <= now) slot.full_due = true;
+    if (slot.transition_ms <= now) {
+      slot.transition_ms = INT64_MAX;
+      slot.group->MarkDueTransitions(now);
+    }
     if ((slot.full_due || slot.group->pending()) && !slot.queued) {
       slot.queued = true;
       ready_.push_back(i);

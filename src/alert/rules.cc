@@ -34,13 +34,6 @@ void SetLabel(LabelSet& labels, std::string_view name, std::string value) {
   }
 }
 
-LabelSet FromTsdbLabels(const tsdb::Labels& labels) {
-  LabelSet out;
-  out.reserve(labels.size());
-  for (const tsdb::Label& l : labels) out.emplace_back(l.name, l.value);
-  return out;
-}
-
 tsdb::Labels ToTsdbLabels(const LabelSet& labels) {
   std::vector<tsdb::LabelView> views;
   views.reserve(labels.size());
@@ -464,6 +457,18 @@ std::vector<RuleAlert> AlertingRule::Alerts(bool include_resolved) const {
   }
   std::sort(out.begin(), out.end(), [](const RuleAlert& x, const RuleAlert& y) { return x.labels < y.labels; });
   return out;
+}
+
+int64_t AlertingRule::NextTransitionMs() const {
+  std::lock_guard lock(mu_);
+  int64_t next = INT64_MAX;
+  for (const auto& [fp, a] : active_) {
+    if (a.state == AlertState::kPending) next = std::min(next, a.active_at_ms + spec().for_ms);
+    if (a.state == AlertState::kFiring && a.keep_firing_since_ms != 0) {
+      next = std::min(next, a.keep_firing_since_ms + spec().keep_firing_for_ms);
+    }
+  }
+  return next;
 }
 
 uint64_t AlertingRule::version() const {

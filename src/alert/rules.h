@@ -183,6 +183,9 @@ class AlertingRule final : public Rule {
   void RestoreAlerts(std::vector<RuleAlert> alerts);
   // Bumped whenever an evaluation creates, removes or changes the state of an alert.
   uint64_t version() const;
+  // When the next time-driven transition is due: the earliest pending alert's activeAt +
+  // `for`, or a kept-firing alert's keepFiringSince + `keep_firing_for`; INT64_MAX if none.
+  int64_t NextTransitionMs() const;
 
  private:
   AlertingRule(const RuleSpec& spec, query::promql::ExprPtr expr, std::vector<Template> label_templates,

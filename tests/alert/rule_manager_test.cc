@@ -145,6 +145,25 @@ TEST_F(RuleManagerTest, SamplesThatCannotChangeAThresholdRuleDoNotTriggerIt) {
   m->Stop();
 }
 
+TEST_F(RuleManagerTest, PendingAlertFiresWhenItsForRunsOutNotAtTheNextInterval) {
+  auto m = NewManager(false, /*interval_ms=*/3600'000);
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("High", "temp > 10", 5000)})}).ok());
+  ASSERT_TRUE(m->Start().ok());
+  Write("temp", "a", 20, clock_.NowMs());
+  m->RunPending();
+  EXPECT_EQ(sink_.size(), 0u);  // pending
+  EXPECT_EQ(m->Groups()[0]->NextTransitionMs(), clock_.NowMs() + 5000);
+  clock_.Advance(4999);
+  m->RunPending();
+  EXPECT_EQ(sink_.size(), 0u);
+  clock_.Advance(1);
+  m->RunPending();  // no new sample, no interval tick: the `for` timer alone fires it
+  auto alerts = sink_.Take();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].starts_at_ms, clock_.NowMs());
+  m->Stop();
+}
+
 TEST_F(RuleManagerTest, RecoveredSeriesResolvesOnTheNextSample) {
   auto m = NewManager(false);
   ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("High", "temp > 10")})}).ok());

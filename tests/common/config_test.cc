@@ -173,8 +173,45 @@ TEST(ScrapeConfigTest, RejectsBadScrapeConfigWithClearErrors) {
   EXPECT_NE(error("scrape: {bogus: 1}\n").find("unknown key \"bogus\""), std::string::npos);
   EXPECT_NE(error("scrape: {max_body_bytes: 10}\n").find("scrape.max_body_bytes must be at least 1024"), std::string::npos);
   EXPECT_NE(error("global: {scrape_interval: 5s}\nscrape: {interval: 6s}\n").find("not both"), std::string::npos);
-  EXPECT_NE(error("global: {external_labels: {a: b}}\n").find("unknown key \"external_labels\""), std::string::npos);
+  EXPECT_NE(error("global: {query_log_file: x}\n").find("unknown key \"query_log_file\""), std::string::npos);
   EXPECT_NE(error("scrape_configs: {job_name: a}\n").find("expected a list of jobs"), std::string::npos);
+}
+
+TEST(RulesConfigTest, ReadsPrometheusAndPerfwatchKeys) {
+  auto c = ParseConfig(
+      "global: {evaluation_interval: 15s, rule_query_offset: 30s, external_labels: {zone: b, cluster: a}}\n"
+      "external_url: https://pw.example.com/\n"
+      "rule_files: [rules/*.yml, extra.yml]\n"
+      "rules: {resend_delay: 2m, event_driven: false, event_cpu_budget: 0.5, eval_threads: 4}\n"
+      "alerting:\n  route: {receiver: a}\n  receivers: [{name: a}]\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->rules.evaluation_interval_ms, 15'000);
+  EXPECT_EQ(c->rules.query_offset_ms, 30'000);
+  EXPECT_EQ(c->rules.external_labels, (std::vector<std::pair<std::string, std::string>>{{"cluster", "a"}, {"zone", "b"}}));
+  EXPECT_EQ(c->rules.external_url, "https://pw.example.com");  // trailing slash dropped
+  EXPECT_EQ(c->rules.rule_files, (std::vector<std::string>{"rules/*.yml", "extra.yml"}));
+  EXPECT_EQ(c->rules.resend_delay_ms, 120'000);
+  EXPECT_FALSE(c->rules.event_driven);
+  EXPECT_EQ(c->rules.event_cpu_budget, 0.5);
+  EXPECT_EQ(c->rules.eval_threads, 4);
+  EXPECT_TRUE(c->has_alerting);
+  EXPECT_NE(c->source_text.find("receivers"), std::string::npos);
+
+  auto defaults = ParseConfig("");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->rules.evaluation_interval_ms, 60'000);
+  EXPECT_TRUE(defaults->rules.event_driven);
+  EXPECT_FALSE(defaults->has_alerting);
+}
+
+TEST(RulesConfigTest, RejectsBadRuleKeysWithClearErrors) {
+  auto error = [](const std::string& yaml) { return ParseConfig(yaml).status().message(); };
+  EXPECT_NE(error("rules: {event_cpu_budget: 2}\n").find("rules.event_cpu_budget must be between 0"), std::string::npos);
+  EXPECT_NE(error("rules: {eval_threads: 0}\n").find("rules.eval_threads must be 1..64"), std::string::npos);
+  EXPECT_NE(error("rules: {bogus: 1}\n").find("unknown key \"bogus\""), std::string::npos);
+  EXPECT_NE(error("external_url: ftp://x\n").find("external_url must start with http"), std::string::npos);
+  EXPECT_NE(error("rule_files: x.yml\n").find("rule_files: expected a list"), std::string::npos);
+  EXPECT_NE(error("global: {evaluation_interval: 5x}\n").find("global"), std::string::npos);
 }
 
 }  // namespace
