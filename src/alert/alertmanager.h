@@ -16,8 +16,10 @@
 // File formats: docs/format/alertmanager-state.md.
 //
 // HTTP (RegisterRoutes): Alertmanager's API v2 for alerts:
-//   POST /api/v2/alerts            (a JSON array of postableAlert; 200 with empty body,
-//                                   400 {"code":400,"message":"..."} as Alertmanager)
+//   POST /api/v2/alerts            (a JSON array of postableAlert; 200 with an empty body;
+//                                   as Alertmanager 0.25: an invalid alert -> 400 with a JSON
+//                                   string, an unparsable body -> 400 {"code":400,...}, an
+//                                   empty body or missing labels -> 422 {"code":602,...})
 //   GET  /api/v2/alerts            (filter=, active, silenced, inhibited, unprocessed, receiver)
 //   GET  /api/v2/alerts/groups     (same filters)
 //   GET  /api/v2/status, GET /api/v2/receivers

@@ -38,7 +38,12 @@ Result<std::unique_ptr<RuleGroup>> RuleGroup::Create(const RuleGroupSpec& spec, 
     g->rules_.push_back(std::move(rule).value());
   }
   g->dirty_ = std::make_unique<std::atomic<uint8_t>[]>(g->rules_.size());
-  for (size_t i = 0; i < g->rules_.size(); ++i) g->dirty_[i].store(0, std::memory_order_relaxed);
+  g->breaching_counts_ = std::make_unique<std::atomic<uint32_t>[]>(g->rules_.size());
+  for (size_t i = 0; i < g->rules_.size(); ++i) {
+    g->dirty_[i].store(0, std::memory_order_relaxed);
+    g->breaching_counts_[i].store(0, std::memory_order_relaxed);
+    g->rules_[i]->BindBreachingCounter(&g->breaching_counts_[i]);
+  }
   g->previous_series_.resize(g->rules_.size());
   return g;
 }

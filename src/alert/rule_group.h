@@ -105,6 +105,7 @@ class RuleGroup {
   std::vector<std::unique_ptr<Rule>> rules_;
 
   std::unique_ptr<std::atomic<uint8_t>[]> dirty_;  // one flag per rule
+  std::unique_ptr<std::atomic<uint32_t>[]> breaching_counts_;  // Rule::BindBreachingCounter
   std::atomic<bool> pending_{false};
   std::atomic<int64_t> last_eval_ms_{0};
   std::atomic<int64_t> eval_duration_ns_{0};

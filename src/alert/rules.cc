@@ -163,15 +163,10 @@ Rule::Rule(const RuleSpec& spec, bool alerting, ExprPtr expr)
   }
 }
 
-namespace {
-std::atomic<int64_t> g_rules_with_breaches{0};
-}  // namespace
-
-Rule::~Rule() {
-  if (breaching_count_.load() > 0) g_rules_with_breaches.fetch_sub(1);
+void Rule::BindBreachingCounter(std::atomic<uint32_t>* counter) {
+  counter->store(breaching_count_->load());
+  breaching_count_ = counter;
 }
-
-int64_t Rule::RulesWithBreaches() { return g_rules_with_breaches.load(std::memory_order_acquire); }
 
 bool Rule::ThresholdFilter::Breaches(double value) const {
   return selector_left ? Compare(op, value, threshold) : Compare(op, threshold, value);
@@ -183,7 +178,7 @@ bool Rule::SampleCanChange(std::span<const tsdb::LabelView> labels, double value
 }
 
 bool Rule::WasBreaching(std::span<const tsdb::LabelView> labels) const {
-  if (breaching_count_.load(std::memory_order_acquire) == 0) return false;
+  if (breaching_count_->load(std::memory_order_acquire) == 0) return false;
   auto breaching = breaching_.load(std::memory_order_acquire);
   if (!breaching || breaching->empty()) return false;
   bool sorted = std::is_sorted(labels.begin(), labels.end(),
@@ -198,11 +193,9 @@ void Rule::SetBreaching(const std::vector<QuerySample>& result) {
   if (!filter_.enabled) return;
   auto set = std::make_shared<std::unordered_set<uint64_t>>();
   for (const QuerySample& s : result) set->insert(HashLabelSet(s.labels));
-  size_t n = set->size();
+  uint32_t n = static_cast<uint32_t>(std::min<size_t>(set->size(), UINT32_MAX));
   breaching_.store(std::move(set), std::memory_order_release);
-  size_t before = breaching_count_.exchange(n, std::memory_order_acq_rel);
-  if (before == 0 && n > 0) g_rules_with_breaches.fetch_add(1, std::memory_order_acq_rel);
-  if (before > 0 && n == 0) g_rules_with_breaches.fetch_sub(1, std::memory_order_acq_rel);
+  breaching_count_->store(n, std::memory_order_release);
 }
 
 Result<std::unique_ptr<Rule>> Rule::Create(const RuleSpec& spec) {

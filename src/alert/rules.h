@@ -83,7 +83,7 @@ class Rule {
   // Builds a rule from its spec: parses the expression and the templates. Errors are the
   // rule file's (ParseRuleFile validates the same things).
   static Result<std::unique_ptr<Rule>> Create(const RuleSpec& spec);
-  virtual ~Rule();
+  virtual ~Rule() = default;
 
   const std::string& name() const { return name_; }
   bool is_alerting() const { return alerting_; }
@@ -116,9 +116,11 @@ class Rule {
   const ThresholdFilter& threshold_filter() const { return filter_; }
   // The second half: whether the series breached at the last evaluation.
   bool WasBreaching(std::span<const tsdb::LabelView> labels) const;
-  // How many rules (process-wide) have series that breached at their last evaluation;
-  // while it is 0, a healthy sample can change no threshold rule.
-  static int64_t RulesWithBreaches();
+  // How many series breached at the last evaluation (0: a healthy sample changes nothing).
+  // The group keeps its rules' counters side by side (BindBreachingCounter) so the trigger
+  // index reads them without touching each rule's cache lines.
+  const std::atomic<uint32_t>* breaching_counter() const { return breaching_count_; }
+  void BindBreachingCounter(std::atomic<uint32_t>* counter);
 
   // Health, last error, evaluation time and duration (set by the group).
   void SetEvalResult(const Status& status, int64_t eval_start_ms, int64_t duration_ns);
@@ -142,7 +144,8 @@ class Rule {
   const std::string query_;
   ThresholdFilter filter_;  // immutable after construction
   std::atomic<std::shared_ptr<const std::unordered_set<uint64_t>>> breaching_;
-  std::atomic<size_t> breaching_count_{0};  // breaching_->size(), read without the shared_ptr
+  std::atomic<uint32_t> own_breaching_count_{0};
+  std::atomic<uint32_t>* breaching_count_ = &own_breaching_count_;  // breaching_->size(); set before use
   RuleHealth health_ = RuleHealth::kUnknown;  // guarded by mu_
   std::string last_error_;                    // guarded by mu_
   int64_t last_eval_ms_ = 0;                  // guarded by mu_

@@ -38,7 +38,7 @@ std::unique_ptr<TriggerIndex> TriggerIndex::Build(const std::vector<std::shared_
     const auto& rules = groups[g]->rules();
     for (uint32_t r = 0; r < rules.size(); ++r) {
       for (const query::promql::VectorSelector* sel : rules[r]->Selectors()) {
-        Candidate c{{g, r}, &sel->matchers, rules[r].get(), rules[r]->threshold_filter()};
+        Candidate c{{g, r}, &sel->matchers, rules[r].get(), rules[r]->threshold_filter(), rules[r]->breaching_counter()};
         const tsdb::Matcher* name = nullptr;
         for (const tsdb::Matcher& m : sel->matchers) {
           if (m.name() == tsdb::kMetricNameLabel && m.type() == tsdb::MatchType::kEqual) name = &m;

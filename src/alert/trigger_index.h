@@ -67,10 +67,11 @@ class TriggerIndex {
     const std::vector<tsdb::Matcher>* matchers;
     const Rule* rule;
     Rule::ThresholdFilter filter;  // the rule's, copied: a healthy sample needs nothing else
+    const std::atomic<uint32_t>* breaching;  // the rule's counter (kept side by side per group)
     // Rule::SampleCanChange without touching the rule in the common case.
     bool CanChange(std::span<const tsdb::LabelView> labels, double value) const {
       if (!filter.enabled || filter.Breaches(value)) return true;
-      return Rule::RulesWithBreaches() > 0 && rule->WasBreaching(labels);
+      return breaching->load(std::memory_order_acquire) != 0 && rule->WasBreaching(labels);
     }
   };
   struct StringHash {
