@@ -1,5 +1,6 @@
 #include "alert/rule_group.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "alert/rule_eval_scope.h"
@@ -48,26 +49,39 @@ Result<std::unique_ptr<RuleGroup>> RuleGroup::Create(const RuleGroupSpec& spec, 
   return g;
 }
 
+void RuleGroup::Flag(size_t index) {
+  if (dirty_[index].exchange(1, std::memory_order_acq_rel) != 0) return;  // listed already
+  std::lock_guard lock(dirty_mu_);
+  dirty_list_.push_back(static_cast<uint32_t>(index));
+}
+
 bool RuleGroup::MarkDirty(size_t index) {
   if (index >= rules_.size()) return false;
-  dirty_[index].store(1, std::memory_order_relaxed);
+  Flag(index);
   return !pending_.exchange(true, std::memory_order_acq_rel);
 }
 
+void RuleGroup::MarkDirtyInEval(size_t index) {
+  if (index < rules_.size()) Flag(index);
+}
+
 int64_t RuleGroup::NextTransitionMs() const {
+  std::lock_guard lock(transitions_mu_);
   int64_t next = INT64_MAX;
-  for (const auto& rule : rules_) {
-    if (rule->is_alerting()) next = std::min(next, static_cast<const AlertingRule&>(*rule).NextTransitionMs());
-  }
+  for (const auto& [rule, t] : transitions_) next = std::min(next, t);
   return next;
 }
 
 bool RuleGroup::MarkDueTransitions(int64_t now_ms) {
-  bool scheduled = false;
-  for (size_t i = 0; i < rules_.size(); ++i) {
-    if (!rules_[i]->is_alerting()) continue;
-    if (static_cast<const AlertingRule&>(*rules_[i]).NextTransitionMs() <= now_ms) scheduled |= MarkDirty(i);
+  std::vector<size_t> due;
+  {
+    std::lock_guard lock(transitions_mu_);
+    for (const auto& [rule, t] : transitions_) {
+      if (t <= now_ms) due.push_back(rule);
+    }
   }
+  bool scheduled = false;
+  for (size_t i : due) scheduled |= MarkDirty(i);
   return scheduled;
 }
 
@@ -84,17 +98,52 @@ void RuleGroup::Eval(int64_t ts_ms, bool all, const GroupEvalDeps& deps) {
   EvalScope saved = tls_scope;
   tls_scope.group = this;
   tls_scope.all = all;
-  uint64_t samples = 0;
-  for (size_t i = 0; i < rules_.size(); ++i) {
-    bool dirty = dirty_[i].exchange(0, std::memory_order_acq_rel) != 0;
-    if (!all && !dirty) continue;
-    tls_scope.rule_index = i;
-    EvalRule(i, ctx, deps);
-    samples += previous_series_[i].size();
+  if (all) {
+    {
+      std::lock_guard lock(dirty_mu_);
+      dirty_list_.clear();  // every rule is visited; flags raised from now on list again
+    }
+    uint64_t samples = 0;
+    for (size_t i = 0; i < rules_.size(); ++i) {
+      dirty_[i].exchange(0, std::memory_order_acq_rel);
+      tls_scope.rule_index = i;
+      EvalRule(i, ctx, deps);
+      samples += previous_series_[i].size();
+    }
+    counters_.samples.store(samples, std::memory_order_relaxed);
+  } else {
+    // The flagged rules in group order. A rule flagged while this runs (a recording rule's
+    // output read by a later rule) is visited too when it comes later in the group; one
+    // flagged behind the last visited rule waits, still listed, for the next evaluation.
+    size_t last = SIZE_MAX;
+    std::vector<uint32_t> batch, behind;
+    for (;;) {
+      {
+        std::lock_guard lock(dirty_mu_);
+        batch.swap(dirty_list_);
+      }
+      if (batch.empty()) break;
+      std::sort(batch.begin(), batch.end());
+      for (uint32_t i : batch) {
+        if (last != SIZE_MAX && i <= last) {
+          behind.push_back(i);
+          continue;
+        }
+        if (dirty_[i].exchange(0, std::memory_order_acq_rel) == 0) continue;  // a full evaluation took it
+        tls_scope.rule_index = i;
+        EvalRule(i, ctx, deps);
+        last = i;
+      }
+      batch.clear();
+    }
+    if (!behind.empty()) {
+      std::lock_guard lock(dirty_mu_);
+      dirty_list_.insert(dirty_list_.end(), behind.begin(), behind.end());
+      pending_.store(true, std::memory_order_release);
+    }
   }
   tls_scope = saved;
 
-  counters_.samples.store(samples, std::memory_order_relaxed);
   if (all) {
     counters_.iterations.fetch_add(1, std::memory_order_relaxed);
   } else {
@@ -112,6 +161,15 @@ void RuleGroup::EvalRule(size_t i, const RuleEvalContext& ctx, const GroupEvalDe
 
   std::vector<RuleOutput> out;
   Status status = rule.Eval(ctx, &out);
+  if (rule.is_alerting()) {
+    int64_t next = static_cast<const AlertingRule&>(rule).NextTransitionMs();
+    std::lock_guard lock(transitions_mu_);
+    if (next == INT64_MAX) {
+      transitions_.erase(i);
+    } else {
+      transitions_[i] = next;
+    }
+  }
   if (!status.ok()) {
     counters_.failures.fetch_add(1, std::memory_order_relaxed);
     PW_LOG_DEBUG("rule evaluation failed", "group={} rule={} err={}", LogQuote(name_), LogQuote(rule.name()),

@@ -74,9 +74,7 @@ class RuleGroup {
   bool MarkDirty(size_t index);
   // Flags a later rule during this group's own event-driven evaluation (no scheduling:
   // the running evaluation reaches it).
-  void MarkDirtyInEval(size_t index) {
-    if (index < rules_.size()) dirty_[index].store(1, std::memory_order_relaxed);
-  }
+  void MarkDirtyInEval(size_t index);
   // The earliest time-driven transition of its alerting rules (AlertingRule::
   // NextTransitionMs), and flagging the rules whose transition is due at `now_ms`; true when
   // the group was not flagged before (the caller then schedules it).
@@ -105,6 +103,13 @@ class RuleGroup {
   std::vector<std::unique_ptr<Rule>> rules_;
 
   std::unique_ptr<std::atomic<uint8_t>[]> dirty_;  // one flag per rule
+  // Flag a rule: set its flag; the first to set it also lists it, so an event-driven
+  // evaluation visits the flagged rules only, not every rule of a large group.
+  void Flag(size_t index);
+  std::mutex dirty_mu_;
+  std::vector<uint32_t> dirty_list_;  // guarded by dirty_mu_: rules whose flag was set
+  mutable std::mutex transitions_mu_;
+  std::map<size_t, int64_t> transitions_;  // guarded by transitions_mu_: rule -> next for/keep_firing_for end
   std::unique_ptr<std::atomic<uint32_t>[]> breaching_counts_;  // Rule::BindBreachingCounter
   std::atomic<bool> pending_{false};
   std::atomic<int64_t> last_eval_ms_{0};
