@@ -173,8 +173,8 @@ bool Rule::ThresholdFilter::Breaches(double value) const {
 }
 
 bool Rule::SampleCanChange(std::span<const tsdb::LabelView> labels, double value) const {
-  if (!filter_.enabled || filter_.Breaches(value)) return true;
-  return WasBreaching(labels);
+  if (!filter_.enabled) return true;
+  return filter_.Breaches(value) != WasBreaching(labels);
 }
 
 bool Rule::WasBreaching(std::span<const tsdb::LabelView> labels) const {

@@ -98,10 +98,12 @@ class Rule {
   virtual Status Eval(const RuleEvalContext& ctx, std::vector<RuleOutput>* out) = 0;
 
   // Whether a new sample `value` of the series `labels` (one its selectors match) can
-  // change this rule's result, for event-driven evaluation. Exact for alerting rules of
-  // the form `selector <cmp> number` (or `number <cmp> selector`, parenthesised or not;
-  // no offset, @ or bool): only a breaching sample, or a sample of a series that breached
-  // at the last evaluation, can change it. Every other rule answers true.
+  // change which alerts this rule has, for event-driven evaluation. Exact for alerting
+  // rules of the form `selector <cmp> number` (or `number <cmp> selector`, parenthesised
+  // or not; no offset, @ or bool): only a sample that crosses the threshold relative to
+  // the last evaluation (a new breach, or a recovery) can; a breaching series breaching
+  // again changes only the alert's value, which interval evaluations refresh, as in
+  // Prometheus. Every other rule answers true.
   bool SampleCanChange(std::span<const tsdb::LabelView> labels, double value) const;
 
   // The first half of SampleCanChange, copied into the trigger index so the common case

@@ -70,8 +70,9 @@ class TriggerIndex {
     const std::atomic<uint32_t>* breaching;  // the rule's counter (kept side by side per group)
     // Rule::SampleCanChange without touching the rule in the common case.
     bool CanChange(std::span<const tsdb::LabelView> labels, double value) const {
-      if (!filter.enabled || filter.Breaches(value)) return true;
-      return breaching->load(std::memory_order_acquire) != 0 && rule->WasBreaching(labels);
+      if (!filter.enabled) return true;
+      bool was = breaching->load(std::memory_order_acquire) != 0 && rule->WasBreaching(labels);
+      return filter.Breaches(value) != was;
     }
   };
   struct StringHash {
