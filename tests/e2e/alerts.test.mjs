@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { freePort, launchChromium, sleep } from './lib.mjs';
+import { freePort, launchChromium, sleep, waitReady } from './lib.mjs';
 
 process.env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = '1';
 const { chromium } = await import('playwright-core');
@@ -46,13 +46,7 @@ before(async () => {
                      '--config', join(dir, 'perfwatch.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   proc.stderr.on('data', (d) => { log += d; });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) return;
-    } catch {}
-    await sleep(50);
-  }
-  throw new Error('perfwatch did not become ready: ' + log);
+  await waitReady(base, 'perfwatch', () => log);
 });
 
 after(async () => {

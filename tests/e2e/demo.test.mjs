@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { freePort, launchChromium, sleep } from './lib.mjs';
+import { freePort, launchChromium, sleep, waitReady } from './lib.mjs';
 
 process.env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = '1';
 const { chromium } = await import('playwright-core');
@@ -37,13 +37,7 @@ before(async () => {
   proc.on('exit', (code, signal) => { exited = { code, signal }; });
   let log = '';
   proc.stderr.on('data', (d) => { log += d; });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) return;
-    } catch {}
-    await sleep(50);
-  }
-  throw new Error('demo did not become ready: ' + log);
+  await waitReady(base, 'demo', () => log);
 });
 
 after(async () => {

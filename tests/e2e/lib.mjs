@@ -25,3 +25,14 @@ export async function launchChromium(chromium, userDataDir, viewport) {
     viewport,
   });
 }
+
+/** Polls `${base}/readyz` for up to 10 s; throws with `log()` (the server's stderr so far). */
+export async function waitReady(base, what, log) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) return;
+    } catch {}
+    await sleep(50);
+  }
+  throw new Error(`${what} did not become ready: ` + log());
+}
