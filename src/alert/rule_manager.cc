@@ -180,8 +180,13 @@ Status RuleManager::Install(std::vector<std::shared_ptr<RuleGroup>> groups) {
 
   std::unique_lock lock(mu_);
   std::shared_ptr<Loaded> old = loaded_.load();
-  // Wait for evaluations of the old groups to finish, so the state copied below is final.
-  if (old) cv_.wait(lock, [&] { return old->running == 0; });
+  // Wait for evaluations of the old groups to finish, so the state copied below is final;
+  // no new one starts meanwhile (installing_ holds the workers back).
+  if (old) {
+    installing_ = true;
+    cv_.wait(lock, [&] { return old->running == 0; });
+    installing_ = false;
+  }
 
   for (size_t i = 0; i < groups.size(); ++i) {
     auto slot = std::make_unique<GroupSlot>();
@@ -417,7 +422,7 @@ void RuleManager::WorkerLoop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     std::shared_ptr<Loaded> loaded = loaded_.load();
-    if (!loaded) {
+    if (!loaded || installing_) {
       cv_.wait(lock);
       continue;
     }

@@ -126,6 +126,7 @@ class RuleManager final : public tsdb::AppendObserver {
   bool stopping_ = false;           // guarded by mu_
   bool started_ = false;            // guarded by mu_
   bool restored_ = false;           // guarded by mu_: the state file was read
+  bool installing_ = false;         // guarded by mu_: Install waits for evaluations to end
   double event_tokens_ns_ = 0;      // guarded by mu_: event-evaluation budget left
   int64_t event_tokens_at_ns_ = 0;  // guarded by mu_: when the bucket was last refilled
   std::vector<std::thread> workers_;  // started/joined by Start/Stop
