@@ -92,6 +92,13 @@ Status Alertmanager::Impl::Load() {
     PW_LOG_ERROR("alertmanager: discarding a damaged snapshot", "err={}", LogQuote(s.ToString()));
   }
   auto q = NotifyQueue::Open(opts.state_dir);
+  if (!q.ok() && q.status().code() == StatusCode::kDataLoss) {
+    // An unreadable queue header: keep the file for inspection and start an empty queue.
+    PW_LOG_ERROR("alertmanager: notification queue unreadable, moved aside", "err={}", LogQuote(q.status().ToString()));
+    const std::filesystem::path file = opts.state_dir / "notify_queue.log";
+    std::filesystem::rename(file, file.string() + ".corrupt", ec);
+    q = NotifyQueue::Open(opts.state_dir);
+  }
   if (!q.ok()) return q.status();
   queue = std::move(*q);
   return Status::Ok();

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "alert/state_file.h"
 #include "common/file_util.h"
@@ -111,8 +112,17 @@ Status NotifyQueue::Append(std::vector<QueuedNotification>& batch) {
     AppendRecord(data, EncodeEntry(n));
     live_[n.id] = n;
   }
+  const off_t before = ::lseek(fd_, 0, SEEK_END);
   Status s = WriteAll(fd_, data);
   if (s.ok() && ::fdatasync(fd_) != 0) s = IoError("fdatasync", errno);
+  if (!s.ok()) {
+    // Nothing of this batch is acknowledged: cut a partial write off, so the records
+    // appended after it stay readable (a reader stops at the first bad record).
+    for (auto& n : batch) live_.erase(n.id);
+    if (before >= 0 && ::ftruncate(fd_, before) != 0) {
+      s = s.WithContext("and could not truncate the partial write (" + std::string(std::strerror(errno)) + ")");
+    }
+  }
   return s.WithContext("append to " + path_.string());
 }
 

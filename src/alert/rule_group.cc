@@ -55,8 +55,9 @@ void RuleGroup::Flag(size_t index) {
   dirty_list_.push_back(static_cast<uint32_t>(index));
 }
 
-bool RuleGroup::MarkDirty(size_t index) {
+bool RuleGroup::MarkDirty(size_t index, bool external) {
   if (index >= rules_.size()) return false;
+  if (external) external_pending_.store(true, std::memory_order_release);
   Flag(index);
   return !pending_.exchange(true, std::memory_order_acq_rel);
 }
@@ -70,6 +71,16 @@ int64_t RuleGroup::NextTransitionMs() const {
   int64_t next = INT64_MAX;
   for (const auto& [rule, t] : transitions_) next = std::min(next, t);
   return next;
+}
+
+void RuleGroup::RefreshTransitions() {
+  std::lock_guard lock(transitions_mu_);
+  transitions_.clear();
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    if (!rules_[i]->is_alerting()) continue;
+    int64_t next = static_cast<const AlertingRule&>(*rules_[i]).NextTransitionMs();
+    if (next != INT64_MAX) transitions_[i] = next;
+  }
 }
 
 bool RuleGroup::MarkDueTransitions(int64_t now_ms) {
@@ -98,6 +109,7 @@ void RuleGroup::Eval(int64_t ts_ms, bool all, const GroupEvalDeps& deps) {
   EvalScope saved = tls_scope;
   tls_scope.group = this;
   tls_scope.all = all;
+  tls_scope.derived = !external_pending_.exchange(false, std::memory_order_acq_rel) && !all;
   if (all) {
     {
       std::lock_guard lock(dirty_mu_);

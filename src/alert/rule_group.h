@@ -70,8 +70,9 @@ class RuleGroup {
   void Eval(int64_t ts_ms, bool all, const GroupEvalDeps& deps);
 
   // Flags rule `index` for the next event-driven evaluation; true when the group was not
-  // flagged before (the caller then schedules it).
-  bool MarkDirty(size_t index);
+  // flagged before (the caller then schedules it). `external`: new data (not another
+  // rule's output) caused it; see EvalScope::derived.
+  bool MarkDirty(size_t index, bool external = true);
   // Flags a later rule during this group's own event-driven evaluation (no scheduling:
   // the running evaluation reaches it).
   void MarkDirtyInEval(size_t index);
@@ -80,6 +81,8 @@ class RuleGroup {
   // the group was not flagged before (the caller then schedules it).
   int64_t NextTransitionMs() const;
   bool MarkDueTransitions(int64_t now_ms);
+  // Reads every alerting rule's next transition (after state was restored or carried over).
+  void RefreshTransitions();
   // Clears the group-level flag before an evaluation reads the rule flags.
   void ClearPending() { pending_.store(false, std::memory_order_release); }
   bool pending() const { return pending_.load(std::memory_order_acquire); }
@@ -112,6 +115,7 @@ class RuleGroup {
   std::map<size_t, int64_t> transitions_;  // guarded by transitions_mu_: rule -> next for/keep_firing_for end
   std::unique_ptr<std::atomic<uint32_t>[]> breaching_counts_;  // Rule::BindBreachingCounter
   std::atomic<bool> pending_{false};
+  std::atomic<bool> external_pending_{false};  // a flag since the last evaluation came from new data
   std::atomic<int64_t> last_eval_ms_{0};
   std::atomic<int64_t> eval_duration_ns_{0};
   std::atomic<uint64_t> state_version_{0};

@@ -225,6 +225,13 @@ Status RuleManager::Install(std::vector<std::shared_ptr<RuleGroup>> groups) {
     RestoreState(groups);
   }
   restored_ = true;
+  // Pending alerts carried over or restored keep their `for` deadlines.
+  if (opts_.event_driven) {
+    for (auto& slot : loaded->slots) {
+      slot->group->RefreshTransitions();
+      slot->transition_ms = slot->group->NextTransitionMs();
+    }
+  }
   ready_.clear();
   loaded_.store(loaded);
   {
@@ -263,14 +270,17 @@ void RuleManager::RestoreState(const std::vector<std::shared_ptr<RuleGroup>>& gr
 }
 
 Status RuleManager::Start() {
-  std::lock_guard lock(mu_);
-  if (started_) return Status::Ok();
-  started_ = true;
-  stopping_ = false;
-  if (opts_.start_threads) {
-    for (int i = 0; i < std::max(1, opts_.eval_threads); ++i) workers_.emplace_back([this] { WorkerLoop(); });
-    if (!opts_.state_dir.empty()) persister_ = std::thread([this] { PersistLoop(); });
+  {
+    std::lock_guard lock(mu_);
+    if (started_) return Status::Ok();
+    started_ = true;
+    stopping_ = false;
+    if (opts_.start_threads) {
+      for (int i = 0; i < std::max(1, opts_.eval_threads); ++i) workers_.emplace_back([this] { WorkerLoop(); });
+      if (!opts_.state_dir.empty()) persister_ = std::thread([this] { PersistLoop(); });
+    }
   }
+  // Outside mu_: appenders hold the observer lock and then take mu_ (Schedule).
   if (tsdb_ && opts_.event_driven) tsdb_->SetAppendObserver(this);
   return Status::Ok();
 }
@@ -347,7 +357,9 @@ void RuleManager::Trigger(Loaded& loaded, TriggerTarget target, std::vector<uint
     group.MarkDirtyInEval(target.rule);
     return;
   }
-  if (group.MarkDirty(target.rule)) {
+  // Another group's output: passed on one step only (EvalScope::derived).
+  if (scope.group != nullptr && scope.derived) return;
+  if (group.MarkDirty(target.rule, /*external=*/scope.group == nullptr)) {
     if (metrics_state_->event_triggers) metrics_state_->event_triggers->Inc();
     to_schedule->push_back(target.group);
   }

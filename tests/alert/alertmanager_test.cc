@@ -398,6 +398,20 @@ TEST_F(AlertmanagerTest, TornQueueTailIsTolerated) {
   EXPECT_EQ(rx_.count(), 1u);
 }
 
+TEST_F(AlertmanagerTest, UnreadableQueueIsMovedAsideNotFatal) {
+  std::filesystem::create_directories(dir_.path() / "am");
+  {
+    std::ofstream f(dir_.path() / "am" / "notify_queue.log", std::ios::binary);
+    f.write("not a queue at all", 18);
+  }
+  auto am = Open(OneReceiver());
+  ASSERT_NE(am, nullptr);  // the server still starts
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "am" / "notify_queue.log.corrupt"));
+  am->PutAlerts({Firing("Cpu", "a")});
+  At(*am, 30 * kSec);
+  EXPECT_EQ(rx_.count(), 1u);  // and the new queue works
+}
+
 TEST_F(AlertmanagerTest, SlowReceiverDoesNotDelayAnother) {
   perfwatch::testing::WebhookReceiver slow;
   ASSERT_TRUE(slow.Start());

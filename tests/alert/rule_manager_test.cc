@@ -231,6 +231,46 @@ TEST_F(RuleManagerTest, RecordingRuleOutputTriggersTheAlertOfTheSameGroup) {
   m->Stop();
 }
 
+TEST_F(RuleManagerTest, GroupsReadingEachOthersAlertsDoNotTriggerEachOtherForever) {
+  // Two groups alerting on ALERTS: a breach triggers the first group; its output may
+  // trigger the second once, whose output triggers nothing further.
+  auto m = NewManager(false);
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("a", {AlertSpec("High", "temp > 10")}),
+                                  Group("b", {AlertSpec("ManyFiring", "count(ALERTS{alertstate=\"firing\"}) > 0")}),
+                                  Group("c", {AlertSpec("AlsoMany", "count(ALERTS{alertstate=\"firing\"}) > 0")})})
+                  .ok());
+  ASSERT_TRUE(m->Start().ok());
+  Write("temp", "a", 20, clock_.NowMs());
+  for (int i = 0; i < 10; ++i) {
+    clock_.Advance(1);
+    m->RunPending();
+  }
+  uint64_t events = 0;
+  for (const auto& g : m->Groups()) events += g->counters().event_iterations.load();
+  EXPECT_LE(events, 4u);  // a, then b and c once each; never a ping-pong between b and c
+  for (const auto& g : m->Groups()) EXPECT_FALSE(g->pending()) << g->name();
+  m->Stop();
+}
+
+TEST_F(RuleManagerTest, RestoredPendingAlertKeepsItsForDeadline) {
+  {
+    auto m = NewManager(false);
+    ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("Slow", "temp > 10", 5000)})}).ok());
+    ASSERT_TRUE(m->Start().ok());
+    Write("temp", "a", 20, clock_.NowMs());
+    m->RunPending();
+    m->Stop();
+  }
+  auto m = NewManager(false);
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("Slow", "temp > 10", 5000)})}).ok());
+  EXPECT_EQ(m->Groups()[0]->NextTransitionMs(), clock_.NowMs() + 5000);
+  ASSERT_TRUE(m->Start().ok());
+  clock_.Advance(5000);
+  m->RunPending();  // fires on its deadline, not an hour later at the interval tick
+  EXPECT_EQ(sink_.size(), 1u);
+  m->Stop();
+}
+
 TEST_F(RuleManagerTest, FailingRuleIsReportedAndDoesNotStopTheOthers) {
   auto m = NewManager(false);
   ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("Bad", "count_values(\"a b\", temp) > 0"),
