@@ -33,6 +33,7 @@ struct Fixture {
   std::unique_ptr<EngineRuleQuerier> querier;
   std::vector<std::shared_ptr<RuleGroup>> groups;
   std::vector<tsdb::Labels> labels;
+  std::vector<std::vector<tsdb::LabelView>> views;  // of `labels`, as an append batch carries them
 
   Fixture() {
     head = std::make_unique<tsdb::Head>(tsdb::HeadOptions{}, nullptr);
@@ -40,13 +41,11 @@ struct Fixture {
       labels.push_back(tsdb::Labels::FromPairs(
           {{"__name__", "node_load"}, {"instance", "host-" + std::to_string(i)}, {"job", "node"}}));
     }
-    std::vector<tsdb::Sample> samples(1);
+    for (const auto& l : labels) views.push_back(l.Views());
     for (int s = 0; s < kSamples; ++s) {
-      std::vector<std::vector<tsdb::LabelView>> views(kSeries);
       std::vector<tsdb::Sample> values(kSeries);
       std::vector<tsdb::SeriesSamples> batch;
       for (int i = 0; i < kSeries; ++i) {
-        views[i] = labels[i].Views();
         values[i] = {s * kInterval, static_cast<double>(i % 100)};
         batch.push_back({views[i], std::span<const tsdb::Sample>(&values[i], 1)});
       }
@@ -91,8 +90,7 @@ BENCHMARK(BM_EvalCycle10kRules)->Unit(benchmark::kMillisecond)->UseRealTime()->M
 void BM_TriggerIndexPerAppendedSeries(benchmark::State& state) {
   Fixture& f = Get();
   auto index = TriggerIndex::Build(f.groups);
-  std::vector<std::vector<tsdb::LabelView>> views;
-  for (const auto& l : f.labels) views.push_back(l.Views());
+  const auto& views = f.views;
   size_t i = 0;
   int64_t hits = 0;
   for (auto _ : state) {
@@ -107,8 +105,7 @@ BENCHMARK(BM_TriggerIndexPerAppendedSeries);
 void BM_TriggerIndexCachedRef(benchmark::State& state) {
   Fixture& f = Get();
   auto index = TriggerIndex::Build(f.groups);
-  std::vector<std::vector<tsdb::LabelView>> views;
-  for (const auto& l : f.labels) views.push_back(l.Views());
+  const auto& views = f.views;
   size_t i = 0;
   int64_t hits = 0;
   auto count = [&](TriggerTarget) { ++hits; };

@@ -1,10 +1,9 @@
 #include "alert/rules_api.h"
 
-#include <charconv>
-#include <cmath>
 #include <set>
 
 #include "alert/am_format.h"
+#include "alert/template_internal.h"
 #include "common/json_writer.h"
 
 namespace perfwatch::alert {
@@ -166,26 +165,7 @@ void HandleAlerts(const RuleManager* manager, const http::Request&, http::Respon
 
 }  // namespace
 
-std::string FormatGoExp(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  // Shortest round-trip digits in scientific form, then Go's exponent style (at least two
-  // digits, explicit sign): 1e+00, 1.5e+02, 1e-07.
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  std::string s(buf, r.ptr);
-  size_t e = s.find('e');
-  std::string mantissa = s.substr(0, e);
-  std::string exp = s.substr(e + 1);
-  char sign = '+';
-  if (!exp.empty() && (exp[0] == '+' || exp[0] == '-')) {
-    sign = exp[0];
-    exp = exp.substr(1);
-  }
-  while (exp.size() > 1 && exp[0] == '0') exp.erase(0, 1);
-  if (exp.size() < 2) exp = "0" + exp;
-  return mantissa + "e" + sign + exp;
-}
+std::string FormatGoExp(double v) { return tmpl::GoFormatFloat(v, 'e', -1); }
 
 void RegisterRulesApi(http::Router& router, const RuleManager* manager) {
   auto rules = [manager](const http::Request& req, http::Response& res) { HandleRules(manager, req, res); };
