@@ -59,6 +59,7 @@ Connection::Connection(Worker* worker, Socket socket)
 }
 
 Connection::~Connection() {
+  ReleaseGuards();
   worker_->Unlink(this);
   state_.metrics.ConnectionClosed();
   state_.open_connections.fetch_sub(1, std::memory_order_relaxed);
@@ -67,6 +68,13 @@ Connection::~Connection() {
 void Connection::Start() {
   error_code ec;
   socket_.set_option(net::ip::tcp::no_delay(true), ec);
+  auto peer = socket_.remote_endpoint(ec);
+  if (!ec) {
+    net::ip::address a = peer.address();
+    if (a.is_v6() && a.to_v6().is_v4_mapped()) a = a.to_v6().to_v4();
+    remote_address_ = a.to_string();
+  }
+  request_.remote_address = remote_address_;
   NewRequest(Clock::now());
 }
 
@@ -148,6 +156,7 @@ void Connection::Parse() {
     }
     if (!header_done_ && parser_->is_header_done()) {
       header_done_ = true;
+      if (!RunGuards()) return;
       if (!parser_->is_done()) {
         phase_ = Phase::kBody;
         deadline_ = Clock::now() + milliseconds(config_.body_timeout_ms);
@@ -188,6 +197,7 @@ void Connection::OnParseError(error_code ec) {
     route_index_ = state_.router.Find(request_.method, request_.path).route_index;
   } else {
     request_ = Request{};
+    request_.remote_address = remote_address_;
   }
   if (ec == bhttp::error::body_limit) {
     WriteBodyTooLarge(response_, config_.max_body_bytes);
@@ -199,6 +209,39 @@ void Connection::OnParseError(error_code ec) {
     WriteApiError(response_, 400, "bad_data", "malformed HTTP request: " + ec.message());
   }
   WriteResponse();
+}
+
+bool Connection::RunGuards() {
+  const auto& guards = state_.router.guards();
+  if (guards.empty()) return true;
+  parsed_.Fill(request_);
+  Router::Match match = state_.router.Find(request_.method, request_.path);
+  if (!match.handler) return true;  // 404, 405 and OPTIONS answers need no admission
+  guard_options_ = match.options;
+  for (const auto& guard : guards) {
+    ResetResponse();
+    if (!guard->Admit(request_, *guard_options_, response_)) {
+      ReleaseGuards();
+      // Refused before the body was read: answer, then discard what is left of it.
+      dispatch_time_ = Clock::now();
+      route_index_ = match.route_index;
+      head_request_ = request_.method == "HEAD";
+      linger_ = !parser_->is_done();
+      keep_alive_ = !linger_ && parser_->keep_alive() && !worker_->stopping();
+      WriteResponse();
+      return false;
+    }
+    ++guards_admitted_;
+  }
+  ResetResponse();
+  return true;
+}
+
+void Connection::ReleaseGuards() {
+  const auto& guards = state_.router.guards();
+  for (size_t i = guards_admitted_; i-- > 0;) guards[i]->Done(*guard_options_);
+  guards_admitted_ = 0;
+  guard_options_ = nullptr;
 }
 
 void Connection::Dispatch() {
@@ -356,6 +399,7 @@ void Connection::OnWritten(error_code ec) {
   if (ec) {
     double secs = std::chrono::duration<double>(Clock::now() - dispatch_time_).count();
     state_.metrics.RecordRequest(route_index_, request_.method, response_.status, secs);
+    ReleaseGuards();
     Close();
     return;
   }
@@ -372,6 +416,7 @@ void Connection::FinishRequest() {
   state_.metrics.RecordRequest(route_index_, request_.method, response_.status, secs);
   streaming_ = false;
   response_.stream = nullptr;  // release whatever the producer holds
+  ReleaseGuards();
   if (!keep_alive_ || worker_->stopping()) {
     if (linger_) {
       StartLinger();

@@ -59,6 +59,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Parse();
   void SendContinue();
   void OnParseError(boost::system::error_code ec);
+  // Runs the router's guards once the header is complete; false when one refused (the
+  // refusal is being written).
+  bool RunGuards();
+  // Tells the guards that admitted the current request that it is over.
+  void ReleaseGuards();
   void Dispatch();
   void Route(const Router::Match& match);
   void WriteResponse();
@@ -72,6 +77,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ServerState& state_;
   const HttpConfig& config_;
   Socket socket_;
+  std::string remote_address_;
   bool closed_ = false;
 
   Phase phase_ = Phase::kIdle;
@@ -88,6 +94,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Request request_;
   Response response_;
   int route_index_ = -1;
+  const RouteOptions* guard_options_ = nullptr;  // the route the guards admitted
+  size_t guards_admitted_ = 0;
   bool keep_alive_ = true;
   bool head_request_ = false;
   bool linger_ = false;          // close through StartLinger (request may be unread)

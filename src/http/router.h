@@ -2,7 +2,9 @@
 // Request/response types and the router that maps (method, path) to handlers.
 // Handlers run synchronously on an HTTP worker thread and fill a Response.
 // Thread safety: a Router is built before Server::Start and only read afterwards.
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +20,8 @@ struct Request {
   std::string_view body;
   // Headers as received (name, value); lookups are case-insensitive.
   std::vector<std::pair<std::string_view, std::string_view>> headers;
+  // The peer's IP address as text ("127.0.0.1", "::1"); the TCP peer, not X-Forwarded-For.
+  std::string_view remote_address;
 
   std::string_view Header(std::string_view name) const;
   // The first value of a query parameter (percent-decoded, '+' as space); for POST with
@@ -40,12 +44,36 @@ struct Response {
 
 using Handler = std::function<void(const Request&, Response&)>;
 
+// What a token must be allowed to do to reach a route (auth.tokens' scopes). kPublic
+// routes need no token (browser ingest, health checks, the SDK file).
+enum class Scope : uint8_t { kPublic, kIngest, kRead, kAlert, kAdmin };
+// Admission class of a route: each class has its own concurrency limit.
+enum class RouteClass : uint8_t { kIngest, kQuery, kOther };
+
 struct RouteOptions {
   // Label for perfwatch_http_* metrics; defaults to the registered path.
   std::string metric_label;
   // Answer CORS preflight (OPTIONS) and add Access-Control-Allow-Origin for these origins;
   // "*" allows any. Empty: no CORS.
   std::vector<std::string> cors_allowed_origins;
+  // Who may call the route; the default asks the most so a forgotten route is not open.
+  Scope scope = Scope::kAdmin;
+  RouteClass route_class = RouteClass::kOther;
+};
+
+// Runs for every request that matched a route, as soon as its header is complete and
+// before its body is read (so refusals cost no body memory): authentication, rate
+// limits, admission control. Request::body may hold part of the body or none of it:
+// guards must not read it.
+// Thread safety: Admit and Done are called concurrently from every worker thread.
+class RequestGuard {
+ public:
+  virtual ~RequestGuard() = default;
+  // Returns true to let the request on; false after filling `res` with the refusal.
+  virtual bool Admit(const Request& req, const RouteOptions& options, Response& res) = 0;
+  // Called exactly once for every admitted request, when its response is finished or
+  // its connection is gone.
+  virtual void Done(const RouteOptions& options) { (void)options; }
 };
 
 class Router {
@@ -74,6 +102,11 @@ class Router {
   // The metric label of route `index` ("other" when out of range).
   std::string_view RouteLabel(size_t index) const;
 
+  // Guards run in the order added; the first refusal wins (later guards are not asked,
+  // earlier ones get Done at once).
+  void AddGuard(std::shared_ptr<RequestGuard> guard) { guards_.push_back(std::move(guard)); }
+  const std::vector<std::shared_ptr<RequestGuard>>& guards() const { return guards_; }
+
  private:
   struct Route {
     std::string method;
@@ -83,6 +116,7 @@ class Router {
     RouteOptions options;
   };
   std::vector<Route> routes_;
+  std::vector<std::shared_ptr<RequestGuard>> guards_;
 };
 
 // Fills `res` with Prometheus' error shape:

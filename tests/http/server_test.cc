@@ -219,6 +219,49 @@ TEST(ServerTest, ThrowingHandlerGets500AndServerKeepsServing) {
   }
 }
 
+// Refuses requests to /echo without "X-Key: yes" before their body is read (the test
+// below sends only the header); counts
+// admissions and completions and records the peer address it saw.
+class KeyGuard : public RequestGuard {
+ public:
+  bool Admit(const Request& req, const RouteOptions&, Response& res) override {
+    peer = std::string(req.remote_address);
+    if (req.path == "/echo" && req.Header("X-Key") != "yes") {
+      WriteApiError(res, 401, "unauthorized", "no key");
+      return false;
+    }
+    ++admitted;
+    return true;
+  }
+  void Done(const RouteOptions&) override { ++done; }
+  std::atomic<int> admitted{0};
+  std::atomic<int> done{0};
+  std::string peer;
+};
+
+TEST(ServerTest, GuardsRunBeforeTheBodyAndAreReleased) {
+  Router r = MakeRouter();
+  auto guard = std::make_shared<KeyGuard>();
+  r.AddGuard(guard);
+  TestServer ts(std::move(r));
+  {
+    // Refused with the body still unsent: the answer comes at once, then the close.
+    RawSocket s(ts.port());
+    ASSERT_TRUE(s.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n"));
+    std::string got = s.ReadUntil("\r\n\r\n", 3s);
+    EXPECT_EQ(got.rfind("HTTP/1.1 401 ", 0), 0u) << got;
+    EXPECT_NE(got.find("Connection: close"), std::string::npos);
+  }
+  EXPECT_EQ(guard->peer, "127.0.0.1");
+  HttpClient c(ts.port());
+  EXPECT_EQ(c.Post("/echo", "hi", "text/plain", {{"X-Key", "yes"}}).body, "hi");
+  EXPECT_EQ(c.Get("/stream").status, 200);
+  EXPECT_EQ(c.Get("/nope").status, 404);  // unrouted: guards are not asked
+  EXPECT_EQ(guard->admitted.load(), 2);
+  for (int i = 0; i < 100 && guard->done.load() < 2; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(guard->done.load(), 2);
+}
+
 TEST(ServerTest, CorsPreflightAndOrigins) {
   TestServer ts(MakeRouter());
   HttpClient c(ts.port());
