@@ -167,7 +167,7 @@ Status EventStore::ScanVitals(const VitalScan& scan, const VitalGroupFn& fn) con
       for (uint32_t i = 0; i < n; ++i) {
         if (c.kind[i] != want || c.time_off[i] - lo > span) continue;
         int32_t g = cg[c.combo[i]];
-        if (g >= 0) values[g].push_back(c.value[i]);
+        if (g >= 0) values[g].push_back(c.Value(i));
       }
     }
     std::array<std::string_view, kDimCount> key;

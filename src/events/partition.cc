@@ -149,6 +149,28 @@ uint32_t Partition::EncodeEvent(const EventInput& e, uint64_t seq, std::string& 
   return combo_id;
 }
 
+void RowChunk::SetValue(uint32_t i, double v) {
+  static constexpr double kPow10[7] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+  if (v >= 0 && v < 536870912.0) {  // also false for NaN
+    uint64_t want;
+    std::memcpy(&want, &v, 8);
+    for (uint32_t s = 0; s < 7; ++s) {
+      double scaled = v * kPow10[s];
+      if (!(scaled < 536870912.0)) break;
+      uint32_t k = static_cast<uint32_t>(std::nearbyint(scaled));
+      double back = static_cast<double>(k) / kPow10[s];
+      uint64_t got;
+      std::memcpy(&got, &back, 8);
+      if (got == want) {
+        value[i] = (s << 29) | k;
+        return;
+      }
+    }
+  }
+  value[i] = (kWide << 29) | static_cast<uint32_t>(wide.size());
+  wide.push_back(v);
+}
+
 uint32_t Partition::AddRow(uint64_t offset, uint32_t time_off, uint8_t kind, uint32_t combo, double value) {
   uint32_t i = rows_ % RowChunk::kRows;
   if (i == 0) chunks_.push_back(std::unique_ptr<RowChunk>(new RowChunk));  // uninitialised on purpose
@@ -156,7 +178,7 @@ uint32_t Partition::AddRow(uint64_t offset, uint32_t time_off, uint8_t kind, uin
   if (i % RowChunk::kIndexEvery == 0) c.offset[i / RowChunk::kIndexEvery] = offset;
   c.time_off[i] = time_off;
   c.combo[i] = combo;
-  c.value[i] = value;
+  c.SetValue(i, value);
   c.kind[i] = kind;
   ++live_rows_;
   return rows_++;
@@ -421,7 +443,9 @@ bool Partition::RowHasPair(uint32_t row, std::string_view session_id, std::strin
 }
 
 size_t Partition::MemoryBytes() const {
-  return chunks_.size() * sizeof(RowChunk) + dict_.MemoryBytes() + (seen_ ? kSeenSlots * 4 : 0) + combos_.capacity() * sizeof(Combo) +
+  size_t wide = 0;
+  for (const auto& c : chunks_) wide += c->wide.capacity() * sizeof(double);
+  return chunks_.size() * sizeof(RowChunk) + wide + dict_.MemoryBytes() + (seen_ ? kSeenSlots * 4 : 0) + combos_.capacity() * sizeof(Combo) +
          combo_ids_.size() * (sizeof(Combo) + 32) + pairs_.MemoryBytes();
 }
 

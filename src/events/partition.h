@@ -5,8 +5,9 @@
 // that scans read, and the replace-on-repeat index.
 //
 // In-memory row layout (see docs/events.md): rows live in fixed chunks of 4096 rows, one
-// array per column (time offset u32, combo id u32, value f64, kind u8), 17 bytes per row,
-// plus one u64 log offset per 16 rows. A row's full event (URL, user agent, ...) is read
+// array per column (time offset u32, combo id u32, value u32 (a short decimal, or an index
+// into the chunk's list of other doubles), kind u8), 13 bytes per row, plus one u64 log
+// offset per 16 rows. A row's full event (URL, user agent, ...) is read
 // back from the log when needed.
 //
 // Thread safety: none inside. The store serialises mutation (append mutex + exclusive
@@ -37,14 +38,30 @@ inline uint8_t RowKind(EventType type, Vital vital) {
   return static_cast<uint8_t>((static_cast<uint8_t>(type) << 3) | static_cast<uint8_t>(vital));
 }
 
+// A row's value is kept in 32 bits: a decimal k / 10^s (k < 2^29, s <= 6 in the top three
+// bits) when that reproduces the double bit for bit (beacon values are decimals such as
+// 2345.6 or 0.0123; IEEE division is correctly rounded, so k / 10^s is exactly the double
+// the decimal parsed to), else (s == 7) an index into the chunk's `wide` list of doubles
+// (NaN, negatives, -0, long fractions). 4 bytes instead of 8 per row.
 struct RowChunk {
   static constexpr uint32_t kRows = 4096;
   static constexpr uint32_t kIndexEvery = 16;
+  static constexpr uint32_t kWide = 7;
+  static constexpr uint32_t kMantissaMask = (1u << 29) - 1;
   uint64_t offset[kRows / kIndexEvery];  // log offset of rows 0, 16, 32, ...
   uint32_t time_off[kRows];              // event time - partition start, ms
   uint32_t combo[kRows];
-  double value[kRows];
+  uint32_t value[kRows];                 // see above; read with Value()
   uint8_t kind[kRows];
+  std::vector<double> wide;              // values that are not short decimals
+
+  double Value(uint32_t i) const {
+    static constexpr double kPow10[7] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    const uint32_t v = value[i], s = v >> 29;
+    if (s == kWide) [[unlikely]] return wide[v & kMantissaMask];
+    return static_cast<double>(v & kMantissaMask) / kPow10[s];
+  }
+  void SetValue(uint32_t i, double v);
 };
 
 // One decoded record. String views borrow the payload or the dictionary.

@@ -25,6 +25,7 @@ Head::Head(HeadOptions opts, MetricsRegistry* metrics)
     : opts_(opts),
       own_metrics_(metrics ? nullptr : std::make_unique<MetricsRegistry>()),
       metrics_(metrics ? metrics : own_metrics_.get()),
+      symbols_(std::make_unique<HeadSymbols>()),
       shards_(new Shard[kHeadShards]),
       by_ref_(std::make_unique<SeriesTable>()) {
   next_ref_.store(std::max<uint64_t>(1, opts_.first_series_ref), std::memory_order_relaxed);
@@ -47,25 +48,38 @@ std::mutex& Head::shard_mutex(uint32_t shard) const { return shards_[shard].mu; 
 
 Head::MemSeries* Head::GetByRef(SeriesRef ref) const { return by_ref_->Get(ref); }
 
+std::span<const LabelView> Head::DecodeLabels(const MemSeries& s, std::vector<LabelView>* scratch) const {
+  scratch->clear();
+  AppendEncodedLabels(*symbols_, s.labels, scratch);
+  return *scratch;
+}
+
+size_t Head::AppendLabels(const MemSeries& s, std::vector<LabelView>* out) const {
+  return AppendEncodedLabels(*symbols_, s.labels, out);
+}
+
 Head::MemSeries* Head::Find(Shard& shard, uint64_t hash, std::span<const LabelView> labels) const {
   if (shard.slots.empty()) return nullptr;
   for (size_t i = shard.Home(hash);; i = (i + 1) & (shard.slots.size() - 1)) {
     const Shard::Slot& slot = shard.slots[i];
-    if (!slot.series) return nullptr;
-    if (slot.hash == hash && slot.series->labels.Equals(labels)) return slot.series;
+    if (slot.empty()) return nullptr;
+    if (slot.TagMatches(hash) && EncodedLabelsEqual(*symbols_, slot.series()->labels, labels)) return slot.series();
   }
 }
 
 Head::MemSeries* Head::Create(Shard& shard, uint32_t shard_index, uint64_t hash, SeriesRef ref,
                               std::span<const LabelView> labels) {
-  auto s = std::make_unique<MemSeries>();
-  s->ref = ref;
-  s->hash = hash;
-  s->shard = shard_index;
-  s->labels = PackedLabels(labels);
-  MemSeries* raw = s.get();
-  shard.Insert(hash, raw);
-  shard.series.push_back(std::move(s));
+  static_assert(kHeadShards <= 256, "the shard index is kept in one byte");
+  const uint8_t* encoded = shard.label_arena.Add(*symbols_, labels);
+  MemSeries* raw = &shard.series.emplace_back();
+  raw->ref = ref;
+  raw->labels = encoded;
+  raw->open.owner_byte = static_cast<uint8_t>(shard_index);
+  shard.Insert(hash, raw, [this](const MemSeries& s) {
+    std::vector<LabelView> scratch;
+    AppendLabels(s, &scratch);
+    return HashLabels(scratch);
+  });
   by_ref_->Set(ref, raw);
   num_series_.fetch_add(1, std::memory_order_relaxed);
   series_created_->Inc();
@@ -73,25 +87,30 @@ Head::MemSeries* Head::Create(Shard& shard, uint32_t shard_index, uint64_t hash,
 }
 
 void Head::CutChunk(MemSeries& s, int64_t t) {
-  if (s.open && s.open->num_samples() > 0) {
-    auto bytes = s.open->bytes();
-    s.chunks.push_back(
-        HeadChunk{s.open_mint, s.last_t, s.open->num_samples(), std::vector<uint8_t>(bytes.begin(), bytes.end())});
+  if (s.has_open()) {
+    auto bytes = s.open.bytes();
+    s.Cold().chunks.push_back(
+        HeadChunk{s.open_mint, s.last_t, s.open.num_samples(), std::vector<uint8_t>(bytes.begin(), bytes.end())});
+    s.open.Clear();
   }
-  s.open = NewChunkAppender();
   s.open_mint = t;
+}
+
+int64_t Head::ChunkRangeEnd(int64_t t) const {
   const int64_t range = opts_.chunk_range_ms;
   int64_t q = t / range;
   if (t % range < 0) --q;  // floor division
   int64_t start = q * range;
-  s.open_end = start > INT64_MAX - range ? INT64_MAX : start + range;
+  return start > INT64_MAX - range ? INT64_MAX : start + range;
 }
 
 Head::AppendOutcome Head::AppendSample(MemSeries& s, int64_t t, double v) {
   uint64_t bits = std::bit_cast<uint64_t>(v);
   if (s.empty() || t > s.last_t) {
-    if (!s.open || s.open->num_samples() >= opts_.chunk_max_samples || t >= s.open_end) CutChunk(s, t);
-    s.open->Append(t, v);
+    if (!s.has_open() || s.open.num_samples() >= opts_.chunk_max_samples || t >= ChunkRangeEnd(s.open_mint)) {
+      CutChunk(s, t);
+    }
+    s.open.Append(t, bits, s.last_t, s.last_bits);
     if (s.empty()) s.first_t = t;
     s.last_t = t;
     s.last_bits = bits;
@@ -103,23 +122,25 @@ Head::AppendOutcome Head::AppendSample(MemSeries& s, int64_t t, double v) {
   const int64_t window = opts_.out_of_order_window_ms;
   const bool in_window =
       window > 0 && static_cast<uint64_t>(s.last_t) - static_cast<uint64_t>(t) <= static_cast<uint64_t>(window);
-  if (in_window || (s.open && t >= s.open_mint)) {
+  if (in_window || (s.has_open() && t >= s.open_mint)) {
     int found = FindStored(s, t, bits);
     if (found == 1) return AppendOutcome::kDuplicate;
     if (found == 2) return AppendOutcome::kDuplicateTimestamp;
   }
   if (!in_window) return AppendOutcome::kOutOfOrder;
-  auto pos = std::lower_bound(s.ooo.begin(), s.ooo.end(), t, [](const Sample& a, int64_t x) { return a.t < x; });
-  s.ooo.insert(pos, Sample{t, v});
+  std::vector<Sample>& ooo = s.Cold().ooo;
+  auto pos = std::lower_bound(ooo.begin(), ooo.end(), t, [](const Sample& a, int64_t x) { return a.t < x; });
+  ooo.insert(pos, Sample{t, v});
   if (t < s.first_t) s.first_t = t;
-  if (s.ooo.size() >= opts_.chunk_max_samples) RebuildSeries(s, {});
+  if (ooo.size() >= opts_.chunk_max_samples) RebuildSeries(s, {});
   return AppendOutcome::kAppended;
 }
 
 int Head::FindStored(const MemSeries& s, int64_t t, uint64_t bits) const {
   auto verdict = [bits](double v) { return std::bit_cast<uint64_t>(v) == bits ? 1 : 2; };
-  auto pos = std::lower_bound(s.ooo.begin(), s.ooo.end(), t, [](const Sample& a, int64_t x) { return a.t < x; });
-  if (pos != s.ooo.end() && pos->t == t) return verdict(pos->v);
+  std::span<const Sample> ooo = s.ooo();
+  auto pos = std::lower_bound(ooo.begin(), ooo.end(), t, [](const Sample& a, int64_t x) { return a.t < x; });
+  if (pos != ooo.end() && pos->t == t) return verdict(pos->v);
   auto search = [&](std::span<const uint8_t> bytes) {
     ChunkIterator it(bytes);
     while (it.Next()) {
@@ -128,8 +149,9 @@ int Head::FindStored(const MemSeries& s, int64_t t, uint64_t bits) const {
     }
     return 0;
   };
-  if (s.open && t >= s.open_mint) return search(s.open->bytes());
-  for (auto c = s.chunks.rbegin(); c != s.chunks.rend(); ++c) {
+  if (s.has_open() && t >= s.open_mint) return search(s.open.bytes());
+  std::span<const HeadChunk> chunks = s.chunks();
+  for (auto c = chunks.rbegin(); c != chunks.rend(); ++c) {
     if (t > c->maxt) return 0;
     if (t >= c->mint) return search(c->bytes);
   }
@@ -142,15 +164,18 @@ void Head::RebuildSeries(MemSeries& s, std::span<const Sample> extra) {
     ChunkIterator it(bytes);
     while (it.Next()) all.push_back(Sample{it.t(), it.v()});
   };
-  for (const HeadChunk& c : s.chunks) decode(c.bytes);
-  if (s.open) decode(s.open->bytes());
-  all.insert(all.end(), s.ooo.begin(), s.ooo.end());
+  for (const HeadChunk& c : s.chunks()) decode(c.bytes);
+  if (s.has_open()) decode(s.open.bytes());
+  std::span<const Sample> ooo = s.ooo();
+  all.insert(all.end(), ooo.begin(), ooo.end());
   all.insert(all.end(), extra.begin(), extra.end());
   std::stable_sort(all.begin(), all.end(), [](const Sample& a, const Sample& b) { return a.t < b.t; });
-  s.chunks.clear();
-  s.open.reset();
-  s.ooo.clear();
-  s.ooo.shrink_to_fit();
+  if (s.cold) {
+    std::vector<Sample> late = std::move(s.cold->late);  // replay's, kept for FinishReplay
+    s.cold.reset();
+    if (!late.empty()) s.Cold().late = std::move(late);
+  }
+  s.open.Clear();
   s.first_t = INT64_MAX;
   s.last_t = INT64_MIN;
   for (const Sample& smp : all) (void)AppendSample(s, smp.t, smp.v);  // sorted: never out of order
@@ -174,24 +199,24 @@ HeadStats Head::Stats() const {
   st.max_time = INT64_MIN;
   for (size_t i = 0; i < kHeadShards; ++i) {
     std::lock_guard lock(shards_[i].mu);
-    for (const auto& s : shards_[i].series) {
+    shards_[i].series.ForEach([&](const MemSeries& s) {
       ++st.series;
-      for (const HeadChunk& c : s->chunks) {
+      for (const HeadChunk& c : s.chunks()) {
         ++st.chunks;
         st.chunk_bytes += c.bytes.size();
         st.samples += c.num_samples;
       }
-      if (s->open) {
+      if (s.has_open()) {
         ++st.chunks;
-        st.chunk_bytes += s->open->bytes().size();
-        st.samples += s->open->num_samples();
+        st.chunk_bytes += s.open.bytes().size();
+        st.samples += s.open.num_samples();
       }
-      st.samples += s->ooo.size();
-      if (!s->empty()) {
-        st.min_time = std::min(st.min_time, s->first_t);
-        st.max_time = std::max(st.max_time, s->last_t);
+      st.samples += s.ooo().size();
+      if (!s.empty()) {
+        st.min_time = std::min(st.min_time, s.first_t);
+        st.max_time = std::max(st.max_time, s.last_t);
       }
-    }
+    });
   }
   return st;
 }

@@ -1,10 +1,11 @@
 #pragma once
 // The head: the in-memory part of the time-series store. Series live in a sharded map
 // (kHeadShards shards, each with its own mutex and open-addressing table, chosen by the
-// label-set hash); each series keeps its labels in one allocation, its sealed chunks and one
-// open chunk (chunk.h). An inverted index (postings.h, whose keys are interned) answers
-// matchers. Appends are logged to the WAL (wal.h) with
-// one write(2) per AppendBatch before the call returns. Rules and limits: docs/tsdb.md.
+// label-set hash); each series keeps its labels as symbol ids (head_symbols.h), one open
+// chunk (head_chunk.h) and, once it has them, its sealed chunks (chunk.h): a series with a
+// few samples costs about 300 bytes (bench/head_memory_benchmark.cc). An inverted index
+// (postings.h, whose keys are interned) answers matchers. Appends are logged to the WAL
+// (wal.h) with one write(2) per AppendBatch before the call returns. Rules and limits: docs/tsdb.md.
 //
 // Chunks are cut at `chunk_max_samples` samples (kRecommendedChunkSamples = 240) or when a
 // sample crosses the next multiple of `chunk_range_ms` (2 h), so chunks never straddle a
@@ -49,6 +50,7 @@
 namespace perfwatch::tsdb {
 
 class WalWriter;
+class HeadSymbols;
 
 inline constexpr int kHeadShardBits = 6;
 inline constexpr size_t kHeadShards = size_t{1} << kHeadShardBits;
@@ -176,6 +178,10 @@ class Head {
   struct Shard;
   class SeriesTable;
   std::mutex& shard_mutex(uint32_t shard) const;
+  // A series' labels as views into the symbol table (valid while the head lives); no lock
+  // needed (labels never change).
+  std::span<const LabelView> DecodeLabels(const MemSeries& s, std::vector<LabelView>* scratch) const;
+  size_t AppendLabels(const MemSeries& s, std::vector<LabelView>* out) const;
 
  private:
   friend class HeadQuerier;
@@ -192,6 +198,8 @@ class Head {
   enum class AppendOutcome { kAppended, kDuplicate, kOutOfOrder, kDuplicateTimestamp };
   AppendOutcome AppendSample(MemSeries& s, int64_t t, double v);
   void CutChunk(MemSeries& s, int64_t t);
+  // The first timestamp after the chunk range holding `t` (chunks never straddle one).
+  int64_t ChunkRangeEnd(int64_t t) const;
   // Requires the shard lock. Re-encodes all of the series' samples plus `extra` in time
   // order (equal timestamps: the stored sample wins); clears the out-of-order buffer.
   void RebuildSeries(MemSeries& s, std::span<const Sample> extra);
@@ -204,6 +212,7 @@ class Head {
   MetricsRegistry* const metrics_;
   WalWriter* wal_ = nullptr;
 
+  std::unique_ptr<HeadSymbols> symbols_;  // label names and values of every series
   std::unique_ptr<Shard[]> shards_;
   std::unique_ptr<SeriesTable> by_ref_;
   MemPostings postings_;

@@ -170,14 +170,13 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
     auto first_slot_series = [&](uint32_t k) -> MemSeries* {
       if (k >= group_end || shard.slots.empty()) return nullptr;
       const Shard::Slot& slot = shard.slots[shard.Home(sc.items[sc.order[k]].hash)];
-      return slot.hash == sc.items[sc.order[k]].hash ? slot.series : nullptr;
+      return !slot.empty() && slot.TagMatches(sc.items[sc.order[k]].hash) ? slot.series() : nullptr;
     };
     for (uint32_t k = counts[shard_index]; k < group_end; ++k) {
       if (MemSeries* ahead = first_slot_series(k + 2)) __builtin_prefetch(ahead);
       if (MemSeries* next = first_slot_series(k + 1)) {
-        const char* l = next->labels.data();
-        for (int line = 0; line < 2; ++line) __builtin_prefetch(l + 64 * line);
-        __builtin_prefetch(next->open.get());
+        __builtin_prefetch(next->labels);
+        __builtin_prefetch(next->open.bytes().data());
       }
       const Item& item = sc.items[sc.order[k]];
       std::span<const LabelView> labels = labels_of(item);
@@ -202,7 +201,7 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
             series_rec_start = BeginWalRecord(sc.series_rec);
             EncodeSeriesRecordStart(sc.series_rec);
           }
-          EncodeSeriesEntry(sc.series_rec, s->ref, s->labels.Decode(&sc.label_scratch));
+          EncodeSeriesEntry(sc.series_rec, s->ref, DecodeLabels(*s, &sc.label_scratch));
         }
       }
       if (!refs.empty()) refs[item.index] = s->ref;
@@ -224,14 +223,14 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
           ++res.duplicates;
         } else {
           reject(o == AppendOutcome::kOutOfOrder ? RejectReason::kOutOfOrder : RejectReason::kDuplicateTimestamp, 1,
-                 s->labels.Decode(&sc.label_scratch), smp.t);
+                 DecodeLabels(*s, &sc.label_scratch), smp.t);
         }
       }
       res.appended += ok;
       if (log && ok > 0) EncodeSamplesGroup(sc.samples_rec, base_t, s->ref, all_ok ? samples : sc.accepted);
     }
   }
-  for (MemSeries* s : created) postings_.Add(s->ref, s->labels.Decode(&sc.label_scratch));
+  for (MemSeries* s : created) postings_.Add(s->ref, DecodeLabels(*s, &sc.label_scratch));
 
   // 4. One write(2) for the batch: new series first, then their samples.
   if (log && (res.appended > 0 || !sc.series_rec.empty())) {
@@ -304,7 +303,7 @@ Status Head::AppendRefs(std::span<const RefSample> batch, AppendResult* result, 
     const Sample& smp = batch[i].sample;
     AppendOutcome o;
     {
-      std::lock_guard lock(shards_[s->shard].mu);
+      std::lock_guard lock(shards_[s->shard()].mu);
       o = AppendSample(*s, smp.t, smp.v);
     }
     if (o == AppendOutcome::kAppended) {
@@ -316,7 +315,7 @@ Status Head::AppendRefs(std::span<const RefSample> batch, AppendResult* result, 
       RejectReason r = o == AppendOutcome::kOutOfOrder ? RejectReason::kOutOfOrder : RejectReason::kDuplicateTimestamp;
       ++res.rejected;
       ++res.rejected_by_reason[static_cast<size_t>(r)];
-      if (first_error.empty()) first_error = Describe(r, s->labels.Decode(&sc.label_scratch), smp.t, opts_.limits);
+      if (first_error.empty()) first_error = Describe(r, DecodeLabels(*s, &sc.label_scratch), smp.t, opts_.limits);
     }
   }
   if (log && res.appended > 0) {

@@ -135,7 +135,7 @@ class HeadQuerier final : public Querier {
     return out;
   }
   bool InRange(const Head::MemSeries& s) const {
-    std::lock_guard lock(head_.shards_[s.shard].mu);
+    std::lock_guard lock(head_.shards_[s.shard()].mu);
     return !s.empty() && Overlaps(s.first_t, s.last_t, mint(), maxt());
   }
 
@@ -149,20 +149,20 @@ bool LoadSeries(const Head& head, const Head::MemSeries& s, int64_t mint, int64_
   bool edge_in_range = false;  // a chunk's first or last sample is in range
   auto in_range = [&](int64_t t) { return t >= mint && t <= maxt; };
   {
-    std::lock_guard lock(head.shard_mutex(s.shard));
-    for (const HeadChunk& c : s.chunks) {
+    std::lock_guard lock(head.shard_mutex(s.shard()));
+    for (const HeadChunk& c : s.chunks()) {
       if (!Overlaps(c.mint, c.maxt, mint, maxt)) continue;
       edge_in_range |= in_range(c.mint) || in_range(c.maxt);
       data.insert(data.end(), c.bytes.begin(), c.bytes.end());
       ends.push_back(static_cast<uint32_t>(data.size()));
     }
-    if (s.open && s.open->num_samples() > 0 && Overlaps(s.open_mint, s.last_t, mint, maxt)) {
+    if (s.has_open() && Overlaps(s.open_mint, s.last_t, mint, maxt)) {
       edge_in_range |= in_range(s.open_mint) || in_range(s.last_t);
-      auto bytes = s.open->bytes();
+      auto bytes = s.open.bytes();
       data.insert(data.end(), bytes.begin(), bytes.end());
       ends.push_back(static_cast<uint32_t>(data.size()));
     }
-    for (const Sample& smp : s.ooo) {
+    for (const Sample& smp : s.ooo()) {
       if (smp.t >= mint && smp.t <= maxt) extra.push_back(smp);
     }
   }
@@ -173,7 +173,7 @@ bool LoadSeries(const Head& head, const Head::MemSeries& s, int64_t mint, int64_
     if (!probe.Next() && probe.status().ok()) return false;
   }
   std::vector<LabelView> views;
-  *out = Series(Labels::FromViews(s.labels.Decode(&views)), std::move(data), std::move(ends), mint, maxt, std::move(extra));
+  *out = Series(Labels::FromViews(head.DecodeLabels(s, &views)), std::move(data), std::move(ends), mint, maxt, std::move(extra));
   return true;
 }
 
@@ -212,7 +212,7 @@ std::unique_ptr<SeriesSet> HeadQuerier::Select(std::span<const Matcher> matchers
   std::vector<std::pair<size_t, size_t>> ranges(series.size());  // (first view, count)
   for (size_t i = 0; i < series.size(); ++i) {
     size_t first = views.size();
-    ranges[i] = {first, series[i]->labels.AppendTo(&views)};
+    ranges[i] = {first, head_.AppendLabels(*series[i], &views)};
   }
   std::vector<uint32_t> order(series.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -225,10 +225,10 @@ std::unique_ptr<SeriesSet> HeadQuerier::Select(std::span<const Matcher> matchers
 }
 
 Result<std::vector<std::string>> HeadQuerier::LabelNames(std::span<const Matcher> matchers) const {
-  std::unordered_set<std::string_view> names;  // views into the series' packed labels
+  std::unordered_set<std::string_view> names;  // views into the head's symbols
   std::vector<LabelView> views;
   for (const Head::MemSeries* s : Matching(matchers)) {
-    for (const LabelView& l : s->labels.Decode(&views)) names.insert(l.name);
+    for (const LabelView& l : head_.DecodeLabels(*s, &views)) names.insert(l.name);
   }
   std::vector<std::string> out(names.begin(), names.end());
   std::sort(out.begin(), out.end());
@@ -237,10 +237,10 @@ Result<std::vector<std::string>> HeadQuerier::LabelNames(std::span<const Matcher
 
 Result<std::vector<std::string>> HeadQuerier::LabelValues(std::string_view name,
                                                           std::span<const Matcher> matchers) const {
-  std::unordered_set<std::string_view> values;  // views into the series' packed labels
+  std::unordered_set<std::string_view> values;  // views into the head's symbols
   std::vector<LabelView> views;
   for (const Head::MemSeries* s : Matching(matchers)) {
-    for (const LabelView& l : s->labels.Decode(&views)) {
+    for (const LabelView& l : head_.DecodeLabels(*s, &views)) {
       if (l.name == name) values.insert(l.value);
     }
   }
@@ -259,7 +259,7 @@ std::span<const LabelView> Head::SeriesLabels(SeriesRef ref, std::vector<LabelVi
     scratch->clear();
     return {};
   }
-  return s->labels.Decode(scratch);  // labels never change after creation: no lock needed
+  return DecodeLabels(*s, scratch);  // labels never change after creation: no lock needed
 }
 
 }  // namespace perfwatch::tsdb

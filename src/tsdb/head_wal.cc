@@ -28,7 +28,7 @@ Status Head::ReplaySeries(SeriesRef ref, std::span<const LabelView> labels) {
     s = Create(shard, shard_index, hash, ref, sorted);
   }
   std::vector<LabelView> views;
-  postings_.Add(ref, s->labels.Decode(&views));
+  postings_.Add(ref, DecodeLabels(*s, &views));
   SeriesRef next = next_ref_.load(std::memory_order_relaxed);
   while (next <= ref && !next_ref_.compare_exchange_weak(next, ref + 1)) {
   }
@@ -47,15 +47,16 @@ void Head::ReplaySamples(SeriesRef ref, std::span<const Sample> samples) {
     waiting.insert(waiting.end(), samples.begin(), samples.end());
     return;
   }
-  std::lock_guard lock(shards_[s->shard].mu);
+  std::lock_guard lock(shards_[s->shard()].mu);
   uint64_t appended = 0;
   for (const Sample& smp : samples) {
     AppendOutcome o = AppendSample(*s, smp.t, smp.v);
     if (o == AppendOutcome::kAppended) {
       ++appended;
     } else if (o == AppendOutcome::kOutOfOrder) {
-      if (s->late.empty()) late_series_.push_back(s);
-      s->late.push_back(smp);
+      std::vector<Sample>& late = s->Cold().late;
+      if (late.empty()) late_series_.push_back(s);
+      late.push_back(smp);
     }
   }
   samples_appended_->Inc(appended);
@@ -76,20 +77,23 @@ Status Head::ReplayChunk(SeriesRef ref, int64_t mint, int64_t maxt, std::string_
   }
   if (!it.status().ok()) return it.status().WithContext("checkpoint chunk of series " + std::to_string(ref));
   if (c.num_samples == 0) return Status::Ok();
-  std::lock_guard lock(shards_[s->shard].mu);
+  std::lock_guard lock(shards_[s->shard()].mu);
   if (!s->empty() && mint <= s->last_t) return DataLoss("checkpoint chunks out of order for series " + std::to_string(ref));
   if (s->empty()) s->first_t = mint;
+  // Seal the open chunk first: chunks stay in time order, and the open chunk's last
+  // sample stays (last_t, last_bits).
+  if (s->has_open()) CutChunk(*s, mint);
   s->last_t = last_t;
   s->last_bits = last_bits;
-  s->chunks.push_back(std::move(c));
+  s->Cold().chunks.push_back(std::move(c));
   return Status::Ok();
 }
 
 uint64_t Head::FinishReplay() {
   for (MemSeries* s : late_series_) {
-    std::lock_guard lock(shards_[s->shard].mu);
-    std::vector<Sample> late = std::move(s->late);
-    s->late = {};
+    std::lock_guard lock(shards_[s->shard()].mu);
+    std::vector<Sample> late = std::move(s->Cold().late);
+    s->cold->late = {};
     RebuildSeries(*s, late);
   }
   late_series_.clear();
@@ -116,16 +120,17 @@ Status Head::WriteSnapshot(const std::function<Status(std::string_view framed)>&
     bool any_samples = false, any_chunks = false, any_series = false;
     {
       std::lock_guard lock(shards_[i].mu);
-      for (const auto& s : shards_[i].series) {
+      shards_[i].series.ForEach([&](const MemSeries& series) {
+        const MemSeries* s = &series;
         any_series = true;
-        EncodeSeriesEntry(series_rec, s->ref, s->labels.Decode(&label_scratch));
-        for (const HeadChunk& c : s->chunks) {
+        EncodeSeriesEntry(series_rec, s->ref, DecodeLabels(*s, &label_scratch));
+        for (const HeadChunk& c : s->chunks()) {
           any_chunks = true;
           EncodeChunkEntry(chunks_rec, s->ref, c.mint, c.maxt, c.bytes);
         }
-        if (s->open && s->open->num_samples() > 0) {
+        if (s->has_open()) {
           open_samples.clear();
-          ChunkIterator it(s->open->bytes());
+          ChunkIterator it(s->open.bytes());
           while (it.Next()) open_samples.push_back(Sample{it.t(), it.v()});
           if (!any_samples) {
             base_t = s->open_mint;
@@ -134,15 +139,15 @@ Status Head::WriteSnapshot(const std::function<Status(std::string_view framed)>&
           }
           EncodeSamplesGroup(samples_rec, base_t, s->ref, open_samples);
         }
-        if (!s->ooo.empty()) {  // replays through the late path, merged by FinishReplay
+        if (!s->ooo().empty()) {  // replays through the late path, merged by FinishReplay
           if (!any_samples) {
-            base_t = s->ooo.front().t;
+            base_t = s->ooo().front().t;
             EncodeSamplesRecordStart(samples_rec, base_t);
             any_samples = true;
           }
-          EncodeSamplesGroup(samples_rec, base_t, s->ref, s->ooo);
+          EncodeSamplesGroup(samples_rec, base_t, s->ref, s->ooo());
         }
-      }
+      });
     }
     if (!any_series) continue;
     FinishWalRecord(series_rec, series_start);

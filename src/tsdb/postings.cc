@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <mutex>
+#include <stdexcept>
 
 namespace perfwatch::tsdb {
 
 namespace {
 
-void InsertSorted(Postings& p, SeriesRef ref) {
+template <typename V>
+void InsertSorted(V& p, typename V::value_type ref) {
   if (p.empty() || p.back() < ref) {
     p.push_back(ref);
     return;
@@ -18,30 +20,57 @@ void InsertSorted(Postings& p, SeriesRef ref) {
 
 }  // namespace
 
-Postings IntersectPostings(const Postings& a, const Postings& b) {
-  Postings out;
+template <typename V>
+V Intersect(const V& a, const V& b) {
+  V out;
   out.reserve(std::min(a.size(), b.size()));
   std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
   return out;
 }
 
-Postings SubtractPostings(const Postings& a, const Postings& b) {
-  Postings out;
+template <typename V>
+V Subtract(const V& a, const V& b) {
+  V out;
   out.reserve(a.size());
   std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
   return out;
 }
 
-Postings MergePostings(std::vector<Postings> lists) {
+template <typename V>
+V Merge(std::vector<V> lists) {
   if (lists.empty()) return {};
   if (lists.size() == 1) return std::move(lists[0]);
   size_t total = 0;
   for (const auto& l : lists) total += l.size();
-  Postings out;
+  V out;
   out.reserve(total);
   for (const auto& l : lists) out.insert(out.end(), l.begin(), l.end());
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Postings IntersectPostings(const Postings& a, const Postings& b) { return Intersect(a, b); }
+Postings SubtractPostings(const Postings& a, const Postings& b) { return Subtract(a, b); }
+Postings MergePostings(std::vector<Postings> lists) { return Merge(std::move(lists)); }
+
+uint32_t MemPostings::Offset(SeriesRef ref) {
+  constexpr SeriesRef kHalf = SeriesRef{1} << 31;
+  if (!has_base_) {
+    base_ = ref;
+    has_base_ = true;
+  }
+  // Refs may arrive below the base (concurrent appenders create series out of order, a
+  // replayed checkpoint starts anywhere): both directions get 2^31 of room.
+  const bool in_range = ref >= base_ ? ref - base_ < kHalf : base_ - ref <= kHalf;
+  if (!in_range) throw std::length_error("postings: series ref out of range");
+  return static_cast<uint32_t>(ref - base_ + kHalf);
+}
+
+Postings MemPostings::ToRefs(const Offsets& offsets) const {
+  constexpr SeriesRef kHalf = SeriesRef{1} << 31;
+  Postings out(offsets.size());
+  for (size_t i = 0; i < offsets.size(); ++i) out[i] = base_ + offsets[i] - kHalf;
   return out;
 }
 
@@ -50,22 +79,23 @@ void MemPostings::Add(SeriesRef ref, std::span<const LabelView> labels) {
   interned.reserve(labels.size());
   for (const LabelView& l : labels) interned.push_back(LabelView{symbols_.Intern(l.name), symbols_.Intern(l.value)});
   std::unique_lock lock(mu_);
-  for (const LabelView& l : interned) InsertSorted(index_[l.name][l.value], ref);
-  InsertSorted(all_, ref);
+  const uint32_t off = Offset(ref);
+  for (const LabelView& l : interned) InsertSorted(index_[l.name][l.value], off);
+  InsertSorted(all_, off);
 }
 
-Postings MemPostings::Collect(const Matcher& m, bool match) const {
+MemPostings::Offsets MemPostings::Collect(const Matcher& m, bool match) const {
   auto it = index_.find(m.name());
   if (it == index_.end()) return {};
   if (m.type() == MatchType::kEqual && match) {
     auto v = it->second.find(m.value());
-    return v == it->second.end() ? Postings{} : v->second;
+    return v == it->second.end() ? Offsets{} : v->second;
   }
-  std::vector<Postings> lists;
+  std::vector<Offsets> lists;
   for (const auto& [value, refs] : it->second) {
     if (m.Matches(value) == match) lists.push_back(refs);
   }
-  return MergePostings(std::move(lists));
+  return Merge(std::move(lists));
 }
 
 namespace {
@@ -73,11 +103,12 @@ namespace {
 // Keeps the refs of `result` that `other` has. When `result` is much smaller (a selective
 // matcher next to a metric name with many series), each ref is looked up by binary search
 // in the rest of `other`, so the large list is neither copied nor walked.
-void IntersectInPlace(Postings& result, const Postings& other) {
+template <typename V>
+void IntersectInPlace(V& result, const V& other) {
   if (result.size() * 16 < other.size()) {
     auto from = other.begin();
     size_t kept = 0;
-    for (SeriesRef ref : result) {
+    for (auto ref : result) {
       from = std::lower_bound(from, other.end(), ref);
       if (from == other.end()) break;
       if (*from == ref) result[kept++] = ref;
@@ -85,7 +116,7 @@ void IntersectInPlace(Postings& result, const Postings& other) {
     result.resize(kept);
     return;
   }
-  result = IntersectPostings(result, other);
+  result = Intersect(result, other);
 }
 
 }  // namespace
@@ -96,8 +127,8 @@ Postings MemPostings::Select(std::span<const Matcher> matchers) const {
   // Others (match ""): remove the series whose value does NOT match; series without the
   // label are kept. Positive lists are intersected smallest first; equality matchers
   // borrow their lists from the index instead of copying them.
-  std::vector<const Postings*> positive;
-  std::vector<Postings> collected;
+  std::vector<const Offsets*> positive;
+  std::vector<Offsets> collected;
   collected.reserve(matchers.size());
   std::vector<const Matcher*> negative;
   for (const Matcher& m : matchers) {
@@ -117,25 +148,25 @@ Postings MemPostings::Select(std::span<const Matcher> matchers) const {
     if (collected.back().empty()) return {};
     positive.push_back(&collected.back());
   }
-  Postings result;
+  Offsets result;
   if (positive.empty()) {
     result = all_;
   } else {
-    std::sort(positive.begin(), positive.end(), [](const Postings* a, const Postings* b) { return a->size() < b->size(); });
+    std::sort(positive.begin(), positive.end(), [](const Offsets* a, const Offsets* b) { return a->size() < b->size(); });
     result = *positive[0];
     for (size_t i = 1; i < positive.size() && !result.empty(); ++i) IntersectInPlace(result, *positive[i]);
-    if (result.empty()) return result;
+    if (result.empty()) return {};
   }
   for (const Matcher* m : negative) {
-    Postings drop = Collect(*m, false);
-    if (!drop.empty()) result = SubtractPostings(result, drop);
+    Offsets drop = Collect(*m, false);
+    if (!drop.empty()) result = Subtract(result, drop);
   }
-  return result;
+  return ToRefs(result);
 }
 
 Postings MemPostings::All() const {
   std::shared_lock lock(mu_);
-  return all_;
+  return ToRefs(all_);
 }
 
 std::vector<std::string> MemPostings::LabelNames() const {

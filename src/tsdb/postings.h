@@ -4,7 +4,10 @@
 // Prometheus' semantics (see matcher.h), and lists label names and values.
 //
 // Keys are interned in the index's own SymbolTable: each distinct name and value once.
-// Refs are assigned in increasing order, so Add is an append in the common case.
+// Refs are assigned in increasing order, so Add is an append in the common case. Lists
+// hold refs as 32-bit offsets from the first ref added (4 bytes per label of a series
+// instead of 8): an index covers refs within 2^31 of its first one (a head's refs are
+// consecutive; Add throws std::length_error beyond).
 //
 // Thread safety: thread-safe. Add takes the index's exclusive lock (series creation
 // only); queries take it shared and return copies.
@@ -46,14 +49,19 @@ class MemPostings {
   size_t num_series() const;
 
  private:
-  using ValueMap = std::unordered_map<std::string_view, Postings>;
-  // Refs whose value of `m.name()` matches (match=true) or does not match (false) m.
-  Postings Collect(const Matcher& m, bool match) const;
+  using Offsets = std::vector<uint32_t>;  // sorted, unique: ref - base_ + 2^31
+  using ValueMap = std::unordered_map<std::string_view, Offsets>;
+  // Offsets whose value of `m.name()` matches (match=true) or does not match (false) m.
+  Offsets Collect(const Matcher& m, bool match) const;
+  uint32_t Offset(SeriesRef ref);  // requires mu_ (exclusive)
+  Postings ToRefs(const Offsets& offsets) const;
 
   SymbolTable symbols_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string_view, ValueMap> index_;  // guarded by mu_
-  Postings all_;                                          // guarded by mu_
+  Offsets all_;                                           // guarded by mu_
+  SeriesRef base_ = 0;                                    // guarded by mu_; set by the first Add
+  bool has_base_ = false;                                 // guarded by mu_
 };
 
 }  // namespace perfwatch::tsdb

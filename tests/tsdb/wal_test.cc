@@ -396,7 +396,10 @@ TEST(WalTest, FsyncThreadAndStrictMode) {
   ASSERT_TRUE(db2.ok());
   ASSERT_TRUE((*db2)->Start().ok());
   ASSERT_TRUE((*db2)->AppendBatch(Views(b)).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // The fsync thread runs every 5 ms; a loaded machine may delay it, so wait up to 5 s.
+  for (int i = 0; i < 500 && reg2.Render().find("perfwatch_tsdb_wal_fsyncs_total 0") != std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   EXPECT_EQ(reg2.Render().find("perfwatch_tsdb_wal_fsyncs_total 0"), std::string::npos);
   (*db2)->Stop();
   (*db2)->Stop();
