@@ -22,10 +22,19 @@ using namespace perfwatch;
 using namespace perfwatch::tsdb;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // On tmpfs when there is one: Open fsyncs the segment it truncates and the directories,
+  // which on a disk costs more than the replay itself.
   static const std::filesystem::path dir = [] {
     spdlog::set_level(spdlog::level::off);
-    char tmpl[] = "/tmp/pw_wal_fuzz_XXXXXX";
-    return std::filesystem::path(::mkdtemp(tmpl));
+    const char* base = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
+    std::string tmpl = std::string(base) + "/pw_wal_fuzz_XXXXXX";
+    if (!::mkdtemp(tmpl.data())) std::abort();
+    static const std::string top = tmpl;
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(top, ec);
+    });
+    return std::filesystem::path(tmpl);
   }();
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   if (!bytes.empty()) {

@@ -104,7 +104,10 @@ Status Block::ParseIndex() {
       return DataLoss("index: bad section offsets");
     }
   }
-  if (off[3] - off[2] != num_series_ * 4) return DataLoss("index: series table size mismatch");
+  // Not `num_series_ * 4`: that wraps, and a huge count would pass with a small table.
+  if ((off[3] - off[2]) % 4 != 0 || (off[3] - off[2]) / 4 != num_series_) {
+    return DataLoss("index: series table size mismatch");
+  }
 
   // Symbols.
   ByteReader r(d + off[0], d + off[1]);

@@ -2,13 +2,14 @@
 // Internals of the head shared by head.cc, head_append.cc, head_read.cc and head_wal.cc:
 // the in-memory series, the shards and the ref -> series table.
 // Thread safety: as documented per field (the shard mutex guards its series' samples).
+#include <algorithm>
 #include <atomic>
 #include <climits>
-#include <cstdlib>
-#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -149,12 +150,19 @@ class Head::SeriesTable {
   static constexpr size_t kBlockSize = size_t{1} << kBlockBits;
   static constexpr size_t kMaxBlocks = size_t{1} << 16;  // 268 M refs
 
-  SeriesTable() : blocks_(new std::atomic<Block*>[kMaxBlocks]) {
-    for (size_t i = 0; i < kMaxBlocks; ++i) blocks_[i].store(nullptr, std::memory_order_relaxed);
+  // The top-level array (512 KiB) comes zeroed from calloc, i.e. untouched pages from the
+  // kernel: a head with few series does not pay for it in RSS or in start-up time.
+  SeriesTable() : blocks_(static_cast<std::atomic<Block*>*>(std::calloc(kMaxBlocks, sizeof(std::atomic<Block*>)))) {
+    static_assert(std::atomic<Block*>::is_always_lock_free);
+    if (!blocks_) throw std::bad_alloc();
   }
   ~SeriesTable() {
-    for (size_t i = 0; i < kMaxBlocks; ++i) delete blocks_[i].load(std::memory_order_relaxed);
+    size_t end = used_blocks_.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < end; ++i) delete blocks_[i].load(std::memory_order_relaxed);
+    std::free(blocks_);
   }
+  SeriesTable(const SeriesTable&) = delete;
+  SeriesTable& operator=(const SeriesTable&) = delete;
   MemSeries* Get(SeriesRef ref) const {
     size_t b = ref >> kBlockBits;
     if (b >= kMaxBlocks) return nullptr;
@@ -171,6 +179,7 @@ class Head::SeriesTable {
       if (!block) {
         block = new Block();
         blocks_[b].store(block, std::memory_order_release);
+        if (b + 1 > used_blocks_.load(std::memory_order_relaxed)) used_blocks_.store(b + 1, std::memory_order_relaxed);
       }
     }
     block->slots[ref & (kBlockSize - 1)].store(s, std::memory_order_release);
@@ -184,7 +193,8 @@ class Head::SeriesTable {
     }
     std::atomic<MemSeries*> slots[kBlockSize];
   };
-  std::unique_ptr<std::atomic<Block*>[]> blocks_;
+  std::atomic<Block*>* const blocks_;       // kMaxBlocks entries, calloc'ed
+  std::atomic<size_t> used_blocks_{0};       // blocks_[i] is null for i >= this; written under mu_
   std::mutex mu_;  // serialises block allocation
 };
 

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "block_test_util.h"
+#include "common/crc32c.h"
 #include "tsdb/block_reader.h"
 #include "tsdb/block_writer.h"
 #include "tsdb/head.h"
@@ -231,6 +232,36 @@ TEST(BlockRw, CorruptFilesAreReportedNotCrashing) {
   EXPECT_TRUE(OpenAndReadAll(block, &again));
   EXPECT_EQ(again, total);
   EXPECT_FALSE(Block::Open(dir.path() / "missing").ok());
+}
+
+// Found by block_file_fuzzer (fuzz/corpus/block_file/regression-numseries-overflow): a
+// series count whose `* 4` wraps to the table's real size passed the size check, and
+// reading series read past the mapped index. Checksum and meta.json agree here, so only
+// the size check can refuse it.
+TEST(BlockRw, SeriesCountThatWrapsTheTableSizeIsDataLoss) {
+  TempDir dir;
+  VectorQuerier src(RandomSeries(3, 20, 100, kT0), INT64_MIN, INT64_MAX);
+  ASSERT_TRUE(WriteAndOpen(src, dir.path()));
+  const fs::path block = dir.path() / "b1";
+  std::string index = ReadFile(block / kIndexFileName);
+  std::string meta = ReadFile(block / kMetaFileName);
+  auto parsed = ParseBlockMeta(meta);
+  ASSERT_TRUE(parsed.ok());
+  const uint64_t huge = (uint64_t{1} << 62) + parsed->num_series;  // huge * 4 == num_series * 4
+  const size_t toc = index.size() - kIndexTocSize;
+  ASSERT_EQ(LoadU64(reinterpret_cast<const uint8_t*>(index.data()) + toc + 40), parsed->num_series);
+  for (int i = 0; i < 8; ++i) index[toc + 40 + i] = char(huge >> (8 * i));
+  uint32_t crc = Crc32c(index.data(), index.size() - 8);
+  for (int i = 0; i < 4; ++i) index[toc + 56 + i] = char(crc >> (8 * i));
+  const std::string from = "\"numSeries\": " + std::to_string(parsed->num_series) + ",";
+  ASSERT_NE(meta.find(from), std::string::npos);
+  meta.replace(meta.find(from), from.size(), "\"numSeries\": " + std::to_string(huge) + ",");
+  WriteFile(block / kIndexFileName, index);
+  WriteFile(block / kMetaFileName, meta);
+  auto b = Block::Open(block);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(b.status().message().find("series table size mismatch"), std::string::npos) << b.status().ToString();
 }
 
 }  // namespace
