@@ -228,6 +228,13 @@ Result<std::vector<uint8_t>> Block::ReadGroup(size_t g) const {
   if (Crc32c(z.data(), z.size()) != grp.crc) {
     return DataLoss("block " + meta_.name + ": chunk group " + std::to_string(g) + " checksum mismatch");
   }
+  // A group holds ~256 KiB (block_writer.h); one series' chunks of a block are a few MB at
+  // most. A larger claim is damage, refused before anything is allocated for it.
+  constexpr uint32_t kMaxGroupRaw = 256u << 20;
+  if (grp.raw > kMaxGroupRaw) {
+    return DataLoss("block " + meta_.name + ": chunk group " + std::to_string(g) + " claims " +
+                    std::to_string(grp.raw) + " raw bytes (limit " + std::to_string(kMaxGroupRaw) + ")");
+  }
   auto raw = DecompressBlock(z, grp.raw);
   if (!raw.ok()) return raw.status().WithContext("block " + meta_.name + ": chunk group " + std::to_string(g));
   if (raw->size() != grp.raw) return DataLoss("block " + meta_.name + ": chunk group size mismatch");
