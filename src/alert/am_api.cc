@@ -384,19 +384,19 @@ void RegisterAlertmanagerApi(Alertmanager::Impl& impl, http::Router& router) {
   Alertmanager::Impl* p = &impl;
   router.Handle("POST", "/api/v2/alerts", [p](const http::Request& req, http::Response& res) {
     HandlePostAlerts(*p, req, res);
-  });
+  }, {.scope = http::Scope::kAlert, .route_class = http::RouteClass::kIngest});
   router.Handle("GET", "/api/v2/alerts", [p](const http::Request& req, http::Response& res) {
     HandleGetAlerts(*p, req, res);
-  });
+  }, {.scope = http::Scope::kRead});
   router.Handle("GET", "/api/v2/alerts/groups", [p](const http::Request& req, http::Response& res) {
     HandleGetAlertGroups(*p, req, res);
-  });
+  }, {.scope = http::Scope::kRead});
   router.Handle("GET", "/api/v2/status", [p](const http::Request& req, http::Response& res) {
     HandleGetStatus(*p, req, res);
-  });
+  }, {.scope = http::Scope::kRead});
   router.Handle("GET", "/api/v2/receivers", [p](const http::Request& req, http::Response& res) {
     HandleGetReceivers(*p, req, res);
-  });
+  }, {.scope = http::Scope::kRead});
 }
 
 }  // namespace perfwatch::alert

@@ -170,8 +170,8 @@ std::string FormatGoExp(double v) { return tmpl::GoFormatFloat(v, 'e', -1); }
 void RegisterRulesApi(http::Router& router, const RuleManager* manager) {
   auto rules = [manager](const http::Request& req, http::Response& res) { HandleRules(manager, req, res); };
   auto alerts = [manager](const http::Request& req, http::Response& res) { HandleAlerts(manager, req, res); };
-  router.Handle("GET", "/api/v1/rules", rules);
-  router.Handle("GET", "/api/v1/alerts", alerts);
+  router.Handle("GET", "/api/v1/rules", rules, {.scope = http::Scope::kRead});
+  router.Handle("GET", "/api/v1/alerts", alerts, {.scope = http::Scope::kRead});
 }
 
 }  // namespace perfwatch::alert

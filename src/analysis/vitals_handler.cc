@@ -150,8 +150,8 @@ void RegisterVitalsHandler(http::Router& router, const events::EventStore* store
     res.content_type = "application/json";
     res.body = RenderVitalsJson(*request, *groups);
   };
-  router.Handle("GET", "/api/v1/vitals", handler);
-  router.Handle("POST", "/api/v1/vitals", handler);
+  router.Handle("GET", "/api/v1/vitals", handler, {.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
+  router.Handle("POST", "/api/v1/vitals", handler, {.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
 }
 
 }  // namespace perfwatch::analysis

@@ -10,7 +10,7 @@ void RegisterOperationalHandlers(http::Router& router, MetricsRegistry* metrics,
   router.Handle("GET", "/healthz", [](const http::Request&, http::Response& res) {
     res.content_type = "text/plain; charset=utf-8";
     res.body = "ok\n";
-  });
+  }, {.scope = http::Scope::kPublic});
   router.Handle("GET", "/readyz", [ready](const http::Request&, http::Response& res) {
     res.content_type = "text/plain; charset=utf-8";
     if (ready->load()) {
@@ -19,11 +19,11 @@ void RegisterOperationalHandlers(http::Router& router, MetricsRegistry* metrics,
       res.status = 503;
       res.body = "not ready\n";
     }
-  });
+  }, {.scope = http::Scope::kPublic});
   router.Handle("GET", "/metrics", [metrics](const http::Request&, http::Response& res) {
     res.content_type = "text/plain; version=0.0.4; charset=utf-8";
     res.body = metrics->Render();
-  });
+  }, {.scope = http::Scope::kRead});
 }
 
 void RegisterEventExport(http::Router& router, const events::EventStore* store) {
@@ -53,7 +53,7 @@ void RegisterEventExport(http::Router& router, const events::EventStore* store) 
     res.stream = http::MakePullStream([store, q](const http::ChunkSink& sink) {
       (void)store->Export(q, sink);  // an error mid-stream can only end the stream early
     });
-  });
+  }, {.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
 }
 
 void RegisterStaticAssets(http::Router& router) {
@@ -72,8 +72,8 @@ void RegisterStaticAssets(http::Router& router) {
       res.headers.emplace_back("Access-Control-Allow-Origin", "*");
     };
   };
-  router.Handle("GET", "/rum.js", serve("/rum.js"));
-  router.Handle("GET", "/", serve("/index.html"));
+  router.Handle("GET", "/rum.js", serve("/rum.js"), {.scope = http::Scope::kPublic});
+  router.Handle("GET", "/", serve("/index.html"), {.scope = http::Scope::kRead});  // the dashboard
 }
 
 }  // namespace perfwatch::cli

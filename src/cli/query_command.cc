@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "common/time.h"
 #include "http/blocking_client.h"
@@ -132,6 +133,8 @@ void AddQueryFlags(CLI::App& cmd, QueryFlags& flags) {
   cmd.add_option("--end", flags.end, "range query end (default now)");
   cmd.add_option("--step", flags.step, "range query step: seconds or a duration (default (end-start)/100, at least 1s)");
   cmd.add_option("--timeout", flags.timeout, "query timeout, e.g. 30s");
+  cmd.add_option("--token", flags.token,
+                 "auth token with the read scope, sent as a bearer token (default: $PERFWATCH_TOKEN)");
 }
 
 int RunQuery(const QueryFlags& flags) {
@@ -169,7 +172,11 @@ int RunQuery(const QueryFlags& flags) {
   }
   if (flags.timeout) body += "&timeout=" + http::UrlEncode(*flags.timeout);
   http::BlockingClient client(server->port, server->host);
-  http::ClientResponse res = client.Post(path, body, "application/x-www-form-urlencoded");
+  std::vector<std::pair<std::string, std::string>> headers;
+  const char* env_token = std::getenv("PERFWATCH_TOKEN");
+  std::string token = flags.token ? *flags.token : (env_token ? env_token : "");
+  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+  http::ClientResponse res = client.Post(path, body, "application/x-www-form-urlencoded", headers);
   if (res.status == 0) {
     std::fprintf(stderr, "perfwatch query: cannot reach %s\n", flags.server.c_str());
     return 1;

@@ -20,6 +20,7 @@ struct QueryFlags {
   std::optional<std::string> end;    // default now
   std::optional<std::string> step;   // default: (end - start) / 100, at least 1s
   std::optional<std::string> timeout;
+  std::optional<std::string> token;  // sent as Authorization: Bearer (default: $PERFWATCH_TOKEN)
 };
 
 void AddQueryFlags(CLI::App& cmd, QueryFlags& flags);

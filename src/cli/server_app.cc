@@ -1,11 +1,15 @@
 #include "cli/server_app.h"
 
+#include <chrono>
+
 #include "alert/alert_config.h"
 #include "alert/rules_api.h"
 #include "analysis/vitals_handler.h"
 #include "cli/api_handlers.h"
+#include "cli/security.h"
 #include "common/hash.h"
 #include "common/log.h"
+#include "http/admission.h"
 #include "common/time.h"
 #include "ingest/metadata_api.h"
 #include "query/promql_api.h"
@@ -22,6 +26,11 @@ ServerApp::ServerApp(Config config) : config_(std::move(config)) {}
 ServerApp::~ServerApp() { Stop(); }
 
 Status ServerApp::Start() {
+  // Authentication and the secure default first: a server that must not start opens
+  // nothing (docs/security.md).
+  auto security = BuildSecurityGuards(config_, &metrics_);
+  if (!security.ok()) return security.status();
+  self_scrape_authorization_ = security->self_scrape_authorization;
   // The alerting configuration and rule files first: a mistake there is reported before
   // anything is opened or replayed.
   auto am_config = alert::AlertmanagerConfigFrom(config_);
@@ -31,6 +40,7 @@ Status ServerApp::Start() {
   auto rules = alert::LoadRuleFiles(*rule_files);
   if (!rules.ok()) return rules.status().WithContext("load rule files");
 
+  const auto replay_start = std::chrono::steady_clock::now();
   auto store = events::EventStore::Open(config_.data_dir / "events", config_.events, &metrics_);
   if (!store.ok()) return store.status().WithContext("open event store");
   store_ = std::move(store).value();
@@ -50,6 +60,12 @@ Status ServerApp::Start() {
   if (!tsdb.ok()) return tsdb.status().WithContext("open time-series store");
   tsdb_ = std::move(tsdb).value();
   PW_RETURN_IF_ERROR(tsdb_->Start().WithContext("start time-series store"));
+  {
+    // One line with the time a restart spent recovering (the fault tests look for it).
+    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - replay_start).count();
+    PW_LOG_INFO("replay finished", "seconds={:.3f} tsdb_wal_seconds={:.3f} events={} series={}", total,
+                tsdb_->replay_report().seconds, store_->Stats().events, tsdb_->replay_report().series);
+  }
   for (const std::string& problem : tsdb_->replay_report().problems) {
     PW_LOG_WARN("tsdb replay problem", "detail={}", LogQuote(problem));
   }
@@ -57,6 +73,7 @@ Status ServerApp::Start() {
 
   ingest::RumAggregatorOptions aggregator_options;
   aggregator_options.max_pages_per_app = config_.rum.max_pages_per_app;
+  aggregator_options.max_apps = config_.rum.max_apps;
   aggregator_options.flush_interval_ms = 1000;  // coalesce: beacons must not each pay a TSDB write
   auto aggregator = ingest::RumAggregator::Create(aggregator_options, tsdb_.get(), &metrics_, NowMs());
   if (!aggregator.ok()) return aggregator.status().WithContext("rum aggregates");
@@ -81,6 +98,14 @@ Status ServerApp::Start() {
 
   http::Router router;
   RegisterRoutes(router);
+  if (security->auth) router.AddGuard(security->auth);
+  if (security->rate_limit) router.AddGuard(security->rate_limit);
+  // Admission control goes LAST among the guards (after authentication and rate limits), so
+  // requests refused by those never hold an admission slot.
+  router.AddGuard(std::make_shared<http::AdmissionGuard>(
+      http::AdmissionLimits{config_.http.max_inflight_ingest, config_.http.max_inflight_query,
+                            config_.http.max_inflight_other},
+      &metrics_));
   auto server = http::Server::Create(config_.http, std::move(router), &metrics_);
   if (!server.ok()) return server.status().WithContext("create HTTP server");
   server_ = std::move(server).value();
@@ -137,6 +162,7 @@ Status ServerApp::StartScraping() {
     if (host == "[::]" || host == "::") connect_host = "[::1]";
     targets.insert(targets.begin(),
                    ingest::SelfScrapeTarget(config_, connect_host + ":" + port, (host.empty() ? "localhost" : host) + ":" + port));
+    targets.front().authorization = self_scrape_authorization_;
   }
   ingest::ScrapeManagerOptions options;
   options.jitter_seed = HashBytes(config_.http.listen);
@@ -176,6 +202,9 @@ Status ServerApp::StartAlerting(alert::AlertmanagerConfig am_config, const std::
 
 Status ServerApp::Reload() {
   std::lock_guard lock(reload_mu_);
+  // The TLS certificate first, from the paths read at start (changing http.tls needs a
+  // restart); a failed re-read keeps the current certificate and fails the reload.
+  if (server_) PW_RETURN_IF_ERROR(server_->ReloadTls().WithContext("reload TLS certificate"));
   if (config_.source_path.empty()) return Status::Ok();  // no file: nothing to re-read
   auto fresh = LoadConfigFile(config_.source_path);
   if (!fresh.ok()) return fresh.status();

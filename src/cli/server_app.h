@@ -41,6 +41,8 @@ class ServerApp {
   // Re-reads the config file and applies its rule files and `alerting:` section (SIGHUP,
   // POST /-/reload). All or nothing: on any error the running rules and routes stay and
   // the error is returned. Other sections need a restart (logged when they changed).
+  // With http.tls it first re-reads the certificate, key and client CA (docs/tls.md); if
+  // that fails the reload stops there with the error and the old certificate stays.
   Status Reload();
 
  private:
@@ -50,6 +52,7 @@ class ServerApp {
   Status StartAlerting(alert::AlertmanagerConfig am_config, const std::vector<alert::RuleGroupSpec>& rules);
 
   const Config config_;
+  std::string self_scrape_authorization_;  // Authorization header of the self-scrape ("" without auth)
   MetricsRegistry metrics_;
   std::unique_ptr<events::EventStore> store_;
   std::unique_ptr<ingest::RumAggregator> rum_aggregator_;

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/config_auth.h"
 #include "common/config_scrape.h"
 #include "common/time.h"
 
@@ -24,6 +25,32 @@ Status CheckKeys(const YAML::Node& node, const std::string& where, const std::se
 
 using config_internal::ReadDuration;
 using config_internal::ReadScalar;
+
+Status ParseHttpTls(const YAML::Node& t, TlsServerConfig* tls) {
+  if (t.IsNull()) return Status::Ok();
+  PW_RETURN_IF_ERROR(CheckKeys(t, "http.tls", {"cert_file", "key_file", "client_ca_file", "min_version"}));
+  ReadScalar(t, "cert_file", &tls->cert_file);
+  ReadScalar(t, "key_file", &tls->key_file);
+  ReadScalar(t, "client_ca_file", &tls->client_ca_file);
+  ReadScalar(t, "min_version", &tls->min_version);
+  if (tls->cert_file.empty() || tls->key_file.empty()) return InvalidArgument("http.tls needs both cert_file and key_file");
+  return Status::Ok();
+}
+
+// Relative file paths of http.tls and scrape tls_config: against the config file's folder.
+void ResolveConfigPaths(const std::filesystem::path& dir, Config* c) {
+  auto resolve = [&](std::string& p) {
+    if (!p.empty() && std::filesystem::path(p).is_relative()) p = (dir / p).string();
+  };
+  resolve(c->http.tls.cert_file);
+  resolve(c->http.tls.key_file);
+  resolve(c->http.tls.client_ca_file);
+  for (ScrapeConfig& job : c->scrape_configs) {
+    resolve(job.tls_config.ca_file);
+    resolve(job.tls_config.cert_file);
+    resolve(job.tls_config.key_file);
+  }
+}
 
 Status ParseRuleSections(const YAML::Node& root, Config* c) {
   RulesConfig& r = c->rules;
@@ -59,14 +86,15 @@ Status ParseInto(const YAML::Node& root, Config* c) {
   if (!root || root.IsNull()) return Status::Ok();
   PW_RETURN_IF_ERROR(CheckKeys(root, "config", {"listen", "data_dir", "log_level", "http", "rum", "events", "tsdb",
                                              "query", "scrape", "global", "scrape_configs", "rule_files",
-                                             "alerting", "external_url", "rules"}));
+                                             "alerting", "external_url", "rules", "auth"}));
   if (root["listen"]) c->http.listen = root["listen"].as<std::string>();
   if (root["data_dir"]) c->data_dir = root["data_dir"].as<std::string>();
   ReadScalar(root, "log_level", &c->log_level);
   if (auto h = root["http"]) {
     PW_RETURN_IF_ERROR(CheckKeys(h, "http", {"listen", "threads", "max_body_bytes", "max_header_bytes",
                                              "max_connections", "header_timeout", "body_timeout",
-                                             "idle_timeout", "write_timeout"}));
+                                             "idle_timeout", "write_timeout", "tls", "max_inflight_ingest",
+                                             "max_inflight_query", "max_inflight_other", "trusted_proxies"}));
     ReadScalar(h, "listen", &c->http.listen);
     ReadScalar(h, "threads", &c->http.threads);
     ReadScalar(h, "max_body_bytes", &c->http.max_body_bytes);
@@ -76,15 +104,28 @@ Status ParseInto(const YAML::Node& root, Config* c) {
     PW_RETURN_IF_ERROR(ReadDuration(h, "body_timeout", &c->http.body_timeout_ms).WithContext("http"));
     PW_RETURN_IF_ERROR(ReadDuration(h, "idle_timeout", &c->http.idle_timeout_ms).WithContext("http"));
     PW_RETURN_IF_ERROR(ReadDuration(h, "write_timeout", &c->http.write_timeout_ms).WithContext("http"));
+    if (auto t = h["tls"]) PW_RETURN_IF_ERROR(ParseHttpTls(t, &c->http.tls));
+    ReadScalar(h, "max_inflight_ingest", &c->http.max_inflight_ingest);
+    ReadScalar(h, "max_inflight_query", &c->http.max_inflight_query);
+    ReadScalar(h, "max_inflight_other", &c->http.max_inflight_other);
+    if (auto tp = h["trusted_proxies"]) {
+      if (!tp.IsSequence() && !tp.IsNull()) return InvalidArgument("http.trusted_proxies: expected a list of IPs or CIDRs");
+      for (const auto& p : tp) c->http.trusted_proxies.push_back(p.as<std::string>());
+    }
   }
   if (auto r = root["rum"]) {
     PW_RETURN_IF_ERROR(CheckKeys(r, "rum", {"max_beacons_per_request", "max_json_depth",
                                             "cors_allowed_origins", "default_app", "route_rules",
-                                            "max_timestamp_age", "max_pages_per_app"}));
+                                            "max_timestamp_age", "max_pages_per_app", "max_apps", "rate_limit_per_ip",
+                                            "rate_limit_burst", "keep_query_strings"}));
     ReadScalar(r, "max_beacons_per_request", &c->rum.max_beacons_per_request);
     ReadScalar(r, "max_json_depth", &c->rum.max_json_depth);
     ReadScalar(r, "default_app", &c->rum.default_app);
     ReadScalar(r, "max_pages_per_app", &c->rum.max_pages_per_app);
+    ReadScalar(r, "max_apps", &c->rum.max_apps);
+    ReadScalar(r, "rate_limit_per_ip", &c->rum.rate_limit_per_ip);
+    ReadScalar(r, "rate_limit_burst", &c->rum.rate_limit_burst);
+    ReadScalar(r, "keep_query_strings", &c->rum.keep_query_strings);
     if (r["cors_allowed_origins"]) {
       c->rum.cors_allowed_origins = r["cors_allowed_origins"].as<std::vector<std::string>>();
     }
@@ -129,6 +170,7 @@ Status ParseInto(const YAML::Node& root, Config* c) {
   }
   PW_RETURN_IF_ERROR(config_internal::ParseScrapeSections(root, c));
   PW_RETURN_IF_ERROR(ParseRuleSections(root, c));
+  PW_RETURN_IF_ERROR(config_internal::ParseAuthSection(root, c));
   return Status::Ok();
 }
 
@@ -155,6 +197,7 @@ Result<Config> LoadConfigFile(const std::filesystem::path& path) {
   auto c = ParseConfig(ss.str());
   if (!c.ok()) return c.status().WithContext(path.string());
   c->source_path = path;
+  ResolveConfigPaths(path.parent_path(), &*c);
   return c;
 }
 
@@ -162,10 +205,22 @@ Status ValidateConfig(const Config& c) {
   if (c.http.max_body_bytes < 1024) return InvalidArgument("http.max_body_bytes must be at least 1024");
   if (c.http.max_connections < 1) return InvalidArgument("http.max_connections must be at least 1");
   if (c.http.threads < 0 || c.http.threads > 256) return InvalidArgument("http.threads must be 0..256");
+  if (c.http.max_inflight_ingest < 1 || c.http.max_inflight_query < 1 || c.http.max_inflight_other < 1) {
+    return InvalidArgument("http.max_inflight_ingest, _query and _other must be at least 1");
+  }
   if (c.rum.max_beacons_per_request < 1) return InvalidArgument("rum.max_beacons_per_request must be at least 1");
   if (c.rum.max_json_depth < 2 || c.rum.max_json_depth > 1024) return InvalidArgument("rum.max_json_depth must be 2..1024");
+  if (!(c.rum.rate_limit_per_ip >= 0) || !(c.rum.rate_limit_burst >= 0)) {
+    return InvalidArgument("rum.rate_limit_per_ip and rum.rate_limit_burst must be >= 0");
+  }
   if (c.events.retention_ms < 3600'000) return InvalidArgument("events.retention must be at least 1h");
   if (c.http.listen.rfind(':') == std::string::npos) return InvalidArgument("listen address must be HOST:PORT");
+  if (const std::string& v = c.http.tls.min_version; v != "TLS12" && v != "TLS13") {
+    if (v == "TLS10" || v == "TLS11") {
+      return InvalidArgument("http.tls.min_version " + v + " is refused: TLS below 1.2 is insecure (use TLS12 or TLS13)");
+    }
+    return InvalidArgument("http.tls.min_version must be TLS12 or TLS13, not \"" + v + "\"");
+  }
   static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
   if (!levels.count(c.log_level)) return InvalidArgument("log_level must be one of trace, debug, info, warn, error, off");
   if (c.query.timeout_ms < 1) return InvalidArgument("query.timeout must be positive");

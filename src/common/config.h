@@ -12,6 +12,16 @@
 
 namespace perfwatch {
 
+// `http.tls` (docs/tls.md): HTTPS on the listen port when cert_file is set. Relative paths
+// are resolved against the config file's folder; the files are read at start and on reload.
+struct TlsServerConfig {
+  std::string cert_file;              // PEM certificate chain, the server's certificate first
+  std::string key_file;               // PEM private key (unencrypted)
+  std::string client_ca_file;         // set: mTLS, clients must present a certificate signed by it
+  std::string min_version = "TLS12";  // "TLS12" or "TLS13" (Prometheus' web config spelling)
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 struct HttpConfig {
   std::string listen = "127.0.0.1:9797";
   int threads = 0;                          // 0: one per core
@@ -22,6 +32,16 @@ struct HttpConfig {
   int64_t body_timeout_ms = 30'000;         // ... and its body within this after the header
   int64_t idle_timeout_ms = 60'000;         // keep-alive connections idle longer are closed
   int64_t write_timeout_ms = 30'000;
+  TlsServerConfig tls;
+  // Admission (docs/limits.md): requests in flight per route class, counted from the end of
+  // the header to the end of the response; beyond -> 503 + Retry-After. Each holds at most
+  // max_body_bytes of body, so limit x max_body_bytes bounds a class's body memory.
+  int64_t max_inflight_ingest = 256;
+  int64_t max_inflight_query = 32;
+  int64_t max_inflight_other = 64;
+  // Reverse proxies (IPs or CIDRs, IPv4/IPv6) whose X-Forwarded-For names the client
+  // (docs/security.md); empty: the TCP peer is the client.
+  std::vector<std::string> trusted_proxies;
 };
 
 struct RouteRule {
@@ -37,6 +57,10 @@ struct RumConfig {
   std::vector<RouteRule> route_rules;       // extra segment rules after the built-in ones
   int64_t max_timestamp_age_ms = 24LL * 3600 * 1000;  // older beacon timestamps -> receive time
   size_t max_pages_per_app = 100;  // distinct pages per app in the rum_* series, then page "other"
+  size_t max_apps = 20;            // distinct apps in the rum_* series, then app "other"; 0 = no cap
+  double rate_limit_per_ip = 50;   // /api/rum and /rum.js requests per second per client IP; 0 = off
+  double rate_limit_burst = 0;     // bucket size; 0: twice rate_limit_per_ip
+  bool keep_query_strings = false; // false: a beacon's url is stored without ?query and #fragment
 };
 
 struct EventsConfig {
@@ -49,11 +73,11 @@ struct TsdbConfig {
   int64_t retention_ms = 30LL * 24 * 3600 * 1000;  // persisted blocks older than this are deleted
   uint64_t max_block_bytes = 0;                     // oldest blocks deleted beyond this; 0 = no limit
   int64_t wal_fsync_interval_ms = 100;              // 0: fsync before every acknowledgement
-  uint64_t max_series = 0;                          // 0: unlimited
+  uint64_t max_series = 1'000'000;                  // 0: unlimited (memory bound: docs/limits.md)
   uint32_t max_labels_per_series = 64;
   uint32_t max_label_name_length = 256;
   uint32_t max_label_value_length = 4096;
-  uint32_t max_series_per_second = 0;               // 0: unlimited
+  uint32_t max_series_per_second = 20'000;          // 0: unlimited
   size_t max_remote_write_decompressed_bytes = 32 << 20;
 };
 
@@ -74,6 +98,16 @@ struct StaticTargetsConfig {
   std::vector<std::pair<std::string, std::string>> labels;  // sorted by name, names unique
 };
 
+// A scrape job's `tls_config` (Prometheus' keys); used with scheme https. Relative paths
+// are resolved against the config file's folder.
+struct ScrapeTlsConfig {
+  std::string ca_file;      // verify the target's certificate against it ("": the system store)
+  std::string cert_file;    // client certificate (with key_file) for targets that ask for one
+  std::string key_file;
+  std::string server_name;  // name the certificate must carry, sent as SNI ("": the target's host)
+  bool insecure_skip_verify = false;
+};
+
 // One `scrape_configs` entry (a job), with Prometheus' key names. Durations are resolved
 // against ScrapeGlobalConfig when the file is read, so they are never 0 after parsing.
 struct ScrapeConfig {
@@ -86,6 +120,7 @@ struct ScrapeConfig {
   std::vector<std::pair<std::string, std::vector<std::string>>> params;
   bool honor_labels = false;
   bool honor_timestamps = true;  // false: explicit timestamps in the body are ignored
+  ScrapeTlsConfig tls_config;
   std::vector<StaticTargetsConfig> static_configs;
 };
 
@@ -114,6 +149,20 @@ struct RulesConfig {
   int eval_threads = 2;
 };
 
+// The `auth:` section (docs/security.md). A token is given as its SHA-256 digest or as a
+// file holding it; tokens are read from their files when the server starts.
+struct AuthTokenConfig {
+  std::string name;
+  std::string token_sha256;          // 64 hex digits, lower case; or empty with token_file
+  std::string token_file;            // relative to the config file's folder
+  std::vector<std::string> scopes;   // ingest, read, alert, admin
+};
+
+struct AuthConfig {
+  std::vector<AuthTokenConfig> tokens;
+  bool disabled = false;             // true: no authentication at all, on any address
+};
+
 struct Config {
   std::filesystem::path data_dir = "./data";
   std::string log_level = "info";
@@ -125,6 +174,7 @@ struct Config {
   ScrapeGlobalConfig scrape;
   std::vector<ScrapeConfig> scrape_configs;
   RulesConfig rules;
+  AuthConfig auth;
   bool has_alerting = false;              // the file has an `alerting:` section
   std::string source_text;                // the YAML the config was read from ("" with no file)
   std::filesystem::path source_path;      // its path (rule_files are relative to its folder)

@@ -48,7 +48,7 @@ Status ParseJob(const YAML::Node& node, size_t index, ScrapeConfig* job) {
   if (node.IsMap() && node["job_name"]) where += " (" + node["job_name"].as<std::string>() + ")";
   PW_RETURN_IF_ERROR(CheckKeys(node, where, {"job_name", "scrape_interval", "scrape_timeout", "metrics_path",
                                              "scheme", "params", "honor_labels", "honor_timestamps",
-                                             "static_configs"}));
+                                             "static_configs", "tls_config"}));
   ReadScalar(node, "job_name", &job->job_name);
   PW_RETURN_IF_ERROR(ReadDuration(node, "scrape_interval", &job->interval_ms).WithContext(where));
   PW_RETURN_IF_ERROR(ReadDuration(node, "scrape_timeout", &job->timeout_ms).WithContext(where));
@@ -64,6 +64,16 @@ Status ParseJob(const YAML::Node& node, size_t index, ScrapeConfig* job) {
       }
       job->params.emplace_back(kv.first.as<std::string>(), kv.second.as<std::vector<std::string>>());
     }
+  }
+  if (auto t = node["tls_config"]; t && !t.IsNull()) {
+    PW_RETURN_IF_ERROR(CheckKeys(t, where + ".tls_config",
+                                 {"ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify"}));
+    ScrapeTlsConfig& tls = job->tls_config;
+    ReadScalar(t, "ca_file", &tls.ca_file);
+    ReadScalar(t, "cert_file", &tls.cert_file);
+    ReadScalar(t, "key_file", &tls.key_file);
+    ReadScalar(t, "server_name", &tls.server_name);
+    ReadScalar(t, "insecure_skip_verify", &tls.insecure_skip_verify);
   }
   if (auto s = node["static_configs"]) {
     if (!s.IsSequence()) return InvalidArgument(where + ".static_configs: expected a list");
@@ -166,10 +176,10 @@ Status ValidateScrapeConfig(const Config& c) {
     if (job.timeout_ms > job.interval_ms) {
       return InvalidArgument(where + ": scrape_timeout must not exceed scrape_interval");
     }
-    if (job.scheme == "https") {
-      return InvalidArgument(where + ": scheme https: TLS scraping is not supported yet (use http)");
+    if (job.scheme != "http" && job.scheme != "https") return InvalidArgument(where + ": scheme must be http or https");
+    if (job.tls_config.cert_file.empty() != job.tls_config.key_file.empty()) {
+      return InvalidArgument(where + ": tls_config needs both cert_file and key_file, or neither");
     }
-    if (job.scheme != "http") return InvalidArgument(where + ": scheme must be http");
     if (job.metrics_path.empty() || job.metrics_path[0] != '/') {
       return InvalidArgument(where + ": metrics_path must start with /");
     }

@@ -1,6 +1,10 @@
 #include "http/connection.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <array>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <exception>
@@ -26,6 +30,9 @@ constexpr size_t kBodyReadSize = 64 * 1024;
 constexpr size_t kKeepCapacity = 128 * 1024;
 // Streamed responses are written in pieces of at least this size (fewer syscalls).
 constexpr size_t kStreamChunk = 64 * 1024;
+// Over TLS, bodies up to this size are sent in the head's buffer: ssl::stream encrypts each
+// buffer of a write as its own record (and write).
+constexpr size_t kTlsCoalesceBytes = 16 * 1024;
 // After an error answer, how long and how much of the unread request is discarded
 // before closing (closing with unread data would reset the connection and could lose
 // the answer).
@@ -54,6 +61,10 @@ bool OriginAllowed(const RouteOptions& opts, std::string_view origin, bool* wild
 
 Connection::Connection(Worker* worker, Socket socket)
     : worker_(worker), state_(worker->state()), config_(state_.config), socket_(std::move(socket)) {
+  if (config_.tls.enabled()) {
+    tls_context_ = state_.tls_context();
+    tls_.emplace(socket_, *tls_context_);
+  }
   worker_->Link(this);
   state_.metrics.ConnectionOpened();
 }
@@ -75,7 +86,51 @@ void Connection::Start() {
     remote_address_ = a.to_string();
   }
   request_.remote_address = remote_address_;
-  NewRequest(Clock::now());
+  if (!tls_) {
+    NewRequest(Clock::now());
+    return;
+  }
+  phase_ = Phase::kHeader;  // the handshake is part of the header's time
+  deadline_ = Clock::now() + milliseconds(config_.header_timeout_ms);
+  tls_->async_handshake(net::ssl::stream_base::server,
+                        [self = shared_from_this()](error_code ec) { self->OnHandshake(ec); });
+}
+
+void Connection::OnHandshake(error_code ec) {
+  if (!ec && !closed_) {
+    NewRequest(Clock::now());
+    return;
+  }
+  state_.metrics.TlsHandshakeFailed();
+  if (!closed_ && ec.category() == net::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == SSL_R_HTTP_REQUEST) {
+    RefusePlainHttp();
+    return;
+  }
+  Close();
+}
+
+void Connection::RefusePlainHttp() {
+  tls_.reset();  // from here on the connection speaks plain text
+  dispatch_time_ = Clock::now();
+  ResetResponse();
+  request_ = Request{};
+  request_.remote_address = remote_address_;
+  route_index_ = -1;
+  keep_alive_ = false;
+  linger_ = true;  // the rest of the request is still unread
+  head_request_ = false;
+  WriteApiError(response_, 400, "bad_data", "client sent an HTTP request to an HTTPS server");
+  WriteResponse();
+}
+
+template <typename Buffers, typename Handler>
+void Connection::AsyncWrite(const Buffers& buffers, Handler&& handler) {
+  if (tls_) {
+    net::async_write(*tls_, buffers, std::forward<Handler>(handler));
+  } else {
+    net::async_write(socket_, buffers, std::forward<Handler>(handler));
+  }
 }
 
 void Connection::Close() {
@@ -103,9 +158,12 @@ void Connection::ReadMore() {
   if (closed_) return;
   size_t want =
       phase_ == Phase::kBody || phase_ == Phase::kLinger ? kBodyReadSize : kHeaderReadSize;
-  socket_.async_read_some(
-      buffer_.prepare(want),
-      [self = shared_from_this()](error_code ec, size_t n) { self->OnRead(ec, n); });
+  auto on_read = [self = shared_from_this()](error_code ec, size_t n) { self->OnRead(ec, n); };
+  if (tls_) {
+    tls_->async_read_some(buffer_.prepare(want), std::move(on_read));
+  } else {
+    socket_.async_read_some(buffer_.prepare(want), std::move(on_read));
+  }
 }
 
 void Connection::OnRead(error_code ec, size_t n) {
@@ -178,11 +236,11 @@ void Connection::Parse() {
 }
 
 void Connection::SendContinue() {
-  net::async_write(socket_, net::buffer(k100Continue.data(), k100Continue.size()),
-                   [self = shared_from_this()](error_code ec, size_t) {
-                     if (ec) return self->Close();
-                     self->ReadMore();
-                   });
+  AsyncWrite(net::buffer(k100Continue.data(), k100Continue.size()),
+             [self = shared_from_this()](error_code ec, size_t) {
+               if (ec) return self->Close();
+               self->ReadMore();
+             });
 }
 
 void Connection::OnParseError(error_code ec) {
@@ -352,11 +410,17 @@ void Connection::WriteResponse() {
     StreamNext();
     return;
   }
-  std::array<net::const_buffer, 2> bufs = {net::buffer(head_), net::const_buffer()};
-  if (!no_body && !head_request_) bufs[1] = net::buffer(response_.body);
+  std::array<net::const_buffer, 2> bufs;
+  if (!no_body && !head_request_) {
+    if (tls_ && response_.body.size() <= kTlsCoalesceBytes) {
+      head_.append(response_.body);  // one TLS record instead of two
+    } else {
+      bufs[1] = net::buffer(response_.body);
+    }
+  }
+  bufs[0] = net::buffer(head_);
   streaming_ = false;
-  net::async_write(socket_, bufs,
-                   [self = shared_from_this()](error_code ec, size_t) { self->OnWritten(ec); });
+  AsyncWrite(bufs, [self = shared_from_this()](error_code ec, size_t) { self->OnWritten(ec); });
 }
 
 void Connection::StreamNext() {
@@ -388,11 +452,11 @@ void Connection::StreamNext() {
   } else if (!chunk_.empty()) {
     bufs[n++] = net::buffer(chunk_);
   }
-  net::async_write(socket_, std::span<const net::const_buffer>(bufs.data(), n),
-                   [self = shared_from_this()](error_code ec, size_t) {
-                     self->head_.clear();
-                     self->OnWritten(ec);
-                   });
+  AsyncWrite(std::span<const net::const_buffer>(bufs.data(), n),
+             [self = shared_from_this()](error_code ec, size_t) {
+               self->head_.clear();
+               self->OnWritten(ec);
+             });
 }
 
 void Connection::OnWritten(error_code ec) {

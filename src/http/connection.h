@@ -13,10 +13,19 @@
 // Past its deadline the socket is closed without an answer, within one sweep interval
 // (the shortest timeout / 10, clamped to 5..250 ms).
 //
+// TLS (http.tls): the connection then holds the server's TLS context current at accept
+// (a reload does not affect it) and an ssl::stream over its socket; the handshake comes
+// first and must end within header_timeout_ms. A failed handshake closes the connection
+// and counts in perfwatch_http_tls_handshake_failures_total; a plain-HTTP request sent to
+// the TLS port is answered in plain text with 400 before closing. Plain connections pay
+// one branch per read or write.
+//
 // Thread safety: not thread-safe; lives on one Worker and is used only on its thread.
 // Owned by the shared_ptrs held by its pending asynchronous operations.
 #include <array>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <chrono>
 #include <memory>
@@ -53,7 +62,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   enum class Phase { kIdle, kHeader, kBody, kWrite, kLinger };
 
+  void OnHandshake(boost::system::error_code ec);
+  // Answers a plain-HTTP request that arrived on the TLS port, in plain text.
+  void RefusePlainHttp();
   void NewRequest(Clock::time_point now);
+  // async_write on the TLS stream or the plain socket.
+  template <typename Buffers, typename Handler>
+  void AsyncWrite(const Buffers& buffers, Handler&& handler);
   void ReadMore();
   void OnRead(boost::system::error_code ec, size_t n);
   void Parse();
@@ -77,6 +92,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ServerState& state_;
   const HttpConfig& config_;
   Socket socket_;
+  // TLS only; declared after socket_, which the stream uses, and destroyed before it.
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;
+  std::optional<boost::asio::ssl::stream<Socket&>> tls_;
   std::string remote_address_;
   bool closed_ = false;
 

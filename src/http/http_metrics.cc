@@ -35,12 +35,15 @@ constexpr char kRequestsHelp[] = "HTTP requests served, by route, method and sta
 
 }  // namespace
 
-HttpMetrics::HttpMetrics(MetricsRegistry* registry, const Router& router)
+HttpMetrics::HttpMetrics(MetricsRegistry* registry, const Router& router, bool tls)
     : registry_(registry),
       connections_(registry->GetGauge("perfwatch_http_connections", "Open HTTP connections.")),
       rejected_(
           registry->GetCounter("perfwatch_http_connections_rejected_total",
-                               "HTTP connections closed at accept because of max_connections.")) {
+                               "HTTP connections closed at accept because of max_connections.")),
+      tls_failures_(tls ? registry->GetCounter("perfwatch_http_tls_handshake_failures_total",
+                                               "TLS handshakes that failed or timed out.")
+                        : nullptr) {
   static_assert(std::size(kCommonCodes) <= kCodeSlots);
   static_assert(std::size(kMethodNames) == kMethods);
   for (size_t i = 0; i <= router.route_count(); ++i) {

@@ -5,6 +5,7 @@
 //   perfwatch_http_request_duration_seconds{route}         histogram
 //   perfwatch_http_connections                             gauge (open now)
 //   perfwatch_http_connections_rejected_total              counter (over max_connections)
+//   perfwatch_http_tls_handshake_failures_total            counter (only with http.tls)
 // Methods other than GET/HEAD/POST/PUT/DELETE/PATCH/OPTIONS are labelled "other".
 // Thread safety: every method is thread-safe; the cache fills lazily with atomics (the
 // registry returns the same object to racing creators).
@@ -23,7 +24,8 @@ namespace perfwatch::http {
 class HttpMetrics {
  public:
   // `registry` must outlive this object; `router` only supplies route labels here.
-  HttpMetrics(MetricsRegistry* registry, const Router& router);
+  // `tls`: register perfwatch_http_tls_handshake_failures_total.
+  HttpMetrics(MetricsRegistry* registry, const Router& router, bool tls = false);
   HttpMetrics(const HttpMetrics&) = delete;
   HttpMetrics& operator=(const HttpMetrics&) = delete;
 
@@ -33,6 +35,9 @@ class HttpMetrics {
   void ConnectionOpened() { connections_->Add(1); }
   void ConnectionClosed() { connections_->Add(-1); }
   void ConnectionRejected() { rejected_->Inc(); }
+  void TlsHandshakeFailed() {
+    if (tls_failures_) tls_failures_->Inc();
+  }
 
  private:
   static constexpr size_t kMethods = 8;     // see MethodIndex
@@ -48,6 +53,7 @@ class HttpMetrics {
   MetricsRegistry* const registry_;
   Gauge* const connections_;
   Counter* const rejected_;
+  Counter* const tls_failures_;  // null without TLS
   // One per route plus a last one for requests that matched no route ("other").
   std::vector<std::unique_ptr<RouteMetrics>> routes_;
 };

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "http/connection.h"
+#include "http/tls_context.h"
 #include "http/wire.h"
 #include "http/worker.h"
 
@@ -170,7 +171,14 @@ Result<std::unique_ptr<Server>> Server::Create(HttpConfig config, Router router,
       config.write_timeout_ms <= 0) {
     return InvalidArgument("http timeouts must be positive");
   }
+  std::shared_ptr<TlsContext> tls;
+  if (config.tls.enabled()) {
+    PW_ASSIGN_OR_RETURN(tls, MakeServerTlsContext(config.tls));
+    PW_LOG_INFO("tls certificate loaded", "{} client_ca={}", DescribeCertificate(*tls),
+                config.tls.client_ca_file.empty() ? "none" : LogQuote(config.tls.client_ca_file));
+  }
   auto impl = std::make_unique<Impl>(std::move(config), std::move(router), metrics);
+  impl->state.set_tls_context(std::move(tls));
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -189,5 +197,14 @@ Status Server::Start() { return impl_->Start(); }
 void Server::Stop() { impl_->Stop(); }
 
 uint16_t Server::port() const { return impl_->port; }
+
+Status Server::ReloadTls() {
+  const TlsServerConfig& tls = impl_->state.config.tls;
+  if (!tls.enabled()) return Status::Ok();
+  PW_ASSIGN_OR_RETURN(std::shared_ptr<TlsContext> ctx, MakeServerTlsContext(tls));
+  PW_LOG_INFO("tls certificate reloaded", "{}", DescribeCertificate(*ctx));
+  impl_->state.set_tls_context(std::move(ctx));
+  return Status::Ok();
+}
 
 }  // namespace perfwatch::http

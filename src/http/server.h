@@ -12,6 +12,8 @@
 // method 405 + Allow ("bad_data"), OPTIONS 204 (a CORS preflight on routes with
 // cors_allowed_origins), an Origin not in cors_allowed_origins 403, malformed request 400,
 // a handler that throws 500 ("internal"); see connection.h for the timeouts.
+// TLS (http.tls, docs/tls.md): Create reads the certificate and key (a clear error when
+// unreadable or mismatched); ReloadTls re-reads them without dropping connections.
 // Thread safety: Start/Stop from one controlling thread (never from a handler); handlers
 // run on worker threads.
 #include <cstdint>
@@ -38,6 +40,11 @@ class Server {
   void Stop();
   // The bound port (after Start).
   uint16_t port() const;
+  // With http.tls: re-reads the certificate, key and client CA from the configured paths.
+  // New connections use them; open connections keep the ones they started with. On error
+  // nothing changes and the error is returned. Without TLS: OK, nothing to do.
+  // Thread-safe (SIGHUP, POST /-/reload).
+  Status ReloadTls();
 
  private:
   struct Impl;

@@ -3,7 +3,8 @@
 // run by exactly one thread, which owns the connections handed to it by the acceptor and
 // enforces their deadlines with a single periodic sweep timer (no timer operation per
 // request: connections only store their current deadline).
-// Thread safety: ServerState is immutable while the server runs, except its atomics.
+// Thread safety: ServerState is immutable while the server runs, except its atomics and
+// the TLS context (behind a mutex).
 // A Worker's fields are used only on its own thread once started; other threads reach it
 // through boost::asio::post.
 #include <atomic>
@@ -12,12 +13,18 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 #include "common/config.h"
 #include "common/metrics.h"
 #include "http/http_metrics.h"
 #include "http/router.h"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace perfwatch::http {
 
@@ -28,7 +35,7 @@ using Socket =
 
 struct ServerState {
   ServerState(HttpConfig c, Router r, MetricsRegistry* registry)
-      : config(std::move(c)), router(std::move(r)), metrics(registry, router) {}
+      : config(std::move(c)), router(std::move(r)), metrics(registry, router, config.tls.enabled()) {}
 
   const HttpConfig config;
   const Router router;
@@ -37,6 +44,20 @@ struct ServerState {
   std::chrono::milliseconds sweep_interval{100};
   // Accepted and not yet closed, across all workers (the max_connections cap).
   std::atomic<int> open_connections{0};
+
+  // With config.tls: the TLS context new connections take (each keeps its own reference).
+  std::shared_ptr<boost::asio::ssl::context> tls_context() const {
+    std::lock_guard lock(tls_mu_);
+    return tls_context_;
+  }
+  void set_tls_context(std::shared_ptr<boost::asio::ssl::context> ctx) {
+    std::lock_guard lock(tls_mu_);
+    tls_context_.swap(ctx);
+  }  // the old context is released here, outside no lock that matters
+
+ private:
+  mutable std::mutex tls_mu_;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;  // guarded by tls_mu_
 };
 
 class Worker {

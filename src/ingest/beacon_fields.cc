@@ -1,5 +1,6 @@
 #include "ingest/beacon_fields.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <utility>
@@ -180,6 +181,7 @@ struct BeaconFields::AttrsWriter {
 BeaconFields::BeaconFields(const RumConfig& config, std::shared_ptr<const RouteTemplater> templater)
     : default_app_(config.default_app),
       max_timestamp_age_ms_(config.max_timestamp_age_ms),
+      keep_query_strings_(config.keep_query_strings),
       templater_(std::move(templater)) {}
 
 void BeaconFields::Clear() {
@@ -269,6 +271,9 @@ void BeaconFields::Process(dom::element beacon, int index, const BeaconContext& 
     auto s = AsString(url_el);
     if (!s) return reject(RejectCode::kBadFieldType, "url must be a string");
     url = *s;
+    // Query strings and fragments often carry personal data (tokens, e-mail addresses):
+    // not stored unless rum.keep_query_strings (docs/security.md).
+    if (!keep_query_strings_) url = url.substr(0, std::min(url.size(), url.find_first_of("?#")));
   }
   if (has_timestamp && !IsNumber(timestamp_el)) {
     return reject(RejectCode::kBadFieldType, "timestamp must be a number");

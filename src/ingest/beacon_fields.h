@@ -44,6 +44,7 @@ class BeaconFields {
 
   const std::string default_app_;
   const int64_t max_timestamp_age_ms_;
+  const bool keep_query_strings_;  // false: the stored url loses ?query and #fragment
   const std::shared_ptr<const RouteTemplater> templater_;
 
   std::vector<events::EventInput> events_;  // the first event_count_ are this batch's

@@ -46,6 +46,7 @@ std::string RenderMetadataJson(const std::map<std::string, std::vector<MetricMet
 }
 
 void RegisterMetadataApi(http::Router& router, const MetadataStore* store) {
+  const http::RouteOptions options{.scope = http::Scope::kRead};
   router.Handle("GET", "/api/v1/metadata", [store](const http::Request& req, http::Response& res) {
     MetadataQuery q;
     if (!ParseLimit(req, "limit", &q.limit)) {
@@ -56,7 +57,7 @@ void RegisterMetadataApi(http::Router& router, const MetadataStore* store) {
     }
     q.metric = req.Param("metric").value_or("");
     res.body = RenderMetadataJson(store->Query(q));
-  });
+  }, options);
 }
 
 }  // namespace perfwatch::ingest

@@ -34,7 +34,9 @@ RemoteWriteHandler::RemoteWriteHandler(const TsdbConfig& config, tsdb::Tsdb* tsd
                                             "Samples decoded from remote-write requests.")) {}
 
 void RemoteWriteHandler::Register(http::Router& router) {
-  router.Handle("POST", "/api/v1/write", [this](const http::Request& req, http::Response& res) { Handle(req, res); });
+  router.Handle(
+      "POST", "/api/v1/write", [this](const http::Request& req, http::Response& res) { Handle(req, res); },
+      http::RouteOptions{.scope = http::Scope::kIngest, .route_class = http::RouteClass::kIngest});
 }
 
 void RemoteWriteHandler::Handle(const http::Request& req, http::Response& res) {

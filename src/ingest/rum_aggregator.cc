@@ -173,6 +173,11 @@ RumAggregator::RumAggregator(RumAggregatorOptions options, tsdb::Tsdb* tsdb, Met
   overflow_ = metrics->GetCounter("perfwatch_rum_pages_overflow_total",
                                   "RUM vitals counted under page=\"other\" because their app reached the "
                                   "distinct-page cap.");
+  apps_overflow_ = metrics->GetCounter("perfwatch_rum_apps_overflow_total",
+                                      "RUM vitals counted under app=\"other\" because rum.max_apps apps exist.");
+  connections_overflow_ = metrics->GetCounter(
+      "perfwatch_rum_connections_overflow_total",
+      "RUM vitals counted under connection=\"other\" (not an effectiveType value).");
   observations_ = metrics->GetCounter("perfwatch_rum_aggregated_vitals_total",
                                       "RUM vitals counted into the rum_* histogram series.");
   append_failures_ = metrics->GetCounter("perfwatch_rum_aggregate_append_failures_total",
@@ -198,6 +203,27 @@ std::string RumAggregator::Key(RumMetric m, std::string_view app, std::string_vi
 size_t RumAggregator::num_label_sets() const {
   std::lock_guard lock(mu_);
   return groups_.size();
+}
+
+namespace {
+
+// Network Information API effectiveType values, the parser's "unknown", and absent.
+bool KnownConnection(std::string_view c) {
+  return c.empty() || c == "4g" || c == "3g" || c == "2g" || c == "slow-2g" || c == "unknown";
+}
+
+}  // namespace
+
+std::string_view RumAggregator::AdmitApp(std::string_view app, bool* overflow) {
+  *overflow = false;
+  if (options_.max_apps == 0 || app == options_.overflow_app) return app;
+  if (apps_.count(std::string(app))) return app;
+  if (apps_.size() < options_.max_apps) {
+    apps_.emplace(app);
+    return app;
+  }
+  *overflow = true;
+  return options_.overflow_app;
 }
 
 std::string_view RumAggregator::AdmitPage(std::string_view app, std::string_view page, bool* overflow) {
@@ -305,7 +331,8 @@ Status RumAggregator::LoadState(int64_t now_ms) {
       continue;
     }
     bool overflow = false;
-    AdmitPage(l.app, l.page, &overflow);
+    AdmitApp(l.app, &overflow);
+    if (!overflow) AdmitPage(l.app, l.page, &overflow);
     if (overflow) {
       ++capped;  // the cap was lowered: this page's series are no longer written
       continue;
@@ -328,7 +355,7 @@ Status RumAggregator::Record(std::span<const events::EventInput> accepted, std::
                            std::to_string(accepted.size()) + " events");
   }
   std::lock_guard lock(mu_);
-  uint64_t overflowed = 0, counted = 0;
+  uint64_t overflowed = 0, counted = 0, apps_overflowed = 0, connections_overflowed = 0;
   for (size_t i = 0; i < accepted.size(); ++i) {
     const events::EventInput& e = accepted[i];
     if (!replaced.empty() && replaced[i]) continue;  // already counted when first stored
@@ -338,9 +365,16 @@ Status RumAggregator::Record(std::span<const events::EventInput> accepted, std::
     if (!std::isfinite(e.value) || e.value < 0) continue;
     const double x = RumMetricValue(*m, e.value);
     bool overflow = false;
-    std::string_view page = AdmitPage(e.dims[events::kApp], e.dims[events::kPage], &overflow);
+    std::string_view app = AdmitApp(e.dims[events::kApp], &overflow);
+    if (overflow) ++apps_overflowed;
+    std::string_view page = AdmitPage(app, e.dims[events::kPage], &overflow);
     if (overflow) ++overflowed;
-    Group& g = GetGroup(*m, e.dims[events::kApp], page, e.dims[events::kDevice], e.dims[events::kConnection]);
+    std::string_view connection = e.dims[events::kConnection];
+    if (!KnownConnection(connection)) {
+      connection = "other";
+      ++connections_overflowed;
+    }
+    Group& g = GetGroup(*m, app, page, e.dims[events::kDevice], connection);
     std::span<const double> bounds = RumBucketBounds(*m);
     // Cumulative buckets: every bucket whose bound is >= x, and +Inf.
     size_t first = static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), x) - bounds.begin());
@@ -355,6 +389,8 @@ Status RumAggregator::Record(std::span<const events::EventInput> accepted, std::
     }
   }
   if (overflowed && overflow_) overflow_->Inc(overflowed);
+  if (apps_overflowed && apps_overflow_) apps_overflow_->Inc(apps_overflowed);
+  if (connections_overflowed && connections_overflow_) connections_overflow_->Inc(connections_overflowed);
   if (counted && observations_) observations_->Inc(counted);
   if (options_.flush_interval_ms > 0) return Status::Ok();  // the writer thread writes
   return WriteGroups();

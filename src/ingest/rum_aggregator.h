@@ -26,7 +26,12 @@
 //    Prometheus counter reset, which rate()/increase() handle.
 //  - Cardinality: at most `max_pages_per_app` distinct pages per app; events of further
 //    pages are counted under page="other" (which does not count toward the cap), and in
-//    perfwatch_rum_pages_overflow_total.
+//    perfwatch_rum_pages_overflow_total. At most `max_apps` distinct apps (`app` is free-form
+//    in a beacon): events of further apps count under app="other" (not counted toward the
+//    cap) and in perfwatch_rum_apps_overflow_total. `connection` keeps the Network
+//    Information API's effectiveType values (slow-2g, 2g, 3g, 4g), "unknown" and absent;
+//    any other value counts as connection="other" (perfwatch_rum_connections_overflow_total).
+//    Devices are classified from the User-Agent (a fixed set).
 //  - Failure: the in-memory state is kept even when the TSDB append fails, and the next
 //    successful Record() writes the cumulative values that include it (nothing is lost
 //    unless the process stops before then). The error is returned and counted in
@@ -75,6 +80,8 @@ std::string FormatPrometheusFloat(double v);
 struct RumAggregatorOptions {
   size_t max_pages_per_app = 500;  // distinct pages per app before page="other"; 0 = no cap
   std::string overflow_page = "other";
+  size_t max_apps = 0;  // distinct apps before app="other"; 0 = no cap (serve: rum.max_apps)
+  std::string overflow_app = "other";
   // How far back Create() looks for the last stored values (the TSDB retention by default).
   int64_t state_lookback_ms = 30LL * 24 * 3600 * 1000;
   // 0: Record() writes to the TSDB itself; > 0: a background thread writes every interval.
@@ -133,12 +140,16 @@ class RumAggregator {
                          std::string_view connection);
   // The page to count under (admitting it when under the cap). Requires mu_.
   std::string_view AdmitPage(std::string_view app, std::string_view page, bool* overflow);
+  // The app to count under (admitting it when under the cap). Requires mu_.
+  std::string_view AdmitApp(std::string_view app, bool* overflow);
   Group& GetGroup(RumMetric m, std::string_view app, std::string_view page, std::string_view device,
                   std::string_view connection);
 
   const RumAggregatorOptions options_;
   tsdb::Tsdb* const tsdb_;
   Counter* overflow_ = nullptr;
+  Counter* apps_overflow_ = nullptr;
+  Counter* connections_overflow_ = nullptr;
   Counter* observations_ = nullptr;
   Counter* append_failures_ = nullptr;
   Gauge* label_sets_gauge_ = nullptr;
@@ -155,6 +166,7 @@ class RumAggregator {
   bool stopping_ = false;                // guarded by thread_mu_
   std::thread writer_;                   // guarded by thread_mu_
   std::unordered_map<std::string, std::unordered_set<std::string>> pages_;  // app -> pages; mu_
+  std::unordered_set<std::string> apps_;                                    // admitted apps; mu_
   std::vector<std::string> le_strings_[kRumMetricCount];                  // immutable
 };
 

@@ -112,7 +112,10 @@ RumHandler::~RumHandler() = default;
 void RumHandler::Register(http::Router& router, const std::vector<std::string>& cors_origins) {
   router.Handle(
       "POST", "/api/rum", [this](const http::Request& req, http::Response& res) { Handle(req, res); },
-      http::RouteOptions{.metric_label = "/api/rum", .cors_allowed_origins = cors_origins});
+      http::RouteOptions{.metric_label = "/api/rum",
+                         .cors_allowed_origins = cors_origins,
+                         .scope = http::Scope::kPublic,  // browsers cannot keep secrets
+                         .route_class = http::RouteClass::kIngest});
 }
 
 void RumHandler::Handle(const http::Request& req, http::Response& res) {

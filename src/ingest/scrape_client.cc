@@ -1,6 +1,8 @@
 #include "ingest/scrape_client.h"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -10,6 +12,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "http/tls_context.h"
 #include "http/url.h"
 #include "ingest/scrape_gzip.h"
 
@@ -51,6 +54,16 @@ class FetchOp : public std::enable_shared_from_this<FetchOp> {
     if (!SplitHostPort(request_.address, &host, &port)) {
       return Finish(InvalidArgument("bad target address \"" + request_.address + "\""), FetchFailure::kConnect);
     }
+    if (request_.https) {
+      if (!request_.tls_setup_error.empty() || !request_.tls_context) {
+        return Finish(Unavailable(request_.tls_setup_error.empty() ? "no TLS context" : request_.tls_setup_error),
+                      FetchFailure::kTls);
+      }
+      tls_ = std::make_unique<net::ssl::stream<beast::tcp_stream&>>(stream_, *request_.tls_context);
+      Status st = http::ConfigureClientTls(tls_->native_handle(),
+                                           request_.server_name.empty() ? host : request_.server_name);
+      if (!st.ok()) return Finish(st, FetchFailure::kTls);
+    }
     deadline_.expires_after(std::chrono::milliseconds(request_.timeout_ms));
     deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->finished_) return;
@@ -66,6 +79,7 @@ class FetchOp : public std::enable_shared_from_this<FetchOp> {
     req_.set(bhttp::field::host, request_.address);
     req_.set(bhttp::field::user_agent, request_.user_agent);
     req_.set(bhttp::field::accept, kScrapeAcceptHeader);
+    if (!request_.authorization.empty()) req_.set(bhttp::field::authorization, request_.authorization);
     req_.set(bhttp::field::accept_encoding, "gzip");
     req_.set(bhttp::field::connection, "close");
     req_.set("X-Prometheus-Scrape-Timeout-Seconds", TimeoutHeader(request_.timeout_ms));
@@ -86,19 +100,48 @@ class FetchOp : public std::enable_shared_from_this<FetchOp> {
 
   void OnConnect(beast::error_code ec) {
     if (ec) return Fail(ec, "connect to " + request_.address, FetchFailure::kConnect);
-    bhttp::async_write(stream_, req_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->OnWrite(ec);
-    });
+    if (!tls_) return Send();
+    tls_->async_handshake(net::ssl::stream_base::client,
+                          [self = shared_from_this()](beast::error_code ec) { self->OnHandshake(ec); });
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    if (ec && !timed_out_) {
+      return Finish(Unavailable("TLS handshake with " + request_.address + ": " +
+                                http::DescribeTlsError(ec, tls_->native_handle())),
+                    FetchFailure::kTls);
+    }
+    if (ec) return Fail(ec, "TLS handshake", FetchFailure::kTls);
+    Send();
+  }
+
+  void Send() {
+    auto on_write = [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); };
+    if (tls_) {
+      bhttp::async_write(*tls_, req_, std::move(on_write));
+    } else {
+      bhttp::async_write(stream_, req_, std::move(on_write));
+    }
   }
 
   void OnWrite(beast::error_code ec) {
     if (ec) return Fail(ec, "send request", FetchFailure::kIo);
-    bhttp::async_read(stream_, buffer_, parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->OnRead(ec);
-    });
+    auto on_read = [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); };
+    if (tls_) {
+      bhttp::async_read(*tls_, buffer_, parser_, std::move(on_read));
+    } else {
+      bhttp::async_read(stream_, buffer_, parser_, std::move(on_read));
+    }
   }
 
   void OnRead(beast::error_code ec) {
+    if (ec == net::ssl::error::stream_truncated) {
+      // The server closed without TLS close_notify: fine when the body was complete or
+      // ends at the close (as most HTTPS servers do).
+      beast::error_code eof_ec;
+      if (!parser_.is_done()) parser_.put_eof(eof_ec);
+      if (!eof_ec && parser_.is_done()) ec = {};
+    }
     if (ec == bhttp::error::body_limit) {
       return Finish(ResourceExhausted("response body exceeds the limit of " +
                                       std::to_string(request_.max_body_bytes) + " bytes (scrape.max_body_bytes)"),
@@ -137,6 +180,8 @@ class FetchOp : public std::enable_shared_from_this<FetchOp> {
                                 "s (scrape_timeout)"),
                     FetchFailure::kTimeout);
     }
+    // A TLS alert after the handshake (e.g. the target wanted a client certificate).
+    if (ec.category() == net::error::get_ssl_category()) failure = FetchFailure::kTls;
     Finish(Unavailable(what + ": " + ec.message()), failure);
   }
 
@@ -157,6 +202,7 @@ class FetchOp : public std::enable_shared_from_this<FetchOp> {
   net::strand<net::io_context::executor_type> strand_;
   tcp::resolver resolver_;
   beast::tcp_stream stream_;
+  std::unique_ptr<net::ssl::stream<beast::tcp_stream&>> tls_;  // HTTPS only; over stream_
   net::steady_timer deadline_;
   const FetchRequest request_;
   FetchCallback done_;
@@ -179,6 +225,7 @@ std::string_view FetchFailureName(FetchFailure f) {
     case FetchFailure::kBodyLimit: return "body_limit";
     case FetchFailure::kDecompress: return "decompress";
     case FetchFailure::kIo: return "io";
+    case FetchFailure::kTls: return "tls";
   }
   return "unknown";
 }

@@ -5,6 +5,9 @@
 // the whole exchange (resolve, connect, write, read), a body size limit checked both on
 // the wire (before reading past it) and after gunzip. Non-2xx answers fail the scrape.
 // One connection per scrape (no keep-alive), as a scrape every few seconds does not need one.
+// HTTPS (FetchRequest::https): the TLS handshake is part of the same deadline; a failed
+// handshake fails the fetch (FetchFailure::kTls) with the reason, e.g. "TLS handshake with
+// 10.0.0.5:9100: certificate verify failed: unable to get local issuer certificate".
 //
 // Thread safety: AsyncFetch may be called from any thread; each fetch runs on its own
 // strand of the given io_context and calls `done` exactly once on it, unless the
@@ -12,10 +15,15 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace perfwatch::ingest {
 
@@ -29,10 +37,18 @@ struct FetchRequest {
   int64_t timeout_ms = 10'000;
   size_t max_body_bytes = 16 << 20;
   std::string user_agent = "perfwatch";
+  // HTTPS: TLS through `tls_context` (http::MakeClientTlsContext), the certificate checked
+  // for `server_name` (the address' host when empty; also sent as SNI). A non-empty
+  // `tls_setup_error` (the context could not be built) fails the fetch with that message.
+  bool https = false;
+  std::shared_ptr<boost::asio::ssl::context> tls_context;
+  std::string server_name;
+  std::string tls_setup_error;
+  std::string authorization;  // Authorization header value ("" = none)
 };
 
 // Why a fetch failed, for perfwatch_scrape_failures_total{reason}.
-enum class FetchFailure : uint8_t { kNone, kConnect, kTimeout, kHttpStatus, kBodyLimit, kDecompress, kIo };
+enum class FetchFailure : uint8_t { kNone, kConnect, kTimeout, kHttpStatus, kBodyLimit, kDecompress, kIo, kTls };
 std::string_view FetchFailureName(FetchFailure f);
 
 struct FetchResult {

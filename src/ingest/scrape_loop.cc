@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "http/tls_context.h"
 #include "tsdb/stale.h"
 
 namespace perfwatch::ingest {
@@ -40,6 +41,21 @@ ScrapeLoop::ScrapeLoop(ScrapeTarget target, tsdb::Tsdb* tsdb, MetadataStore* met
       metadata_(metadata),
       user_agent_(std::move(user_agent)),
       metrics_(ScrapeJobMetrics::Register(OrOwn(metrics, own_metrics_), target_.job)) {
+  if (target_.scheme == "https") {
+    http::ClientTlsOptions o;
+    o.ca_file = target_.tls.ca_file;
+    o.cert_file = target_.tls.cert_file;
+    o.key_file = target_.tls.key_file;
+    o.insecure_skip_verify = target_.tls.insecure_skip_verify;
+    o.where = "scrape_configs (" + target_.job + ").tls_config";
+    auto ctx = http::MakeClientTlsContext(o);
+    if (ctx.ok()) {
+      tls_context_ = std::move(ctx).value();
+    } else {
+      tls_error_ = ctx.status().message();
+      PW_LOG_WARN("scrape target cannot use TLS", "target={} err={}", target_.Key(), LogQuote(tls_error_));
+    }
+  }
   for (std::string_view name : kReportNames) {
     std::vector<tsdb::LabelView> views = target_.labels.Views();
     views.push_back({tsdb::kMetricNameLabel, name});
@@ -56,6 +72,11 @@ FetchRequest ScrapeLoop::MakeRequest() const {
   r.timeout_ms = target_.timeout_ms;
   r.max_body_bytes = target_.max_body_bytes;
   r.user_agent = user_agent_;
+  r.https = target_.scheme == "https";
+  r.tls_context = tls_context_;
+  r.server_name = target_.tls.server_name;
+  r.tls_setup_error = tls_error_;
+  r.authorization = target_.authorization;
   return r;
 }
 

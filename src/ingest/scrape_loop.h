@@ -111,6 +111,8 @@ class ScrapeLoop {
   tsdb::Tsdb* const tsdb_;
   MetadataStore* const metadata_;
   const std::string user_agent_;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;  // scheme https
+  std::string tls_error_;                                    // why tls_context_ could not be built
   std::unique_ptr<MetricsRegistry> own_metrics_;  // when none was given
   const ScrapeJobMetrics metrics_;
   std::vector<tsdb::Labels> report_labels_;  // up, scrape_duration_seconds, ... (fixed order)

@@ -64,6 +64,8 @@ std::vector<ScrapeTarget> TargetsFromConfig(const Config& config) {
         t.honor_timestamps = job.honor_timestamps;
         t.max_body_bytes = config.scrape.max_body_bytes;
         t.max_samples = config.scrape.max_samples_per_scrape;
+        t.scheme = job.scheme;
+        t.tls = job.tls_config;
         out.push_back(std::move(t));
       }
     }
@@ -82,6 +84,14 @@ ScrapeTarget SelfScrapeTarget(const Config& config, const std::string& address, 
   t.timeout_ms = std::min(config.scrape.timeout_ms, t.interval_ms);
   t.max_body_bytes = config.scrape.max_body_bytes;
   t.max_samples = config.scrape.max_samples_per_scrape;
+  if (config.http.tls.enabled()) {
+    t.scheme = "https";
+    t.tls.insecure_skip_verify = true;
+    if (!config.http.tls.client_ca_file.empty()) {
+      t.tls.cert_file = config.http.tls.cert_file;
+      t.tls.key_file = config.http.tls.key_file;
+    }
+  }
   return t;
 }
 

@@ -28,6 +28,9 @@ struct ScrapeTarget {
   bool honor_timestamps = true;
   size_t max_body_bytes = 16 << 20;
   size_t max_samples = 0;      // 0 = unlimited
+  std::string scheme = "http"; // or "https" (with `tls`)
+  ScrapeTlsConfig tls;
+  std::string authorization;   // Authorization header value to send ("" = none)
 
   // The instance label ("" when absent).
   std::string_view instance() const { return labels.Get("instance"); }
@@ -41,7 +44,9 @@ struct ScrapeTarget {
 std::vector<ScrapeTarget> TargetsFromConfig(const Config& config);
 
 // The self-scrape target: job "perfwatch", connecting to `address` (the bound listen
-// address, with a wildcard host replaced by loopback), instance `instance`.
+// address, with a wildcard host replaced by loopback), instance `instance`. With http.tls
+// it scrapes over HTTPS without verifying (it connects to itself) and, with mTLS,
+// presents the server's own certificate as its client certificate.
 ScrapeTarget SelfScrapeTarget(const Config& config, const std::string& address, const std::string& instance);
 
 // metrics_path with `params` appended as a query string (names and values percent-encoded,

@@ -291,17 +291,19 @@ Result<int64_t> ParseDurationParam(std::string_view text) {
 }
 
 void RegisterPromqlApi(http::Router& router, const promql::Engine* engine, BuildInfo build_info, QueryCache* cache) {
+  const http::RouteOptions kQueryClass{.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery};
   for (const char* method : {"GET", "POST"}) {
     router.Handle(method, "/api/v1/query", [engine, cache](const http::Request& req, http::Response& res) {
       HandleQuery(engine, cache, req, res);
-    });
+    }, kQueryClass);
     router.Handle(method, "/api/v1/query_range", [engine, cache](const http::Request& req, http::Response& res) {
       HandleQueryRange(engine, cache, req, res);
-    });
-    router.Handle(method, "/api/v1/query_exemplars", HandleExemplars);
+    }, kQueryClass);
+    router.Handle(method, "/api/v1/query_exemplars", HandleExemplars, kQueryClass);
   }
   router.Handle("GET", "/api/v1/status/buildinfo",
-                [info = std::move(build_info)](const http::Request&, http::Response& res) { HandleBuildInfo(info, res); });
+                [info = std::move(build_info)](const http::Request&, http::Response& res) { HandleBuildInfo(info, res); },
+                {.scope = http::Scope::kRead});
 }
 
 }  // namespace perfwatch::query

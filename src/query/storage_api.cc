@@ -162,18 +162,19 @@ Result<SelectionRequest> ParseSelectionRequest(const http::Request& req, bool re
 }
 
 void RegisterStorageApi(http::Router& router, tsdb::Tsdb* store) {
+  const http::RouteOptions kQueryClass{.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery};
   auto series = [store](const http::Request& req, http::Response& res) { HandleSeries(store, req, res); };
-  router.Handle("GET", "/api/v1/series", series);
-  router.Handle("POST", "/api/v1/series", series);
+  router.Handle("GET", "/api/v1/series", series, kQueryClass);
+  router.Handle("POST", "/api/v1/series", series, kQueryClass);
   auto labels = [store](const http::Request& req, http::Response& res) { HandleLabels(store, req, res); };
-  router.Handle("GET", "/api/v1/labels", labels);
-  router.Handle("POST", "/api/v1/labels", labels);
+  router.Handle("GET", "/api/v1/labels", labels, kQueryClass);
+  router.Handle("POST", "/api/v1/labels", labels, kQueryClass);
   router.HandlePrefix("GET", "/api/v1/label/",
                       [store](const http::Request& req, http::Response& res) { HandleLabelValues(store, req, res); },
-                      {.metric_label = "/api/v1/label/:name/values"});
+                      {.metric_label = "/api/v1/label/:name/values", .scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
   auto exporter = [store](const http::Request& req, http::Response& res) { HandleExport(store, req, res); };
-  router.Handle("GET", "/api/v1/export", exporter);
-  router.Handle("POST", "/api/v1/export", exporter);
+  router.Handle("GET", "/api/v1/export", exporter, kQueryClass);
+  router.Handle("POST", "/api/v1/export", exporter, kQueryClass);
   router.Handle("POST", "/api/v1/admin/flush", [store](const http::Request&, http::Response& res) {
     Status st = store->Flush();
     if (!st.ok()) return http::WriteApiError(res, 503, "unavailable", "flush: " + st.message());

@@ -145,8 +145,8 @@ TEST(ScrapeConfigTest, RejectsBadScrapeConfigWithClearErrors) {
   auto job = [](const std::string& extra) {
     return "scrape_configs:\n  - job_name: a\n    static_configs: [{targets: [\"h:1\"]}]\n" + extra;
   };
-  EXPECT_NE(error(job("    scheme: https\n")).find("TLS scraping is not supported yet"), std::string::npos);
-  EXPECT_NE(error(job("    scheme: ftp\n")).find("scheme must be http"), std::string::npos);
+  EXPECT_EQ(error(job("    scheme: https\n")), "<ok>");  // tls_config: tests/common/tls_config_test.cc
+  EXPECT_NE(error(job("    scheme: ftp\n")).find("scheme must be http or https"), std::string::npos);
   EXPECT_NE(error(job("    scrape_interval: 5s\n    scrape_timeout: 10s\n")).find("scrape_timeout must not exceed scrape_interval"),
             std::string::npos);
   EXPECT_NE(error(job("    relabel_configs: []\n")).find("relabel_configs is not supported"), std::string::npos);

@@ -62,6 +62,15 @@ class BeaconParserTest : public ::testing::Test {
   BeaconContext context_{kNow, "", ""};
 };
 
+TEST_F(BeaconParserTest, QueryStringsAndFragmentsAreStrippedUnlessKept) {
+  EXPECT_EQ(AcceptOne(R"({"name":"LCP","value":1,"url":"/a?email=x@y.z#frag"})").url, "/a");
+  EXPECT_EQ(AcceptOne(R"({"name":"LCP","value":1,"url":"/b#only?frag"})").url, "/b");
+  EXPECT_EQ(AcceptOne(R"({"name":"LCP","value":1,"url":"?q"})").url, "");
+  config_.keep_query_strings = true;
+  Rebuild();
+  EXPECT_EQ(AcceptOne(R"({"name":"LCP","value":1,"url":"/a?email=x@y.z#frag"})").url, "/a?email=x@y.z#frag");
+}
+
 TEST_F(BeaconParserTest, DesignExampleVerbatim) {
   const events::EventInput& ev = AcceptOne(kDesignExample);
   EXPECT_EQ(ev.type, EventType::kVital);
@@ -75,7 +84,7 @@ TEST_F(BeaconParserTest, DesignExampleVerbatim) {
   EXPECT_EQ(ev.dims[events::kDevice], "desktop");
   EXPECT_EQ(ev.dims[events::kConnection], "4g");
   EXPECT_EQ(ev.dims[events::kBrowser], "other");
-  EXPECT_EQ(ev.url, "https://shop.example/p/42?q=1");
+  EXPECT_EQ(ev.url, "https://shop.example/p/42");  // no query string unless rum.keep_query_strings
   EXPECT_EQ(ev.user_agent, "Mozilla/5.0 ...");
   EXPECT_EQ(ev.session_id, "1700000000000-abc");
   EXPECT_EQ(ev.id, "v4-1");

@@ -438,7 +438,7 @@ TEST(RumAggregatorTest, HistogramQuantileP75IsWithinFivePercent) {
         double beacon = d(rng) * c.scale;
         if (c.scale != 1) beacon = std::round(beacon);  // beacons carry whole milliseconds
         values.push_back(RumMetricValue(c.m, beacon));
-        evs.push_back(V(c.vital, beacon, app, "/", "d", "c"));
+        evs.push_back(V(c.vital, beacon, app, "/", "d", "4g"));
       }
       ASSERT_TRUE(agg.Record(Views(evs), {}, t++).ok());
       std::sort(values.begin(), values.end());
@@ -447,7 +447,7 @@ TEST(RumAggregatorTest, HistogramQuantileP75IsWithinFivePercent) {
       // Read the stored buckets back.
       auto bounds = RumBucketBounds(c.m);
       auto all = ReadAll(*db);
-      Ev key = V(c.vital, 0, app, "/", "d", "c");
+      Ev key = V(c.vital, 0, app, "/", "d", "4g");
       std::vector<double> cumulative;
       for (size_t b = 0; b <= bounds.size(); ++b) {
         std::string le = b == bounds.size() ? "+Inf" : FormatPrometheusFloat(bounds[b]);

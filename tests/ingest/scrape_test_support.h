@@ -25,12 +25,14 @@ namespace perfwatch::ingest::testing {
 // A scrape target answering GET `path` with whatever the test set last.
 class Target {
  public:
-  explicit Target(std::string path = "/metrics") {
+  // With `tls` set the target serves HTTPS.
+  explicit Target(std::string path = "/metrics", TlsServerConfig tls = {}) {
     http::Router router;
     router.Handle("GET", path, [this](const http::Request& req, http::Response& res) { Serve(req, res); });
     HttpConfig config;
     config.listen = "127.0.0.1:0";
     config.threads = 2;
+    config.tls = std::move(tls);
     auto s = http::Server::Create(config, std::move(router), &metrics_);
     EXPECT_TRUE(s.ok()) << s.status().ToString();
     server_ = std::move(s).value();

@@ -120,12 +120,12 @@ TEST(ScrapeIntegrationTest, BadScrapeConfigStopsStartup) {
   char path[] = "/tmp/perfwatch-scrape-XXXXXX";
   int fd = mkstemp(path);
   close(fd);
-  std::ofstream(path) << "scrape_configs:\n  - job_name: a\n    scheme: https\n    static_configs: [{targets: [\"h:1\"]}]\n";
+  std::ofstream(path) << "scrape_configs:\n  - job_name: a\n    scheme: ftp\n    static_configs: [{targets: [\"h:1\"]}]\n";
   testing::CommandResult r =
       testing::RunPerfwatch(std::string("serve --listen 127.0.0.1:0 --config ") + path);
   std::remove(path);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.output.find("TLS scraping is not supported yet"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("scheme must be http or https"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -59,8 +59,11 @@ bool ServerProcess::Start() {
       pid_ = -1;
       return false;
     }
-    HttpClient c(port_);
-    if (c.Get("/readyz").status == 200) return true;
+    if (ready_probe_) {
+      if (ready_probe_(port_)) return true;
+    } else if (HttpClient(port_).Get("/readyz").status == 200) {
+      return true;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;

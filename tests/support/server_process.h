@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ class ServerProcess {
   void Kill() { Stop(9); }
   // Sends `signal` and returns at once (SIGHUP: reload).
   void Signal(int signal);
+  // Replaces the readiness check of Start (default: GET /readyz over plain HTTP answers
+  // 200), e.g. for a server that speaks HTTPS.
+  void SetReadyProbe(std::function<bool(uint16_t port)> probe) { ready_probe_ = std::move(probe); }
   bool Restart() { Stop(); return Start(); }
   bool running() const { return pid_ > 0; }
 
@@ -37,6 +41,7 @@ class ServerProcess {
   std::filesystem::path config_path_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;
+  std::function<bool(uint16_t)> ready_probe_;
 };
 
 }  // namespace perfwatch::testing

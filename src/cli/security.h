@@ -1,0 +1,30 @@
+#pragma once
+// The server's request guards for authentication and per-client rate limits, built from
+// the configuration (docs/security.md), and the secure-default check: with no auth.tokens
+// the server may listen only on loopback, unless auth.disabled is set (then it warns).
+// Also mints the random token the self-scrape presents when authentication is on.
+// Thread safety: BuildSecurityGuards runs once at start-up; the guards are thread-safe.
+#include <memory>
+#include <string>
+
+#include "common/config.h"
+#include "common/metrics.h"
+#include "common/status.h"
+#include "http/auth.h"
+#include "http/rate_limit.h"
+
+namespace perfwatch::cli {
+
+struct SecurityGuards {
+  std::shared_ptr<http::AuthGuard> auth;                // null: authentication off
+  std::shared_ptr<http::ClientRateLimitGuard> rate_limit;  // null: rum.rate_limit_per_ip is 0
+  // "Bearer <random token with the read scope>" for the self-scrape; "" when auth is off.
+  std::string self_scrape_authorization;
+};
+
+// Fails (one line, naming the fix) when the server would be open on a non-loopback
+// address, when a token_file cannot be read, or when http.trusted_proxies is malformed.
+// Token files are resolved against the folder of config.source_path.
+Result<SecurityGuards> BuildSecurityGuards(const Config& config, MetricsRegistry* metrics);
+
+}  // namespace perfwatch::cli
