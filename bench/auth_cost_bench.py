@@ -8,7 +8,7 @@ with and without, in the same run (interleaved; medians).
 1. Beacons (wrk, one beacon per request, 32 connections): server A open (no tokens, the
    default), server B with auth.tokens, http.trusted_proxies [127.0.0.1] and a rate limit
    high enough never to refuse, every request carrying X-Forwarded-For with one of 997
-   client addresses (bench/wrk/post_beacon_forwarded.lua), so B pays the token check's
+   client addresses (bench/wrk/post_beacon.lua with PW_FORWARDED=1), so B pays the token check's
    early exit for public routes, the X-Forwarded-For walk and a bucket per client.
    Reports GET /healthz and POST /api/rum req/s on both, and beacon/healthz ratios.
 2. Remote write: the shared peerbench workload (gen_remote_write.py, --series x --samples)
@@ -67,11 +67,12 @@ PROTECTED = (f"auth:\n  tokens:\n    - {{name: bench, token_sha256: {hashlib.sha
              "scrape:\n  self_scrape: false\n")
 
 
-def wrk(url, seconds, script=None, connections=32):
+def wrk(url, seconds, script=None, connections=32, forwarded=False):
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
     if script:
         cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    env = dict(os.environ, PW_FORWARDED="1" if forwarded else "")
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True, env=env).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return rps, int(non2xx.group(1)) if non2xx else 0
@@ -79,18 +80,17 @@ def wrk(url, seconds, script=None, connections=32):
 
 def bench_wrk(args):
     a, b = Server(args.binary, OPEN), Server(args.binary, PROTECTED)
-    plain = os.path.join(ROOT, "bench/wrk/post_beacon.lua")
-    forwarded = os.path.join(ROOT, "bench/wrk/post_beacon_forwarded.lua")
+    script = os.path.join(ROOT, "bench/wrk/post_beacon.lua")
     rows = {k: [] for k in ("healthz_open", "rum_open", "healthz_auth", "rum_auth")}
     try:
         for run in range(args.runs):
-            order = [("open", a, plain), ("auth", b, forwarded)]
+            order = [("open", a, False), ("auth", b, True)]
             if run % 2:
                 order.reverse()
-            for name, server, script in order:
+            for name, server, forwarded in order:
                 base = f"http://127.0.0.1:{server.port}"
                 h = wrk(base + "/healthz", args.duration)
-                r = wrk(base + "/api/rum", args.duration, script)
+                r = wrk(base + "/api/rum", args.duration, script, forwarded=forwarded)
                 if h[1] or r[1]:
                     raise RuntimeError(f"{name}: non-2xx answers: healthz {h[1]}, rum {r[1]}")
                 rows["healthz_" + name].append(h[0])

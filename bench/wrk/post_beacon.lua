@@ -8,6 +8,11 @@
 -- requests are pre-built in init() (997 variants of metric, value, page, user agent and
 -- connection, HTTP head included, with fixed-width id fields so Content-Length is fixed),
 -- and request() only splices two zero-padded counters in.
+--
+-- PW_FORWARDED=1 in the environment adds "X-Forwarded-For: 198.51.100.1, 203.0.X.Y" (997
+-- client addresses), so a server with http.trusted_proxies: [127.0.0.1] walks the header
+-- and rate-limits per client: the full cost of rum.rate_limit_per_ip (auth_cost_bench.py).
+local forwarded = os.getenv("PW_FORWARDED") == "1"
 
 local variants = {}
 local counter = 0
@@ -47,8 +52,12 @@ function init(args)
                                '"connection":"%s","deviceMemory":8,"hardwareConcurrency":8}',
                                pages[(math.floor(i / 5) % #pages) + 1], now_ms, agents[(i % #agents) + 1], conns[(i % #conns) + 1])
     local length = #pre + 10 + #mid + 10 + #post
+    local xff = ""
+    if forwarded then  -- one of 997 client addresses behind a proxy
+      xff = "\r\nX-Forwarded-For: 198.51.100.1, 203.0." .. math.floor(i / 256) .. "." .. (i % 256)
+    end
     local head = "POST " .. wrk.path .. " HTTP/1.1\r\nHost: " .. host ..
-                 "\r\nContent-Type: application/json\r\nContent-Length: " .. length .. "\r\n\r\n"
+                 "\r\nContent-Type: application/json" .. xff .. "\r\nContent-Length: " .. length .. "\r\n\r\n"
     variants[i + 1] = { head .. pre, mid, post }
   end
 end

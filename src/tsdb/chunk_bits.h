@@ -261,4 +261,24 @@ inline void UnpackAll(const uint8_t* packed, size_t packed_size, size_t count, i
   for (; i < count; ++i) out[i] = UnpackAt(packed, packed_size, i, width);
 }
 
+// Delta-of-delta buckets of the XOR (Gorilla) timestamp stream after the '0' (dod == 0)
+// case: prefix, prefix length, payload bits (two's complement). The last bucket carries
+// the full 64-bit wrapped value. Shared by chunk_xor.cc and the head's open chunk.
+struct DodBucket {
+  uint32_t prefix;
+  int prefix_bits;
+  int payload_bits;
+};
+inline constexpr DodBucket kDodBuckets[] = {
+    {0b10, 2, 7}, {0b110, 3, 10}, {0b1110, 4, 16}, {0b11110, 5, 32}, {0b11111, 5, 64},
+};
+
+// Whether `v` fits in a two's complement field of `bits` bits.
+inline bool FitsSigned(int64_t v, int bits) {
+  if (bits >= 64) return true;
+  int64_t lo = -(int64_t{1} << (bits - 1));
+  int64_t hi = (int64_t{1} << (bits - 1)) - 1;
+  return v >= lo && v <= hi;
+}
+
 }  // namespace perfwatch::tsdb::chunk_internal

@@ -13,24 +13,6 @@ namespace {
 
 constexpr size_t kXorHeaderSize = 3;  // encoding byte + big-endian u16 sample count
 
-// Delta-of-delta buckets after the '0' (dod == 0) case: prefix, prefix length, payload
-// bits (two's complement). The last bucket carries the full 64-bit wrapped value.
-struct DodBucket {
-  uint32_t prefix;
-  int prefix_bits;
-  int payload_bits;
-};
-constexpr DodBucket kDodBuckets[] = {
-    {0b10, 2, 7}, {0b110, 3, 10}, {0b1110, 4, 16}, {0b11110, 5, 32}, {0b11111, 5, 64},
-};
-
-bool FitsSigned(int64_t v, int bits) {
-  if (bits >= 64) return true;
-  int64_t lo = -(int64_t{1} << (bits - 1));
-  int64_t hi = (int64_t{1} << (bits - 1)) - 1;
-  return v >= lo && v <= hi;
-}
-
 int64_t SignExtend(uint64_t v, int bits) {
   if (bits >= 64) return static_cast<int64_t>(v);
   uint64_t m = uint64_t{1} << (bits - 1);

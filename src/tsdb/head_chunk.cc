@@ -14,23 +14,6 @@ namespace {
 
 constexpr uint32_t kHeaderSize = 3;  // encoding byte + big-endian u16 sample count
 
-// The delta-of-delta buckets of chunk_xor.cc (the format is shared).
-struct DodBucket {
-  uint32_t prefix;
-  int prefix_bits;
-  int payload_bits;
-};
-constexpr DodBucket kDodBuckets[] = {
-    {0b10, 2, 7}, {0b110, 3, 10}, {0b1110, 4, 16}, {0b11110, 5, 32}, {0b11111, 5, 64},
-};
-
-bool FitsSigned(int64_t v, int bits) {
-  if (bits >= 64) return true;
-  int64_t lo = -(int64_t{1} << (bits - 1));
-  int64_t hi = (int64_t{1} << (bits - 1)) - 1;
-  return v >= lo && v <= hi;
-}
-
 // Buffer sizes: 16k - 8 bytes fill a glibc chunk exactly (8 bytes of header); about 1.5x
 // growth.
 uint32_t NextCapacity(uint32_t cap) {
@@ -131,8 +114,8 @@ void OpenChunk::Append(int64_t t, uint64_t bits, int64_t prev_t, uint64_t prev_b
       if (dod == 0) {
         Put(0, 1);
       } else {
-        for (const DodBucket& b : kDodBuckets) {
-          if (FitsSigned(dod, b.payload_bits)) {
+        for (const chunk_internal::DodBucket& b : chunk_internal::kDodBuckets) {
+          if (chunk_internal::FitsSigned(dod, b.payload_bits)) {
             Put(b.prefix, b.prefix_bits);
             Put(static_cast<uint64_t>(dod), b.payload_bits);
             break;
