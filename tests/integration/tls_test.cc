@@ -116,6 +116,28 @@ TEST_F(TlsIntegrationTest, ServesHttpsAndReloadsTheCertificateOnSighup) {
   EXPECT_EQ(server.Stop(), 0);
 }
 
+TEST_F(TlsIntegrationTest, MutualTlsRefusesClientsWithoutACertificateFromTheClientCa) {
+  ServerProcess server({}, TlsYaml() + "    client_ca_file: " + certs_.ca_cert + "\nscrape: {self_scrape: false}\n");
+  TlsClient::Options with_cert = Verified();
+  with_cert.cert_file = certs_.client_cert;
+  with_cert.key_file = certs_.client_key;
+  server.SetReadyProbe([with_cert](uint16_t port) { return TlsGet(port, "/readyz", with_cert).status == 200; });
+  ASSERT_TRUE(server.Start()) << server.log();
+
+  // No client certificate: the handshake is refused, nothing is served.
+  TlsClient::Response anonymous = TlsGet(server.port(), "/healthz", Verified());
+  EXPECT_EQ(anonymous.status, 0) << anonymous.body;
+  // A client certificate signed by the client CA: served, several requests on one connection.
+  TlsClient client(server.port(), with_cert);
+  ASSERT_TRUE(client.Connect()) << client.error();
+  EXPECT_EQ(client.Get("/healthz").status, 200);
+  TlsClient::Response metrics = client.Get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("perfwatch_http_tls_handshake_failures_total"), std::string::npos);
+  EXPECT_EQ(metrics.body.find("perfwatch_http_tls_handshake_failures_total 0\n"), std::string::npos)
+      << "the refused handshake was not counted";
+}
+
 TEST_F(TlsIntegrationTest, BadCertificateStopsStartupWithAOneLineReason) {
   CopyFileOver(certs_.server2_key, key_);  // does not match cert_
   ServerProcess server({}, TlsYaml());
