@@ -605,8 +605,11 @@ async def _throughput(port, seconds, conns=8):
     return done / seconds
 
 
+OVERLOAD_RSS_BOUND_MB = 600
+
+
 def scenario_overload(args, work):
-    conns = 2000 if args.full else 400
+    conns = 3000 if args.full else 400  # full: over 10x the 288 ingest + query admission slots
     seconds = 20 if args.full else 6
     _raise_nofile(conns * 3 + 1000)
     pw = Perfwatch(args.binary, work, base_config(max_connections=conns * 2), "overload")
@@ -672,6 +675,9 @@ def scenario_overload(args, work):
         refused = statuses.get(503, 0) + statuses.get(429, 0)
         check(refused > 0, f"no 503/429 under overload: {statuses}")
         check(missing_retry[0] == 0, f"{missing_retry[0]} refusals without Retry-After")
+        # docs/limits.md: admitted bodies <= 352 x 1 MiB, decompression <= 32 MiB per worker,
+        # plus the process itself and per-connection buffers.
+        check(peak[0] < OVERLOAD_RSS_BOUND_MB, f"RSS peak {peak[0]:.0f} MB over the {OVERLOAD_RSS_BOUND_MB} MB bound")
         check(recovered is not None and recovered <= 5, f"throughput not back within 5 s: {windows} vs {base_rps:.0f}")
         admission = {c: int(pw.metric("perfwatch_http_admission_rejected_total", {"class": c}))
                      for c in ("ingest", "query", "other")}
