@@ -1,6 +1,8 @@
 #include "tsdb/head_symbols.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <stdexcept>
 
 namespace perfwatch::tsdb {
@@ -25,12 +27,19 @@ inline void WriteId(std::vector<uint8_t>& out, uint64_t v) {
 
 }  // namespace
 
-HeadSymbols::HeadSymbols() : blocks_(new std::atomic<std::string_view*>[kMaxBlocks]) {
-  for (size_t i = 0; i < kMaxBlocks; ++i) blocks_[i].store(nullptr, std::memory_order_relaxed);
+// The 128 KiB top-level array comes zeroed from calloc (untouched pages): a small head
+// pays neither RSS nor a loop for it.
+HeadSymbols::HeadSymbols()
+    : blocks_(static_cast<std::atomic<std::string_view*>*>(std::calloc(kMaxBlocks, sizeof(std::atomic<std::string_view*>)))) {
+  static_assert(std::atomic<std::string_view*>::is_always_lock_free);
+  if (blocks_ == nullptr) throw std::bad_alloc();
 }
 
 HeadSymbols::~HeadSymbols() {
-  for (size_t i = 0; i < kMaxBlocks; ++i) delete[] blocks_[i].load(std::memory_order_relaxed);
+  // Ids are handed out in order, so exactly the first ceil(next_ / kBlockSize) blocks exist.
+  const size_t used = (size_t{next_} + kBlockSize - 1) >> kBlockBits;
+  for (size_t i = 0; i < used; ++i) delete[] blocks_[i].load(std::memory_order_relaxed);
+  std::free(blocks_);
 }
 
 std::string_view HeadSymbols::Store(std::string_view s) {

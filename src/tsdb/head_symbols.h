@@ -57,7 +57,7 @@ class HeadSymbols {
   size_t string_bytes_ = 0;                             // guarded by mu_
   uint32_t next_ = 0;                                   // guarded by mu_
   // id -> string: a fixed array of lazily allocated blocks.
-  std::unique_ptr<std::atomic<std::string_view*>[]> blocks_;
+  std::atomic<std::string_view*>* const blocks_;  // kMaxBlocks entries, calloc'ed
 };
 
 // Bump allocation of immutable label-set encodings; freed with the arena.
