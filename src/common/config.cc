@@ -92,7 +92,7 @@ Status ParseInto(const YAML::Node& root, Config* c) {
   ReadScalar(root, "log_level", &c->log_level);
   if (auto h = root["http"]) {
     PW_RETURN_IF_ERROR(CheckKeys(h, "http", {"listen", "threads", "max_body_bytes", "max_header_bytes",
-                                             "max_connections", "header_timeout", "body_timeout",
+                                             "max_connections", "max_connections_per_ip", "header_timeout", "body_timeout",
                                              "idle_timeout", "write_timeout", "tls", "max_inflight_ingest",
                                              "max_inflight_query", "max_inflight_other", "trusted_proxies"}));
     ReadScalar(h, "listen", &c->http.listen);
@@ -100,6 +100,7 @@ Status ParseInto(const YAML::Node& root, Config* c) {
     ReadScalar(h, "max_body_bytes", &c->http.max_body_bytes);
     ReadScalar(h, "max_header_bytes", &c->http.max_header_bytes);
     ReadScalar(h, "max_connections", &c->http.max_connections);
+    ReadScalar(h, "max_connections_per_ip", &c->http.max_connections_per_ip);
     PW_RETURN_IF_ERROR(ReadDuration(h, "header_timeout", &c->http.header_timeout_ms).WithContext("http"));
     PW_RETURN_IF_ERROR(ReadDuration(h, "body_timeout", &c->http.body_timeout_ms).WithContext("http"));
     PW_RETURN_IF_ERROR(ReadDuration(h, "idle_timeout", &c->http.idle_timeout_ms).WithContext("http"));
@@ -204,6 +205,7 @@ Result<Config> LoadConfigFile(const std::filesystem::path& path) {
 Status ValidateConfig(const Config& c) {
   if (c.http.max_body_bytes < 1024) return InvalidArgument("http.max_body_bytes must be at least 1024");
   if (c.http.max_connections < 1) return InvalidArgument("http.max_connections must be at least 1");
+  if (c.http.max_connections_per_ip < 0) return InvalidArgument("http.max_connections_per_ip must be 0 (off) or positive");
   if (c.http.threads < 0 || c.http.threads > 256) return InvalidArgument("http.threads must be 0..256");
   if (c.http.max_inflight_ingest < 1 || c.http.max_inflight_query < 1 || c.http.max_inflight_other < 1) {
     return InvalidArgument("http.max_inflight_ingest, _query and _other must be at least 1");

@@ -28,6 +28,7 @@ struct HttpConfig {
   size_t max_body_bytes = 1 << 20;          // larger bodies -> 413
   size_t max_header_bytes = 16 << 10;       // larger headers -> 431
   int max_connections = 4096;               // further connections are closed at accept
+  int max_connections_per_ip = 512;         // per client (IPv6: /64); loopback, trusted proxies exempt; 0 = off
   int64_t header_timeout_ms = 10'000;       // a request's header must arrive within this
   int64_t body_timeout_ms = 30'000;         // ... and its body within this after the header
   int64_t idle_timeout_ms = 60'000;         // keep-alive connections idle longer are closed

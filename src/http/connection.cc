@@ -59,8 +59,12 @@ bool OriginAllowed(const RouteOptions& opts, std::string_view origin, bool* wild
 
 }  // namespace
 
-Connection::Connection(Worker* worker, Socket socket)
-    : worker_(worker), state_(worker->state()), config_(state_.config), socket_(std::move(socket)) {
+Connection::Connection(Worker* worker, Socket socket, ClientConnections::Slot slot)
+    : worker_(worker),
+      state_(worker->state()),
+      config_(state_.config),
+      socket_(std::move(socket)),
+      client_slot_(std::move(slot)) {
   if (config_.tls.enabled()) {
     tls_context_ = state_.tls_context();
     tls_.emplace(socket_, *tls_context_);

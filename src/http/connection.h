@@ -42,7 +42,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Connection(Worker* worker, Socket socket);
+  // `slot`: the connection's place in its client's max_connections_per_ip count.
+  Connection(Worker* worker, Socket socket, ClientConnections::Slot slot = {});
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -92,6 +93,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ServerState& state_;
   const HttpConfig& config_;
   Socket socket_;
+  ClientConnections::Slot client_slot_;  // given back when the connection is destroyed
   // TLS only; declared after socket_, which the stream uses, and destroyed before it.
   std::shared_ptr<boost::asio::ssl::context> tls_context_;
   std::optional<boost::asio::ssl::stream<Socket&>> tls_;

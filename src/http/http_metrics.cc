@@ -41,6 +41,9 @@ HttpMetrics::HttpMetrics(MetricsRegistry* registry, const Router& router, bool t
       rejected_(
           registry->GetCounter("perfwatch_http_connections_rejected_total",
                                "HTTP connections closed at accept because of max_connections.")),
+      rejected_per_client_(registry->GetCounter(
+          "perfwatch_http_client_connections_rejected_total",
+          "HTTP connections closed at accept because their client held max_connections_per_ip.")),
       tls_failures_(tls ? registry->GetCounter("perfwatch_http_tls_handshake_failures_total",
                                                "TLS handshakes that failed or timed out.")
                         : nullptr) {

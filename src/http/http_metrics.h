@@ -5,6 +5,7 @@
 //   perfwatch_http_request_duration_seconds{route}         histogram
 //   perfwatch_http_connections                             gauge (open now)
 //   perfwatch_http_connections_rejected_total              counter (over max_connections)
+//   perfwatch_http_client_connections_rejected_total       counter (over max_connections_per_ip)
 //   perfwatch_http_tls_handshake_failures_total            counter (only with http.tls)
 // Methods other than GET/HEAD/POST/PUT/DELETE/PATCH/OPTIONS are labelled "other".
 // Thread safety: every method is thread-safe; the cache fills lazily with atomics (the
@@ -35,6 +36,7 @@ class HttpMetrics {
   void ConnectionOpened() { connections_->Add(1); }
   void ConnectionClosed() { connections_->Add(-1); }
   void ConnectionRejected() { rejected_->Inc(); }
+  void ConnectionRejectedPerClient() { rejected_per_client_->Inc(); }
   void TlsHandshakeFailed() {
     if (tls_failures_) tls_failures_->Inc();
   }
@@ -53,6 +55,7 @@ class HttpMetrics {
   MetricsRegistry* const registry_;
   Gauge* const connections_;
   Counter* const rejected_;
+  Counter* const rejected_per_client_;
   Counter* const tls_failures_;  // null without TLS
   // One per route plus a last one for requests that matched no route ("other").
   std::vector<std::unique_ptr<RouteMetrics>> routes_;

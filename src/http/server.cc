@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "http/client_ip.h"
 #include "http/connection.h"
 #include "http/tls_context.h"
 #include "http/wire.h"
@@ -20,6 +21,21 @@ using boost::system::error_code;
 using net::ip::tcp;
 
 namespace {
+
+// The socket's peer as an IpAddress; nullopt when it is gone already.
+std::optional<IpAddress> PeerAddress(const Socket& socket) {
+  error_code ec;
+  tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return std::nullopt;
+  IpAddress a;
+  const net::ip::address addr = peer.address();
+  if (addr.is_v4()) {
+    a.bytes = net::ip::make_address_v6(net::ip::v4_mapped, addr.to_v4()).to_bytes();
+  } else {
+    a.bytes = addr.to_v6().to_bytes();
+  }
+  return a;
+}
 
 // Splits "HOST:PORT" ("[::1]:80", ":0" = every interface) and resolves HOST.
 Result<tcp::endpoint> ResolveListen(const std::string& listen) {
@@ -131,10 +147,18 @@ void Server::Impl::OnAccept(Worker* target, error_code ec, Socket socket) {
     });
     return;
   }
+  std::optional<ClientConnections::Slot> slot = ClientConnections::Slot();
+  if (state.config.max_connections_per_ip > 0) {
+    if (std::optional<IpAddress> peer = PeerAddress(socket)) slot = state.per_client.Acquire(*peer);
+  }
   int open = state.open_connections.fetch_add(1, std::memory_order_relaxed);
-  if (open >= state.config.max_connections) {
+  if (open >= state.config.max_connections || !slot) {
     state.open_connections.fetch_sub(1, std::memory_order_relaxed);
-    state.metrics.ConnectionRejected();
+    if (slot) {
+      state.metrics.ConnectionRejected();
+    } else {
+      state.metrics.ConnectionRejectedPerClient();
+    }
     // Best effort 503 without reading the request: one non-blocking write into the
     // fresh socket's empty send buffer, then close.
     error_code ignored;
@@ -145,7 +169,9 @@ void Server::Impl::OnAccept(Worker* target, error_code ec, Socket socket) {
     socket.close(ignored);
   } else {
     net::post(target->io_context(),
-              [target, s = std::move(socket)]() mutable { target->Adopt(std::move(s)); });
+              [target, s = std::move(socket), c = std::move(*slot)]() mutable {
+                target->Adopt(std::move(s), std::move(c));
+              });
   }
   Accept();
 }
@@ -167,6 +193,8 @@ Result<std::unique_ptr<Server>> Server::Create(HttpConfig config, Router router,
                                                MetricsRegistry* metrics) {
   if (metrics == nullptr) return InvalidArgument("http server needs a metrics registry");
   if (config.max_connections <= 0) return InvalidArgument("http max_connections must be positive");
+  if (config.max_connections_per_ip < 0) return InvalidArgument("http max_connections_per_ip must not be negative");
+  PW_RETURN_IF_ERROR(TrustedProxies::Create(config.trusted_proxies).status());
   if (config.header_timeout_ms <= 0 || config.body_timeout_ms <= 0 || config.idle_timeout_ms <= 0 ||
       config.write_timeout_ms <= 0) {
     return InvalidArgument("http timeouts must be positive");

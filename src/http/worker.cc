@@ -37,14 +37,14 @@ void Worker::Join() {
   if (thread_.joinable()) thread_.join();
 }
 
-void Worker::Adopt(Socket socket) {
+void Worker::Adopt(Socket socket, ClientConnections::Slot slot) {
   if (stopping_) {
     boost::system::error_code ec;
     socket.close(ec);
     state_->open_connections.fetch_sub(1, std::memory_order_relaxed);
-    return;
+    return;  // `slot` is given back here
   }
-  std::make_shared<Connection>(this, std::move(socket))->Start();
+  std::make_shared<Connection>(this, std::move(socket), std::move(slot))->Start();
 }
 
 void Worker::Link(Connection* c) {

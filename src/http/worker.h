@@ -20,6 +20,7 @@
 #include "common/config.h"
 #include "common/metrics.h"
 #include "http/http_metrics.h"
+#include "http/client_connections.h"
 #include "http/router.h"
 
 namespace boost::asio::ssl {
@@ -34,8 +35,17 @@ using Socket =
     boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
 
 struct ServerState {
+  // config.trusted_proxies must parse (Server::Create checks it first).
   ServerState(HttpConfig c, Router r, MetricsRegistry* registry)
-      : config(std::move(c)), router(std::move(r)), metrics(registry, router, config.tls.enabled()) {}
+      : config(std::move(c)),
+        router(std::move(r)),
+        metrics(registry, router, config.tls.enabled()),
+        per_client(config.max_connections_per_ip, TrustedOrEmpty(config.trusted_proxies)) {}
+
+  static TrustedProxies TrustedOrEmpty(const std::vector<std::string>& entries) {
+    auto t = TrustedProxies::Create(entries);
+    return t.ok() ? std::move(*t) : TrustedProxies();
+  }
 
   const HttpConfig config;
   const Router router;
@@ -44,6 +54,8 @@ struct ServerState {
   std::chrono::milliseconds sweep_interval{100};
   // Accepted and not yet closed, across all workers (the max_connections cap).
   std::atomic<int> open_connections{0};
+  // Open connections per client (the max_connections_per_ip cap).
+  ClientConnections per_client;
 
   // With config.tls: the TLS context new connections take (each keeps its own reference).
   std::shared_ptr<boost::asio::ssl::context> tls_context() const {
@@ -78,7 +90,7 @@ class Worker {
 
   // On the worker thread: takes over an accepted socket (already counted in
   // open_connections) and starts serving it.
-  void Adopt(Socket socket);
+  void Adopt(Socket socket, ClientConnections::Slot slot);
 
   // Called by Connection's constructor/destructor (worker thread only).
   void Link(Connection* c);

@@ -22,7 +22,7 @@ TEST(ConfigTest, ReadsEverySection) {
 listen: 0.0.0.0:1234
 data_dir: /tmp/x
 log_level: debug
-http: {threads: 3, max_connections: 10, idle_timeout: 2m}
+http: {threads: 3, max_connections: 10, max_connections_per_ip: 4, idle_timeout: 2m}
 rum:
   cors_allowed_origins: [https://a.example]
   default_app: shop
@@ -36,6 +36,7 @@ events: {retention: 14d, fsync_interval: 0}
   EXPECT_EQ(c->log_level, "debug");
   EXPECT_EQ(c->http.threads, 3);
   EXPECT_EQ(c->http.max_connections, 10);
+  EXPECT_EQ(c->http.max_connections_per_ip, 4);
   EXPECT_EQ(c->http.idle_timeout_ms, 120'000);
   ASSERT_EQ(c->rum.cors_allowed_origins.size(), 1u);
   EXPECT_EQ(c->rum.cors_allowed_origins[0], "https://a.example");
@@ -52,6 +53,9 @@ TEST(ConfigTest, RejectsUnknownKeysBadValuesAndBadYaml) {
   EXPECT_FALSE(ParseConfig("events: {retention: forever}").ok());
   EXPECT_FALSE(ParseConfig("events: {retention: 1m}").ok());
   EXPECT_FALSE(ParseConfig("http: {max_connections: 0}").ok());
+  EXPECT_FALSE(ParseConfig("http: {max_connections_per_ip: -1}").ok());
+  EXPECT_TRUE(ParseConfig("http: {max_connections_per_ip: 0}").ok());
+  EXPECT_EQ(ParseConfig("").value().http.max_connections_per_ip, 512);
   EXPECT_FALSE(ParseConfig("log_level: loud").ok());
   EXPECT_FALSE(ParseConfig("listen: nocolon").ok());
   EXPECT_FALSE(ParseConfig("http: [1, 2").ok());

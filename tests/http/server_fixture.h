@@ -50,12 +50,13 @@ class TestServer {
 // A plain blocking TCP connection with timeouts, for raw requests and close detection.
 class RawSocket {
  public:
-  explicit RawSocket(uint16_t port) {
+  // `host`: an IPv4 address of this machine.
+  explicit RawSocket(uint16_t port, const char* host = "127.0.0.1") {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
-    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    ::inet_pton(AF_INET, host, &addr.sin_addr);
     connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   }
   ~RawSocket() {
