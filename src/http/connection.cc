@@ -147,6 +147,7 @@ void Connection::Close() {
 void Connection::NewRequest(Clock::time_point now) {
   parser_.emplace(&parsed_, config_.max_header_bytes, config_.max_body_bytes);
   header_done_ = false;
+  match_cached_ = false;
   if (buffer_.size() > 0) {  // a pipelined request is already here
     phase_ = Phase::kHeader;
     deadline_ = now + milliseconds(config_.header_timeout_ms);
@@ -277,7 +278,9 @@ bool Connection::RunGuards() {
   const auto& guards = state_.router.guards();
   if (guards.empty()) return true;
   parsed_.Fill(request_);
-  Router::Match match = state_.router.Find(request_.method, request_.path);
+  match_ = state_.router.Find(request_.method, request_.path);
+  match_cached_ = true;  // Dispatch reuses it: method and path do not change with the body
+  const Router::Match& match = match_;
   if (!match.handler) return true;  // 404, 405 and OPTIONS answers need no admission
   guard_options_ = match.options;
   for (const auto& guard : guards) {
@@ -313,9 +316,9 @@ void Connection::Dispatch() {
   keep_alive_ = parser_->keep_alive() && !worker_->stopping();
   linger_ = false;
   head_request_ = request_.method == "HEAD";
-  Router::Match match = state_.router.Find(request_.method, request_.path);
-  route_index_ = match.route_index;
-  Route(match);
+  if (!match_cached_) match_ = state_.router.Find(request_.method, request_.path);
+  route_index_ = match_.route_index;
+  Route(match_);
   WriteResponse();
 }
 

@@ -108,6 +108,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ParsedRequest parsed_;
   std::optional<RequestParser> parser_;
   bool header_done_ = false;
+  bool match_cached_ = false;  // match_ is this request's route (found by RunGuards)
+  Router::Match match_;
   size_t linger_bytes_ = 0;
 
   // The request being served.
