@@ -15,48 +15,15 @@ with and without, in the same run (interleaved; medians).
    replayed by rw_sender (patched copy sending Authorization: Bearer) into a fresh server
    without auth, then one with auth.tokens; samples/s per run and medians.
 """
-import argparse, hashlib, json, os, re, shutil, signal, statistics, subprocess, sys, tempfile, time
-import http.client
+import argparse, hashlib, json, os, re, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOKEN = "bench-" + os.urandom(16).hex()
 
 
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-class Server:
-    def __init__(self, binary, config_yaml):
-        self.dir = tempfile.mkdtemp(prefix="pw-authbench-")
-        self.port = free_port()
-        config = os.path.join(self.dir, "perfwatch.yml")
-        with open(config, "w") as f:
-            f.write(config_yaml)
-        self.log = open(os.path.join(self.dir, "server.log"), "w")
-        self.proc = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir",
-                                      os.path.join(self.dir, "data"), "--config", config, "--log-level", "warn"],
-                                     stdout=self.log, stderr=self.log)
-        for _ in range(500):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                c.request("GET", "/readyz")
-                if c.getresponse().status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.02)
-        raise RuntimeError("server did not become ready")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=60)
-        shutil.rmtree(self.dir, ignore_errors=True)
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rum_server_bench import Server  # noqa: E402
 
 
 OPEN = "scrape:\n  self_scrape: false\n"

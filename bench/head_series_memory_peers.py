@@ -16,11 +16,14 @@ Go servers' RSS includes garbage-collector headroom (GOGC=100 by default): that 
 cost as deployed. Needs the Debian `prometheus` and `victoria-metrics` packages and
 ../shared/bench/gen_remote_write.py (its snappy and protobuf helpers).
 """
-import argparse, http.client, json, os, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile, time
+import argparse, http.client, json, os, shutil, signal, statistics, struct, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "..", "shared", "bench"))
 from gen_remote_write import enc_labels, load_snappy, varint  # noqa: E402
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(ROOT, "tests", "conformance"))
+from common import free_port  # noqa: E402
 
 METRICS = [("rum_lcp_seconds", 30), ("rum_inp_seconds", 30), ("rum_fcp_seconds", 33), ("rum_ttfb_seconds", 31),
            ("rum_cls", 33)]
@@ -60,14 +63,6 @@ def requests(labels, samples, batch=2000):
                 out += b"\x0a" + varint(len(ts)) + ts
             bodies.append(compress(bytes(out)))
     return bodies
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def rss_mb(pid):

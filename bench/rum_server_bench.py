@@ -11,48 +11,61 @@
    batches of 1000: RSS after the load, p75-by-page latency of /api/v1/vitals (median of 7),
    and the time to export every event as JSON lines over /api/v1/events/export.
 """
-import argparse, http.client, json, os, random, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+import argparse, http.client, json, os, random, re, shutil, signal, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(ROOT, "tests", "conformance"))
+from common import free_port  # noqa: E402,F401  (re-exported for the other bench scripts)
 
 
 class Server:
-    def __init__(self, binary):
-        self.dir = tempfile.mkdtemp(prefix="pw-bench-")
+    """A fresh `perfwatch serve` on a free loopback port with its own data directory.
+
+    `config_yaml`: the text of a --config file (none by default). Subclasses may set
+    attributes before calling __init__ and override ready() (e.g. to speak TLS)."""
+
+    def __init__(self, binary, config_yaml=None, prefix="pw-bench-"):
+        self.dir = tempfile.mkdtemp(prefix=prefix)
         self.port = free_port()
+        args = [binary, "serve", "--listen", f"127.0.0.1:{self.port}",
+                "--data-dir", os.path.join(self.dir, "data"), "--log-level", "warn"]
+        if config_yaml is not None:
+            config = os.path.join(self.dir, "perfwatch.yml")
+            with open(config, "w") as f:
+                f.write(config_yaml)
+            args += ["--config", config]
         self.log = open(os.path.join(self.dir, "server.log"), "w")
-        self.proc = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{self.port}",
-                                      "--data-dir", os.path.join(self.dir, "data"), "--log-level", "warn"],
-                                     stdout=self.log, stderr=self.log)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
         for _ in range(500):
             try:
-                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                c.request("GET", "/readyz")
-                if c.getresponse().status == 200:
+                if self.ready():
                     return
             except OSError:
                 pass
             time.sleep(0.02)
-        raise RuntimeError("server did not become ready")
+        raise RuntimeError("server did not become ready: " + open(os.path.join(self.dir, "server.log")).read())
 
-    def rss_mb(self):
+    def ready(self):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+        c.request("GET", "/readyz")
+        return c.getresponse().status == 200
+
+    def rss_kib(self):
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024.0
-        return 0.0
+                    return int(line.split()[1])
+        return 0
 
-    def stop(self):
+    def rss_mb(self):
+        return self.rss_kib() / 1024.0
+
+    def stop(self, timeout=60):
         self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
+        self.proc.wait(timeout=timeout)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

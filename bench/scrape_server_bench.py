@@ -33,23 +33,18 @@ and count by (__name__) equal, and every series' value at the last scrape both m
 
 Prints one JSON line per run, then a summary (medians over runs, perfwatch/prometheus ratios).
 """
-import argparse, gzip, http.client, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, \
+import argparse, gzip, http.client, json, os, shutil, signal, statistics, subprocess, sys, tempfile, \
     threading, time, urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(ROOT, "tests", "conformance"))
+from common import free_port  # noqa: E402
 PROMETHEUS = "/usr/bin/prometheus"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 REPORT = {"up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
           "scrape_series_added"}
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 # --------------------------------------------------------------------------- exposition

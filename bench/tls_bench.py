@@ -14,17 +14,12 @@ Each run: wrk -t1 -cN -dDs [--latency] URL/healthz (keep-alive); for tls also a 
 --idle N: RSS growth of the plain and tls servers holding N idle keep-alive connections
 (after one request each), in KiB per connection.
 """
-import argparse, os, re, shutil, signal, socket, ssl, statistics, subprocess, tempfile, time
+import argparse, os, re, shutil, socket, ssl, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rum_server_bench import Server as BaseServer  # noqa: E402
 
 
 def make_cert(d):
@@ -35,31 +30,18 @@ def make_cert(d):
                    check=True, capture_output=True)
 
 
-class Server:
+class Server(BaseServer):
     def __init__(self, binary, tls_dir=None):
-        self.dir = tempfile.mkdtemp(prefix="pw-tls-bench-")
-        self.port = free_port()
         self.tls = tls_dir is not None
-        args = [binary, "serve", "--listen", f"127.0.0.1:{self.port}",
-                "--data-dir", os.path.join(self.dir, "data"), "--log-level", "warn"]
         # No self-scrape: it would add work to one server only.
         config = "scrape: {self_scrape: false}\n"
         if self.tls:
             config += (f"http:\n  tls:\n    cert_file: {tls_dir}/server.crt\n"
                        f"    key_file: {tls_dir}/server.key\n")
-        with open(os.path.join(self.dir, "perfwatch.yml"), "w") as f:
-            f.write(config)
-        args += ["--config", os.path.join(self.dir, "perfwatch.yml")]
-        self.log = open(os.path.join(self.dir, "server.log"), "w")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
-        for _ in range(500):
-            try:
-                if self.get("/readyz"):
-                    return
-            except OSError:
-                pass
-            time.sleep(0.02)
-        raise RuntimeError("server did not become ready: " + open(os.path.join(self.dir, "server.log")).read())
+        super().__init__(binary, config, prefix="pw-tls-bench-")
+
+    def ready(self):
+        return self.get("/readyz")
 
     def url(self):
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
@@ -80,18 +62,6 @@ class Server:
         if sock is None:
             s.close()
         return data.startswith(b"HTTP/1.1 200")
-
-    def rss_kib(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return 0
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def wrk(url, seconds, connections, close=False):
