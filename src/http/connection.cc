@@ -459,6 +459,14 @@ void Connection::StreamNext() {
   } else if (!chunk_.empty()) {
     bufs[n++] = net::buffer(chunk_);
   }
+  if (tls_ && n > 1) {
+    // An SSL stream writes each buffer as its own record (five per chunk, most a few
+    // bytes long): send one contiguous buffer instead.
+    tls_stream_out_.clear();
+    for (size_t i = 0; i < n; ++i) tls_stream_out_.append(static_cast<const char*>(bufs[i].data()), bufs[i].size());
+    bufs[0] = net::buffer(tls_stream_out_);
+    n = 1;
+  }
   AsyncWrite(std::span<const net::const_buffer>(bufs.data(), n),
              [self = shared_from_this()](error_code ec, size_t) {
                self->head_.clear();

@@ -130,6 +130,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string head_;
   std::string chunk_;
   std::string chunk_header_;
+  std::string tls_stream_out_;  // with TLS: a streamed chunk's buffers joined into one record
   std::array<boost::asio::const_buffer, 5> stream_bufs_;  // must live until the write ends
 };
 
