@@ -9,6 +9,7 @@
 
 #include "alert/alertmanager_impl.h"
 #include "alert/am_api.h"
+#include "alert/integrations.h"
 #include "alert/webhook.h"
 #include "common/log.h"
 
@@ -21,6 +22,9 @@ std::filesystem::path StorePath(const AlertmanagerOptions& o) {
   return o.state_dir / "alerts.snap";
 }
 std::filesystem::path NflogPath(const AlertmanagerOptions& o) { return o.state_dir / "nflog.snap"; }
+std::filesystem::path SilencesPath(const AlertmanagerOptions& o) {
+  return o.state_dir / "silences.snap";
+}
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -72,6 +76,17 @@ Alertmanager::Impl::Impl(AlertmanagerOptions options)
       metrics->GetGauge("alertmanager_alerts", "How many alerts by state.", {{"state", "active"}});
   alerts_suppressed = metrics->GetGauge("alertmanager_alerts", "How many alerts by state.",
                                         {{"state", "suppressed"}});
+  auto silence_gauge = [&](const char* state) {
+    return metrics->GetGauge("alertmanager_silences", "How many silences by state.",
+                             {{"state", state}});
+  };
+  silences_active = silence_gauge("active");
+  silences_pending = silence_gauge("pending");
+  silences_expired = silence_gauge("expired");
+  for (std::string_view type : kIntegrationTypes) {  // exported at zero, as Alertmanager does
+    IntegrationMetrics(*metrics, type);
+    NotificationsTotal(*metrics, type);
+  }
   start_time_ms = clock->NowMs();
   next_cleanup_ms = start_time_ms + kGroupCleanupIntervalMs;
   next_gc_ms = start_time_ms + std::max<int64_t>(opts.gc_interval_ms, 1);
@@ -91,6 +106,18 @@ Status Alertmanager::Impl::Load() {
     if (s.code() != StatusCode::kDataLoss) return s;
     PW_LOG_ERROR("alertmanager: discarding a damaged snapshot", "err={}", LogQuote(s.ToString()));
   }
+  SilencesOptions so{SilencesPath(opts), opts.silence_retention_ms, clock};
+  auto sil = Silences::Open(so);
+  if (!sil.ok() && sil.status().code() == StatusCode::kDataLoss) {
+    // Damaged: keep the file for inspection and start without silences.
+    PW_LOG_ERROR("alertmanager: silences unreadable, moved aside", "err={}",
+                 LogQuote(sil.status().ToString()));
+    const std::filesystem::path file = SilencesPath(opts);
+    std::filesystem::rename(file, file.string() + ".corrupt", ec);
+    sil = Silences::Open(so);
+  }
+  if (!sil.ok()) return sil.status();
+  silences = std::move(*sil);
   auto q = NotifyQueue::Open(opts.state_dir);
   if (!q.ok() && q.status().code() == StatusCode::kDataLoss) {
     // An unreadable queue header: keep the file for inspection and start an empty queue.
@@ -128,22 +155,20 @@ void Alertmanager::Impl::InstallConfig(AlertmanagerConfig new_config) {
     dopts.give_up_after_ms = opts.give_up_after_ms;
     decltype(workers) next;
     for (const Receiver& r : cfg->receivers) {
-      for (uint32_t i = 0; i < r.webhook_configs.size(); ++i) {
-        const WebhookConfig& wh = r.webhook_configs[i];
-        HttpClientConfig http = EffectiveHttpConfig(wh, cfg->global_http_config);
+      for (uint32_t i : IntegrationIndexes(r)) {
+        IntegrationConfig ic = IntegrationConfigAt(*cfg, r, i);
         auto it = workers.find({r.name, i});
         if (it != workers.end()) {
-          it->second->UpdateConfig(wh, http);
+          it->second->UpdateConfig(std::move(ic));
           next[{r.name, i}] = std::move(it->second);
           workers.erase(it);
           continue;
         }
-        DeliveryMetrics dm = delivery_metrics;
+        DeliveryMetrics dm = IntegrationMetrics(*metrics, ic.type);
         dm.queued = metrics->GetGauge("perfwatch_alert_notifications_queued",
                                       "Notifications waiting in the persisted queue for delivery.",
-                                      {{"integration", kIntegration}, {"receiver", r.name}});
-        auto w = std::make_unique<DeliveryWorker>(r.name, i, wh, std::move(http), queue.get(),
-                                                  dopts, dm);
+                                      {{"integration", ic.type}, {"receiver", r.name}});
+        auto w = std::make_unique<DeliveryWorker>(r.name, i, std::move(ic), queue.get(), dopts, dm);
         if (started && opts.start_threads) w->StartThread();
         next[{r.name, i}] = std::move(w);
       }
@@ -190,6 +215,9 @@ void Alertmanager::Impl::RunPipeline(const FlushBatch& batch,
   for (const Alert& a : batch.alerts) {
     if (!inhibitor->InhibitedBy(a.labels, store, now)) alerts.push_back(a);
   }
+  // Silencing (the silence MuteStage, after inhibition): silenced alerts leave it too,
+  // resolved ones included, so a resolution while silenced is never notified.
+  std::erase_if(alerts, [&](const Alert& a) { return !silences->MutedBy(a.labels, now).empty(); });
   if (alerts.empty()) return;
   const Receiver* receiver = config->FindReceiver(batch.route->receiver);
   if (receiver == nullptr) return;
@@ -198,16 +226,18 @@ void Alertmanager::Impl::RunPipeline(const FlushBatch& batch,
   for (const Alert& a : alerts)
     (a.ResolvedAt(now) ? resolved : firing).insert(Fingerprint(a.labels));
 
-  for (uint32_t i = 0; i < receiver->webhook_configs.size(); ++i) {
-    const WebhookConfig& wh = receiver->webhook_configs[i];
-    const std::string key = NflogKey(batch.group_key, receiver->name, kIntegration, i);
-    if (!NeedsUpdate(nflog.Query(key), firing, resolved, wh.send_resolved,
+  for (uint32_t i : IntegrationIndexes(*receiver)) {
+    const std::string_view type = IntegrationType(i);
+    const bool send_resolved = IntegrationSendResolved(*receiver, i);
+    const std::string key =
+        NflogKey(batch.group_key, receiver->name, std::string(type), IntegrationPosition(i));
+    if (!NeedsUpdate(nflog.Query(key), firing, resolved, send_resolved,
                      batch.route->repeat_interval_ms, now)) {
       continue;
     }
-    notifications_total->Inc();
+    NotificationsTotal(*metrics, type)->Inc();
     std::vector<Alert> sent;
-    if (wh.send_resolved) {
+    if (send_resolved) {
       sent = alerts;
     } else {
       for (const Alert& a : alerts) {
@@ -222,8 +252,16 @@ void Alertmanager::Impl::RunPipeline(const FlushBatch& batch,
       n.integration_index = i;
       n.created_ms = now;
       n.group_key = batch.group_key;
-      n.body = BuildWebhookPayload(ctx, sent, wh.max_alerts);
-      out.push_back(std::move(n));
+      auto body = BuildIntegrationBody(*config, *receiver, i, ctx, sent);
+      if (body.ok()) {
+        n.body = std::move(body).value();
+        out.push_back(std::move(n));
+      } else {
+        IntegrationMetrics(*metrics, type).failed_other->Inc();
+        PW_LOG_ERROR("Notify for alerts failed", "receiver={} integration={}[{}] err={}",
+                     LogQuote(receiver->name), type, IntegrationPosition(i),
+                     LogQuote(body.status().message()));
+      }
     }
     // Only resolved alerts without send_resolved: nothing is sent, but the log records
     // that the receiver's view is now empty.
@@ -237,7 +275,9 @@ void Alertmanager::Impl::UpdateAlertGauges() {
   int64_t active = 0, suppressed = 0;
   for (const auto& [fp, a] : store.alerts()) {
     if (a.ResolvedAt(now)) continue;
-    (inhibitor->InhibitedBy(a.labels, store, now) ? suppressed : active)++;
+    const bool muted = inhibitor->InhibitedBy(a.labels, store, now).has_value() ||
+                       !silences->MutedBy(a.labels, now).empty();
+    (muted ? suppressed : active)++;
   }
   alerts_active->Set(static_cast<double>(active));
   alerts_suppressed->Set(static_cast<double>(suppressed));
@@ -275,6 +315,7 @@ int64_t Alertmanager::Impl::ProcessDue() {
   std::lock_guard process_lock(process_mu);
   const int64_t now = clock->NowMs();
   std::vector<QueuedNotification> out;
+  bool gc_silences = false;
   {
     std::lock_guard lock(mu);
     if (now >= next_gc_ms) {
@@ -284,11 +325,23 @@ int64_t Alertmanager::Impl::ProcessDue() {
     }
     if (now >= next_nflog_gc_ms) {
       if (nflog.GarbageCollect(now) > 0) nflog_dirty = true;
+      gc_silences = true;  // below, outside mu: it writes its file
       next_nflog_gc_ms = now + kNflogMaintenanceIntervalMs;
     }
     if (now >= next_cleanup_ms) {
       dispatcher->RemoveEmptyGroups();
       next_cleanup_ms = now + kGroupCleanupIntervalMs;
+      gauges_dirty = true;
+    }
+    // Silences change state with time alone: recount when one started, ended or was
+    // collected, or when the API changed them.
+    if (silences->version() != silences_version_seen || now >= next_silence_change_ms) {
+      silences_version_seen = silences->version();
+      const Silences::Counts c = silences->CountAt(now);
+      silences_active->Set(static_cast<double>(c.active));
+      silences_pending->Set(static_cast<double>(c.pending));
+      silences_expired->Set(static_cast<double>(c.expired));
+      next_silence_change_ms = c.next_change_ms;
       gauges_dirty = true;
     }
     for (const FlushBatch& batch : dispatcher->TakeDue(now)) {
@@ -336,6 +389,7 @@ int64_t Alertmanager::Impl::ProcessDue() {
     }
   }
 
+  if (gc_silences) silences->GarbageCollect(now);
   Snapshot(/*force=*/!opts.start_threads);
   if (Status s = queue->MaybeCompact(); !s.ok()) {
     PW_LOG_WARN("alertmanager: queue compaction failed", "err={}", LogQuote(s.ToString()));
@@ -434,6 +488,7 @@ void Alertmanager::Stop() {
     for (auto& [key, w] : impl_->workers) w->Stop();
   }
   impl_->Snapshot(/*force=*/true);
+  (void)impl_->silences->Flush();  // only when an earlier write failed
   if (Status s = impl_->queue->MaybeCompact(); !s.ok()) {
     PW_LOG_WARN("alertmanager: queue compaction failed", "err={}", LogQuote(s.ToString()));
   }
@@ -470,7 +525,10 @@ void Alertmanager::PutAlerts(std::vector<Alert> alerts) {
   impl_->Put(std::move(valid), now);
 }
 
-void Alertmanager::RegisterRoutes(http::Router& router) { RegisterAlertmanagerApi(*impl_, router); }
+void Alertmanager::RegisterRoutes(http::Router& router) {
+  RegisterAlertmanagerApi(*impl_, router);
+  RegisterSilenceApi(*impl_, router);
+}
 
 int64_t Alertmanager::ProcessDue() { return impl_->ProcessDue(); }
 

@@ -9,7 +9,8 @@
 // with jitter and a per-attempt timeout. Each integration delivers on its own, so a slow
 // or dead receiver never delays another.
 //
-// Persistence under state_dir: the alert store, the notification log and the queue of
+// Persistence under state_dir: the silences (written before the API answers), the alert
+// store, the notification log and the queue of
 // notifications not yet delivered survive a restart and kill -9 (a notification is
 // written to the queue's log before it is attempted, and removed once delivered or given
 // up on), so a receiver that is down gets everything once it is back.
@@ -23,11 +24,16 @@
 //   GET  /api/v2/alerts            (filter=, active, silenced, inhibited, unprocessed, receiver)
 //   GET  /api/v2/alerts/groups     (same filters)
 //   GET  /api/v2/status, GET /api/v2/receivers
+//   POST /api/v2/silences, GET /api/v2/silences, GET|DELETE /api/v2/silence/{id}
+//                                  (silences.h: Alertmanager 0.25's answers; a silenced
+//                                   alert is dropped from notifications after inhibition,
+//                                   and listed with status.state "suppressed" and silencedBy)
 // Own metrics use Alertmanager's names: alertmanager_notifications_total{integration},
 // alertmanager_notifications_failed_total{integration,reason},
 // alertmanager_notification_requests_total / _failed_total{integration},
 // alertmanager_notification_latency_seconds{integration}, alertmanager_alerts{state},
 // alertmanager_alerts_received_total{status,version}, alertmanager_alerts_invalid_total,
+// alertmanager_silences{state},
 // plus perfwatch_alert_notifications_queued{receiver,integration}.
 //
 // Time: every decision reads the injected Clock. With start_threads = false nothing runs
@@ -56,6 +62,7 @@ struct AlertmanagerOptions {
   int64_t first_retry_backoff_ms = 100;
   int64_t give_up_after_ms = 24 * 3600'000;  // a notification still failing after this is dropped (counted)
   int64_t gc_interval_ms = 30 * 60'000;    // resolved alerts are dropped this long after resolving
+  int64_t silence_retention_ms = 120LL * 3600'000;  // expired silences kept this long (--data.retention)
   size_t max_queued_notifications = 100'000;  // beyond: the oldest are dropped (counted)
 };
 

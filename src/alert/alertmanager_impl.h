@@ -26,6 +26,7 @@
 #include "alert/inhibitor.h"
 #include "alert/nflog.h"
 #include "alert/notify_queue.h"
+#include "alert/silences.h"
 
 namespace perfwatch::alert {
 
@@ -57,6 +58,7 @@ struct Alertmanager::Impl {
   MetricsRegistry* metrics = nullptr;
   int64_t start_time_ms = 0;
   std::unique_ptr<NotifyQueue> queue;  // thread-safe
+  std::unique_ptr<Silences> silences;  // thread-safe; its lock is taken after mu
 
   Counter* notifications_total = nullptr;
   Counter* received_firing = nullptr;
@@ -64,6 +66,9 @@ struct Alertmanager::Impl {
   Counter* invalid_total = nullptr;
   Gauge* alerts_active = nullptr;
   Gauge* alerts_suppressed = nullptr;
+  Gauge* silences_active = nullptr;
+  Gauge* silences_pending = nullptr;
+  Gauge* silences_expired = nullptr;
   DeliveryMetrics delivery_metrics;  // without `queued` (per worker)
 
   std::mutex process_mu;
@@ -83,6 +88,8 @@ struct Alertmanager::Impl {
   int64_t next_cleanup_ms = 0;          // guarded by mu
   int64_t next_gc_ms = 0;               // guarded by mu
   int64_t next_nflog_gc_ms = 0;         // guarded by mu
+  uint64_t silences_version_seen = UINT64_MAX;  // guarded by mu
+  int64_t next_silence_change_ms = 0;   // guarded by mu
   int64_t last_snapshot_steady_ms = 0;  // guarded by process_mu
   int64_t last_gauges_steady_ms = 0;    // guarded by mu
   bool started = false;                 // guarded by mu
@@ -97,5 +104,7 @@ struct Alertmanager::Impl {
 
 // The API handlers (am_api.cc).
 void RegisterAlertmanagerApi(Alertmanager::Impl& impl, http::Router& router);
+// The silence handlers (am_silence_api.cc).
+void RegisterSilenceApi(Alertmanager::Impl& impl, http::Router& router);
 
 }  // namespace perfwatch::alert

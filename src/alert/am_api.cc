@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "alert/alertmanager_impl.h"
+#include "alert/integrations.h"
 #include "alert/am_format.h"
 #include "common/log.h"
 
@@ -80,9 +81,15 @@ bool MatchFilterLabels(const Matchers& matchers, const LabelSet& labels) {
   return true;
 }
 
+// What the API reports about one alert besides its own fields.
+struct MuteStatus {
+  std::optional<uint64_t> inhibited_by;
+  std::vector<std::string> silenced_by;  // active silences' ids, sorted
+};
+
 void AppendGettableAlert(std::string& out, const Alert& a,
-                         const std::vector<std::string>& receivers,
-                         std::optional<uint64_t> inhibited_by) {
+                         const std::vector<std::string>& receivers, const MuteStatus& mute) {
+  const std::optional<uint64_t>& inhibited_by = mute.inhibited_by;
   out += "{\"annotations\":";
   AppendGoJsonObject(out, a.annotations);
   out += ",\"endsAt\":\"" + FormatApiTime(a.ends_at_ms) + "\"";
@@ -97,8 +104,13 @@ void AppendGettableAlert(std::string& out, const Alert& a,
   out += "],\"startsAt\":\"" + FormatApiTime(a.starts_at_ms) + "\"";
   out += ",\"status\":{\"inhibitedBy\":[";
   if (inhibited_by) out += "\"" + FingerprintHex(*inhibited_by) + "\"";
-  out += "],\"silencedBy\":[],\"state\":";
-  out += inhibited_by ? "\"suppressed\"" : "\"active\"";
+  out += "],\"silencedBy\":[";
+  for (size_t i = 0; i < mute.silenced_by.size(); ++i) {
+    if (i > 0) out += ",";
+    AppendGoJsonString(out, mute.silenced_by[i]);
+  }
+  out += "],\"state\":";
+  out += inhibited_by || !mute.silenced_by.empty() ? "\"suppressed\"" : "\"active\"";
   out += "},\"updatedAt\":\"" + FormatApiTime(a.updated_at_ms) + "\"";
   if (!a.generator_url.empty()) {
     out += ",\"generatorURL\":";
@@ -109,13 +121,16 @@ void AppendGettableAlert(std::string& out, const Alert& a,
   out += "}";
 }
 
-// Alertmanager's alertFilter for one alert at `now`; sets *inhibited_by.
+// Alertmanager's alertFilter for one alert at `now`; sets *mute.
 bool PassesFilter(const Alertmanager::Impl& impl, const AlertFilter& f, const Alert& a, int64_t now,
-                  std::optional<uint64_t>* inhibited_by) {
+                  MuteStatus* mute) {
   if (a.ends_at_ms != 0 && a.ends_at_ms < now) return false;
-  *inhibited_by = impl.inhibitor->InhibitedBy(a.labels, impl.store, now);
-  if (!f.active && !inhibited_by->has_value()) return false;
-  if (!f.inhibited && inhibited_by->has_value()) return false;
+  mute->inhibited_by = impl.inhibitor->InhibitedBy(a.labels, impl.store, now);
+  mute->silenced_by = impl.silences->MutedBy(a.labels, now);
+  const bool suppressed = mute->inhibited_by.has_value() || !mute->silenced_by.empty();
+  if (!f.active && !suppressed) return false;
+  if (!f.silenced && !mute->silenced_by.empty()) return false;
+  if (!f.inhibited && mute->inhibited_by.has_value()) return false;
   return MatchFilterLabels(f.matchers, a.labels);
 }
 
@@ -177,11 +192,11 @@ void HandleGetAlerts(Alertmanager::Impl& impl, const http::Request& req, http::R
           })) {
         continue;
       }
-      std::optional<uint64_t> inhibited_by;
-      if (!PassesFilter(impl, f, a, now, &inhibited_by)) continue;
+      MuteStatus mute;
+      if (!PassesFilter(impl, f, a, now, &mute)) continue;
       if (!first) out += ",";
       first = false;
-      AppendGettableAlert(out, a, receivers, inhibited_by);
+      AppendGettableAlert(out, a, receivers, mute);
     }
   }
   out += "]\n";
@@ -195,7 +210,7 @@ void HandleGetAlertGroups(Alertmanager::Impl& impl, const http::Request& req, ht
   if (!ParseAlertFilter(req, &f, res)) return;
   struct Group {
     const AggrGroup* group;
-    std::vector<std::pair<const Alert*, std::optional<uint64_t>>> alerts;
+    std::vector<std::pair<const Alert*, MuteStatus>> alerts;
   };
   std::string out = "[";
   {
@@ -208,10 +223,10 @@ void HandleGetAlertGroups(Alertmanager::Impl& impl, const http::Request& req, ht
       if (f.receiver && !re2::RE2::FullMatch(receiver, *f.receiver)) continue;
       Group out_group{g.get(), {}};
       for (const auto& [fp, a] : g->alerts) {
-        std::optional<uint64_t> inhibited_by;
-        if (!PassesFilter(impl, f, a, now, &inhibited_by)) continue;
+        MuteStatus mute;
+        if (!PassesFilter(impl, f, a, now, &mute)) continue;
         receivers[fp].push_back(receiver);
-        out_group.alerts.emplace_back(&a, inhibited_by);
+        out_group.alerts.emplace_back(&a, std::move(mute));
       }
       if (!out_group.alerts.empty()) groups.push_back(std::move(out_group));
     }
@@ -327,6 +342,7 @@ std::string RenderConfigYaml(const AlertmanagerConfig& c) {
   y += "receivers:\n";
   for (const Receiver& r : c.receivers) {
     y += "- name: " + GoQuote(r.name) + "\n";
+    AppendYamlNotifiers(y, r);  // pagerduty/slack/email (integrations_yaml.cc)
     if (r.webhook_configs.empty()) continue;
     y += "  webhook_configs:\n";
     for (const WebhookConfig& w : r.webhook_configs) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <re2/re2.h>
@@ -29,6 +30,8 @@ class Node;
 }
 
 namespace perfwatch::alert {
+
+class NotificationTemplates;  // notify_template.h
 
 // One label matcher: name, type (= != =~ !~) and value. Regexes are fully anchored, as in
 // Alertmanager (and Prometheus).
@@ -80,11 +83,83 @@ struct WebhookConfig {
   int64_t timeout_ms = 10'000;  // perfwatch's: per attempt (Alertmanager has none per receiver)
 };
 
+// pagerduty_configs (Events API v2). Template fields are notification templates
+// (notify_template.h); defaults as Alertmanager's DefaultPagerdutyConfig.
+struct PagerdutyConfig {
+  bool send_resolved = true;
+  HttpClientConfig http_config;
+  bool has_http_config = false;
+  std::string routing_key;  // secret; routing_key or routing_key_file (read at parse time)
+  std::string routing_key_file;
+  std::string url = "https://events.pagerduty.com/v2/enqueue";  // or global.pagerduty_url
+  std::string client = R"({{ template "pagerduty.default.client" . }})";
+  std::string client_url = R"({{ template "pagerduty.default.clientURL" . }})";
+  std::string description = R"({{ template "pagerduty.default.description" .}})";
+  std::vector<std::pair<std::string, std::string>> details;  // sorted; defaults merged in
+  struct Image { std::string src, alt, href; };
+  struct Link { std::string href, text; };
+  std::vector<Image> images;
+  std::vector<Link> links;
+  std::string source;    // default: client
+  std::string severity;  // "" -> the severity label's mapping, else "error"
+  std::string class_, component, group;
+  int64_t timeout_ms = 10'000;
+};
+
+// slack_configs (incoming webhooks); defaults as Alertmanager's DefaultSlackConfig.
+struct SlackConfig {
+  bool send_resolved = false;
+  HttpClientConfig http_config;
+  bool has_http_config = false;
+  std::string api_url;  // secret; api_url, api_url_file or global.slack_api_url(_file)
+  std::string api_url_file;
+  std::string channel;
+  std::string username = R"({{ template "slack.default.username" . }})";
+  std::string color;  // "" -> severity colour or {{ if eq .Status "firing" }}danger{{ else }}good{{ end }}
+  bool color_set = false;
+  std::string title = R"({{ template "slack.default.title" . }})";
+  std::string title_link = R"({{ template "slack.default.titlelink" . }})";
+  std::string pretext = R"({{ template "slack.default.pretext" . }})";
+  std::string text = R"({{ template "slack.default.text" . }})";
+  struct Field { std::string title, value; int short_ = -1; };  // short_: -1 unset
+  std::vector<Field> fields;
+  bool short_fields = false;
+  std::string footer = R"({{ template "slack.default.footer" . }})";
+  std::string fallback = R"({{ template "slack.default.fallback" . }})";
+  std::string callback_id = R"({{ template "slack.default.callbackid" . }})";
+  std::string icon_emoji = R"({{ template "slack.default.iconemoji" . }})";
+  std::string icon_url = R"({{ template "slack.default.iconurl" . }})";
+  std::string image_url, thumb_url;
+  bool link_names = false;
+  std::vector<std::string> mrkdwn_in;
+  int64_t timeout_ms = 10'000;
+};
+
+// email_configs; defaults as Alertmanager's DefaultEmailConfig, with global.smtp_*.
+struct EmailConfig {
+  bool send_resolved = false;
+  std::string to, from, hello;
+  std::string smarthost;  // host:port
+  std::string auth_username, auth_password /* secret */, auth_password_file, auth_secret,
+      auth_identity;
+  std::vector<std::pair<std::string, std::string>> headers;  // canonical keys, sorted
+  std::string html = R"({{ template "email.default.html" . }})";
+  std::string text;
+  bool require_tls = true;
+  bool require_tls_set = false;
+  std::string tls_ca_file, tls_server_name;
+  bool tls_insecure_skip_verify = false;
+  int64_t timeout_ms = 30'000;
+};
+
 struct Receiver {
   std::string name;
   std::vector<WebhookConfig> webhook_configs;
-  // email_configs, slack_configs, pagerduty_configs... arrive with issue 12; until then a
-  // receiver using one is refused at parse time, naming the key.
+  std::vector<PagerdutyConfig> pagerduty_configs;
+  std::vector<SlackConfig> slack_configs;
+  std::vector<EmailConfig> email_configs;
+  // Other Alertmanager integrations (opsgenie_configs, ...) are refused at parse time,
+  // naming the key.
 };
 
 // A node of the routing tree, with inherited options resolved.
@@ -118,7 +193,9 @@ struct AlertmanagerConfig {
   Route route;
   std::vector<Receiver> receivers;
   std::vector<InhibitRule> inhibit_rules;
-  std::vector<std::string> templates;  // kept; notification templates are not used by webhooks
+  std::vector<std::string> templates;  // template file globs, loaded at parse time
+  // The default templates plus the `templates:` files (never null after parsing).
+  std::shared_ptr<const NotificationTemplates> notification_templates;
 
   const Receiver* FindReceiver(std::string_view name) const;
 };

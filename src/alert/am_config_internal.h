@@ -110,6 +110,12 @@ struct ParseContext {
   size_t routes = 0;
 };
 
+// Receivers' integrations (am_config_receivers.cc): decoded and checked as
+// config/notifiers.go's UnmarshalYAML does; global inheritance is the caller's.
+Status ParsePagerduty(const YAML::Node& n, const ParseContext& ctx, PagerdutyConfig* out);
+Status ParseSlack(const YAML::Node& n, const ParseContext& ctx, SlackConfig* out);
+Status ParseEmail(const YAML::Node& n, const ParseContext& ctx, EmailConfig* out);
+
 // Decodes one route and its children (depth 0 is the root).
 Status ParseRoute(const YAML::Node& n, int depth, ParseContext& ctx, RawRoute* out);
 // dispatch.NewRoute: options inherited from the parent (nullptr for the root), or

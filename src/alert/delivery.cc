@@ -9,16 +9,14 @@
 
 namespace perfwatch::alert {
 
-DeliveryWorker::DeliveryWorker(std::string receiver, uint32_t index, WebhookConfig config,
-                               HttpClientConfig http, NotifyQueue* queue, DeliveryOptions options,
-                               DeliveryMetrics metrics)
+DeliveryWorker::DeliveryWorker(std::string receiver, uint32_t index, IntegrationConfig config,
+                               NotifyQueue* queue, DeliveryOptions options, DeliveryMetrics metrics)
     : receiver_(std::move(receiver)),
       index_(index),
       queue_(queue),
       options_(options),
       metrics_(metrics),
       config_(std::move(config)),
-      http_(std::move(http)),
       rng_(std::random_device{}()) {}
 
 DeliveryWorker::~DeliveryWorker() { Stop(); }
@@ -51,10 +49,9 @@ void DeliveryWorker::Enqueue(QueuedNotification n) {
   cv_.notify_all();
 }
 
-void DeliveryWorker::UpdateConfig(WebhookConfig config, HttpClientConfig http) {
+void DeliveryWorker::UpdateConfig(IntegrationConfig config) {
   std::lock_guard lock(mu_);
   config_ = std::move(config);
-  http_ = std::move(http);
 }
 
 int64_t DeliveryWorker::RunDue() {
@@ -85,14 +82,13 @@ void DeliveryWorker::Run() {
 
 void DeliveryWorker::AttemptFront(std::unique_lock<std::mutex>& lock) {
   // Copies: the deque may change while the lock is released.
-  const WebhookConfig config = config_;
-  const HttpClientConfig http = http_;
+  const IntegrationConfig config = config_;
   const uint64_t id = items_.front().n.id;
   const std::string body = items_.front().n.body;
   in_flight_ = true;
   lock.unlock();
   const auto start = std::chrono::steady_clock::now();
-  WebhookAttempt attempt = SendWebhook(config, http, body, &cancel_);
+  WebhookAttempt attempt = SendIntegration(config, body, &cancel_);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   lock.lock();
@@ -105,8 +101,8 @@ void DeliveryWorker::AttemptFront(std::unique_lock<std::mutex>& lock) {
   if (metrics_.requests_total) metrics_.requests_total->Inc();
   if (attempt.outcome == DeliveryOutcome::kDelivered) {
     if (item.attempts > 0) {
-      PW_LOG_INFO("Notify success", "receiver={} integration=webhook[{}] attempts={}",
-                  LogQuote(receiver_), index_, item.attempts + 1);
+      PW_LOG_INFO("Notify success", "receiver={} integration={}[{}] attempts={}",
+                  LogQuote(receiver_), config.type, IntegrationPosition(index_), item.attempts + 1);
     }
     PopFrontLocked();
     return;
@@ -119,8 +115,8 @@ void DeliveryWorker::AttemptFront(std::unique_lock<std::mutex>& lock) {
   if (!give_up) {
     if (item.attempts == 1 || item.attempts % 10 == 0) {
       PW_LOG_WARN("Notify attempt failed, will retry later",
-                  "receiver={} integration=webhook[{}] attempts={} err={}", LogQuote(receiver_),
-                  index_, item.attempts, LogQuote(attempt.error));
+                  "receiver={} integration={}[{}] attempts={} err={}", LogQuote(receiver_),
+                  config.type, IntegrationPosition(index_), item.attempts, LogQuote(attempt.error));
     }
     item.next_attempt_ms = now + BackoffMs(item.attempts);
     return;
@@ -130,8 +126,8 @@ void DeliveryWorker::AttemptFront(std::unique_lock<std::mutex>& lock) {
                                                       : metrics_.failed_other;
   if (failed) failed->Inc();
   PW_LOG_ERROR(
-      "Notify for alerts failed", "receiver={} integration=webhook[{}] attempts={} err={}",
-      LogQuote(receiver_), index_, item.attempts,
+      "Notify for alerts failed", "receiver={} integration={}[{}] attempts={} err={}",
+      LogQuote(receiver_), config.type, IntegrationPosition(index_), item.attempts,
       LogQuote(attempt.outcome == DeliveryOutcome::kDrop ? "unrecoverable error: " + attempt.error
                                                          : "gave up: " + attempt.error));
   PopFrontLocked();

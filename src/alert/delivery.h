@@ -1,5 +1,6 @@
 #pragma once
-// Delivers one integration's notifications (one receiver's webhook_configs[index]) from
+// Delivers one integration's notifications (one receiver's webhook, PagerDuty or Slack
+// config; integrations.h numbers them) from
 // the persisted queue, in order: the oldest is attempted until it is delivered, dropped
 // (a non-retryable answer) or given up on (older than give_up_after_ms), with exponential
 // backoff and jitter between attempts (first_backoff_ms doubling up to max_backoff_ms,
@@ -18,6 +19,7 @@
 
 #include "alert/alert.h"
 #include "alert/am_config.h"
+#include "alert/integrations.h"
 #include "alert/notify_queue.h"
 #include "common/metrics.h"
 
@@ -43,7 +45,7 @@ struct DeliveryMetrics {
 
 class DeliveryWorker {
  public:
-  DeliveryWorker(std::string receiver, uint32_t index, WebhookConfig config, HttpClientConfig http,
+  DeliveryWorker(std::string receiver, uint32_t index, IntegrationConfig config,
                  NotifyQueue* queue, DeliveryOptions options, DeliveryMetrics metrics);
   ~DeliveryWorker();  // Stop()
   DeliveryWorker(const DeliveryWorker&) = delete;
@@ -55,7 +57,7 @@ class DeliveryWorker {
 
   // Takes a notification already appended to the queue; due at once.
   void Enqueue(QueuedNotification n);
-  void UpdateConfig(WebhookConfig config, HttpClientConfig http);
+  void UpdateConfig(IntegrationConfig config);
   // Attempts the notifications due at the clock's now, in order; returns the next
   // attempt time (INT64_MAX when idle). For start_threads = false.
   int64_t RunDue();
@@ -88,8 +90,7 @@ class DeliveryWorker {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  WebhookConfig config_;    // guarded by mu_
-  HttpClientConfig http_;   // guarded by mu_
+  IntegrationConfig config_;  // guarded by mu_
   std::deque<Item> items_;  // guarded by mu_; the front is never removed while in_flight_
   bool in_flight_ = false;  // guarded by mu_
   bool stop_ = false;       // guarded by mu_

@@ -2,6 +2,7 @@
 // helpers with Go's semantics, and Go's time formatting in UTC.
 #include "alert/template.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <new>
 #include <string>
@@ -45,6 +46,22 @@ std::string GoTypeName(const Value& v) {
       return "*time.Time";
     case Type::kTime:
       return "time.Time";
+    case Type::kNotifyData:
+      return "*template.Data";
+    case Type::kAlerts:
+      return "template.Alerts";
+    case Type::kAlertSlice:
+      return "[]template.Alert";
+    case Type::kAlert:
+      return "template.Alert";
+    case Type::kKV:
+      return "template.KV";
+    case Type::kPairs:
+      return "template.Pairs";
+    case Type::kPair:
+      return "template.Pair";
+    case Type::kStringSlice:
+      return "[]string";
     case Type::kData:
       return "struct { Labels map[string]string; ExternalLabels map[string]string; ExternalURL "
              "string; "
@@ -100,7 +117,18 @@ bool IsTrue(const Value& v) {
     case Type::kTimePtr:
     case Type::kTime:
     case Type::kData:
+    case Type::kNotifyData:
+    case Type::kAlert:
+    case Type::kPair:
       return true;  // non-nil pointer; structs are always true
+    case Type::kAlerts:
+    case Type::kAlertSlice:
+      return v.alerts && !v.alerts->empty();
+    case Type::kKV:
+    case Type::kPairs:
+      return v.labels && !v.labels->empty();
+    case Type::kStringSlice:
+      return v.strs && !v.strs->empty();
   }
   return false;
 }
@@ -554,6 +582,54 @@ Result<Template> Template::Parse(std::string_view name, std::string_view text) {
   } catch (const std::exception& e) {
     return Internal("template: " + std::string(name) + ": " + e.what());
   }
+}
+
+Result<Template> Template::ParseNotification(std::string_view name, std::string_view text) {
+  try {
+    Template t;
+    t.root_ = tmpl::ParseSet(name, text, /*notification=*/true);
+    t.name_ = std::string(name);
+    return t;
+  } catch (const tmpl::ParseError& e) {
+    return InvalidArgument(e.message);
+  } catch (const std::bad_alloc&) {
+    return ResourceExhausted("template: " + std::string(name) + ": out of memory");
+  } catch (const std::exception& e) {
+    return Internal("template: " + std::string(name) + ": " + e.what());
+  }
+}
+
+std::vector<std::string> Template::DefinedNames() const {
+  std::vector<std::string> out;
+  const auto add = [&](const Node& n) {
+    for (const auto& [k, v] : n.trees) {
+      if (k != n.name && v) out.push_back(k);
+    }
+  };
+  if (root_) add(*root_);
+  for (const auto& e : extra_) add(*e);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void Template::MergeDefinitions(const Template& other) {
+  if (other.root_) extra_.push_back(other.root_);
+  for (const auto& e : other.extra_) extra_.push_back(e);
+}
+
+const void* Template::FindDefinition(std::string_view name, const Node** owner) const {
+  const auto find = [&](const Node& n) -> const void* {
+    auto it = n.trees.find(name);
+    if (it == n.trees.end() || !it->second) return nullptr;
+    *owner = &n;
+    return it->second.get();
+  };
+  for (size_t i = extra_.size(); i-- > 0;) {
+    if (const void* t = find(*extra_[i])) return t;
+  }
+  if (root_) return find(*root_);
+  return nullptr;
 }
 
 Result<std::string> Template::Execute(const TemplateData& data) const {

@@ -24,6 +24,7 @@
 // 123456.7, 1.234567e+06, 0.0001, 1e-05, NaN, +Inf; maps map[a:b c:d]).
 //
 // Thread safety: a parsed Template is immutable; Execute may run on many threads at once.
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -34,6 +35,8 @@
 #include "common/status.h"
 
 namespace perfwatch::alert {
+
+class Template;
 
 // One sample of a `query` result: what the template sees as .Labels and .Value.
 struct QuerySample {
@@ -46,7 +49,35 @@ struct QuerySample {
 // `... at <query "x">: error calling query: MESSAGE`.
 using TemplateQueryFn = std::function<Result<std::vector<QuerySample>>(std::string_view expr)>;
 
+// Alertmanager's notification data model (template/template.go: Data, Alert, KV), the dot
+// of a notification template (see notify_template.h).
+struct NotificationAlert {
+  std::string status;  // "firing" or "resolved"
+  LabelSet labels;       // sorted by name
+  LabelSet annotations;  // sorted by name
+  int64_t starts_at_ms = 0;
+  int64_t ends_at_ms = 0;  // 0: Go's zero time
+  std::string generator_url;
+  std::string fingerprint;  // 16 hex digits
+};
+struct NotificationData {
+  std::string receiver;  // regexp.QuoteMeta(receiver name), as Alertmanager sets it
+  std::string status;    // "firing" when any alert fires, else "resolved"
+  std::vector<NotificationAlert> alerts;
+  LabelSet group_labels, common_labels, common_annotations;  // sorted by name
+  std::string external_url;
+};
+
 struct TemplateData {
+  // Notification mode: when set, dot is this (Alertmanager's *template.Data) instead of the
+  // rule fields below, the functions are Go's builtins plus Alertmanager's (toUpper,
+  // toLower, title, join, match, safeHtml, reReplaceAll, stringSlice), and {{template}}
+  // finds the definitions of `library` too.
+  const NotificationData* notification = nullptr;
+  const Template* library = nullptr;
+  // html/template-like output: every action's value is HTML-escaped unless it is
+  // safeHtml's template.HTML (text context only; see docs/notifications.md).
+  bool html_escape = false;
   const LabelSet* labels = nullptr;           // the alert's labels (may be null: empty)
   const LabelSet* external_labels = nullptr;  // may be null: empty
   std::string_view external_url;
@@ -64,6 +95,13 @@ class Template {
   // Parses `text`. `name` appears in errors as Go prints them:
   // `template: NAME:LINE: function "foo" not defined`. InvalidArgument on errors.
   static Result<Template> Parse(std::string_view name, std::string_view text);
+  // Parses `text` as Alertmanager parses a notification template: no variable prefix,
+  // Alertmanager's function set.
+  static Result<Template> ParseNotification(std::string_view name, std::string_view text);
+  // The templates {{define}}d in this set (not the main one).
+  std::vector<std::string> DefinedNames() const;
+  // Adds (or replaces, as a later Go Parse does) the definitions of `other`.
+  void MergeDefinitions(const Template& other);
 
   // Expands the template. Errors (a failing query, a bad argument, an index out of range)
   // are InvalidArgument with Go's message; Prometheus then uses
@@ -79,11 +117,18 @@ class Template {
   ~Template();
 
   struct Node;  // the parse tree (template.cc)
+  const Node* node() const { return root_.get(); }
 
  private:
   Template();
   std::shared_ptr<const Node> root_;
+  // Sets merged in by MergeDefinitions, later ones first in lookups after root_'s own.
+  std::vector<std::shared_ptr<const Node>> extra_;
   std::string name_;
+ public:
+  // The tree {{template NAME}} finds: root_'s definitions, then the merged sets (the most
+  // recently merged first). `owner` receives the set holding it (for error positions).
+  const void* FindDefinition(std::string_view name, const Node** owner) const;
 };
 
 // Parses and executes in one step the way Prometheus' rule evaluation does: any parse

@@ -19,6 +19,11 @@ bool Comparable(const Value& v) {
     case Type::kAnyMap:
     case Type::kQueryResult:
     case Type::kData:
+    case Type::kAlerts:
+    case Type::kAlertSlice:
+    case Type::kKV:
+    case Type::kPairs:
+    case Type::kStringSlice:
       return false;
     default:
       return true;
@@ -141,6 +146,14 @@ size_t LenOf(const Value& v) {
       return v.any ? v.any->size() : 0;
     case Type::kQueryResult:
       return v.list ? v.list->size() : 0;
+    case Type::kAlerts:
+    case Type::kAlertSlice:
+      return v.alerts ? v.alerts->size() : 0;
+    case Type::kKV:
+    case Type::kPairs:
+      return v.labels ? v.labels->size() : 0;
+    case Type::kStringSlice:
+      return v.strs ? v.strs->size() : 0;
     default:
       return 0;
   }
@@ -163,6 +176,11 @@ Value FnLen(FuncEnv&, const Value&, std::vector<Value>& a) {
     case Type::kStringMap:
     case Type::kAnyMap:
     case Type::kQueryResult:
+    case Type::kAlerts:
+    case Type::kAlertSlice:
+    case Type::kKV:
+    case Type::kPairs:
+    case Type::kStringSlice:
       return Value::Int(static_cast<int64_t>(LenOf(v)));
     default:
       Fail("len of type " + IndirectTypeName(v));
@@ -245,6 +263,31 @@ Value FnIndex(FuncEnv&, const Value&, std::vector<Value>& a) {
         }
         item = std::move(found);
         if (!item.valid() && k + 1 < a.size()) Fail("index of untyped nil");
+        break;
+      }
+      case Type::kKV: {
+        std::string key = MapKey(index);
+        std::string found;
+        if (item.labels) {
+          for (const auto& [n, v] : *item.labels) {
+            if (n == key) {
+              found = v;
+              break;
+            }
+          }
+        }
+        item = Value::String(std::move(found));
+        break;
+      }
+      case Type::kAlerts:
+      case Type::kAlertSlice:
+      case Type::kPairs:
+      case Type::kStringSlice: {
+        std::vector<std::pair<Value, Value>> elems;
+        NotifyElements(item, &elems);
+        int64_t x = IndexArg(index, elems.size());
+        if (static_cast<size_t>(x) == elems.size()) Fail("reflect: slice index out of range");
+        item = std::move(elems[static_cast<size_t>(x)].second);
         break;
       }
       default:

@@ -18,6 +18,25 @@ using Args = std::vector<const PNode*>;
 // text/template's printValue: pointers are followed, a missing value is "<no value>".
 std::string PrintableText(const Value& v);
 
+// html/template's htmlEscaper for text context.
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&#34;"; break;
+      case '\'': out += "&#39;"; break;
+      case '+': out += "&#43;"; break;
+      case '\0': out += "\xef\xbf\xbd"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
 class State {
  public:
   State(const Template::Node& set, const TemplateData& data)
@@ -30,8 +49,12 @@ class State {
   std::string Run() {
     auto it = set_.trees.find(set_.name);
     Value dot;
-    dot.type = Type::kData;
-    dot.data = &data_;
+    if (data_.notification != nullptr) {
+      dot = NotifyDot(data_.notification);
+    } else {
+      dot.type = Type::kData;
+      dot.data = &data_;
+    }
     vars_.push_back({"$", dot});
     if (it == set_.trees.end() || !it->second) {
       throw ExecError{"template: " + set_.name + ": " + GoQuote(set_.name) +
@@ -73,13 +96,13 @@ class State {
   [[noreturn]] void Errorf(const std::string& msg) {
     if (node_ == nullptr) throw ExecError{"template: " + tmpl_name_ + ": " + msg};
     // Go's Tree.ErrorContext: byte column (0-based) within the line.
-    const std::string& text = set_.text;
+    const std::string& text = *text_;
     size_t pos = std::min<size_t>(static_cast<size_t>(node_->pos), text.size());
     std::string_view before(text.data(), pos);
     size_t nl = before.rfind('\n');
     size_t col = nl == std::string_view::npos ? pos : pos - (nl + 1);
     size_t line = 1 + static_cast<size_t>(std::count(before.begin(), before.end(), '\n'));
-    throw ExecError{"template: " + set_.name + ":" + std::to_string(line) + ":" +
+    throw ExecError{"template: " + *set_name_ + ":" + std::to_string(line) + ":" +
                     std::to_string(col) + ": executing " + GoQuote(tmpl_name_) + " at <" +
                     node_->String() + ">: " + msg};
   }
@@ -125,7 +148,11 @@ class State {
         Value v = EvalPipeline(dot, node.pipe.get());
         if (node.pipe->decl.empty()) {
           At(&node);
-          Write(PrintableText(v));
+          if (data_.html_escape && v.type != Type::kHtml) {
+            Write(HtmlEscape(PrintableText(v)));
+          } else {
+            Write(PrintableText(v));
+          }
         }
         break;
       }
@@ -218,6 +245,22 @@ class State {
           break;
         case Type::kInvalid:
           break;  // like a nil map
+        case Type::kNotifyData:
+        case Type::kAlert:
+        case Type::kPair:
+          At(&r);
+          Errorf("range can't iterate over " + GoPrintIndirect(val));
+        case Type::kAlerts:
+        case Type::kAlertSlice:
+        case Type::kKV:
+        case Type::kPairs:
+        case Type::kStringSlice: {
+          std::vector<std::pair<Value, Value>> items;
+          NotifyElements(val, &items);
+          for (auto& [k, e] : items) one(std::move(k), std::move(e));
+          iterated = !items.empty();
+          break;
+        }
         default:
           At(&r);
           Errorf("range can't iterate over " + GoPrintIndirect(val));
@@ -230,9 +273,15 @@ class State {
 
   void WalkTemplate(const Value& dot, const PNode& t) {
     At(&t);
+    const PNode* tree = nullptr;
+    const Template::Node* owner = &set_;
     auto it = set_.trees.find(t.text);
-    if (it == set_.trees.end() || !it->second)
-      Errorf("template " + GoQuote(t.text) + " not defined");
+    if (it != set_.trees.end() && it->second) {
+      tree = it->second.get();
+    } else if (data_.library != nullptr) {
+      tree = static_cast<const PNode*>(data_.library->FindDefinition(t.text, &owner));
+    }
+    if (tree == nullptr) Errorf("template " + GoQuote(t.text) + " not defined");
     if (depth_ >= kMaxTemplateDepth) {
       Errorf("exceeded maximum template depth (" + std::to_string(kMaxTemplateDepth) + ")");
     }
@@ -243,20 +292,26 @@ class State {
     vars_.push_back({"$", new_dot});
     std::string saved_name = std::exchange(tmpl_name_, t.text);
     const PNode* saved_node = node_;
+    const std::string* saved_text = std::exchange(text_, &owner->text);
+    const std::string* saved_set_name = std::exchange(set_name_, &owner->name);
     ++depth_;
     struct Restore {
       State& s;
       std::vector<Variable>& vars;
       std::string& name;
       const PNode* node;
+      const std::string* text;
+      const std::string* set_name;
       ~Restore() {
         s.vars_.swap(vars);
         s.tmpl_name_.swap(name);
         s.node_ = node;
+        s.text_ = text;
+        s.set_name_ = set_name;
         --s.depth_;
       }
-    } restore{*this, saved_vars, saved_name, saved_node};
-    Walk(new_dot, *it->second);
+    } restore{*this, saved_vars, saved_name, saved_node, saved_text, saved_set_name};
+    Walk(new_dot, *tree);
   }
 
   // --- evaluation ---
@@ -383,6 +438,15 @@ class State {
         return EvalCall(dot, *m, receiver, node, name, args, final);
     }
     const bool has_args = args.size() > 1 || final;
+    if (const FuncDef* m = FindNotifyMethod(receiver, name))
+      return EvalCall(dot, *m, receiver, node, name, args, final);
+    {
+      Value v;
+      if (NotifyField(receiver, name, &v)) {
+        if (has_args) Errorf(name + " has arguments but cannot be invoked as function");
+        return v;
+      }
+    }
     switch (receiver.type) {
       case Type::kData: {
         bool found = false;
@@ -404,7 +468,8 @@ class State {
           return m;
         }
         break;
-      case Type::kStringMap: {
+      case Type::kStringMap:
+      case Type::kKV: {
         if (has_args) Errorf(name + " is not a method but has arguments");
         if (receiver.labels) {
           for (const auto& [k, v] : *receiver.labels) {
@@ -431,7 +496,7 @@ class State {
   Value EvalFunction(const Value& dot, const PNode& node, const PNode& cmd, const Args& args,
                      const std::optional<Value>& final) {
     At(&node);
-    const FuncDef* fn = FindTemplateFunction(node.text);
+    const FuncDef* fn = FindTemplateFunction(node.text, data_.notification != nullptr);
     if (fn == nullptr) Errorf(GoQuote(node.text) + " is not a defined function");
     return EvalCall(dot, *fn, Value{}, cmd, node.text, args, final);
   }
@@ -506,6 +571,9 @@ class State {
       case Param::kQueryResult:
         ok = value.type == Type::kQueryResult;
         break;
+      case Param::kStringSlice:
+        ok = value.type == Type::kStringSlice;
+        break;
     }
     if (!ok) {
       Errorf("wrong type for value; expected " + ParamTypeName(typ) + "; got " + GoTypeName(value));
@@ -517,6 +585,7 @@ class State {
     Value v;
     if (typ == Param::kSample) v.type = Type::kSample;
     if (typ == Param::kQueryResult) v.type = Type::kQueryResult;
+    if (typ == Param::kStringSlice) v.type = Type::kStringSlice;
     return v;
   }
 
@@ -572,6 +641,8 @@ class State {
 
   const Template::Node& set_;
   const TemplateData& data_;
+  const std::string* text_ = &set_.text;      // the text of the tree being executed
+  const std::string* set_name_ = &set_.name;  // and its set's name
   FuncEnv env_;
   std::string out_;
   const PNode* node_ = nullptr;

@@ -138,6 +138,19 @@ class Printer {
         }
         buf.push_back(']');
         return;
+      case Type::kNotifyData:
+      case Type::kAlerts:
+      case Type::kAlertSlice:
+      case Type::kAlert:
+      case Type::kKV:
+      case Type::kPairs:
+      case Type::kPair:
+      case Type::kStringSlice: {
+        std::string text;
+        NotifyPrint(v, &text);
+        FmtString(Value::String(text), text, verb == 'v' ? 's' : verb);
+        return;
+      }
       case Type::kData: {
         const TemplateData& d = *v.data;
         buf.push_back('{');

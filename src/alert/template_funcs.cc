@@ -25,6 +25,8 @@ std::string ParamTypeName(Param p) {
       return "*template.sample";
     case Param::kQueryResult:
       return "template.queryResult";
+    case Param::kStringSlice:
+      return "[]string";
   }
   return "?";
 }
@@ -34,7 +36,15 @@ bool ParamCanBeNil(Param p) { return p != Param::kString; }
 FuncEnv::FuncEnv(const TemplateData& d) : data(d), max_len(d.max_output_bytes) {}
 FuncEnv::~FuncEnv() = default;
 
-const FuncDef* FindTemplateFunction(std::string_view name) {
+const FuncDef* FindTemplateFunction(std::string_view name, bool notification) {
+  if (notification) {
+    for (const auto* table : {&GoBuiltinFunctions(), &AlertmanagerFunctions()}) {
+      for (const FuncDef& f : *table) {
+        if (f.name == name) return &f;
+      }
+    }
+    return nullptr;
+  }
   for (const auto* table :
        {&GoBuiltinFunctions(), &PrometheusStringFunctions(), &PrometheusNumberFunctions()}) {
     for (const FuncDef& f : *table) {
@@ -44,7 +54,18 @@ const FuncDef* FindTemplateFunction(std::string_view name) {
   return nullptr;
 }
 
-bool HasTemplateFunction(std::string_view name) { return FindTemplateFunction(name) != nullptr; }
+const FuncDef* FindPrometheusFunction(std::string_view name) {
+  for (const auto* table : {&PrometheusStringFunctions(), &PrometheusNumberFunctions()}) {
+    for (const FuncDef& f : *table) {
+      if (f.name == name) return &f;
+    }
+  }
+  return nullptr;
+}
+
+bool HasTemplateFunction(std::string_view name, bool notification) {
+  return FindTemplateFunction(name, notification) != nullptr;
+}
 
 const FuncDef* FindTimeMethod(std::string_view name) {
   for (const FuncDef& f : TimeMethods()) {

@@ -26,6 +26,7 @@ enum class Param : uint8_t {
   kString,       // string
   kSample,       // *template.sample
   kQueryResult,  // template.queryResult
+  kStringSlice,  // []string (Alertmanager's join, KV.Remove)
 };
 // Go's name of a parameter type, as errors print it.
 std::string ParamTypeName(Param p);
@@ -52,9 +53,15 @@ struct FuncDef {
   FuncImpl impl = nullptr;
 };
 
-// The function called `name`, or null.
-const FuncDef* FindTemplateFunction(std::string_view name);
-bool HasTemplateFunction(std::string_view name);
+// The function called `name`, or null. `notification`: Alertmanager's function set (Go's
+// builtins plus toUpper, toLower, title, join, match, safeHtml, reReplaceAll, stringSlice)
+// instead of Prometheus' rule functions.
+const FuncDef* FindTemplateFunction(std::string_view name, bool notification = false);
+bool HasTemplateFunction(std::string_view name, bool notification = false);
+// A method of a notification value (KV.SortedPairs, Alerts.Firing, ...), or null.
+const FuncDef* FindNotifyMethod(const Value& receiver, std::string_view name);
+// A field of a notification struct (Data, Alert, Pair); false when there is none.
+bool NotifyField(const Value& receiver, std::string_view name, Value* out);
 // The method `name` of time.Time / *time.Time, or null.
 const FuncDef* FindTimeMethod(std::string_view name);
 

@@ -22,6 +22,10 @@ const std::vector<FuncDef>& GoBuiltinFunctions();
 const std::vector<FuncDef>& PrometheusStringFunctions();
 // Prometheus' number, time and URL functions (template_funcs_numbers.cc).
 const std::vector<FuncDef>& PrometheusNumberFunctions();
+// Alertmanager 0.25's DefaultFuncs beyond Go's builtins (template_notify.cc).
+const std::vector<FuncDef>& AlertmanagerFunctions();
+// The Prometheus function `name` (its Go implementation is shared with Alertmanager's).
+const FuncDef* FindPrometheusFunction(std::string_view name);
 // time.Time's methods (template_funcs_numbers.cc).
 const std::vector<FuncDef>& TimeMethods();
 

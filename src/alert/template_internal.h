@@ -68,6 +68,15 @@ enum class Type : uint8_t {
   kTimePtr,      // *time.Time (toTime)
   kTime,         // time.Time
   kData,         // the struct Prometheus passes as dot
+  // Alertmanager's notification data model (template_notify.cc):
+  kNotifyData,   // *template.Data (notify)
+  kAlerts,       // template.Alerts (alerts)
+  kAlertSlice,   // []template.Alert, what Alerts.Firing / Resolved return (alerts)
+  kAlert,        // template.Alert (alert)
+  kKV,           // template.KV (labels; sorted by name)
+  kPairs,        // template.Pairs (labels, in SortedPairs order)
+  kPair,         // template.Pair (s: Name, s2: Value)
+  kStringSlice,  // []string (strs)
 };
 
 struct Value;
@@ -87,6 +96,11 @@ struct Value {
   // kQueryResult; null = nil slice. Mutable because Go's sortByLabel sorts in place.
   std::shared_ptr<SampleList> list;
   const TemplateData* data = nullptr;  // kData
+  const NotificationData* notify = nullptr;                             // kNotifyData
+  std::shared_ptr<const std::vector<const NotificationAlert*>> alerts;  // kAlerts, kAlertSlice
+  const NotificationAlert* alert = nullptr;                             // kAlert
+  std::shared_ptr<const std::vector<std::string>> strs;                 // kStringSlice
+  std::string s2;                                                       // kPair's Value
 
   static Value Bool(bool v) {
     Value r;
@@ -133,6 +147,16 @@ bool IsTrue(const Value& v);
 Value DataField(const TemplateData& d, std::string_view name, bool* found);
 // A borrowed map view of a LabelSet that outlives the execution.
 std::shared_ptr<const LabelSet> BorrowLabels(const LabelSet* labels);
+
+// Notification values (template_notify.cc).
+Value NotifyDot(const NotificationData* d);
+Value MakeKV(const LabelSet& kv);  // copies
+Value MakeStringSlice(std::vector<std::string> v);
+// Elements of a notification slice or map for range, len and index: (index/key, element).
+// False when `v` is not a notification type.
+bool NotifyElements(const Value& v, std::vector<std::pair<Value, Value>>* out);
+// Go's fmt %v of a notification value (false when `v` is not one).
+bool NotifyPrint(const Value& v, std::string* out);
 
 // ---------------------------------------------------------------------------------------
 // Go's fmt (template_fmt.cc), strconv (template_strconv.cc), time (template.cc).
@@ -233,7 +257,9 @@ struct Template::Node {
 namespace tmpl {
 // Parses `text` (already including any prefix) as Go's template.New(name).Parse(text).
 // Throws ParseError.
-std::shared_ptr<const Template::Node> ParseSet(std::string_view name, std::string_view text);
+// `notification`: Alertmanager's function set (see FindTemplateFunction).
+std::shared_ptr<const Template::Node> ParseSet(std::string_view name, std::string_view text,
+                                               bool notification = false);
 // Executes the main template of `set`. Throws ExecError.
 std::string ExecuteSet(const Template::Node& set, const TemplateData& data);
 }  // namespace tmpl

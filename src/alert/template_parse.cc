@@ -100,8 +100,12 @@ class TreeParser {
 
 class Parser {
  public:
-  Parser(std::string_view name, std::string_view text)
-      : name_(name), text_(text), tokens_(Lex(text)), stack_base_(__builtin_frame_address(0)) {}
+  Parser(std::string_view name, std::string_view text, bool notification)
+      : name_(name),
+        text_(text),
+        tokens_(Lex(text)),
+        stack_base_(__builtin_frame_address(0)),
+        notification_(notification) {}
 
   std::shared_ptr<Template::Node> Run() {
     set_ = std::make_shared<Template::Node>();
@@ -122,6 +126,7 @@ class Parser {
   size_t furthest_ = 0;  // tokens read so far (Go's token[0] is the last of them)
   std::shared_ptr<Template::Node> set_;
   const void* stack_base_;
+  bool notification_;
 };
 
 TreeParser::DepthGuard::DepthGuard(TreeParser& t, const char* msg) : t_(t) {
@@ -515,7 +520,7 @@ NodePtr TreeParser::Term() {
   const Token& t = NextNonSpace();
   switch (t.typ) {
     case Item::kIdentifier: {
-      if (!HasTemplateFunction(t.val)) Errorf("function " + GoQuote(t.val) + " not defined");
+      if (!HasTemplateFunction(t.val, p_.notification_)) Errorf("function " + GoQuote(t.val) + " not defined");
       NodePtr n = MakeNode(NodeType::kIdentifier, t.pos);
       n->text = t.val;
       return n;
@@ -644,8 +649,9 @@ NodePtr TreeParser::NewNumber(const Token& t) {
 
 }  // namespace
 
-std::shared_ptr<const Template::Node> ParseSet(std::string_view name, std::string_view text) {
-  Parser p(name, text);
+std::shared_ptr<const Template::Node> ParseSet(std::string_view name, std::string_view text,
+                                               bool notification) {
+  Parser p(name, text, notification);
   return p.Run();
 }
 
