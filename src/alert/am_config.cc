@@ -251,12 +251,6 @@ Status ParseWebhook(const YAML::Node& n, std::string_view receiver_name, const P
     }
     url_node = n;
   }
-  auto parsed = ParseHttpUrl(url);
-  if (parsed.ok() && parsed->scheme == "https") {
-    return ErrAt(url_node, where +
-                               "https URLs are not supported yet (webhooks are delivered over "
-                               "http:// only)");
-  }
   out->url = std::move(url);
   return Status::Ok();
 }

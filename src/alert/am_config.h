@@ -73,6 +73,13 @@ struct HttpClientConfig {
   bool has_basic_auth = false;
   bool follow_redirects = true;
   std::string proxy_url;            // refused when set (no proxy support yet)
+  // tls_config, for https:// URLs (paths made absolute against the config's directory).
+  std::string tls_ca_file;           // empty: the system's trusted certificates
+  std::string tls_cert_file;         // client certificate (mTLS), with tls_key_file
+  std::string tls_key_file;
+  std::string tls_server_name;       // SNI and the name to verify; empty: the URL's host
+  bool tls_insecure_skip_verify = false;
+  bool has_tls_config = false;       // tls_config was given
 };
 
 struct WebhookConfig {

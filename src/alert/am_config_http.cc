@@ -14,6 +14,7 @@
 
 #include "alert/am_config_internal.h"
 #include "alert/am_format.h"
+#include "alert/http_post.h"
 
 namespace perfwatch::alert::amconfig {
 namespace {
@@ -26,26 +27,38 @@ std::string_view TrimAsciiSpace(std::string_view s) {
   return s;
 }
 
-Status ParseTlsConfig(const YAML::Node& n) {
+Status ParseTlsConfig(const YAML::Node& n, std::string_view base_dir, HttpClientConfig* out) {
+  if (n.IsNull()) return Status::Ok();
+  out->has_tls_config = true;
+  const auto path = [&](const std::string& s) {
+    std::filesystem::path p(s);
+    if (!s.empty() && p.is_relative() && !base_dir.empty()) p = std::filesystem::path(base_dir) / p;
+    return s.empty() ? s : p.string();
+  };
   return ForEachField(
       n, "config.plain",
       {"ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify", "min_version",
        "max_version"},
-      [](const YAML::Node& k, const std::string& key, const YAML::Node& v) -> Status {
-        if (key == "insecure_skip_verify") {
-          bool b;
-          return ReadBool(v, &b);
-        }
+      [&](const YAML::Node& k, const std::string& key, const YAML::Node& v) -> Status {
+        if (key == "insecure_skip_verify") return ReadBool(v, &out->tls_insecure_skip_verify);
         std::string s;
         PW_RETURN_IF_ERROR(ReadString(v, &s));
         if (key == "min_version" || key == "max_version") {
           if (!v.IsNull() && s != "TLS10" && s != "TLS11" && s != "TLS12" && s != "TLS13") {
             return ErrAt(v, "unknown TLS version: " + s);
           }
-        } else if (key != "server_name" && !s.empty()) {
-          return ErrAt(k, "http_config: tls_config." + key +
-                              " is not supported yet (webhooks are delivered over http:// only)");
+          return Status::Ok();  // accepted; perfwatch always negotiates TLS 1.2 or 1.3
         }
+        if (key == "server_name") {
+          out->tls_server_name = s;
+        } else if (key == "ca_file") {
+          out->tls_ca_file = path(s);
+        } else if (key == "cert_file") {
+          out->tls_cert_file = path(s);
+        } else if (key == "key_file") {
+          out->tls_key_file = path(s);
+        }
+        (void)k;
         return Status::Ok();
       });
 }
@@ -229,7 +242,7 @@ Status ParseHttpConfig(const YAML::Node& n, std::string_view base_dir, HttpClien
           }
           return Status::Ok();
         }
-        if (key == "tls_config") return ParseTlsConfig(v);
+        if (key == "tls_config") return ParseTlsConfig(v, base_dir, out);
         if (key == "follow_redirects") return ReadBool(v, &out->follow_redirects);
         bool enable_http2;
         return ReadBool(v, &enable_http2);
@@ -274,6 +287,17 @@ Status ParseHttpConfig(const YAML::Node& n, std::string_view base_dir, HttpClien
     credentials_file = bearer_token_file;
   }
   out->has_basic_auth = has_basic_auth;
+  if (!out->tls_cert_file.empty() && out->tls_key_file.empty()) {
+    return err("client cert file \"" + out->tls_cert_file + "\" specified without client key file");
+  }
+  if (!out->tls_key_file.empty() && out->tls_cert_file.empty()) {
+    return err("client key file \"" + out->tls_key_file + "\" specified without client cert file");
+  }
+  if (!out->tls_ca_file.empty() || !out->tls_cert_file.empty()) {
+    // Load the files now, so a wrong path or a key that does not match fails the config.
+    auto ctx = ClientTlsContextFor(*out);
+    if (!ctx.ok()) return ErrAt(n, "http_config: " + ctx.status().message());
+  }
 
   if (!credentials_file.empty()) {
     auto token = ReadConfigFile("authorization credentials file", credentials_file, base_dir);

@@ -5,11 +5,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <algorithm>
+#include <boost/asio/ssl/error.hpp>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 namespace perfwatch::alert {
 namespace {
@@ -50,23 +56,146 @@ bool IEquals(std::string_view a, std::string_view b) {
   return true;
 }
 
-class Socket {
+// One connection: a non-blocking socket and, for https, its OpenSSL session. Every call
+// waits (poll) as the socket or OpenSSL asks, up to the deadline.
+class Conn {
  public:
-  ~Socket() {
+  ~Conn() {
+    if (ssl_ != nullptr) SSL_free(ssl_);
     if (fd_ >= 0) ::close(fd_);
   }
   int fd_ = -1;
+  SSL* ssl_ = nullptr;
+
+  // The TLS handshake; "" on success, else the reason.
+  std::string Handshake(http::TlsContext& ctx, const std::string& name, SteadyClock::time_point deadline,
+                        const std::atomic<bool>* cancel) {
+    ssl_ = SSL_new(ctx.native_handle());
+    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) return "TLS setup failed";
+    if (Status st = http::ConfigureClientTls(ssl_, name); !st.ok()) return st.message();
+    for (;;) {
+      ERR_clear_error();
+      int rc = SSL_connect(ssl_);
+      if (rc == 1) return "";
+      std::string why;
+      if (!Await(rc, deadline, cancel, &why)) {
+        return why.empty() ? "TLS handshake: " + http::DescribeTlsError(LastSslError(), ssl_) : why;
+      }
+    }
+  }
+
+  // Writes all of `data`; "" on success, else the reason.
+  std::string WriteAll(std::string_view data, SteadyClock::time_point deadline, const std::atomic<bool>* cancel) {
+    while (!data.empty()) {
+      ssize_t n;
+      if (ssl_ != nullptr) {
+        ERR_clear_error();
+        int rc = SSL_write(ssl_, data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 30)));
+        if (rc > 0) {
+          data.remove_prefix(static_cast<size_t>(rc));
+          continue;
+        }
+        std::string why;
+        if (!Await(rc, deadline, cancel, &why)) return why.empty() ? "TLS write failed" : why;
+        continue;
+      }
+      n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        data.remove_prefix(static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        int w = WaitFd(fd_, POLLOUT, deadline, cancel);
+        if (w <= 0) return w == 0 ? "timeout writing the request" : "cancelled";
+        continue;
+      }
+      return std::string("write: ") + std::strerror(errno);
+    }
+    return "";
+  }
+
+  // Reads some bytes: > 0 read, 0 at the end of the stream, -1 with *error set (a timeout
+  // sets *timed_out too).
+  ssize_t ReadSome(char* buf, size_t len, SteadyClock::time_point deadline, const std::atomic<bool>* cancel,
+                   std::string* error, bool* timed_out) {
+    for (;;) {
+      if (ssl_ != nullptr) {
+        ERR_clear_error();
+        int rc = SSL_read(ssl_, buf, static_cast<int>(len));
+        if (rc > 0) return rc;
+        const int e = SSL_get_error(ssl_, rc);
+        // A peer closing without close_notify still ends the response (Connection: close).
+        if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) return 0;
+        std::string why;
+        if (!Await(rc, deadline, cancel, &why)) {
+          *timed_out = why.find("timeout") != std::string::npos;
+          *error = why.empty() ? "TLS read failed" : why;
+          return -1;
+        }
+        continue;
+      }
+      ssize_t n = ::recv(fd_, buf, len, 0);
+      if (n >= 0) return n;
+      if (errno == EAGAIN || errno == EINTR) {
+        int w = WaitFd(fd_, POLLIN, deadline, cancel);
+        if (w <= 0) {
+          *timed_out = w == 0;
+          *error = w == 0 ? "timeout waiting for the response" : "cancelled";
+          return -1;
+        }
+        continue;
+      }
+      *error = std::string("read: ") + std::strerror(errno);
+      return -1;
+    }
+  }
+
+ private:
+  static boost::system::error_code LastSslError() {
+    return boost::system::error_code(static_cast<int>(ERR_peek_last_error()), boost::asio::error::get_ssl_category());
+  }
+  // After an OpenSSL call returned `rc` <= 0: waits for what it wants and returns true to
+  // retry; false on a real error (*why empty: the caller describes it), timeout or cancel.
+  bool Await(int rc, SteadyClock::time_point deadline, const std::atomic<bool>* cancel, std::string* why) {
+    const int e = SSL_get_error(ssl_, rc);
+    short events;
+    if (e == SSL_ERROR_WANT_READ) {
+      events = POLLIN;
+    } else if (e == SSL_ERROR_WANT_WRITE) {
+      events = POLLOUT;
+    } else {
+      return false;
+    }
+    int w = WaitFd(fd_, events, deadline, cancel);
+    if (w > 0) return true;
+    *why = w == 0 ? "timeout during TLS" : "cancelled";
+    return false;
+  }
 };
+
+// Built contexts by their settings (few distinct ones per configuration).
+std::mutex tls_cache_mu;
+std::map<std::string, std::shared_ptr<http::TlsContext>>& TlsCache() {
+  static auto* cache = new std::map<std::string, std::shared_ptr<http::TlsContext>>();
+  return *cache;
+}
 
 }  // namespace
 
 Result<HttpUrl> ParseHttpUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.size() < kScheme.size() || !IEquals(url.substr(0, kScheme.size()), kScheme)) {
+  constexpr std::string_view kHttp = "http://", kHttps = "https://";
+  HttpUrl out;
+  std::string_view rest;
+  if (url.size() >= kHttp.size() && IEquals(url.substr(0, kHttp.size()), kHttp)) {
+    rest = url.substr(kHttp.size());
+  } else if (url.size() >= kHttps.size() && IEquals(url.substr(0, kHttps.size()), kHttps)) {
+    rest = url.substr(kHttps.size());
+    out.https = true;
+    out.port = "443";
+  } else {
     return InvalidArgument("unsupported URL \"" + std::string(url) +
-                           "\": only http:// is supported");
+                           "\": only http:// and https:// are supported");
   }
-  std::string_view rest = url.substr(kScheme.size());
   if (size_t hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
   size_t end = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, end);
@@ -74,7 +203,6 @@ Result<HttpUrl> ParseHttpUrl(std::string_view url) {
   if (authority.find('@') != std::string_view::npos) {
     return InvalidArgument("URL \"" + std::string(url) + "\": user info is not supported");
   }
-  HttpUrl out;
   out.host_header = std::string(authority);
   std::string_view port;
   if (!authority.empty() && authority[0] == '[') {
@@ -124,7 +252,7 @@ HttpPostResult HttpPost(const HttpPostRequest& req) {
     res.error = "resolve " + req.url.host + ": " + ::gai_strerror(rc);
     return res;
   }
-  Socket sock;
+  Conn sock;
   std::string connect_error;
   for (addrinfo* ai = addrs; ai != nullptr; ai = ai->ai_next) {
     int fd =
@@ -159,26 +287,30 @@ HttpPostResult HttpPost(const HttpPostRequest& req) {
     return res;
   }
 
+  if (req.url.https) {
+    std::shared_ptr<http::TlsContext> ctx = req.tls;
+    if (ctx == nullptr) {
+      auto def = ClientTlsContextFor(HttpClientConfig{});
+      if (!def.ok()) {
+        res.error = def.status().message();
+        return res;
+      }
+      ctx = *def;
+    }
+    std::string why =
+        sock.Handshake(*ctx, req.tls_server_name.empty() ? req.url.host : req.tls_server_name, deadline, req.cancel);
+    if (!why.empty()) {
+      res.error = why;
+      return res;
+    }
+  }
+
   std::string out = "POST " + req.url.target + " HTTP/1.1\r\nHost: " + req.url.host_header + "\r\n";
   for (const auto& [name, value] : req.headers) out += name + ": " + value + "\r\n";
   out += "Content-Length: " + std::to_string(req.body.size()) + "\r\nConnection: close\r\n\r\n";
   out.append(req.body);
-  std::string_view pending = out;
-  while (!pending.empty()) {
-    ssize_t n = ::send(sock.fd_, pending.data(), pending.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      pending.remove_prefix(static_cast<size_t>(n));
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      int w = WaitFd(sock.fd_, POLLOUT, deadline, req.cancel);
-      if (w <= 0) {
-        res.error = w == 0 ? "timeout writing the request" : "cancelled";
-        return res;
-      }
-      continue;
-    }
-    res.error = std::string("write: ") + std::strerror(errno);
+  if (std::string why = sock.WriteAll(out, deadline, req.cancel); !why.empty()) {
+    res.error = why;
     return res;
   }
 
@@ -192,22 +324,16 @@ HttpPostResult HttpPost(const HttpPostRequest& req) {
       size_t body_have = in.size() - header_end;
       if (body_have >= std::min(content_length, kMaxBody)) break;
     }
-    ssize_t n = ::recv(sock.fd_, buf, sizeof buf, 0);
+    std::string read_error;
+    bool timed_out = false;
+    ssize_t n = sock.ReadSome(buf, sizeof buf, deadline, req.cancel, &read_error, &timed_out);
     if (n > 0) {
       in.append(buf, static_cast<size_t>(n));
     } else if (n == 0) {
       break;
-    } else if (errno == EAGAIN || errno == EINTR) {
-      int w = WaitFd(sock.fd_, POLLIN, deadline, req.cancel);
-      if (w <= 0) {
-        if (header_end != std::string::npos) break;  // the status is known; the body is optional
-        res.error = w == 0 ? "timeout waiting for the response" : "cancelled";
-        return res;
-      }
-      continue;
     } else {
-      if (header_end != std::string::npos) break;
-      res.error = std::string("read: ") + std::strerror(errno);
+      if (header_end != std::string::npos) break;  // the status is known; the body is optional
+      res.error = read_error;
       return res;
     }
     if (header_end == std::string::npos) {
@@ -261,6 +387,24 @@ HttpPostResult HttpPost(const HttpPostRequest& req) {
   }
   res.body = in.substr(header_end, kMaxBody);
   return res;
+}
+
+Result<std::shared_ptr<http::TlsContext>> ClientTlsContextFor(const HttpClientConfig& c) {
+  std::string key = c.tls_ca_file + '\0' + c.tls_cert_file + '\0' + c.tls_key_file + '\0' +
+                    (c.tls_insecure_skip_verify ? "1" : "0");
+  std::lock_guard lock(tls_cache_mu);
+  auto& cache = TlsCache();
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  http::ClientTlsOptions o;
+  o.ca_file = c.tls_ca_file;
+  o.cert_file = c.tls_cert_file;
+  o.key_file = c.tls_key_file;
+  o.insecure_skip_verify = c.tls_insecure_skip_verify;
+  o.where = "tls_config";
+  PW_ASSIGN_OR_RETURN(std::shared_ptr<http::TlsContext> ctx, http::MakeClientTlsContext(o));
+  if (cache.size() >= 64) cache.clear();  // configurations are reloaded rarely; stay bounded
+  cache.emplace(std::move(key), ctx);
+  return ctx;
 }
 
 std::string BasicAuthHeader(std::string_view user, std::string_view password) {

@@ -79,7 +79,7 @@ std::string BuildWebhookPayload(const NotificationContext& ctx, const std::vecto
 
 HttpClientConfig EffectiveHttpConfig(const WebhookConfig& webhook, const HttpClientConfig& global) {
   const HttpClientConfig& own = webhook.http_config;
-  if (own.has_basic_auth || !own.bearer_token.empty()) return own;
+  if (own.has_basic_auth || !own.bearer_token.empty() || own.has_tls_config) return own;
   return global;
 }
 
@@ -98,6 +98,17 @@ WebhookAttempt SendWebhook(const WebhookConfig& config, const HttpClientConfig& 
   req.body = body;
   req.timeout_ms = config.timeout_ms;
   req.cancel = cancel;
+  if (req.url.https && http_config.has_tls_config) {
+    auto ctx = ClientTlsContextFor(http_config);
+    if (!ctx.ok()) {
+      out.outcome = DeliveryOutcome::kDrop;
+      out.error = ctx.status().message();
+      out.reason = "other";
+      return out;
+    }
+    req.tls = std::move(*ctx);
+    req.tls_server_name = http_config.tls_server_name;
+  }
   req.headers.emplace_back("User-Agent", std::string(kNotifierUserAgent));
   req.headers.emplace_back("Content-Type", "application/json");
   if (http_config.has_basic_auth) {

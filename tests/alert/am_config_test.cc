@@ -369,9 +369,7 @@ TEST(AmConfig, WebhookUrls) {
       MustParse(hook("url: 'http://user:pw@[::1]:9/x?y#z'")).receivers[0].webhook_configs[0].url,
       "http://user:pw@[::1]:9/x?y#z");
   EXPECT_EQ(MustParse(hook("url: 'HTTP://h/'")).receivers[0].webhook_configs[0].url, "HTTP://h/");
-  EXPECT_EQ(Err(hook("url: 'https://h/'")),
-            "line 5: receiver \"r\": webhook_configs: https URLs are not supported yet (webhooks "
-            "are delivered over http:// only)");
+  EXPECT_EQ(MustParse(hook("url: 'https://h/'")).receivers[0].webhook_configs[0].url, "https://h/");
   EXPECT_EQ(Err(hook("send_resolved: true")), "line 5: missing URL in webhook config");
   EXPECT_EQ(Err(hook("{url: }")), "line 5: missing URL in webhook config");
   EXPECT_EQ(Err(hook("url: 'ftp://h/'")), "line 5: unsupported scheme \"ftp\" for URL");
@@ -406,9 +404,7 @@ TEST(AmConfig, WebhookUrlFile) {
             "line 5: receiver \"r\": webhook_configs: unable to read webhook url_file " +
                 dir.path().string() + ": not a regular file");
   std::string https = dir.Write("https", "https://h/");
-  EXPECT_EQ(Err(hook("url_file: " + https)),
-            "line 5: receiver \"r\": webhook_configs: https URLs are not supported yet (webhooks "
-            "are delivered over http:// only)");
+  EXPECT_EQ(MustParse(hook("url_file: " + https)).receivers[0].webhook_configs[0].url, "https://h/");
   std::string bad = dir.Write("bad", "nope");
   EXPECT_EQ(Err(hook("url_file: " + bad)), "line 5: receiver \"r\": webhook_configs: url_file " +
                                                bad + ": unsupported scheme \"\" for URL");
@@ -459,9 +455,22 @@ TEST(AmConfig, HttpConfig) {
             "line 3: http_config: proxy_url is not supported yet");
   EXPECT_EQ(Err(http("    oauth2: {client_id: x}\n")),
             "line 3: http_config: oauth2 is not supported yet");
-  EXPECT_EQ(Err(http("    tls_config: {ca_file: /ca.pem}\n")),
-            "line 3: http_config: tls_config.ca_file is not supported yet (webhooks are "
-            "delivered over http:// only)");
+  // tls_config's files are loaded with the configuration, so a wrong one fails it.
+  const std::string missing_ca = Err(http("    tls_config: {ca_file: /no/such/ca.pem}\n"));
+  EXPECT_EQ(missing_ca.rfind("line 3: http_config: tls_config", 0), 0u) << missing_ca;
+  EXPECT_NE(missing_ca.find("/no/such/ca.pem"), std::string::npos) << missing_ca;
+  EXPECT_EQ(Err(http("    tls_config: {cert_file: /c.pem}\n")),
+            "line 3: client cert file \"/c.pem\" specified without client key file");
+  EXPECT_EQ(Err(http("    tls_config: {key_file: /k.pem}\n")),
+            "line 3: client key file \"/k.pem\" specified without client cert file");
+  {
+    HttpClientConfig c =
+        MustParse(http("    tls_config: {server_name: hooks.internal, insecure_skip_verify: true}\n"))
+            .global_http_config;
+    EXPECT_TRUE(c.has_tls_config);
+    EXPECT_TRUE(c.tls_insecure_skip_verify);
+    EXPECT_EQ(c.tls_server_name, "hooks.internal");
+  }
   EXPECT_EQ(Err(http("    tls_config: {min_version: TLS9}\n")),
             "line 3: unknown TLS version: TLS9");
   EXPECT_EQ(Err(http("    bearer_token_file: " + dir.path().string() + "/none\n")),

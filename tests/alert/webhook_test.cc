@@ -6,6 +6,10 @@
 
 #include "alert/am_format.h"
 #include "alert/http_post.h"
+#include "common/metrics.h"
+#include "http/server.h"
+#include "support/temp_dir.h"
+#include "support/tls_certs.h"
 #include "support/webhook_receiver.h"
 
 namespace perfwatch::alert {
@@ -108,7 +112,12 @@ TEST(WebhookHttp, ParseUrl) {
   EXPECT_EQ(u->host, "::1");
   EXPECT_EQ(u->port, "80");
   EXPECT_EQ(u->target, "/");
-  EXPECT_FALSE(ParseHttpUrl("https://x/").ok());
+  u = ParseHttpUrl("HTTPS://events.example/v2/enqueue");
+  ASSERT_TRUE(u.ok());
+  EXPECT_TRUE(u->https);
+  EXPECT_EQ(u->port, "443");
+  EXPECT_EQ(u->target, "/v2/enqueue");
+  EXPECT_FALSE(ParseHttpUrl("ftp://x/").ok());
   EXPECT_FALSE(ParseHttpUrl("http://u:p@x/").ok());
   EXPECT_FALSE(ParseHttpUrl("http://x:99999/").ok());
   EXPECT_FALSE(ParseHttpUrl("http:///path").ok());
@@ -172,6 +181,99 @@ TEST(WebhookHttp, TimeoutIsPerAttempt) {
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(a.outcome, DeliveryOutcome::kRetry);
   EXPECT_LT(took, std::chrono::milliseconds(1000));
+}
+
+}  // namespace
+}  // namespace perfwatch::alert
+
+namespace perfwatch::alert {
+namespace {
+
+// An HTTPS receiver: perfwatch's own server with a test certificate (CN server-one, SAN
+// localhost and 127.0.0.1, signed by the test CA), recording the bodies posted to /hook.
+class HttpsReceiver {
+ public:
+  explicit HttpsReceiver(const perfwatch::testing::TestCerts& certs) {
+    http::Router r;
+    r.Handle("POST", "/hook", [this](const http::Request& req, http::Response& res) {
+      std::lock_guard lock(mu_);
+      bodies_.emplace_back(req.body);
+      res.body = "ok";
+    }, {.scope = http::Scope::kPublic});
+    HttpConfig c;
+    c.listen = "127.0.0.1:0";
+    c.threads = 1;
+    c.tls.cert_file = certs.server_cert;
+    c.tls.key_file = certs.server_key;
+    auto s = http::Server::Create(c, std::move(r), &metrics_);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(s).value();
+    EXPECT_TRUE(server_->Start().ok());
+  }
+  ~HttpsReceiver() { server_->Stop(); }
+  uint16_t port() const { return server_->port(); }
+  std::vector<std::string> bodies() {
+    std::lock_guard lock(mu_);
+    return bodies_;
+  }
+
+ private:
+  MetricsRegistry metrics_;
+  std::unique_ptr<http::Server> server_;
+  std::mutex mu_;
+  std::vector<std::string> bodies_;
+};
+
+TEST(WebhookHttps, VerifiesTheServerAndDelivers) {
+  perfwatch::testing::TempDir dir;
+  perfwatch::testing::TestCerts certs = perfwatch::testing::GenerateTestCerts(dir.path());
+  if (!certs.error.empty()) GTEST_SKIP() << "openssl: " << certs.error;
+  HttpsReceiver rx(certs);
+  WebhookConfig wh;
+  wh.url = "https://localhost:" + std::to_string(rx.port()) + "/hook";
+
+  // The test CA is not in the system's store: refused, retried later, and the reason says why.
+  WebhookAttempt untrusted = SendWebhook(wh, {}, "{\"n\":0}", nullptr);
+  EXPECT_EQ(untrusted.outcome, DeliveryOutcome::kRetry);
+  EXPECT_NE(untrusted.error.find("certificate verify failed"), std::string::npos) << untrusted.error;
+
+  HttpClientConfig trusted;
+  trusted.has_tls_config = true;
+  trusted.tls_ca_file = certs.ca_cert;
+  WebhookAttempt ok = SendWebhook(wh, trusted, "{\"n\":1}", nullptr);
+  EXPECT_EQ(ok.outcome, DeliveryOutcome::kDelivered) << ok.error;
+
+  // The certificate names localhost and 127.0.0.1, not this server_name.
+  HttpClientConfig wrong_name = trusted;
+  wrong_name.tls_server_name = "hooks.example";
+  WebhookAttempt mismatch = SendWebhook(wh, wrong_name, "{\"n\":2}", nullptr);
+  EXPECT_EQ(mismatch.outcome, DeliveryOutcome::kRetry);
+  EXPECT_NE(mismatch.error.find("certificate verify failed"), std::string::npos) << mismatch.error;
+
+  HttpClientConfig skip;
+  skip.has_tls_config = true;
+  skip.tls_insecure_skip_verify = true;
+  WebhookConfig by_ip = wh;
+  by_ip.url = "https://127.0.0.1:" + std::to_string(rx.port()) + "/hook";
+  WebhookAttempt skipped = SendWebhook(by_ip, skip, "{\"n\":3}", nullptr);
+  EXPECT_EQ(skipped.outcome, DeliveryOutcome::kDelivered) << skipped.error;
+
+  EXPECT_EQ(rx.bodies(), (std::vector<std::string>{"{\"n\":1}", "{\"n\":3}"}));
+}
+
+TEST(WebhookHttps, PlainHttpServerIsAnErrorNotAHang) {
+  perfwatch::testing::WebhookReceiver rx;  // speaks plain HTTP
+  ASSERT_TRUE(rx.Start());
+  WebhookConfig wh;
+  wh.url = "https://127.0.0.1:" + std::to_string(rx.port()) + "/hook";
+  wh.timeout_ms = 3000;
+  HttpClientConfig skip;
+  skip.has_tls_config = true;
+  skip.tls_insecure_skip_verify = true;
+  WebhookAttempt a = SendWebhook(wh, skip, "{}", nullptr);
+  EXPECT_EQ(a.outcome, DeliveryOutcome::kRetry);
+  EXPECT_EQ(a.status, 0);
+  EXPECT_FALSE(a.error.empty());
 }
 
 }  // namespace
