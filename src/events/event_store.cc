@@ -105,7 +105,7 @@ bool EventStore::Impl::ApplyPair(Partition* p, uint32_t row, std::string_view se
   uint32_t h = PairHash(session_id, id);
   for (auto& [start, q] : partitions) q->pairs().Prefetch(h);
   auto find_in = [&](Partition* q) {
-    return q->pairs().Find(h, [&](uint32_t r) { return q->RowHasPair(r, session_id, id); });
+    return q->pairs().Find(h, [&](uint32_t r) { return !q->RowDead(r) && q->RowHasPair(r, session_id, id); });
   };
   Partition* owner = p;
   std::optional<uint32_t> old = find_in(p);

@@ -1,5 +1,6 @@
 #include "events/partition.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -149,7 +150,139 @@ uint32_t Partition::EncodeEvent(const EventInput& e, uint64_t seq, std::string& 
   return combo_id;
 }
 
-void RowChunk::SetValue(uint32_t i, double v) {
+RowChunk::RowChunk(uint32_t capacity) { Allocate(capacity, 8, 4, 4, 4); }
+
+void RowChunk::Allocate(uint32_t capacity, uint32_t offset_bytes, uint32_t time_bytes, uint32_t combo_bytes,
+                        uint32_t value_bytes) {
+  // capacity is a multiple of 16, so every column starts 16-byte aligned; kind is last,
+  // so a 3-byte column's 4-byte loads stay inside the allocation.
+  const size_t groups = capacity / kIndexEvery;
+  const size_t bytes = groups * offset_bytes + size_t{capacity} * (time_bytes + combo_bytes + value_bytes + 1);
+  storage_.reset(new uint64_t[(bytes + 7) / 8]);  // uninitialised on purpose
+  storage_bytes_ = (bytes + 7) / 8 * 8;
+  uint8_t* p = reinterpret_cast<uint8_t*>(storage_.get());
+  offset_ = p;
+  p += groups * offset_bytes;
+  value_ = p;
+  p += size_t{capacity} * value_bytes;
+  time_ = p;
+  p += size_t{capacity} * time_bytes;
+  combo_ = p;
+  p += size_t{capacity} * combo_bytes;
+  kind_ = p;
+  capacity_ = capacity;
+  offset_bytes_ = static_cast<uint8_t>(offset_bytes);
+  time_bytes_ = static_cast<uint8_t>(time_bytes);
+  combo_bytes_ = static_cast<uint8_t>(combo_bytes);
+  value_bytes_ = static_cast<uint8_t>(value_bytes);
+}
+
+void RowChunk::Set(uint32_t i, uint64_t offset, uint32_t time_off, uint32_t combo, uint8_t kind, double value) {
+  if (i % kIndexEvery == 0) std::memcpy(offset_ + size_t{i / kIndexEvery} * 8, &offset, 8);
+  std::memcpy(time_ + size_t{i} * 4, &time_off, 4);
+  std::memcpy(combo_ + size_t{i} * 4, &combo, 4);
+  const uint32_t v = EncodeValue(value);
+  std::memcpy(value_ + size_t{i} * 4, &v, 4);
+  kind_[i] = kind;
+}
+
+void RowChunk::Grow(uint32_t capacity, uint32_t rows) {
+  auto old = std::move(storage_);
+  const uint8_t *old_offset = offset_, *old_time = time_, *old_combo = combo_, *old_value = value_, *old_kind = kind_;
+  Allocate(capacity, 8, 4, 4, 4);
+  std::memcpy(offset_, old_offset, size_t{(rows + kIndexEvery - 1) / kIndexEvery} * 8);
+  std::memcpy(time_, old_time, size_t{rows} * 4);
+  std::memcpy(combo_, old_combo, size_t{rows} * 4);
+  std::memcpy(value_, old_value, size_t{rows} * 4);
+  std::memcpy(kind_, old_kind, rows);
+}
+
+namespace {
+
+constexpr uint32_t kMantissa21 = (1u << 21) - 1;
+constexpr uint32_t kMantissa29 = (1u << 29) - 1;
+
+// Writes the n u32s of `from` minus `base` as `bytes`-byte little-endian integers.
+void Narrow(const uint8_t* from, uint32_t base, uint32_t n, uint32_t bytes, uint8_t* to) {
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t v = ColumnReader<4>{from}[i] - base;
+    std::memcpy(to + size_t{i} * bytes, &v, bytes);
+  }
+}
+
+// Smallest and largest of n u32s.
+std::pair<uint32_t, uint32_t> Range(const uint8_t* col, uint32_t n) {
+  uint32_t lo = UINT32_MAX, hi = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t v = ColumnReader<4>{col}[i];
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  return {lo, hi};
+}
+
+}  // namespace
+
+void RowChunk::Seal() {
+  const uint32_t n = capacity_;
+  const uint32_t groups = n / kIndexEvery;
+  auto old = std::move(storage_);
+  const uint8_t *old_offset = offset_, *old_time = time_, *old_combo = combo_, *old_value = value_, *old_kind = kind_;
+
+  uint64_t omin = UINT64_MAX, omax = 0;
+  for (uint32_t g = 0; g < groups; ++g) {
+    uint64_t o;
+    std::memcpy(&o, old_offset + size_t{g} * 8, 8);
+    omin = std::min(omin, o);
+    omax = std::max(omax, o);
+  }
+  const uint32_t offset_bytes = omax - omin <= UINT32_MAX ? 4 : 8;
+  const auto [tmin, tmax] = Range(old_time, n);
+  const auto [cmin, cmax] = Range(old_combo, n);
+  const uint32_t time_bytes = tmax - tmin < (1u << 16) ? 2 : tmax - tmin < (1u << 24) ? 3 : 4;
+  const uint32_t combo_bytes = cmax - cmin < (1u << 16) ? 2 : 4;
+  uint32_t widened = 0;  // short decimals whose k needs more than 21 bits
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint32_t v = ColumnReader<4>{old_value}[i];
+    widened += (v >> 29) != kWide && (v & kMantissa29) > kMantissa21;
+  }
+  const uint32_t value_bytes = widened <= kMaxWidened ? 3 : 4;
+
+  Allocate(n, offset_bytes, time_bytes, combo_bytes, value_bytes);
+  time_base_ = time_bytes == 4 ? 0 : tmin;
+  combo_base_ = combo_bytes == 4 ? 0 : cmin;
+  offset_base_ = offset_bytes == 4 ? omin : 0;
+  for (uint32_t g = 0; g < groups; ++g) {
+    uint64_t o;
+    std::memcpy(&o, old_offset + size_t{g} * 8, 8);
+    o -= offset_base_;
+    std::memcpy(offset_ + size_t{g} * offset_bytes, &o, offset_bytes);
+  }
+  Narrow(old_time, time_base_, n, time_bytes, time_);
+  Narrow(old_combo, combo_base_, n, combo_bytes, combo_);
+  if (value_bytes == 4) {
+    std::memcpy(value_, old_value, size_t{n} * 4);
+  } else {
+    for (uint32_t i = 0; i < n; ++i) {
+      uint32_t v = ColumnReader<4>{old_value}[i];
+      const uint32_t s = v >> 29, k = v & kMantissa29;
+      if (s == kWide) {
+        v = (kWide << 21) | k;
+      } else if (k > kMantissa21) {
+        v = (kWide << 21) | static_cast<uint32_t>(wide.size());
+        wide.push_back(DecodeValue<4>(ColumnReader<4>{old_value}[i]));
+      } else {
+        v = (s << 21) | k;
+      }
+      std::memcpy(value_ + size_t{i} * 3, &v, 3);
+    }
+  }
+  std::memcpy(kind_, old_kind, n);
+  wide.shrink_to_fit();
+  sealed_ = true;
+}
+
+uint32_t RowChunk::EncodeValue(double v) {
   static constexpr double kPow10[7] = {1, 10, 100, 1000, 10000, 100000, 1000000};
   if (v >= 0 && v < 536870912.0) {  // also false for NaN
     uint64_t want;
@@ -161,31 +294,30 @@ void RowChunk::SetValue(uint32_t i, double v) {
       double back = static_cast<double>(k) / kPow10[s];
       uint64_t got;
       std::memcpy(&got, &back, 8);
-      if (got == want) {
-        value[i] = (s << 29) | k;
-        return;
-      }
+      if (got == want) return (s << 29) | k;
     }
   }
-  value[i] = (kWide << 29) | static_cast<uint32_t>(wide.size());
   wide.push_back(v);
+  return (kWide << 29) | static_cast<uint32_t>(wide.size() - 1);
 }
 
 uint32_t Partition::AddRow(uint64_t offset, uint32_t time_off, uint8_t kind, uint32_t combo, double value) {
-  uint32_t i = rows_ % RowChunk::kRows;
-  if (i == 0) chunks_.push_back(std::unique_ptr<RowChunk>(new RowChunk));  // uninitialised on purpose
+  const uint32_t i = rows_ % RowChunk::kRows;
+  if (i == 0) {
+    // A partition's first chunk starts small (a quiet partition costs a few KiB), later
+    // ones at full size.
+    chunks_.push_back(std::make_unique<RowChunk>(chunks_.empty() ? RowChunk::kFirstCapacity : RowChunk::kRows));
+  }
   RowChunk& c = *chunks_.back();
-  if (i % RowChunk::kIndexEvery == 0) c.offset[i / RowChunk::kIndexEvery] = offset;
-  c.time_off[i] = time_off;
-  c.combo[i] = combo;
-  c.SetValue(i, value);
-  c.kind[i] = kind;
+  if (i == c.capacity()) c.Grow(std::min(2 * c.capacity(), RowChunk::kRows), i);
+  c.Set(i, offset, time_off, combo, kind, value);
+  if (i + 1 == RowChunk::kRows) c.Seal();
   ++live_rows_;
   return rows_++;
 }
 
 void Partition::MarkDead(uint32_t row) {
-  uint8_t& k = chunks_[row / RowChunk::kRows]->kind[row % RowChunk::kRows];
+  uint8_t& k = chunks_[row / RowChunk::kRows]->mutable_kinds()[row % RowChunk::kRows];
   if (!(k & kDeadRow)) {
     k |= kDeadRow;
     --live_rows_;
@@ -393,7 +525,7 @@ Result<std::string_view> Partition::RowPayload(uint32_t row, std::string_view lo
   if (row >= rows_) return Internal("row out of range");
   const RowChunk& c = *chunks_[row / RowChunk::kRows];
   uint32_t i = row % RowChunk::kRows;
-  uint64_t pos = c.offset[i / RowChunk::kIndexEvery];
+  uint64_t pos = c.GroupOffset(i / RowChunk::kIndexEvery);
   uint32_t skip = i % RowChunk::kIndexEvery;
   if (log.empty()) log = replay_view_;
   std::string_view view;
@@ -443,9 +575,9 @@ bool Partition::RowHasPair(uint32_t row, std::string_view session_id, std::strin
 }
 
 size_t Partition::MemoryBytes() const {
-  size_t wide = 0;
-  for (const auto& c : chunks_) wide += c->wide.capacity() * sizeof(double);
-  return chunks_.size() * sizeof(RowChunk) + wide + dict_.MemoryBytes() + (seen_ ? kSeenSlots * 4 : 0) + combos_.capacity() * sizeof(Combo) +
+  size_t rows = chunks_.capacity() * sizeof(chunks_[0]);
+  for (const auto& c : chunks_) rows += sizeof(RowChunk) + c->MemoryBytes();
+  return rows + dict_.MemoryBytes() + (seen_ ? kSeenSlots * 4 : 0) + combos_.capacity() * sizeof(Combo) +
          combo_ids_.size() * (sizeof(Combo) + 32) + pairs_.MemoryBytes();
 }
 

@@ -4,17 +4,20 @@
 // it: the string dictionary, the dimension combinations ("combos"), the columnar rows
 // that scans read, and the replace-on-repeat index.
 //
-// In-memory row layout (see docs/events.md): rows live in fixed chunks of 4096 rows, one
-// array per column (time offset u32, combo id u32, value u32 (a short decimal, or an index
-// into the chunk's list of other doubles), kind u8), 13 bytes per row, plus one u64 log
-// offset per 16 rows. A row's full event (URL, user agent, ...) is read
-// back from the log when needed.
+// In-memory row layout (see docs/events.md and RowChunk below): rows live in chunks of
+// 4096 rows, one array per column (time offset, combo id, value u32 (a short decimal, or
+// an index into the chunk's list of other doubles), kind u8) plus the log offset of every
+// 16th row; full chunks are sealed at the narrowest widths their rows allow (8.25-9.25
+// bytes per row for a busy site). A row's full event (URL, user agent, ...) is read back from
+// the log when needed. Row numbers are chunk * 4096 + index, fixed for the partition's life.
 //
 // Thread safety: none inside. The store serialises mutation (append mutex + exclusive
 // state lock) and reads rows, dictionary and combos under its shared state lock; the pair
 // index is used only under the append mutex. The log writer has its own rules.
 #include <array>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -32,36 +35,159 @@ namespace perfwatch::events {
 
 inline constexpr uint32_t kNoString = UINT32_MAX;  // an absent dimension in a combo
 inline constexpr uint8_t kDeadRow = 0x80;           // kind bit: replaced by a later event
+static_assert(std::endian::native == std::endian::little, "row columns are read as little-endian words");
 
 // In-memory kind byte of a row: type << 3 | vital (dead rows have kDeadRow set).
 inline uint8_t RowKind(EventType type, Vital vital) {
   return static_cast<uint8_t>((static_cast<uint8_t>(type) << 3) | static_cast<uint8_t>(vital));
 }
 
-// A row's value is kept in 32 bits: a decimal k / 10^s (k < 2^29, s <= 6 in the top three
-// bits) when that reproduces the double bit for bit (beacon values are decimals such as
-// 2345.6 or 0.0123; IEEE division is correctly rounded, so k / 10^s is exactly the double
-// the decimal parsed to), else (s == 7) an index into the chunk's `wide` list of doubles
-// (NaN, negatives, -0, long fractions). 4 bytes instead of 8 per row.
-struct RowChunk {
+// Element i of a column of kBytes-byte little-endian unsigned integers (2, 3 or 4). A
+// 3-byte element is read as a 4-byte load masked to 24 bits: a 3-byte column is never the
+// last one of its allocation.
+template <int kBytes>
+struct ColumnReader {
+  static_assert(kBytes >= 2 && kBytes <= 4);
+  static constexpr int kWidth = kBytes;
+  const uint8_t* p;
+  uint32_t operator[](uint32_t i) const {
+    if constexpr (kBytes == 2) {
+      uint16_t v;
+      std::memcpy(&v, p + size_t{i} * 2, 2);
+      return v;
+    } else {
+      uint32_t v;
+      std::memcpy(&v, p + size_t{i} * kBytes, 4);
+      return kBytes == 3 ? v & 0xFFFFFF : v;
+    }
+  }
+};
+
+// A chunk of up to kRows rows: one array per column, all in one allocation.
+//
+// A row's value is a decimal k / 10^s (s <= 6 in the top three bits, k below them) when
+// that reproduces the double bit for bit (IEEE division is correctly rounded, so k / 10^s
+// is exactly the double the decimal parsed to), else (s == 7) an index into `wide` (NaN,
+// negatives, -0, long fractions, and in a 3-byte column k >= 2^21).
+//
+// While it is its partition's open (last) chunk it is written at full width: time u32
+// (time_base 0), combo u32 (combo_base 0), value u32 (k < 2^29), the log offset of every
+// kIndexEvery-th row u64. The first chunk of a partition starts with room for
+// kFirstCapacity rows and doubles. When its last row is written the chunk is SEALED:
+// re-encoded into an exactly sized allocation at the narrowest widths its rows allow:
+//   time  = time_base + u16 when the chunk's times span < 2^16 ms (65 s), u24 when
+//           < 2^24 ms (4.6 h), else u32;
+//   combo = combo_base + u16 when its combo ids span < 2^16, else u32;
+//   value = u24 (k < 2^21; larger k move to `wide`) unless more than kMaxWidened
+//           values would move, else u32;
+//   group log offset = offset_base + u32 when the chunk's records span < 4 GiB, else u64.
+// kind (u8) stays writable after sealing (MarkDead). A busy site's sealed chunk costs
+// 2 or 3 (time) + 2 + 3 + 1 bytes + 0.25 (offsets) per row.
+//
+// Readers get ColumnReaders through VisitColumns (one instantiation per width
+// combination: no per-row branch on width).
+class RowChunk {
+ public:
   static constexpr uint32_t kRows = 4096;
   static constexpr uint32_t kIndexEvery = 16;
+  static constexpr uint32_t kFirstCapacity = 256;
   static constexpr uint32_t kWide = 7;
-  static constexpr uint32_t kMantissaMask = (1u << 29) - 1;
-  uint64_t offset[kRows / kIndexEvery];  // log offset of rows 0, 16, 32, ...
-  uint32_t time_off[kRows];              // event time - partition start, ms
-  uint32_t combo[kRows];
-  uint32_t value[kRows];                 // see above; read with Value()
-  uint8_t kind[kRows];
-  std::vector<double> wide;              // values that are not short decimals
+  static constexpr uint32_t kMaxWidened = 512;  // 8 bytes each: a u24 value column saves 4096
 
-  double Value(uint32_t i) const {
-    static constexpr double kPow10[7] = {1, 10, 100, 1000, 10000, 100000, 1000000};
-    const uint32_t v = value[i], s = v >> 29;
-    if (s == kWide) [[unlikely]] return wide[v & kMantissaMask];
-    return static_cast<double>(v & kMantissaMask) / kPow10[s];
+  // An open chunk with room for `capacity` rows (a multiple of kIndexEvery, <= kRows).
+  explicit RowChunk(uint32_t capacity);
+  RowChunk(const RowChunk&) = delete;
+  RowChunk& operator=(const RowChunk&) = delete;
+
+  uint32_t capacity() const { return capacity_; }
+  bool sealed() const { return sealed_; }
+  uint32_t time_bytes() const { return time_bytes_; }    // 2, 3 or 4
+  uint32_t combo_bytes() const { return combo_bytes_; }  // 2 or 4
+  uint32_t value_bytes() const { return value_bytes_; }  // 3 or 4
+  uint32_t offset_bytes() const { return offset_bytes_; }  // 4 or 8
+  uint32_t time_base() const { return time_base_; }
+  uint32_t combo_base() const { return combo_base_; }
+  // Allocated bytes (columns, sparse offsets, wide values; not the object itself).
+  size_t MemoryBytes() const { return storage_bytes_ + wide.capacity() * sizeof(double); }
+
+  // Calls f(time, combo) with ColumnReaders; row i's time offset is time_base() +
+  // time[i], its combo id combo_base() + combo[i].
+  template <class F>
+  void VisitTimeCombo(F&& f) const {
+    auto with_combo = [&](auto time) {
+      if (combo_bytes_ == 2) f(time, ColumnReader<2>{combo_});
+      else f(time, ColumnReader<4>{combo_});
+    };
+    if (time_bytes_ == 2) with_combo(ColumnReader<2>{time_});
+    else if (time_bytes_ == 3) with_combo(ColumnReader<3>{time_});
+    else with_combo(ColumnReader<4>{time_});
   }
-  void SetValue(uint32_t i, double v);
+  // Calls f(time, combo, value) likewise; decode value[i] with DecodeValue<kBytes>.
+  template <class F>
+  void VisitColumns(F&& f) const {
+    VisitTimeCombo([&](auto time, auto combo) {
+      if (value_bytes_ == 3) f(time, combo, ColumnReader<3>{value_});
+      else f(time, combo, ColumnReader<4>{value_});
+    });
+  }
+  const uint8_t* kinds() const { return kind_; }
+  uint8_t* mutable_kinds() { return kind_; }
+
+  // The double of a kBytes-wide value v.
+  template <int kBytes>
+  double DecodeValue(uint32_t v) const {
+    static constexpr double kPow10[7] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    constexpr int kShift = kBytes * 8 - 3;
+    const uint32_t s = v >> kShift;
+    if (s == kWide) [[unlikely]] return wide[v & ((1u << kShift) - 1)];
+    return static_cast<double>(v & ((1u << kShift) - 1)) / kPow10[s];
+  }
+
+  // Single-row accessors (branch on width; not for scan loops).
+  uint32_t Time(uint32_t i) const { return time_base_ + Read(time_, time_bytes_, i); }
+  uint32_t Combo(uint32_t i) const { return combo_base_ + Read(combo_, combo_bytes_, i); }
+  double Value(uint32_t i) const {
+    const uint32_t v = Read(value_, value_bytes_, i);
+    return value_bytes_ == 3 ? DecodeValue<3>(v) : DecodeValue<4>(v);
+  }
+  // Log offset of row g * kIndexEvery's record.
+  uint64_t GroupOffset(uint32_t g) const {
+    if (offset_bytes_ == 4) return offset_base_ + ColumnReader<4>{offset_}[g];
+    uint64_t v;
+    std::memcpy(&v, offset_ + size_t{g} * 8, 8);
+    return v;
+  }
+
+  // ---- open chunks only.
+  // Writes row i (< capacity()); `offset` is kept when i is a multiple of kIndexEvery.
+  void Set(uint32_t i, uint64_t offset, uint32_t time_off, uint32_t combo, uint8_t kind, double value);
+  // Moves the first `rows` rows into room for `capacity` rows.
+  void Grow(uint32_t capacity, uint32_t rows);
+  // Re-encodes the (full) chunk at the narrowest widths its rows allow.
+  void Seal();
+
+  std::vector<double> wide;  // values that are not short decimals
+
+ private:
+  static uint32_t Read(const uint8_t* col, uint32_t bytes, uint32_t i) {
+    return bytes == 2 ? ColumnReader<2>{col}[i] : bytes == 3 ? ColumnReader<3>{col}[i] : ColumnReader<4>{col}[i];
+  }
+  uint32_t EncodeValue(double v);  // the u32 form
+  void Allocate(uint32_t capacity, uint32_t offset_bytes, uint32_t time_bytes, uint32_t combo_bytes,
+                uint32_t value_bytes);
+
+  std::unique_ptr<uint64_t[]> storage_;
+  size_t storage_bytes_ = 0;
+  uint8_t* offset_ = nullptr;  // u64, or u32 deltas from offset_base_
+  uint8_t* time_ = nullptr;
+  uint8_t* combo_ = nullptr;
+  uint8_t* value_ = nullptr;
+  uint8_t* kind_ = nullptr;
+  uint64_t offset_base_ = 0;
+  uint32_t time_base_ = 0, combo_base_ = 0;
+  uint32_t capacity_ = 0;
+  uint8_t offset_bytes_ = 8, time_bytes_ = 4, combo_bytes_ = 4, value_bytes_ = 4;
+  bool sealed_ = false;
 };
 
 // One decoded record. String views borrow the payload or the dictionary.
@@ -138,6 +264,10 @@ class Partition {
   uint32_t EncodeEvent(const EventInput& e, uint64_t seq, std::string& scratch, std::string& out);
   uint32_t AddRow(uint64_t offset, uint32_t time_off, uint8_t kind, uint32_t combo, double value);
   void MarkDead(uint32_t row);
+  // True when `row` was replaced by a later event (its kind has kDeadRow).
+  bool RowDead(uint32_t row) const {
+    return chunks_[row / RowChunk::kRows]->kinds()[row % RowChunk::kRows] & kDeadRow;
+  }
 
   // ---- replay (single-threaded, before the store is shared).
   // Absolute sequence number of a record (its delta is the payload's first varint).
@@ -188,7 +318,7 @@ class Partition {
   uint32_t rows_ = 0;
   uint64_t live_rows_ = 0;
   uint64_t last_seq_ = 0;  // sequence number of the last record in the log
-  PairIndex pairs_;
+  PairIndex pairs_{dir_};  // spills its runs into the partition directory
   std::unique_ptr<uint32_t[]> seen_;  // kSeenSlots hash fingerprints; allocated on first append
   std::string_view replay_view_;
   mutable std::string read_buf_;  // RowHasPair scratch (append mutex)
