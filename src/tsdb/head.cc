@@ -4,6 +4,7 @@
 #include <bit>
 #include <chrono>
 #include <cstring>
+#include <stdexcept>
 
 #include "tsdb/head_internal.h"
 
@@ -45,6 +46,7 @@ Head::Head(HeadOptions opts, MetricsRegistry* metrics)
 Head::~Head() = default;
 
 std::mutex& Head::shard_mutex(uint32_t shard) const { return shards_[shard].mu; }
+const ChunkSegments& Head::shard_segments(uint32_t shard) const { return shards_[shard].segments; }
 
 Head::MemSeries* Head::GetByRef(SeriesRef ref) const { return by_ref_->Get(ref); }
 
@@ -63,19 +65,19 @@ Head::MemSeries* Head::Find(Shard& shard, uint64_t hash, std::span<const LabelVi
   for (size_t i = shard.Home(hash);; i = (i + 1) & (shard.slots.size() - 1)) {
     const Shard::Slot& slot = shard.slots[i];
     if (slot.empty()) return nullptr;
-    if (slot.TagMatches(hash) && EncodedLabelsEqual(*symbols_, slot.series()->labels, labels)) return slot.series();
+    if (slot.TagMatches(hash) && EncodedLabelsEqual(*symbols_, shard.At(slot)->labels, labels)) return shard.At(slot);
   }
 }
 
 Head::MemSeries* Head::Create(Shard& shard, uint32_t shard_index, uint64_t hash, SeriesRef ref,
                               std::span<const LabelView> labels) {
-  static_assert(kHeadShards <= 256, "the shard index is kept in one byte");
+  if (ref > MemSeries::kRefMask) throw std::length_error("head: series ref above 2^56");
   const uint8_t* encoded = shard.label_arena.Add(*symbols_, labels);
-  MemSeries* raw = &shard.series.emplace_back();
-  raw->ref = ref;
+  const uint32_t handle = shard.series.emplace_back();
+  MemSeries* raw = &shard.series.at(handle);
+  raw->ref_shard = ref | (uint64_t{shard_index} << MemSeries::kShardShift);
   raw->labels = encoded;
-  raw->open.owner_byte = static_cast<uint8_t>(shard_index);
-  shard.Insert(hash, raw, [this](const MemSeries& s) {
+  shard.Insert(hash, handle, [this](const MemSeries& s) {
     std::vector<LabelView> scratch;
     AppendLabels(s, &scratch);
     return HashLabels(scratch);
@@ -86,14 +88,16 @@ Head::MemSeries* Head::Create(Shard& shard, uint32_t shard_index, uint64_t hash,
   return raw;
 }
 
-void Head::CutChunk(MemSeries& s, int64_t t) {
-  if (s.has_open()) {
-    auto bytes = s.open.bytes();
-    s.Cold().chunks.push_back(
-        HeadChunk{s.open_mint, s.last_t, s.open.num_samples(), std::vector<uint8_t>(bytes.begin(), bytes.end())});
-    s.open.Clear();
-  }
-  s.open_mint = t;
+void Head::CutChunk(MemSeries& s) {
+  if (!s.has_open()) return;
+  ChunkSegments& segs = shards_[s.shard()].segments;
+  HeadChunk c{s.open.min_time(segs), s.last_t, s.open.num_samples(), {}};
+  c.bytes.reserve(s.open.size());
+  s.open.AppendTo(segs, &c.bytes);
+  HeadSeriesCold& cold = s.Cold();
+  cold.min_t = std::min(cold.min_t, c.mint);
+  cold.chunks.push_back(std::move(c));
+  s.open.Clear(segs);
 }
 
 int64_t Head::ChunkRangeEnd(int64_t t) const {
@@ -106,12 +110,15 @@ int64_t Head::ChunkRangeEnd(int64_t t) const {
 
 Head::AppendOutcome Head::AppendSample(MemSeries& s, int64_t t, double v) {
   uint64_t bits = std::bit_cast<uint64_t>(v);
-  if (s.empty() || t > s.last_t) {
-    if (!s.has_open() || s.open.num_samples() >= opts_.chunk_max_samples || t >= ChunkRangeEnd(s.open_mint)) {
-      CutChunk(s, t);
+  if (t > s.last_t || s.empty()) {
+    // The open chunk's samples share one chunk range, so its last one (last_t) names it.
+    // A step of 2^32 ms or more (only with a chunk range that long) also cuts: OpenChunk
+    // keeps the last delta in 32 bits.
+    if (!s.has_open() || s.open.num_samples() >= opts_.chunk_max_samples || t >= ChunkRangeEnd(s.last_t) ||
+        static_cast<uint64_t>(t) - static_cast<uint64_t>(s.last_t) > UINT32_MAX) {
+      CutChunk(s);
     }
-    s.open.Append(t, bits, s.last_t, s.last_bits);
-    if (s.empty()) s.first_t = t;
+    s.open.Append(shards_[s.shard()].segments, t, bits, s.last_t, s.last_bits);
     s.last_t = t;
     s.last_bits = bits;
     return AppendOutcome::kAppended;
@@ -122,16 +129,17 @@ Head::AppendOutcome Head::AppendSample(MemSeries& s, int64_t t, double v) {
   const int64_t window = opts_.out_of_order_window_ms;
   const bool in_window =
       window > 0 && static_cast<uint64_t>(s.last_t) - static_cast<uint64_t>(t) <= static_cast<uint64_t>(window);
-  if (in_window || (s.has_open() && t >= s.open_mint)) {
+  if (in_window || (s.has_open() && t >= s.open.min_time(shards_[s.shard()].segments))) {
     int found = FindStored(s, t, bits);
     if (found == 1) return AppendOutcome::kDuplicate;
     if (found == 2) return AppendOutcome::kDuplicateTimestamp;
   }
   if (!in_window) return AppendOutcome::kOutOfOrder;
-  std::vector<Sample>& ooo = s.Cold().ooo;
+  HeadSeriesCold& cold = s.Cold();
+  std::vector<Sample>& ooo = cold.ooo;
   auto pos = std::lower_bound(ooo.begin(), ooo.end(), t, [](const Sample& a, int64_t x) { return a.t < x; });
   ooo.insert(pos, Sample{t, v});
-  if (t < s.first_t) s.first_t = t;
+  cold.min_t = std::min(cold.min_t, t);
   if (ooo.size() >= opts_.chunk_max_samples) RebuildSeries(s, {});
   return AppendOutcome::kAppended;
 }
@@ -149,7 +157,12 @@ int Head::FindStored(const MemSeries& s, int64_t t, uint64_t bits) const {
     }
     return 0;
   };
-  if (s.has_open() && t >= s.open_mint) return search(s.open.bytes());
+  const ChunkSegments& segs = shards_[s.shard()].segments;
+  if (s.has_open() && t >= s.open.min_time(segs)) {
+    std::vector<uint8_t> bytes;
+    s.open.AppendTo(segs, &bytes);
+    return search(bytes);
+  }
   std::span<const HeadChunk> chunks = s.chunks();
   for (auto c = chunks.rbegin(); c != chunks.rend(); ++c) {
     if (t > c->maxt) return 0;
@@ -165,7 +178,12 @@ void Head::RebuildSeries(MemSeries& s, std::span<const Sample> extra) {
     while (it.Next()) all.push_back(Sample{it.t(), it.v()});
   };
   for (const HeadChunk& c : s.chunks()) decode(c.bytes);
-  if (s.has_open()) decode(s.open.bytes());
+  ChunkSegments& segs = shards_[s.shard()].segments;
+  if (s.has_open()) {
+    std::vector<uint8_t> bytes;
+    s.open.AppendTo(segs, &bytes);
+    decode(bytes);
+  }
   std::span<const Sample> ooo = s.ooo();
   all.insert(all.end(), ooo.begin(), ooo.end());
   all.insert(all.end(), extra.begin(), extra.end());
@@ -175,8 +193,7 @@ void Head::RebuildSeries(MemSeries& s, std::span<const Sample> extra) {
     s.cold.reset();
     if (!late.empty()) s.Cold().late = std::move(late);
   }
-  s.open.Clear();
-  s.first_t = INT64_MAX;
+  s.open.Clear(segs);
   s.last_t = INT64_MIN;
   for (const Sample& smp : all) (void)AppendSample(s, smp.t, smp.v);  // sorted: never out of order
 }
@@ -199,6 +216,7 @@ HeadStats Head::Stats() const {
   st.max_time = INT64_MIN;
   for (size_t i = 0; i < kHeadShards; ++i) {
     std::lock_guard lock(shards_[i].mu);
+    const ChunkSegments& segs = shards_[i].segments;
     shards_[i].series.ForEach([&](const MemSeries& s) {
       ++st.series;
       for (const HeadChunk& c : s.chunks()) {
@@ -208,12 +226,12 @@ HeadStats Head::Stats() const {
       }
       if (s.has_open()) {
         ++st.chunks;
-        st.chunk_bytes += s.open.bytes().size();
+        st.chunk_bytes += s.open.size();
         st.samples += s.open.num_samples();
       }
       st.samples += s.ooo().size();
       if (!s.empty()) {
-        st.min_time = std::min(st.min_time, s.first_t);
+        st.min_time = std::min(st.min_time, s.first_t(segs));
         st.max_time = std::max(st.max_time, s.last_t);
       }
     });

@@ -3,7 +3,7 @@
 // (kHeadShards shards, each with its own mutex and open-addressing table, chosen by the
 // label-set hash); each series keeps its labels as symbol ids (head_symbols.h), one open
 // chunk (head_chunk.h) and, once it has them, its sealed chunks (chunk.h): a series with a
-// few samples costs about 300 bytes (bench/head_memory_benchmark.cc). An inverted index
+// few samples costs about 160 bytes (bench/head_memory_benchmark.cc). An inverted index
 // (postings.h, whose keys are interned) answers matchers. Appends are logged to the WAL
 // (wal.h) with one write(2) per AppendBatch before the call returns. Rules and limits: docs/tsdb.md.
 //
@@ -51,6 +51,7 @@ namespace perfwatch::tsdb {
 
 class WalWriter;
 class HeadSymbols;
+class ChunkSegments;
 
 inline constexpr int kHeadShardBits = 6;
 inline constexpr size_t kHeadShards = size_t{1} << kHeadShardBits;
@@ -178,6 +179,7 @@ class Head {
   struct Shard;
   class SeriesTable;
   std::mutex& shard_mutex(uint32_t shard) const;
+  const ChunkSegments& shard_segments(uint32_t shard) const;  // guarded by shard_mutex(shard)
   // A series' labels as views into the symbol table (valid while the head lives); no lock
   // needed (labels never change).
   std::span<const LabelView> DecodeLabels(const MemSeries& s, std::vector<LabelView>* scratch) const;
@@ -197,7 +199,8 @@ class Head {
   // Requires the series' shard lock. Applies one sample; returns the outcome.
   enum class AppendOutcome { kAppended, kDuplicate, kOutOfOrder, kDuplicateTimestamp };
   AppendOutcome AppendSample(MemSeries& s, int64_t t, double v);
-  void CutChunk(MemSeries& s, int64_t t);
+  // Requires the shard lock. Seals the open chunk (if any) into the series' cold part.
+  void CutChunk(MemSeries& s);
   // The first timestamp after the chunk range holding `t` (chunks never straddle one).
   int64_t ChunkRangeEnd(int64_t t) const;
   // Requires the shard lock. Re-encodes all of the series' samples plus `extra` in time

@@ -170,13 +170,13 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
     auto first_slot_series = [&](uint32_t k) -> MemSeries* {
       if (k >= group_end || shard.slots.empty()) return nullptr;
       const Shard::Slot& slot = shard.slots[shard.Home(sc.items[sc.order[k]].hash)];
-      return !slot.empty() && slot.TagMatches(sc.items[sc.order[k]].hash) ? slot.series() : nullptr;
+      return !slot.empty() && slot.TagMatches(sc.items[sc.order[k]].hash) ? shard.At(slot) : nullptr;
     };
     for (uint32_t k = counts[shard_index]; k < group_end; ++k) {
       if (MemSeries* ahead = first_slot_series(k + 2)) __builtin_prefetch(ahead);
       if (MemSeries* next = first_slot_series(k + 1)) {
         __builtin_prefetch(next->labels);
-        __builtin_prefetch(next->open.bytes().data());
+        if (next->open.tail() != 0) __builtin_prefetch(shard.segments.Payload(next->open.tail()));
       }
       const Item& item = sc.items[sc.order[k]];
       std::span<const LabelView> labels = labels_of(item);
@@ -193,7 +193,7 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
         }
         s = Create(shard, static_cast<uint32_t>(shard_index), item.hash,
                    next_ref_.fetch_add(1, std::memory_order_relaxed), labels);
-        if (!refs.empty()) refs[item.index] = s->ref;
+        if (!refs.empty()) refs[item.index] = s->ref();
         created.push_back(s);
         ++res.series_created;
         if (log) {
@@ -201,10 +201,10 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
             series_rec_start = BeginWalRecord(sc.series_rec);
             EncodeSeriesRecordStart(sc.series_rec);
           }
-          EncodeSeriesEntry(sc.series_rec, s->ref, DecodeLabels(*s, &sc.label_scratch));
+          EncodeSeriesEntry(sc.series_rec, s->ref(), DecodeLabels(*s, &sc.label_scratch));
         }
       }
-      if (!refs.empty()) refs[item.index] = s->ref;
+      if (!refs.empty()) refs[item.index] = s->ref();
       size_t ok = 0;
       bool all_ok = true;
       for (size_t j = 0; j < samples.size(); ++j) {
@@ -227,10 +227,10 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
         }
       }
       res.appended += ok;
-      if (log && ok > 0) EncodeSamplesGroup(sc.samples_rec, base_t, s->ref, all_ok ? samples : sc.accepted);
+      if (log && ok > 0) EncodeSamplesGroup(sc.samples_rec, base_t, s->ref(), all_ok ? samples : sc.accepted);
     }
   }
-  for (MemSeries* s : created) postings_.Add(s->ref, DecodeLabels(*s, &sc.label_scratch));
+  for (MemSeries* s : created) postings_.Add(s->ref(), DecodeLabels(*s, &sc.label_scratch));
 
   // 4. One write(2) for the batch: new series first, then their samples.
   if (log && (res.appended > 0 || !sc.series_rec.empty())) {
@@ -308,7 +308,7 @@ Status Head::AppendRefs(std::span<const RefSample> batch, AppendResult* result, 
     }
     if (o == AppendOutcome::kAppended) {
       ++res.appended;
-      if (log) EncodeSamplesGroup(sc.samples_rec, base_t, s->ref, std::span<const Sample>(&smp, 1));
+      if (log) EncodeSamplesGroup(sc.samples_rec, base_t, s->ref(), std::span<const Sample>(&smp, 1));
     } else if (o == AppendOutcome::kDuplicate) {
       ++res.duplicates;
     } else {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <stdexcept>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -37,27 +38,38 @@ struct HeadSeriesCold {
   std::vector<HeadChunk> chunks;  // sealed, oldest first
   std::vector<Sample> ooo;        // accepted out-of-order samples (within the window), sorted
   std::vector<Sample> late;       // replay only: samples older than last_t, merged at the end
+  int64_t min_t = INT64_MAX;      // first timestamp of `chunks` and `ooo` (not `late`)
 };
 
-// One series: 88 bytes, stored in its shard's SeriesBlocks (no allocation of its own), plus its
-// label encoding (shard's LabelArena) and open chunk buffer.
+// One series: 56 bytes, stored in its shard's SeriesBlocks (no allocation of its own), plus
+// its label encoding (shard's LabelArena) and its open chunk's segments (shard's
+// ChunkSegments). The first timestamp is not stored: it is the open chunk's (decoded from
+// its first bytes) or the cold part's min_t, whichever is smaller; the open chunk's first
+// timestamp, likewise, is read from its bytes.
 struct Head::MemSeries {
-  // Immutable after creation (the label hash is in the shard's table; the shard index in
-  // open.owner_byte).
-  SeriesRef ref = 0;
+  static constexpr int kShardShift = 56;
+  static constexpr uint64_t kRefMask = (uint64_t{1} << kShardShift) - 1;
+
+  // Immutable after creation (the label hash is in the shard's table).
+  uint64_t ref_shard = 0;           // the ref (below 2^56) | shard index << 56
   const uint8_t* labels = nullptr;  // head_symbols.h encoding, sorted by name
 
   // Guarded by the shard mutex.
-  OpenChunk open;  // its last sample is (last_t, last_bits) when it has samples
-  int64_t open_mint = 0;  // first timestamp of the open chunk
-  int64_t first_t = INT64_MAX;
-  int64_t last_t = INT64_MIN;
+  int64_t last_t = INT64_MIN;  // the last sample (of the open chunk when it has samples)
   uint64_t last_bits = 0;
   std::unique_ptr<HeadSeriesCold> cold;
+  OpenChunk open;
 
-  uint32_t shard() const { return open.owner_byte; }
-  bool empty() const { return first_t == INT64_MAX; }
+  SeriesRef ref() const { return ref_shard & kRefMask; }
+  uint32_t shard() const { return static_cast<uint32_t>(ref_shard >> kShardShift); }
   bool has_open() const { return open.num_samples() > 0; }
+  bool empty() const { return !has_open() && (!cold || cold->min_t == INT64_MAX); }
+  // INT64_MAX when empty. `segs`: the series' shard's pool.
+  int64_t first_t(const ChunkSegments& segs) const {
+    int64_t t = cold ? cold->min_t : INT64_MAX;
+    if (has_open()) t = std::min(t, open.min_time(segs));
+    return t;
+  }
   std::span<const HeadChunk> chunks() const { return cold ? std::span<const HeadChunk>(cold->chunks) : std::span<const HeadChunk>(); }
   std::span<const Sample> ooo() const { return cold ? std::span<const Sample>(cold->ooo) : std::span<const Sample>(); }
   HeadSeriesCold& Cold() {
@@ -66,68 +78,75 @@ struct Head::MemSeries {
   }
 };
 
-static_assert(sizeof(Head::MemSeries) <= 88, "a head series' struct grew: see docs/tsdb.md (memory per series)");
+static_assert(sizeof(Head::MemSeries) <= 56, "a head series' struct grew: see docs/tsdb.md (memory per series)");
+static_assert(kHeadShards <= 256, "the shard index is kept in a series' top ref byte");
 
-// A shard's series, in blocks that never move (8, 16, ... 256 series each), so a series
-// costs no allocation of its own.
+// A shard's series, in blocks that never move (8, 16, 32, then 64 series each), so a series
+// costs no allocation of its own. A series is named by a 24-bit handle, block << 6 | index.
 class SeriesBlocks {
  public:
-  Head::MemSeries& emplace_back() {
-    if (blocks_.empty() || last_used_ == last_size_) {
-      last_size_ = blocks_.empty() ? 8 : std::min<uint32_t>(last_size_ * 2, 256);
-      blocks_.push_back(std::make_unique<Head::MemSeries[]>(last_size_));
+  static constexpr int kBlockBits = 6;
+  static constexpr uint32_t kMaxHandles = (uint32_t{1} << 24) - 1;  // exclusive
+
+  // A new series' handle. Throws std::length_error past 2^24 - 64 handles.
+  uint32_t emplace_back() {
+    if (blocks_.empty() || last_used_ == Capacity(blocks_.size() - 1)) {
+      if (((blocks_.size() + 1) << kBlockBits) >= kMaxHandles) throw std::length_error("head shard full");
+      blocks_.push_back(std::make_unique<Head::MemSeries[]>(Capacity(blocks_.size())));
       last_used_ = 0;
     }
     ++size_;
-    return blocks_.back()[last_used_++];
+    return static_cast<uint32_t>(((blocks_.size() - 1) << kBlockBits) | last_used_++);
   }
+  Head::MemSeries& at(uint32_t handle) const { return blocks_[handle >> kBlockBits][handle & ((1u << kBlockBits) - 1)]; }
   size_t size() const { return size_; }
   template <typename F>
   void ForEach(F&& f) const {
     for (size_t b = 0; b < blocks_.size(); ++b) {
-      const uint32_t n = b + 1 == blocks_.size() ? last_used_ : (b < 5 ? 8u << b : 256u);
+      const uint32_t n = b + 1 == blocks_.size() ? last_used_ : Capacity(b);
       for (uint32_t i = 0; i < n; ++i) f(static_cast<const Head::MemSeries&>(blocks_[b][i]));
     }
   }
 
  private:
+  static uint32_t Capacity(size_t block) { return block >= 3 ? 64u : 8u << block; }
+
   std::vector<std::unique_ptr<Head::MemSeries[]>> blocks_;
-  uint32_t last_size_ = 0;
   uint32_t last_used_ = 0;
   size_t size_ = 0;
 };
 
 // A shard: its lock, an open-addressing table (label hash -> series, linear probing, at
-// most half full) and the series it owns. A slot is 8 bytes: the series pointer (x86-64 /
-// AArch64 user addresses fit in 48 bits) under 16 tag bits of the label hash (bits 32-47:
+// most half full), the series it owns and the pools of their labels and open chunks. A
+// slot is 4 bytes: the series' handle + 1 under 8 tag bits of the label hash (bits 32-39:
 // the shard index takes the top bits, the home slot the low ones), so a probe rejects
 // other series without touching them. Growing recomputes each series' hash from its labels.
 struct alignas(64) Head::Shard {
   struct Slot {
-    uint64_t bits = 0;  // 0: empty slot
-    static uint64_t Tag(uint64_t hash) { return (hash >> 32) & 0xFFFF; }
+    uint32_t bits = 0;  // 0: empty slot
+    static uint32_t Tag(uint64_t hash) { return static_cast<uint32_t>(hash >> 32) & 0xFF; }
     bool empty() const { return bits == 0; }
-    bool TagMatches(uint64_t hash) const { return (bits >> 48) == Tag(hash); }
-    MemSeries* series() const { return reinterpret_cast<MemSeries*>(bits & ((uint64_t{1} << 48) - 1)); }
-    static Slot Make(uint64_t hash, MemSeries* s) {
-      if (reinterpret_cast<uintptr_t>(s) >> 48) std::abort();  // no such user-space address on Linux
-      return Slot{(Tag(hash) << 48) | static_cast<uint64_t>(reinterpret_cast<uintptr_t>(s))};
-    }
+    bool TagMatches(uint64_t hash) const { return (bits >> 24) == Tag(hash); }
+    uint32_t handle() const { return (bits & 0xFFFFFF) - 1; }
+    static Slot Make(uint64_t hash, uint32_t handle) { return Slot{(Tag(hash) << 24) | (handle + 1)}; }
   };
-  static_assert(sizeof(Slot) == 8);
+  static_assert(sizeof(Slot) == 4);
+  static_assert(SeriesBlocks::kMaxHandles <= 0xFFFFFF);  // handle + 1 fits 24 bits
   std::mutex mu;
   std::vector<Slot> slots;       // guarded by mu; size is a power of two
   SeriesBlocks series;           // guarded by mu (owner; elements never move)
   LabelArena label_arena;        // guarded by mu
+  ChunkSegments segments;        // guarded by mu: the series' open chunk bytes
 
+  MemSeries* At(Slot slot) const { return &series.at(slot.handle()); }
   size_t Home(uint64_t hash) const { return static_cast<size_t>(hash) & (slots.size() - 1); }
   // `hash_of(const MemSeries&)` recomputes a series' label hash (on growth only).
   template <typename HashOf>
-  void Insert(uint64_t hash, MemSeries* s, HashOf&& hash_of) {
+  void Insert(uint64_t hash, uint32_t handle, HashOf&& hash_of) {
     if (series.size() * 2 > slots.size()) Grow(hash_of);
     size_t i = Home(hash);
     while (!slots[i].empty()) i = (i + 1) & (slots.size() - 1);
-    slots[i] = Slot::Make(hash, s);
+    slots[i] = Slot::Make(hash, handle);
   }
   template <typename HashOf>
   void Grow(HashOf&& hash_of) {
@@ -135,7 +154,7 @@ struct alignas(64) Head::Shard {
     slots.assign(old.empty() ? 64 : old.size() * 2, Slot{});
     for (const Slot& o : old) {
       if (o.empty()) continue;
-      size_t i = Home(hash_of(*o.series()));
+      size_t i = Home(hash_of(*At(o)));
       while (!slots[i].empty()) i = (i + 1) & (slots.size() - 1);
       slots[i] = o;
     }

@@ -135,8 +135,9 @@ class HeadQuerier final : public Querier {
     return out;
   }
   bool InRange(const Head::MemSeries& s) const {
-    std::lock_guard lock(head_.shards_[s.shard()].mu);
-    return !s.empty() && Overlaps(s.first_t, s.last_t, mint(), maxt());
+    Head::Shard& shard = head_.shards_[s.shard()];
+    std::lock_guard lock(shard.mu);
+    return !s.empty() && Overlaps(s.first_t(shard.segments), s.last_t, mint(), maxt());
   }
 
   const Head& head_;
@@ -149,6 +150,7 @@ bool LoadSeries(const Head& head, const Head::MemSeries& s, int64_t mint, int64_
   bool edge_in_range = false;  // a chunk's first or last sample is in range
   auto in_range = [&](int64_t t) { return t >= mint && t <= maxt; };
   {
+    const ChunkSegments& segs = head.shard_segments(s.shard());
     std::lock_guard lock(head.shard_mutex(s.shard()));
     for (const HeadChunk& c : s.chunks()) {
       if (!Overlaps(c.mint, c.maxt, mint, maxt)) continue;
@@ -156,10 +158,10 @@ bool LoadSeries(const Head& head, const Head::MemSeries& s, int64_t mint, int64_
       data.insert(data.end(), c.bytes.begin(), c.bytes.end());
       ends.push_back(static_cast<uint32_t>(data.size()));
     }
-    if (s.has_open() && Overlaps(s.open_mint, s.last_t, mint, maxt)) {
-      edge_in_range |= in_range(s.open_mint) || in_range(s.last_t);
-      auto bytes = s.open.bytes();
-      data.insert(data.end(), bytes.begin(), bytes.end());
+    const int64_t open_mint = s.has_open() ? s.open.min_time(segs) : INT64_MAX;
+    if (s.has_open() && Overlaps(open_mint, s.last_t, mint, maxt)) {
+      edge_in_range |= in_range(open_mint) || in_range(s.last_t);
+      s.open.AppendTo(segs, &data);
       ends.push_back(static_cast<uint32_t>(data.size()));
     }
     for (const Sample& smp : s.ooo()) {

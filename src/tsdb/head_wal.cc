@@ -12,6 +12,7 @@ namespace perfwatch::tsdb {
 
 Status Head::ReplaySeries(SeriesRef ref, std::span<const LabelView> labels) {
   if (ref == 0) return DataLoss("series record with ref 0");
+  if (ref > MemSeries::kRefMask) return DataLoss("series record with ref " + std::to_string(ref) + " above 2^56");
   if (GetByRef(ref)) return Status::Ok();  // a checkpoint and a segment may both hold it
   std::vector<LabelView> sorted(labels.begin(), labels.end());
   std::sort(sorted.begin(), sorted.end(), [](const LabelView& a, const LabelView& b) { return a.name < b.name; });
@@ -79,13 +80,14 @@ Status Head::ReplayChunk(SeriesRef ref, int64_t mint, int64_t maxt, std::string_
   if (c.num_samples == 0) return Status::Ok();
   std::lock_guard lock(shards_[s->shard()].mu);
   if (!s->empty() && mint <= s->last_t) return DataLoss("checkpoint chunks out of order for series " + std::to_string(ref));
-  if (s->empty()) s->first_t = mint;
   // Seal the open chunk first: chunks stay in time order, and the open chunk's last
   // sample stays (last_t, last_bits).
-  if (s->has_open()) CutChunk(*s, mint);
+  CutChunk(*s);
   s->last_t = last_t;
   s->last_bits = last_bits;
-  s->Cold().chunks.push_back(std::move(c));
+  HeadSeriesCold& cold = s->Cold();
+  cold.min_t = std::min(cold.min_t, mint);
+  cold.chunks.push_back(std::move(c));
   return Status::Ok();
 }
 
@@ -106,6 +108,7 @@ uint64_t Head::FinishReplay() {
 Status Head::WriteSnapshot(const std::function<Status(std::string_view framed)>& emit) const {
   std::string series_rec, chunks_rec, samples_rec;
   std::vector<Sample> open_samples;
+  std::vector<uint8_t> open_bytes;
   std::vector<LabelView> label_scratch;
   for (size_t i = 0; i < kHeadShards; ++i) {
     series_rec.clear();
@@ -120,24 +123,27 @@ Status Head::WriteSnapshot(const std::function<Status(std::string_view framed)>&
     bool any_samples = false, any_chunks = false, any_series = false;
     {
       std::lock_guard lock(shards_[i].mu);
+      const ChunkSegments& segs = shards_[i].segments;
       shards_[i].series.ForEach([&](const MemSeries& series) {
         const MemSeries* s = &series;
         any_series = true;
-        EncodeSeriesEntry(series_rec, s->ref, DecodeLabels(*s, &label_scratch));
+        EncodeSeriesEntry(series_rec, s->ref(), DecodeLabels(*s, &label_scratch));
         for (const HeadChunk& c : s->chunks()) {
           any_chunks = true;
-          EncodeChunkEntry(chunks_rec, s->ref, c.mint, c.maxt, c.bytes);
+          EncodeChunkEntry(chunks_rec, s->ref(), c.mint, c.maxt, c.bytes);
         }
         if (s->has_open()) {
           open_samples.clear();
-          ChunkIterator it(s->open.bytes());
+          open_bytes.clear();
+          s->open.AppendTo(segs, &open_bytes);
+          ChunkIterator it(open_bytes);
           while (it.Next()) open_samples.push_back(Sample{it.t(), it.v()});
           if (!any_samples) {
-            base_t = s->open_mint;
+            base_t = s->open.min_time(segs);
             EncodeSamplesRecordStart(samples_rec, base_t);
             any_samples = true;
           }
-          EncodeSamplesGroup(samples_rec, base_t, s->ref, open_samples);
+          EncodeSamplesGroup(samples_rec, base_t, s->ref(), open_samples);
         }
         if (!s->ooo().empty()) {  // replays through the late path, merged by FinishReplay
           if (!any_samples) {
@@ -145,7 +151,7 @@ Status Head::WriteSnapshot(const std::function<Status(std::string_view framed)>&
             EncodeSamplesRecordStart(samples_rec, base_t);
             any_samples = true;
           }
-          EncodeSamplesGroup(samples_rec, base_t, s->ref, s->ooo());
+          EncodeSamplesGroup(samples_rec, base_t, s->ref(), s->ooo());
         }
       });
     }
