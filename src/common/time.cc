@@ -131,7 +131,10 @@ Result<int64_t> ParseDurationMs(std::string_view text) {
       }
       ++pos;
     }
-    total += n * unit;
+    // n < 1e12 but n * unit can still overflow (e.g. "20000300000w"): Prometheus' model
+    // refuses durations beyond int64 milliseconds too.
+    int64_t part;
+    if (__builtin_mul_overflow(n, unit, &part) || __builtin_add_overflow(total, part, &total)) return bad();
   }
   return total;
 }

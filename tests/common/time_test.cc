@@ -34,6 +34,10 @@ TEST(TimeTest, ParsesDurations) {
   EXPECT_EQ(*ParseDurationMs("2w"), 14 * 86'400'000LL);
   EXPECT_EQ(*ParseDurationMs("90"), 90'000);
   EXPECT_EQ(*ParseDurationMs("1.5"), 1'500);
+  // Beyond int64 milliseconds: an error, not an overflow (found by the ack_body fuzzer).
+  EXPECT_FALSE(ParseDurationMs("20000300000w").ok());
+  EXPECT_FALSE(ParseDurationMs("900000000000y").ok());
+  EXPECT_FALSE(ParseDurationMs("100000000000w100000000000w").ok());
   for (const char* s : {"", "h", "5", "-5m", "5x", "5m3", "1e400"}) {
     if (std::string(s) == "5") continue;  // plain seconds are valid
     EXPECT_FALSE(ParseDurationMs(s).ok()) << s;
