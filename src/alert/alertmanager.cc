@@ -25,6 +25,7 @@ std::filesystem::path NflogPath(const AlertmanagerOptions& o) { return o.state_d
 std::filesystem::path SilencesPath(const AlertmanagerOptions& o) {
   return o.state_dir / "silences.snap";
 }
+std::filesystem::path AcksPath(const AlertmanagerOptions& o) { return o.state_dir / "acks.snap"; }
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -72,6 +73,9 @@ Alertmanager::Impl::Impl(AlertmanagerOptions options)
   invalid_total = metrics->GetCounter("alertmanager_alerts_invalid_total",
                                       "The total number of received alerts that were invalid.",
                                       {{"version", "v2"}});
+  acknowledgements_total =
+      metrics->GetCounter("perfwatch_alert_acknowledgements_total",
+                          "Alerts acknowledged through POST /api/v1/alerts/{fingerprint}/ack.");
   alerts_active =
       metrics->GetGauge("alertmanager_alerts", "How many alerts by state.", {{"state", "active"}});
   alerts_suppressed = metrics->GetGauge("alertmanager_alerts", "How many alerts by state.",
@@ -118,6 +122,16 @@ Status Alertmanager::Impl::Load() {
   }
   if (!sil.ok()) return sil.status();
   silences = std::move(*sil);
+  auto ack = Acknowledgements::Open(AcksPath(opts));
+  if (!ack.ok() && ack.status().code() == StatusCode::kDataLoss) {
+    PW_LOG_ERROR("alertmanager: acknowledgements unreadable, moved aside", "err={}",
+                 LogQuote(ack.status().ToString()));
+    const std::filesystem::path file = AcksPath(opts);
+    std::filesystem::rename(file, file.string() + ".corrupt", ec);
+    ack = Acknowledgements::Open(AcksPath(opts));
+  }
+  if (!ack.ok()) return ack.status();
+  acks = std::move(*ack);
   auto q = NotifyQueue::Open(opts.state_dir);
   if (!q.ok() && q.status().code() == StatusCode::kDataLoss) {
     // An unreadable queue header: keep the file for inspection and start an empty queue.
@@ -223,16 +237,31 @@ void Alertmanager::Impl::RunPipeline(const FlushBatch& batch,
   if (receiver == nullptr) return;
 
   std::set<uint64_t> firing, resolved;
-  for (const Alert& a : alerts)
-    (a.ResolvedAt(now) ? resolved : firing).insert(Fingerprint(a.labels));
+  size_t acknowledged = 0;  // firing alerts with an acknowledgement in force
+  for (const Alert& a : alerts) {
+    const bool is_resolved = a.ResolvedAt(now);
+    (is_resolved ? resolved : firing).insert(Fingerprint(a.labels));
+    if (!is_resolved && acks->InForce(a, now)) ++acknowledged;
+  }
+  const bool all_acknowledged = !firing.empty() && acknowledged == firing.size();
 
   for (uint32_t i : IntegrationIndexes(*receiver)) {
     const std::string_view type = IntegrationType(i);
     const bool send_resolved = IntegrationSendResolved(*receiver, i);
     const std::string key =
         NflogKey(batch.group_key, receiver->name, std::string(type), IntegrationPosition(i));
-    if (!NeedsUpdate(nflog.Query(key), firing, resolved, send_resolved,
-                     batch.route->repeat_interval_ms, now)) {
+    const NflogEntry* entry = nflog.Query(key);
+    if (!NeedsUpdate(entry, firing, resolved, send_resolved, batch.route->repeat_interval_ms,
+                     now)) {
+      continue;
+    }
+    // Acknowledged: no repeat for alerts the receiver has already seen. Anything else that
+    // needs a notification (a new firing alert, a resolution) still gets one. The log
+    // entry is kept alive so it does not expire into a "new" notification.
+    if (all_acknowledged && entry != nullptr &&
+        !NeedsUpdate(entry, firing, resolved, send_resolved, INT64_MAX, now)) {
+      nflog.Extend(key, now + 2 * batch.route->repeat_interval_ms);
+      nflog_dirty = true;
       continue;
     }
     NotificationsTotal(*metrics, type)->Inc();
@@ -316,8 +345,12 @@ int64_t Alertmanager::Impl::ProcessDue() {
   const int64_t now = clock->NowMs();
   std::vector<QueuedNotification> out;
   bool gc_silences = false;
+  std::vector<uint64_t> stale_acks;
   {
     std::lock_guard lock(mu);
+    if (acks->size() > 0) {
+      stale_acks = acks->Stale([this](uint64_t fp) { return store.Get(fp); }, now);
+    }
     if (now >= next_gc_ms) {
       if (!store.GarbageCollect(now).empty()) store_dirty = true;
       next_gc_ms = now + std::max<int64_t>(opts.gc_interval_ms, 1);
@@ -390,6 +423,12 @@ int64_t Alertmanager::Impl::ProcessDue() {
   }
 
   if (gc_silences) silences->GarbageCollect(now);
+  if (!stale_acks.empty()) {
+    if (Status s = acks->RemoveAll(stale_acks); !s.ok()) {
+      PW_LOG_WARN("alertmanager: dropping stale acknowledgements failed", "err={}",
+                  LogQuote(s.ToString()));
+    }
+  }
   Snapshot(/*force=*/!opts.start_threads);
   if (Status s = queue->MaybeCompact(); !s.ok()) {
     PW_LOG_WARN("alertmanager: queue compaction failed", "err={}", LogQuote(s.ToString()));
@@ -415,6 +454,109 @@ int64_t Alertmanager::Impl::ProcessDue() {
     for (DeliveryWorker* w : ws) next = std::min(next, w->RunDue());
   }
   return next;
+}
+
+Result<Acknowledgement> Alertmanager::Impl::Acknowledge(uint64_t fingerprint, std::string by,
+                                                       std::string comment, int64_t until_ms) {
+  Acknowledgement ack;
+  Alert alert;
+  {
+    std::lock_guard lock(mu);
+    const int64_t now = clock->NowMs();
+    const Alert* a = store.Get(fingerprint);
+    if (a == nullptr || a->ResolvedAt(now)) return NotFound("alert not found");
+    alert = *a;
+    ack.fingerprint = fingerprint;
+    ack.alert_starts_at_ms = a->starts_at_ms;
+    ack.acknowledged_by = std::move(by);
+    ack.acknowledged_at_ms = now;
+    ack.comment = std::move(comment);
+    ack.until_ms = until_ms;
+  }
+  PW_RETURN_IF_ERROR(acks->Set(ack));
+  acknowledgements_total->Inc();
+  OnAcknowledged(ack, alert);
+  return ack;
+}
+
+Status Alertmanager::Impl::Unacknowledge(uint64_t fingerprint) {
+  {
+    std::lock_guard lock(mu);
+    if (store.Get(fingerprint) == nullptr) return NotFound("alert not found");
+  }
+  Status s = acks->Remove(fingerprint);
+  if (s.code() == StatusCode::kNotFound) return NotFound("alert not acknowledged");
+  if (s.ok()) Wake();  // repeats resume at the group's next flush
+  return s;
+}
+
+std::optional<Acknowledgement> Alertmanager::Impl::AcknowledgementAt(uint64_t fingerprint,
+                                                                     int64_t now_ms) const {
+  std::lock_guard lock(mu);
+  const Alert* a = store.Get(fingerprint);
+  if (a == nullptr) return std::nullopt;
+  return acks->InForce(*a, now_ms);
+}
+
+void Alertmanager::Impl::OnAcknowledged(const Acknowledgement& ack, const Alert& alert) {
+  // Receivers that can be told hook in here (docs/alerting.md, "Acknowledgement"). Today:
+  // PagerDuty, once every firing alert of a group it was notified of is acknowledged.
+  PW_LOG_INFO("alert acknowledged", "fingerprint={} alertname={} by={}",
+              FingerprintHex(ack.fingerprint), LogQuote(GetLabel(alert.labels, "alertname")),
+              LogQuote(ack.acknowledged_by));
+  std::vector<QueuedNotification> out;
+  {
+    std::lock_guard lock(mu);
+    const int64_t now = clock->NowMs();
+    for (const auto& [id, g] : dispatcher->groups()) {
+      if (g->alerts.find(ack.fingerprint) == g->alerts.end()) continue;
+      const Receiver* receiver = config->FindReceiver(g->route->receiver);
+      if (receiver == nullptr || receiver->pagerduty_configs.empty()) continue;
+      std::vector<Alert> firing;
+      bool all_acknowledged = true;
+      for (const auto& [fp, a] : g->alerts) {
+        if (a.ResolvedAt(now)) continue;
+        firing.push_back(a);
+        if (!acks->InForce(a, now)) all_acknowledged = false;
+      }
+      if (firing.empty() || !all_acknowledged) continue;
+      for (uint32_t i : IntegrationIndexes(*receiver)) {
+        if (IntegrationType(i) != "pagerduty") continue;
+        // Only an incident the integration was told about (its trigger went out).
+        const NflogEntry* e =
+            nflog.Query(NflogKey(g->key, receiver->name, "pagerduty", IntegrationPosition(i)));
+        if (e == nullptr || e->firing.empty()) continue;
+        NotificationContext ctx{receiver->name, g->key, g->labels, opts.external_url, now};
+        auto body = BuildPagerdutyAcknowledge(*config, *receiver, i, ctx, firing);
+        if (!body.ok()) {
+          PW_LOG_ERROR("Notify for alerts failed", "receiver={} integration=pagerduty[{}] err={}",
+                       LogQuote(receiver->name), IntegrationPosition(i),
+                       LogQuote(body.status().message()));
+          continue;
+        }
+        QueuedNotification n;
+        n.receiver = receiver->name;
+        n.integration_index = i;
+        n.created_ms = now;
+        n.group_key = g->key;
+        n.body = std::move(body).value();
+        out.push_back(std::move(n));
+      }
+    }
+  }
+  if (out.empty()) return;
+  if (Status s = queue->Append(out); !s.ok()) {
+    PW_LOG_ERROR("alertmanager: persisting notifications failed; delivering from memory",
+                 "err={}", LogQuote(s.ToString()));
+  }
+  std::lock_guard lock(mu);
+  for (QueuedNotification& n : out) {
+    if (DeliveryWorker* w = FindWorker(n.receiver, n.integration_index)) {
+      w->Enqueue(std::move(n));
+    } else {
+      (void)queue->Remove(n.id);
+    }
+  }
 }
 
 void Alertmanager::Impl::DispatcherLoop() {
@@ -489,6 +631,7 @@ void Alertmanager::Stop() {
   }
   impl_->Snapshot(/*force=*/true);
   (void)impl_->silences->Flush();  // only when an earlier write failed
+  (void)impl_->acks->Flush();
   if (Status s = impl_->queue->MaybeCompact(); !s.ok()) {
     PW_LOG_WARN("alertmanager: queue compaction failed", "err={}", LogQuote(s.ToString()));
   }
@@ -528,6 +671,11 @@ void Alertmanager::PutAlerts(std::vector<Alert> alerts) {
 void Alertmanager::RegisterRoutes(http::Router& router) {
   RegisterAlertmanagerApi(*impl_, router);
   RegisterSilenceApi(*impl_, router);
+  RegisterAckApi(*impl_, router);
+}
+
+std::optional<Acknowledgement> Alertmanager::AcknowledgementOf(const LabelSet& labels) const {
+  return impl_->AcknowledgementAt(Fingerprint(labels), impl_->clock->NowMs());
 }
 
 int64_t Alertmanager::ProcessDue() { return impl_->ProcessDue(); }

@@ -9,7 +9,8 @@
 // with jitter and a per-attempt timeout. Each integration delivers on its own, so a slow
 // or dead receiver never delays another.
 //
-// Persistence under state_dir: the silences (written before the API answers), the alert
+// Persistence under state_dir: the silences and acknowledgements (written before the API
+// answers), the alert
 // store, the notification log and the queue of
 // notifications not yet delivered survive a restart and kill -9 (a notification is
 // written to the queue's log before it is attempted, and removed once delivered or given
@@ -28,12 +29,17 @@
 //                                  (silences.h: Alertmanager 0.25's answers; a silenced
 //                                   alert is dropped from notifications after inhibition,
 //                                   and listed with status.state "suppressed" and silencedBy)
+//   POST|DELETE /api/v1/alerts/{fingerprint}/ack
+//                                  (perfwatch's acknowledgement, acks.h and am_ack_api.cc: an
+//                                   acknowledged firing alert gets no repeat notifications
+//                                   until it resolves or fires again; listed with an extra
+//                                   status.acknowledgement object)
 // Own metrics use Alertmanager's names: alertmanager_notifications_total{integration},
 // alertmanager_notifications_failed_total{integration,reason},
 // alertmanager_notification_requests_total / _failed_total{integration},
 // alertmanager_notification_latency_seconds{integration}, alertmanager_alerts{state},
 // alertmanager_alerts_received_total{status,version}, alertmanager_alerts_invalid_total,
-// alertmanager_silences{state},
+// alertmanager_silences{state}, perfwatch_alert_acknowledgements_total,
 // plus perfwatch_alert_notifications_queued{receiver,integration}.
 //
 // Time: every decision reads the injected Clock. With start_threads = false nothing runs
@@ -42,8 +48,10 @@
 // Thread safety: thread-safe; PutAlerts and the HTTP handlers may be called from any thread.
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "alert/acks.h"
 #include "alert/alert.h"
 #include "alert/am_config.h"
 #include "common/metrics.h"
@@ -87,6 +95,10 @@ class Alertmanager final : public AlertSink {
   void PutAlerts(std::vector<Alert> alerts) override;
 
   void RegisterRoutes(http::Router& router);
+
+  // The acknowledgement in force now for the alert with these labels (as sent to the
+  // pipeline, external labels included), if any. For GET /api/v1/alerts.
+  std::optional<Acknowledgement> AcknowledgementOf(const LabelSet& labels) const;
 
   // Runs every timer and delivery attempt due at the clock's now; returns the next
   // deadline (ms, INT64_MAX when none). For tests with start_threads = false.

@@ -14,11 +14,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "alert/acks.h"
 #include "alert/alert_store.h"
 #include "alert/alertmanager.h"
 #include "alert/delivery.h"
@@ -51,6 +53,25 @@ struct Alertmanager::Impl {
   void UpdateAlertGauges();                                                 // holds mu
   DeliveryWorker* FindWorker(const std::string& receiver, uint32_t index);  // holds mu
 
+  // Acknowledgement (alertmanager.cc; acks.h). Acknowledge records an acknowledgement of
+  // the alert `fingerprint` firing now (NotFound "alert not found" when unknown or not
+  // firing), persists it, counts it and calls OnAcknowledged. Unacknowledge removes it
+  // (NotFound when the alert is unknown or not acknowledged). Neither holds mu while
+  // writing. AcknowledgementAt answers "is fingerprint X acknowledged at T" (escalation).
+  Result<Acknowledgement> Acknowledge(uint64_t fingerprint, std::string by, std::string comment,
+                                      int64_t until_ms);
+  Status Unacknowledge(uint64_t fingerprint);
+  std::optional<Acknowledgement> AcknowledgementAt(uint64_t fingerprint, int64_t now_ms) const;
+  // The hook receivers use to be told of an acknowledgement (PagerDuty's "acknowledge"
+  // event with the alert's dedup_key, a Slack message update): called after the
+  // acknowledgement is persisted, without mu held. Today: logs, and queues PagerDuty's
+  // "acknowledge" event for each group it was notified of whose firing alerts are now all
+  // acknowledged.
+  void OnAcknowledged(const Acknowledgement& ack, const Alert& alert);
+  // Drops acknowledgements no longer in force (resolved, fired again, `until` passed,
+  // alert collected). Called by ProcessDue without mu.
+  void SweepAcknowledgements(int64_t now_ms);
+
   // Immutable after Open.
   const AlertmanagerOptions opts;
   const Clock* const clock;
@@ -59,11 +80,13 @@ struct Alertmanager::Impl {
   int64_t start_time_ms = 0;
   std::unique_ptr<NotifyQueue> queue;  // thread-safe
   std::unique_ptr<Silences> silences;  // thread-safe; its lock is taken after mu
+  std::unique_ptr<Acknowledgements> acks;  // thread-safe; its lock is taken after mu
 
   Counter* notifications_total = nullptr;
   Counter* received_firing = nullptr;
   Counter* received_resolved = nullptr;
   Counter* invalid_total = nullptr;
+  Counter* acknowledgements_total = nullptr;
   Gauge* alerts_active = nullptr;
   Gauge* alerts_suppressed = nullptr;
   Gauge* silences_active = nullptr;
@@ -106,5 +129,7 @@ struct Alertmanager::Impl {
 void RegisterAlertmanagerApi(Alertmanager::Impl& impl, http::Router& router);
 // The silence handlers (am_silence_api.cc).
 void RegisterSilenceApi(Alertmanager::Impl& impl, http::Router& router);
+// The acknowledgement handlers (am_ack_api.cc).
+void RegisterAckApi(Alertmanager::Impl& impl, http::Router& router);
 
 }  // namespace perfwatch::alert

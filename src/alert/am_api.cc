@@ -85,6 +85,7 @@ bool MatchFilterLabels(const Matchers& matchers, const LabelSet& labels) {
 struct MuteStatus {
   std::optional<uint64_t> inhibited_by;
   std::vector<std::string> silenced_by;  // active silences' ids, sorted
+  std::optional<Acknowledgement> ack;    // perfwatch's acknowledgement in force
 };
 
 void AppendGettableAlert(std::string& out, const Alert& a,
@@ -102,7 +103,11 @@ void AppendGettableAlert(std::string& out, const Alert& a,
     out += "}";
   }
   out += "],\"startsAt\":\"" + FormatApiTime(a.starts_at_ms) + "\"";
-  out += ",\"status\":{\"inhibitedBy\":[";
+  out += ",\"status\":{";
+  // perfwatch's extension of Alertmanager's alertStatus, only when acknowledged (amtool
+  // and other clients ignore unknown fields).
+  if (mute.ack) out += "\"acknowledgement\":" + AckJson(*mute.ack) + ",";
+  out += "\"inhibitedBy\":[";
   if (inhibited_by) out += "\"" + FingerprintHex(*inhibited_by) + "\"";
   out += "],\"silencedBy\":[";
   for (size_t i = 0; i < mute.silenced_by.size(); ++i) {
@@ -127,6 +132,7 @@ bool PassesFilter(const Alertmanager::Impl& impl, const AlertFilter& f, const Al
   if (a.ends_at_ms != 0 && a.ends_at_ms < now) return false;
   mute->inhibited_by = impl.inhibitor->InhibitedBy(a.labels, impl.store, now);
   mute->silenced_by = impl.silences->MutedBy(a.labels, now);
+  mute->ack = impl.acks->InForce(a, now);
   const bool suppressed = mute->inhibited_by.has_value() || !mute->silenced_by.empty();
   if (!f.active && !suppressed) return false;
   if (!f.silenced && !mute->silenced_by.empty()) return false;

@@ -296,11 +296,7 @@ Status ParseReceiver(const YAML::Node& n, const ParseContext& ctx, RawReceiver* 
             out->receiver.email_configs.push_back(std::move(c));
             out->email_marks.push_back(item.Mark());
           }
-          // Decoded and checked above; refused until SMTP delivery exists.
-          if (v.size() == 0) return Status::Ok();
-          return ErrAt(k, "receiver " + GoQuote(out->receiver.name) +
-                              ": email_configs are not supported yet (SMTP delivery is not "
-                              "implemented)");
+          return Status::Ok();
         }
         if (v.size() == 0) return Status::Ok();
         return ErrAt(

@@ -130,10 +130,11 @@ Status ParsePagerduty(const YAML::Node& n, const ParseContext& ctx, PagerdutyCon
       {"num_firing", "{{ .Alerts.Firing | len }}"},
       {"num_resolved", "{{ .Alerts.Resolved | len }}"},
       {"resolved", R"({{ template "pagerduty.default.instances" .Alerts.Resolved }})"}};
-  for (const auto& [k, v] : kDefaults) {
+  for (const auto& def : kDefaults) {
+    const std::string_view name = def.first;  // not a structured binding: clang 14 cannot capture one
     if (std::none_of(out->details.begin(), out->details.end(),
-                     [&](const auto& p) { return p.first == k; })) {
-      out->details.emplace_back(k, v);
+                     [&](const auto& p) { return p.first == name; })) {
+      out->details.emplace_back(def.first, def.second);
     }
   }
   std::sort(out->details.begin(), out->details.end());

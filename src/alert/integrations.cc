@@ -1,5 +1,6 @@
 // Integration indexes, payloads (PagerDuty Events API v2 and Slack, as Alertmanager
-// 0.25's notify/pagerduty and notify/slack build them) and delivery attempts.
+// 0.25's notify/pagerduty and notify/slack build them; email in email_notify.cc) and
+// delivery attempts.
 #include "alert/integrations.h"
 
 #include <string>
@@ -352,10 +353,33 @@ Result<std::string> BuildIntegrationBody(const AlertmanagerConfig& c, const Rece
       if (pos >= r.slack_configs.size()) break;
       return BuildSlackPayload(r.slack_configs[pos], TemplatesOf(c), ctx, alerts);
     case 3:
-      return InvalidArgument("email delivery is not implemented yet");
+      if (pos >= r.email_configs.size()) break;
+      return BuildEmailPayload(r.email_configs[pos], TemplatesOf(c), ctx, alerts);
   }
   return InvalidArgument("no integration " + std::to_string(index) + " in receiver " +
                          GoQuote(r.name));
+}
+
+Result<std::string> BuildPagerdutyAcknowledge(const AlertmanagerConfig& c, const Receiver& r,
+                                              uint32_t index, const NotificationContext& ctx,
+                                              const std::vector<Alert>& alerts) {
+  const uint32_t pos = IntegrationPosition(index);
+  if (index >> kIntegrationTypeShift != 1 || pos >= r.pagerduty_configs.size())
+    return InvalidArgument("no PagerDuty integration " + std::to_string(index));
+  const NotificationData data = MakeNotificationData(ctx, alerts);
+  Expander t(TemplatesOf(c), data);
+  const std::string routing_key = t(r.pagerduty_configs[pos].routing_key);
+  if (!t.status().ok()) {
+    return InvalidArgument("failed to template PagerDuty v2 message: " + t.status().message());
+  }
+  if (routing_key.empty()) return InvalidArgument("routing key cannot be empty");
+  std::string out = "{";
+  bool first = true;
+  Field(out, "routing_key", routing_key, first);
+  Field(out, "dedup_key", GroupKeyHash(ctx.group_key), first);
+  Field(out, "event_action", "acknowledge", first);
+  out += "}";
+  return out;
 }
 
 WebhookAttempt SendIntegration(const IntegrationConfig& c, std::string_view body,
@@ -372,10 +396,11 @@ WebhookAttempt SendIntegration(const IntegrationConfig& c, std::string_view body
     }
     return a;
   }
+  if (c.type == "email") return SendEmail(c.email, body, cancel);
   WebhookAttempt a;
   a.outcome = DeliveryOutcome::kDrop;
   a.reason = "other";
-  a.error = c.type + " delivery is not implemented yet";
+  a.error = c.type + " delivery is not implemented";
   return a;
 }
 

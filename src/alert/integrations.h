@@ -58,6 +58,14 @@ Result<std::string> BuildIntegrationBody(const AlertmanagerConfig& c, const Rece
                                          uint32_t index, const NotificationContext& ctx,
                                          const std::vector<Alert>& alerts);
 
+// PagerDuty's "acknowledge" event (Events API v2) for the incident the group's
+// notifications opened: {"routing_key","dedup_key","event_action":"acknowledge"} with the
+// trigger's dedup_key (the group key's hash). `index` must be one of r's PagerDuty
+// integrations. Sent when every firing alert of the group is acknowledged (acks.h).
+Result<std::string> BuildPagerdutyAcknowledge(const AlertmanagerConfig& c, const Receiver& r,
+                                              uint32_t index, const NotificationContext& ctx,
+                                              const std::vector<Alert>& alerts);
+
 // The payloads, separately for tests.
 Result<std::string> BuildPagerdutyPayload(const PagerdutyConfig& pd,
                                           const NotificationTemplates& tmpl,
@@ -66,6 +74,19 @@ Result<std::string> BuildPagerdutyPayload(const PagerdutyConfig& pd,
 Result<std::string> BuildSlackPayload(const SlackConfig& sc, const NotificationTemplates& tmpl,
                                       const NotificationContext& ctx,
                                       const std::vector<Alert>& alerts);
+// Email (email_notify.cc): the queued form is the envelope sender's address, a line
+// feed, the recipients' addresses comma-separated, a line feed, an empty line, then the
+// MIME message (CRLF line ends): the config's headers plus Subject (default
+// email.default.subject prefixed with the severity, severity.h), To, From, then
+// Message-Id, Date, multipart/alternative with text/plain (when `text` is set) and
+// text/html parts, quoted-printable.
+Result<std::string> BuildEmailPayload(const EmailConfig& ec, const NotificationTemplates& tmpl,
+                                      const NotificationContext& ctx,
+                                      const std::vector<Alert>& alerts);
+// One SMTP delivery of a queued email: sent -> delivered; 4xx replies, connection, TLS
+// and timeout errors -> retried; 5xx replies and local refusals -> dropped.
+WebhookAttempt SendEmail(const EmailConfig& ec, std::string_view body,
+                         const std::atomic<bool>* cancel);
 
 // One attempt. PagerDuty: 2xx delivered, 429 and 5xx retried, other statuses dropped
 // (pagerduty.go's retrier); Slack: 2xx delivered, 5xx and 429 retried (Alertmanager

@@ -67,6 +67,12 @@ void NotificationLog::Log(const std::string& key, std::set<uint64_t> firing,
   entries_[key] = NflogEntry{std::move(firing), std::move(resolved), now_ms, expires};
 }
 
+void NotificationLog::Extend(const std::string& key, int64_t expires_at_ms) {
+  auto it = entries_.find(key);
+  if (it != entries_.end() && it->second.expires_at_ms < expires_at_ms)
+    it->second.expires_at_ms = expires_at_ms;
+}
+
 size_t NotificationLog::GarbageCollect(int64_t now_ms) {
   size_t n = 0;
   for (auto it = entries_.begin(); it != entries_.end();) {

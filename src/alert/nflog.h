@@ -46,6 +46,9 @@ class NotificationLog {
   // Records a notification at `now_ms`; `expiry_ms` is 2 * repeat_interval.
   void Log(const std::string& key, std::set<uint64_t> firing, std::set<uint64_t> resolved,
            int64_t now_ms, int64_t expiry_ms);
+  // Keeps `key`'s entry (when present) until at least `expires_at_ms` without changing
+  // what it records: a repeat skipped because its alerts are acknowledged (acks.h).
+  void Extend(const std::string& key, int64_t expires_at_ms);
   // Drops expired entries; returns how many.
   size_t GarbageCollect(int64_t now_ms);
   size_t size() const { return entries_.size(); }

@@ -78,6 +78,8 @@ class RuleManager final : public tsdb::AppendObserver {
 
   // A consistent view of the loaded groups for the API.
   std::vector<std::shared_ptr<RuleGroup>> Groups() const;
+  // global.external_labels, added to the alerts sent to the pipeline.
+  const LabelSet& external_labels() const { return opts_.external_labels; }
 
   // tsdb::AppendObserver.
   void OnAppend(std::span<const tsdb::SeriesSamples> batch, std::span<const tsdb::SeriesRef> refs,

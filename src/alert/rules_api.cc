@@ -20,7 +20,7 @@ LabelSet SortedSpecLabels(const std::vector<std::pair<std::string, std::string>>
 
 void AppendSeconds(std::string& out, double seconds) { AppendJsonNumber(out, seconds); }
 
-void AppendAlert(std::string& out, const RuleAlert& a) {
+void AppendAlert(std::string& out, const RuleAlert& a, const Acknowledgement* ack = nullptr) {
   out += "{\"labels\":";
   AppendLabels(out, a.labels);
   out += ",\"annotations\":";
@@ -35,6 +35,12 @@ void AppendAlert(std::string& out, const RuleAlert& a) {
   }
   out += ",\"value\":";
   AppendGoJsonString(out, FormatGoExp(a.value));
+  if (ack != nullptr) {
+    out += ",\"acknowledgedBy\":";
+    AppendGoJsonString(out, ack->acknowledged_by);
+    out += ",\"acknowledgedAt\":";
+    AppendGoJsonString(out, FormatGoTime(ack->acknowledged_at_ms));
+  }
   out += '}';
 }
 
@@ -146,7 +152,8 @@ void HandleRules(const RuleManager* manager, const http::Request& req, http::Res
   res.body = std::move(out);
 }
 
-void HandleAlerts(const RuleManager* manager, const http::Request&, http::Response& res) {
+void HandleAlerts(const RuleManager* manager, const AckLookup& acks, const http::Request&,
+                  http::Response& res) {
   std::string out = R"({"status":"success","data":{"alerts":[)";
   bool first = true;
   for (const auto& group : manager->Groups()) {
@@ -155,7 +162,16 @@ void HandleAlerts(const RuleManager* manager, const http::Request&, http::Respon
       for (const RuleAlert& a : static_cast<const AlertingRule&>(*rule).Alerts()) {
         if (!first) out += ',';
         first = false;
-        AppendAlert(out, a);
+        std::optional<Acknowledgement> ack;
+        if (acks && a.state == AlertState::kFiring) {
+          LabelSet sent = a.labels;  // as AlertsToSend adds them
+          for (const auto& [n, v] : manager->external_labels()) {
+            if (GetLabel(sent, n).empty()) sent.emplace_back(n, v);
+          }
+          NormalizeLabelSet(sent);
+          ack = acks(sent);
+        }
+        AppendAlert(out, a, ack ? &*ack : nullptr);
       }
     }
   }
@@ -167,9 +183,11 @@ void HandleAlerts(const RuleManager* manager, const http::Request&, http::Respon
 
 std::string FormatGoExp(double v) { return tmpl::GoFormatFloat(v, 'e', -1); }
 
-void RegisterRulesApi(http::Router& router, const RuleManager* manager) {
+void RegisterRulesApi(http::Router& router, const RuleManager* manager, AckLookup acks) {
   auto rules = [manager](const http::Request& req, http::Response& res) { HandleRules(manager, req, res); };
-  auto alerts = [manager](const http::Request& req, http::Response& res) { HandleAlerts(manager, req, res); };
+  auto alerts = [manager, acks = std::move(acks)](const http::Request& req, http::Response& res) {
+    HandleAlerts(manager, acks, req, res);
+  };
   router.Handle("GET", "/api/v1/rules", rules, {.scope = http::Scope::kRead});
   router.Handle("GET", "/api/v1/alerts", alerts, {.scope = http::Scope::kRead});
 }

@@ -231,7 +231,9 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   ingest::RegisterMetadataApi(router, metadata_.get());
   analysis::RegisterVitalsHandler(router, store_.get());
   RegisterEventExport(router, store_.get());
-  alert::RegisterRulesApi(router, rules_.get());
+  alert::RegisterRulesApi(router, rules_.get(), [am = alertmanager_.get()](const alert::LabelSet& labels) {
+    return am->AcknowledgementOf(labels);
+  });
   alertmanager_->RegisterRoutes(router);
   router.Handle("POST", "/-/reload", [this](const http::Request&, http::Response& res) {
     Status s = Reload();

@@ -209,10 +209,12 @@ AuthGuard::Outcome AuthGuard::Check(std::string_view authorization, Scope needed
 }
 
 bool AuthGuard::Admit(const Request& req, const RouteOptions& options, Response& res) {
+  req.principal.clear();
   if (options.scope == Scope::kPublic) return true;
   std::string name;
   switch (Check(req.Header("Authorization"), options.scope, &name)) {
     case Outcome::kAllowed:
+      req.principal = std::move(name);
       return true;
     case Outcome::kMissing:
       if (failures_[kMissing]) failures_[kMissing]->Inc();

@@ -11,6 +11,7 @@
 //       WWW-Authenticate: Basic realm="perfwatch" (browsers then prompt);
 //   a known token without the route's scope    -> 403, errorType "forbidden".
 // Both are counted in perfwatch_http_auth_failures_total{reason="missing|invalid|forbidden"}.
+// An admitted request to a non-public route gets the token's name in Request::principal.
 // Tokens are never logged and never kept in clear text after start-up.
 // Thread safety: AuthGuard is immutable after construction; Admit runs concurrently.
 #include <array>

@@ -22,6 +22,10 @@ struct Request {
   std::vector<std::pair<std::string_view, std::string_view>> headers;
   // The peer's IP address as text ("127.0.0.1", "::1"); the TCP peer, not X-Forwarded-For.
   std::string_view remote_address;
+  // The name of the token that authenticated the request (auth.tokens' `name`), set by the
+  // AuthGuard when it admits a request to a non-public route; empty when auth is off.
+  // Mutable because guards see the request as const.
+  mutable std::string principal;
 
   std::string_view Header(std::string_view name) const;
   // The first value of a query parameter (percent-decoded, '+' as space); for POST with

@@ -348,8 +348,8 @@ TEST(AmConfig, TimeIntervalsRefused) {
 }
 
 TEST(AmConfig, IntegrationsRefused) {
-  // pagerduty_configs and slack_configs are supported (notify_integrations_test.cc);
-  // email_configs are checked, then refused there.
+  // pagerduty_configs, slack_configs and email_configs are supported
+  // (notify_integrations_test.cc, email_test.cc).
   for (std::string key : {"opsgenie_configs",
                           "pushover_configs", "victorops_configs", "wechat_configs",
                           "telegram_configs", "sns_configs", "webex_configs", "discord_configs"}) {

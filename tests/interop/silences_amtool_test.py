@@ -13,6 +13,8 @@ Alertmanager 0.25's CLI, a go-swagger client of API v2) drives `perfwatch serve`
   * the webhook receiver gets CpuHigh and never DiskFull while silenced;
   * `amtool silence expire ID` ends it: `silence query` no longer lists it,
     `silence query --expired` does, and DiskFull reaches the receiver;
+  * an alert acknowledged with POST /api/v1/alerts/{fp}/ack gets perfwatch's extra
+    status.acknowledgement field, and `amtool alert query` (table and -o json) still works;
   * expiring an unknown id makes amtool fail (non-zero exit); a silence with a bad regex
     posted directly is refused with 400 and Alertmanager's wording.
 
@@ -130,6 +132,20 @@ def run(binary, work):
         check("DiskFull" in received_names(rec), "DiskFull reaches the receiver once the silence expired")
         out = amtool(url, "alert", "query").stdout
         check("DiskFull" in out and "CpuHigh" in out, "alert query shows both alerts again")
+
+        print("acknowledgement (perfwatch's extra status.acknowledgement field)")
+        st, parsed, body = request(url, "GET", "/api/v2/alerts?filter=alertname%3DCpuHigh")
+        fp = json.loads(body)[0]["fingerprint"]
+        st, _, body = request(url, "POST", f"/api/v1/alerts/{fp}/ack", headers={"Content-Type": "application/json"},
+                              form=json.dumps({"comment": "on it"}))
+        check(st == 200 and json.loads(body)["acknowledgedBy"] == "anonymous", f"POST .../ack answered 200 ({st} {body})")
+        st, _, body = request(url, "GET", "/api/v2/alerts?filter=alertname%3DCpuHigh")
+        check("acknowledgement" in json.loads(body)[0]["status"], "listed with status.acknowledgement")
+        out = amtool(url, "alert", "query").stdout
+        check("DiskFull" in out and "CpuHigh" in out, "amtool alert query still works with an acknowledged alert")
+        alerts = json.loads(amtool(url, "alert", "query", "-o", "json").stdout)
+        check(len(alerts) == 2 and all(a["status"]["state"] == "active" for a in alerts),
+              "amtool alert query -o json parses it (the unknown field is ignored)")
 
         print("errors")
         p = amtool(url, "silence", "expire", "00000000-0000-4000-8000-000000000000", expect_ok=False)
