@@ -1,6 +1,6 @@
 #pragma once
-// Delivers one integration's notifications (one receiver's webhook, PagerDuty or Slack
-// config; integrations.h numbers them) from
+// Delivers one integration's notifications (one receiver's webhook, PagerDuty, Slack or
+// email config; integrations.h numbers them) from
 // the persisted queue, in order: the oldest is attempted until it is delivered, dropped
 // (a non-retryable answer) or given up on (older than give_up_after_ms), with exponential
 // backoff and jitter between attempts (first_backoff_ms doubling up to max_backoff_ms,
