@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/base64.h"
 #include "http/auth.h"
 #include "http/client_ip.h"
 
@@ -38,7 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view cidrs = parts.size() > 1 ? parts[1] : "";
   std::string_view forwarded = parts.size() > 2 ? in.substr(authorization.size() + cidrs.size() + 2) : "";
 
-  if (auto decoded = http::DecodeBase64(authorization)) {
+  if (auto decoded = Base64Decode(authorization)) {
     if (decoded->size() > authorization.size() * 3 / 4) std::abort();
   }
   if (auto token = http::TokenFromAuthorization(authorization)) {

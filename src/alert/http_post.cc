@@ -1,5 +1,7 @@
 #include "alert/http_post.h"
 
+#include "common/base64.h"
+
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -408,30 +410,7 @@ Result<std::shared_ptr<http::TlsContext>> ClientTlsContextFor(const HttpClientCo
 }
 
 std::string BasicAuthHeader(std::string_view user, std::string_view password) {
-  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string in = std::string(user) + ":" + std::string(password);
-  std::string out = "Basic ";
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += kB64[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
+  return "Basic " + Base64Encode(std::string(user) + ":" + std::string(password));
 }
 
 }  // namespace perfwatch::alert

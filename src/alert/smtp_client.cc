@@ -2,6 +2,8 @@
 // http_post.cc), OpenSSL on the same socket after STARTTLS or from the start on port 465.
 #include "alert/smtp_client.h"
 
+#include "common/base64.h"
+
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -54,31 +56,6 @@ std::string Lower(std::string_view s) {
 std::string Upper(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string Base64Decode(std::string_view in) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int v = val(c);
-    if (v < 0) continue;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
   return out;
 }
 
@@ -375,8 +352,8 @@ bool Authenticate(Session& s, const SmtpOptions& o, const std::string& mechs) {
         continue;
       }
       if (!s.Cmd("AUTH CRAM-MD5", 334, "AUTH CRAM-MD5", &r)) return false;
-      const std::string challenge = Base64Decode(r.Text());
-      return s.Cmd(Base64(o.auth_username + " " + HexHmacMd5(o.auth_secret, challenge)), 235,
+      const std::string challenge = Base64Decode(r.Text()).value_or("");
+      return s.Cmd(Base64Encode(o.auth_username + " " + HexHmacMd5(o.auth_secret, challenge)), 235,
                    "AUTH CRAM-MD5", &r);
     }
     if (mech == "PLAIN" || mech == "LOGIN") {
@@ -391,12 +368,12 @@ bool Authenticate(Session& s, const SmtpOptions& o, const std::string& mechs) {
       }
       if (mech == "PLAIN") {
         return s.Cmd("AUTH PLAIN " +
-                         Base64(o.auth_identity + '\0' + o.auth_username + '\0' + o.auth_password),
+                         Base64Encode(o.auth_identity + '\0' + o.auth_username + '\0' + o.auth_password),
                      235, "AUTH PLAIN", &r);
       }
       if (!s.Cmd("AUTH LOGIN", 334, "AUTH LOGIN", &r)) return false;
       for (int step = 0; step < 2; ++step) {
-        const std::string challenge = Lower(Base64Decode(r.Text()));
+        const std::string challenge = Lower(Base64Decode(r.Text()).value_or(""));
         std::string answer;
         if (challenge == "username:") {
           answer = o.auth_username;
@@ -406,7 +383,7 @@ bool Authenticate(Session& s, const SmtpOptions& o, const std::string& mechs) {
           s.Cmd("*", 5, "AUTH LOGIN", &r);  // cancel the exchange
           return s.Fail("AUTH LOGIN: unexpected server challenge", false);
         }
-        if (!s.Cmd(Base64(answer), step == 0 ? 334 : 235, "AUTH LOGIN", &r)) return false;
+        if (!s.Cmd(Base64Encode(answer), step == 0 ? 334 : 235, "AUTH LOGIN", &r)) return false;
       }
       return true;
     }
@@ -441,32 +418,6 @@ Status SplitHostPort(std::string_view hp, std::string* host, std::string* port) 
   return Status::Ok();
 }
 
-std::string Base64(std::string_view in) {
-  static constexpr char kB64[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += kB64[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    const uint32_t v = uint8_t(in[i]) << 16;
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    const uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += kB64[v >> 18];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
 
 std::string SmtpDataPayload(std::string_view m) {
   std::string out;

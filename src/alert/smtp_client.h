@@ -67,6 +67,5 @@ std::string QuotedPrintable(std::string_view s);
 // mime.QEncoding.Encode("utf-8", s): `s` itself when it is printable ASCII, else
 // RFC 2047 encoded-words.
 std::string MimeQEncodeHeader(std::string_view s);
-std::string Base64(std::string_view s);
 
 }  // namespace perfwatch::alert

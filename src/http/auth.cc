@@ -7,21 +7,13 @@
 #include <stdexcept>
 
 #include "common/file_util.h"
+#include "common/base64.h"
 #include "http/url.h"
 
 namespace perfwatch::http {
 namespace {
 
 constexpr std::string_view kScopeNames[] = {"public", "ingest", "read", "alert", "admin"};
-
-int Base64Value(char ch) {
-  if (ch >= 'A' && ch <= 'Z') return ch - 'A';
-  if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
-  if (ch >= '0' && ch <= '9') return ch - '0' + 52;
-  if (ch == '+') return 62;
-  if (ch == '/') return 63;
-  return -1;
-}
 
 int HexValue(char ch) {
   if (ch >= '0' && ch <= '9') return ch - '0';
@@ -63,31 +55,6 @@ ScopeSet ExpandScopes(ScopeSet granted) {
   return granted;
 }
 
-std::optional<std::string> DecodeBase64(std::string_view in) {
-  size_t pad = 0;
-  while (!in.empty() && in.back() == '=') {
-    in.remove_suffix(1);
-    ++pad;
-  }
-  if (pad > 2 || in.size() % 4 == 1) return std::nullopt;
-  if (pad != 0 && (in.size() + pad) % 4 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(in.size() / 4 * 3 + 2);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char ch : in) {
-    int v = Base64Value(ch);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
-}
-
 std::optional<std::string> TokenFromAuthorization(std::string_view header) {
   while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
   if (auto bearer = AfterScheme(header, "Bearer")) {
@@ -95,7 +62,7 @@ std::optional<std::string> TokenFromAuthorization(std::string_view header) {
     return std::string(*bearer);
   }
   if (auto basic = AfterScheme(header, "Basic")) {
-    auto decoded = DecodeBase64(*basic);
+    auto decoded = Base64Decode(*basic);
     if (!decoded) return std::nullopt;
     size_t colon = decoded->find(':');
     if (colon == std::string::npos || colon + 1 == decoded->size()) return std::nullopt;

@@ -37,8 +37,6 @@ std::string_view ScopeName(Scope s);
 // Adds what granted scopes imply: admin -> everything, alert -> read.
 ScopeSet ExpandScopes(ScopeSet granted);
 
-// Standard base64 (RFC 4648), padding optional; nullopt on any other character.
-std::optional<std::string> DecodeBase64(std::string_view in);
 // The token carried by an Authorization header value: "Bearer T" or "Basic b64(user:T)"
 // (scheme names case-insensitive). nullopt: another scheme, malformed, or an empty token.
 std::optional<std::string> TokenFromAuthorization(std::string_view header);

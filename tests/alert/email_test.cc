@@ -23,6 +23,7 @@
 #include "alert/notify_queue.h"
 #include "alert/notify_template.h"
 #include "alert/smtp_client.h"
+#include "common/base64.h"
 #include "common/metrics.h"
 #include "support/temp_dir.h"
 #include "support/tls_certs.h"
@@ -185,7 +186,7 @@ TEST(EmailEncoding, QuotedPrintableAndHeaders) {
   EXPECT_EQ(DecodeQp(qp), long_line);
   EXPECT_EQ(MimeQEncodeHeader("[FIRING:1] plain"), "[FIRING:1] plain");
   EXPECT_EQ(MimeQEncodeHeader("caf\xc3\xa9 ok"), "=?utf-8?q?caf=C3=A9_ok?=");
-  EXPECT_EQ(Base64(std::string("\0u\0p", 4)), "AHUAcA==");
+  EXPECT_EQ(Base64Encode(std::string("\0u\0p", 4)), "AHUAcA==");
 }
 
 TEST(EmailEncoding, AddressList) {
