@@ -1,23 +1,13 @@
 #include "alert/http_post.h"
 
-#include "common/base64.h"
-
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-
 #include <algorithm>
-#include <boost/asio/ssl/error.hpp>
 #include <cctype>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <map>
 #include <mutex>
+
+#include "alert/client_conn.h"
+#include "common/base64.h"
 
 namespace perfwatch::alert {
 namespace {
@@ -26,26 +16,6 @@ constexpr size_t kMaxBody = 4096;
 constexpr size_t kMaxHeader = 64 * 1024;
 
 using SteadyClock = std::chrono::steady_clock;
-
-int64_t MsUntil(SteadyClock::time_point deadline) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now())
-      .count();
-}
-
-// Waits until `fd` is ready for `events`. Returns 1 when ready, 0 on timeout, -1 when
-// cancelled or on a poll error.
-int WaitFd(int fd, short events, SteadyClock::time_point deadline,
-           const std::atomic<bool>* cancel) {
-  for (;;) {
-    if (cancel && cancel->load(std::memory_order_relaxed)) return -1;
-    int64_t left = MsUntil(deadline);
-    if (left <= 0) return 0;
-    pollfd p{fd, events, 0};
-    int rc = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 50)));
-    if (rc > 0) return 1;
-    if (rc < 0 && errno != EINTR) return -1;
-  }
-}
 
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -57,123 +27,6 @@ bool IEquals(std::string_view a, std::string_view b) {
   }
   return true;
 }
-
-// One connection: a non-blocking socket and, for https, its OpenSSL session. Every call
-// waits (poll) as the socket or OpenSSL asks, up to the deadline.
-class Conn {
- public:
-  ~Conn() {
-    if (ssl_ != nullptr) SSL_free(ssl_);
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int fd_ = -1;
-  SSL* ssl_ = nullptr;
-
-  // The TLS handshake; "" on success, else the reason.
-  std::string Handshake(http::TlsContext& ctx, const std::string& name, SteadyClock::time_point deadline,
-                        const std::atomic<bool>* cancel) {
-    ssl_ = SSL_new(ctx.native_handle());
-    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) return "TLS setup failed";
-    if (Status st = http::ConfigureClientTls(ssl_, name); !st.ok()) return st.message();
-    for (;;) {
-      ERR_clear_error();
-      int rc = SSL_connect(ssl_);
-      if (rc == 1) return "";
-      std::string why;
-      if (!Await(rc, deadline, cancel, &why)) {
-        return why.empty() ? "TLS handshake: " + http::DescribeTlsError(LastSslError(), ssl_) : why;
-      }
-    }
-  }
-
-  // Writes all of `data`; "" on success, else the reason.
-  std::string WriteAll(std::string_view data, SteadyClock::time_point deadline, const std::atomic<bool>* cancel) {
-    while (!data.empty()) {
-      ssize_t n;
-      if (ssl_ != nullptr) {
-        ERR_clear_error();
-        int rc = SSL_write(ssl_, data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 30)));
-        if (rc > 0) {
-          data.remove_prefix(static_cast<size_t>(rc));
-          continue;
-        }
-        std::string why;
-        if (!Await(rc, deadline, cancel, &why)) return why.empty() ? "TLS write failed" : why;
-        continue;
-      }
-      n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n > 0) {
-        data.remove_prefix(static_cast<size_t>(n));
-        continue;
-      }
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-        int w = WaitFd(fd_, POLLOUT, deadline, cancel);
-        if (w <= 0) return w == 0 ? "timeout writing the request" : "cancelled";
-        continue;
-      }
-      return std::string("write: ") + std::strerror(errno);
-    }
-    return "";
-  }
-
-  // Reads some bytes: > 0 read, 0 at the end of the stream, -1 with *error set (a timeout
-  // sets *timed_out too).
-  ssize_t ReadSome(char* buf, size_t len, SteadyClock::time_point deadline, const std::atomic<bool>* cancel,
-                   std::string* error, bool* timed_out) {
-    for (;;) {
-      if (ssl_ != nullptr) {
-        ERR_clear_error();
-        int rc = SSL_read(ssl_, buf, static_cast<int>(len));
-        if (rc > 0) return rc;
-        const int e = SSL_get_error(ssl_, rc);
-        // A peer closing without close_notify still ends the response (Connection: close).
-        if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) return 0;
-        std::string why;
-        if (!Await(rc, deadline, cancel, &why)) {
-          *timed_out = why.find("timeout") != std::string::npos;
-          *error = why.empty() ? "TLS read failed" : why;
-          return -1;
-        }
-        continue;
-      }
-      ssize_t n = ::recv(fd_, buf, len, 0);
-      if (n >= 0) return n;
-      if (errno == EAGAIN || errno == EINTR) {
-        int w = WaitFd(fd_, POLLIN, deadline, cancel);
-        if (w <= 0) {
-          *timed_out = w == 0;
-          *error = w == 0 ? "timeout waiting for the response" : "cancelled";
-          return -1;
-        }
-        continue;
-      }
-      *error = std::string("read: ") + std::strerror(errno);
-      return -1;
-    }
-  }
-
- private:
-  static boost::system::error_code LastSslError() {
-    return boost::system::error_code(static_cast<int>(ERR_peek_last_error()), boost::asio::error::get_ssl_category());
-  }
-  // After an OpenSSL call returned `rc` <= 0: waits for what it wants and returns true to
-  // retry; false on a real error (*why empty: the caller describes it), timeout or cancel.
-  bool Await(int rc, SteadyClock::time_point deadline, const std::atomic<bool>* cancel, std::string* why) {
-    const int e = SSL_get_error(ssl_, rc);
-    short events;
-    if (e == SSL_ERROR_WANT_READ) {
-      events = POLLIN;
-    } else if (e == SSL_ERROR_WANT_WRITE) {
-      events = POLLOUT;
-    } else {
-      return false;
-    }
-    int w = WaitFd(fd_, events, deadline, cancel);
-    if (w > 0) return true;
-    *why = w == 0 ? "timeout during TLS" : "cancelled";
-    return false;
-  }
-};
 
 // Built contexts by their settings (few distinct ones per configuration).
 std::mutex tls_cache_mu;
@@ -246,46 +99,9 @@ HttpPostResult HttpPost(const HttpPostRequest& req) {
   const auto deadline =
       SteadyClock::now() + std::chrono::milliseconds(std::max<int64_t>(req.timeout_ms, 1));
 
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* addrs = nullptr;
-  if (int rc = ::getaddrinfo(req.url.host.c_str(), req.url.port.c_str(), &hints, &addrs); rc != 0) {
-    res.error = "resolve " + req.url.host + ": " + ::gai_strerror(rc);
-    return res;
-  }
-  Conn sock;
-  std::string connect_error;
-  for (addrinfo* ai = addrs; ai != nullptr; ai = ai->ai_next) {
-    int fd =
-        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) {
-      connect_error = std::strerror(errno);
-      continue;
-    }
-    int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
-    int err = rc == 0 ? 0 : errno;
-    if (err == EINPROGRESS) {
-      int w = WaitFd(fd, POLLOUT, deadline, req.cancel);
-      if (w <= 0) {
-        ::close(fd);
-        connect_error = w == 0 ? "connect timeout" : "cancelled";
-        break;
-      }
-      socklen_t len = sizeof err;
-      if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-    }
-    if (err != 0) {
-      ::close(fd);
-      connect_error = std::strerror(err);
-      continue;
-    }
-    sock.fd_ = fd;
-    break;
-  }
-  ::freeaddrinfo(addrs);
-  if (sock.fd_ < 0) {
-    res.error = "connect " + req.url.host_header + ": " + connect_error;
+  ClientConn sock(deadline, req.cancel);
+  if (std::string why = sock.Connect(req.url.host, req.url.port); !why.empty()) {
+    res.error = why.rfind("resolve ", 0) == 0 ? why : "connect " + req.url.host_header + ": " + why;
     return res;
   }
 
@@ -300,7 +116,7 @@ HttpPostResult HttpPost(const HttpPostRequest& req) {
       ctx = *def;
     }
     std::string why =
-        sock.Handshake(*ctx, req.tls_server_name.empty() ? req.url.host : req.tls_server_name, deadline, req.cancel);
+        sock.Handshake(*ctx, req.tls_server_name.empty() ? req.url.host : req.tls_server_name);
     if (!why.empty()) {
       res.error = why;
       return res;
@@ -311,8 +127,8 @@ HttpPostResult HttpPost(const HttpPostRequest& req) {
   for (const auto& [name, value] : req.headers) out += name + ": " + value + "\r\n";
   out += "Content-Length: " + std::to_string(req.body.size()) + "\r\nConnection: close\r\n\r\n";
   out.append(req.body);
-  if (std::string why = sock.WriteAll(out, deadline, req.cancel); !why.empty()) {
-    res.error = why;
+  if (std::string why = sock.WriteAll(out); !why.empty()) {
+    res.error = why == "timeout writing" ? "timeout writing the request" : why;
     return res;
   }
 
@@ -327,15 +143,14 @@ HttpPostResult HttpPost(const HttpPostRequest& req) {
       if (body_have >= std::min(content_length, kMaxBody)) break;
     }
     std::string read_error;
-    bool timed_out = false;
-    ssize_t n = sock.ReadSome(buf, sizeof buf, deadline, req.cancel, &read_error, &timed_out);
+    ssize_t n = sock.ReadSome(buf, sizeof buf, &read_error);
     if (n > 0) {
       in.append(buf, static_cast<size_t>(n));
     } else if (n == 0) {
       break;
     } else {
       if (header_end != std::string::npos) break;  // the status is known; the body is optional
-      res.error = read_error;
+      res.error = read_error == "timeout reading" ? "timeout waiting for the response" : read_error;
       return res;
     }
     if (header_end == std::string::npos) {

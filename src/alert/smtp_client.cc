@@ -2,25 +2,17 @@
 // http_post.cc), OpenSSL on the same socket after STARTTLS or from the start on port 465.
 #include "alert/smtp_client.h"
 
-#include "common/base64.h"
-
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/ssl.h>
 
 #include <algorithm>
-#include <boost/asio/ssl/error.hpp>
 #include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <memory>
 
+#include "alert/client_conn.h"
+#include "common/base64.h"
 #include "http/tls_context.h"
 
 namespace perfwatch::alert {
@@ -28,25 +20,6 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 constexpr size_t kMaxReply = 64 * 1024;
-
-int64_t MsUntil(SteadyClock::time_point deadline) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now())
-      .count();
-}
-
-// 1 ready, 0 timeout, -1 cancelled or poll error.
-int WaitFd(int fd, short events, SteadyClock::time_point deadline,
-           const std::atomic<bool>* cancel) {
-  for (;;) {
-    if (cancel && cancel->load(std::memory_order_relaxed)) return -1;
-    const int64_t left = MsUntil(deadline);
-    if (left <= 0) return 0;
-    pollfd p{fd, events, 0};
-    const int rc = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 50)));
-    if (rc > 0) return 1;
-    if (rc < 0 && errno != EINTR) return -1;
-  }
-}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -72,15 +45,10 @@ struct Reply {
 // One SMTP session's connection and the failure it ended with.
 class Session {
  public:
-  Session(const SmtpOptions& o, SteadyClock::time_point deadline)
-      : o_(o), deadline_(deadline) {}
-  ~Session() {
-    if (ssl_ != nullptr) SSL_free(ssl_);
-    if (fd_ >= 0) ::close(fd_);
-  }
+  Session(const SmtpOptions& o, SteadyClock::time_point deadline) : o_(o), conn_(deadline, o.cancel) {}
 
   SmtpResult result;
-  bool tls() const { return ssl_ != nullptr; }
+  bool tls() const { return conn_.tls(); }
 
   // Failures: set `result` and return false.
   bool Fail(std::string error, bool retryable, int code = 0) {
@@ -92,43 +60,10 @@ class Session {
   }
 
   bool Connect() {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* addrs = nullptr;
-    if (int rc = ::getaddrinfo(o_.host.c_str(), o_.port.c_str(), &hints, &addrs); rc != 0) {
-      return Fail("resolve " + o_.host + ": " + ::gai_strerror(rc), true);
-    }
-    std::string why = "no address";
-    for (addrinfo* ai = addrs; ai != nullptr; ai = ai->ai_next) {
-      int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        ai->ai_protocol);
-      if (fd < 0) {
-        why = std::strerror(errno);
-        continue;
-      }
-      int err = ::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : errno;
-      if (err == EINPROGRESS) {
-        const int w = WaitFd(fd, POLLOUT, deadline_, o_.cancel);
-        if (w <= 0) {
-          ::close(fd);
-          why = w == 0 ? "connect timeout" : "cancelled";
-          break;
-        }
-        socklen_t len = sizeof err;
-        if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-      }
-      if (err != 0) {
-        ::close(fd);
-        why = std::strerror(err);
-        continue;
-      }
-      fd_ = fd;
-      break;
-    }
-    ::freeaddrinfo(addrs);
-    if (fd_ < 0) return Fail("establish connection to server " + HostPort() + ": " + why, true);
-    return true;
+    std::string why = conn_.Connect(o_.host, o_.port);
+    if (why.empty()) return true;
+    if (why.rfind("resolve ", 0) == 0) return Fail(why, true);
+    return Fail("establish connection to server " + HostPort() + ": " + why, true);
   }
 
   bool StartTls() {
@@ -139,56 +74,16 @@ class Session {
     auto ctx = http::MakeClientTlsContext(to);
     if (!ctx.ok()) return Fail("parse TLS configuration: " + ctx.status().message(), false);
     ctx_ = *ctx;
-    ssl_ = SSL_new(ctx_->native_handle());
-    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) return Fail("TLS setup failed", true);
     const std::string name = o_.tls_server_name.empty() ? o_.host : o_.tls_server_name;
-    if (Status st = http::ConfigureClientTls(ssl_, name); !st.ok()) {
-      return Fail("TLS setup: " + st.message(), false);
-    }
-    for (;;) {
-      ERR_clear_error();
-      const int rc = SSL_connect(ssl_);
-      if (rc == 1) return true;
-      std::string why;
-      if (!Await(rc, &why)) {
-        if (why.empty()) {
-          why = http::DescribeTlsError(
-              boost::system::error_code(static_cast<int>(ERR_peek_last_error()),
-                                        boost::asio::error::get_ssl_category()),
-              ssl_);
-        }
-        return Fail("TLS handshake with " + HostPort() + ": " + why, true);
-      }
-    }
+    std::string why = conn_.Handshake(*ctx_, name);
+    if (why.empty()) return true;
+    return Fail("TLS handshake with " + HostPort() + ": " + why, true);
   }
 
   bool Write(std::string_view data) {
-    while (!data.empty()) {
-      if (ssl_ != nullptr) {
-        ERR_clear_error();
-        const int rc =
-            SSL_write(ssl_, data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 30)));
-        if (rc > 0) {
-          data.remove_prefix(static_cast<size_t>(rc));
-          continue;
-        }
-        std::string why;
-        if (!Await(rc, &why)) return Fail(why.empty() ? "TLS write failed" : why, true);
-        continue;
-      }
-      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n > 0) {
-        data.remove_prefix(static_cast<size_t>(n));
-        continue;
-      }
-      if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-        const int w = WaitFd(fd_, POLLOUT, deadline_, o_.cancel);
-        if (w <= 0) return Fail(w == 0 ? "timeout writing to the server" : "cancelled", true);
-        continue;
-      }
-      return Fail(std::string("write: ") + std::strerror(errno), true);
-    }
-    return true;
+    std::string why = conn_.WriteAll(data);
+    if (why.empty()) return true;
+    return Fail(why == "timeout writing" ? "timeout writing to the server" : why, true);
   }
 
   // Reads one (multi-line) reply.
@@ -217,40 +112,14 @@ class Session {
       }
       if (buf_.size() > kMaxReply) return Fail(std::string(what) + ": reply too long", true);
       char tmp[4096];
-      ssize_t n;
-      if (ssl_ != nullptr) {
-        ERR_clear_error();
-        const int rc = SSL_read(ssl_, tmp, sizeof tmp);
-        if (rc > 0) {
-          buf_.append(tmp, static_cast<size_t>(rc));
-          continue;
-        }
-        const int e = SSL_get_error(ssl_, rc);
-        if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) {
-          return Fail(std::string(what) + ": connection closed by the server", true);
-        }
-        std::string why;
-        if (!Await(rc, &why)) {
-          return Fail(std::string(what) + ": " + (why.empty() ? "TLS read failed" : why), true);
-        }
-        continue;
-      }
-      n = ::recv(fd_, tmp, sizeof tmp, 0);
+      std::string why;
+      const ssize_t n = conn_.ReadSome(tmp, sizeof tmp, &why);
       if (n > 0) {
         buf_.append(tmp, static_cast<size_t>(n));
         continue;
       }
       if (n == 0) return Fail(std::string(what) + ": connection closed by the server", true);
-      if (errno == EAGAIN || errno == EINTR) {
-        const int w = WaitFd(fd_, POLLIN, deadline_, o_.cancel);
-        if (w <= 0) {
-          return Fail(std::string(what) + ": " +
-                          (w == 0 ? "timeout waiting for the server" : "cancelled"),
-                      true);
-        }
-        continue;
-      }
-      return Fail(std::string(what) + ": read: " + std::strerror(errno), true);
+      return Fail(std::string(what) + ": " + (why == "timeout reading" ? "timeout waiting for the server" : why), true);
     }
   }
 
@@ -275,26 +144,8 @@ class Session {
   }
 
  private:
-  bool Await(int rc, std::string* why) {
-    const int e = SSL_get_error(ssl_, rc);
-    short events;
-    if (e == SSL_ERROR_WANT_READ) {
-      events = POLLIN;
-    } else if (e == SSL_ERROR_WANT_WRITE) {
-      events = POLLOUT;
-    } else {
-      return false;
-    }
-    const int w = WaitFd(fd_, events, deadline_, o_.cancel);
-    if (w > 0) return true;
-    *why = w == 0 ? "timeout during TLS" : "cancelled";
-    return false;
-  }
-
   const SmtpOptions& o_;
-  SteadyClock::time_point deadline_;
-  int fd_ = -1;
-  SSL* ssl_ = nullptr;
+  ClientConn conn_;
   std::shared_ptr<http::TlsContext> ctx_;
   std::string buf_;
 };
