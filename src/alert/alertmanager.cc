@@ -390,37 +390,7 @@ int64_t Alertmanager::Impl::ProcessDue() {
     }
   }
 
-  if (!out.empty()) {
-    if (Status s = queue->Append(out); !s.ok()) {
-      PW_LOG_ERROR("alertmanager: persisting notifications failed; delivering from memory",
-                   "err={}", LogQuote(s.ToString()));
-    }
-    std::lock_guard lock(mu);
-    for (QueuedNotification& n : out) {
-      if (DeliveryWorker* w = FindWorker(n.receiver, n.integration_index)) {
-        w->Enqueue(std::move(n));
-      } else {
-        (void)queue->Remove(n.id);
-      }
-    }
-    // Beyond the limit the oldest notifications are dropped.
-    if (queue->size() > opts.max_queued_notifications) {
-      PW_LOG_WARN("alertmanager: notification queue full, dropping the oldest", "limit={}",
-                  opts.max_queued_notifications);
-      while (queue->size() > opts.max_queued_notifications) {
-        DeliveryWorker* oldest = nullptr;
-        uint64_t oldest_id = UINT64_MAX;
-        for (auto& [key, w] : workers) {
-          uint64_t id = w->OldestId();
-          if (id < oldest_id) {
-            oldest_id = id;
-            oldest = w.get();
-          }
-        }
-        if (oldest == nullptr || !oldest->DropOldest()) break;
-      }
-    }
-  }
+  QueueNotifications(out);
 
   if (gc_silences) silences->GarbageCollect(now);
   if (!stale_acks.empty()) {
@@ -498,6 +468,39 @@ std::optional<Acknowledgement> Alertmanager::Impl::AcknowledgementAt(uint64_t fi
   return acks->InForce(*a, now_ms);
 }
 
+void Alertmanager::Impl::QueueNotifications(std::vector<QueuedNotification>& out) {
+  if (out.empty()) return;
+  if (Status s = queue->Append(out); !s.ok()) {
+    PW_LOG_ERROR("alertmanager: persisting notifications failed; delivering from memory",
+                 "err={}", LogQuote(s.ToString()));
+  }
+  std::lock_guard lock(mu);
+  for (QueuedNotification& n : out) {
+    if (DeliveryWorker* w = FindWorker(n.receiver, n.integration_index)) {
+      w->Enqueue(std::move(n));
+    } else {
+      (void)queue->Remove(n.id);
+    }
+  }
+  // Beyond the limit the oldest notifications are dropped.
+  if (queue->size() > opts.max_queued_notifications) {
+    PW_LOG_WARN("alertmanager: notification queue full, dropping the oldest", "limit={}",
+                opts.max_queued_notifications);
+    while (queue->size() > opts.max_queued_notifications) {
+      DeliveryWorker* oldest = nullptr;
+      uint64_t oldest_id = UINT64_MAX;
+      for (auto& [key, w] : workers) {
+        uint64_t id = w->OldestId();
+        if (id < oldest_id) {
+          oldest_id = id;
+          oldest = w.get();
+        }
+      }
+      if (oldest == nullptr || !oldest->DropOldest()) break;
+    }
+  }
+}
+
 void Alertmanager::Impl::OnAcknowledged(const Acknowledgement& ack, const Alert& alert) {
   // Receivers that can be told hook in here (docs/alerting.md, "Acknowledgement"). Today:
   // PagerDuty, once every firing alert of a group it was notified of is acknowledged.
@@ -544,19 +547,7 @@ void Alertmanager::Impl::OnAcknowledged(const Acknowledgement& ack, const Alert&
       }
     }
   }
-  if (out.empty()) return;
-  if (Status s = queue->Append(out); !s.ok()) {
-    PW_LOG_ERROR("alertmanager: persisting notifications failed; delivering from memory",
-                 "err={}", LogQuote(s.ToString()));
-  }
-  std::lock_guard lock(mu);
-  for (QueuedNotification& n : out) {
-    if (DeliveryWorker* w = FindWorker(n.receiver, n.integration_index)) {
-      w->Enqueue(std::move(n));
-    } else {
-      (void)queue->Remove(n.id);
-    }
-  }
+  QueueNotifications(out);
 }
 
 void Alertmanager::Impl::DispatcherLoop() {

@@ -49,6 +49,9 @@ struct Alertmanager::Impl {
   // Runs one flush through inhibition, dedup and the integrations; appends the
   // notifications to send to `out`. Holds mu.
   void RunPipeline(const FlushBatch& batch, std::vector<QueuedNotification>& out);
+  // Persists `out` in the queue (logged, delivered from memory on failure), hands each to
+  // its integration's worker and drops the oldest beyond max_queued_notifications. Takes mu.
+  void QueueNotifications(std::vector<QueuedNotification>& out);
   void Snapshot(bool force);
   void UpdateAlertGauges();                                                 // holds mu
   DeliveryWorker* FindWorker(const std::string& receiver, uint32_t index);  // holds mu

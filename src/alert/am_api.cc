@@ -288,20 +288,6 @@ std::string GoModelDuration(int64_t ms) {
   return r;
 }
 
-void AppendYamlHttpConfig(std::string& y, const HttpClientConfig& h, const std::string& indent) {
-  y += indent + "http_config:\n";
-  if (h.has_basic_auth) {
-    y += indent + "  basic_auth:\n" + indent + "    username: " + GoQuote(h.basic_auth_username) +
-         "\n" + indent + "    password: <secret>\n";
-  }
-  if (!h.bearer_token.empty()) {
-    y += indent + "  authorization:\n" + indent + "    type: " +
-         (h.authorization_type.empty() ? std::string("Bearer") : h.authorization_type) + "\n" +
-         indent + "    credentials: <secret>\n";
-  }
-  y += indent + "  follow_redirects: " + (h.follow_redirects ? "true" : "false") + "\n";
-}
-
 void AppendYamlRoute(std::string& y, const Route& r, const std::string& indent, bool list_item) {
   std::string first = list_item ? indent.substr(0, indent.size() - 2) + "- " : indent;
   y += first + "receiver: " + GoQuote(r.receiver) + "\n";

@@ -99,6 +99,8 @@ WebhookAttempt SendIntegration(const IntegrationConfig& c, std::string_view body
 // (routing_key, api_url, auth_password, auth_secret, http_config credentials) as
 // "<secret>" (integrations_yaml.cc).
 void AppendYamlNotifiers(std::string& y, const Receiver& r);
+// An http_config block at `indent`, credentials as <secret> (used for webhooks and global too).
+void AppendYamlHttpConfig(std::string& y, const HttpClientConfig& h, const std::string& indent);
 
 // Alertmanager's notification metrics for one integration type (registered once for
 // every type so that they are exported at zero), and alertmanager_notifications_total.

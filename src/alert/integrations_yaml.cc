@@ -14,7 +14,10 @@ void Str(std::string& y, const std::string& indent, const char* key, const std::
 void Secret(std::string& y, const std::string& indent, const char* key, const std::string& v) {
   if (!v.empty()) y += indent + key + ": <secret>\n";
 }
-void Http(std::string& y, const HttpClientConfig& h, const std::string& indent) {
+
+}  // namespace
+
+void AppendYamlHttpConfig(std::string& y, const HttpClientConfig& h, const std::string& indent) {
   y += indent + "http_config:\n";
   if (h.has_basic_auth) {
     y += indent + "  basic_auth:\n" + indent + "    username: " + GoQuote(h.basic_auth_username) +
@@ -27,8 +30,6 @@ void Http(std::string& y, const HttpClientConfig& h, const std::string& indent) 
   }
   y += indent + "  follow_redirects: " + (h.follow_redirects ? "true" : "false") + "\n";
 }
-
-}  // namespace
 
 void AppendYamlNotifiers(std::string& y, const Receiver& r) {
   const std::string in = "    ";
@@ -57,7 +58,7 @@ void AppendYamlNotifiers(std::string& y, const Receiver& r) {
     y += "  pagerduty_configs:\n";
     for (const PagerdutyConfig& p : r.pagerduty_configs) {
       y += std::string("  - send_resolved: ") + (p.send_resolved ? "true" : "false") + "\n";
-      Http(y, p.http_config, in);
+      AppendYamlHttpConfig(y, p.http_config, in);
       Secret(y, in, "routing_key", p.routing_key);
       Str(y, in, "routing_key_file", p.routing_key_file);
       Str(y, in, "url", p.url);
@@ -79,7 +80,7 @@ void AppendYamlNotifiers(std::string& y, const Receiver& r) {
     y += "  slack_configs:\n";
     for (const SlackConfig& s : r.slack_configs) {
       y += std::string("  - send_resolved: ") + (s.send_resolved ? "true" : "false") + "\n";
-      Http(y, s.http_config, in);
+      AppendYamlHttpConfig(y, s.http_config, in);
       y += in + "api_url: <secret>\n";
       Str(y, in, "channel", s.channel);
       Str(y, in, "username", s.username);
