@@ -1,6 +1,8 @@
 #include "query/storage_api.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <limits>
 #include <set>
 
@@ -161,6 +163,46 @@ Result<SelectionRequest> ParseSelectionRequest(const http::Request& req, bool re
   return out;
 }
 
+void AppendStats(std::string& out, std::string_view key, const std::vector<tsdb::PostingsStat>& stats) {
+  out.push_back(',');
+  AppendJsonString(out, key);
+  out.append(":[");
+  for (size_t i = 0; i < stats.size(); ++i) {
+    if (i) out.push_back(',');
+    out.append("{\"name\":");
+    AppendJsonString(out, stats[i].name);
+    out.append(",\"value\":").append(std::to_string(stats[i].count)).push_back('}');
+  }
+  out.push_back(']');
+}
+
+// Prometheus' TSDB status: head statistics and the largest entries of the label index.
+void HandleTsdbStatus(tsdb::Tsdb* store, const http::Request& req, http::Response& res) {
+  size_t limit = 10;
+  if (auto text = req.Param("limit"); text && !text->empty()) {
+    char* end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(text->c_str(), &end, 10);
+    if (*end != '\0' || errno != 0 || v < 1) {
+      return BadData(res, InvalidArgument("limit must be a positive number"));
+    }
+    limit = static_cast<size_t>(std::min<long long>(v, 100000));
+  }
+  std::shared_ptr<const tsdb::Head> head = store->SharedHead();  // a flush may replace it meanwhile
+  tsdb::HeadStats hs = head->Stats();
+  tsdb::PostingsStats ps = head->PostingsCardinality(limit);
+  std::string data = "{\"headStats\":{\"numSeries\":" + std::to_string(hs.series) +
+                     ",\"numLabelPairs\":" + std::to_string(ps.num_label_pairs) +
+                     ",\"chunkCount\":" + std::to_string(hs.chunks) + ",\"minTime\":" +
+                     std::to_string(hs.min_time) + ",\"maxTime\":" + std::to_string(hs.max_time) + "}";
+  AppendStats(data, "seriesCountByMetricName", ps.series_by_metric);
+  AppendStats(data, "labelValueCountByLabelName", ps.values_by_label);
+  AppendStats(data, "memoryInBytesByLabelName", ps.bytes_by_label);
+  AppendStats(data, "seriesCountByLabelValuePair", ps.series_by_pair);
+  data.push_back('}');
+  Success(res, data);
+}
+
 void RegisterStorageApi(http::Router& router, tsdb::Tsdb* store) {
   const http::RouteOptions kQueryClass{.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery};
   auto series = [store](const http::Request& req, http::Response& res) { HandleSeries(store, req, res); };
@@ -175,6 +217,9 @@ void RegisterStorageApi(http::Router& router, tsdb::Tsdb* store) {
   auto exporter = [store](const http::Request& req, http::Response& res) { HandleExport(store, req, res); };
   router.Handle("GET", "/api/v1/export", exporter, kQueryClass);
   router.Handle("POST", "/api/v1/export", exporter, kQueryClass);
+  router.Handle("GET", "/api/v1/status/tsdb",
+                [store](const http::Request& req, http::Response& res) { HandleTsdbStatus(store, req, res); },
+                kQueryClass);
   router.Handle("POST", "/api/v1/admin/flush", [store](const http::Request&, http::Response& res) {
     Status st = store->Flush();
     if (!st.ok()) return http::WriteApiError(res, 503, "unavailable", "flush: " + st.message());

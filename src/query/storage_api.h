@@ -2,7 +2,9 @@
 // The storage half of the Prometheus HTTP API, answered straight from the store (PromQL
 // comes with the query engine): GET/POST /api/v1/series, /api/v1/labels,
 // /api/v1/label/<name>/values with match[], start, end in Prometheus' JSON shapes;
-// GET /api/v1/export (VictoriaMetrics' JSON lines) and POST /api/v1/admin/flush as
+// GET /api/v1/status/tsdb (Prometheus' head cardinality: top `limit`, default 10, of each
+// list, largest first, ties by name), GET /api/v1/export (VictoriaMetrics' JSON lines) and
+// POST /api/v1/admin/flush as
 // DESIGN.md specifies. Errors use Prometheus' shape: 400 bad_data, 503 unavailable.
 // Thread safety: handlers only use the store's thread-safe interfaces.
 #include <cstdint>

@@ -153,6 +153,8 @@ class Head {
   std::span<const LabelView> SeriesLabels(SeriesRef ref, std::vector<LabelView>* scratch) const;
 
   HeadStats Stats() const;
+  // Cardinality of the head's label index (GET /api/v1/status/tsdb), top `limit` of each list.
+  PostingsStats PostingsCardinality(size_t limit) const { return postings_.Stats("__name__", limit); }
   uint64_t num_series() const { return num_series_.load(std::memory_order_relaxed); }
   // The ref the next new series will get.
   uint64_t next_series_ref() const { return next_ref_.load(std::memory_order_relaxed); }

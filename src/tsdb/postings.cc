@@ -195,6 +195,52 @@ std::vector<std::string> MemPostings::LabelValues(std::string_view name) const {
   return out;
 }
 
+namespace {
+
+// Keeps the `limit` largest by count (ties: smaller name first), in that order.
+void KeepTop(std::vector<PostingsStat>& stats, size_t limit) {
+  auto larger = [](const PostingsStat& a, const PostingsStat& b) {
+    return a.count != b.count ? a.count > b.count : a.name < b.name;
+  };
+  if (stats.size() > limit) {
+    std::nth_element(stats.begin(), stats.begin() + static_cast<std::ptrdiff_t>(limit), stats.end(), larger);
+    stats.resize(limit);
+  }
+  std::sort(stats.begin(), stats.end(), larger);
+}
+
+}  // namespace
+
+PostingsStats MemPostings::Stats(std::string_view metric_label, size_t limit) const {
+  PostingsStats out;
+  std::shared_lock lock(mu_);
+  for (const auto& [name, values] : index_) {
+    uint64_t distinct = 0, bytes = 0;
+    for (const auto& [value, refs] : values) {
+      if (refs.empty()) continue;
+      ++distinct;
+      bytes += value.size();
+      if (name == metric_label) out.series_by_metric.push_back({std::string(value), refs.size()});
+      std::string pair;
+      pair.reserve(name.size() + 1 + value.size());
+      pair.append(name).append("=").append(value);
+      out.series_by_pair.push_back({std::move(pair), refs.size()});
+      // Bounded memory for large indexes: trim the pairs list as it grows.
+      if (out.series_by_pair.size() >= 4 * limit + 4096) KeepTop(out.series_by_pair, limit);
+    }
+    if (distinct == 0) continue;
+    out.num_label_pairs += distinct;
+    out.values_by_label.push_back({std::string(name), distinct});
+    out.bytes_by_label.push_back({std::string(name), bytes});
+  }
+  lock.unlock();
+  KeepTop(out.series_by_metric, limit);
+  KeepTop(out.values_by_label, limit);
+  KeepTop(out.bytes_by_label, limit);
+  KeepTop(out.series_by_pair, limit);
+  return out;
+}
+
 size_t MemPostings::num_series() const {
   std::shared_lock lock(mu_);
   return all_.size();

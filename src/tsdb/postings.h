@@ -32,6 +32,19 @@ Postings IntersectPostings(const Postings& a, const Postings& b);
 Postings MergePostings(std::vector<Postings> lists);
 Postings SubtractPostings(const Postings& a, const Postings& b);  // a \ b
 
+// Cardinality figures of an index (Prometheus' PostingsStats, GET /api/v1/status/tsdb).
+struct PostingsStat {
+  std::string name;
+  uint64_t count = 0;
+};
+struct PostingsStats {
+  std::vector<PostingsStat> series_by_metric;   // values of the metric label, by series count
+  std::vector<PostingsStat> values_by_label;    // label names, by number of distinct values
+  std::vector<PostingsStat> bytes_by_label;     // label names, by the summed length of their values
+  std::vector<PostingsStat> series_by_pair;     // "name=value", by series count
+  uint64_t num_label_pairs = 0;                 // distinct (name, value) pairs
+};
+
 class MemPostings {
  public:
   MemPostings() = default;
@@ -48,6 +61,9 @@ class MemPostings {
   std::vector<std::string> LabelNames() const;
   std::vector<std::string> LabelValues(std::string_view name) const;
   size_t num_series() const;
+  // The `limit` largest entries of each list, largest first, ties by name; `metric_label`
+  // is the label whose values count as metric names ("__name__").
+  PostingsStats Stats(std::string_view metric_label, size_t limit) const;
 
  private:
   using Offsets = std::vector<uint32_t>;  // sorted, unique: ref - base_ + 2^31

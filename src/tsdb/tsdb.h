@@ -132,6 +132,8 @@ class Tsdb {
   // The current head (replaced by Flush: don't hold the reference across one).
   Head& head() { return *CurrentHead(); }
   const Head& head() const { return *CurrentHead(); }
+  // The current head, kept alive by the pointer (safe across a concurrent Flush).
+  std::shared_ptr<const Head> SharedHead() const { return CurrentHead(); }
   const BlockStore& blocks() const { return *blocks_; }
   const ReplayReport& replay_report() const { return replay_; }
   // What changed since when: for caches of query results.

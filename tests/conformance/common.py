@@ -137,14 +137,14 @@ def start_prometheus(binary, work, name="prometheus", extra_config="", extra_arg
     return Server(name, "prometheus", port, proc, work, log)
 
 
-def start_perfwatch(binary, work, name="perfwatch"):
+def start_perfwatch(binary, work, name="perfwatch", extra_config=""):
     """perfwatch serve on a free port with a fresh data dir and a retention long enough
-    for the fixed (past) data window."""
+    for the fixed (past) data window; `extra_config` is appended to its YAML."""
     os.makedirs(work, exist_ok=True)
     port = free_port()
     config = os.path.join(work, f"{name}.yml")
     with open(config, "w") as f:
-        f.write("tsdb:\n  retention: 36500d\n")
+        f.write("tsdb:\n  retention: 36500d\n" + extra_config)
     log = os.path.join(work, f"{name}.log")
     cmd = [binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", os.path.join(work, f"{name}-data"),
            "--config", config, "--log-level", "warn"]
