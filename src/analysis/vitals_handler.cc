@@ -5,6 +5,7 @@
 
 #include "common/json_writer.h"
 #include "common/time.h"
+#include "analysis/vitals_series.h"
 
 namespace perfwatch::analysis {
 namespace {
@@ -152,6 +153,7 @@ void RegisterVitalsHandler(http::Router& router, const events::EventStore* store
   };
   router.Handle("GET", "/api/v1/vitals", handler, {.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
   router.Handle("POST", "/api/v1/vitals", handler, {.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
+  RegisterVitalsSeriesHandlers(router, store);
 }
 
 }  // namespace perfwatch::analysis

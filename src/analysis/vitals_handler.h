@@ -14,7 +14,7 @@ Result<VitalsRequest> ParseVitalsRequest(const http::Request& req, int64_t now_m
 // Renders the success body for `request` and `groups`.
 std::string RenderVitalsJson(const VitalsRequest& request, const std::vector<VitalsGroup>& groups);
 
-// Registers GET (and POST form) /api/v1/vitals.
+// Registers GET (and POST form) /api/v1/vitals, /api/v1/vitals/series and /api/v1/vitals/histogram.
 void RegisterVitalsHandler(http::Router& router, const events::EventStore* store);
 
 }  // namespace perfwatch::analysis

@@ -43,6 +43,11 @@ struct VitalScan {
 using VitalGroupFn =
     std::function<void(const std::array<std::string_view, kDimCount>& key, std::span<const double> values)>;
 
+// ScanVitalSteps' callback: as VitalGroupFn, per group, step and partition; `step_start_ms`
+// is the start of the step ([start, start + step)) the values fall in.
+using VitalStepFn = std::function<void(const std::array<std::string_view, kDimCount>& key, int64_t step_start_ms,
+                                       std::span<const double> values)>;
+
 struct ExportQuery {
   int64_t from_ms = 0;
   int64_t to_ms = INT64_MAX;
@@ -84,6 +89,10 @@ class EventStore {
 
   // Groups vitals for the vitals API; see VitalGroupFn.
   Status ScanVitals(const VitalScan& scan, const VitalGroupFn& fn) const;
+  // The same scan cut into steps of `step_ms` (> 0) aligned to multiples of it since the
+  // Unix epoch; steps without events are not reported. InvalidArgument when the range
+  // holds more than `max_steps` steps.
+  Status ScanVitalSteps(const VitalScan& scan, int64_t step_ms, int64_t max_steps, const VitalStepFn& fn) const;
 
   // Writes matching events as JSON lines (one object per event, the beacon's fields plus
   // the derived ones, "timestamp" (event time) and "received" in ms) to `sink`, in chunks of

@@ -111,11 +111,13 @@ Status LocateRecords(std::string_view log, std::vector<SelectedRow>& rows) {
 // ScanVitals' hot loop over one chunk, one instantiation per column width. Pass 1 picks
 // the rows of the wanted kind inside the time range without a branch (a kind matches
 // ~1 row in 5 in no predictable order; dead rows never match: their kind has kDeadRow);
-// pass 2 appends their values to their group (-1: filtered out). Row time is
+// pass 2 appends their values to their group (-1: filtered out) and step. Row time is
 // time_base + time[i], so time - lo == time[i] + adj with adj = time_base - lo (mod 2^32).
-template <class Time, class Combo, int kValueBytes>
+// `step_of(time offset in the partition)` is the row's step (StepOf) or always 0 (NoSteps).
+template <class Time, class Combo, int kValueBytes, class StepOfFn>
 void ScanChunk(const RowChunk& c, Time time, Combo combo, ColumnReader<kValueBytes> value, uint32_t n, uint8_t want,
-               uint32_t adj, uint32_t span, const int32_t* group_of, std::vector<std::vector<double>>& values) {
+               uint32_t adj, uint32_t span, const int32_t* group_of, uint32_t steps, StepOfFn step_of,
+               std::vector<std::vector<double>>& values) {
   const uint8_t* kind = c.kinds();
   uint16_t picked[RowChunk::kRows];
   uint32_t m = 0;
@@ -123,19 +125,41 @@ void ScanChunk(const RowChunk& c, Time time, Combo combo, ColumnReader<kValueByt
     picked[m] = static_cast<uint16_t>(i);
     m += (kind[i] == want) & (time[i] + adj <= span);
   }
+  const uint32_t time_base = c.time_base();
   for (uint32_t k = 0; k < m; ++k) {
     const uint32_t i = picked[k];
     const int32_t g = group_of[combo[i]];
-    if (g >= 0) values[g].push_back(c.DecodeValue<kValueBytes>(value[i]));
+    if (g >= 0) {
+      values[static_cast<size_t>(g) * steps + step_of(time_base + time[i])].push_back(c.DecodeValue<kValueBytes>(value[i]));
+    }
   }
 }
 
-}  // namespace
+struct NoSteps {
+  uint32_t operator()(uint32_t) const { return 0; }
+};
 
-Status EventStore::ScanVitals(const VitalScan& scan, const VitalGroupFn& fn) const {
-  const Impl& m = *impl_;
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// The step of a row at `offset` ms into a partition starting at `start_ms`, counted from
+// the partition's first step in range.
+struct StepOf {
+  int64_t start_ms, step_ms, first_step;
+  uint32_t operator()(uint32_t offset) const {
+    return static_cast<uint32_t>(FloorDiv(start_ms + offset, step_ms) - first_step);
+  }
+};
+
+// Both scans: `step_ms` 0 is one step covering everything (ScanVitals); `emit(g, step, key)`.
+template <class StoreImpl, class Emit>
+Status ScanVitalsImpl(const StoreImpl& m, const VitalScan& scan, int64_t step_ms, int64_t max_steps, Emit emit) {
   const uint8_t want = RowKind(EventType::kVital, scan.vital);
-  std::vector<std::vector<double>> values;  // per group, reused across partitions
+  if (step_ms > 0 && scan.from_ms <= scan.to_ms &&
+      FloorDiv(scan.to_ms, step_ms) - FloorDiv(scan.from_ms, step_ms) + 1 > max_steps) {
+    return InvalidArgument("the range holds more than " + std::to_string(max_steps) +
+                           " steps: use a larger step or a shorter range");
+  }
+  std::vector<std::vector<double>> values;  // per group and step, reused across partitions
   std::vector<Partition::Combo> group_keys;
   std::unordered_map<Partition::Combo, int32_t, KeyHash> group_ids;
   std::vector<int32_t> combo_group;
@@ -175,8 +199,15 @@ Status EventStore::ScanVitals(const VitalScan& scan, const VitalGroupFn& fn) con
       combo_group[c] = it->second;
     }
     if (group_keys.empty()) continue;
-    if (values.size() < group_keys.size()) values.resize(group_keys.size());
-    for (size_t g = 0; g < group_keys.size(); ++g) values[g].clear();
+    StepOf step_of{p.start_ms(), step_ms > 0 ? step_ms : 1, 0};
+    uint32_t steps = 1;
+    if (step_ms > 0) {
+      step_of.first_step = FloorDiv(p.start_ms() + lo, step_ms);
+      steps = static_cast<uint32_t>(FloorDiv(p.start_ms() + hi, step_ms) - step_of.first_step + 1);
+    }
+    const size_t slots = group_keys.size() * steps;
+    if (values.size() < slots) values.resize(slots);
+    for (size_t g = 0; g < slots; ++g) values[g].clear();
 
     const uint32_t span = hi - lo;
     uint32_t rows = p.row_count();
@@ -184,19 +215,40 @@ Status EventStore::ScanVitals(const VitalScan& scan, const VitalGroupFn& fn) con
       const uint32_t n = std::min(rows, RowChunk::kRows);
       rows -= n;
       const RowChunk& c = *chunk;
+      const int32_t* group_of = combo_group.data() + c.combo_base();
       c.VisitColumns([&](auto time, auto combo, auto value) {
-        ScanChunk(c, time, combo, value, n, want, c.time_base() - lo, span, combo_group.data() + c.combo_base(),
-                  values);
+        if (step_ms > 0) {
+          ScanChunk(c, time, combo, value, n, want, c.time_base() - lo, span, group_of, steps, step_of, values);
+        } else {
+          ScanChunk(c, time, combo, value, n, want, c.time_base() - lo, span, group_of, 1, NoSteps{}, values);
+        }
       });
     }
     std::array<std::string_view, kDimCount> key;
     for (size_t g = 0; g < group_keys.size(); ++g) {
-      if (values[g].empty()) continue;
       for (int d = 0; d < kDimCount; ++d) key[d] = p.DimString(group_keys[g][d]);
-      fn(key, values[g]);
+      for (uint32_t st = 0; st < steps; ++st) {
+        const std::vector<double>& v = values[g * steps + st];
+        if (!v.empty()) emit(key, (step_of.first_step + st) * (step_ms > 0 ? step_ms : 0), v);
+      }
     }
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status EventStore::ScanVitals(const VitalScan& scan, const VitalGroupFn& fn) const {
+  return ScanVitalsImpl(*impl_, scan, 0, 1,
+                        [&](const std::array<std::string_view, kDimCount>& key, int64_t, std::span<const double> v) {
+                          fn(key, v);
+                        });
+}
+
+Status EventStore::ScanVitalSteps(const VitalScan& scan, int64_t step_ms, int64_t max_steps,
+                                  const VitalStepFn& fn) const {
+  if (step_ms <= 0) return InvalidArgument("step must be positive");
+  return ScanVitalsImpl(*impl_, scan, step_ms, max_steps, fn);
 }
 
 Status EventStore::Export(const ExportQuery& query, const std::function<bool(std::string_view)>& sink) const {
