@@ -12,6 +12,7 @@
 #include "common/time.h"
 #include "http/admission.h"
 #include "ingest/metadata_api.h"
+#include "ingest/scrape_api.h"
 #include "query/promql_api.h"
 #include "query/storage_api.h"
 
@@ -123,6 +124,7 @@ Status ServerApp::Start() {
 void ServerApp::Stop() {
   ready_ = false;
   if (scrape_) scrape_->Stop();  // before the server (self-scrape) and the TSDB (stale markers)
+  scrape_view_ = nullptr;
   if (server_) server_->Stop();
   if (rules_) rules_->Stop();                // writes its last outputs while the TSDB is open
   if (alertmanager_) alertmanager_->Stop();  // persists the queue of notifications
@@ -168,7 +170,9 @@ Status ServerApp::StartScraping() {
   options.jitter_seed = HashBytes(config_.http.listen);
   options.user_agent = std::string("perfwatch/") + PERFWATCH_VERSION;
   scrape_ = std::make_unique<ingest::ScrapeManager>(std::move(targets), options, tsdb_.get(), metadata_.get(), &metrics_);
-  return scrape_->Start();
+  PW_RETURN_IF_ERROR(scrape_->Start());
+  scrape_view_ = scrape_.get();
+  return Status::Ok();
 }
 
 Status ServerApp::StartAlerting(alert::AlertmanagerConfig am_config, const std::vector<alert::RuleGroupSpec>& rules) {
@@ -227,6 +231,10 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   rum_->Register(router, config_.rum.cors_allowed_origins);
   remote_write_->Register(router);
   query::RegisterStorageApi(router, tsdb_.get());
+  ingest::RegisterTargetsApi(router, [this] {
+    ingest::ScrapeManager* scrape = scrape_view_.load();
+    return scrape ? scrape->Reports() : std::vector<std::pair<ingest::ScrapeTarget, ingest::ScrapeReport>>();
+  });
   query::RegisterPromqlApi(router, engine_.get(), query::BuildInfo{PERFWATCH_VERSION, "", ""}, query_cache_.get());
   ingest::RegisterMetadataApi(router, metadata_.get());
   analysis::RegisterVitalsHandler(router, store_.get());

@@ -61,6 +61,7 @@ class ServerApp {
   std::unique_ptr<ingest::RemoteWriteHandler> remote_write_;
   std::unique_ptr<ingest::MetadataStore> metadata_;
   std::unique_ptr<ingest::ScrapeManager> scrape_;
+  std::atomic<ingest::ScrapeManager*> scrape_view_{nullptr};  // scrape_ for GET /api/v1/targets, once started
   std::unique_ptr<query::promql::TsdbQueryable> queryable_;
   std::unique_ptr<query::promql::Engine> engine_;
   std::unique_ptr<query::QueryCache> query_cache_;

@@ -14,7 +14,7 @@
 Python standard library only. Exits 0 on success; prints what differs otherwise.
   python3 tests/interop/scrape_interop_test.py [--binary build/perfwatch] [--keep]
 """
-import argparse, json, os, re, shutil, subprocess, sys, tempfile, time, urllib.parse
+import argparse, calendar, json, os, re, shutil, subprocess, sys, tempfile, time, urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "conformance"))
@@ -131,6 +131,28 @@ scrape_configs:
         check({r["metric"]["job"]: r["value"][1] for r in query(prom_base, "up", now)} == {"node": "1", "perfwatch": "1"},
               "prometheus: up is 1 for node and perfwatch")
 
+        # 0. GET /api/v1/targets: the same description of the node-exporter target.
+        compared = ("discoveredLabels", "labels", "scrapePool", "scrapeUrl", "health", "lastError",
+                    "scrapeInterval", "scrapeTimeout")
+
+        def node_targets(base):
+            status, js, body = request(base, "GET", "/api/v1/targets", params={"scrapePool": "node"})
+            if status != 200 or not js:
+                raise RuntimeError(f"{base} /api/v1/targets: HTTP {status} {body[:300]}")
+            return js["data"]
+
+        pw_t, prom_t = node_targets(pw_base), node_targets(prom_base)
+        a = [{k: t.get(k) for k in compared} for t in pw_t["activeTargets"]]
+        b = [{k: t.get(k) for k in compared} for t in prom_t["activeTargets"]]
+        check(a == b and len(a) == 1 and pw_t["droppedTargets"] == [] == prom_t["droppedTargets"],
+              f"/api/v1/targets?scrapePool=node agrees on {', '.join(compared)} ({a} vs {b})")
+        last = pw_t["activeTargets"][0]["lastScrape"] if a else ""
+        age = time.time() - calendar.timegm(time.strptime(last[:19], "%Y-%m-%dT%H:%M:%S")) if last else 1e9
+        check(0 <= age < 10 and last.endswith("Z") and 0 < pw_t["activeTargets"][0]["lastScrapeDuration"] < 1,
+              f"perfwatch lastScrape {last} is recent and lastScrapeDuration is in seconds")
+        _, js, _ = request(pw_base, "GET", "/api/v1/targets", params={"state": "dropped"})
+        check(js["data"] == {"activeTargets": [], "droppedTargets": []}, "state=dropped lists no active target")
+
         # 1. node-exporter: the same series and the same per-name counts on both sides.
         pw_node = series(pw_base, '{job="node"}')
         prom_node = series(prom_base, '{job="node"}')
@@ -189,6 +211,10 @@ scrape_configs:
               "perfwatch: up{job=\"node\"} is 0")
         check(by_labels(query(prom_base, 'up{job="node"}', later)) == {'[["__name__", "up"]]': "0"},
               "prometheus: up{job=\"node\"} is 0")
+        pw_t, prom_t = node_targets(pw_base)["activeTargets"], node_targets(prom_base)["activeTargets"]
+        check(pw_t and prom_t and pw_t[0]["health"] == "down" == prom_t[0]["health"] and pw_t[0]["lastError"] and
+              prom_t[0]["lastError"], f"/api/v1/targets: node is down with a lastError on both sides "
+              f"({pw_t[0]['lastError'] if pw_t else None!r} vs {prom_t[0]['lastError'] if prom_t else None!r})")
         check(query(pw_base, "node_memory_MemTotal_bytes", later) == [], "perfwatch: node series are stale")
         check(query(prom_base, "node_memory_MemTotal_bytes", later) == [], "prometheus: node series are stale")
     except Exception as e:  # noqa: BLE001 - report any failure as a test failure
