@@ -5,11 +5,16 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <map>
+#include <set>
 #include <system_error>
+#include <tuple>
 
 #include "alert/alertmanager_impl.h"
 #include "alert/am_api.h"
+#include "alert/am_format.h"
 #include "alert/integrations.h"
+#include "alert/state_file.h"
 #include "alert/webhook.h"
 #include "common/log.h"
 
@@ -26,6 +31,16 @@ std::filesystem::path SilencesPath(const AlertmanagerOptions& o) {
   return o.state_dir / "silences.snap";
 }
 std::filesystem::path AcksPath(const AlertmanagerOptions& o) { return o.state_dir / "acks.snap"; }
+std::filesystem::path EscalationsPath(const AlertmanagerOptions& o) {
+  return o.state_dir / "escalations.snap";
+}
+constexpr std::string_view kEscalationsMagic = "PWESC001";
+
+Counter* EscalationsTotal(MetricsRegistry& m, const std::string& policy) {
+  return m.GetCounter("perfwatch_alert_escalations_total",
+                      "Notifications sent by escalation policies' steps (one per integration).",
+                      {{"policy", policy}});
+}
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -110,6 +125,15 @@ Status Alertmanager::Impl::Load() {
     if (s.code() != StatusCode::kDataLoss) return s;
     PW_LOG_ERROR("alertmanager: discarding a damaged snapshot", "err={}", LogQuote(s.ToString()));
   }
+  {
+    auto records = ReadSnapshot(EscalationsPath(opts), kEscalationsMagic);
+    Status s = records.ok() ? escalations.Load(*records) : records.status();
+    if (!s.ok()) {
+      if (s.code() != StatusCode::kDataLoss) return s;
+      PW_LOG_ERROR("alertmanager: discarding a damaged snapshot", "file={} err={}",
+                   LogQuote(EscalationsPath(opts).string()), LogQuote(s.ToString()));
+    }
+  }
   SilencesOptions so{SilencesPath(opts), opts.silence_retention_ms, clock};
   auto sil = Silences::Open(so);
   if (!sil.ok() && sil.status().code() == StatusCode::kDataLoss) {
@@ -157,6 +181,7 @@ void Alertmanager::Impl::InstallConfig(AlertmanagerConfig new_config) {
     std::lock_guard lock(mu);
     const int64_t now = clock->NowMs();
     config = cfg;
+    for (const EscalationPolicy& p : cfg->escalations) EscalationsTotal(*metrics, p.name);
     inhibitor = std::make_unique<Inhibitor>(cfg->inhibit_rules);
     // As on an Alertmanager reload: fresh aggregation groups from every stored alert.
     dispatcher = std::make_unique<Dispatcher>(&cfg->route);
@@ -299,6 +324,196 @@ void Alertmanager::Impl::RunPipeline(const FlushBatch& batch,
   }
 }
 
+size_t Alertmanager::Impl::RunEscalations(int64_t now, std::vector<QueuedNotification>& out) {
+  if (config->escalations.empty() && escalations.size() == 0) return 0;
+  // The due steps, batched per group, policy and flat step.
+  struct Due {
+    const AggrGroup* group;
+    const EscalationPolicy* policy;
+    uint64_t step;
+    std::vector<Alert> alerts;
+  };
+  std::map<std::tuple<std::string, std::string, uint64_t>, Due> due;
+  escalations.BeginSweep();
+  for (const auto& [id, g] : dispatcher->groups()) {
+    if (g->route->escalation.empty()) continue;
+    const EscalationPolicy* policy = config->FindEscalation(g->route->escalation);
+    if (policy == nullptr) continue;
+    for (const auto& [fp, a] : g->alerts) {
+      if (a.ResolvedAt(now)) continue;
+      const auto muted = [&] {
+        return acks->InForce(a, now).has_value() || !silences->MutedBy(a.labels, now).empty() ||
+               inhibitor->InhibitedBy(a.labels, store, now).has_value();
+      };
+      for (uint64_t j : escalations.Observe(g->key, g->labels, *policy, a, muted, now)) {
+        Due& d = due[{g->key, policy->name, j}];
+        d.group = g.get();
+        d.policy = policy;
+        d.step = j;
+        Alert sent = a;
+        sent.ends_at_ms = 0;  // firing: as a flush hands it out
+        d.alerts.push_back(std::move(sent));
+      }
+    }
+  }
+  const std::vector<EscalationEntry> ended = escalations.EndSweep();
+
+  for (auto& [key, d] : due) {
+    const size_t n = d.policy->steps.size();
+    const EscalationStep& step = d.policy->steps[d.step % n];
+    std::sort(d.alerts.begin(), d.alerts.end(), [](const Alert& a, const Alert& b) {
+      return AlertLabelsLess(a.labels, b.labels);
+    });
+    for (const std::string& name : step.receivers) {
+      const Receiver* receiver = config->FindReceiver(name);
+      if (receiver == nullptr) continue;
+      NotificationContext ctx{receiver->name, d.group->key, d.group->labels, opts.external_url,
+                              now};
+      ctx.escalation = EscalationMark{d.policy->name, d.step % n + 1, d.step / n + 1};
+      for (uint32_t i : IntegrationIndexes(*receiver)) {
+        const std::string_view type = IntegrationType(i);
+        auto body = BuildIntegrationBody(*config, *receiver, i, ctx, d.alerts);
+        if (!body.ok()) {
+          IntegrationMetrics(*metrics, type).failed_other->Inc();
+          PW_LOG_ERROR("Notify for alerts failed", "receiver={} integration={}[{}] err={}",
+                       LogQuote(receiver->name), type, IntegrationPosition(i),
+                       LogQuote(body.status().message()));
+          continue;
+        }
+        NotificationsTotal(*metrics, type)->Inc();
+        EscalationsTotal(*metrics, d.policy->name)->Inc();
+        QueuedNotification q;
+        q.receiver = receiver->name;
+        q.integration_index = i;
+        q.created_ms = now;
+        q.group_key = d.group->key;
+        q.body = std::move(body).value();
+        out.push_back(std::move(q));
+      }
+    }
+    PW_LOG_INFO("alert escalated", "policy={} step={} run={} group={} alerts={}",
+                LogQuote(d.policy->name), d.step % n + 1, d.step / n + 1,
+                LogQuote(d.group->key), d.alerts.size());
+  }
+  RunEscalationResolutions(ended, now, out);
+  return due.size();
+}
+
+void Alertmanager::Impl::RunEscalationResolutions(const std::vector<EscalationEntry>& ended,
+                                                  int64_t now,
+                                                  std::vector<QueuedNotification>& out) {
+  // The resolved alerts, batched per group, policy and step receiver.
+  struct Resolution {
+    const EscalationEntry* entry = nullptr;  // the first; group labels and marker
+    const AggrGroup* group = nullptr;        // nullptr once the group is gone
+    uint64_t last = 0;                       // the furthest position (next) among them
+    std::vector<Alert> alerts;
+  };
+  std::map<std::tuple<std::string, std::string, std::string>, Resolution> batches;
+  for (const EscalationEntry& e : ended) {
+    const EscalationPolicy* policy = config->FindEscalation(e.policy);
+    const std::vector<std::string> notified = EscalationNotified(e, policy);
+    if (notified.empty()) continue;
+    // Only a resolution: an alert still firing left the chain otherwise (rerouted, the
+    // policy removed). As the route's pipeline, a muted resolution is not notified.
+    const Alert* a = store.Get(e.fingerprint);
+    if (a == nullptr || !a->ResolvedAt(now)) continue;
+    if (!silences->MutedBy(a->labels, now).empty() ||
+        inhibitor->InhibitedBy(a->labels, store, now).has_value()) {
+      continue;
+    }
+    const AggrGroup* group = nullptr;
+    for (const auto& [id, g] : dispatcher->groups()) {
+      if (g->key == e.group_key) {
+        group = g.get();
+        break;
+      }
+    }
+    for (const std::string& r : notified) {
+      // The route's own receiver hears of it through the group's flush.
+      if (group != nullptr && group->route->receiver == r) continue;
+      Resolution& res = batches[{e.group_key, e.policy, r}];
+      if (res.entry == nullptr) res.entry = &e;
+      res.group = group;
+      res.last = std::max(res.last, e.next);
+      res.alerts.push_back(*a);
+    }
+  }
+  for (auto& [key, res] : batches) {
+    const auto& [group_key, policy_name, receiver_name] = key;
+    const Receiver* receiver = config->FindReceiver(receiver_name);
+    if (receiver == nullptr) continue;
+    const EscalationPolicy* policy = config->FindEscalation(policy_name);
+    // As a flush lists them: the receiver's alerts of the group still firing (those whose
+    // chains notified it) with the resolved ones, so that a receiver keyed on the group
+    // (PagerDuty's dedup_key) resolves only when none is left firing.
+    std::vector<Alert> alerts = std::move(res.alerts);
+    if (res.group != nullptr) {
+      escalations.ForEachInGroup(group_key, [&](const EscalationEntry& e) {
+        if (e.policy != policy_name) return;
+        const auto notified = EscalationNotified(e, policy);
+        if (!std::binary_search(notified.begin(), notified.end(), receiver_name)) return;
+        auto it = res.group->alerts.find(e.fingerprint);
+        if (it == res.group->alerts.end() || it->second.ResolvedAt(now)) return;
+        Alert firing = it->second;
+        firing.ends_at_ms = 0;
+        alerts.push_back(std::move(firing));
+      });
+    }
+    std::sort(alerts.begin(), alerts.end(), [](const Alert& a, const Alert& b) {
+      return AlertLabelsLess(a.labels, b.labels);
+    });
+    NotificationContext ctx{receiver->name, group_key, res.entry->group_labels,
+                            opts.external_url, now};
+    EscalationMark mark{policy_name, 0, 0};
+    if (policy != nullptr && !policy->steps.empty() && res.last > 0) {
+      const uint64_t n = policy->steps.size();
+      mark.step = (res.last - 1) % n + 1;
+      mark.run = (res.last - 1) / n + 1;
+    }
+    ctx.escalation = mark;
+    for (uint32_t i : IntegrationIndexes(*receiver)) {
+      if (!IntegrationSendResolved(*receiver, i)) continue;
+      const std::string_view type = IntegrationType(i);
+      auto body = BuildIntegrationBody(*config, *receiver, i, ctx, alerts);
+      if (!body.ok()) {
+        IntegrationMetrics(*metrics, type).failed_other->Inc();
+        PW_LOG_ERROR("Notify for alerts failed", "receiver={} integration={}[{}] err={}",
+                     LogQuote(receiver->name), type, IntegrationPosition(i),
+                     LogQuote(body.status().message()));
+        continue;
+      }
+      NotificationsTotal(*metrics, type)->Inc();
+      QueuedNotification q;
+      q.receiver = receiver->name;
+      q.integration_index = i;
+      q.created_ms = now;
+      q.group_key = group_key;
+      q.body = std::move(body).value();
+      out.push_back(std::move(q));
+    }
+    PW_LOG_INFO("escalation resolved", "policy={} receiver={} group={} alerts={}",
+                LogQuote(policy_name), LogQuote(receiver->name), LogQuote(group_key),
+                alerts.size());
+  }
+}
+
+void Alertmanager::Impl::WriteEscalations() {
+  std::vector<std::string> records;
+  {
+    std::lock_guard lock(mu);
+    if (!escalations.dirty()) return;
+    records = escalations.EncodeSnapshot();
+    escalations.clear_dirty();
+  }
+  if (Status s = WriteSnapshot(EscalationsPath(opts), kEscalationsMagic, records); !s.ok()) {
+    PW_LOG_ERROR("alertmanager: writing escalation state failed", "err={}",
+                 LogQuote(s.ToString()));
+    std::lock_guard lock(mu);
+    escalations.mark_dirty();
+  }
+}
+
 void Alertmanager::Impl::UpdateAlertGauges() {
   const int64_t now = clock->NowMs();
   int64_t active = 0, suppressed = 0;
@@ -383,6 +598,7 @@ int64_t Alertmanager::Impl::ProcessDue() {
       // this flush, so the flush counts as successful.
       dispatcher->FlushSucceeded(batch, now);
     }
+    RunEscalations(now, out);
     // Counting inhibited alerts scans the store per alert: at most every 5 s.
     if (gauges_dirty && (!opts.start_threads || SteadyMs() - last_gauges_steady_ms >= 5000)) {
       UpdateAlertGauges();
@@ -391,6 +607,9 @@ int64_t Alertmanager::Impl::ProcessDue() {
   }
 
   QueueNotifications(out);
+  // The steps just sent (and chains started or ended) are recorded at once, after the
+  // notifications are in the queue: a crash in between repeats a step rather than losing it.
+  WriteEscalations();
 
   if (gc_silences) silences->GarbageCollect(now);
   if (!stale_acks.empty()) {
@@ -409,6 +628,7 @@ int64_t Alertmanager::Impl::ProcessDue() {
   {
     std::lock_guard lock(mu);
     next = dispatcher->NextDeadline();
+    if (escalations.size() > 0) next = std::min(next, escalations.NextDeadline(*config));
     // Maintenance counts only when it has something to do.
     bool any_resolved = false;
     for (const auto& [fp, a] : store.alerts()) any_resolved |= a.ends_at_ms != 0;
@@ -513,8 +733,6 @@ void Alertmanager::Impl::OnAcknowledged(const Acknowledgement& ack, const Alert&
     const int64_t now = clock->NowMs();
     for (const auto& [id, g] : dispatcher->groups()) {
       if (g->alerts.find(ack.fingerprint) == g->alerts.end()) continue;
-      const Receiver* receiver = config->FindReceiver(g->route->receiver);
-      if (receiver == nullptr || receiver->pagerduty_configs.empty()) continue;
       std::vector<Alert> firing;
       bool all_acknowledged = true;
       for (const auto& [fp, a] : g->alerts) {
@@ -523,27 +741,44 @@ void Alertmanager::Impl::OnAcknowledged(const Acknowledgement& ack, const Alert&
         if (!acks->InForce(a, now)) all_acknowledged = false;
       }
       if (firing.empty() || !all_acknowledged) continue;
-      for (uint32_t i : IntegrationIndexes(*receiver)) {
-        if (IntegrationType(i) != "pagerduty") continue;
-        // Only an incident the integration was told about (its trigger went out).
-        const NflogEntry* e =
-            nflog.Query(NflogKey(g->key, receiver->name, "pagerduty", IntegrationPosition(i)));
-        if (e == nullptr || e->firing.empty()) continue;
-        NotificationContext ctx{receiver->name, g->key, g->labels, opts.external_url, now};
-        auto body = BuildPagerdutyAcknowledge(*config, *receiver, i, ctx, firing);
-        if (!body.ok()) {
-          PW_LOG_ERROR("Notify for alerts failed", "receiver={} integration=pagerduty[{}] err={}",
-                       LogQuote(receiver->name), IntegrationPosition(i),
-                       LogQuote(body.status().message()));
-          continue;
+      // The route's receiver, when its trigger went out (the nflog), and the receivers
+      // escalation steps of this group's chains notified (escalation.h).
+      std::vector<std::pair<const Receiver*, bool>> targets;  // (receiver, check the nflog)
+      if (const Receiver* r = config->FindReceiver(g->route->receiver)) targets.emplace_back(r, true);
+      std::set<std::string> stepped;
+      escalations.ForEachInGroup(g->key, [&](const EscalationEntry& e) {
+        for (const std::string& r : EscalationNotified(e, config->FindEscalation(e.policy))) {
+          if (r != g->route->receiver) stepped.insert(r);
         }
-        QueuedNotification n;
-        n.receiver = receiver->name;
-        n.integration_index = i;
-        n.created_ms = now;
-        n.group_key = g->key;
-        n.body = std::move(body).value();
-        out.push_back(std::move(n));
+      });
+      for (const std::string& name : stepped) {
+        if (const Receiver* r = config->FindReceiver(name)) targets.emplace_back(r, false);
+      }
+      for (const auto& [receiver, check_nflog] : targets) {
+        for (uint32_t i : IntegrationIndexes(*receiver)) {
+          if (IntegrationType(i) != "pagerduty") continue;
+          // Only an incident the integration was told about (its trigger went out).
+          if (check_nflog) {
+            const NflogEntry* e =
+                nflog.Query(NflogKey(g->key, receiver->name, "pagerduty", IntegrationPosition(i)));
+            if (e == nullptr || e->firing.empty()) continue;
+          }
+          NotificationContext ctx{receiver->name, g->key, g->labels, opts.external_url, now};
+          auto body = BuildPagerdutyAcknowledge(*config, *receiver, i, ctx, firing);
+          if (!body.ok()) {
+            PW_LOG_ERROR("Notify for alerts failed", "receiver={} integration=pagerduty[{}] err={}",
+                         LogQuote(receiver->name), IntegrationPosition(i),
+                         LogQuote(body.status().message()));
+            continue;
+          }
+          QueuedNotification n;
+          n.receiver = receiver->name;
+          n.integration_index = i;
+          n.created_ms = now;
+          n.group_key = g->key;
+          n.body = std::move(body).value();
+          out.push_back(std::move(n));
+        }
       }
     }
   }
@@ -621,6 +856,7 @@ void Alertmanager::Stop() {
     for (auto& [key, w] : impl_->workers) w->Stop();
   }
   impl_->Snapshot(/*force=*/true);
+  impl_->WriteEscalations();
   (void)impl_->silences->Flush();  // only when an earlier write failed
   (void)impl_->acks->Flush();
   if (Status s = impl_->queue->MaybeCompact(); !s.ok()) {
@@ -667,6 +903,12 @@ void Alertmanager::RegisterRoutes(http::Router& router) {
 
 std::optional<Acknowledgement> Alertmanager::AcknowledgementOf(const LabelSet& labels) const {
   return impl_->AcknowledgementAt(Fingerprint(labels), impl_->clock->NowMs());
+}
+
+std::optional<EscalationView> Alertmanager::EscalationOf(const LabelSet& labels) const {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->escalations.size() == 0) return std::nullopt;
+  return impl_->escalations.ViewOf(Fingerprint(labels), *impl_->config);
 }
 
 int64_t Alertmanager::ProcessDue() { return impl_->ProcessDue(); }

@@ -34,6 +34,9 @@
 //                                   acknowledged firing alert gets no repeat notifications
 //                                   until it resolves or fires again; listed with an extra
 //                                   status.acknowledgement object)
+//   Escalation policies (escalation.h, RunEscalations): further receivers notified while
+//   a firing alert stays unacknowledged; listed with status.escalation, counted by
+//   perfwatch_alert_escalations_total{policy}, persisted in escalations.snap.
 // Own metrics use Alertmanager's names: alertmanager_notifications_total{integration},
 // alertmanager_notifications_failed_total{integration,reason},
 // alertmanager_notification_requests_total / _failed_total{integration},
@@ -54,6 +57,7 @@
 #include "alert/acks.h"
 #include "alert/alert.h"
 #include "alert/am_config.h"
+#include "alert/escalation.h"
 #include "common/metrics.h"
 #include "common/status.h"
 #include "http/router.h"
@@ -99,6 +103,9 @@ class Alertmanager final : public AlertSink {
   // The acknowledgement in force now for the alert with these labels (as sent to the
   // pipeline, external labels included), if any. For GET /api/v1/alerts.
   std::optional<Acknowledgement> AcknowledgementOf(const LabelSet& labels) const;
+  // The escalation chain of the alert with these labels (escalation.h), if any. For
+  // GET /api/v1/alerts.
+  std::optional<EscalationView> EscalationOf(const LabelSet& labels) const;
 
   // Runs every timer and delivery attempt due at the clock's now; returns the next
   // deadline (ms, INT64_MAX when none). For tests with start_threads = false.

@@ -25,6 +25,7 @@
 #include "alert/alertmanager.h"
 #include "alert/delivery.h"
 #include "alert/dispatcher.h"
+#include "alert/escalation.h"
 #include "alert/inhibitor.h"
 #include "alert/nflog.h"
 #include "alert/notify_queue.h"
@@ -52,6 +53,19 @@ struct Alertmanager::Impl {
   // Persists `out` in the queue (logged, delivered from memory on failure), hands each to
   // its integration's worker and drops the oldest beyond max_queued_notifications. Takes mu.
   void QueueNotifications(std::vector<QueuedNotification>& out);
+  // Escalation (escalation.h): advances every firing alert of the groups whose route has
+  // an escalation policy and appends the notifications of the steps due to `out`
+  // (firing alerts only, the step's receivers' integrations, the webhook payload marked
+  // with "escalation"). Returns how many (group, policy, step) batches went out. Holds mu.
+  size_t RunEscalations(int64_t now_ms, std::vector<QueuedNotification>& out);
+  // The resolution of chains that ended (`ended`, from the sweep) whose alert resolved:
+  // each receiver a step notified (other than the route's) gets a notification of the
+  // group's resolved alerts (plus its still-firing ones) on the integrations with
+  // send_resolved, marked as escalation. Muted resolutions are not sent. Holds mu.
+  void RunEscalationResolutions(const std::vector<EscalationEntry>& ended, int64_t now_ms,
+                                std::vector<QueuedNotification>& out);
+  // Writes escalations.snap when the tracker changed (takes mu; writes without it).
+  void WriteEscalations();
   void Snapshot(bool force);
   void UpdateAlertGauges();                                                 // holds mu
   DeliveryWorker* FindWorker(const std::string& receiver, uint32_t index);  // holds mu
@@ -68,8 +82,9 @@ struct Alertmanager::Impl {
   // The hook receivers use to be told of an acknowledgement (PagerDuty's "acknowledge"
   // event with the alert's dedup_key, a Slack message update): called after the
   // acknowledgement is persisted, without mu held. Today: logs, and queues PagerDuty's
-  // "acknowledge" event for each group it was notified of whose firing alerts are now all
-  // acknowledged.
+  // "acknowledge" event for each group whose firing alerts are now all acknowledged, to
+  // the route's receiver (when the nflog shows it was notified) and to the receivers an
+  // escalation step of the group notified.
   void OnAcknowledged(const Acknowledgement& ack, const Alert& alert);
   // Drops acknowledgements no longer in force (resolved, fired again, `until` passed,
   // alert collected). Called by ProcessDue without mu.
@@ -108,6 +123,7 @@ struct Alertmanager::Impl {
   // Workers by (receiver, integration index); the map is guarded by mu, workers are
   // thread-safe and only destroyed under process_mu.
   std::map<std::pair<std::string, uint32_t>, std::unique_ptr<DeliveryWorker>> workers;
+  EscalationTracker escalations;                     // guarded by mu
   bool store_dirty = false;             // guarded by mu
   bool nflog_dirty = false;             // guarded by mu
   bool gauges_dirty = true;             // guarded by mu

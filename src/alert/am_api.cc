@@ -86,6 +86,7 @@ struct MuteStatus {
   std::optional<uint64_t> inhibited_by;
   std::vector<std::string> silenced_by;  // active silences' ids, sorted
   std::optional<Acknowledgement> ack;    // perfwatch's acknowledgement in force
+  std::optional<EscalationView> escalation;  // perfwatch's escalation state
 };
 
 void AppendGettableAlert(std::string& out, const Alert& a,
@@ -107,6 +108,7 @@ void AppendGettableAlert(std::string& out, const Alert& a,
   // perfwatch's extension of Alertmanager's alertStatus, only when acknowledged (amtool
   // and other clients ignore unknown fields).
   if (mute.ack) out += "\"acknowledgement\":" + AckJson(*mute.ack) + ",";
+  if (mute.escalation) out += "\"escalation\":" + EscalationViewJson(*mute.escalation) + ",";
   out += "\"inhibitedBy\":[";
   if (inhibited_by) out += "\"" + FingerprintHex(*inhibited_by) + "\"";
   out += "],\"silencedBy\":[";
@@ -133,6 +135,9 @@ bool PassesFilter(const Alertmanager::Impl& impl, const AlertFilter& f, const Al
   mute->inhibited_by = impl.inhibitor->InhibitedBy(a.labels, impl.store, now);
   mute->silenced_by = impl.silences->MutedBy(a.labels, now);
   mute->ack = impl.acks->InForce(a, now);
+  if (impl.escalations.size() > 0) {
+    mute->escalation = impl.escalations.ViewOf(Fingerprint(a.labels), *impl.config);
+  }
   const bool suppressed = mute->inhibited_by.has_value() || !mute->silenced_by.empty();
   if (!f.active && !suppressed) return false;
   if (!f.silenced && !mute->silenced_by.empty()) return false;
@@ -267,26 +272,6 @@ void HandleGetAlertGroups(Alertmanager::Impl& impl, const http::Request& req, ht
   res.body = std::move(out);
 }
 
-// Prometheus' model.Duration.String(): "1h30m", "5m", "0s"; years and weeks only when exact.
-std::string GoModelDuration(int64_t ms) {
-  if (ms == 0) return "0s";
-  std::string r;
-  auto unit = [&](const char* name, int64_t mult, bool exact) {
-    if (exact && ms % mult != 0) return;
-    if (int64_t v = ms / mult; v > 0) {
-      r += std::to_string(v) + name;
-      ms -= v * mult;
-    }
-  };
-  unit("y", 365LL * 24 * 3600'000, true);
-  unit("w", 7LL * 24 * 3600'000, true);
-  unit("d", 24LL * 3600'000, false);
-  unit("h", 3600'000, false);
-  unit("m", 60'000, false);
-  unit("s", 1000, false);
-  unit("ms", 1, false);
-  return r;
-}
 
 void AppendYamlRoute(std::string& y, const Route& r, const std::string& indent, bool list_item) {
   std::string first = list_item ? indent.substr(0, indent.size() - 2) + "- " : indent;
@@ -305,6 +290,7 @@ void AppendYamlRoute(std::string& y, const Route& r, const std::string& indent, 
   y += indent + "group_wait: " + GoModelDuration(r.group_wait_ms) + "\n";
   y += indent + "group_interval: " + GoModelDuration(r.group_interval_ms) + "\n";
   y += indent + "repeat_interval: " + GoModelDuration(r.repeat_interval_ms) + "\n";
+  if (!r.escalation.empty()) y += indent + "escalation: " + GoQuote(r.escalation) + "\n";
   if (!r.routes.empty()) {
     y += indent + "routes:\n";
     for (const Route& child : r.routes) AppendYamlRoute(y, child, indent + "  ", true);
@@ -342,6 +328,17 @@ std::string RenderConfigYaml(const AlertmanagerConfig& c) {
       AppendYamlHttpConfig(y, w.http_config, "    ");
       y += "    url: <secret>\n";
       y += "    max_alerts: " + std::to_string(w.max_alerts) + "\n";
+    }
+  }
+  if (!c.escalations.empty()) {  // perfwatch's escalation policies
+    y += "escalations:\n";
+    for (const EscalationPolicy& p : c.escalations) {
+      y += "  " + GoQuote(p.name) + ":\n    steps:\n";
+      for (const EscalationStep& st : p.steps) {
+        y += "    - after: " + GoModelDuration(st.after_ms) + "\n      receivers:\n";
+        for (const auto& r : st.receivers) y += "      - " + GoQuote(r) + "\n";
+      }
+      y += "    repeat: " + std::to_string(p.repeat) + "\n";
     }
   }
   if (!c.templates.empty()) {

@@ -374,11 +374,12 @@ Result<AlertmanagerConfig> ParseConfigNode(const YAML::Node& root, std::string_v
   GlobalConfig global;
   std::optional<RawRoute> route;
   std::vector<RawReceiver> receivers;
+  std::optional<YAML::Node> escalations;
   AlertmanagerConfig config;
   PW_RETURN_IF_ERROR(
       ForEachField(root, "config.plain",
                    {"global", "route", "inhibit_rules", "receivers", "templates",
-                    "mute_time_intervals", "time_intervals"},
+                    "mute_time_intervals", "time_intervals", "escalations"},
                    [&](const YAML::Node& k, const std::string& key, const YAML::Node& v) -> Status {
                      if (key == "global") return ParseGlobal(v, ctx.base_dir, &global);
                      if (key == "route") {
@@ -410,6 +411,10 @@ Result<AlertmanagerConfig> ParseConfigNode(const YAML::Node& root, std::string_v
                      }
                      if (key == "templates")
                        return ReadStringList(v, "[]string", &config.templates);
+                     if (key == "escalations") {  // perfwatch's; checked with the receivers
+                       escalations = v;
+                       return Status::Ok();
+                     }
                      // time_intervals, mute_time_intervals.
                      if (v.IsNull() || (v.IsSequence() && v.size() == 0)) return Status::Ok();
                      if (!v.IsSequence()) return TypeErr(v, "[]config.TimeInterval");
@@ -442,6 +447,9 @@ Result<AlertmanagerConfig> ParseConfigNode(const YAML::Node& root, std::string_v
     return ErrAt(route->mark, "root route must not have any active time intervals");
   }
   PW_RETURN_IF_ERROR(CheckReceivers(*route, names));
+  // perfwatch's escalation policies, then the routes' references to them.
+  if (escalations) PW_RETURN_IF_ERROR(ParseEscalations(*escalations, names, &config.escalations));
+  PW_RETURN_IF_ERROR(CheckRouteEscalations(*route, config.escalations));
   // config.Load.
   if (route->continue_matching) {
     return ErrAt(route->mark, "cannot have continue in root route");

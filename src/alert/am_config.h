@@ -9,7 +9,8 @@
 // Defaults (Alertmanager's): global.resolve_timeout 5m; route group_wait 30s,
 // group_interval 5m, repeat_interval 4h; webhook send_resolved true, max_alerts 0.
 // Children inherit receiver, group_by, group_wait, group_interval and repeat_interval
-// from their parent when they do not set them.
+// (and perfwatch's `escalation`) from their parent when they do not set them. perfwatch's
+// extension `escalations:` (policies; escalation.h) is checked after the receivers.
 //
 // Thread safety: plain values and pure functions. A parsed config is immutable and may be
 // shared (shared_ptr<const AlertmanagerConfig>) between threads.
@@ -180,6 +181,9 @@ struct Route {
   int64_t group_interval_ms = 300'000;
   int64_t repeat_interval_ms = 4 * 3600'000;
   std::vector<Route> routes;
+  // perfwatch's `escalation: NAME` (a policy of AlertmanagerConfig::escalations; empty:
+  // none). Inherited by children that do not set it; `escalation: ""` turns it off.
+  std::string escalation;
   std::string key;  // Alertmanager's Route.Key(): parent key + "/" + MatchersToString
   int index = 0;    // Alertmanager's route ID suffix: position among siblings
 
@@ -194,17 +198,32 @@ struct InhibitRule {
   std::vector<std::string> equal;
 };
 
+// perfwatch's escalation policies (`escalations:`, escalation.h, docs/notifications.md):
+// steps with strictly increasing delays from the alert's startsAt, each naming receivers;
+// the whole chain runs 1 + repeat times.
+struct EscalationStep {
+  int64_t after_ms = 0;
+  std::vector<std::string> receivers;
+};
+struct EscalationPolicy {
+  std::string name;
+  std::vector<EscalationStep> steps;  // at least one
+  uint64_t repeat = 0;
+};
+
 struct AlertmanagerConfig {
   int64_t resolve_timeout_ms = 5 * 60'000;  // global.resolve_timeout
   HttpClientConfig global_http_config;       // global.http_config (receivers inherit it)
   Route route;
   std::vector<Receiver> receivers;
   std::vector<InhibitRule> inhibit_rules;
+  std::vector<EscalationPolicy> escalations;  // sorted by name
   std::vector<std::string> templates;  // template file globs, loaded at parse time
   // The default templates plus the `templates:` files (never null after parsing).
   std::shared_ptr<const NotificationTemplates> notification_templates;
 
   const Receiver* FindReceiver(std::string_view name) const;
+  const EscalationPolicy* FindEscalation(std::string_view name) const;
 };
 
 // Parses an Alertmanager configuration. Errors are InvalidArgument with a line number

@@ -100,6 +100,8 @@ struct RawRoute {
   std::optional<int64_t> group_wait_ms, group_interval_ms, repeat_interval_ms;
   bool has_mute_time_intervals = false;
   bool has_active_time_intervals = false;
+  std::optional<std::string> escalation;  // perfwatch's `escalation:` (set, even empty)
+  YAML::Mark escalation_mark;
   std::vector<RawRoute> routes;
 };
 
@@ -123,5 +125,15 @@ Status ParseRoute(const YAML::Node& n, int depth, ParseContext& ctx, RawRoute* o
 Route BuildRoute(RawRoute& raw, const Route* parent, int index);
 // config.checkReceiver: every receiver a route names is in `names`.
 Status CheckReceivers(const RawRoute& r, const std::set<std::string>& names);
+
+// ------------------------------------------------------------------ escalations
+// (escalation.cc)
+
+// perfwatch's `escalations:` map, decoded and checked (keys, steps, strictly increasing
+// `after`, receivers named in `receivers`); sorted by name.
+Status ParseEscalations(const YAML::Node& n, const std::set<std::string>& receivers,
+                        std::vector<EscalationPolicy>* out);
+// Every `escalation:` a route sets names a policy in `policies` (or is empty).
+Status CheckRouteEscalations(const RawRoute& r, const std::vector<EscalationPolicy>& policies);
 
 }  // namespace perfwatch::alert::amconfig

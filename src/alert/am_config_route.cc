@@ -107,7 +107,7 @@ Status ParseRoute(const YAML::Node& n, int depth, ParseContext& ctx, RawRoute* o
       n, "config.plain",
       {"receiver", "group_by", "match", "match_re", "matchers", "mute_time_intervals",
        "active_time_intervals", "continue", "routes", "group_wait", "group_interval",
-       "repeat_interval"},
+       "repeat_interval", "escalation"},
       [&](const YAML::Node& k, const std::string& key, const YAML::Node& v) -> Status {
         if (key == "receiver") return ReadString(v, &out->receiver);
         if (key == "group_by") {
@@ -134,6 +134,13 @@ Status ParseRoute(const YAML::Node& n, int depth, ParseContext& ctx, RawRoute* o
           return Status::Ok();
         }
         if (key == "continue") return ReadBool(v, &out->continue_matching);
+        if (key == "escalation") {  // perfwatch's: a policy of `escalations:` (escalation.h)
+          std::string name;
+          PW_RETURN_IF_ERROR(ReadString(v, &name));
+          out->escalation = std::move(name);
+          out->escalation_mark = v.Mark();
+          return Status::Ok();
+        }
         if (key == "routes") {
           if (v.IsNull()) return Status::Ok();
           if (!v.IsSequence()) return TypeErr(v, "[]*config.Route");
@@ -208,6 +215,7 @@ Route BuildRoute(RawRoute& raw, const Route* parent, int index) {
     r.group_wait_ms = parent->group_wait_ms;
     r.group_interval_ms = parent->group_interval_ms;
     r.repeat_interval_ms = parent->repeat_interval_ms;
+    r.escalation = parent->escalation;
   } else {
     r.group_wait_ms = kDefaultGroupWaitMs;
     r.group_interval_ms = kDefaultGroupIntervalMs;
@@ -227,6 +235,7 @@ Route BuildRoute(RawRoute& raw, const Route* parent, int index) {
   if (raw.group_wait_ms) r.group_wait_ms = *raw.group_wait_ms;
   if (raw.group_interval_ms) r.group_interval_ms = *raw.group_interval_ms;
   if (raw.repeat_interval_ms) r.repeat_interval_ms = *raw.repeat_interval_ms;
+  if (raw.escalation) r.escalation = *raw.escalation;
   r.matchers = std::move(raw.matchers);
   r.continue_matching = raw.continue_matching;
   r.index = index;

@@ -192,6 +192,9 @@ void AppendGoJsonObject(std::string& out, const LabelSet& kv) {
   out.push_back('}');
 }
 
+// Prometheus' model.Duration.String(): "1h30m", "5m", "0s"; years and weeks only when exact.
+std::string GoModelDuration(int64_t ms) { return FormatPromDuration(ms); }
+
 std::string FormatApiTime(int64_t ms) {
   if (ms == 0) return "0001-01-01T00:00:00.000Z";
   return FormatRfc3339Ms(ms);  // always three fraction digits, as strfmt.DateTime

@@ -32,6 +32,10 @@ void AppendGoJsonString(std::string& out, std::string_view s);
 // A map[string]string: an object with keys in byte order (LabelSet is sorted already).
 void AppendGoJsonObject(std::string& out, const LabelSet& kv);
 
+// Prometheus' model.Duration.String(): "1h30m", "5m", "0s"; years and weeks only when exact.
+// An alias of FormatPromDuration (common/time.h).
+std::string GoModelDuration(int64_t ms);
+
 // strfmt.DateTime as the v2 API marshals it: "2006-01-02T15:04:05.000Z07:00" in UTC,
 // always three fraction digits; 0 is Go's zero time "0001-01-01T00:00:00.000Z".
 std::string FormatApiTime(int64_t ms);

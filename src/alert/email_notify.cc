@@ -94,6 +94,9 @@ Result<std::string> BuildEmailPayload(const EmailConfig& ec, const NotificationT
     if (k == "Subject" && default_subject) {
       text = std::string(EmailSubjectPrefix(NotificationPriority(alerts, ctx.now_ms))) + text;
     }
+    if (k == "Subject" && ctx.escalation) {  // perfwatch's marker, configured subjects too
+      text = "[escalation step " + std::to_string(ctx.escalation->step) + "] " + text;
+    }
     // Header values are one line.
     for (char& c : text) {
       if (c == '\r' || c == '\n') c = ' ';
@@ -103,6 +106,15 @@ Result<std::string> BuildEmailPayload(const EmailConfig& ec, const NotificationT
   if (!has("Message-Id")) {
     msg += "Message-Id: <" + std::to_string(ctx.now_ms) + "." + RandomHex(8) + "@" + Hostname() +
            ">\r\n";
+  }
+  if (ctx.escalation) {
+    std::string v = "policy=" + ctx.escalation->policy +
+                    "; step=" + std::to_string(ctx.escalation->step) +
+                    "; run=" + std::to_string(ctx.escalation->run);
+    for (char& c : v) {
+      if (c == '\r' || c == '\n') c = ' ';
+    }
+    msg += "X-Perfwatch-Escalation: " + MimeQEncodeHeader(v) + "\r\n";
   }
   const std::string boundary = RandomHex(30);
   msg += "Date: " + Rfc1123z(ctx.now_ms) + "\r\n";

@@ -3,6 +3,7 @@
 // delivery attempts.
 #include "alert/integrations.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -79,7 +80,8 @@ std::string PagerdutyJson(const PagerdutyConfig& pd, const std::string& event_ac
                           const LabelSet& details, const std::string& client,
                           const std::string& client_url,
                           const std::vector<PagerdutyConfig::Image>& images,
-                          const std::vector<PagerdutyConfig::Link>& links) {
+                          const std::vector<PagerdutyConfig::Link>& links,
+                          const std::optional<EscalationMark>& escalation) {
   std::string out = "{";
   bool first = true;
   OptField(out, "routing_key", routing_key, first);
@@ -93,7 +95,21 @@ std::string PagerdutyJson(const PagerdutyConfig& pd, const std::string& event_ac
   OptField(out, "class", class_, pf);
   OptField(out, "component", component, pf);
   OptField(out, "group", group, pf);
-  if (!details.empty()) {
+  if (escalation) {
+    // perfwatch's marker: the details, then "escalation":{"policy","step","run"} (a
+    // configured detail of that name gives way to it).
+    LabelSet rest;
+    for (const auto& kv : details) {
+      if (kv.first != "escalation") rest.push_back(kv);
+    }
+    out += ",\"custom_details\":";
+    AppendGoJsonObject(out, rest);
+    out.pop_back();  // the closing brace
+    if (!rest.empty()) out.push_back(',');
+    out += "\"escalation\":";
+    AppendEscalationMarkJson(out, *escalation);
+    out += "}";
+  } else if (!details.empty()) {
     out += ",\"custom_details\":";
     AppendGoJsonObject(out, details);
   }
@@ -240,7 +256,7 @@ Result<std::string> BuildPagerdutyPayload(const PagerdutyConfig& pd,
   const std::string dedup = GroupKeyHash(ctx.group_key);
   std::string body = PagerdutyJson(pd, event_action, dedup, routing_key, summary, source, sev,
                                    class_, component, group, details, client, client_url,
-                                   images, links);
+                                   images, links, ctx.escalation);
   if (body.size() > kPagerdutyMaxEventSize) {
     PW_LOG_WARN("Truncated Details because message exceeds limit", "size={} limit=512KB",
                 body.size());
@@ -248,7 +264,8 @@ Result<std::string> BuildPagerdutyPayload(const PagerdutyConfig& pd,
                      "Custom details have been removed because the original event exceeds the "
                      "maximum size of 512KB"}};
     body = PagerdutyJson(pd, event_action, dedup, routing_key, summary, source, sev, class_,
-                         component, group, err, client, client_url, images, links);
+                         component, group, err, client, client_url, images, links,
+                         ctx.escalation);
   }
   return body;
 }
@@ -282,6 +299,12 @@ Result<std::string> BuildSlackPayload(const SlackConfig& sc, const NotificationT
   const std::string color = t(color_text);
   std::vector<std::pair<std::string, std::string>> fields;
   for (const auto& f : sc.fields) fields.emplace_back(t(f.title), t(f.value));
+  std::vector<int> fields_short;
+  for (const auto& f : sc.fields) fields_short.push_back(f.short_ >= 0 ? f.short_ == 1 : sc.short_fields);
+  if (ctx.escalation) {  // perfwatch's marker, after the configured fields
+    fields.emplace_back("Escalation", EscalationMarkText(*ctx.escalation));
+    fields_short.push_back(0);
+  }
   const std::string channel = t(sc.channel);
   const std::string username = t(sc.username);
   const std::string icon_emoji = t(sc.icon_emoji);
@@ -316,7 +339,7 @@ Result<std::string> BuildSlackPayload(const SlackConfig& sc, const NotificationT
       bool ff = true;
       OptField(out, "title", fields[i].first, ff);
       OptField(out, "value", fields[i].second, ff);
-      const bool short_ = sc.fields[i].short_ >= 0 ? sc.fields[i].short_ == 1 : sc.short_fields;
+      const bool short_ = fields_short[i] != 0;
       if (!ff) out.push_back(',');
       out += std::string("\"short\":") + (short_ ? "true" : "false") + "}";
     }

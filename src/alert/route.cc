@@ -37,6 +37,13 @@ const Receiver* AlertmanagerConfig::FindReceiver(std::string_view name) const {
   return nullptr;
 }
 
+const EscalationPolicy* AlertmanagerConfig::FindEscalation(std::string_view name) const {
+  for (const EscalationPolicy& p : escalations) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
 AlertmanagerConfig DefaultAlertmanagerConfig() {
   AlertmanagerConfig config;
   config.route.receiver = "default";

@@ -105,6 +105,7 @@ void RuleGroup::Eval(int64_t ts_ms, bool all, const GroupEvalDeps& deps) {
   ctx.querier = deps.querier;
   ctx.external_labels = deps.external_labels;
   ctx.external_url = deps.external_url;
+  ctx.flap = deps.flap;
 
   EvalScope saved = tls_scope;
   tls_scope.group = this;
@@ -163,6 +164,22 @@ void RuleGroup::Eval(int64_t ts_ms, bool all, const GroupEvalDeps& deps) {
   }
   last_eval_ms_.store(ts_ms, std::memory_order_relaxed);
   eval_duration_ns_.store(SteadyNs() - start_ns, std::memory_order_relaxed);
+}
+
+size_t RuleGroup::num_flapping() const {
+  size_t n = 0;
+  for (const auto& rule : rules_) {
+    if (rule->is_alerting()) n += static_cast<const AlertingRule&>(*rule).num_flapping();
+  }
+  return n;
+}
+
+uint64_t RuleGroup::flap_detections() const {
+  uint64_t n = 0;
+  for (const auto& rule : rules_) {
+    if (rule->is_alerting()) n += static_cast<const AlertingRule&>(*rule).flap_detections();
+  }
+  return n;
 }
 
 void RuleGroup::EvalRule(size_t i, const RuleEvalContext& ctx, const GroupEvalDeps& deps) {

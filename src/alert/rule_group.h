@@ -37,6 +37,7 @@ struct GroupEvalDeps {
   std::string external_url;
   int64_t resend_delay_ms = 60'000;
   const Clock* clock = nullptr;    // the wall clock (null: SystemClock)
+  FlapOptions flap{.window_ms = 0};  // flap detection of alerting rules (window 0: off)
 };
 
 // Counters of one group, rendered at /metrics with Prometheus' names.
@@ -91,6 +92,9 @@ class RuleGroup {
   int64_t eval_duration_ns() const { return eval_duration_ns_.load(std::memory_order_relaxed); }
   GroupCounters& counters() { return counters_; }
   const GroupCounters& counters() const { return counters_; }
+  // Alerts of its rules held as flapping now; flapping episodes detected since start.
+  size_t num_flapping() const;
+  uint64_t flap_detections() const;
   // Bumped whenever an evaluation changed alert state (persistence watches it).
   uint64_t state_version() const { return state_version_.load(std::memory_order_relaxed); }
 

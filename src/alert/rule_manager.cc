@@ -89,6 +89,10 @@ void RenderGroupMetrics(RuleMetricsState& state, std::string& out) {
       {"prometheus_rule_group_last_evaluation_samples", "gauge",
        "The number of samples returned during the last rule group evaluation.",
        [](const RuleGroup& g) { return double(g.counters().samples.load()); }},
+      {"perfwatch_alert_flapping", "gauge", "Alerts currently held firing as flapping (flapping=\"true\").",
+       [](const RuleGroup& g) { return double(g.num_flapping()); }},
+      {"perfwatch_alert_flap_detections_total", "counter", "Times an alert started flapping.",
+       [](const RuleGroup& g) { return double(g.flap_detections()); }},
   };
   for (const Family& f : families) {
     out += "# HELP ";
@@ -150,6 +154,7 @@ GroupEvalDeps RuleManager::Deps() const {
   deps.external_url = opts_.external_url;
   deps.resend_delay_ms = opts_.resend_delay_ms;
   deps.clock = clock_;
+  deps.flap = opts_.flap;
   return deps;
 }
 
@@ -218,6 +223,7 @@ Status RuleManager::Install(std::vector<std::shared_ptr<RuleGroup>> groups) {
         auto it = previous.find(RuleStateKey(*group, *rule));
         if (it == previous.end() || it->second.empty()) continue;
         static_cast<AlertingRule*>(rule.get())->RestoreAlerts(it->second.front()->Alerts(true));
+        static_cast<AlertingRule*>(rule.get())->RestoreFlaps(it->second.front()->Flaps());
         it->second.erase(it->second.begin());
       }
     }
@@ -262,8 +268,9 @@ void RuleManager::RestoreState(const std::vector<std::shared_ptr<RuleGroup>>& gr
       auto it = saved->find(key);
       int n = ordinal[key]++;
       if (it == saved->end() || n >= static_cast<int>(it->second.size())) continue;
-      restored += it->second[n].size();
-      static_cast<AlertingRule*>(rule.get())->RestoreAlerts(std::move(it->second[n]));
+      restored += it->second[n].alerts.size();
+      static_cast<AlertingRule*>(rule.get())->RestoreAlerts(std::move(it->second[n].alerts));
+      static_cast<AlertingRule*>(rule.get())->RestoreFlaps(std::move(it->second[n].flaps));
     }
   }
   PW_LOG_INFO("rule state restored", "alerts={}", restored);

@@ -56,6 +56,7 @@ struct RuleManagerOptions {
   const Clock* clock = nullptr;          // null: SystemClock
   MetricsRegistry* metrics = nullptr;    // may be null
   bool start_threads = true;             // false: tests call RunPending()
+  FlapOptions flap;                      // rules.flap_*: flap detection (window 0: off)
 };
 
 class RuleManager final : public tsdb::AppendObserver {

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "alert/am_format.h"
@@ -29,6 +30,17 @@ Result<LabelSet> ReadLabelObject(simdjson::dom::element e) {
   }
   NormalizeLabelSet(out);
   return out;
+}
+
+// A sample value: a number, or "NaN", "+Inf", "-Inf" as strings.
+double ReadValue(simdjson::simdjson_result<simdjson::dom::element> e) {
+  double value = 0;
+  if (e.get(value)) {
+    std::string_view special;
+    value = 0;
+    if (!e.get(special)) value = special == "NaN" ? NAN : special == "-Inf" ? -INFINITY : INFINITY;
+  }
+  return value;
 }
 
 }  // namespace
@@ -75,9 +87,37 @@ Status WriteRuleState(const std::filesystem::path& path, const std::vector<std::
         AppendField(out, "lastSentAt", a.last_sent_at_ms);
         AppendField(out, "validUntil", a.valid_until_ms);
         AppendField(out, "keepFiringSince", a.keep_firing_since_ms);
+        if (a.flapping) out += ",\"flapping\":true";
         out += '}';
       }
-      out += "]}";
+      out += ']';
+      std::vector<FlapRecord> flaps = static_cast<const AlertingRule&>(*rule).Flaps();
+      if (!flaps.empty()) {
+        out += ",\"flaps\":[";
+        for (size_t i = 0; i < flaps.size(); ++i) {
+          const FlapRecord& f = flaps[i];
+          if (i) out += ',';
+          out += "{\"labels\":";
+          AppendGoJsonObject(out, f.labels);
+          out += ",\"annotations\":";
+          AppendGoJsonObject(out, f.annotations);
+          out += ",\"value\":";
+          AppendJsonNumber(out, f.value);
+          out += ",\"changes\":[";
+          for (size_t c = 0; c < f.changes.size(); ++c) {
+            if (c) out += ',';
+            AppendJsonInt(out, f.changes[c]);
+          }
+          out += "],\"flapping\":";
+          out += f.flapping ? "true" : "false";
+          out += ",\"condition\":";
+          out += f.condition ? "true" : "false";
+          AppendField(out, "lastChange", f.last_change_ms);
+          out += '}';
+        }
+        out += ']';
+      }
+      out += '}';
     }
   }
   out += "]}\n";
@@ -108,12 +148,7 @@ Result<SavedRuleState> ReadRuleState(const std::filesystem::path& path) {
       alert.state = state == "firing" ? AlertState::kFiring
                     : state == "pending" ? AlertState::kPending
                                          : AlertState::kInactive;
-      double value = 0;
-      if (a["value"].get(value)) {
-        std::string_view special;  // NaN and infinities are written as strings
-        if (!a["value"].get(special)) value = special == "NaN" ? NAN : special == "-Inf" ? -INFINITY : INFINITY;
-      }
-      alert.value = value;
+      alert.value = ReadValue(a["value"]);
       auto read_int = [&](const char* name) -> int64_t {
         int64_t v = 0;
         if (a[name].get(v)) return 0;
@@ -125,9 +160,37 @@ Result<SavedRuleState> ReadRuleState(const std::filesystem::path& path) {
       alert.last_sent_at_ms = read_int("lastSentAt");
       alert.valid_until_ms = read_int("validUntil");
       alert.keep_firing_since_ms = read_int("keepFiringSince");
+      bool flapping = false;
+      alert.flapping = !a["flapping"].get(flapping) && flapping;
       list.push_back(std::move(alert));
     }
-    out[std::string(key)].push_back(std::move(list));
+    SavedRule saved;
+    saved.alerts = std::move(list);
+    simdjson::dom::array flaps;
+    if (!r["flaps"].get(flaps)) {  // optional: absent in files written before flap detection
+      for (simdjson::dom::element e : flaps) {
+        FlapRecord f;
+        PW_ASSIGN_OR_RETURN(f.labels, ReadLabelObject(e["labels"]));
+        PW_ASSIGN_OR_RETURN(f.annotations, ReadLabelObject(e["annotations"]));
+        f.value = ReadValue(e["value"]);
+        simdjson::dom::array changes;
+        if (e["changes"].get(changes)) return InvalidArgument(path.string() + ": flap entry without changes");
+        for (simdjson::dom::element c : changes) {
+          int64_t t = 0;
+          if (c.get(t)) return InvalidArgument(path.string() + ": flap change is not an integer");
+          f.changes.push_back(t);
+        }
+        std::sort(f.changes.begin(), f.changes.end());
+        bool b = false;
+        f.flapping = !e["flapping"].get(b) && b;
+        b = false;
+        f.condition = !e["condition"].get(b) && b;
+        int64_t t = 0;
+        f.last_change_ms = e["lastChange"].get(t) ? 0 : t;
+        saved.flaps.push_back(std::move(f));
+      }
+    }
+    out[std::string(key)].push_back(std::move(saved));
   }
   return out;
 }

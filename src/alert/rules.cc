@@ -335,6 +335,16 @@ Status AlertingRule::Eval(const RuleEvalContext& ctx, std::vector<RuleOutput>* o
 
   std::lock_guard lock(mu_);
   bool changed = false;
+  const bool detect_flaps = ctx.flap.window_ms > 0;
+  flap_settle_ms_ = detect_flaps ? ctx.flap.settle_ms : 0;
+  std::unordered_set<uint64_t> was_active;  // plain alerts pending or firing before
+  if (detect_flaps) {
+    for (const auto& [fp, a] : active_) {
+      if (!a.flapping && a.state != AlertState::kInactive) was_active.insert(fp);
+    }
+    // Flapping label sets: their results go to the held alert (removed from `fresh`).
+    changed |= UpdateFlapping(ts, ctx.flap, fresh);
+  }
   for (auto& [fp, a] : fresh) {
     auto it = active_.find(fp);
     if (it != active_.end() && it->second.state != AlertState::kInactive) {
@@ -348,10 +358,12 @@ Status AlertingRule::Eval(const RuleEvalContext& ctx, std::vector<RuleOutput>* o
 
   const int64_t hold = spec().for_ms;
   const int64_t keep_firing_for = spec().keep_firing_for_ms;
-  int64_t num_active = 0;
-  std::vector<RuleOutput> produced;
   for (auto it = active_.begin(); it != active_.end();) {
     RuleAlert& a = it->second;
+    if (a.flapping && a.state == AlertState::kFiring) {  // held: only UpdateFlapping changes it
+      ++it;
+      continue;
+    }
     bool erase = false;
     if (!fresh.count(it->first)) {
       bool keep_firing = false;
@@ -376,13 +388,22 @@ Status AlertingRule::Eval(const RuleEvalContext& ctx, std::vector<RuleOutput>* o
     } else {
       a.keep_firing_since_ms = 0;
     }
-    ++num_active;
     if (a.state == AlertState::kPending && ts - a.active_at_ms >= hold) {
       a.state = AlertState::kFiring;
       a.fired_at_ms = ts;
       changed = true;
     }
-    // ALERTS and ALERTS_FOR_STATE start from the rule's own labels, overlaid with the alert's.
+    it = erase ? active_.erase(it) : std::next(it);
+  }
+  if (detect_flaps) changed |= RecordTransitions(ts, ctx.flap, was_active, fresh);
+
+  // ALERTS and ALERTS_FOR_STATE for every pending or firing alert.
+  int64_t num_active = 0;
+  std::vector<RuleOutput> produced;
+  for (const auto& [fp, a] : active_) {
+    if (a.state == AlertState::kInactive) continue;
+    ++num_active;
+    // They start from the rule's own labels, overlaid with the alert's.
     LabelSet base;
     for (const auto& [n, v] : spec().labels) base.emplace_back(n, v);
     NormalizeLabelSet(base);
@@ -395,7 +416,6 @@ Status AlertingRule::Eval(const RuleEvalContext& ctx, std::vector<RuleOutput>* o
     SetLabel(for_state, tsdb::kMetricNameLabel, std::string(kAlertsForStateMetric));
     int64_t active_secs = a.active_at_ms >= 0 ? a.active_at_ms / 1000 : (a.active_at_ms - 999) / 1000;
     produced.push_back({ToTsdbLabels(for_state), static_cast<double>(active_secs)});
-    it = erase ? active_.erase(it) : std::next(it);
   }
   if (changed) ++version_;
   if (ctx.limit > 0 && num_active > ctx.limit) {
@@ -406,6 +426,144 @@ Status AlertingRule::Eval(const RuleEvalContext& ctx, std::vector<RuleOutput>* o
   }
   for (RuleOutput& o : produced) out->push_back(std::move(o));
   return Status::Ok();
+}
+
+namespace {
+
+LabelSet HeldLabels(const LabelSet& labels) {
+  LabelSet held = labels;
+  SetLabel(held, kFlappingLabel, "true");
+  return held;
+}
+
+// Records a transition at `ts`, keeping the times within the window and at most
+// threshold + 1 of them (enough to tell "more than threshold").
+void PushChange(FlapRecord& f, int64_t ts, const FlapOptions& flap) {
+  f.changes.push_back(ts);
+  auto keep_from = std::lower_bound(f.changes.begin(), f.changes.end(), ts - flap.window_ms);
+  f.changes.erase(f.changes.begin(), keep_from);
+  const size_t cap = static_cast<size_t>(std::max(flap.threshold, 0)) + 1;
+  if (f.changes.size() > cap) f.changes.erase(f.changes.begin(), f.changes.end() - static_cast<ptrdiff_t>(cap));
+}
+
+}  // namespace
+
+bool AlertingRule::UpdateFlapping(int64_t ts, const FlapOptions& flap, std::map<uint64_t, RuleAlert>& fresh) {
+  bool changed = false;
+  for (auto& [fp, f] : flaps_) {
+    if (!f.flapping) continue;
+    auto fr = fresh.find(fp);
+    const bool cond = fr != fresh.end();
+    if (cond != f.condition) {
+      f.condition = cond;
+      f.last_change_ms = ts;
+      PushChange(f, ts, flap);
+      changed = true;
+    }
+    if (cond) {
+      f.value = fr->second.value;
+      f.annotations = fr->second.annotations;
+    }
+    const LabelSet held_labels = HeldLabels(f.labels);
+    auto held = active_.find(Fingerprint(held_labels));
+    if (ts - f.last_change_ms >= flap.settle_ms) {
+      // Settled: the held alert resolves; a condition that still holds continues as the
+      // plain alert, active since it last started (so `for` counts from then).
+      f.flapping = false;
+      f.changes.clear();
+      if (held != active_.end() && held->second.state != AlertState::kInactive) {
+        held->second.state = AlertState::kInactive;
+        held->second.resolved_at_ms = ts;
+      }
+      if (cond) fr->second.active_at_ms = f.last_change_ms;
+      changed = true;
+      continue;
+    }
+    if (held == active_.end() || held->second.state != AlertState::kFiring) {
+      HoldFlapping(fp, f, ts);  // lost (rule limit) or never restored: hold again
+      changed = true;
+    } else {
+      held->second.value = f.value;
+      held->second.annotations = f.annotations;
+    }
+    if (cond) fresh.erase(fr);
+  }
+  return changed;
+}
+
+void AlertingRule::HoldFlapping(uint64_t fp, FlapRecord& f, int64_t ts) {
+  auto plain = active_.find(fp);
+  if (plain != active_.end()) {
+    f.annotations = plain->second.annotations;
+    f.value = plain->second.value;
+  }
+  RuleAlert held;
+  held.labels = HeldLabels(f.labels);
+  held.annotations = f.annotations;
+  held.value = f.value;
+  held.state = AlertState::kFiring;
+  held.active_at_ms = ts;
+  held.fired_at_ms = ts;
+  held.flapping = true;
+  // The plain alert leaves in the same evaluation: one that was announced firing resolves
+  // (the pipeline sends its resolution with the held alert's firing); one that was not
+  // (pending, or fired by this very evaluation) is dropped.
+  if (plain != active_.end() && plain->second.state != AlertState::kInactive) {
+    if (plain->second.state == AlertState::kFiring && plain->second.fired_at_ms < ts) {
+      plain->second.state = AlertState::kInactive;
+      plain->second.resolved_at_ms = ts;
+      plain->second.keep_firing_since_ms = 0;
+    } else {
+      active_.erase(plain);
+    }
+  }
+  active_[Fingerprint(held.labels)] = std::move(held);
+}
+
+bool AlertingRule::RecordTransitions(int64_t ts, const FlapOptions& flap, const std::unordered_set<uint64_t>& was_active,
+                                     const std::map<uint64_t, RuleAlert>& fresh) {
+  bool changed = false;
+  std::unordered_set<uint64_t> is_active;
+  for (const auto& [fp, a] : active_) {
+    if (a.flapping || a.state == AlertState::kInactive) continue;
+    is_active.insert(fp);
+    auto [it, created] = flaps_.try_emplace(fp);
+    if (created) {
+      it->second.labels = a.labels;
+      it->second.annotations = a.annotations;
+      it->second.value = a.value;
+    }
+  }
+  for (auto it = flaps_.begin(); it != flaps_.end();) {
+    const uint64_t fp = it->first;
+    FlapRecord& f = it->second;
+    if (f.flapping) {
+      ++it;
+      continue;
+    }
+    const bool before = was_active.count(fp) > 0;
+    const bool after = is_active.count(fp) > 0;
+    if (before != after) {
+      PushChange(f, ts, flap);
+    } else {
+      auto keep_from = std::lower_bound(f.changes.begin(), f.changes.end(), ts - flap.window_ms);
+      f.changes.erase(f.changes.begin(), keep_from);
+    }
+    if (static_cast<int64_t>(f.changes.size()) > flap.threshold) {
+      f.flapping = true;
+      f.condition = fresh.count(fp) > 0;
+      f.last_change_ms = ts;
+      ++flap_detections_;
+      HoldFlapping(fp, f, ts);
+      changed = true;
+    }
+    if (!f.flapping && !after && f.changes.empty()) {
+      it = flaps_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return changed;
 }
 
 std::vector<Alert> AlertingRule::AlertsToSend(int64_t ts_ms, int64_t resend_delay_ms, int64_t interval_ms,
@@ -461,12 +619,51 @@ int64_t AlertingRule::NextTransitionMs() const {
       next = std::min(next, a.keep_firing_since_ms + spec().keep_firing_for_ms);
     }
   }
+  if (flap_settle_ms_ > 0) {
+    for (const auto& [fp, f] : flaps_) {
+      if (f.flapping) next = std::min(next, f.last_change_ms + flap_settle_ms_);
+    }
+  }
   return next;
 }
 
 uint64_t AlertingRule::version() const {
   std::lock_guard lock(mu_);
   return version_;
+}
+
+std::vector<FlapRecord> AlertingRule::Flaps() const {
+  std::vector<FlapRecord> out;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [fp, f] : flaps_) {
+      if (f.flapping || !f.changes.empty()) out.push_back(f);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const FlapRecord& x, const FlapRecord& y) { return x.labels < y.labels; });
+  return out;
+}
+
+void AlertingRule::RestoreFlaps(std::vector<FlapRecord> flaps) {
+  std::lock_guard lock(mu_);
+  ++version_;
+  flaps_.clear();
+  for (FlapRecord& f : flaps) {
+    uint64_t fp = Fingerprint(f.labels);
+    flaps_[fp] = std::move(f);
+  }
+}
+
+size_t AlertingRule::num_flapping() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [fp, f] : flaps_) n += f.flapping;
+  return n;
+}
+
+uint64_t AlertingRule::flap_detections() const {
+  std::lock_guard lock(mu_);
+  return flap_detections_;
 }
 
 void AlertingRule::RestoreAlerts(std::vector<RuleAlert> alerts) {

@@ -37,6 +37,32 @@ std::string_view AlertStateName(AlertState s);  // "inactive", "pending", "firin
 enum class RuleHealth : uint8_t { kUnknown, kGood, kBad };
 std::string_view RuleHealthName(RuleHealth h);  // "unknown", "ok", "err"
 
+// Flap detection (docs/alerting.md "Flap detection"). A transition of a label set is its
+// alert becoming active (inactive -> pending, or straight to firing) or ceasing to be
+// (pending -> inactive, firing -> inactive); pending -> firing is not one. When a label set
+// has had more than `threshold` transitions within `window_ms`, its alert is held firing
+// under its labels plus flapping="true" (the plain alert resolves, or is dropped if it was
+// never announced, in the same evaluation). It settles once its condition (the label set
+// being in the query result) has not changed for `settle_ms`: the held alert resolves and,
+// if the condition still holds, the plain alert continues from the time it last started.
+struct FlapOptions {
+  int threshold = 6;
+  int64_t window_ms = 3'600'000;  // 0: off
+  int64_t settle_ms = 15 * 60'000;
+};
+inline constexpr std::string_view kFlappingLabel = "flapping";
+
+// The flap history of one label set of an alerting rule (persisted in the rule state).
+struct FlapRecord {
+  LabelSet labels;                // the alert's labels (without flapping="true")
+  LabelSet annotations;           // the last expanded ones
+  double value = 0;               // the last sample value
+  std::vector<int64_t> changes;   // transition times in the window, ascending (<= threshold + 1)
+  bool flapping = false;          // held firing as flapping="true"
+  bool condition = false;         // while flapping: in the query result at the last evaluation
+  int64_t last_change_ms = 0;     // while flapping: when the condition last changed (or flapping began)
+};
+
 // One instance of an alerting rule (Prometheus' rules.Alert). Times in ms; 0 = unset.
 struct RuleAlert {
   LabelSet labels;
@@ -49,6 +75,7 @@ struct RuleAlert {
   int64_t last_sent_at_ms = 0;
   int64_t valid_until_ms = 0;
   int64_t keep_firing_since_ms = 0;
+  bool flapping = false;  // the held alert of a flapping label set (labels carry flapping="true")
 };
 
 // How rules read the store: an instant query at `ts_ms` that answers an instant vector
@@ -70,6 +97,7 @@ struct RuleEvalContext {
   const RuleQuerier* querier = nullptr;
   const LabelSet* external_labels = nullptr;
   std::string external_url;
+  FlapOptions flap{.window_ms = 0};  // off unless the group passes the configured options
 };
 
 // A sample a rule outputs (recording result, ALERTS, ALERTS_FOR_STATE), at ts - offset.
@@ -186,10 +214,18 @@ class AlertingRule final : public Rule {
   std::vector<RuleAlert> Alerts(bool include_resolved = false) const;
   // Replaces the alert state (restore after a restart / keep across a reload).
   void RestoreAlerts(std::vector<RuleAlert> alerts);
+  // Flap histories (every label set with transitions in the window or flapping), sorted by
+  // labels; RestoreFlaps replaces them (restart / reload).
+  std::vector<FlapRecord> Flaps() const;
+  void RestoreFlaps(std::vector<FlapRecord> flaps);
+  // Label sets currently held as flapping; flapping episodes detected since start.
+  size_t num_flapping() const;
+  uint64_t flap_detections() const;
   // Bumped whenever an evaluation creates, removes or changes the state of an alert.
   uint64_t version() const;
   // When the next time-driven transition is due: the earliest pending alert's activeAt +
-  // `for`, or a kept-firing alert's keepFiringSince + `keep_firing_for`; INT64_MAX if none.
+  // `for`, a kept-firing alert's keepFiringSince + `keep_firing_for`, or a flapping label
+  // set's last change + flap settle time; INT64_MAX if none.
   int64_t NextTransitionMs() const;
 
  private:
@@ -199,7 +235,17 @@ class AlertingRule final : public Rule {
   const std::vector<Template> label_templates_;       // parallel to spec().labels
   const std::vector<Template> annotation_templates_;  // parallel to spec().annotations, sorted by name
   std::vector<std::pair<std::string, size_t>> annotation_order_;  // (name, index into spec) sorted
+  // Flap detection steps of Eval (require mu_). `was_active`: label sets whose plain alert
+  // was pending or firing before this evaluation.
+  bool UpdateFlapping(int64_t ts, const FlapOptions& flap, std::map<uint64_t, RuleAlert>& fresh);
+  bool RecordTransitions(int64_t ts, const FlapOptions& flap, const std::unordered_set<uint64_t>& was_active,
+                         const std::map<uint64_t, RuleAlert>& fresh);
+  void HoldFlapping(uint64_t fp, FlapRecord& f, int64_t ts);
+
   std::map<uint64_t, RuleAlert> active_;  // by label fingerprint; guarded by mu_
+  std::map<uint64_t, FlapRecord> flaps_;  // by the plain labels' fingerprint; guarded by mu_
+  int64_t flap_settle_ms_ = 0;            // guarded by mu_: of the last evaluation (0: off)
+  uint64_t flap_detections_ = 0;          // guarded by mu_
   uint64_t version_ = 0;                  // guarded by mu_
 };
 

@@ -20,7 +20,8 @@ LabelSet SortedSpecLabels(const std::vector<std::pair<std::string, std::string>>
 
 void AppendSeconds(std::string& out, double seconds) { AppendJsonNumber(out, seconds); }
 
-void AppendAlert(std::string& out, const RuleAlert& a, const Acknowledgement* ack = nullptr) {
+void AppendAlert(std::string& out, const RuleAlert& a, const Acknowledgement* ack = nullptr,
+                 const std::string* escalation = nullptr) {
   out += "{\"labels\":";
   AppendLabels(out, a.labels);
   out += ",\"annotations\":";
@@ -41,6 +42,7 @@ void AppendAlert(std::string& out, const RuleAlert& a, const Acknowledgement* ac
     out += ",\"acknowledgedAt\":";
     AppendGoJsonString(out, FormatGoTime(ack->acknowledged_at_ms));
   }
+  if (escalation != nullptr) out += ",\"escalation\":" + *escalation;
   out += '}';
 }
 
@@ -152,8 +154,8 @@ void HandleRules(const RuleManager* manager, const http::Request& req, http::Res
   res.body = std::move(out);
 }
 
-void HandleAlerts(const RuleManager* manager, const AckLookup& acks, const http::Request&,
-                  http::Response& res) {
+void HandleAlerts(const RuleManager* manager, const AckLookup& acks,
+                  const EscalationLookup& escalations, const http::Request&, http::Response& res) {
   std::string out = R"({"status":"success","data":{"alerts":[)";
   bool first = true;
   for (const auto& group : manager->Groups()) {
@@ -163,15 +165,17 @@ void HandleAlerts(const RuleManager* manager, const AckLookup& acks, const http:
         if (!first) out += ',';
         first = false;
         std::optional<Acknowledgement> ack;
-        if (acks && a.state == AlertState::kFiring) {
+        std::optional<std::string> escalation;
+        if ((acks || escalations) && a.state == AlertState::kFiring) {
           LabelSet sent = a.labels;  // as AlertsToSend adds them
           for (const auto& [n, v] : manager->external_labels()) {
             if (GetLabel(sent, n).empty()) sent.emplace_back(n, v);
           }
           NormalizeLabelSet(sent);
-          ack = acks(sent);
+          if (acks) ack = acks(sent);
+          if (escalations) escalation = escalations(sent);
         }
-        AppendAlert(out, a, ack ? &*ack : nullptr);
+        AppendAlert(out, a, ack ? &*ack : nullptr, escalation ? &*escalation : nullptr);
       }
     }
   }
@@ -183,10 +187,12 @@ void HandleAlerts(const RuleManager* manager, const AckLookup& acks, const http:
 
 std::string FormatGoExp(double v) { return tmpl::GoFormatFloat(v, 'e', -1); }
 
-void RegisterRulesApi(http::Router& router, const RuleManager* manager, AckLookup acks) {
+void RegisterRulesApi(http::Router& router, const RuleManager* manager, AckLookup acks,
+                      EscalationLookup escalations) {
   auto rules = [manager](const http::Request& req, http::Response& res) { HandleRules(manager, req, res); };
-  auto alerts = [manager, acks = std::move(acks)](const http::Request& req, http::Response& res) {
-    HandleAlerts(manager, acks, req, res);
+  auto alerts = [manager, acks = std::move(acks), escalations = std::move(escalations)](
+                    const http::Request& req, http::Response& res) {
+    HandleAlerts(manager, acks, escalations, req, res);
   };
   router.Handle("GET", "/api/v1/rules", rules, {.scope = http::Scope::kRead});
   router.Handle("GET", "/api/v1/alerts", alerts, {.scope = http::Scope::kRead});

@@ -73,8 +73,24 @@ std::string BuildWebhookPayload(const NotificationContext& ctx, const std::vecto
   AppendGoJsonString(out, ctx.external_url);
   out += ",\"version\":\"4\",\"groupKey\":";
   AppendGoJsonString(out, ctx.group_key);
-  out += ",\"truncatedAlerts\":" + std::to_string(truncated) + "}\n";
+  out += ",\"truncatedAlerts\":" + std::to_string(truncated);
+  if (ctx.escalation) {  // perfwatch's marker of an escalation step's notification
+    out += ",\"escalation\":";
+    AppendEscalationMarkJson(out, *ctx.escalation);
+  }
+  out += "}\n";
   return out;
+}
+
+void AppendEscalationMarkJson(std::string& out, const EscalationMark& m) {
+  out += "{\"policy\":";
+  AppendGoJsonString(out, m.policy);
+  out += ",\"step\":" + std::to_string(m.step) + ",\"run\":" + std::to_string(m.run) + "}";
+}
+
+std::string EscalationMarkText(const EscalationMark& m) {
+  return "step " + std::to_string(m.step) + " of policy " + m.policy + ", run " +
+         std::to_string(m.run);
 }
 
 HttpClientConfig EffectiveHttpConfig(const WebhookConfig& webhook, const HttpClientConfig& global) {

@@ -8,6 +8,7 @@
 // Thread safety: pure functions; SendWebhook blocks for at most config.timeout_ms.
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,19 @@ namespace perfwatch::alert {
 
 inline constexpr std::string_view kNotifierUserAgent = "Alertmanager/0.25.0";
 
+// Which escalation step a notification is for (escalation.h): the policy's name, the
+// step's 1-based position in the policy and the 1-based run of the chain.
+struct EscalationMark {
+  std::string policy;
+  uint64_t step = 0;
+  uint64_t run = 0;
+};
+
+// The marker's forms: {"policy":"page","step":2,"run":1} (webhook, PagerDuty's
+// custom_details.escalation) and "step 2 of policy page, run 1" (Slack's field).
+void AppendEscalationMarkJson(std::string& out, const EscalationMark& m);
+std::string EscalationMarkText(const EscalationMark& m);
+
 // What template.Data needs besides the alerts.
 struct NotificationContext {
   std::string receiver;
@@ -26,6 +40,12 @@ struct NotificationContext {
   LabelSet group_labels;
   std::string external_url;
   int64_t now_ms = 0;  // alerts resolved at now are "resolved"; others hide endsAt
+  // Set for an escalation step's notification (and the resolution sent to a step's
+  // receivers): the webhook payload then ends with perfwatch's
+  // "escalation":{"policy","step","run"}, PagerDuty's custom_details has "escalation",
+  // Slack's attachment an "Escalation" field, email's Subject an "[escalation step N] "
+  // prefix and an X-Perfwatch-Escalation header (absent otherwise; docs/notifications.md).
+  std::optional<EscalationMark> escalation;
 };
 
 // The version 4 payload for `alerts` (in notification order), truncated to `max_alerts`

@@ -1,8 +1,12 @@
 #include "cli/server_app.h"
 
+#include <sys/statvfs.h>
+
 #include <chrono>
 
 #include "alert/alert_config.h"
+#include "alert/rule_forms.h"
+#include "alert/slo_api.h"
 #include "alert/rules_api.h"
 #include "analysis/vitals_handler.h"
 #include "cli/api_handlers.h"
@@ -40,6 +44,22 @@ Status ServerApp::Start() {
   if (!rule_files.ok()) return rule_files.status();
   auto rules = alert::LoadRuleFiles(*rule_files);
   if (!rules.ok()) return rules.status().WithContext("load rule files");
+  // `alerts:` (docs/alert-forms.md): compiled into groups loaded after the rule files'.
+  auto forms = alert::AlertFormsFrom(config_);
+  if (!forms.ok()) return forms.status();
+  rules->insert(rules->end(), forms->groups.begin(), forms->groups.end());
+  slos_.Set(forms->slos);
+  // Free space of the data directory's file system, for the default disk rule.
+  metrics_.AddCollector([dir = config_.data_dir](std::string& out) {
+    struct statvfs fs;
+    if (statvfs(dir.c_str(), &fs) != 0) return;
+    out += "# HELP perfwatch_data_disk_free_bytes Bytes available to perfwatch on the data directory's file system.\n"
+           "# TYPE perfwatch_data_disk_free_bytes gauge\nperfwatch_data_disk_free_bytes " +
+           std::to_string(static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize) +
+           "\n# HELP perfwatch_data_disk_size_bytes Size of the data directory's file system.\n"
+           "# TYPE perfwatch_data_disk_size_bytes gauge\nperfwatch_data_disk_size_bytes " +
+           std::to_string(static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize) + "\n";
+  });
 
   const auto replay_start = std::chrono::steady_clock::now();
   auto store = events::EventStore::Open(config_.data_dir / "events", config_.events, &metrics_);
@@ -87,6 +107,16 @@ Status ServerApp::Start() {
   metadata_ = std::make_unique<ingest::MetadataStore>();
   metadata_->AddProvider(ingest::RegistryMetadataProvider(&metrics_));
   metadata_->AddProvider(ingest::RumMetadataProvider());
+  metadata_->AddProvider([](std::vector<ingest::FamilyMetadata>& out) {
+    for (const auto& m : analysis::kVitalSeriesHelp) out.push_back({std::string(m.name), {"gauge", std::string(m.help), ""}});
+  });
+  // Exact Web Vitals percentiles as series (docs/rum-aggregates.md); stopped before the TSDB.
+  vital_recorder_ = std::make_unique<analysis::VitalRecorder>(
+      analysis::VitalRecorderOptions{.interval_ms = config_.rum.percentile_interval_ms,
+                                     .window_ms = config_.rum.percentile_window_ms,
+                                     .max_pages_per_app = config_.rum.max_pages_per_app},
+      store_.get(), tsdb_.get(), &metrics_);
+  vital_recorder_->Start();
 
   queryable_ = std::make_unique<query::promql::TsdbQueryable>(tsdb_.get());
   query::promql::EngineOptions engine_options;
@@ -129,6 +159,7 @@ void ServerApp::Stop() {
   if (rules_) rules_->Stop();                // writes its last outputs while the TSDB is open
   if (alertmanager_) alertmanager_->Stop();  // persists the queue of notifications
   if (rum_aggregator_) rum_aggregator_->Stop();  // writes pending counts while the TSDB is open
+  if (vital_recorder_) vital_recorder_->Stop();  // its last append ends before the TSDB closes
   if (tsdb_) tsdb_->Stop();
   if (store_) store_->Stop();
   scrape_.reset();
@@ -143,6 +174,7 @@ void ServerApp::Stop() {
   remote_write_.reset();
   rum_.reset();
   rum_aggregator_.reset();
+  vital_recorder_.reset();
   tsdb_.reset();
   store_.reset();
 }
@@ -198,6 +230,9 @@ Status ServerApp::StartAlerting(alert::AlertmanagerConfig am_config, const std::
   options.eval_threads = config_.rules.eval_threads;
   options.event_driven = config_.rules.event_driven;
   options.event_cpu_budget = config_.rules.event_cpu_budget;
+  options.flap = {.threshold = config_.rules.flap_threshold,
+                  .window_ms = config_.rules.flap_window_ms,
+                  .settle_ms = config_.rules.flap_settle_ms};
   options.metrics = &metrics_;
   rules_ = std::make_unique<alert::RuleManager>(options, tsdb_.get(), rule_querier_.get(), alertmanager_.get());
   PW_RETURN_IF_ERROR(rules_->UpdateFromSpecs(rules));
@@ -217,9 +252,15 @@ Status ServerApp::Reload() {
   if (!am_config.ok()) return am_config.status();
   auto rule_files = alert::RuleFilesFrom(*fresh);
   if (!rule_files.ok()) return rule_files.status();
+  auto forms = alert::AlertFormsFrom(*fresh);
+  if (!forms.ok()) return forms.status();
   // Rules first: they are parsed completely before anything changes, and a failure
   // leaves both halves as they were.
-  PW_RETURN_IF_ERROR(rules_->Update(*rule_files));
+  auto rules = alert::LoadRuleFiles(*rule_files);
+  if (!rules.ok()) return rules.status();
+  rules->insert(rules->end(), forms->groups.begin(), forms->groups.end());
+  PW_RETURN_IF_ERROR(rules_->UpdateFromSpecs(*rules));
+  slos_.Set(forms->slos);
   PW_RETURN_IF_ERROR(alertmanager_->ApplyConfig(std::move(am_config).value()));
   PW_LOG_INFO("configuration reloaded", "rule_files={}", rule_files->size());
   return Status::Ok();
@@ -239,9 +280,17 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   ingest::RegisterMetadataApi(router, metadata_.get());
   analysis::RegisterVitalsHandler(router, store_.get());
   RegisterEventExport(router, store_.get());
-  alert::RegisterRulesApi(router, rules_.get(), [am = alertmanager_.get()](const alert::LabelSet& labels) {
-    return am->AcknowledgementOf(labels);
-  });
+  alert::RegisterRulesApi(
+      router, rules_.get(),
+      [am = alertmanager_.get()](const alert::LabelSet& labels) {
+        return am->AcknowledgementOf(labels);
+      },
+      [am = alertmanager_.get()](const alert::LabelSet& labels) -> std::optional<std::string> {
+        auto v = am->EscalationOf(labels);
+        if (!v) return std::nullopt;
+        return alert::EscalationViewJson(*v);
+      });
+  alert::RegisterSloApi(router, &slos_, rule_querier_.get(), rules_.get());
   alertmanager_->RegisterRoutes(router);
   router.Handle("POST", "/-/reload", [this](const http::Request&, http::Response& res) {
     Status s = Reload();

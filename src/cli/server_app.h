@@ -12,6 +12,8 @@
 #include "alert/alertmanager.h"
 #include "alert/rule_manager.h"
 #include "alert/rule_querier.h"
+#include "alert/slo_api.h"
+#include "analysis/vital_recorder.h"
 #include "common/config.h"
 #include "common/metrics.h"
 #include "common/status.h"
@@ -58,6 +60,7 @@ class ServerApp {
   std::unique_ptr<ingest::RumAggregator> rum_aggregator_;
   std::unique_ptr<ingest::RumHandler> rum_;
   std::unique_ptr<tsdb::Tsdb> tsdb_;
+  std::unique_ptr<analysis::VitalRecorder> vital_recorder_;  // rum_vital_percentile (after tsdb_)
   std::unique_ptr<ingest::RemoteWriteHandler> remote_write_;
   std::unique_ptr<ingest::MetadataStore> metadata_;
   std::unique_ptr<ingest::ScrapeManager> scrape_;
@@ -68,6 +71,7 @@ class ServerApp {
   std::unique_ptr<alert::Alertmanager> alertmanager_;
   std::unique_ptr<alert::EngineRuleQuerier> rule_querier_;
   std::unique_ptr<alert::RuleManager> rules_;
+  alert::SloCatalog slos_;  // alerts.slo, for GET /api/v1/slos (replaced on reload)
   std::mutex reload_mu_;  // serialises Reload
   std::unique_ptr<http::Server> server_;
   std::atomic<bool> ready_{false};

@@ -72,11 +72,16 @@ Status ParseRuleSections(const YAML::Node& root, Config* c) {
     }
   }
   if (auto rules = root["rules"]) {
-    PW_RETURN_IF_ERROR(CheckKeys(rules, "rules", {"resend_delay", "event_driven", "event_cpu_budget", "eval_threads"}));
+    PW_RETURN_IF_ERROR(CheckKeys(rules, "rules", {"resend_delay", "event_driven", "event_cpu_budget", "eval_threads",
+                                                  "flap_threshold", "flap_window", "flap_settle"}));
     PW_RETURN_IF_ERROR(ReadDuration(rules, "resend_delay", &r.resend_delay_ms).WithContext("rules"));
     ReadScalar(rules, "event_driven", &r.event_driven);
     ReadScalar(rules, "event_cpu_budget", &r.event_cpu_budget);
     ReadScalar(rules, "eval_threads", &r.eval_threads);
+    ReadScalar(rules, "flap_threshold", &r.flap_threshold);
+    if (r.flap_threshold < 1) return InvalidArgument("rules.flap_threshold: must be at least 1");
+    PW_RETURN_IF_ERROR(ReadDuration(rules, "flap_window", &r.flap_window_ms).WithContext("rules"));
+    PW_RETURN_IF_ERROR(ReadDuration(rules, "flap_settle", &r.flap_settle_ms).WithContext("rules"));
   }
   c->has_alerting = root["alerting"] && !root["alerting"].IsNull();
   return Status::Ok();
@@ -86,7 +91,7 @@ Status ParseInto(const YAML::Node& root, Config* c) {
   if (!root || root.IsNull()) return Status::Ok();
   PW_RETURN_IF_ERROR(CheckKeys(root, "config", {"listen", "data_dir", "log_level", "http", "rum", "events", "tsdb",
                                              "query", "scrape", "global", "scrape_configs", "rule_files",
-                                             "alerting", "external_url", "rules", "auth"}));
+                                             "alerting", "alerts", "external_url", "rules", "auth"}));
   if (root["listen"]) c->http.listen = root["listen"].as<std::string>();
   if (root["data_dir"]) c->data_dir = root["data_dir"].as<std::string>();
   ReadScalar(root, "log_level", &c->log_level);
@@ -118,7 +123,8 @@ Status ParseInto(const YAML::Node& root, Config* c) {
     PW_RETURN_IF_ERROR(CheckKeys(r, "rum", {"max_beacons_per_request", "max_json_depth",
                                             "cors_allowed_origins", "default_app", "route_rules",
                                             "max_timestamp_age", "max_pages_per_app", "max_apps", "rate_limit_per_ip",
-                                            "rate_limit_burst", "keep_query_strings"}));
+                                            "rate_limit_burst", "keep_query_strings", "percentile_interval",
+                                            "percentile_window"}));
     ReadScalar(r, "max_beacons_per_request", &c->rum.max_beacons_per_request);
     ReadScalar(r, "max_json_depth", &c->rum.max_json_depth);
     ReadScalar(r, "default_app", &c->rum.default_app);
@@ -142,6 +148,9 @@ Status ParseInto(const YAML::Node& root, Config* c) {
       }
     }
     PW_RETURN_IF_ERROR(ReadDuration(r, "max_timestamp_age", &c->rum.max_timestamp_age_ms).WithContext("rum"));
+    PW_RETURN_IF_ERROR(ReadDuration(r, "percentile_interval", &c->rum.percentile_interval_ms).WithContext("rum"));
+    PW_RETURN_IF_ERROR(ReadDuration(r, "percentile_window", &c->rum.percentile_window_ms).WithContext("rum"));
+    if (c->rum.percentile_window_ms <= 0) return InvalidArgument("rum.percentile_window: must be positive");
   }
   if (auto e = root["events"]) {
     PW_RETURN_IF_ERROR(CheckKeys(e, "events", {"retention", "fsync_interval"}));

@@ -62,6 +62,8 @@ struct RumConfig {
   double rate_limit_per_ip = 50;   // /api/rum and /rum.js requests per second per client IP; 0 = off
   double rate_limit_burst = 0;     // bucket size; 0: twice rate_limit_per_ip
   bool keep_query_strings = false; // false: a beacon's url is stored without ?query and #fragment
+  int64_t percentile_interval_ms = 60'000;      // rum_vital_percentile written every interval; 0 = off
+  int64_t percentile_window_ms = 3600'000;      // trailing window of those exact percentiles
 };
 
 struct EventsConfig {
@@ -148,6 +150,9 @@ struct RulesConfig {
   bool event_driven = true;                   // evaluate as matching samples arrive
   double event_cpu_budget = 0.25;             // share of one core event-driven evaluation may use
   int eval_threads = 2;
+  int flap_threshold = 6;                     // state changes in flap_window beyond which an alert flaps
+  int64_t flap_window_ms = 3600'000;          // 0 = flap detection off
+  int64_t flap_settle_ms = 15 * 60'000;       // a flapping alert's condition must hold this long to settle
 };
 
 // The `auth:` section (docs/security.md). A token is given as its SHA-256 digest or as a

@@ -162,4 +162,24 @@ std::string FormatRfc3339Ms(int64_t ms) {
   return buf;
 }
 
+std::string FormatPromDuration(int64_t ms) {
+  if (ms == 0) return "0s";
+  std::string r;
+  auto unit = [&](const char* name, int64_t mult, bool exact) {
+    if (exact && ms % mult != 0) return;
+    if (int64_t v = ms / mult; v > 0) {
+      r += std::to_string(v) + name;
+      ms -= v * mult;
+    }
+  };
+  unit("y", 365LL * 24 * 3600'000, true);
+  unit("w", 7LL * 24 * 3600'000, true);
+  unit("d", 24LL * 3600'000, false);
+  unit("h", 3600'000, false);
+  unit("m", 60'000, false);
+  unit("s", 1000, false);
+  unit("ms", 1, false);
+  return r;
+}
+
 }  // namespace perfwatch

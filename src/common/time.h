@@ -24,4 +24,10 @@ Result<int64_t> ParseDurationMs(std::string_view text);
 // Formats milliseconds since the epoch as RFC 3339 UTC with milliseconds.
 std::string FormatRfc3339Ms(int64_t ms);
 
+// Formats a duration as Prometheus' model.Duration.String() does: the units y, w, d, h,
+// m, s, ms from the largest down, each only when non-zero ("15s", "1m30s", "1h", "250ms");
+// years and weeks only when they divide the whole duration exactly ("1y", "2w", but "90d",
+// not "12w6d"); 0 is "0s". Negative durations give "" (as Prometheus does).
+std::string FormatPromDuration(int64_t ms);
+
 }  // namespace perfwatch

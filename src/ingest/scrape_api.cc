@@ -13,27 +13,6 @@
 namespace perfwatch::ingest {
 namespace {
 
-// Prometheus' model.Duration.String(): "15s", "1m30s"; years and weeks only when exact.
-std::string ModelDuration(int64_t ms) {
-  if (ms == 0) return "0s";
-  std::string r;
-  auto unit = [&](const char* name, int64_t mult, bool exact) {
-    if (exact && ms % mult != 0) return;
-    if (int64_t v = ms / mult; v > 0) {
-      r += std::to_string(v) + name;
-      ms -= v * mult;
-    }
-  };
-  unit("y", 365LL * 24 * 3600'000, true);
-  unit("w", 7LL * 24 * 3600'000, true);
-  unit("d", 24LL * 3600'000, false);
-  unit("h", 3600'000, false);
-  unit("m", 60'000, false);
-  unit("s", 1000, false);
-  unit("ms", 1, false);
-  return r;
-}
-
 // Go's time.Time in JSON (RFC 3339 with the fraction's trailing zeros cut), UTC.
 std::string GoTime(int64_t ms) {
   if (ms == 0) return "0001-01-01T00:00:00Z";
@@ -76,8 +55,8 @@ void AppendTarget(std::string& out, const ScrapeTarget& t, const ScrapeReport& r
   discovered["__address__"] = t.address;
   discovered["__metrics_path__"] = path;
   discovered["__scheme__"] = t.scheme;
-  discovered["__scrape_interval__"] = ModelDuration(t.interval_ms);
-  discovered["__scrape_timeout__"] = ModelDuration(t.timeout_ms);
+  discovered["__scrape_interval__"] = FormatPromDuration(t.interval_ms);
+  discovered["__scrape_timeout__"] = FormatPromDuration(t.timeout_ms);
   if (q != std::string::npos) {
     std::string_view rest = std::string_view(t.path_and_query).substr(q + 1);
     while (!rest.empty()) {
@@ -121,9 +100,9 @@ void AppendTarget(std::string& out, const ScrapeTarget& t, const ScrapeReport& r
   out += R"(,"health":)";
   AppendJsonString(out, r.time_ms == 0 ? "unknown" : r.up ? "up" : "down");
   out += R"(,"scrapeInterval":)";
-  AppendJsonString(out, ModelDuration(t.interval_ms));
+  AppendJsonString(out, FormatPromDuration(t.interval_ms));
   out += R"(,"scrapeTimeout":)";
-  AppendJsonString(out, ModelDuration(t.timeout_ms));
+  AppendJsonString(out, FormatPromDuration(t.timeout_ms));
   out += '}';
 }
 

@@ -257,6 +257,39 @@ TEST(EmailSmtp, MessageContentAndMultipartOverStartTls) {
   EXPECT_EQ(raw.substr(raw.size() - 5), "\r\n.\r\n");
 }
 
+// An escalation step's email: "[escalation step N] " before the subject (the default one
+// with its severity prefix, or a configured one) and an X-Perfwatch-Escalation header.
+TEST(EmailSmtp, EscalationMarkerInSubjectAndHeader) {
+  SmtpSink sink({});
+  ASSERT_TRUE(sink.ok());
+  EmailConfig ec = Config(sink);
+  NotificationContext ctx = Ctx();
+  ctx.escalation = EscalationMark{"page", 2, 1};
+  auto body = BuildEmailPayload(ec, *NotificationTemplates::Defaults(), ctx, Alerts("critical"));
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  WebhookAttempt a = SendEmail(ec, *body, nullptr);
+  ASSERT_EQ(a.outcome, DeliveryOutcome::kDelivered) << a.error;
+  ec.headers = {{"Subject", "disk {{ .Status }}"}};
+  ctx.escalation = EscalationMark{"slow", 1, 3};
+  body = BuildEmailPayload(ec, *NotificationTemplates::Defaults(), ctx, Alerts("critical"));
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  a = SendEmail(ec, *body, nullptr);
+  ASSERT_EQ(a.outcome, DeliveryOutcome::kDelivered) << a.error;
+  // Not an escalation: neither.
+  a = BuildAndSend(ec, Alerts("critical"));
+  ASSERT_EQ(a.outcome, DeliveryOutcome::kDelivered) << a.error;
+  ASSERT_EQ(sink.messages(), 3);
+  std::string msg = sink.File(1, ".eml");
+  EXPECT_EQ(Header(msg, "Subject"), "[escalation step 2] [CRITICAL] [FIRING:2] DiskFull ");
+  EXPECT_EQ(Header(msg, "X-Perfwatch-Escalation"), "policy=page; step=2; run=1");
+  msg = sink.File(2, ".eml");
+  EXPECT_EQ(Header(msg, "Subject"), "[escalation step 1] disk firing");
+  EXPECT_EQ(Header(msg, "X-Perfwatch-Escalation"), "policy=slow; step=1; run=3");
+  msg = sink.File(3, ".eml");
+  EXPECT_EQ(Header(msg, "Subject"), "disk firing");
+  EXPECT_EQ(Header(msg, "X-Perfwatch-Escalation"), "<none>");
+}
+
 TEST(EmailSmtp, RequireTlsWithoutStartTlsFails) {
   SmtpSink sink({});
   ASSERT_TRUE(sink.ok());

@@ -249,6 +249,76 @@ receivers:
   EXPECT_NE(body->find("\"color\":\"good\""), std::string::npos);
 }
 
+// An escalation step's notification (ctx.escalation): PagerDuty's custom_details end with
+// "escalation":{"policy","step","run"} (replacing a configured detail of that name); Slack's
+// attachment ends its fields with "Escalation"; without the mark neither appears.
+TEST(EscalationMarker, PagerdutyCustomDetailsAndSlackField) {
+  auto cfg = ParseAlertmanagerYaml(R"(
+route: {receiver: pd}
+receivers:
+- name: pd
+  pagerduty_configs:
+  - routing_key: rk
+    details: {a: '1', escalation: 'mine'}
+  slack_configs:
+  - api_url: http://127.0.0.1:1/hook
+    channel: '#ops'
+    fields: [{title: 'job', value: '{{ .CommonLabels.job }}', short: true}]
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  NotificationContext ctx = Ctx();
+  ctx.escalation = EscalationMark{"page \"x\"", 2, 3};
+  const PagerdutyConfig& pd = cfg->receivers[0].pagerduty_configs[0];
+  auto body = BuildPagerdutyPayload(pd, *cfg->notification_templates, ctx, TwoFiring());
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_NE(body->find("\"event_action\":\"trigger\""), std::string::npos) << *body;
+  // The configured details (with Alertmanager's defaults: firing, num_firing, ...), then
+  // the marker last.
+  EXPECT_NE(body->find("\"custom_details\":{\"a\":\"1\",\"firing\":"), std::string::npos)
+      << *body;
+  EXPECT_NE(body->find("\"resolved\":\"\",\"escalation\":{\"policy\":\"page "
+                       "\\\"x\\\"\",\"step\":2,\"run\":3}}},\"client\""),
+            std::string::npos)
+      << *body;
+  EXPECT_EQ(body->find("mine"), std::string::npos) << *body;
+  // Without configured details: an object with the marker alone.
+  PagerdutyConfig bare = pd;
+  bare.details.clear();
+  body = BuildPagerdutyPayload(bare, *cfg->notification_templates, ctx, TwoFiring());
+  ASSERT_TRUE(body.ok());
+  EXPECT_NE(body->find("\"custom_details\":{\"escalation\":{\"policy\":\"page \\\"x\\\"\","
+                       "\"step\":2,\"run\":3}}}"),
+            std::string::npos)
+      << *body;
+  // Not an escalation: the configured detail stays, no marker.
+  body = BuildPagerdutyPayload(pd, *cfg->notification_templates, Ctx(), TwoFiring());
+  ASSERT_TRUE(body.ok());
+  EXPECT_NE(body->find("\"custom_details\":{\"a\":\"1\",\"escalation\":\"mine\",\"firing\":"),
+            std::string::npos)
+      << *body;
+
+  const SlackConfig& sc = cfg->receivers[0].slack_configs[0];
+  body = BuildSlackPayload(sc, *cfg->notification_templates, ctx, TwoFiring());
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_NE(body->find("\"fields\":[{\"title\":\"job\",\"value\":\"api\",\"short\":true},{"
+                       "\"title\":\"Escalation\",\"value\":\"step 2 of policy page \\\"x\\\", "
+                       "run 3\",\"short\":false}],"),
+            std::string::npos)
+      << *body;
+  SlackConfig no_fields = sc;
+  no_fields.fields.clear();
+  body = BuildSlackPayload(no_fields, *cfg->notification_templates, ctx, TwoFiring());
+  ASSERT_TRUE(body.ok());
+  EXPECT_NE(body->find("\"fields\":[{\"title\":\"Escalation\",\"value\":\"step 2 of policy "
+                       "page \\\"x\\\", run 3\",\"short\":false}]"),
+            std::string::npos)
+      << *body;
+  body = BuildSlackPayload(no_fields, *cfg->notification_templates, Ctx(), TwoFiring());
+  ASSERT_TRUE(body.ok());
+  EXPECT_EQ(body->find("\"fields\""), std::string::npos) << *body;
+  EXPECT_EQ(body->find("Escalation"), std::string::npos) << *body;
+}
+
 TEST(Slack, TitleTruncatedTo1024Runes) {
   SlackConfig sc;
   sc.api_url = "http://x/";

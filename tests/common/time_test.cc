@@ -50,5 +50,27 @@ TEST(TimeTest, FormatsRfc3339) {
   EXPECT_EQ(*ParseTimeMs(FormatRfc3339Ms(1'234'567'890'987)), 1'234'567'890'987);
 }
 
+// Prometheus' model.Duration.String(): years and weeks only when exact.
+TEST(TimeTest, FormatsPromDurations) {
+  constexpr int64_t kDay = 24LL * 3600 * 1000;
+  EXPECT_EQ(FormatPromDuration(0), "0s");
+  EXPECT_EQ(FormatPromDuration(15'000), "15s");
+  EXPECT_EQ(FormatPromDuration(90'000), "1m30s");
+  EXPECT_EQ(FormatPromDuration(3'600'000), "1h");
+  EXPECT_EQ(FormatPromDuration(kDay), "1d");
+  EXPECT_EQ(FormatPromDuration(14 * kDay), "2w");
+  EXPECT_EQ(FormatPromDuration(365 * kDay), "1y");
+  EXPECT_EQ(FormatPromDuration(90 * kDay), "90d");  // not 12w6d: weeks only when exact
+  EXPECT_EQ(FormatPromDuration(250), "250ms");
+  EXPECT_EQ(FormatPromDuration(366 * kDay), "366d");
+  EXPECT_EQ(FormatPromDuration(kDay + 3'600'000 + 60'000 + 1'001), "1d1h1m1s1ms");
+  // Round trips through the parser.
+  for (const char* s : {"15s", "1m30s", "1h", "2w", "1y", "90d", "250ms"}) {
+    auto ms = ParseDurationMs(s);
+    ASSERT_TRUE(ms.ok()) << s;
+    EXPECT_EQ(FormatPromDuration(*ms), s);
+  }
+}
+
 }  // namespace
 }  // namespace perfwatch

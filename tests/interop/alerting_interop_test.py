@@ -321,6 +321,7 @@ def main():
             cfg = {"global": {"evaluation_interval": "1s", "external_labels": {"replica": "a"}},
                    "external_url": pw.external_url,
                    "rule_files": [rules_path],
+                   "alerts": {"defaults": False},  # compared group for group with Prometheus
                    "alerting": am_config(pw.hook.url("/hook"), pw.late.url("/late"))}
             try:
                 srv = start_perfwatch_alerting(args.binary, work, cfg, port)
