@@ -13,6 +13,7 @@
 #include "cli/security.h"
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/json_writer.h"
 #include "common/time.h"
 #include "http/admission.h"
 #include "ingest/metadata_api.h"
@@ -103,6 +104,21 @@ Status ServerApp::Start() {
   auto rum = ingest::RumHandler::Create(config_.rum, store_.get(), &metrics_, rum_aggregator_.get());
   if (!rum.ok()) return rum.status().WithContext("rum");
   rum_ = std::move(rum).value();
+  // Open dashboards hear of new vitals per app, coalesced (at most 4 events a second each).
+  stream_hub_ = std::make_unique<http::EventHub>(http::EventStreamOptions{}, &metrics_);
+  rum_->SetOnStored([hub = stream_hub_.get()](std::span<const events::EventInput> events) {
+    std::string_view last_app;
+    for (const events::EventInput& e : events) {
+      if (e.type != events::EventType::kVital || e.dims[events::kApp] == last_app) continue;
+      last_app = e.dims[events::kApp];
+      std::string data = R"({"app":)";
+      AppendJsonString(data, last_app);
+      data += R"(,"time":)";
+      AppendJsonNumber(data, static_cast<double>(e.received_ms) / 1000.0);
+      data += '}';
+      hub->PublishCoalesced("vitals", last_app, std::move(data));
+    }
+  });
 
   metadata_ = std::make_unique<ingest::MetadataStore>();
   metadata_->AddProvider(ingest::RegistryMetadataProvider(&metrics_));
@@ -141,6 +157,7 @@ Status ServerApp::Start() {
   if (!server.ok()) return server.status().WithContext("create HTTP server");
   server_ = std::move(server).value();
   PW_RETURN_IF_ERROR(server_->Start().WithContext("listen on " + config_.http.listen));
+  stream_hub_->Start();
   PW_RETURN_IF_ERROR(StartScraping().WithContext("start scraping"));
   ready_ = true;
   auto stats = store_->Stats();
@@ -155,6 +172,7 @@ void ServerApp::Stop() {
   ready_ = false;
   if (scrape_) scrape_->Stop();  // before the server (self-scrape) and the TSDB (stale markers)
   scrape_view_ = nullptr;
+  if (stream_hub_) stream_hub_->Stop();  // ends the open streams before the server closes them
   if (server_) server_->Stop();
   if (rules_) rules_->Stop();                // writes its last outputs while the TSDB is open
   if (alertmanager_) alertmanager_->Stop();  // persists the queue of notifications
@@ -302,6 +320,7 @@ void ServerApp::RegisterRoutes(http::Router& router) {
     }
   });
   RegisterOperationalHandlers(router, &metrics_, &ready_);
+  http::RegisterEventStream(router, stream_hub_.get());
   RegisterStaticAssets(router);
 }
 

@@ -17,6 +17,7 @@
 #include "common/config.h"
 #include "common/metrics.h"
 #include "common/status.h"
+#include "http/event_stream.h"
 #include "events/event_store.h"
 #include "http/server.h"
 #include "ingest/metadata_store.h"
@@ -64,6 +65,7 @@ class ServerApp {
   std::unique_ptr<ingest::RemoteWriteHandler> remote_write_;
   std::unique_ptr<ingest::MetadataStore> metadata_;
   std::unique_ptr<ingest::ScrapeManager> scrape_;
+  std::unique_ptr<http::EventHub> stream_hub_;  // GET /api/v1/stream
   std::atomic<ingest::ScrapeManager*> scrape_view_{nullptr};  // scrape_ for GET /api/v1/targets, once started
   std::unique_ptr<query::promql::TsdbQueryable> queryable_;
   std::unique_ptr<query::promql::Engine> engine_;

@@ -4,11 +4,13 @@
 #include <openssl/ssl.h>
 
 #include <array>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <exception>
 #include <span>
+#include <utility>
 
 #include "common/log.h"
 #include "http/url.h"
@@ -142,6 +144,7 @@ void Connection::Close() {
   closed_ = true;
   error_code ec;
   socket_.close(ec);
+  if (response_.live) std::exchange(response_.live, nullptr)->Cancel();
 }
 
 void Connection::NewRequest(Clock::time_point now) {
@@ -389,6 +392,7 @@ void Connection::ResetResponse() {
   response_.body.clear();
   response_.headers.clear();
   response_.stream = nullptr;
+  response_.live = nullptr;
 }
 
 void Connection::WriteResponse() {
@@ -403,7 +407,16 @@ void Connection::WriteResponse() {
   deadline_ = Clock::now() + milliseconds(config_.write_timeout_ms);
   const bool no_body = StatusHasNoBody(response_.status);
   const bool http10 = parsed_.version < 11;
-  streaming_ = response_.stream != nullptr && !no_body;
+  if (response_.live && response_.stream) response_.live = nullptr;
+  if (response_.live) {
+    if (no_body || head_request_) {
+      std::exchange(response_.live, nullptr)->Cancel();
+    } else {
+      keep_alive_ = false;  // the body ends when the producer says so: close then
+      ReleaseGuards();      // a stream that lasts hours must not hold an admission slot
+    }
+  }
+  streaming_ = (response_.stream != nullptr || response_.live != nullptr) && !no_body;
   stream_chunked_ = streaming_ && !http10;
   if (streaming_ && !stream_chunked_) keep_alive_ = false;  // HTTP/1.0: the body ends at close
   BodyFraming framing = no_body           ? BodyFraming::kNone
@@ -435,7 +448,15 @@ void Connection::StreamNext() {
   chunk_.clear();
   bool more = true;
   try {
-    while (more && chunk_.size() < kStreamChunk) more = response_.stream(chunk_);
+    if (response_.live) {
+      more = response_.live->Read(chunk_);
+      if (more && chunk_.empty() && head_.empty()) {
+        WaitLive();
+        return;
+      }
+    } else {
+      while (more && chunk_.size() < kStreamChunk) more = response_.stream(chunk_);
+    }
   } catch (const std::exception& e) {
     PW_LOG_ERROR("response stream threw", "path={} error={}", LogQuote(request_.path),
                  LogQuote(e.what()));
@@ -474,6 +495,37 @@ void Connection::StreamNext() {
              });
 }
 
+void Connection::WaitLive() {
+  phase_ = Phase::kLive;
+  deadline_ = Clock::time_point::max();
+  if (!live_probing_) {
+    live_probing_ = true;
+    auto on_read = [self = shared_from_this()](error_code, size_t) {
+      // End of stream, an error or unexpected bytes: the client is done with this stream.
+      self->live_probing_ = false;
+      self->Close();
+    };
+    if (tls_) {
+      tls_->async_read_some(net::buffer(live_probe_), std::move(on_read));
+    } else {
+      socket_.async_read_some(net::buffer(live_probe_), std::move(on_read));
+    }
+  }
+  std::weak_ptr<Connection> weak = weak_from_this();
+  auto executor = worker_->io_context().get_executor();
+  response_.live->Wait([weak, executor] {
+    net::post(executor, [weak] {
+      if (auto self = weak.lock()) self->OnLiveReady();
+    });
+  });
+}
+
+void Connection::OnLiveReady() {
+  if (closed_ || phase_ != Phase::kLive || !response_.live) return;
+  phase_ = Phase::kWrite;
+  StreamNext();
+}
+
 void Connection::OnWritten(error_code ec) {
   if (ec) {
     double secs = std::chrono::duration<double>(Clock::now() - dispatch_time_).count();
@@ -495,6 +547,7 @@ void Connection::FinishRequest() {
   state_.metrics.RecordRequest(route_index_, request_.method, response_.status, secs);
   streaming_ = false;
   response_.stream = nullptr;  // release whatever the producer holds
+  if (response_.live) std::exchange(response_.live, nullptr)->Cancel();
   ReleaseGuards();
   if (!keep_alive_ || worker_->stopping()) {
     if (linger_) {

@@ -10,6 +10,9 @@
 //   body   from the end of the header to the full body   body_timeout_ms
 //   write  each write of a response (or stream chunk)    write_timeout_ms
 //   linger after an error answer, discarding the unread request before closing (<= 1 s)
+//   live   a live body (Response::live) waiting for its producer: no deadline (each of
+//          its writes has the write timeout); the socket is read meanwhile, and anything
+//          arriving (the client closing, or sending more) ends the connection
 // Past its deadline the socket is closed without an answer, within one sweep interval
 // (the shortest timeout / 10, clamped to 5..250 ms).
 //
@@ -61,7 +64,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection* next_ = nullptr;
 
  private:
-  enum class Phase { kIdle, kHeader, kBody, kWrite, kLinger };
+  enum class Phase { kIdle, kHeader, kBody, kWrite, kLinger, kLive };
 
   void OnHandshake(boost::system::error_code ec);
   // Answers a plain-HTTP request that arrived on the TLS port, in plain text.
@@ -84,6 +87,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Route(const Router::Match& match);
   void WriteResponse();
   void StreamNext();
+  // A live body has nothing to send: wait for its producer and watch the socket meanwhile.
+  void WaitLive();
+  void OnLiveReady();
   void OnWritten(boost::system::error_code ec);
   void FinishRequest();
   void StartLinger();
@@ -132,6 +138,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string chunk_header_;
   std::string tls_stream_out_;  // with TLS: a streamed chunk's buffers joined into one record
   std::array<boost::asio::const_buffer, 5> stream_bufs_;  // must live until the write ends
+  std::array<char, 64> live_probe_;  // the socket watch of a live body reads into it
+  bool live_probing_ = false;        // that read is pending
 };
 
 }  // namespace perfwatch::http

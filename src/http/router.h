@@ -35,6 +35,22 @@ struct Request {
   std::vector<std::string> Params(std::string_view name) const;
 };
 
+// A response body produced over time by other threads (server-sent events). The
+// connection calls Read on its worker thread; when Read added nothing and more is to come,
+// it calls Wait with a function the producer calls (from any thread, any number of times,
+// also after the connection is gone, when it does nothing) once Read has something new.
+// The connection then watches the socket, so a client that leaves is noticed at once;
+// Cancel is called when the connection ends. A live response does not hold its admission
+// slot while it lasts, and its connection closes when it ends (no keep-alive).
+class LiveBody {
+ public:
+  virtual ~LiveBody() = default;
+  // Appends what is ready to `out`; false when the body ends after `out`.
+  virtual bool Read(std::string& out) = 0;
+  virtual void Wait(std::function<void()> wake) = 0;
+  virtual void Cancel() {}
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
@@ -44,6 +60,8 @@ struct Response {
   // called repeatedly, each call appends the next piece to `chunk`; return false after
   // the last piece. Runs on the worker thread.
   std::function<bool(std::string& chunk)> stream;
+  // When set (and `stream` is not), the body is this live body, chunked.
+  std::shared_ptr<LiveBody> live;
 };
 
 using Handler = std::function<void(const Request&, Response&)>;

@@ -170,6 +170,7 @@ void RumHandler::Handle(const http::Request& req, http::Response& res) {
     (void)aggregator_->Record(batch.events, std::span<const bool>(replaced.get(), n), context.received_ms);
   }
   if (accepted_) accepted_->Inc(batch.events.size());
+  if (n != 0 && on_stored_) on_stored_(batch.events);
 
   if (batch.rejections.empty()) {
     res.status = 204;  // all valid, or an empty array

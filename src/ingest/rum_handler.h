@@ -14,6 +14,7 @@
 // BeaconParser (thread-local). Register() is called once while building the router.
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -47,6 +48,11 @@ class RumHandler {
   RumHandler(const RumHandler&) = delete;
   RumHandler& operator=(const RumHandler&) = delete;
 
+  // Called on the worker thread with each batch of events once it is stored (e.g. to tell
+  // open dashboards). Set before Register; must be cheap and thread-safe.
+  using StoredFn = std::function<void(std::span<const events::EventInput> events)>;
+  void SetOnStored(StoredFn fn) { on_stored_ = std::move(fn); }
+
   // Adds POST /api/rum (metric label "/api/rum", CORS for `cors_origins`).
   void Register(http::Router& router, const std::vector<std::string>& cors_origins);
 
@@ -61,6 +67,7 @@ class RumHandler {
   Counter* accepted_ = nullptr;
   std::array<Counter*, kRejectCodeCount> rejected_{};  // by RejectCode
   Counter* append_failures_ = nullptr;
+  StoredFn on_stored_;
 };
 
 // The response body of /api/rum: {"accepted":N,"rejected":M,"errors":[...]} with M the
