@@ -723,7 +723,8 @@ void Alertmanager::Impl::QueueNotifications(std::vector<QueuedNotification>& out
 
 void Alertmanager::Impl::OnAcknowledged(const Acknowledgement& ack, const Alert& alert) {
   // Receivers that can be told hook in here (docs/alerting.md, "Acknowledgement"). Today:
-  // PagerDuty, once every firing alert of a group it was notified of is acknowledged.
+  // PagerDuty, once every firing alert of a group it was notified of is acknowledged: the
+  // route's receiver's and those of the receivers the group's escalation steps notified.
   PW_LOG_INFO("alert acknowledged", "fingerprint={} alertname={} by={}",
               FingerprintHex(ack.fingerprint), LogQuote(GetLabel(alert.labels, "alertname")),
               LogQuote(ack.acknowledged_by));

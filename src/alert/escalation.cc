@@ -333,12 +333,15 @@ constexpr uint8_t kEntryVersion = 2;
 
 std::string EncodeEscalationEntry(const EscalationEntry& e) {
   std::string out;
-  out.push_back(static_cast<char>(kEntryVersion));
+  // An entry read from a version 1 record and not seen since keeps that form, so that
+  // its receivers are still derived from the policy rather than taken to be none.
+  out.push_back(static_cast<char>(e.notified_known ? kEntryVersion : kEntryVersionV1));
   PutString(out, e.group_key);
   PutString(out, e.policy);
   PutVarint(out, e.fingerprint);
   PutVarint(out, ZigZag(e.chain_start_ms));
   PutVarint(out, e.next);
+  if (!e.notified_known) return out;
   PutVarint(out, e.group_labels.size());
   for (const auto& [k, v] : e.group_labels) {
     PutString(out, k);

@@ -116,6 +116,7 @@ class EscalationTracker {
   bool dirty_ = false;
 };
 
+// Version 2, or version 1 for an entry with notified_known false (read from version 1).
 std::string EncodeEscalationEntry(const EscalationEntry& e);
 bool DecodeEscalationEntry(std::string_view payload, EscalationEntry* e);
 

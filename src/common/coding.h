@@ -68,6 +68,7 @@ class Decoder {
     uint64_t r = 0;
     for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
       uint8_t b = static_cast<uint8_t>(*p_++);
+      if (shift == 63 && b > 1) return false;  // beyond 64 bits: not a uint64
       r |= static_cast<uint64_t>(b & 0x7f) << shift;
       if (b < 0x80) {
         *v = r;

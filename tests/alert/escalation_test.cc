@@ -625,6 +625,7 @@ TEST_F(EscalationTest, VersionOneRecordsAreRead) {
   EXPECT_FALSE(e.notified_known);
   EXPECT_EQ(e.next, 1u);
   EXPECT_TRUE(e.notified.empty());
+  EXPECT_EQ(EncodeEscalationEntry(e), v1);  // still unknown: kept as version 1
   EscalationPolicy p;
   p.steps = {{15 * kMin, {"lead", "x"}}, {30 * kMin, {"manager"}}};
   EXPECT_EQ(EscalationNotified(e, &p), (std::vector<std::string>{"lead", "x"}));
