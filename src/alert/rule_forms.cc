@@ -213,7 +213,9 @@ Status CheckResolve(const YAML::Node& entry, const std::string& path, Op op, con
 
 // `e op T`, or with hysteresis (R != T): the alert starts when `e op T` and stays while
 // `e op R`, reading the rule's own ALERTS series:
-//   (e op R) and ignoring(L) ((e op T) or ignoring(L) ALERTS{alertname="N",alertstate=~"pending|firing",severity="S"})
+//   (e op R) and ignoring(L) ((e op T) or ignoring(L) ALERTS{alertname="N",alertstate="firing",severity="S"})
+// Only a firing alert is held: while pending (`for`) the value must stay beyond T itself,
+// as with a plain rule, so short excursions past T never fire.
 // L: the labels ALERTS has beyond the alert's own series (alertname, alertstate,
 // severity, flapping, and the rule's label names); __name__ is never matched by ignoring.
 std::string HysteresisExpr(const std::string& e, Op op, const Level& lv, const std::string& alertname,
@@ -225,7 +227,7 @@ std::string HysteresisExpr(const std::string& e, Op op, const Level& lv, const s
   const std::string ign = Ignoring(std::vector<std::string>(names.begin(), names.end()));
   return "(" + e + " " + o + " " + FormatPromNumber(lv.resolve) + ") and " + ign + " ((" + e + " " + o + " " +
          FormatPromNumber(lv.threshold) + ") or " + ign + " ALERTS{alertname=" + QuotePromString(alertname) +
-         ",alertstate=~\"pending|firing\",severity=" + QuotePromString(lv.severity) + "})";
+         ",alertstate=\"firing\",severity=" + QuotePromString(lv.severity) + "})";
 }
 
 // ------------------------------------------------------------------ entries

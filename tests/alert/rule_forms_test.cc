@@ -123,7 +123,7 @@ TEST(RuleFormsCompile, ThresholdLevelsWithHysteresisReadTheirOwnAlerts) {
   EXPECT_EQ(g->rules[0].expr,
             "((max by (app) (lcp_p75)) >= 2.5) and ignoring(alertname, alertstate, flapping, severity, team) "
             "(((max by (app) (lcp_p75)) >= 3) or ignoring(alertname, alertstate, flapping, severity, team) "
-            "ALERTS{alertname=\"SlowLCP\",alertstate=~\"pending|firing\",severity=\"warning\"})");
+            "ALERTS{alertname=\"SlowLCP\",alertstate=\"firing\",severity=\"warning\"})");
   EXPECT_EQ(Label(g->rules[0], "severity"), "warning");
   EXPECT_EQ(g->rules[1].expr, "(max by (app) (lcp_p75)) >= 4");
   EXPECT_EQ(Label(g->rules[1], "severity"), "critical");
@@ -431,7 +431,7 @@ TEST_F(RuleFormsEvalTest, HysteresisKeepsFiringBetweenResolveAndThreshold) {
   EXPECT_EQ(State("Hot", "critical"), "firing");
 }
 
-TEST_F(RuleFormsEvalTest, ForKeepsCountingWhileTheValueStaysAboveResolve) {
+TEST_F(RuleFormsEvalTest, ForNeedsTheThresholdItselfAndHysteresisHoldsOnlyAFiringAlert) {
   Load(R"(alerts:
   defaults: false
   threshold:
@@ -443,14 +443,18 @@ TEST_F(RuleFormsEvalTest, ForKeepsCountingWhileTheValueStaysAboveResolve) {
 )");
   Step(5);
   EXPECT_EQ(State("Hot", "warning"), "pending");
-  Step(3.8);  // still within hysteresis: the pending alert keeps its start
-  EXPECT_EQ(State("Hot", "warning"), "pending");
-  Step(3.8);  // two minutes since the breach
-  EXPECT_EQ(State("Hot", "warning"), "firing");
-  Step(3.4);
+  Step(3.8);  // within hysteresis, but only a firing alert is held: a spike does not count
   EXPECT_EQ(State("Hot", "warning"), "inactive");
   Step(5);  // a new breach starts a new `for`
   EXPECT_EQ(State("Hot", "warning"), "pending");
+  Step(5);
+  EXPECT_EQ(State("Hot", "warning"), "pending");
+  Step(5);  // two minutes beyond the threshold
+  EXPECT_EQ(State("Hot", "warning"), "firing");
+  Step(3.8);  // firing: held while beyond resolve_threshold
+  EXPECT_EQ(State("Hot", "warning"), "firing");
+  Step(3.4);
+  EXPECT_EQ(State("Hot", "warning"), "inactive");
 }
 
 TEST_F(RuleFormsEvalTest, VitalsBudgetNeedsMinSamples) {
