@@ -10,6 +10,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "alert/rules.h"
@@ -137,6 +138,7 @@ struct Level {
   double threshold = 0;
   double resolve = 0;
   bool has_threshold = false;
+  std::optional<int64_t> for_ms;  // the level's own `for` (else the entry's)
 };
 
 enum class Op { kGt, kGe, kLt, kLe };
@@ -178,9 +180,14 @@ Status ReadLevels(const YAML::Node& entry, const std::string& path, bool optiona
     for (size_t i = 0; i < levels.size(); ++i) {
       const std::string where = path + ".levels[" + std::to_string(i) + "]";
       YAML::Node n = levels[i];
-      PW_RETURN_IF_ERROR(CheckKeys(n, where, {"severity", "threshold", "resolve_threshold"}));
+      PW_RETURN_IF_ERROR(CheckKeys(n, where, {"severity", "threshold", "resolve_threshold", "for"}));
       Level lv;
       PW_RETURN_IF_ERROR(ReadString(n, "severity", where, &lv.severity));
+      if (Has(n, "for")) {
+        int64_t ms = 0;
+        PW_RETURN_IF_ERROR(ReadDuration(n, "for", where, &ms));
+        lv.for_ms = ms;
+      }
       if (lv.severity.empty()) return Err(n, where, "severity is required");
       if (!seen.insert(lv.severity).second) return Err(n, where, "severity \"" + lv.severity + "\" appears twice");
       PW_RETURN_IF_ERROR(read_one(n, where, &lv));
@@ -269,11 +276,12 @@ struct Compiler {
   // Builds one alerting rule and checks it as a rule file's would be (expression,
   // templates); an error names the entry.
   Status AddAlert(const YAML::Node& entry, const std::string& path, const Common& c, const std::string& severity,
-                  std::string expr, Pairs default_annotations, RuleGroupSpec* group) {
+                  std::string expr, Pairs default_annotations, RuleGroupSpec* group,
+                  std::optional<int64_t> for_ms = std::nullopt) {
     RuleSpec r;
     r.alert = c.name;
     r.expr = std::move(expr);
-    r.for_ms = c.for_ms;
+    r.for_ms = for_ms.value_or(c.for_ms);
     r.labels = c.labels;
     r.labels.emplace_back("severity", severity);
     r.annotations = c.annotations.empty() ? std::move(default_annotations) : c.annotations;
@@ -331,7 +339,7 @@ struct Compiler {
       Pairs ann = {{"summary", c.name + " is {{ $value }} (threshold: " + std::string(OpText(op)) + " " +
                                    FormatPromNumber(lv.threshold) + ")"}};
       PW_RETURN_IF_ERROR(AddAlert(entry, path, c, lv.severity, HysteresisExpr(e, op, lv, c.name, c.labels),
-                                  std::move(ann), group));
+                                  std::move(ann), group, lv.for_ms));
     }
     return Status::Ok();
   }
@@ -429,7 +437,7 @@ struct Compiler {
       Pairs ann = {{"summary", "p" + FormatPromNumber(percentile) + " " + std::string(vital->name) +
                                    " of {{ $labels.app }} {{ $labels.page }} is {{ $value }} (budget " +
                                    FormatPromNumber(lv.threshold) + ")"}};
-      PW_RETURN_IF_ERROR(AddAlert(entry, path, c, lv.severity, std::move(expr), std::move(ann), group));
+      PW_RETURN_IF_ERROR(AddAlert(entry, path, c, lv.severity, std::move(expr), std::move(ann), group, lv.for_ms));
     }
     return Status::Ok();
   }

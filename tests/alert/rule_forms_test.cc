@@ -457,6 +457,22 @@ TEST_F(RuleFormsEvalTest, ForNeedsTheThresholdItselfAndHysteresisHoldsOnlyAFirin
   EXPECT_EQ(State("Hot", "warning"), "inactive");
 }
 
+TEST_F(RuleFormsEvalTest, ALevelsOwnForOverridesTheEntrys) {
+  Load(R"(alerts:
+  defaults: false
+  threshold:
+    - name: Hot
+      metric: temp
+      for: 5m
+      levels:
+        - {severity: warning, threshold: 3, resolve_threshold: 2.5}
+        - {severity: critical, threshold: 4, resolve_threshold: 3.5, for: 0s}
+)");
+  Step(5);  // both levels breached: the critical one fires at once, the warning waits
+  EXPECT_EQ(State("Hot", "critical"), "firing");
+  EXPECT_EQ(State("Hot", "warning"), "pending");
+}
+
 TEST_F(RuleFormsEvalTest, VitalsBudgetNeedsMinSamples) {
   Load(R"(alerts:
   vitals_budget:
