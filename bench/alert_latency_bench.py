@@ -29,6 +29,8 @@ receiver, one system running at a time on a machine otherwise left alone.
 
 Systems:
   perfwatch    perfwatch serve, evaluation_interval 1s, the route below under `alerting:`
+  perfwatch-form  the same, the rule written as issue 12's `threshold` form instead (a
+               critical level with hysteresis and no `for`, a warning level with for 5m)
   prometheus   prometheus (evaluation_interval 1s, remote-write receiver on) -> alertmanager
                (route group_by ['...'], group_wait 0s, group_interval 1s)
   defaults     the same pair with their defaults: evaluation_interval 1m, group_wait 30s
@@ -92,6 +94,21 @@ def wait_until(cond, seconds, step=0.1):
 # --------------------------------------------------------------------------- systems
 def start_system(name, args, work, rules_path, rec, procs):
     """Starts one system; returns (base URL for remote write, description)."""
+    if name == "perfwatch-form":
+        # The same breach through issue 12's threshold form: a warning level that must last
+        # 5m and a critical level (hysteresis, no `for`) that pages at once.
+        port = free_port()
+        cfg = {"global": {"evaluation_interval": "1s"}, "external_url": f"http://127.0.0.1:{port}",
+               "alerting": am_config(rec.url("/hook")),
+               "alerts": {"defaults": False, "interval": "1s", "threshold": [{
+                   "name": "BenchBreach", "metric": "bench_latency_gauge", "for": "5m", "levels": [
+                       {"severity": "warning", "threshold": THRESHOLD * 0.8, "resolve_threshold": THRESHOLD * 0.6},
+                       {"severity": "critical", "threshold": THRESHOLD, "resolve_threshold": THRESHOLD * 0.9,
+                        "for": "0s"}]}]}}
+        srv = start_perfwatch_alerting(args.binary, work, cfg, port, name="perfwatch-form")
+        procs.append(srv.proc)
+        return srv.base, ("perfwatch, threshold form (levels, hysteresis, flap detection): interval 1s, "
+                          "group_wait 0s, group_interval 1s")
     if name == "perfwatch":
         port = free_port()
         cfg = {"global": {"evaluation_interval": "1s"}, "external_url": f"http://127.0.0.1:{port}",
@@ -204,7 +221,8 @@ def main():
                     help="trials for prometheus + alertmanager with default intervals (~1 min each; default 3)")
     ap.add_argument("--skip-defaults", action="store_true", help="do not run the default-interval system")
     ap.add_argument("--systems", default="perfwatch,prometheus,defaults",
-                    help="comma list of perfwatch, prometheus, defaults (default: all)")
+                    help="comma list of perfwatch, perfwatch-form, prometheus, defaults "
+                         "(default: perfwatch,prometheus,defaults)")
     ap.add_argument("--seed", type=int, default=7, help="seed of the pauses between trials")
     ap.add_argument("--json", metavar="OUT", help="write the results as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (configs, logs)")
@@ -212,11 +230,11 @@ def main():
 
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
     for s in systems:
-        if s not in ("perfwatch", "prometheus", "defaults"):
+        if s not in ("perfwatch", "perfwatch-form", "prometheus", "defaults"):
             ap.error(f"unknown system {s!r}")
     if args.skip_defaults or args.default_trials <= 0:
         systems = [s for s in systems if s != "defaults"]
-    need = {"perfwatch": [args.binary], "prometheus": [args.prometheus, args.alertmanager],
+    need = {"perfwatch": [args.binary], "perfwatch-form": [args.binary], "prometheus": [args.prometheus, args.alertmanager],
             "defaults": [args.prometheus, args.alertmanager]}
     for s in systems:
         for b in need[s]:

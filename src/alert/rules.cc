@@ -337,10 +337,13 @@ Status AlertingRule::Eval(const RuleEvalContext& ctx, std::vector<RuleOutput>* o
   bool changed = false;
   const bool detect_flaps = ctx.flap.window_ms > 0;
   flap_settle_ms_ = detect_flaps ? ctx.flap.settle_ms : 0;
-  std::unordered_set<uint64_t> was_active;  // plain alerts pending or firing before
+  // Plain alerts firing before this evaluation. Only firing counts for flap detection: a
+  // pending alert dropping out is `for` filtering a spike, which must never be turned into
+  // a held firing alert.
+  std::unordered_set<uint64_t> was_active;
   if (detect_flaps) {
     for (const auto& [fp, a] : active_) {
-      if (!a.flapping && a.state != AlertState::kInactive) was_active.insert(fp);
+      if (!a.flapping && a.state == AlertState::kFiring) was_active.insert(fp);
     }
     // Flapping label sets: their results go to the held alert (removed from `fresh`).
     changed |= UpdateFlapping(ts, ctx.flap, fresh);
@@ -525,7 +528,7 @@ bool AlertingRule::RecordTransitions(int64_t ts, const FlapOptions& flap, const 
   bool changed = false;
   std::unordered_set<uint64_t> is_active;
   for (const auto& [fp, a] : active_) {
-    if (a.flapping || a.state == AlertState::kInactive) continue;
+    if (a.flapping || a.state != AlertState::kFiring) continue;
     is_active.insert(fp);
     auto [it, created] = flaps_.try_emplace(fp);
     if (created) {
