@@ -339,7 +339,8 @@ size_t Alertmanager::Impl::RunEscalations(int64_t now, std::vector<QueuedNotific
     if (g->route->escalation.empty()) continue;
     const EscalationPolicy* policy = config->FindEscalation(g->route->escalation);
     if (policy == nullptr) continue;
-    for (const auto& [fp, a] : g->alerts) {
+    for (const auto& entry : g->alerts) {
+      const auto& a = entry.second;  // not a structured binding: clang 14 cannot capture those
       if (a.ResolvedAt(now)) continue;
       const auto muted = [&] {
         return acks->InForce(a, now).has_value() || !silences->MutedBy(a.labels, now).empty() ||

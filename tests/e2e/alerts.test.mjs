@@ -39,7 +39,8 @@ before(async () => {
       - alert: Broken
         expr: count_values("not a label", vector(1)) > 0
 `);
-  writeFileSync(join(dir, 'perfwatch.yml'), 'rule_files: [rules.yml]\n');
+  // alerts.defaults off: the page is checked against this test's own two rules only.
+  writeFileSync(join(dir, 'perfwatch.yml'), 'rule_files: [rules.yml]\nalerts: {defaults: false}\n');
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data'),
