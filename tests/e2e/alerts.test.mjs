@@ -1,6 +1,7 @@
-// End-to-end test of the alerts section of the page at `/`: a server with a rule file whose
+// End-to-end test of the alerts sections of the page at `/`: a server with a rule file whose
 // rules fire (and one whose query fails) shows the firing alert, its labels and summary,
-// and the failing rule's error, in real headless Chromium.
+// and the failing rule's error; acknowledging, silencing, expiring and un-acknowledging
+// from the page change the server's state (issue 12). Real headless Chromium.
 //
 //   cd tests/e2e && npm ci && node --test alerts.test.mjs
 //
@@ -78,6 +79,66 @@ test('the page lists firing alerts and failing rules', async () => {
     const summary = await page.textContent('#rules-summary');
     assert.match(summary, /^2 rules in 1 group · 1 firing, 0 pending · 1 failing$/);
     await page.screenshot({ path: join(process.env.SCREENSHOT_DIR || tmpdir(), 'perfwatch-alerts.png'), fullPage: true });
+  } finally {
+    await context.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  }
+});
+
+async function json(path) {
+  const res = await fetch(`${base}${path}`);
+  assert.equal(res.status, 200, `${path}: ${res.status}`);
+  return res.json();
+}
+
+async function until(what, fn, timeout = 15000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+test('acknowledging and silencing from the page change the server state', async () => {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'perfwatch-alerts-chromium-'));
+  const context = await launchChromium(chromium, userDataDir, { width: 1280, height: 800 });
+  const consoleErrors = [];
+  try {
+    const page = await context.newPage();
+    page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+    const answers = ['looking into it', 'deploy in progress'];
+    page.on('dialog', (d) => d.accept(answers.shift()));
+    await page.goto(`${base}/`);
+    const row = page.locator('#notifications tbody tr', { hasText: 'CheckoutSlow' });
+    await row.getByRole('button', { name: 'Acknowledge' }).click({ timeout: 15000 });
+    const acked = await until('the acknowledgement on the server', async () =>
+      (await json('/api/v2/alerts')).find((a) => a.labels.alertname === 'CheckoutSlow' && a.status.acknowledgement));
+    assert.equal(acked.status.acknowledgement.comment, 'looking into it');
+    await row.getByText('acknowledged by').waitFor({ timeout: 10000 });
+
+    await row.getByRole('button', { name: 'Silence 1h' }).click();
+    const silence = await until('the silence on the server', async () =>
+      (await json('/api/v2/silences')).find((s) => s.status.state === 'active'));
+    assert.equal(silence.comment, 'deploy in progress');
+    assert.equal(silence.createdBy, 'dashboard');
+    assert.ok(silence.matchers.some((m) => m.name === 'alertname' && m.value === 'CheckoutSlow' && m.isEqual));
+    const endsIn = Date.parse(silence.endsAt) - Date.now();
+    assert.ok(endsIn > 3500e3 && endsIn <= 3600e3, `ends in ${endsIn} ms`);
+    await page.locator('#silences tbody tr', { hasText: 'deploy in progress' }).waitFor({ timeout: 10000 });
+    await row.getByText('silenced').waitFor({ timeout: 10000 });
+
+    await page.locator('#silences tbody tr', { hasText: 'deploy in progress' }).getByRole('button', { name: 'Expire' }).click();
+    await until('the silence to expire', async () =>
+      (await json('/api/v2/silences')).every((s) => s.status.state === 'expired'));
+    await row.getByRole('button', { name: 'Unacknowledge' }).click();
+    await until('the acknowledgement to go', async () =>
+      (await json('/api/v2/alerts')).every((a) => !a.status.acknowledgement));
+    await page.locator('#slos tbody', { hasText: 'No SLOs configured' }).waitFor({ timeout: 10000 });
+    await page.screenshot({ path: join(process.env.SCREENSHOT_DIR || tmpdir(), 'perfwatch-notifications.png'),
+                            fullPage: true });
+    assert.deepEqual(consoleErrors, []);
   } finally {
     await context.close();
     rmSync(userDataDir, { recursive: true, force: true });
