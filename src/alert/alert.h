@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/time.h"  // FormatGoTime
+
 namespace perfwatch::alert {
 
 // Sorted by name, names unique. Unlike tsdb::Labels, empty values are kept (annotations
@@ -75,9 +77,5 @@ class FakeClock final : public Clock {
   std::atomic<int64_t> now_;
 };
 
-// Go's time.Time JSON/RFC 3339 text as Prometheus and Alertmanager print it in UTC:
-// "2023-11-14T22:13:20.123Z" (fraction trimmed of trailing zeros, none when whole);
-// 0 prints Go's zero time "0001-01-01T00:00:00Z".
-std::string FormatGoTime(int64_t ms);
 
 }  // namespace perfwatch::alert

@@ -182,4 +182,15 @@ std::string FormatPromDuration(int64_t ms) {
   return r;
 }
 
+std::string FormatGoTime(int64_t ms) {
+  if (ms == 0) return "0001-01-01T00:00:00Z";
+  // RFC 3339 with milliseconds, then Go's RFC3339Nano: trailing fraction zeros dropped.
+  std::string out = FormatRfc3339Ms(ms);
+  out.pop_back();  // 'Z'
+  while (out.back() == '0') out.pop_back();
+  if (out.back() == '.') out.pop_back();
+  out += 'Z';
+  return out;
+}
+
 }  // namespace perfwatch

@@ -24,6 +24,11 @@ Result<int64_t> ParseDurationMs(std::string_view text);
 // Formats milliseconds since the epoch as RFC 3339 UTC with milliseconds.
 std::string FormatRfc3339Ms(int64_t ms);
 
+// Go's time.Time JSON/RFC 3339 text as Prometheus and Alertmanager print it in UTC:
+// "2023-11-14T22:13:20.123Z" (fraction trimmed of trailing zeros, none when whole);
+// 0 prints Go's zero time "0001-01-01T00:00:00Z".
+std::string FormatGoTime(int64_t ms);
+
 // Formats a duration as Prometheus' model.Duration.String() does: the units y, w, d, h,
 // m, s, ms from the largest down, each only when non-zero ("15s", "1m30s", "1h", "250ms");
 // years and weeks only when they divide the whole duration exactly ("1y", "2w", but "90d",

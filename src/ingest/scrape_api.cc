@@ -13,18 +13,6 @@
 namespace perfwatch::ingest {
 namespace {
 
-// Go's time.Time in JSON (RFC 3339 with the fraction's trailing zeros cut), UTC.
-std::string GoTime(int64_t ms) {
-  if (ms == 0) return "0001-01-01T00:00:00Z";
-  std::string s = FormatRfc3339Ms(ms);  // ...T22:13:20.120Z
-  size_t dot = s.rfind('.');
-  size_t end = s.size() - 1;  // the 'Z'
-  size_t keep = end;
-  while (keep > dot + 1 && s[keep - 1] == '0') --keep;
-  if (keep == dot + 1) keep = dot;  // no fraction left
-  return s.substr(0, keep) + "Z";
-}
-
 void AppendObject(std::string& out, const std::map<std::string, std::string>& kv) {
   out += '{';
   bool first = true;
@@ -94,7 +82,7 @@ void AppendTarget(std::string& out, const ScrapeTarget& t, const ScrapeReport& r
   out += R"(,"lastError":)";
   AppendJsonString(out, r.time_ms == 0 || r.up ? std::string() : r.error);
   out += R"(,"lastScrape":)";
-  AppendJsonString(out, GoTime(r.time_ms));
+  AppendJsonString(out, FormatGoTime(r.time_ms));
   out += R"(,"lastScrapeDuration":)";
   AppendJsonNumber(out, r.duration_seconds);
   out += R"(,"health":)";
