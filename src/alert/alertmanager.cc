@@ -301,27 +301,33 @@ void Alertmanager::Impl::RunPipeline(const FlushBatch& batch,
     if (!sent.empty()) {
       NotificationContext ctx{receiver->name, batch.group_key, batch.group_labels,
                               opts.external_url, now};
-      QueuedNotification n;
-      n.receiver = receiver->name;
-      n.integration_index = i;
-      n.created_ms = now;
-      n.group_key = batch.group_key;
-      auto body = BuildIntegrationBody(*config, *receiver, i, ctx, sent);
-      if (body.ok()) {
-        n.body = std::move(body).value();
-        out.push_back(std::move(n));
-      } else {
-        IntegrationMetrics(*metrics, type).failed_other->Inc();
-        PW_LOG_ERROR("Notify for alerts failed", "receiver={} integration={}[{}] err={}",
-                     LogQuote(receiver->name), type, IntegrationPosition(i),
-                     LogQuote(body.status().message()));
-      }
+      QueueIntegration(*receiver, i, ctx, sent, now, out);
     }
     // Only resolved alerts without send_resolved: nothing is sent, but the log records
     // that the receiver's view is now empty.
     nflog.Log(key, firing, resolved, now, 2 * batch.route->repeat_interval_ms);
     nflog_dirty = true;
   }
+}
+
+bool Alertmanager::Impl::QueueIntegration(const Receiver& receiver, uint32_t i, const NotificationContext& ctx,
+                                          const std::vector<Alert>& alerts, int64_t now,
+                                          std::vector<QueuedNotification>& out) {
+  auto body = BuildIntegrationBody(*config, receiver, i, ctx, alerts);
+  if (!body.ok()) {
+    IntegrationMetrics(*metrics, IntegrationType(i)).failed_other->Inc();
+    PW_LOG_ERROR("Notify for alerts failed", "receiver={} integration={}[{}] err={}", LogQuote(receiver.name),
+                 IntegrationType(i), IntegrationPosition(i), LogQuote(body.status().message()));
+    return false;
+  }
+  QueuedNotification q;
+  q.receiver = receiver.name;
+  q.integration_index = i;
+  q.created_ms = now;
+  q.group_key = ctx.group_key;
+  q.body = std::move(body).value();
+  out.push_back(std::move(q));
+  return true;
 }
 
 size_t Alertmanager::Impl::RunEscalations(int64_t now, std::vector<QueuedNotification>& out) {
@@ -372,24 +378,9 @@ size_t Alertmanager::Impl::RunEscalations(int64_t now, std::vector<QueuedNotific
                               now};
       ctx.escalation = EscalationMark{d.policy->name, d.step % n + 1, d.step / n + 1};
       for (uint32_t i : IntegrationIndexes(*receiver)) {
-        const std::string_view type = IntegrationType(i);
-        auto body = BuildIntegrationBody(*config, *receiver, i, ctx, d.alerts);
-        if (!body.ok()) {
-          IntegrationMetrics(*metrics, type).failed_other->Inc();
-          PW_LOG_ERROR("Notify for alerts failed", "receiver={} integration={}[{}] err={}",
-                       LogQuote(receiver->name), type, IntegrationPosition(i),
-                       LogQuote(body.status().message()));
-          continue;
-        }
-        NotificationsTotal(*metrics, type)->Inc();
+        if (!QueueIntegration(*receiver, i, ctx, d.alerts, now, out)) continue;
+        NotificationsTotal(*metrics, IntegrationType(i))->Inc();
         EscalationsTotal(*metrics, d.policy->name)->Inc();
-        QueuedNotification q;
-        q.receiver = receiver->name;
-        q.integration_index = i;
-        q.created_ms = now;
-        q.group_key = d.group->key;
-        q.body = std::move(body).value();
-        out.push_back(std::move(q));
       }
     }
     PW_LOG_INFO("alert escalated", "policy={} step={} run={} group={} alerts={}",
@@ -475,23 +466,9 @@ void Alertmanager::Impl::RunEscalationResolutions(const std::vector<EscalationEn
     ctx.escalation = mark;
     for (uint32_t i : IntegrationIndexes(*receiver)) {
       if (!IntegrationSendResolved(*receiver, i)) continue;
-      const std::string_view type = IntegrationType(i);
-      auto body = BuildIntegrationBody(*config, *receiver, i, ctx, alerts);
-      if (!body.ok()) {
-        IntegrationMetrics(*metrics, type).failed_other->Inc();
-        PW_LOG_ERROR("Notify for alerts failed", "receiver={} integration={}[{}] err={}",
-                     LogQuote(receiver->name), type, IntegrationPosition(i),
-                     LogQuote(body.status().message()));
-        continue;
+      if (QueueIntegration(*receiver, i, ctx, alerts, now, out)) {
+        NotificationsTotal(*metrics, IntegrationType(i))->Inc();
       }
-      NotificationsTotal(*metrics, type)->Inc();
-      QueuedNotification q;
-      q.receiver = receiver->name;
-      q.integration_index = i;
-      q.created_ms = now;
-      q.group_key = group_key;
-      q.body = std::move(body).value();
-      out.push_back(std::move(q));
     }
     PW_LOG_INFO("escalation resolved", "policy={} receiver={} group={} alerts={}",
                 LogQuote(policy_name), LogQuote(receiver->name), LogQuote(group_key),

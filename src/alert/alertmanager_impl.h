@@ -53,6 +53,10 @@ struct Alertmanager::Impl {
   // Persists `out` in the queue (logged, delivered from memory on failure), hands each to
   // its integration's worker and drops the oldest beyond max_queued_notifications. Takes mu.
   void QueueNotifications(std::vector<QueuedNotification>& out);
+  // Builds integration `i` of `receiver`'s body for `alerts` and appends it to `out`;
+  // false (counted and logged as Alertmanager does) when the body cannot be built.
+  bool QueueIntegration(const Receiver& receiver, uint32_t i, const NotificationContext& ctx,
+                        const std::vector<Alert>& alerts, int64_t now_ms, std::vector<QueuedNotification>& out);
   // Escalation (escalation.h): advances every firing alert of the groups whose route has
   // an escalation policy and appends the notifications of the steps due to `out`
   // (firing alerts only, the step's receivers' integrations, the webhook payload marked

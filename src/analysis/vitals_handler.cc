@@ -91,6 +91,21 @@ Result<VitalsRequest> ParseVitalsRequest(const http::Request& req, int64_t now_m
   return out;
 }
 
+void AppendVitalsLabels(std::string& out, const VitalsRequest& request,
+                        const std::array<std::string, events::kDimCount>& key) {
+  out += R"({"labels":{)";
+  bool first = true;
+  for (int d = 0; d < events::kDimCount; ++d) {
+    if (!request.scan.group_by[d]) continue;
+    if (!first) out += ',';
+    first = false;
+    AppendJsonString(out, events::DimName(d));
+    out += ':';
+    AppendJsonString(out, key[d]);
+  }
+  out += '}';
+}
+
 std::string RenderVitalsJson(const VitalsRequest& request, const std::vector<VitalsGroup>& groups) {
   std::string out;
   out.reserve(256 + groups.size() * 200);
@@ -106,17 +121,8 @@ std::string RenderVitalsJson(const VitalsRequest& request, const std::vector<Vit
   for (size_t i = 0; i < groups.size(); ++i) {
     const VitalsGroup& g = groups[i];
     if (i) out += ',';
-    out += R"({"labels":{)";
-    bool first = true;
-    for (int d = 0; d < events::kDimCount; ++d) {
-      if (!request.scan.group_by[d]) continue;
-      if (!first) out += ',';
-      first = false;
-      AppendJsonString(out, events::DimName(d));
-      out += ':';
-      AppendJsonString(out, g.key[d]);
-    }
-    out += R"(},"count":)";
+    AppendVitalsLabels(out, request, g.key);
+    out += R"(,"count":)";
     AppendJsonInt(out, static_cast<long long>(g.count));
     const std::pair<const char*, double> fields[] = {
         {"value", g.value}, {"p50", g.p50}, {"p75", g.p75}, {"p95", g.p95},

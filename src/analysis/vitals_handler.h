@@ -1,6 +1,9 @@
 #pragma once
 // GET /api/v1/vitals (DESIGN.md): parameter parsing, validation and the JSON answer.
 // Thread safety: the handler only reads the store; safe on any worker thread.
+#include <array>
+#include <string>
+
 #include "common/status.h"
 #include "events/event_store.h"
 #include "http/router.h"
@@ -10,6 +13,11 @@ namespace perfwatch::analysis {
 
 // Parses the query parameters of a vitals request relative to `now_ms`.
 Result<VitalsRequest> ParseVitalsRequest(const http::Request& req, int64_t now_ms);
+
+// Appends {"labels":{...}: the grouped dims of `request` with their values in `key` (the
+// opening of a group object in the vitals answers).
+void AppendVitalsLabels(std::string& out, const VitalsRequest& request,
+                        const std::array<std::string, events::kDimCount>& key);
 
 // Renders the success body for `request` and `groups`.
 std::string RenderVitalsJson(const VitalsRequest& request, const std::vector<VitalsGroup>& groups);

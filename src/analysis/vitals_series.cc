@@ -52,20 +52,6 @@ Result<int64_t> ParseStep(const http::Request& req, const VitalsRequest& r) {
   return hours * 3'600'000;
 }
 
-void AppendLabels(std::string& out, const VitalsRequest& request, const Key& key) {
-  out += R"({"labels":{)";
-  bool first = true;
-  for (int d = 0; d < events::kDimCount; ++d) {
-    if (!request.scan.group_by[d]) continue;
-    if (!first) out += ',';
-    first = false;
-    AppendJsonString(out, events::DimName(d));
-    out += ':';
-    AppendJsonString(out, key[d]);
-  }
-  out += '}';
-}
-
 void AppendHeader(std::string& out, const VitalsRequest& request) {
   out += R"({"status":"success","data":{"metric":)";
   AppendJsonString(out, events::VitalName(request.scan.vital));
@@ -86,7 +72,7 @@ std::string RenderSeries(const VitalsRequest& request, int64_t step_ms, const st
   for (size_t i = 0; i < series.size(); ++i) {
     const VitalSeries& s = series[i];
     if (i) out += ',';
-    AppendLabels(out, request, s.key);
+    AppendVitalsLabels(out, request, s.key);
     out += R"(,"timestamps":[)";
     for (size_t j = 0; j < s.step_starts_ms.size(); ++j) {
       if (j) out += ',';
