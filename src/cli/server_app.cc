@@ -184,6 +184,7 @@ void ServerApp::Stop() {
   server_.reset();
   rules_.reset();
   rule_querier_.reset();
+  alert_stream_.reset();
   alertmanager_.reset();
   metadata_.reset();
   query_cache_.reset();
@@ -252,7 +253,8 @@ Status ServerApp::StartAlerting(alert::AlertmanagerConfig am_config, const std::
                   .window_ms = config_.rules.flap_window_ms,
                   .settle_ms = config_.rules.flap_settle_ms};
   options.metrics = &metrics_;
-  rules_ = std::make_unique<alert::RuleManager>(options, tsdb_.get(), rule_querier_.get(), alertmanager_.get());
+  alert_stream_ = std::make_unique<AlertStreamSink>(alertmanager_.get(), stream_hub_.get());
+  rules_ = std::make_unique<alert::RuleManager>(options, tsdb_.get(), rule_querier_.get(), alert_stream_.get());
   PW_RETURN_IF_ERROR(rules_->UpdateFromSpecs(rules));
   return rules_->Start();
 }

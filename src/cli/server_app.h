@@ -13,6 +13,7 @@
 #include "alert/rule_manager.h"
 #include "alert/rule_querier.h"
 #include "alert/slo_api.h"
+#include "cli/stream_events.h"
 #include "analysis/vital_recorder.h"
 #include "common/config.h"
 #include "common/metrics.h"
@@ -71,6 +72,7 @@ class ServerApp {
   std::unique_ptr<query::promql::Engine> engine_;
   std::unique_ptr<query::QueryCache> query_cache_;
   std::unique_ptr<alert::Alertmanager> alertmanager_;
+  std::unique_ptr<AlertStreamSink> alert_stream_;  // rules -> alertmanager_, telling open streams
   std::unique_ptr<alert::EngineRuleQuerier> rule_querier_;
   std::unique_ptr<alert::RuleManager> rules_;
   alert::SloCatalog slos_;  // alerts.slo, for GET /api/v1/slos (replaced on reload)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "support/http_client.h"
@@ -89,6 +90,30 @@ TEST(EventStreamTest, ABeaconReachesAnOpenStreamWithinTwoSeconds) {
   StreamClient again(server.port(), "GET /api/v1/stream HTTP/1.1\r\nHost: x\r\nLast-Event-ID: " + first_id + "\r\n\r\n");
   ASSERT_TRUE(again.WaitFor(R"(data: {"app":"blog",)", 10s)) << again.received();
   EXPECT_EQ(again.received().find(R"("app":"shop")"), std::string::npos) << again.received();
+}
+
+TEST(EventStreamTest, AnAlertThatStartsFiringIsAnnounced) {
+  ServerProcess server({}, R"(rules:
+  resend_delay: 500ms
+alerts:
+  defaults: false
+  interval: 1s
+  threshold:
+    - name: StreamProbe
+      expr: vector(5)
+      threshold: 1
+)");
+  ASSERT_TRUE(server.Start()) << server.log();
+  StreamClient stream(server.port(), "GET /api/v1/stream?types=alerts HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(stream.ok());
+  ASSERT_TRUE(stream.WaitFor(R"(data: {"alertname":"StreamProbe","state":"firing","labels":{)", 30s))
+      << stream.received() << server.log();
+  EXPECT_NE(stream.received().find("event: alerts\n"), std::string::npos);
+  EXPECT_NE(stream.received().find(R"("severity":"warning")"), std::string::npos) << stream.received();
+  // Re-sends of the unchanged alert (every 500 ms here) publish nothing new.
+  EXPECT_FALSE(stream.WaitFor(R"(XX-never)", 3s));
+  const std::string& got = stream.received();
+  EXPECT_EQ(got.find("event: alerts", got.find("event: alerts") + 1), std::string::npos) << "announced twice: " << got;
 }
 
 }  // namespace
