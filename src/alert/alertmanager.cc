@@ -431,8 +431,12 @@ void Alertmanager::Impl::RunEscalationResolutions(const std::vector<EscalationEn
       res.alerts.push_back(*a);
     }
   }
-  for (auto& [key, res] : batches) {
-    const auto& [group_key, policy_name, receiver_name] = key;
+  for (auto& batch : batches) {
+    // Not structured bindings: the lambda below captures them, which clang 14 refuses.
+    const std::string& group_key = std::get<0>(batch.first);
+    const std::string& policy_name = std::get<1>(batch.first);
+    const std::string& receiver_name = std::get<2>(batch.first);
+    Resolution& res = batch.second;
     const Receiver* receiver = config->FindReceiver(receiver_name);
     if (receiver == nullptr) continue;
     const EscalationPolicy* policy = config->FindEscalation(policy_name);
@@ -710,7 +714,8 @@ void Alertmanager::Impl::OnAcknowledged(const Acknowledgement& ack, const Alert&
   {
     std::lock_guard lock(mu);
     const int64_t now = clock->NowMs();
-    for (const auto& [id, g] : dispatcher->groups()) {
+    for (const auto& group_entry : dispatcher->groups()) {
+      const auto& g = group_entry.second;  // captured below: no structured binding (clang 14)
       if (g->alerts.find(ack.fingerprint) == g->alerts.end()) continue;
       std::vector<Alert> firing;
       bool all_acknowledged = true;
