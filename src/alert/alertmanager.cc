@@ -704,9 +704,10 @@ void Alertmanager::Impl::QueueNotifications(std::vector<QueuedNotification>& out
 }
 
 void Alertmanager::Impl::OnAcknowledged(const Acknowledgement& ack, const Alert& alert) {
-  // Receivers that can be told hook in here (docs/alerting.md, "Acknowledgement"). Today:
-  // PagerDuty, once every firing alert of a group it was notified of is acknowledged: the
-  // route's receiver's and those of the receivers the group's escalation steps notified.
+  // Receivers that can be told hook in here (docs/alerting.md, "Acknowledgement"): PagerDuty,
+  // once every firing alert of a group it was notified of is acknowledged, and Slack, a
+  // message per acknowledged alert; the route's receiver's integrations and those of the
+  // receivers the group's escalation steps notified.
   PW_LOG_INFO("alert acknowledged", "fingerprint={} alertname={} by={}",
               FingerprintHex(ack.fingerprint), LogQuote(GetLabel(alert.labels, "alertname")),
               LogQuote(ack.acknowledged_by));
@@ -719,13 +720,15 @@ void Alertmanager::Impl::OnAcknowledged(const Acknowledgement& ack, const Alert&
       if (g->alerts.find(ack.fingerprint) == g->alerts.end()) continue;
       std::vector<Alert> firing;
       bool all_acknowledged = true;
+      const Alert* acked = nullptr;
       for (const auto& [fp, a] : g->alerts) {
         if (a.ResolvedAt(now)) continue;
         firing.push_back(a);
+        if (fp == ack.fingerprint) acked = &a;
         if (!acks->InForce(a, now)) all_acknowledged = false;
       }
-      if (firing.empty() || !all_acknowledged) continue;
-      // The route's receiver, when its trigger went out (the nflog), and the receivers
+      if (firing.empty() || acked == nullptr) continue;
+      // The route's receiver, when its notification went out (the nflog), and the receivers
       // escalation steps of this group's chains notified (escalation.h).
       std::vector<std::pair<const Receiver*, bool>> targets;  // (receiver, check the nflog)
       if (const Receiver* r = config->FindReceiver(g->route->receiver)) targets.emplace_back(r, true);
@@ -740,19 +743,22 @@ void Alertmanager::Impl::OnAcknowledged(const Acknowledgement& ack, const Alert&
       }
       for (const auto& [receiver, check_nflog] : targets) {
         for (uint32_t i : IntegrationIndexes(*receiver)) {
-          if (IntegrationType(i) != "pagerduty") continue;
-          // Only an incident the integration was told about (its trigger went out).
+          const std::string_view type = IntegrationType(i);
+          // PagerDuty: the incident is the group's, acknowledged once all of it is. Slack: a
+          // message per acknowledged alert, in the channel that was told of it.
+          if (type != "slack" && (type != "pagerduty" || !all_acknowledged)) continue;
+          // Only what the integration was told about (its notification went out).
           if (check_nflog) {
             const NflogEntry* e =
-                nflog.Query(NflogKey(g->key, receiver->name, "pagerduty", IntegrationPosition(i)));
+                nflog.Query(NflogKey(g->key, receiver->name, std::string(type), IntegrationPosition(i)));
             if (e == nullptr || e->firing.empty()) continue;
           }
           NotificationContext ctx{receiver->name, g->key, g->labels, opts.external_url, now};
-          auto body = BuildPagerdutyAcknowledge(*config, *receiver, i, ctx, firing);
+          auto body = type == "pagerduty" ? BuildPagerdutyAcknowledge(*config, *receiver, i, ctx, firing)
+                                          : BuildSlackAcknowledge(*config, *receiver, i, ctx, firing, *acked, ack);
           if (!body.ok()) {
-            PW_LOG_ERROR("Notify for alerts failed", "receiver={} integration=pagerduty[{}] err={}",
-                         LogQuote(receiver->name), IntegrationPosition(i),
-                         LogQuote(body.status().message()));
+            PW_LOG_ERROR("Notify for alerts failed", "receiver={} integration={}[{}] err={}",
+                         LogQuote(receiver->name), type, IntegrationPosition(i), LogQuote(body.status().message()));
             continue;
           }
           QueuedNotification n;

@@ -405,6 +405,49 @@ Result<std::string> BuildPagerdutyAcknowledge(const AlertmanagerConfig& c, const
   return out;
 }
 
+Result<std::string> BuildSlackAcknowledge(const AlertmanagerConfig& c, const Receiver& r, uint32_t index,
+                                          const NotificationContext& ctx, const std::vector<Alert>& alerts,
+                                          const Alert& alert, const Acknowledgement& ack) {
+  const uint32_t pos = IntegrationPosition(index);
+  if (index >> kIntegrationTypeShift != 2 || pos >= r.slack_configs.size())
+    return InvalidArgument("no Slack integration " + std::to_string(index));
+  const SlackConfig& sc = r.slack_configs[pos];
+  const NotificationData data = MakeNotificationData(ctx, alerts);
+  Expander t(TemplatesOf(c), data);
+  bool truncated = false;
+  const std::string title = TruncateInRunes(t(sc.title), kSlackMaxTitleRunes, &truncated);
+  const std::string channel = t(sc.channel);
+  const std::string username = t(sc.username);
+  const std::string icon_emoji = t(sc.icon_emoji);
+  const std::string icon_url = t(sc.icon_url);
+  if (!t.status().ok()) return t.status();
+  std::string who(GetLabel(alert.labels, "alertname"));  // "Name {a=x, b=y}"
+  std::string rest;
+  for (const auto& [n, v] : alert.labels) {
+    if (n != "alertname") rest += (rest.empty() ? "" : ", ") + n + "=" + v;
+  }
+  if (!rest.empty()) who += " {" + rest + "}";
+  std::string text = "Acknowledged by " + ack.acknowledged_by;
+  if (ack.until_ms != 0) text += " until " + FormatGoTime(ack.until_ms);
+  text += ack.comment.empty() ? "." : ": " + ack.comment;
+  text += "\n" + who;
+  std::string out = "{";
+  bool first = true;
+  OptField(out, "channel", channel, first);
+  OptField(out, "username", username, first);
+  OptField(out, "icon_emoji", icon_emoji, first);
+  OptField(out, "icon_url", icon_url, first);
+  if (!first) out.push_back(',');
+  out += "\"attachments\":[{";
+  bool af = true;
+  OptField(out, "title", title, af);
+  Field(out, "text", text, af);
+  Field(out, "fallback", "Acknowledged by " + ack.acknowledged_by + ": " + title, af);
+  Field(out, "color", "#439FE0", af);
+  out += "}]}";
+  return out;
+}
+
 WebhookAttempt SendIntegration(const IntegrationConfig& c, std::string_view body,
                                const std::atomic<bool>* cancel) {
   if (c.type == "webhook") return SendWebhook(c.webhook, c.http, body, cancel);

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "alert/acks.h"
 #include "alert/alert.h"
 #include "alert/am_config.h"
 #include "alert/webhook.h"
@@ -65,6 +66,15 @@ Result<std::string> BuildIntegrationBody(const AlertmanagerConfig& c, const Rece
 Result<std::string> BuildPagerdutyAcknowledge(const AlertmanagerConfig& c, const Receiver& r,
                                               uint32_t index, const NotificationContext& ctx,
                                               const std::vector<Alert>& alerts);
+
+// A Slack message telling the channel that `alert` was acknowledged (incoming webhooks
+// cannot edit the earlier message, so a new one follows it): the integration's channel,
+// username and icon, one attachment titled as the notifications are, with the text
+// "Acknowledged by NAME[ until TIME]: COMMENT" and colour #439FE0. `index` must be one of
+// r's Slack integrations; `alerts` are the group's firing alerts (for the title).
+Result<std::string> BuildSlackAcknowledge(const AlertmanagerConfig& c, const Receiver& r, uint32_t index,
+                                          const NotificationContext& ctx, const std::vector<Alert>& alerts,
+                                          const Alert& alert, const Acknowledgement& ack);
 
 // The payloads, separately for tests.
 Result<std::string> BuildPagerdutyPayload(const PagerdutyConfig& pd,

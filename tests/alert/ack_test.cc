@@ -366,6 +366,45 @@ TEST_F(AckTest, PagerdutyGetsAnAcknowledgeEventWithTheTriggersDedupKey) {
   EXPECT_EQ(pd.count(), 2u);  // and no repeated trigger
 }
 
+TEST_F(AckTest, SlackGetsAMessagePerAcknowledgedAlertInTheChannelItNotified) {
+  perfwatch::testing::WebhookReceiver slack;
+  ASSERT_TRUE(slack.Start());
+  AlertmanagerConfig c;
+  c.route.receiver = "team";
+  c.route.group_by = {"alertname"};
+  c.route.key = "{}";
+  c.route.group_wait_ms = 30 * kSec;
+  c.route.group_interval_ms = 5 * kMin;
+  c.route.repeat_interval_ms = kHour;
+  Receiver r;
+  r.name = "team";
+  SlackConfig sc;
+  sc.api_url = slack.url();
+  sc.channel = "#ops";
+  r.slack_configs.push_back(sc);
+  c.receivers.push_back(r);
+  ASSERT_TRUE(am_->ApplyConfig(c).ok());
+
+  const Alert a = Firing("Cpu", "a"), b = Firing("Cpu", "b");
+  am_->PutAlerts({a, b});
+  ASSERT_EQ(Ack(a).status, 200);  // before the channel was told: nothing to follow up
+  am_->ProcessDue();
+  EXPECT_EQ(slack.count(), 0u);
+  ASSERT_EQ(Call("DELETE", AckPath(a), "", "").status, 200);
+  At(0);
+  At(30 * kSec);
+  ASSERT_TRUE(slack.WaitFor(1, 10'000));
+  ASSERT_EQ(Ack(a, R"({"comment":"looking into it"})").status, 200);  // b is not: Slack is told anyway
+  am_->ProcessDue();
+  ASSERT_TRUE(slack.WaitFor(2, 10'000));
+  const std::string msg = slack.requests()[1].body;
+  EXPECT_NE(msg.find("\"channel\":\"#ops\""), std::string::npos) << msg;
+  EXPECT_NE(msg.find("\"text\":\"Acknowledged by alice: looking into it\\nCpu {instance=a}\""), std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("\"color\":\"#439FE0\""), std::string::npos) << msg;
+  EXPECT_NE(msg.find("\"title\":\"[FIRING:2] Cpu"), std::string::npos) << msg;
+}
+
 TEST(AckBody, Parse) {
   auto r = ParseAckBody("", kT0);
   EXPECT_TRUE(r.error.empty());
