@@ -12,7 +12,9 @@ namespace {
 
 constexpr int64_t kDefaultWindowMs = 24LL * 3600 * 1000;
 
-Result<double> ParseNumber(std::string_view s) {
+}  // namespace
+
+Result<double> ParseNumberParam(std::string_view s) {
   double v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) {
@@ -20,8 +22,6 @@ Result<double> ParseNumber(std::string_view s) {
   }
   return v;
 }
-
-}  // namespace
 
 Result<VitalsRequest> ParseVitalsRequest(const http::Request& req, int64_t now_ms) {
   VitalsRequest out;
@@ -38,7 +38,7 @@ Result<VitalsRequest> ParseVitalsRequest(const http::Request& req, int64_t now_m
   out.scan.vital = *vital;
 
   if (auto p = req.Param("percentile")) {
-    auto v = ParseNumber(*p);
+    auto v = ParseNumberParam(*p);
     if (!v.ok() || *v < 0 || *v > 100) {
       return InvalidArgument("invalid percentile \"" + *p + "\": expected a number from 0 to 100");
     }

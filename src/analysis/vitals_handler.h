@@ -3,6 +3,7 @@
 // Thread safety: the handler only reads the store; safe on any worker thread.
 #include <array>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "events/event_store.h"
@@ -10,6 +11,9 @@
 #include "analysis/vitals_report.h"
 
 namespace perfwatch::analysis {
+
+// A finite number parameter ("2.5"); InvalidArgument `"x" is not a number` otherwise.
+Result<double> ParseNumberParam(std::string_view s);
 
 // Parses the query parameters of a vitals request relative to `now_ms`.
 Result<VitalsRequest> ParseVitalsRequest(const http::Request& req, int64_t now_ms);

@@ -19,21 +19,12 @@ constexpr int kDefaultBuckets = 40;
 constexpr int kMaxBuckets = 1000;
 constexpr double kHistogramP = 99;  // the automatic range covers this percentile
 
-Result<double> ParseNumber(std::string_view s) {
-  double v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) {
-    return InvalidArgument("\"" + std::string(s) + "\" is not a number");
-  }
-  return v;
-}
-
 // `step`: seconds ("300", "0.5") or a duration ("5m"); absent: about 240 points over the
 // range, rounded up to a whole minute, 5 or 15 minutes, or whole hours.
 Result<int64_t> ParseStep(const http::Request& req, const VitalsRequest& r) {
   if (auto text = req.Param("step"); text && !text->empty()) {
     int64_t ms = 0;
-    if (auto v = ParseNumber(*text); v.ok()) {
+    if (auto v = ParseNumberParam(*text); v.ok()) {
       if (*v * 1000 > 9.2e18) return InvalidArgument("invalid step \"" + *text + "\": too large");
       ms = static_cast<int64_t>(std::llround(*v * 1000));
     } else {
@@ -110,7 +101,7 @@ Status ParseBuckets(const http::Request& req, int* buckets, std::vector<double>*
   auto text = req.Param("buckets");
   if (!text || text->empty()) return Status::Ok();
   if (text->find(',') == std::string::npos) {
-    auto v = ParseNumber(*text);
+    auto v = ParseNumberParam(*text);
     if (!v.ok() || *v < 1 || *v > kMaxBuckets || *v != std::floor(*v)) {
       return InvalidArgument("invalid buckets \"" + *text + "\": expected a count from 1 to " +
                              std::to_string(kMaxBuckets) + " or ascending bucket bounds such as 0,1000,2500");
@@ -121,7 +112,7 @@ Status ParseBuckets(const http::Request& req, int* buckets, std::vector<double>*
   std::string_view rest = *text;
   for (;;) {
     size_t comma = rest.find(',');
-    auto v = ParseNumber(rest.substr(0, comma));
+    auto v = ParseNumberParam(rest.substr(0, comma));
     if (!v.ok()) return InvalidArgument("invalid buckets \"" + *text + "\": " + v.status().message());
     if (!edges->empty() && *v <= edges->back()) {
       return InvalidArgument("invalid buckets \"" + *text + "\": bounds must be ascending");
