@@ -56,7 +56,9 @@ Result<std::vector<VitalPercentiles>> VitalRecorder::Compute(const events::Event
           auto& dst = it->second.pages[std::string(key[events::kPage])];
           dst.insert(dst.end(), values.begin(), values.end());
         }));
-    for (auto& [app, av] : apps) {
+    for (auto& entry : apps) {
+      const std::string& app = entry.first;  // not a structured binding: clang 14 cannot capture those
+      AppValues& av = entry.second;
       auto emit = [&](const std::string& page, std::span<double> values) {
         if (values.empty()) return;
         VitalPercentiles p;
