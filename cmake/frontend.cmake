@@ -9,8 +9,8 @@
 #
 # What gets embedded is listed in pw_embed_files ("URL-path|file") and pw_embed_dirs
 # ("URL-prefix|directory", every file below it, read at build time); pw_embed_deps are
-# the build-time inputs. A dashboard build (web/dist) plugs in the same way as the SDK:
-# an add_custom_command producing web/dist, its output listed in pw_embed_deps.
+# the build-time inputs. The dashboard is built the same way: `npm ci` and `npm run build`
+# in web/ (Vite) whenever its sources change, and web/dist embedded whole.
 
 set(pw_embed_files "")
 set(pw_embed_dirs "")
@@ -46,17 +46,27 @@ if(PERFWATCH_FRONTEND)
   list(APPEND pw_embed_files "/rum.js|${pw_sdk}/dist/rum.js")
   list(APPEND pw_embed_deps ${pw_sdk}/dist/rum.js)
 
-  # --- dashboard -> /: web/dist when a dashboard build made one, else web/index.html.
-  file(GLOB pw_web_dist CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/web/dist)
-  file(GLOB pw_web_index CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/web/index.html)
-  if(pw_web_dist)
-    file(GLOB_RECURSE pw_web_files CONFIGURE_DEPENDS ${pw_web_dist}/*)
-    list(APPEND pw_embed_dirs "/|${pw_web_dist}")
-    list(APPEND pw_embed_deps ${pw_web_files})
-  elseif(pw_web_index)
-    list(APPEND pw_embed_files "/index.html|${pw_web_index}")
-    list(APPEND pw_embed_deps ${pw_web_index})
-  endif()
+  # --- dashboard (web/, Vite) -> /, /vitals, ... and /assets/*
+  set(pw_web ${CMAKE_CURRENT_SOURCE_DIR}/web)
+  file(GLOB_RECURSE pw_web_srcs CONFIGURE_DEPENDS ${pw_web}/src/*)
+  add_custom_command(
+    OUTPUT ${pw_web}/node_modules/.package-lock.json
+    COMMAND ${PERFWATCH_NPM} ci --no-audit --no-fund --loglevel=error
+    WORKING_DIRECTORY ${pw_web}
+    DEPENDS ${pw_web}/package-lock.json
+    COMMENT "npm ci in web"
+    VERBATIM)
+  # `npm run build` type-checks, bundles into web/dist and fails over the 150 KB budget.
+  add_custom_command(
+    OUTPUT ${pw_web}/dist/index.html
+    COMMAND ${PERFWATCH_NPM} run --silent build
+    WORKING_DIRECTORY ${pw_web}
+    DEPENDS ${pw_web_srcs} ${pw_web}/index.html ${pw_web}/package.json ${pw_web}/vite.config.ts
+            ${pw_web}/tsconfig.json ${pw_web}/scripts/size.mjs ${pw_web}/node_modules/.package-lock.json
+    COMMENT "Building the dashboard (web/dist)"
+    VERBATIM)
+  list(APPEND pw_embed_dirs "/|${pw_web}/dist")
+  list(APPEND pw_embed_deps ${pw_web}/dist/index.html)
 endif()
 
 set(pw_frontend_dir ${CMAKE_CURRENT_BINARY_DIR}/generated/frontend)

@@ -3,6 +3,7 @@
 // event export and the embedded front-end assets.
 // Thread safety: handlers only read shared state through thread-safe interfaces.
 #include <atomic>
+#include <string>
 
 #include "common/metrics.h"
 #include "events/event_store.h"
@@ -17,7 +18,9 @@ void RegisterOperationalHandlers(http::Router& router, MetricsRegistry* metrics,
 // GET /api/v1/events/export?start=&end=&type=: stored events as JSON lines, streamed.
 void RegisterEventExport(http::Router& router, const events::EventStore* store);
 
-// GET /rum.js and the dashboard files embedded at build time.
-void RegisterStaticAssets(http::Router& router);
+// GET /rum.js and the dashboard files embedded at build time: the dashboard's pages
+// ("/", "/vitals", ...: index.html) and its "/assets/..." files. A non-empty `web_dir`
+// serves the dashboard's files from that directory instead (a web/dist being developed).
+void RegisterStaticAssets(http::Router& router, const std::string& web_dir = "");
 
 }  // namespace perfwatch::cli

@@ -19,6 +19,9 @@ void AddServeFlags(CLI::App& cmd, ServeFlags& flags, const std::string& default_
   cmd.add_option("--data-dir", flags.data_dir, "directory for stored data (default " + default_data_dir + ")");
   cmd.add_option("--config", flags.config_path, "YAML configuration file (see docs/configuration.md)");
   cmd.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error or off (default info)");
+  cmd.add_option("--web-dir", flags.web_dir,
+                 "serve the dashboard from this directory (a web/dist build) instead of the built-in copy; "
+                 "for dashboard development (http.web_dir)");
 }
 
 Result<Config> BuildConfig(const ServeFlags& flags) {
@@ -29,6 +32,7 @@ Result<Config> BuildConfig(const ServeFlags& flags) {
   if (flags.listen) config.http.listen = *flags.listen;
   if (flags.data_dir) config.data_dir = *flags.data_dir;
   if (flags.log_level) config.log_level = *flags.log_level;
+  if (flags.web_dir) config.http.web_dir = *flags.web_dir;
   PW_RETURN_IF_ERROR(ValidateConfig(config));
   PW_RETURN_IF_ERROR(ingest::ValidateRouteRules(config.rum.route_rules).WithContext("rum.route_rules"));
   return config;

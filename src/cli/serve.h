@@ -16,9 +16,10 @@ struct ServeFlags {
   std::optional<std::string> listen;
   std::optional<std::string> data_dir;
   std::optional<std::string> log_level;
+  std::optional<std::string> web_dir;
 };
 
-// Adds --listen, --data-dir, --config, --log-level to `cmd`; `default_data_dir` is what
+// Adds --listen, --data-dir, --config, --log-level, --web-dir to `cmd`; `default_data_dir` is what
 // --help says the data directory defaults to.
 void AddServeFlags(CLI::App& cmd, ServeFlags& flags, const std::string& default_data_dir = "./data");
 

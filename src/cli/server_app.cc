@@ -323,7 +323,7 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   });
   RegisterOperationalHandlers(router, &metrics_, &ready_);
   http::RegisterEventStream(router, stream_hub_.get());
-  RegisterStaticAssets(router);
+  RegisterStaticAssets(router, config_.http.web_dir);
 }
 
 }  // namespace perfwatch::cli

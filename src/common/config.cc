@@ -99,7 +99,7 @@ Status ParseInto(const YAML::Node& root, Config* c) {
     PW_RETURN_IF_ERROR(CheckKeys(h, "http", {"listen", "threads", "max_body_bytes", "max_header_bytes",
                                              "max_connections", "max_connections_per_ip", "header_timeout", "body_timeout",
                                              "idle_timeout", "write_timeout", "tls", "max_inflight_ingest",
-                                             "max_inflight_query", "max_inflight_other", "trusted_proxies"}));
+                                             "max_inflight_query", "max_inflight_other", "trusted_proxies", "web_dir"}));
     ReadScalar(h, "listen", &c->http.listen);
     ReadScalar(h, "threads", &c->http.threads);
     ReadScalar(h, "max_body_bytes", &c->http.max_body_bytes);
@@ -114,6 +114,7 @@ Status ParseInto(const YAML::Node& root, Config* c) {
     ReadScalar(h, "max_inflight_ingest", &c->http.max_inflight_ingest);
     ReadScalar(h, "max_inflight_query", &c->http.max_inflight_query);
     ReadScalar(h, "max_inflight_other", &c->http.max_inflight_other);
+    ReadScalar(h, "web_dir", &c->http.web_dir);
     if (auto tp = h["trusted_proxies"]) {
       if (!tp.IsSequence() && !tp.IsNull()) return InvalidArgument("http.trusted_proxies: expected a list of IPs or CIDRs");
       for (const auto& p : tp) c->http.trusted_proxies.push_back(p.as<std::string>());

@@ -43,6 +43,9 @@ struct HttpConfig {
   // Reverse proxies (IPs or CIDRs, IPv4/IPv6) whose X-Forwarded-For names the client
   // (docs/security.md); empty: the TCP peer is the client.
   std::vector<std::string> trusted_proxies;
+  // Serve the dashboard from this directory (a web/dist build) instead of the copy built
+  // into the binary: for dashboard development. Empty: the embedded copy.
+  std::string web_dir;
 };
 
 struct RouteRule {

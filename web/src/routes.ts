@@ -1,0 +1,11 @@
+// The dashboard's pages, in navigation order; the first is the home page ("/"). The
+// server serves index.html at each of these paths (kDashboardPages in
+// src/cli/api_handlers.cc): add a page in both places.
+import type { PageDef } from './page';
+import { alertsPage } from './pages/alerts';
+import { explorePage } from './pages/explore';
+import { overviewPage } from './pages/overview';
+import { statusPage } from './pages/status';
+import { vitalsPage } from './pages/vitals';
+
+export const ROUTES: PageDef[] = [overviewPage, vitalsPage, alertsPage, explorePage, statusPage];
