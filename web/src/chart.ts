@@ -26,6 +26,7 @@ export interface ChartSpec {
   markers?: { x: number; label: string }[]; // vertical lines (thresholds on a histogram)
   bars?: boolean;
   stacked?: boolean;
+  yIntegers?: boolean; // counts: no fractional ticks
   height?: number;
 }
 
@@ -100,7 +101,8 @@ export class Chart {
       cursor: { drag: { x: !s.bars, y: false } },
       axes: [
         { stroke: axis, grid: { stroke: grid }, ticks: { stroke: grid }, values: xFmt ? (_u, vals) => vals.map((v) => xFmt(v)) : undefined },
-        { stroke: axis, grid: { stroke: grid }, ticks: { stroke: grid }, size: 70, label: s.yLabel, values: (_u, vals) => vals.map((v) => yFmt(v)) },
+        { stroke: axis, grid: { stroke: grid }, ticks: { stroke: grid }, size: 70, label: s.yLabel, values: (_u, vals) => vals.map((v) => yFmt(v)),
+          incrs: s.yIntegers ? [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7] : undefined },
       ],
       series: [
         { label: s.bars ? 'bucket' : 'time', value: (_u, v) => (v === null ? '–' : xFmt ? xFmt(v) : formatTime(v)) },
@@ -154,14 +156,15 @@ export class Chart {
     ctx.setLineDash([6, 4]);
     ctx.lineWidth = 1.5 * devicePixelRatio;
     ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
-    for (const { x, label } of m) {
+    m.forEach(({ x, label }, i) => {
       const px = u.valToPos(x, 'x', true);
       ctx.beginPath();
       ctx.moveTo(px, top);
       ctx.lineTo(px, top + height);
       ctx.stroke();
-      ctx.fillText(label, px + 4 * devicePixelRatio, top + 14 * devicePixelRatio);
-    }
+      // Labels one below the other, so that close markers stay readable.
+      ctx.fillText(label, px + 4 * devicePixelRatio, top + (14 + 16 * i) * devicePixelRatio);
+    });
     ctx.restore();
   }
 
