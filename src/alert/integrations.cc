@@ -270,6 +270,28 @@ Result<std::string> BuildPagerdutyPayload(const PagerdutyConfig& pd,
   return body;
 }
 
+namespace {
+
+// The sender fields of a Slack message (channel, username, icons), expanded once and
+// written first by both the notification and the acknowledgement message.
+struct SlackSender {
+  std::string channel, username, icon_emoji, icon_url;
+};
+
+template <typename Expand>
+SlackSender ExpandSlackSender(const SlackConfig& sc, Expand& t) {
+  return {t(sc.channel), t(sc.username), t(sc.icon_emoji), t(sc.icon_url)};
+}
+
+void AppendSlackSender(std::string& out, const SlackSender& s, bool& first) {
+  OptField(out, "channel", s.channel, first);
+  OptField(out, "username", s.username, first);
+  OptField(out, "icon_emoji", s.icon_emoji, first);
+  OptField(out, "icon_url", s.icon_url, first);
+}
+
+}  // namespace
+
 Result<std::string> BuildSlackPayload(const SlackConfig& sc, const NotificationTemplates& tmpl,
                                       const NotificationContext& ctx,
                                       const std::vector<Alert>& alerts) {
@@ -305,18 +327,12 @@ Result<std::string> BuildSlackPayload(const SlackConfig& sc, const NotificationT
     fields.emplace_back("Escalation", EscalationMarkText(*ctx.escalation));
     fields_short.push_back(0);
   }
-  const std::string channel = t(sc.channel);
-  const std::string username = t(sc.username);
-  const std::string icon_emoji = t(sc.icon_emoji);
-  const std::string icon_url = t(sc.icon_url);
+  const SlackSender sender = ExpandSlackSender(sc, t);
   if (!t.status().ok()) return t.status();
 
   std::string out = "{";
   bool first = true;
-  OptField(out, "channel", channel, first);
-  OptField(out, "username", username, first);
-  OptField(out, "icon_emoji", icon_emoji, first);
-  OptField(out, "icon_url", icon_url, first);
+  AppendSlackSender(out, sender, first);
   if (sc.link_names) {
     if (!first) out.push_back(',');
     first = false;
@@ -416,10 +432,7 @@ Result<std::string> BuildSlackAcknowledge(const AlertmanagerConfig& c, const Rec
   Expander t(TemplatesOf(c), data);
   bool truncated = false;
   const std::string title = TruncateInRunes(t(sc.title), kSlackMaxTitleRunes, &truncated);
-  const std::string channel = t(sc.channel);
-  const std::string username = t(sc.username);
-  const std::string icon_emoji = t(sc.icon_emoji);
-  const std::string icon_url = t(sc.icon_url);
+  const SlackSender sender = ExpandSlackSender(sc, t);
   if (!t.status().ok()) return t.status();
   std::string who(GetLabel(alert.labels, "alertname"));  // "Name {a=x, b=y}"
   std::string rest;
@@ -433,10 +446,7 @@ Result<std::string> BuildSlackAcknowledge(const AlertmanagerConfig& c, const Rec
   text += "\n" + who;
   std::string out = "{";
   bool first = true;
-  OptField(out, "channel", channel, first);
-  OptField(out, "username", username, first);
-  OptField(out, "icon_emoji", icon_emoji, first);
-  OptField(out, "icon_url", icon_url, first);
+  AppendSlackSender(out, sender, first);
   if (!first) out.push_back(',');
   out += "\"attachments\":[{";
   bool af = true;

@@ -1,7 +1,6 @@
 #include "analysis/vitals_series.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 
 #include "analysis/percentile.h"
