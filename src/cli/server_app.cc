@@ -3,6 +3,8 @@
 #include <sys/statvfs.h>
 
 #include <chrono>
+#include <filesystem>
+#include <thread>
 
 #include "alert/alert_config.h"
 #include "alert/rule_forms.h"
@@ -11,6 +13,7 @@
 #include "analysis/vitals_handler.h"
 #include "cli/api_handlers.h"
 #include "cli/security.h"
+#include "cli/status_api.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/json_writer.h"
@@ -32,6 +35,8 @@ ServerApp::ServerApp(Config config) : config_(std::move(config)) {}
 ServerApp::~ServerApp() { Stop(); }
 
 Status ServerApp::Start() {
+  start_time_ms_ = NowMs();
+  last_config_time_ms_ = start_time_ms_;
   // Authentication and the secure default first: a server that must not start opens
   // nothing (docs/security.md).
   auto security = BuildSecurityGuards(config_, &metrics_);
@@ -261,6 +266,18 @@ Status ServerApp::StartAlerting(alert::AlertmanagerConfig am_config, const std::
 
 Status ServerApp::Reload() {
   std::lock_guard lock(reload_mu_);
+  std::optional<std::string> applied_text;  // stays empty without a file
+  Status s = ReloadLocked(&applied_text);
+  std::lock_guard status_lock(status_mu_);
+  reload_success_ = s.ok();
+  if (s.ok()) {
+    last_config_time_ms_ = NowMs();
+    if (applied_text) reloaded_text_ = std::move(applied_text);
+  }
+  return s;
+}
+
+Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
   // The TLS certificate first, from the paths read at start (changing http.tls needs a
   // restart); a failed re-read keeps the current certificate and fails the reload.
   if (server_) PW_RETURN_IF_ERROR(server_->ReloadTls().WithContext("reload TLS certificate"));
@@ -283,6 +300,7 @@ Status ServerApp::Reload() {
   slos_.Set(forms->slos);
   PW_RETURN_IF_ERROR(alertmanager_->ApplyConfig(std::move(am_config).value()));
   PW_LOG_INFO("configuration reloaded", "rule_files={}", rule_files->size());
+  *applied_text = fresh->source_text;
   return Status::Ok();
 }
 
@@ -321,9 +339,48 @@ void ServerApp::RegisterRoutes(http::Router& router) {
       res.body = "failed to reload config: " + s.message() + "\n";
     }
   });
+  RegisterStatusRoutes(router);
   RegisterOperationalHandlers(router, &metrics_, &ready_);
   http::RegisterEventStream(router, stream_hub_.get());
   RegisterStaticAssets(router, config_.http.web_dir);
+}
+
+void ServerApp::RegisterStatusRoutes(http::Router& router) {
+  RegisterStatusApi(router, StatusSources{
+      .config_yaml = [this] {
+        std::lock_guard lock(status_mu_);
+        return EffectiveConfigYaml(config_, reloaded_text_);
+      },
+      .runtime_info = [this] {
+        RuntimeInfo info;
+        {
+          std::lock_guard lock(status_mu_);
+          info.reload_config_success = reload_success_;
+          info.last_config_time_ms = last_config_time_ms_;
+        }
+        info.start_time_ms = start_time_ms_;
+        std::error_code ec;
+        info.cwd = std::filesystem::current_path(ec).string();
+        info.corruption_count = static_cast<int64_t>(tsdb_->replay_report().problems.size());
+        info.thread_count = ProcessThreadCount();
+        info.worker_threads = config_.http.threads > 0 ? config_.http.threads
+                                                       : static_cast<int64_t>(std::thread::hardware_concurrency());
+        info.storage_retention = StorageRetentionString(config_.tsdb.retention_ms, config_.tsdb.max_block_bytes);
+        info.version = PERFWATCH_VERSION;
+        info.data_dir = config_.data_dir.string();
+        info.config_file = config_.source_path.string();
+        info.events_stored = store_->Stats().events;
+        info.events_retention = FormatPromDuration(config_.events.retention_ms);
+        info.head_series = tsdb_->SharedHead()->num_series();
+        info.rss_bytes = ProcessRssBytes();
+        return info;
+      },
+      .flags = [this] {
+        return std::vector<std::pair<std::string, std::string>>{
+            {"config", config_.source_path.string()}, {"data-dir", config_.data_dir.string()},
+            {"listen", config_.http.listen},           {"log-level", config_.log_level},
+            {"web-dir", config_.http.web_dir}};
+      }});
 }
 
 }  // namespace perfwatch::cli

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "alert/alertmanager.h"
 #include "alert/rule_manager.h"
@@ -54,6 +55,10 @@ class ServerApp {
   Status StartScraping();
   // `am_config` and `rules` were read (and checked) before any store was opened.
   Status StartAlerting(alert::AlertmanagerConfig am_config, const std::vector<alert::RuleGroupSpec>& rules);
+  // Reload's work under reload_mu_; `applied_text` gets the text of the file it applied.
+  Status ReloadLocked(std::optional<std::string>* applied_text);
+  // GET /api/v1/status/{config,runtimeinfo,flags} (cli/status_api.h).
+  void RegisterStatusRoutes(http::Router& router);
 
   const Config config_;
   std::string self_scrape_authorization_;  // Authorization header of the self-scrape ("" without auth)
@@ -77,6 +82,11 @@ class ServerApp {
   std::unique_ptr<alert::RuleManager> rules_;
   alert::SloCatalog slos_;  // alerts.slo, for GET /api/v1/slos (replaced on reload)
   std::mutex reload_mu_;  // serialises Reload
+  int64_t start_time_ms_ = 0;
+  mutable std::mutex status_mu_;  // guards the three below (the status API reads them)
+  std::optional<std::string> reloaded_text_;  // the file the last successful reload applied
+  bool reload_success_ = true;
+  int64_t last_config_time_ms_ = 0;
   std::unique_ptr<http::Server> server_;
   std::atomic<bool> ready_{false};
 };

@@ -55,12 +55,13 @@ export const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR || join(REPO, 'build/sc
  * fresh directory (a `perfwatch.yml` among them is passed as --config) and `args` added.
  * $PERFWATCH_WEB_DIR, when set, serves the dashboard from that folder (--web-dir) so a
  * binary built without the front-end can be tested against a fresh `vite build`.
+ * `port` (optional) listens there instead of a free port, so a config can name it.
  * Returns {base, dir, proc, log(), stop()}.
  */
-export async function startServer({ files = {}, args = [], name = 'perfwatch' } = {}) {
+export async function startServer({ files = {}, args = [], name = 'perfwatch', port: wanted } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `perfwatch-${name}-e2e-`));
   for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
-  const port = await freePort();
+  const port = wanted ?? await freePort();
   const base = `http://127.0.0.1:${port}`;
   const all = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', join(dir, 'data')];
   if (files['perfwatch.yml'] !== undefined) all.push('--config', join(dir, 'perfwatch.yml'));
