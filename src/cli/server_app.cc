@@ -13,6 +13,7 @@
 #include "analysis/vitals_handler.h"
 #include "cli/api_handlers.h"
 #include "cli/security.h"
+#include "cli/stream_watch.h"
 #include "cli/status_api.h"
 #include "common/hash.h"
 #include "common/log.h"
@@ -145,6 +146,7 @@ Status ServerApp::Start() {
   engine_options.max_samples = config_.query.max_samples;
   engine_options.lookback_delta_ms = config_.query.lookback_delta_ms;
   engine_ = std::make_unique<query::promql::Engine>(queryable_.get(), engine_options);
+  stream_hub_->SetQueryWatcher(MakeQueryWatcher(engine_.get()));  // GET /api/v1/stream?watch=
   query_cache_ = std::make_unique<query::QueryCache>(config_.query.cache_max_bytes, &tsdb_->changes(), &metrics_);
   PW_RETURN_IF_ERROR(StartAlerting(std::move(am_config).value(), *rules));
 

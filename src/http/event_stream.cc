@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <chrono>
 #include <functional>
 
@@ -86,6 +87,17 @@ class EventHub::Subscriber final : public LiveBody {
 
   const std::string& client() const { return client_; }
 
+  // Watched queries: set before the subscriber is listed in the hub, then touched only by
+  // the hub's watch thread.
+  struct Watch {
+    std::string expr;
+    std::string last_key;
+    bool sent = false;
+  };
+  std::vector<Watch> watches;
+  int64_t watch_interval_ms = 0;
+  int64_t next_watch_ms = 0;  // steady-clock milliseconds; 0: at once
+
  private:
   std::mutex mu_;
   EventHub* hub_ = nullptr;  // guarded by mu_; set by Attach, null again once cancelled
@@ -112,6 +124,22 @@ std::string Frame(uint64_t id, std::string_view type, std::string_view data) {
   return f;
 }
 
+// A watch interval: seconds ("5", "2.5") or a duration ("10s", "1m"); at least 1 s.
+Result<int64_t> ParseWatchInterval(std::string_view text) {
+  int64_t ms = 0;
+  double seconds = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec == std::errc() && p == text.data() + text.size() && std::isfinite(seconds) && seconds < 1e9) {
+    ms = static_cast<int64_t>(seconds * 1000);
+  } else {
+    auto d = ParseDurationMs(text);
+    if (!d.ok()) return InvalidArgument("cannot parse \"" + std::string(text) + "\" to a valid duration");
+    ms = *d;
+  }
+  if (ms < WatchSpec::kMinIntervalMs) return InvalidArgument("must be at least 1s");
+  return ms;
+}
+
 }  // namespace
 
 EventHub::EventHub(EventStreamOptions options, MetricsRegistry* metrics)
@@ -134,6 +162,13 @@ void EventHub::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || stopping_) return;
   thread_ = std::thread([this] { Run(); });
+  if (watcher_.evaluate) watch_thread_ = std::thread([this] { RunWatches(); });
+}
+
+void EventHub::SetQueryWatcher(QueryWatcher watcher) {
+  std::lock_guard lock(mu_);
+  if (thread_.joinable()) return;  // too late: Start has run
+  watcher_ = std::move(watcher);
 }
 
 void EventHub::Stop() {
@@ -143,6 +178,7 @@ void EventHub::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (watch_thread_.joinable()) watch_thread_.join();
   for (auto& s : Snapshot()) s->End();
 }
 
@@ -168,6 +204,32 @@ void EventHub::Run() {
     if (steady_clock::now() >= next_beat) {
       next_beat = steady_clock::now() + milliseconds(options_.heartbeat_ms);
       for (auto& s : Snapshot()) s->Push(": ping\n\n");
+    }
+    lock.lock();
+  }
+}
+
+void EventHub::RunWatches() {
+  using namespace std::chrono;
+  auto now_ms = [] { return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count(); };
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, milliseconds(100));
+    if (stopping_) break;
+    lock.unlock();
+    for (auto& s : Snapshot()) {
+      if (s->watches.empty()) continue;
+      const int64_t now = now_ms();
+      if (now < s->next_watch_ms) continue;
+      s->next_watch_ms = now + s->watch_interval_ms;
+      for (Subscriber::Watch& w : s->watches) {
+        QueryWatcher::Answer a = watcher_.evaluate(w.expr);
+        if (w.sent && a.key == w.last_key) continue;
+        w.sent = true;
+        w.last_key = std::move(a.key);
+        if (published_) published_->Inc();
+        if (!s->Push(Frame(0, "query", a.data))) break;  // the stream has ended
+      }
     }
     lock.lock();
   }
@@ -206,8 +268,16 @@ void EventHub::FlushCoalesced() {
 }
 
 Result<std::shared_ptr<LiveBody>> EventHub::Subscribe(const std::string& client, std::optional<uint64_t> last_event_id,
-                                                      std::set<std::string> types) {
+                                                      std::set<std::string> types, WatchSpec watch) {
+  if (!watch.queries.empty() && !watcher_.evaluate) {
+    return Unavailable("this server does not evaluate watched queries");
+  }
+  if (watch.queries.size() > WatchSpec::kMaxWatches) {
+    return InvalidArgument("at most " + std::to_string(WatchSpec::kMaxWatches) + " watched queries per stream");
+  }
   auto sub = std::make_shared<Subscriber>(client, std::move(types), options_.max_buffered_bytes);
+  for (std::string& q : watch.queries) sub->watches.push_back({std::move(q), {}, false});
+  sub->watch_interval_ms = std::max(watch.interval_ms, WatchSpec::kMinIntervalMs);
   std::string first = "retry: " + std::to_string(options_.retry_ms) + "\n: connected\n\n";
   {
     std::lock_guard lock(mu_);
@@ -272,7 +342,26 @@ void RegisterEventStream(Router& router, EventHub* hub) {
         rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       }
     }
-    auto sub = hub->Subscribe(std::string(req.remote_address), last, std::move(types));
+    auto bad = [&res](std::string_view param, const std::string& message) {
+      WriteApiError(res, 400, "bad_data", "invalid parameter \"" + std::string(param) + "\": " + message);
+    };
+    WatchSpec watch;
+    for (std::string& q : req.Params("watch")) {
+      if (q.empty()) continue;
+      const QueryWatcher* watcher = hub->query_watcher();
+      if (!watcher) return bad("watch", "this server does not evaluate watched queries");
+      if (Status st = watcher->check(q); !st.ok()) return bad("watch", st.message());
+      watch.queries.push_back(std::move(q));
+    }
+    if (watch.queries.size() > WatchSpec::kMaxWatches) {
+      return bad("watch", "at most " + std::to_string(WatchSpec::kMaxWatches) + " watched queries per stream");
+    }
+    if (auto t = req.Param("watch_interval"); t && !t->empty()) {
+      auto ms = ParseWatchInterval(*t);
+      if (!ms.ok()) return bad("watch_interval", ms.status().message());
+      watch.interval_ms = *ms;
+    }
+    auto sub = hub->Subscribe(std::string(req.remote_address), last, std::move(types), std::move(watch));
     if (!sub.ok()) {
       const bool busy = sub.status().code() == StatusCode::kResourceExhausted;
       WriteApiError(res, busy ? 429 : 503, busy ? "too_many_requests" : "unavailable", sub.status().message());

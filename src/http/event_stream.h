@@ -14,11 +14,16 @@
 // streams per client address (ResourceExhausted beyond).
 // Event ids start at the hub's creation time in microseconds, so they keep increasing
 // across restarts and an id from before a restart is simply older than the ring.
+// Watched queries: a stream may ask for PromQL expressions to be evaluated every
+// `interval_ms` while it is open (a QueryWatcher set on the hub does the evaluating, on
+// the hub's own watch thread); it then gets `event: query` (no id, never replayed) with
+// the first result at once and again each time the result changes.
 //
 // Thread safety: thread-safe. Start/Stop from one controlling thread.
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +39,27 @@
 #include "http/router.h"
 
 namespace perfwatch::http {
+
+// How a hub evaluates watched queries (the PromQL engine, set up by the server).
+struct QueryWatcher {
+  struct Answer {
+    std::string data;  // the JSON of the event's data: {"query":…,"result":…} or {"query":…,"error":…}
+    std::string key;   // equal keys: the result did not change (evaluation times left out)
+  };
+  // Checks an expression before its stream starts: an error answers 400 bad_data.
+  std::function<Status(std::string_view expr)> check;
+  // Evaluates an expression now (an instant query).
+  std::function<Answer(std::string_view expr)> evaluate;
+};
+
+// What one stream watches: up to kMaxWatches expressions, every interval_ms.
+struct WatchSpec {
+  static constexpr size_t kMaxWatches = 5;
+  static constexpr int64_t kMinIntervalMs = 1000;
+  static constexpr int64_t kDefaultIntervalMs = 5000;
+  std::vector<std::string> queries;
+  int64_t interval_ms = kDefaultIntervalMs;
+};
 
 struct EventStreamOptions {
   size_t retained = 1024;                     // events kept for Last-Event-ID catch-up
@@ -64,9 +90,14 @@ class EventHub {
   // Publishes the pending coalesced events now (tests; the thread does it periodically).
   void FlushCoalesced();
 
-  // A new stream for `client`. `types`: the event types it wants (empty: all).
+  // A new stream for `client`. `types`: the event types it wants (empty: all); `watch`:
+  // the queries it watches (they need a QueryWatcher; `query` events come whatever `types`).
   Result<std::shared_ptr<LiveBody>> Subscribe(const std::string& client, std::optional<uint64_t> last_event_id,
-                                              std::set<std::string> types);
+                                              std::set<std::string> types, WatchSpec watch = {});
+
+  // Enables watched queries (before Start). Without one, Subscribe refuses `watch`.
+  void SetQueryWatcher(QueryWatcher watcher);
+  const QueryWatcher* query_watcher() const { return watcher_.evaluate ? &watcher_ : nullptr; }
 
   size_t subscribers() const;
 
@@ -83,6 +114,7 @@ class EventHub {
   };
   void Unsubscribe(Subscriber* s);
   void Run();
+  void RunWatches();  // the watch thread: evaluates due watched queries
   // Every live subscriber. The shared_ptrs are released by the caller, outside mu_: the
   // last one may destroy a subscriber, which takes mu_.
   std::vector<std::shared_ptr<Subscriber>> Snapshot();
@@ -97,13 +129,17 @@ class EventHub {
   std::map<std::pair<std::string, std::string>, std::string> coalesced_;  // guarded by mu_
   bool stopping_ = false;                             // guarded by mu_
   std::thread thread_;                                // controlling thread only
+  std::thread watch_thread_;                          // controlling thread only
+  QueryWatcher watcher_;                              // set before Start, then read-only
   Counter* published_ = nullptr;
   Counter* dropped_ = nullptr;
 };
 
 // GET /api/v1/stream: `types=vitals,alerts` (default all), Last-Event-ID header (or the
-// `lastEventId` parameter, for clients that cannot set headers). 429 when the client has
-// too many streams open.
+// `lastEventId` parameter, for clients that cannot set headers), `watch=EXPR` (repeated, up
+// to WatchSpec::kMaxWatches) and `watch_interval` (a duration, default 5s, at least 1s):
+// 400 bad_data for a bad expression or interval. 429 when the client has too many
+// streams open.
 void RegisterEventStream(Router& router, EventHub* hub);
 
 }  // namespace perfwatch::http
