@@ -168,6 +168,32 @@ test('the URL holds the state: a link restores metric, percentile and filters', 
   await again.close();
 });
 
+test('a custom time range from the picker is in the URL and bounds the numbers', async () => {
+  const { page, errors } = await newPage(context);
+  await page.goto(`${server.base}/vitals?app=shop&metric=LCP`);
+  await page.locator('.tile[data-stat="p75"]').waitFor();
+  await page.locator('#window-picker').selectOption('custom');
+  // The beacons are 5 to 26 minutes old: the 15 minutes ending 10 minutes ago hold some.
+  const local = (ms) => new Date(ms - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+  const from = Math.floor((now - 25 * 60_000) / 60_000) * 60_000;
+  const to = Math.floor((now - 10 * 60_000) / 60_000) * 60_000;
+  await page.getByLabel('from', { exact: true }).fill(local(from));
+  await page.getByLabel('to', { exact: true }).fill(local(to));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.waitForURL((u) => u.searchParams.get('from') === String(from / 1000) && u.searchParams.get('to') === String(to / 1000));
+  const g = (await api(`/api/v1/vitals?metric=LCP&app=shop&from=${from / 1000}&to=${to / 1000}`)).groups[0];
+  assert.ok(g.count > 0 && g.count < 11, `the range holds some of the 11 LCP values: ${g.count}`);
+  await page.locator('.tile[data-stat="samples"] .big').filter({ hasText: new RegExp(`^${g.count}$`) }).waitFor({ timeout: 5000 });
+  await page.locator('.tile[data-stat="p75"] .big').filter({ hasText: fmt('LCP', g.p75) }).waitFor({ timeout: 5000 });
+  // "to" before "from" is refused in place.
+  await page.getByLabel('to', { exact: true }).fill(local(from - 3600_000));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByText('“to” must be after “from”.').waitFor();
+  assert.equal(new URL(page.url()).searchParams.get('to'), String(to / 1000));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a beacon posted while the page is open appears within 2 s, without reload', async () => {
   const { page, errors } = await newPage(context);
   await page.goto(`${server.base}/vitals?app=live&metric=TTFB`);
