@@ -102,3 +102,35 @@ export interface HistogramAnswer {
   thresholds: { good: number; poor: number };
   buckets: { from: number; to: number | null; count: number }[];
 }
+
+// GET /api/v1/rules (Prometheus' shape; docs/alerting.md): the Alerts and Status pages.
+export interface RuleAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  state: 'firing' | 'pending';
+  activeAt: string;
+  value: string;
+  keepFiringSince?: string;
+  acknowledgedBy?: string;
+  acknowledgedAt?: string;
+}
+export interface Rule {
+  type: 'alerting' | 'recording';
+  name: string;
+  query: string;
+  state?: 'inactive' | 'pending' | 'firing';
+  duration?: number;
+  alerts?: RuleAlert[];
+  health: 'ok' | 'err' | 'unknown';
+  lastError?: string;
+  evaluationTime: number;
+  lastEvaluation: string;
+}
+export interface RuleGroup {
+  name: string;
+  file: string;
+  interval: number;
+  evaluationTime: number;
+  lastEvaluation: string;
+  rules: Rule[];
+}

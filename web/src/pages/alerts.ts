@@ -5,7 +5,7 @@
 // (expire); the firing history of the last 7 days from the ALERTS series; SLOs; the rules
 // and their errors. Refreshes on the stream's `alerts` events and at once after an action.
 // URL: `state` (firing | pending | all), `expired=1` (list expired silences too), `app`.
-import { ApiError, get, isAbort } from '../api';
+import { ApiError, get, isAbort, type Rule, type RuleAlert, type RuleGroup } from '../api';
 import { Chart } from '../chart';
 import { empty, errorBox, h, loading, replace, section, uid, type Child } from '../dom';
 import { formatAgo, formatNumber, formatTime } from '../format';
@@ -18,34 +18,7 @@ import { table } from '../table';
 
 type Labels = Record<string, string>;
 
-interface V1Alert {
-  labels: Labels;
-  annotations: Labels;
-  state: 'firing' | 'pending';
-  activeAt: string;
-  value: string;
-  keepFiringSince?: string;
-  acknowledgedBy?: string;
-  acknowledgedAt?: string;
-}
-interface Rule {
-  type: 'alerting' | 'recording';
-  name: string;
-  query: string;
-  state?: 'inactive' | 'pending' | 'firing';
-  duration?: number;
-  alerts?: V1Alert[];
-  health: 'ok' | 'err' | 'unknown';
-  lastError?: string;
-  evaluationTime: number;
-  lastEvaluation: string;
-}
-interface RuleGroup {
-  name: string;
-  file: string;
-  rules: Rule[];
-  interval: number;
-}
+type V1Alert = RuleAlert;
 interface Ack {
   fingerprint: string;
   acknowledgedBy: string;

@@ -4,7 +4,7 @@
 // with secrets hidden by the server. APIs: /api/v1/targets, /api/v1/rules,
 // /api/v1/status/{tsdb,runtimeinfo,buildinfo,config}. Refreshes on the Refresh button and
 // when alert states change (rule evaluations); each section loads and fails on its own.
-import { get } from '../api';
+import { get, type Rule, type RuleGroup } from '../api';
 import { empty, h, loading, replace, section } from '../dom';
 import { formatAgo, formatBytes, formatCount, formatTime } from '../format';
 import { on, throttle } from '../live';
@@ -24,25 +24,6 @@ interface Target {
 }
 interface TargetsAnswer {
   activeTargets: Target[];
-}
-
-interface Rule {
-  name: string;
-  type: string;
-  query: string;
-  health: string;
-  state?: string;
-  lastError?: string;
-  evaluationTime: number;
-  lastEvaluation: string;
-}
-interface RuleGroup {
-  name: string;
-  file: string;
-  interval: number;
-  evaluationTime: number;
-  lastEvaluation: string;
-  rules: Rule[];
 }
 
 interface NameValue {
