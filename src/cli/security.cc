@@ -17,6 +17,11 @@ Result<SecurityGuards> BuildSecurityGuards(const Config& config, MetricsRegistry
                              " without authentication: configure auth.tokens, listen on 127.0.0.1, or set "
                              "auth.disabled: true (docs/security.md)");
     }
+    if (!config.otlp.listen.empty() && !http::IsLoopbackListenAddress(config.otlp.listen)) {
+      return InvalidArgument("refusing to listen on " + config.otlp.listen +
+                             " (otlp.listen) without authentication: configure auth.tokens, listen on 127.0.0.1, "
+                             "or set auth.disabled: true (docs/security.md)");
+    }
   } else {
     const std::filesystem::path dir =
         config.source_path.empty() ? std::filesystem::path(".") : config.source_path.parent_path();

@@ -15,6 +15,8 @@
 #include "cli/security.h"
 #include "cli/stream_watch.h"
 #include "cli/status_api.h"
+#include "ingest/otlp/metrics_mapping.h"
+#include "ingest/otlp/span_metrics.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/json_writer.h"
@@ -150,20 +152,58 @@ Status ServerApp::Start() {
   query_cache_ = std::make_unique<query::QueryCache>(config_.query.cache_max_bytes, &tsdb_->changes(), &metrics_);
   PW_RETURN_IF_ERROR(StartAlerting(std::move(am_config).value(), *rules));
 
+  // OTLP/HTTP receiver (docs/otlp.md "Receiver"). A signal without a sink gets no route:
+  // nothing is acknowledged that is not kept. Traces: the RED metrics derived from them,
+  // written to the TSDB by Record() itself (flush_interval_ms 0), so an acknowledged span
+  // is counted durably; the spans themselves are not stored yet (span store: next).
+  // Metrics: the OpenTelemetry-to-Prometheus mapping. Logs: no sink yet.
+  auto span_metrics = ingest::otlp::SpanMetrics::Create(
+      ingest::otlp::SpanMetricsOptions{.max_services = config_.otlp.max_services,
+                                       .max_routes_per_service = config_.otlp.max_routes_per_service,
+                                       .max_span_names_per_service = config_.otlp.max_span_names_per_service,
+                                       .max_db_statements_per_service = config_.otlp.max_db_statements_per_service,
+                                       .max_peers_per_service = config_.otlp.max_peers_per_service},
+      tsdb_.get(), &metrics_, NowMs());
+  if (!span_metrics.ok()) return span_metrics.status().WithContext("span metrics");
+  span_metrics_ = std::move(span_metrics).value();
+  otlp_metrics_ = std::make_unique<ingest::otlp::OtlpMetricsWriter>(tsdb_.get(), metadata_.get());
+  ingest::otlp::OtlpSinks otlp_sinks;
+  otlp_sinks.traces = [sm = span_metrics_.get()](const ingest::otlp::TracesRequest& r,
+                                                 ingest::otlp::OtlpPartial* partial) -> Status {
+    ingest::otlp::SpanMetricsResult result;
+    PW_RETURN_IF_ERROR(sm->Record(r, NowMs(), &result));
+    partial->rejected = static_cast<int64_t>(result.missing_timestamp + result.end_before_start);
+    if (partial->rejected > 0) partial->message = result.Message();
+    return Status::Ok();
+  };
+  otlp_sinks.metrics = [mw = otlp_metrics_.get()](const ingest::otlp::MetricsRequest& r,
+                                                  ingest::otlp::OtlpPartial* partial) -> Status {
+    ingest::otlp::MetricsWriteResult result;
+    PW_RETURN_IF_ERROR(mw->Write(r, &result));
+    partial->rejected = static_cast<int64_t>(result.data_points_rejected);
+    partial->message = result.message;
+    return Status::Ok();
+  };
+  otlp_ = std::make_unique<ingest::otlp::OtlpReceiver>(config_.otlp, std::move(otlp_sinks), &metrics_);
+
   http::Router router;
   RegisterRoutes(router);
-  if (security->auth) router.AddGuard(security->auth);
-  if (security->rate_limit) router.AddGuard(security->rate_limit);
+  std::vector<std::shared_ptr<http::RequestGuard>> guards;
+  if (security->auth) guards.push_back(security->auth);
+  if (security->rate_limit) guards.push_back(security->rate_limit);
   // Admission control goes LAST among the guards (after authentication and rate limits), so
-  // requests refused by those never hold an admission slot.
-  router.AddGuard(std::make_shared<http::AdmissionGuard>(
+  // requests refused by those never hold an admission slot. One guard for both listeners:
+  // the limits bound the whole process.
+  guards.push_back(std::make_shared<http::AdmissionGuard>(
       http::AdmissionLimits{config_.http.max_inflight_ingest, config_.http.max_inflight_query,
                             config_.http.max_inflight_other},
       &metrics_));
+  for (const auto& guard : guards) router.AddGuard(guard);
   auto server = http::Server::Create(config_.http, std::move(router), &metrics_);
   if (!server.ok()) return server.status().WithContext("create HTTP server");
   server_ = std::move(server).value();
   PW_RETURN_IF_ERROR(server_->Start().WithContext("listen on " + config_.http.listen));
+  PW_RETURN_IF_ERROR(StartOtlpListener(guards));
   stream_hub_->Start();
   PW_RETURN_IF_ERROR(StartScraping().WithContext("start scraping"));
   ready_ = true;
@@ -180,15 +220,21 @@ void ServerApp::Stop() {
   if (scrape_) scrape_->Stop();  // before the server (self-scrape) and the TSDB (stale markers)
   scrape_view_ = nullptr;
   if (stream_hub_) stream_hub_->Stop();  // ends the open streams before the server closes them
+  if (otlp_server_) otlp_server_->Stop();
   if (server_) server_->Stop();
   if (rules_) rules_->Stop();                // writes its last outputs while the TSDB is open
   if (alertmanager_) alertmanager_->Stop();  // persists the queue of notifications
   if (rum_aggregator_) rum_aggregator_->Stop();  // writes pending counts while the TSDB is open
   if (vital_recorder_) vital_recorder_->Stop();  // its last append ends before the TSDB closes
+  if (span_metrics_) span_metrics_->Stop();      // writes pending counts while the TSDB is open
   if (tsdb_) tsdb_->Stop();
   if (store_) store_->Stop();
   scrape_.reset();
+  otlp_server_.reset();
   server_.reset();
+  otlp_.reset();
+  span_metrics_.reset();
+  otlp_metrics_.reset();
   rules_.reset();
   rule_querier_.reset();
   alert_stream_.reset();
@@ -203,6 +249,23 @@ void ServerApp::Stop() {
   vital_recorder_.reset();
   tsdb_.reset();
   store_.reset();
+}
+
+Status ServerApp::StartOtlpListener(const std::vector<std::shared_ptr<http::RequestGuard>>& guards) {
+  if (config_.otlp.listen.empty()) return Status::Ok();
+  http::Router router;
+  otlp_->Register(router);
+  for (const auto& guard : guards) router.AddGuard(guard);
+  HttpConfig http = config_.http;  // same TLS, timeouts and connection limits
+  http.listen = config_.otlp.listen;
+  http.max_body_bytes = config_.otlp.max_body_bytes;  // the OTLP limit is the wire limit here
+  if (!otlp_->serves_any()) PW_LOG_WARN("otlp.listen serves no signal yet", "listen={}", config_.otlp.listen);
+  auto server = http::Server::Create(std::move(http), std::move(router), &metrics_);
+  if (!server.ok()) return server.status().WithContext("create OTLP HTTP server");
+  otlp_server_ = std::move(server).value();
+  PW_RETURN_IF_ERROR(otlp_server_->Start().WithContext("listen on " + config_.otlp.listen + " (otlp.listen)"));
+  PW_LOG_INFO("otlp listener started", "listen={} port={}", config_.otlp.listen, otlp_server_->port());
+  return Status::Ok();
 }
 
 Status ServerApp::StartScraping() {
@@ -283,6 +346,7 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
   // The TLS certificate first, from the paths read at start (changing http.tls needs a
   // restart); a failed re-read keeps the current certificate and fails the reload.
   if (server_) PW_RETURN_IF_ERROR(server_->ReloadTls().WithContext("reload TLS certificate"));
+  if (otlp_server_) PW_RETURN_IF_ERROR(otlp_server_->ReloadTls().WithContext("reload TLS certificate (otlp.listen)"));
   if (config_.source_path.empty()) return Status::Ok();  // no file: nothing to re-read
   auto fresh = LoadConfigFile(config_.source_path);
   if (!fresh.ok()) return fresh.status();
@@ -311,6 +375,7 @@ uint16_t ServerApp::port() const { return server_ ? server_->port() : 0; }
 void ServerApp::RegisterRoutes(http::Router& router) {
   rum_->Register(router, config_.rum.cors_allowed_origins);
   remote_write_->Register(router);
+  otlp_->Register(router);  // POST /v1/{traces,metrics,logs} for the signals with a sink
   query::RegisterStorageApi(router, tsdb_.get());
   ingest::RegisterTargetsApi(router, [this] {
     ingest::ScrapeManager* scrape = scrape_view_.load();

@@ -23,6 +23,9 @@
 #include "events/event_store.h"
 #include "http/server.h"
 #include "ingest/metadata_store.h"
+#include "ingest/otlp/metrics_mapping.h"
+#include "ingest/otlp/otlp_handler.h"
+#include "ingest/otlp/span_metrics.h"
 #include "ingest/remote_write_handler.h"
 #include "ingest/rum_handler.h"
 #include "ingest/scrape_manager.h"
@@ -52,6 +55,8 @@ class ServerApp {
 
  private:
   void RegisterRoutes(http::Router& router);
+  // Starts the otlp.listen server (no-op when it is ""), with the main server's guards.
+  Status StartOtlpListener(const std::vector<std::shared_ptr<http::RequestGuard>>& guards);
   Status StartScraping();
   // `am_config` and `rules` were read (and checked) before any store was opened.
   Status StartAlerting(alert::AlertmanagerConfig am_config, const std::vector<alert::RuleGroupSpec>& rules);
@@ -88,6 +93,12 @@ class ServerApp {
   bool reload_success_ = true;
   int64_t last_config_time_ms_ = 0;
   std::unique_ptr<http::Server> server_;
+  // OTLP/HTTP (docs/otlp.md "Receiver"): the receiver (on server_'s router) and, with
+  // otlp.listen, a second server with only its routes. Both stop before the stores.
+  std::unique_ptr<ingest::otlp::OtlpReceiver> otlp_;
+  std::unique_ptr<ingest::otlp::SpanMetrics> span_metrics_;         // the traces sink
+  std::unique_ptr<ingest::otlp::OtlpMetricsWriter> otlp_metrics_;  // the metrics sink
+  std::unique_ptr<http::Server> otlp_server_;
   std::atomic<bool> ready_{false};
 };
 

@@ -91,7 +91,7 @@ Status ParseInto(const YAML::Node& root, Config* c) {
   if (!root || root.IsNull()) return Status::Ok();
   PW_RETURN_IF_ERROR(CheckKeys(root, "config", {"listen", "data_dir", "log_level", "http", "rum", "events", "tsdb",
                                              "query", "scrape", "global", "scrape_configs", "rule_files",
-                                             "alerting", "alerts", "external_url", "rules", "auth"}));
+                                             "alerting", "alerts", "external_url", "rules", "auth", "otlp"}));
   if (root["listen"]) c->http.listen = root["listen"].as<std::string>();
   if (root["data_dir"]) c->data_dir = root["data_dir"].as<std::string>();
   ReadScalar(root, "log_level", &c->log_level);
@@ -152,6 +152,17 @@ Status ParseInto(const YAML::Node& root, Config* c) {
     PW_RETURN_IF_ERROR(ReadDuration(r, "percentile_interval", &c->rum.percentile_interval_ms).WithContext("rum"));
     PW_RETURN_IF_ERROR(ReadDuration(r, "percentile_window", &c->rum.percentile_window_ms).WithContext("rum"));
     if (c->rum.percentile_window_ms <= 0) return InvalidArgument("rum.percentile_window: must be positive");
+  }
+  if (auto o = root["otlp"]) {
+    PW_RETURN_IF_ERROR(CheckKeys(o, "otlp", {"listen", "max_body_bytes", "max_services", "max_routes_per_service", "max_db_statements_per_service",
+                                             "max_peers_per_service", "max_span_names_per_service"}));
+    ReadScalar(o, "listen", &c->otlp.listen);
+    ReadScalar(o, "max_body_bytes", &c->otlp.max_body_bytes);
+    ReadScalar(o, "max_services", &c->otlp.max_services);
+    ReadScalar(o, "max_routes_per_service", &c->otlp.max_routes_per_service);
+    ReadScalar(o, "max_db_statements_per_service", &c->otlp.max_db_statements_per_service);
+    ReadScalar(o, "max_peers_per_service", &c->otlp.max_peers_per_service);
+    ReadScalar(o, "max_span_names_per_service", &c->otlp.max_span_names_per_service);
   }
   if (auto e = root["events"]) {
     PW_RETURN_IF_ERROR(CheckKeys(e, "events", {"retention", "fsync_interval"}));
@@ -227,6 +238,10 @@ Status ValidateConfig(const Config& c) {
   }
   if (c.events.retention_ms < 3600'000) return InvalidArgument("events.retention must be at least 1h");
   if (c.http.listen.rfind(':') == std::string::npos) return InvalidArgument("listen address must be HOST:PORT");
+  if (!c.otlp.listen.empty() && c.otlp.listen.rfind(':') == std::string::npos) {
+    return InvalidArgument("otlp.listen must be HOST:PORT (or empty: off)");
+  }
+  if (c.otlp.max_body_bytes < 1024) return InvalidArgument("otlp.max_body_bytes must be at least 1024");
   if (const std::string& v = c.http.tls.min_version; v != "TLS12" && v != "TLS13") {
     if (v == "TLS10" || v == "TLS11") {
       return InvalidArgument("http.tls.min_version " + v + " is refused: TLS below 1.2 is insecure (use TLS12 or TLS13)");

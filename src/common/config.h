@@ -69,6 +69,22 @@ struct RumConfig {
   int64_t percentile_window_ms = 3600'000;      // trailing window of those exact percentiles
 };
 
+// The `otlp:` section (docs/otlp.md): OpenTelemetry ingest.
+struct OtlpConfig {
+  // The receiver (docs/otlp.md "Receiver"): POST /v1/{traces,metrics,logs} on the main
+  // listener and, when `listen` is set ("HOST:PORT"; 4318 is the convention), on a listener
+  // of its own. "" = only the main listener.
+  std::string listen;
+  size_t max_body_bytes = 64 << 20;            // per request, after decompression; more -> 413
+  // RED metrics derived from spans (docs/otlp.md "RED metrics"): label values beyond these
+  // caps are counted under "other". 0 = no cap.
+  size_t max_services = 100;                   // distinct service.name values
+  size_t max_routes_per_service = 200;         // distinct http_route values per service
+  size_t max_span_names_per_service = 1000;    // distinct span_name values per service (all span kinds)
+  size_t max_db_statements_per_service = 200;  // distinct db_statement fingerprints per service
+  size_t max_peers_per_service = 50;           // distinct HTTP client peers per service
+};
+
 struct EventsConfig {
   int64_t retention_ms = 7LL * 24 * 3600 * 1000;
   int64_t fsync_interval_ms = 100;          // 0: fsync before every acknowledgement
@@ -177,6 +193,7 @@ struct Config {
   std::string log_level = "info";
   HttpConfig http;
   RumConfig rum;
+  OtlpConfig otlp;
   EventsConfig events;
   TsdbConfig tsdb;
   QueryConfig query;
