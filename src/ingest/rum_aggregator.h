@@ -39,7 +39,6 @@
 //
 // Thread safety: Record() is thread-safe; it serialises on one mutex held across the
 // TSDB append, so a label set's samples reach the TSDB in timestamp order.
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -47,12 +46,12 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "common/metrics.h"
+#include "common/periodic_thread.h"
 #include "common/status.h"
 #include "events/event.h"
 #include "tsdb/tsdb.h"
@@ -161,10 +160,7 @@ class RumAggregator {
   std::vector<tsdb::LabelView> write_labels_;
   std::vector<tsdb::Sample> write_samples_;
   std::vector<tsdb::SeriesSamples> write_batch_;
-  std::mutex thread_mu_;                 // guards the writer thread's lifecycle
-  std::condition_variable thread_cv_;
-  bool stopping_ = false;                // guarded by thread_mu_
-  std::thread writer_;                   // guarded by thread_mu_
+  PeriodicThread writer_;  // calls Flush every flush_interval_ms (Start/Stop)
   std::unordered_map<std::string, std::unordered_set<std::string>> pages_;  // app -> pages; mu_
   std::unordered_set<std::string> apps_;                                    // admitted apps; mu_
   std::vector<std::string> le_strings_[kRumMetricCount];                  // immutable

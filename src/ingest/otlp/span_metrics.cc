@@ -605,29 +605,12 @@ Status SpanMetrics::Flush() {
 }
 
 void SpanMetrics::Start() {
-  std::lock_guard lock(thread_mu_);
-  if (options_.flush_interval_ms <= 0 || writer_.joinable()) return;
-  stopping_ = false;
-  writer_ = std::thread([this] {
-    std::unique_lock lock(thread_mu_);
-    while (!stopping_) {
-      thread_cv_.wait_for(lock, std::chrono::milliseconds(options_.flush_interval_ms), [this] { return stopping_; });
-      lock.unlock();
-      (void)Flush();  // logged and counted inside; the state stays pending for the next try
-      lock.lock();
-    }
-  });
+  // Logged and counted inside Flush; what failed stays pending for the next try.
+  writer_.Start(std::chrono::milliseconds(options_.flush_interval_ms), [this] { (void)Flush(); });
 }
 
 void SpanMetrics::Stop() {
-  std::thread t;
-  {
-    std::lock_guard lock(thread_mu_);
-    stopping_ = true;
-    t = std::move(writer_);
-  }
-  thread_cv_.notify_all();
-  if (t.joinable()) t.join();
+  writer_.Stop();
   (void)Flush();
 }
 

@@ -37,19 +37,18 @@
 //
 // Thread safety: Record(), Flush() and num_label_sets() are thread-safe; they serialise on
 // one mutex held across the TSDB append (a label set's samples stay in time order).
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "common/metrics.h"
+#include "common/periodic_thread.h"
 #include "common/status.h"
 #include "ingest/otlp/otlp_model.h"
 #include "ingest/otlp/sql_fingerprint.h"
@@ -184,10 +183,7 @@ class SpanMetrics {
   std::vector<tsdb::SeriesSamples> write_batch_;
   std::vector<std::string> le_strings_;  // immutable
 
-  std::mutex thread_mu_;
-  std::condition_variable thread_cv_;
-  bool stopping_ = false;  // thread_mu_
-  std::thread writer_;     // thread_mu_
+  PeriodicThread writer_;  // calls Flush every flush_interval_ms (Start/Stop)
 };
 
 }  // namespace perfwatch::ingest::otlp
