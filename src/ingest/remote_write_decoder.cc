@@ -8,40 +8,23 @@
 #include <string>
 
 #include "common/label_validation.h"
+#include "common/protobuf_wire.h"
 
 namespace perfwatch::ingest {
 namespace {
 
-// Protobuf wire types.
-constexpr uint32_t kVarint = 0;
-constexpr uint32_t kFixed64 = 1;
-constexpr uint32_t kLengthDelimited = 2;
-constexpr uint32_t kStartGroup = 3;
-constexpr uint32_t kEndGroup = 4;
-constexpr uint32_t kFixed32 = 5;
+using protobuf::kEndGroup;
+using protobuf::kFixed32;
+using protobuf::kFixed64;
+using protobuf::kLengthDelimited;
+using protobuf::kStartGroup;
+using protobuf::kVarint;
+using protobuf::WireTypeName;
 
 // Groups are a proto2 relic no remote-write sender emits; nesting is capped so that a
 // hostile body cannot recurse deeply.
 constexpr int kMaxGroupDepth = 32;
 
-const char* WireTypeName(uint32_t wire_type) {
-  switch (wire_type) {
-    case kVarint:
-      return "varint";
-    case kFixed64:
-      return "fixed64";
-    case kLengthDelimited:
-      return "length-delimited";
-    case kStartGroup:
-      return "start-group";
-    case kEndGroup:
-      return "end-group";
-    case kFixed32:
-      return "fixed32";
-    default:
-      return "invalid";
-  }
-}
 
 // a < b in byte order; most adjacent label names differ in their first byte. Both are
 // valid label names here, so neither is empty.

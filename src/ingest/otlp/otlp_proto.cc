@@ -6,41 +6,23 @@
 
 #include "common/json_writer.h"
 #include "common/label_validation.h"
+#include "common/protobuf_wire.h"
 
 namespace perfwatch::ingest::otlp {
 namespace {
 
-// Protobuf wire types.
-constexpr uint32_t kVarint = 0;
-constexpr uint32_t kFixed64 = 1;
-constexpr uint32_t kLen = 2;
-constexpr uint32_t kStartGroup = 3;
-constexpr uint32_t kEndGroup = 4;
-constexpr uint32_t kFixed32 = 5;
+using protobuf::kEndGroup;
+using protobuf::kFixed32;
+using protobuf::kFixed64;
+using protobuf::kLengthDelimited;
+using protobuf::kStartGroup;
+using protobuf::kVarint;
+using protobuf::WireTypeName;
 
 // Groups are a proto2 relic no OTLP sender emits; skipping them recurses, so cap it.
 constexpr int kMaxGroupDepth = 32;
 // Hard cap on DecodeLimits::max_any_value_depth: each level is a few stack frames.
 constexpr int kMaxAnyValueDepth = 64;
-
-const char* WireTypeName(uint32_t wire_type) {
-  switch (wire_type) {
-    case kVarint:
-      return "varint";
-    case kFixed64:
-      return "fixed64";
-    case kLen:
-      return "length-delimited";
-    case kStartGroup:
-      return "start-group";
-    case kEndGroup:
-      return "end-group";
-    case kFixed32:
-      return "fixed32";
-    default:
-      return "invalid";
-  }
-}
 
 // One field as read from the wire. For varint, fixed64 and fixed32 fields `value` holds
 // the bits; for length-delimited ones `data`/`size` the payload (inside the body).
@@ -731,10 +713,10 @@ class Parser {
   }
 
   // ------------------------------------------------------------ typed fields
-  bool Message(const Field& f, const char* what) { return Want(f, what, kLen); }
+  bool Message(const Field& f, const char* what) { return Want(f, what, kLengthDelimited); }
 
   bool String(const Field& f, const char* what, std::string& out) {
-    if (!Want(f, what, kLen)) return false;
+    if (!Want(f, what, kLengthDelimited)) return false;
     std::string_view s(f.data, f.size);
     if (!IsValidUtf8(s)) [[unlikely]]
       return Fail(f.start, std::string(what) + " is not valid UTF-8");
@@ -743,14 +725,14 @@ class Parser {
   }
 
   bool Bytes(const Field& f, const char* what, std::string& out) {
-    if (!Want(f, what, kLen)) return false;
+    if (!Want(f, what, kLengthDelimited)) return false;
     out.assign(f.data, f.size);
     return true;
   }
 
   template <size_t N>
   bool Id(const Field& f, const char* what, std::array<uint8_t, N>& out) {
-    if (!Want(f, what, kLen)) return false;
+    if (!Want(f, what, kLengthDelimited)) return false;
     if (f.size == 0) {
       out.fill(0);
       return true;
@@ -821,7 +803,7 @@ class Parser {
       out.push_back(f.value);
       return true;
     }
-    if (!Want(f, what, kLen)) return false;
+    if (!Want(f, what, kLengthDelimited)) return false;
     if (f.size % 8 != 0) [[unlikely]] {
       return Fail(f.start, std::string("packed ") + what + " has " + std::to_string(f.size) +
                                " bytes, not a multiple of 8");
@@ -841,7 +823,7 @@ class Parser {
       out.push_back(v);
       return true;
     }
-    if (!Want(f, what, kLen)) return false;
+    if (!Want(f, what, kLengthDelimited)) return false;
     if (f.size % 8 != 0) [[unlikely]] {
       return Fail(f.start, std::string("packed ") + what + " has " + std::to_string(f.size) +
                                " bytes, not a multiple of 8");
@@ -859,7 +841,7 @@ class Parser {
       out.push_back(f.value);
       return true;
     }
-    if (!Want(f, what, kLen)) return false;
+    if (!Want(f, what, kLengthDelimited)) return false;
     const char* p = f.data;
     const char* end = f.data + f.size;
     while (p < end) {
@@ -910,7 +892,7 @@ class Parser {
         p += 4;
         return true;
       }
-      case kLen: {
+      case kLengthDelimited: {
         uint64_t len = 0;
         if (!ReadVarint(p, end, len)) return false;
         if (len > static_cast<uint64_t>(end - p)) [[unlikely]] {
