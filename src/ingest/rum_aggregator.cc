@@ -9,6 +9,7 @@
 #include <map>
 
 #include "common/log.h"
+#include "ingest/dirty_groups.h"
 #include "tsdb/matcher.h"
 
 namespace perfwatch::ingest {
@@ -412,30 +413,14 @@ void RumAggregator::Stop() {
 }
 
 Status RumAggregator::WriteGroups() {
-  // Groups are written kWriteBatchSeries series at a time (a group is never split), so a
-  // write of every label set does not build one multi-megabyte batch of label views.
-  size_t done = 0;
-  while (done < dirty_.size()) {
-    size_t end = done, nseries = 0;
-    while (end < dirty_.size() && (end == done || nseries + dirty_[end]->cumulative.size() + 2 <= kWriteBatchSeries)) {
-      nseries += dirty_[end]->cumulative.size() + 2;
-      ++end;
-    }
-    Status st = WriteGroupRange(std::span<Group* const>(dirty_.data() + done, end - done), nseries);
-    if (!st.ok()) {
-      // The unwritten groups stay dirty: the next write carries their cumulative values.
-      dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<ptrdiff_t>(done));
-      if (append_failures_) append_failures_->Inc();
-      PW_LOG_WARN("rum aggregate append failed", "error={}", LogQuote(st.message()));
-      return st.WithContext("rum aggregates");
-    }
-    for (size_t i = done; i < end; ++i) {
-      dirty_[i]->dirty = false;
-      dirty_[i]->pending_received_ms = INT64_MIN;
-    }
-    done = end;
+  Status st = WriteDirtyGroups(dirty_, 2, kWriteBatchSeries, [this](std::span<Group* const> groups, size_t nseries) {
+    return WriteGroupRange(groups, nseries);
+  });
+  if (!st.ok()) {
+    if (append_failures_) append_failures_->Inc();
+    PW_LOG_WARN("rum aggregate append failed", "error={}", LogQuote(st.message()));
+    return st.WithContext("rum aggregates");
   }
-  dirty_.clear();
   return Status::Ok();
 }
 

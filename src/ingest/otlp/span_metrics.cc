@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/log.h"
+#include "ingest/dirty_groups.h"
 #include "ingest/rum_aggregator.h"  // FormatPrometheusFloat
 #include "tsdb/matcher.h"
 
@@ -615,27 +616,14 @@ void SpanMetrics::Stop() {
 }
 
 Status SpanMetrics::WriteGroups() {
-  size_t done = 0;
-  while (done < dirty_.size()) {
-    size_t end = done, nseries = 0;
-    while (end < dirty_.size() && (end == done || nseries + dirty_[end]->cumulative.size() + 3 <= kWriteBatchSeries)) {
-      nseries += dirty_[end]->cumulative.size() + 3;
-      ++end;
-    }
-    Status st = WriteGroupRange(std::span<Group* const>(dirty_.data() + done, end - done), nseries);
-    if (!st.ok()) {
-      dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<ptrdiff_t>(done));
-      if (append_failures_) append_failures_->Inc();
-      PW_LOG_WARN("span metrics append failed", "error={}", LogQuote(st.message()));
-      return st.WithContext("span metrics");
-    }
-    for (size_t i = done; i < end; ++i) {
-      dirty_[i]->dirty = false;
-      dirty_[i]->pending_received_ms = INT64_MIN;
-    }
-    done = end;
+  Status st = WriteDirtyGroups(dirty_, 3, kWriteBatchSeries, [this](std::span<Group* const> groups, size_t nseries) {
+    return WriteGroupRange(groups, nseries);
+  });
+  if (!st.ok()) {
+    if (append_failures_) append_failures_->Inc();
+    PW_LOG_WARN("span metrics append failed", "error={}", LogQuote(st.message()));
+    return st.WithContext("span metrics");
   }
-  dirty_.clear();
   return Status::Ok();
 }
 
