@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "common/config.h"
-#include "ingest/beacon_parser.h"
-#include "ingest/route_templater.h"
-#include "ingest/user_agent.h"
+#include "ingest/rum/beacon_parser.h"
+#include "ingest/rum/route_templater.h"
+#include "ingest/rum/user_agent.h"
 
 namespace perfwatch::ingest {
 namespace {

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <string>
 
-#include "ingest/exposition_parser.h"
+#include "ingest/scrape/exposition_parser.h"
 
 using namespace perfwatch;
 using namespace perfwatch::ingest;
@@ -140,7 +140,7 @@ BENCHMARK(BM_ParseOpenMetrics)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMicr
 
 void BM_ParseFixture(benchmark::State& state, const char* file) {
   std::filesystem::path path =
-      std::filesystem::path(__FILE__).parent_path() / "../tests/ingest/testdata/exposition" / file;
+      std::filesystem::path(__FILE__).parent_path() / "../tests/ingest/scrape/testdata/exposition" / file;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     state.SkipWithError(("missing " + path.string()).c_str());

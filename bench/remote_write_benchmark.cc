@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "ingest/remote_write_decoder.h"
-#include "ingest/remote_write_encoder.h"
+#include "ingest/remote_write/remote_write_decoder.h"
+#include "ingest/remote_write/remote_write_encoder.h"
 
 // Counts every operator new in the process (the benchmark is its own executable).
 static std::atomic<uint64_t> g_allocations{0};

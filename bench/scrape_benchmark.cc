@@ -9,8 +9,8 @@
 #include <string>
 
 #include "http/server.h"
-#include "ingest/scrape_gzip.h"
-#include "ingest/scrape_loop.h"
+#include "ingest/scrape/scrape_gzip.h"
+#include "ingest/scrape/scrape_loop.h"
 
 using namespace perfwatch;
 using namespace perfwatch::ingest;

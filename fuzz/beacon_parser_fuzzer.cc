@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "common/config.h"
-#include "ingest/beacon_parser.h"
-#include "ingest/route_templater.h"
+#include "ingest/rum/beacon_parser.h"
+#include "ingest/rum/route_templater.h"
 
 using namespace perfwatch;
 

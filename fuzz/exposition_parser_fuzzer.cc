@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ingest/exposition_parser.h"
+#include "ingest/scrape/exposition_parser.h"
 #include "common/label_validation.h"
 
 using namespace perfwatch;

@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "common/label_validation.h"
-#include "ingest/remote_write_decoder.h"
+#include "ingest/remote_write/remote_write_decoder.h"
 
 using namespace perfwatch;
 using namespace perfwatch::ingest;

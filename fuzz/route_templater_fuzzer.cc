@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "ingest/route_templater.h"
-#include "ingest/user_agent.h"
+#include "ingest/rum/route_templater.h"
+#include "ingest/rum/user_agent.h"
 
 using namespace perfwatch;
 

@@ -8,7 +8,7 @@
 #include "cli/demo_simulator.h"
 #include "cli/server_app.h"
 #include "common/time.h"
-#include "ingest/route_templater.h"
+#include "ingest/rum/route_templater.h"
 #include "common/log.h"
 #include "common/memory_trim.h"
 

@@ -23,7 +23,7 @@
 #include "common/time.h"
 #include "http/admission.h"
 #include "ingest/metadata_api.h"
-#include "ingest/scrape_api.h"
+#include "ingest/scrape/scrape_api.h"
 #include "query/promql_api.h"
 #include "query/storage_api.h"
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "ingest/rum_aggregator.h"
+#include "ingest/rum/rum_aggregator.h"
 
 namespace perfwatch::ingest {
 

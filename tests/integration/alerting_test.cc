@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "common/time.h"
-#include "ingest/remote_write_encoder.h"
+#include "ingest/remote_write/remote_write_encoder.h"
 #include "support/http_client.h"
 #include "support/server_process.h"
 #include "support/webhook_receiver.h"

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "ingest/remote_write_encoder.h"
+#include "ingest/remote_write/remote_write_encoder.h"
 #include "support/http_client.h"
 #include "support/server_process.h"
 

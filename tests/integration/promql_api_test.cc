@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "ingest/remote_write_encoder.h"
+#include "ingest/remote_write/remote_write_encoder.h"
 #include "support/http_client.h"
 #include "support/run_perfwatch.h"
 #include "support/server_process.h"

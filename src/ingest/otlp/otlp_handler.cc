@@ -6,7 +6,7 @@
 #include "common/json_writer.h"
 #include "ingest/otlp/otlp_json.h"
 #include "ingest/otlp/otlp_proto.h"
-#include "ingest/scrape_gzip.h"
+#include "ingest/scrape/scrape_gzip.h"
 
 namespace perfwatch::ingest::otlp {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "common/log.h"
 #include "ingest/dirty_groups.h"
-#include "ingest/rum_aggregator.h"  // FormatPrometheusFloat
+#include "ingest/rum/rum_aggregator.h"  // FormatPrometheusFloat
 #include "tsdb/matcher.h"
 
 namespace perfwatch::ingest::otlp {

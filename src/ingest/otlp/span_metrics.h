@@ -14,7 +14,7 @@
 // an absent label. Every span counts in perfwatch_span_*; CLIENT spans with db.system(.name)
 // also in perfwatch_db_*, other CLIENT spans with an HTTP method in perfwatch_http_client_*.
 //
-// Rules (the same machinery as ingest/rum_aggregator.h):
+// Rules (the same machinery as ingest/rum/rum_aggregator.h):
 //  - Duration = end - start (nanoseconds, in seconds). A span with a zero start or end time
 //    or with end < start is not counted: Record() reports it (SpanMetricsResult, by reason)
 //    and counts it in perfwatch_otlp_spans_invalid_total{reason}. CheckSpanTimes() gives the

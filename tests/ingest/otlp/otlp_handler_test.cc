@@ -16,7 +16,7 @@
 #include "ingest/otlp/otlp_json.h"
 #include "ingest/otlp/otlp_proto.h"
 #include "proto_builder.h"
-#include "ingest/scrape_gzip.h"
+#include "ingest/scrape/scrape_gzip.h"
 
 namespace perfwatch::ingest::otlp {
 namespace {

@@ -9,7 +9,7 @@
 #include <random>
 
 #include "common/time.h"
-#include "ingest/rum_aggregator.h"  // FormatPrometheusFloat
+#include "ingest/rum/rum_aggregator.h"  // FormatPrometheusFloat
 #include "tsdb/matcher.h"
 #include "tsdb/tsdb_test_util.h"
 

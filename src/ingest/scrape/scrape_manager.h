@@ -1,0 +1,61 @@
+#pragma once
+// ScrapeManager: owns one ScrapeLoop per target and the threads that run them: one
+// io_context served by `threads` threads, on which every loop's timer, HTTP exchange,
+// parse and append run (each loop is one chain of steps, never two at once). Stop() stops
+// the io_context (pending waits and fetches are abandoned at once; a parse in progress
+// finishes), joins the threads and then writes staleness markers for every loop's series,
+// as Prometheus does when a target goes away.
+// Thread safety: Start/Stop from one controlling thread; Reports() from any thread.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/metrics.h"
+#include "common/status.h"
+#include "ingest/metadata_store.h"
+#include "ingest/scrape/scrape_loop.h"
+#include "ingest/scrape/scrape_target.h"
+#include "tsdb/tsdb.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace perfwatch::ingest {
+
+struct ScrapeManagerOptions {
+  int threads = 2;
+  uint64_t jitter_seed = 0;         // varies every target's phase (e.g. a hash of the listen address)
+  std::string user_agent = "perfwatch";
+  bool stale_markers_on_stop = true;
+};
+
+class ScrapeManager {
+ public:
+  // `tsdb` (and `metadata`, `metrics` when not null) must outlive the manager.
+  ScrapeManager(std::vector<ScrapeTarget> targets, ScrapeManagerOptions options, tsdb::Tsdb* tsdb,
+                MetadataStore* metadata, MetricsRegistry* metrics);
+  ~ScrapeManager();  // Stop()
+  ScrapeManager(const ScrapeManager&) = delete;
+  ScrapeManager& operator=(const ScrapeManager&) = delete;
+
+  Status Start();
+  // Prompt: returns once the threads are joined and stale markers written. Idempotent.
+  void Stop();
+
+  size_t size() const { return loops_.size(); }
+  // The last scrape of each target, in target order.
+  std::vector<std::pair<ScrapeTarget, ScrapeReport>> Reports() const;
+
+ private:
+  const ScrapeManagerOptions options_;
+  std::unique_ptr<boost::asio::io_context> io_;  // declared before the loops: outlives their timers
+  std::vector<std::unique_ptr<ScrapeLoop>> loops_;
+  std::vector<std::thread> threads_;  // started by Start, joined by Stop (controlling thread only)
+  bool started_ = false;              // controlling thread only
+  bool stopped_ = false;              // controlling thread only
+};
+
+}  // namespace perfwatch::ingest
