@@ -10,6 +10,7 @@
 #include "alert/rule_forms.h"
 #include "alert/slo_api.h"
 #include "alert/rules_api.h"
+#include "analysis/changepoint_api.h"
 #include "analysis/vitals_handler.h"
 #include "cli/api_handlers.h"
 #include "cli/security.h"
@@ -384,6 +385,7 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   query::RegisterPromqlApi(router, engine_.get(), query::BuildInfo{PERFWATCH_VERSION, "", ""}, query_cache_.get());
   ingest::RegisterMetadataApi(router, metadata_.get());
   analysis::RegisterVitalsHandler(router, store_.get());
+  analysis::RegisterChangepointHandler(router);
   RegisterEventExport(router, store_.get());
   alert::RegisterRulesApi(
       router, rules_.get(),
