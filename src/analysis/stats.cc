@@ -64,17 +64,16 @@ double NormalUpperTail(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
 MeanVar MeanAndVariance(std::span<const double> values) {
   MeanVar out;
   if (values.empty()) return out;
-  // Welford: stable for the large, nearly equal values of latencies and heap sizes.
-  double mean = 0, m2 = 0;
-  size_t n = 0;
-  for (double v : values) {
-    ++n;
-    double delta = v - mean;
-    mean += delta / static_cast<double>(n);
-    m2 += delta * (v - mean);
-  }
-  out.mean = mean;
-  out.var = n > 1 ? m2 / static_cast<double>(n - 1) : 0;
+  // Two passes: the mean from the plain sum (exact for the small integers of latencies in
+  // ms), then the squared deviations from it (stable for large, nearly equal values).
+  const double n = static_cast<double>(values.size());
+  double sum = 0;
+  for (double v : values) sum += v;
+  out.mean = sum / n;
+  if (values.size() < 2) return out;
+  double m2 = 0;
+  for (double v : values) m2 += (v - out.mean) * (v - out.mean);
+  out.var = m2 / (n - 1);
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "cli/changepoints_command.h"
 #include "cli/query_command.h"
 #include "cli/rules_command.h"
 #include "cli/serve.h"
@@ -37,6 +38,9 @@ int main(int argc, char** argv) {
   RulesCheckFlags rules_check_flags;
   CLI::App* rules_check = AddRulesCommand(app, rules_check_flags);
 
+  ChangepointsFlags changepoints_flags;
+  CLI::App* changepoints = AddChangepointsCommand(app, changepoints_flags);
+
   CLI::App* version = app.add_subcommand("version", "print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -47,6 +51,7 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return RunServe(serve_flags);
   if (query->parsed()) return RunQuery(query_flags);
   if (rules_check->parsed()) return RunRulesCheck(rules_check_flags);
+  if (changepoints->parsed()) return RunChangepoints(changepoints_flags);
   if (demo->parsed()) {
     if (!demo_serve_flags.data_dir) demo_serve_flags.data_dir = "./demo-data";
     return RunDemo(demo_serve_flags, demo_flags);
