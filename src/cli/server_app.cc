@@ -18,6 +18,7 @@
 #include "cli/status_api.h"
 #include "ingest/otlp/metrics_mapping.h"
 #include "ingest/otlp/span_metrics.h"
+#include "ingest/otlp/span_store_sink.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/json_writer.h"
@@ -25,8 +26,10 @@
 #include "http/admission.h"
 #include "ingest/metadata_api.h"
 #include "ingest/scrape/scrape_api.h"
+#include "query/errors_api.h"
 #include "query/promql_api.h"
 #include "query/storage_api.h"
+#include "query/traces_api.h"
 
 #ifndef PERFWATCH_VERSION
 #define PERFWATCH_VERSION "dev"
@@ -76,6 +79,15 @@ Status ServerApp::Start() {
   if (!store.ok()) return store.status().WithContext("open event store");
   store_ = std::move(store).value();
   PW_RETURN_IF_ERROR(store_->Start().WithContext("start event store"));
+  // Spans for drill-down (docs/otlp.md "Span store"); the event store's fsync policy.
+  auto span_store = events::SpanStore::Open(
+      config_.data_dir / "spans",
+      events::SpanStoreOptions{.retention_ms = config_.otlp.span_retention_ms,
+                               .fsync_interval_ms = config_.events.fsync_interval_ms},
+      &metrics_);
+  if (!span_store.ok()) return span_store.status().WithContext("open span store");
+  span_store_ = std::move(span_store).value();
+  PW_RETURN_IF_ERROR(span_store_->Start().WithContext("start span store"));
 
   tsdb::TsdbOptions tsdb_options;
   tsdb_options.dir = config_.data_dir / "tsdb";
@@ -113,6 +125,24 @@ Status ServerApp::Start() {
   auto rum = ingest::RumHandler::Create(config_.rum, store_.get(), &metrics_, rum_aggregator_.get());
   if (!rum.ok()) return rum.status().WithContext("rum");
   rum_ = std::move(rum).value();
+  // Errors grouped (docs/errors.md): RUM error beacons, span exceptions, error logs.
+  auto error_store = events::ErrorStore::Open(
+      config_.data_dir / "errors",
+      events::ErrorStoreOptions{.retention_ms = config_.events.retention_ms,
+                                .fsync_interval_ms = config_.events.fsync_interval_ms,
+                                .partition_ms = config_.events.partition_ms},
+      &metrics_);
+  if (!error_store.ok()) return error_store.status();
+  error_store_ = std::move(error_store).value();
+  PW_RETURN_IF_ERROR(error_store_->Start().WithContext("start error store"));
+  auto error_recorder = ingest::errors::ErrorRecorder::Create(
+      ingest::errors::ErrorRecorderOptions{.max_apps = config_.rum.max_apps, .max_services = config_.otlp.max_services},
+      error_store_.get(), tsdb_.get(), &metrics_, NowMs());
+  if (!error_recorder.ok()) return error_recorder.status();
+  error_recorder_ = std::move(error_recorder).value();
+  rum_->SetErrorSink([er = error_recorder_.get()](std::span<const events::EventInput> events, int64_t received_ms) {
+    return er->RecordBeacons(events, received_ms);
+  });
   // Open dashboards hear of new vitals per app, coalesced (at most 4 events a second each).
   stream_hub_ = std::make_unique<http::EventHub>(http::EventStreamOptions{}, &metrics_);
   rum_->SetOnStored([hub = stream_hub_.get()](std::span<const events::EventInput> events) {
@@ -156,7 +186,7 @@ Status ServerApp::Start() {
   // OTLP/HTTP receiver (docs/otlp.md "Receiver"). A signal without a sink gets no route:
   // nothing is acknowledged that is not kept. Traces: the RED metrics derived from them,
   // written to the TSDB by Record() itself (flush_interval_ms 0), so an acknowledged span
-  // is counted durably; the spans themselves are not stored yet (span store: next).
+  // is counted durably; the spans themselves go to the span store first.
   // Metrics: the OpenTelemetry-to-Prometheus mapping. Logs: no sink yet.
   auto span_metrics = ingest::otlp::SpanMetrics::Create(
       ingest::otlp::SpanMetricsOptions{.max_services = config_.otlp.max_services,
@@ -169,8 +199,11 @@ Status ServerApp::Start() {
   span_metrics_ = std::move(span_metrics).value();
   otlp_metrics_ = std::make_unique<ingest::otlp::OtlpMetricsWriter>(tsdb_.get(), metadata_.get());
   ingest::otlp::OtlpSinks otlp_sinks;
-  otlp_sinks.traces = [sm = span_metrics_.get()](const ingest::otlp::TracesRequest& r,
+  otlp_sinks.traces = [ss = span_store_.get(), sm = span_metrics_.get(), er = error_recorder_.get()](const ingest::otlp::TracesRequest& r,
                                                  ingest::otlp::OtlpPartial* partial) -> Status {
+    // Stored first (durably): a store failure answers 503 before anything else counts it.
+    PW_RETURN_IF_ERROR(ingest::otlp::StoreSpans(ss, r));
+    PW_RETURN_IF_ERROR(er->RecordTraces(r, NowMs()));  // span exceptions (docs/errors.md)
     ingest::otlp::SpanMetricsResult result;
     PW_RETURN_IF_ERROR(sm->Record(r, NowMs(), &result));
     partial->rejected = static_cast<int64_t>(result.missing_timestamp + result.end_before_start);
@@ -184,6 +217,12 @@ Status ServerApp::Start() {
     partial->rejected = static_cast<int64_t>(result.data_points_rejected);
     partial->message = result.message;
     return Status::Ok();
+  };
+  // Logs: records of severity ERROR and above or with exception.* attributes become error
+  // occurrences; the others are accepted and counted, not stored (docs/errors.md).
+  otlp_sinks.logs = [er = error_recorder_.get()](const ingest::otlp::LogsRequest& r,
+                                                 ingest::otlp::OtlpPartial*) -> Status {
+    return er->RecordLogs(r, NowMs());
   };
   otlp_ = std::make_unique<ingest::otlp::OtlpReceiver>(config_.otlp, std::move(otlp_sinks), &metrics_);
 
@@ -230,6 +269,8 @@ void ServerApp::Stop() {
   if (span_metrics_) span_metrics_->Stop();      // writes pending counts while the TSDB is open
   if (tsdb_) tsdb_->Stop();
   if (store_) store_->Stop();
+  if (span_store_) span_store_->Stop();
+  if (error_store_) error_store_->Stop();
   scrape_.reset();
   otlp_server_.reset();
   server_.reset();
@@ -246,10 +287,13 @@ void ServerApp::Stop() {
   queryable_.reset();
   remote_write_.reset();
   rum_.reset();
+  error_recorder_.reset();
+  error_store_.reset();
   rum_aggregator_.reset();
   vital_recorder_.reset();
   tsdb_.reset();
   store_.reset();
+  span_store_.reset();
 }
 
 Status ServerApp::StartOtlpListener(const std::vector<std::shared_ptr<http::RequestGuard>>& guards) {
@@ -378,6 +422,7 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   remote_write_->Register(router);
   otlp_->Register(router);  // POST /v1/{traces,metrics,logs} for the signals with a sink
   query::RegisterStorageApi(router, tsdb_.get());
+  query::RegisterTracesApi(router, span_store_.get());  // GET /api/v1/traces[/{traceId}]
   ingest::RegisterTargetsApi(router, [this] {
     ingest::ScrapeManager* scrape = scrape_view_.load();
     return scrape ? scrape->Reports() : std::vector<std::pair<ingest::ScrapeTarget, ingest::ScrapeReport>>();
@@ -387,6 +432,7 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   analysis::RegisterVitalsHandler(router, store_.get());
   analysis::RegisterChangepointHandler(router);
   RegisterEventExport(router, store_.get());
+  query::RegisterErrorsApi(router, error_store_.get());
   alert::RegisterRulesApi(
       router, rules_.get(),
       [am = alertmanager_.get()](const alert::LabelSet& labels) {

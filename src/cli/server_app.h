@@ -20,8 +20,11 @@
 #include "common/metrics.h"
 #include "common/status.h"
 #include "http/event_stream.h"
+#include "events/error_store.h"
 #include "events/event_store.h"
+#include "events/span_store.h"
 #include "http/server.h"
+#include "ingest/errors/error_recorder.h"
 #include "ingest/metadata_store.h"
 #include "ingest/otlp/metrics_mapping.h"
 #include "ingest/otlp/otlp_handler.h"
@@ -69,6 +72,7 @@ class ServerApp {
   std::string self_scrape_authorization_;  // Authorization header of the self-scrape ("" without auth)
   MetricsRegistry metrics_;
   std::unique_ptr<events::EventStore> store_;
+  std::unique_ptr<events::SpanStore> span_store_;  // spans for drill-down (the traces sink)
   std::unique_ptr<ingest::RumAggregator> rum_aggregator_;
   std::unique_ptr<ingest::RumHandler> rum_;
   std::unique_ptr<tsdb::Tsdb> tsdb_;
@@ -98,6 +102,9 @@ class ServerApp {
   std::unique_ptr<ingest::otlp::OtlpReceiver> otlp_;
   std::unique_ptr<ingest::otlp::SpanMetrics> span_metrics_;         // the traces sink
   std::unique_ptr<ingest::otlp::OtlpMetricsWriter> otlp_metrics_;  // the metrics sink
+  // Errors grouped (docs/errors.md): the store and what feeds it (RUM, traces, logs).
+  std::unique_ptr<events::ErrorStore> error_store_;
+  std::unique_ptr<ingest::errors::ErrorRecorder> error_recorder_;
   std::unique_ptr<http::Server> otlp_server_;
   std::atomic<bool> ready_{false};
 };

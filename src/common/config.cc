@@ -155,7 +155,7 @@ Status ParseInto(const YAML::Node& root, Config* c) {
   }
   if (auto o = root["otlp"]) {
     PW_RETURN_IF_ERROR(CheckKeys(o, "otlp", {"listen", "max_body_bytes", "max_services", "max_routes_per_service", "max_db_statements_per_service",
-                                             "max_peers_per_service", "max_span_names_per_service"}));
+                                             "max_peers_per_service", "max_span_names_per_service", "span_retention"}));
     ReadScalar(o, "listen", &c->otlp.listen);
     ReadScalar(o, "max_body_bytes", &c->otlp.max_body_bytes);
     ReadScalar(o, "max_services", &c->otlp.max_services);
@@ -163,6 +163,7 @@ Status ParseInto(const YAML::Node& root, Config* c) {
     ReadScalar(o, "max_db_statements_per_service", &c->otlp.max_db_statements_per_service);
     ReadScalar(o, "max_peers_per_service", &c->otlp.max_peers_per_service);
     ReadScalar(o, "max_span_names_per_service", &c->otlp.max_span_names_per_service);
+    PW_RETURN_IF_ERROR(ReadDuration(o, "span_retention", &c->otlp.span_retention_ms).WithContext("otlp"));
   }
   if (auto e = root["events"]) {
     PW_RETURN_IF_ERROR(CheckKeys(e, "events", {"retention", "fsync_interval"}));
@@ -241,6 +242,7 @@ Status ValidateConfig(const Config& c) {
   if (!c.otlp.listen.empty() && c.otlp.listen.rfind(':') == std::string::npos) {
     return InvalidArgument("otlp.listen must be HOST:PORT (or empty: off)");
   }
+  if (c.otlp.span_retention_ms < 3600'000) return InvalidArgument("otlp.span_retention must be at least 1h");
   if (c.otlp.max_body_bytes < 1024) return InvalidArgument("otlp.max_body_bytes must be at least 1024");
   if (const std::string& v = c.http.tls.min_version; v != "TLS12" && v != "TLS13") {
     if (v == "TLS10" || v == "TLS11") {

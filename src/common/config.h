@@ -83,6 +83,9 @@ struct OtlpConfig {
   size_t max_span_names_per_service = 1000;    // distinct span_name values per service (all span kinds)
   size_t max_db_statements_per_service = 200;  // distinct db_statement fingerprints per service
   size_t max_peers_per_service = 50;           // distinct HTTP client peers per service
+  // The span store (docs/otlp.md "Span store"): spans older than this are deleted, in
+  // whole hourly partitions. Fsync policy: events.fsync_interval.
+  int64_t span_retention_ms = 7LL * 24 * 3600 * 1000;
 };
 
 struct EventsConfig {

@@ -2,8 +2,7 @@
 // series perfwatch_span_calls_total / perfwatch_span_duration_seconds, counted exactly and
 // durable across kill -9 right after the answer; data points posted to /v1/metrics become
 // Prometheus series; a span with end before start is rejected with partialSuccess and the
-// rest is kept; /v1/logs has no sink yet and is not served (nothing acknowledged that is
-// not kept).
+// rest is kept; /v1/logs is served (error logs: tests/integration/errors_test.cc).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -89,8 +88,8 @@ TEST(OtlpIntegration, TracesBecomeDurableRedSeriesAndMetricsBecomeSeries) {
   EXPECT_NE(bad_req.body.find(R"("code":3)"), std::string::npos) << bad_req.body;
   EXPECT_NE(Query(after, R"(sum(perfwatch_span_calls_total{service="checkout"}))").find(R"("10"])"), std::string::npos);
 
-  // No logs sink yet: not served.
-  EXPECT_EQ(after.Post("/v1/logs", R"({"resourceLogs":[]})").status, 404);
+  // Logs are served (errors grouping, docs/errors.md): an empty request is a success.
+  EXPECT_EQ(after.Post("/v1/logs", R"({"resourceLogs":[]})").status, 200);
 }
 
 }  // namespace

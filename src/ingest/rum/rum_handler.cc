@@ -154,6 +154,16 @@ void RumHandler::Handle(const http::Request& req, http::Response& res) {
   const size_t n = batch.events.size();
   // Which events replaced an earlier report of the same page view (not counted again).
   std::unique_ptr<bool[]> replaced(n != 0 ? new bool[n]() : nullptr);
+  if (n != 0 && error_sink_) {
+    Status st = error_sink_(batch.events, context.received_ms);
+    if (!st.ok()) {
+      if (append_failures_) append_failures_->Inc();
+      PW_LOG_WARN("rum error store append failed", "error={}", LogQuote(st.message()));
+      WriteRejection(res, 503, RejectCode::kInvalidJson, "error store unavailable: " + st.message());
+      res.headers.emplace_back("Retry-After", "1");
+      return;
+    }
+  }
   if (n != 0 && store_ != nullptr) {
     Status st = store_->Append(batch.events, std::span<bool>(replaced.get(), n));
     if (!st.ok()) {

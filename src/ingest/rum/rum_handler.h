@@ -53,6 +53,12 @@ class RumHandler {
   using StoredFn = std::function<void(std::span<const events::EventInput> events)>;
   void SetOnStored(StoredFn fn) { on_stored_ = std::move(fn); }
 
+  // Called with each batch of accepted events before the event store append (errors
+  // grouping, ingest/errors/error_recorder.h); an error answers 503 and stores nothing in
+  // the event store. Set before Register; thread-safe.
+  using ErrorSinkFn = std::function<Status(std::span<const events::EventInput> events, int64_t received_ms)>;
+  void SetErrorSink(ErrorSinkFn fn) { error_sink_ = std::move(fn); }
+
   // Adds POST /api/rum (metric label "/api/rum", CORS for `cors_origins`).
   void Register(http::Router& router, const std::vector<std::string>& cors_origins);
 
@@ -68,6 +74,7 @@ class RumHandler {
   std::array<Counter*, kRejectCodeCount> rejected_{};  // by RejectCode
   Counter* append_failures_ = nullptr;
   StoredFn on_stored_;
+  ErrorSinkFn error_sink_;
 };
 
 // The response body of /api/rum: {"accepted":N,"rejected":M,"errors":[...]} with M the

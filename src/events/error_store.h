@@ -1,0 +1,145 @@
+#pragma once
+// The error store (tracker issue 14 item 5; docs/errors.md "Storage"): error groups
+// (fingerprint -> type, normalised message, first seen, a sample message and stack, the
+// fingerprinted frames) and their occurrences (time, app or service, page or route,
+// browser, session, user, trace and span id, raw message), durable and rebuilt on start.
+// Grouping itself happens at ingest (ingest/errors/); this layer stores what it is given.
+//
+// Layout under `dir`: groups.log (one record per group, written before the group's first
+// occurrence) and one occurrences log per UTC day, occurrences-<day start ms>.log, both in
+// the event store's log format (events/log_file.h: checksummed records, torn tail
+// truncated at the last good record on open, corruption in the middle an error).
+//
+// Durability: Append returns after write(2) of the batch (survives kill -9); a background
+// thread (Start) fsyncs every fsync_interval_ms (0: fsync before Append returns) and
+// applies retention. On error nothing of the batch is kept (the logs are truncated back).
+// Retention: occurrence logs of days that ended before now - retention_ms are deleted
+// whole (as the event store's partitions); groups stay (their first seen with them).
+// Memory: every occurrence of the retention window is held in memory (about 70 bytes
+// plus its distinct strings, which are interned); docs/errors.md "Limits".
+//
+// Thread safety: all public methods are thread-safe; Append serialises, reads take a
+// shared lock and may run concurrently with each other.
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/metrics.h"
+#include "common/status.h"
+
+namespace perfwatch::events {
+
+enum class ErrorSource : uint8_t { kBrowser = 0, kBackend = 1 };  // persisted
+std::string_view ErrorSourceName(ErrorSource source);             // "browser", "backend"
+
+struct ErrorFrame {
+  std::string function;
+  std::string file;
+  int64_t line = 0;
+  int64_t column = 0;
+  bool in_app = false;
+  bool operator==(const ErrorFrame&) const = default;
+};
+
+// What a group is, as the first occurrence described it.
+struct ErrorGroupInfo {
+  uint64_t fingerprint = 0;
+  ErrorSource source = ErrorSource::kBrowser;
+  std::string scope;  // app (browser) or service (backend) of the first occurrence
+  std::string type;
+  std::string message;         // normalised
+  std::string sample_message;  // raw
+  std::string sample_stack;    // cut to kMaxStackBytes
+  std::vector<ErrorFrame> frames;
+};
+
+struct ErrorGroup {
+  ErrorGroupInfo info;
+  int64_t first_seen_ms = INT64_MAX;
+  int64_t last_seen_ms = INT64_MIN;
+  uint64_t total = 0;  // occurrences held (within retention)
+};
+
+struct ErrorOccurrenceInput {
+  const ErrorGroupInfo* group = nullptr;  // used when the fingerprint is new
+  int64_t time_ms = 0;
+  std::string_view scope;     // app or service
+  std::string_view location;  // page or route
+  std::string_view browser;
+  std::string_view session_id;
+  std::string_view user_id;
+  std::string_view message;   // raw (cut to kMaxMessageBytes)
+  std::array<uint8_t, 16> trace_id{};  // zeros: none
+  std::array<uint8_t, 8> span_id{};
+};
+
+// One stored occurrence as the scan hands it out (views valid during the callback).
+struct ErrorOccurrenceView {
+  int64_t time_ms = 0;
+  std::string_view scope, location, browser, session_id, user_id, message;
+  std::array<uint8_t, 16> trace_id{};
+  std::array<uint8_t, 8> span_id{};
+};
+
+struct ErrorStoreOptions {
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;
+  int64_t fsync_interval_ms = 100;
+  int64_t partition_ms = 24LL * 3600 * 1000;
+};
+
+struct ErrorStoreStats {
+  uint64_t groups = 0;
+  uint64_t occurrences = 0;
+  uint64_t partitions = 0;
+};
+
+class ErrorStore {
+ public:
+  static constexpr size_t kMaxStackBytes = 16 << 10;
+  static constexpr size_t kMaxMessageBytes = 1024;
+
+  // Opens (creating) the store under `dir` and replays it. `metrics` may be null.
+  static Result<std::unique_ptr<ErrorStore>> Open(std::filesystem::path dir, ErrorStoreOptions options,
+                                                  MetricsRegistry* metrics);
+  ~ErrorStore();
+  ErrorStore(const ErrorStore&) = delete;
+  ErrorStore& operator=(const ErrorStore&) = delete;
+
+  Status Start();
+  void Stop();
+
+  // Stores the batch durably. `is_new` (when not empty: one per input) tells which input
+  // was the first occurrence of its group ever stored. An input without a group pointer
+  // whose fingerprint is unknown is InvalidArgument (nothing stored).
+  Status Append(std::span<const ErrorOccurrenceInput> batch, std::span<bool> is_new = {});
+  Status Sync();
+  Status EnforceRetention(int64_t now_ms);
+
+  std::optional<ErrorGroup> FindGroup(uint64_t fingerprint) const;
+  bool HasGroup(uint64_t fingerprint) const;
+  // Every group (under the shared lock; do not call the store from `fn`).
+  void ForEachGroup(const std::function<void(const ErrorGroup&)>& fn) const;
+  // Occurrences with from_ms <= time <= to_ms, by group; in no particular order.
+  void ScanOccurrences(int64_t from_ms, int64_t to_ms,
+                       const std::function<void(const ErrorGroup&, const ErrorOccurrenceView&)>& fn) const;
+
+  ErrorStoreStats Stats() const;
+
+ private:
+  struct Impl;
+  explicit ErrorStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Record codecs (exposed for tests and the fuzzer).
+std::string EncodeErrorGroupRecord(const ErrorGroupInfo& info, int64_t first_seen_ms);
+Status DecodeErrorGroupRecord(std::string_view payload, ErrorGroupInfo* info, int64_t* first_seen_ms);
+
+}  // namespace perfwatch::events

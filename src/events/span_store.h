@@ -1,0 +1,99 @@
+#pragma once
+// The span store: every span of the retention window, for drill-down (GET /api/v1/traces
+// and /api/v1/traces/{traceId}). Design and layout: docs/otlp.md "Span store".
+//
+// Layout: one partition per `partition_ms` (by span start time), a directory
+// part-<start_ms> holding spans.log, the event store's log format (events/log_file.h:
+// checksummed records). Each record is one block of up to kMaxSpansPerBlock spans
+// (events/span_codec.h), zstd-compressed. In memory per partition: the dictionary, the
+// block offsets, a trace-id hash table (trace -> blocks holding its spans) and the entry
+// spans (SERVER spans and roots: service, name, route, start, duration, status, block)
+// for the list queries. All of it is rebuilt from the logs on Open.
+//
+// Durability as the event store's (docs/events.md): Append returns after its records
+// reached the logs through write(2) (they survive kill -9); a background thread fsyncs
+// every `fsync_interval_ms` (0: Append fsyncs before returning). On error nothing of the
+// batch is kept. A torn tail is truncated on Open; a corrupt record cuts the log there
+// (the rest is saved as spans.log.corrupt-<offset>).
+// Retention: partitions that ended before now - retention_ms are deleted whole.
+//
+// Thread safety: all public methods are thread-safe. Appends serialise on one mutex;
+// queries run concurrently with appends.
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/metrics.h"
+#include "common/status.h"
+#include "events/span_record.h"
+
+namespace perfwatch::events {
+
+struct SpanStoreOptions {
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;
+  int64_t fsync_interval_ms = 100;      // 0: fsync before every acknowledgement
+  int64_t partition_ms = 3600 * 1000;   // one partition per hour
+  int zstd_level = 3;
+};
+
+// The entry-span list query. Times in unix nanoseconds, inclusive.
+struct SpanListQuery {
+  int64_t from_ns = 0;
+  int64_t to_ns = INT64_MAX;
+  std::optional<std::string> service, route, name;  // exact matches when set
+  uint64_t min_duration_ns = 0;
+  std::optional<uint8_t> status;  // status code when set
+  enum class Sort { kNewest, kSlowest } sort = Sort::kNewest;
+  size_t limit = 20;
+};
+
+struct SpanStoreStats {
+  uint64_t spans = 0;
+  uint64_t entry_spans = 0;
+  uint64_t blocks = 0;
+  uint64_t partitions = 0;
+  uint64_t disk_bytes = 0;
+  uint64_t memory_bytes = 0;  // heap held by the indexes and dictionaries
+};
+
+class SpanStore {
+ public:
+  // Opens (creating if needed) the store under `dir` and replays its logs.
+  static Result<std::unique_ptr<SpanStore>> Open(std::filesystem::path dir, SpanStoreOptions options,
+                                                 MetricsRegistry* metrics);
+  ~SpanStore();
+  SpanStore(const SpanStore&) = delete;
+  SpanStore& operator=(const SpanStore&) = delete;
+
+  // Starts the fsync and retention thread. Stop() fsyncs and joins it; idempotent.
+  Status Start();
+  void Stop();
+
+  // Appends spans durably (see above). end < start is stored as a zero duration.
+  Status Append(std::span<const SpanRecord> spans);
+  Status Sync();
+
+  // The spans of one trace (at most `max_spans`, the earliest-starting when there are more),
+  // ordered by start time; *total is how many are stored. Empty when unknown.
+  Status GetTrace(const std::array<uint8_t, 16>& trace_id, size_t max_spans, std::vector<SpanRecord>* out,
+                  uint64_t* total) const;
+  // Entry spans matching `query`, sorted and limited as it asks.
+  Status ListEntrySpans(const SpanListQuery& query, std::vector<SpanRecord>* out) const;
+
+  // Drops partitions that ended before now - retention (also done periodically by Start()).
+  Status EnforceRetention(int64_t now_ms);
+
+  SpanStoreStats Stats() const;
+
+ private:
+  struct Impl;
+  explicit SpanStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace perfwatch::events
