@@ -10,6 +10,11 @@
 // perfwatch origin, runs cross-origin exactly as on a customer's site), drives them with
 // real input, navigates away (visibilitychange + pagehide flush the beacons), and reads
 // the results back through GET /api/v1/vitals and GET /api/v1/events/export.
+// The last test loads /rum-trace.js with tracePropagation on: the traceparent header
+// reaches same-origin and configured backends, never another origin, and the navigation
+// beacon lists the trace ids (plus the document's own, from Server-Timing).
+// $PERFWATCH_WEB_DIR serves rum.js / rum-trace.js from that folder (--web-dir), for a
+// binary built without the front-end.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -105,6 +110,51 @@ function testPage(rumUrl, attrs) {
 </body></html>`;
 }
 
+// ---- trace propagation (rum-trace.js) ---------------------------------------------------
+
+const TRACE_APP = 'e2e-trace';
+const DOC_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';  // the document's server span (Server-Timing)
+const DOC_SPAN = '00f067aa0ba902b7';
+const OWN_TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+/** A backend on its own origin that records requests; CORS allows traceparent. */
+async function backend(name) {
+  const s = createServer((req, res) => {
+    backendRequests.push({ at: name, method: req.method, path: req.url, traceparent: req.headers.traceparent });
+    res.writeHead(req.method === 'OPTIONS' ? 204 : 200, {
+      'access-control-allow-origin': '*',
+      'access-control-allow-headers': 'traceparent',
+    });
+    res.end(req.method === 'OPTIONS' ? undefined : name);
+  });
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  return { server: s, origin: `http://127.0.0.1:${s.address().port}` };
+}
+
+function tracedPage() {
+  return `<!doctype html>
+<html><head><meta charset="utf-8"><title>perfwatch e2e: traces</title>
+<script>window.perfwatch = { app: '${TRACE_APP}', tracePropagation: { origins: ['${configured.origin}'] } };</script>
+<script src="${rumTrace}"></script>
+</head><body><p>traced requests</p>
+<script>
+  const xhr = (url) => new Promise((done) => {
+    const x = new XMLHttpRequest();
+    x.open('GET', url);
+    x.onloadend = done;
+    x.send();
+  });
+  Promise.all([
+    fetch('/api/traced/fetch?q=secret').then((r) => r.text()),
+    xhr('/api/traced/xhr'),
+    fetch('${configured.origin}/api/configured').then((r) => r.text()),
+    fetch('${other.origin}/api/other').then((r) => r.text()),
+    fetch('/api/traced/own', { headers: { traceparent: '${OWN_TP}' } }).then((r) => r.text()),
+  ]).then(() => { window.__ready = true; });
+</script>
+</body></html>`;
+}
+
 // ---- fixtures --------------------------------------------------------------------------
 
 let server;  // perfwatch child process
@@ -114,6 +164,9 @@ let base;  // perfwatch origin
 let site;  // test page origin
 let pageServer;
 let proxy;  // recording proxy in front of perfwatch
+let rumTrace;  // /rum-trace.js through the proxy
+let configured, other;  // backends on other origins: listed in tracePropagation.origins / not
+const backendRequests = [];  // {at, method, path, traceparent} of every backend request
 let context;
 let userDataDir;
 const beaconRequests = [];  // every POST the browser sent to perfwatch (via the proxy)
@@ -125,7 +178,9 @@ before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'pw-e2e-data-'));
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+  const args = ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir];
+  if (process.env.PERFWATCH_WEB_DIR) args.push('--web-dir', process.env.PERFWATCH_WEB_DIR);
+  server = spawn(BIN, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server.stdout.on('data', (d) => (serverLog += d));
@@ -168,9 +223,23 @@ before(async () => {
   });
   await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
   const rum = `http://127.0.0.1:${proxy.address().port}/rum.js`;
+  rumTrace = `http://127.0.0.1:${proxy.address().port}/rum-trace.js`;
+  configured = await backend('configured');
+  other = await backend('other');
   pageServer = createServer((req, res) => {
     const u = new URL(req.url, 'http://x');
-    if (u.pathname === '/api/slow') {
+    if (u.pathname.startsWith('/api/')) {
+      backendRequests.push({ at: 'site', method: req.method, path: u.pathname, traceparent: req.headers.traceparent });
+    }
+    if (u.pathname.startsWith('/api/traced/')) {
+      setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('traced'), 20);
+    } else if (u.pathname === '/traced') {
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'server-timing': `db;dur=2.5, traceparent;desc="00-${DOC_TRACE}-${DOC_SPAN}-01"`,
+      });
+      res.end(tracedPage());
+    } else if (u.pathname === '/api/slow') {
       setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'), 300);
     } else if (u.pathname === '/page') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -196,6 +265,8 @@ after(async () => {
   await context?.close().catch(() => {});
   pageServer?.close();
   proxy?.close();
+  configured?.server.close();
+  other?.server.close();
   if (server && server.exitCode === null) {
     server.kill('SIGTERM');
     await Promise.race([new Promise((r) => server.once('exit', r)), sleep(5000)]);
@@ -418,4 +489,58 @@ test('overhead: under 1 ms of main-thread time per metric', async () => {
   await page.close();
   console.log(`SDK cost per metric: ${cost.perMetric.toFixed(4)} ms (queue ${cost.queue.toFixed(4)} ms, one flush of 200: ${cost.flush.toFixed(2)} ms)`);
   assert.ok(cost.perMetric < 1, JSON.stringify(cost));
+});
+
+test('rum-trace.js: traceparent to same-origin and configured backends only; the page view lists the ids', async () => {
+  const served = await fetch(base + '/rum-trace.js');
+  assert.equal(served.status, 200, 'perfwatch serves /rum-trace.js');
+  const built = join(repo, 'sdk/browser/dist/rum-trace.js');
+  if (existsSync(built)) {
+    assert.ok(Buffer.from(await served.arrayBuffer()).equals(readFileSync(built)), 'served == dist/rum-trace.js');
+  }
+  // rum.js (no trace propagation) left the earlier page's API call alone.
+  const slow = backendRequests.find((r) => r.path === '/api/slow');
+  assert.ok(slow && slow.traceparent === undefined, JSON.stringify(slow));
+
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${site}/traced`, { waitUntil: 'load' });
+  await page.waitForFunction(() => window.__ready === true, null, { timeout: 10000 });
+  await sleep(200);
+  await page.goto(`${site}/bye`, { waitUntil: 'load' });  // hidden + pagehide: flush
+  await page.close();
+  assert.deepEqual(errors, []);
+
+  const TP = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;
+  const got = (at, path) => backendRequests.filter((r) => r.at === at && r.path.startsWith(path) && r.method !== 'OPTIONS');
+  const [f] = got('site', '/api/traced/fetch');
+  const [x] = got('site', '/api/traced/xhr');
+  const [c] = got('configured', '/api/configured');
+  const [o] = got('other', '/api/other');
+  const [own] = got('site', '/api/traced/own');
+  assert.match(f?.traceparent ?? '', TP, 'same-origin fetch');
+  assert.match(x?.traceparent ?? '', TP, 'same-origin XMLHttpRequest');
+  assert.match(c?.traceparent ?? '', TP, 'configured origin');
+  assert.ok(o, 'the other origin was called');
+  assert.equal(o.traceparent, undefined, 'never to another origin');
+  assert.equal(own?.traceparent, OWN_TP, "the page's own traceparent is left alone");
+  const ids = [f, x, c].map((r) => TP.exec(r.traceparent)[1]);
+  assert.equal(new Set(ids).size, 3, 'a new trace per request');
+
+  // The navigation beacon as the browser posted it...
+  const nav = await until(() =>
+    beaconRequests.flatMap((r) => JSON.parse(r.body)).find((b) => b.app === TRACE_APP && b.type === 'navigation'));
+  assert.ok(nav, 'navigation beacon posted');
+  assert.equal(nav.traceId, DOC_TRACE, "the document's trace, from Server-Timing");
+  assert.equal(nav.spanId, DOC_SPAN);
+  const byId = Object.fromEntries(nav.traces.map((t) => [t.t, t]));
+  assert.equal(nav.traces.length, 3, JSON.stringify(nav.traces));
+  assert.deepEqual(ids.map((id) => byId[id]?.u), ['/api/traced/fetch', '/api/traced/xhr', '/api/configured']);
+  for (const t of nav.traces) assert.ok(t.d >= 15 || t.u === '/api/configured', `duration ${JSON.stringify(t)}`);
+  // ...and as perfwatch stored it (unknown beacon fields are kept: docs/ingest.md).
+  const stored = await until(async () => (await eventsOf('navigation', '/traced'))[0]);
+  assert.ok(stored, 'navigation event exported');
+  assert.equal(stored.traceId, DOC_TRACE);
+  assert.deepEqual(stored.traces.map((t) => t.t).sort(), [...ids].sort());
 });

@@ -190,11 +190,13 @@ TEST_F(AuthIntegrationTest, BrowserIngestIsRateLimitedPerClient) {
   EXPECT_GE(std::atoi(refusal.Header("retry-after").c_str()), 1) << refusal.Header("retry-after");
   EXPECT_NE(refusal.body.find("\"errorType\":\"too_many_requests\""), std::string::npos) << refusal.body;
   EXPECT_EQ(c.Get("/rum.js", client_a).status, 429);  // the SDK file shares the limit
+  EXPECT_EQ(c.Get("/rum-trace.js", client_a).status, 429);  // and so does its trace variant
   // Another client has its own bucket; loopback itself is not limited.
   EXPECT_EQ(c.Post("/api/rum", kBeacon, "application/json", {{"X-Forwarded-For", "203.0.113.10"}}).status, 204);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(c.Post("/api/rum", kBeacon, "application/json").status, 204);
   HttpResponse m = c.Get("/metrics", Bearer("r-secret"));
   EXPECT_NE(m.body.find("perfwatch_http_rate_limited_total{route=\"/api/rum\"} "), std::string::npos);
+  EXPECT_NE(m.body.find("perfwatch_http_rate_limited_total{route=\"/rum-trace.js\"} 1"), std::string::npos) << m.body;
 }
 
 TEST_F(AuthIntegrationTest, QueryCommandSendsItsToken) {

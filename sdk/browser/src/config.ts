@@ -1,5 +1,7 @@
 // Configuration: from the <script> tag's data-* attributes and from perfwatch.init().
 
+import type { TracePropagation } from './trace';
+
 /** Options accepted by `perfwatch.init()` and, as data-* attributes, by the script tag. */
 export interface Options {
   /** Where beacons are POSTed. Default: origin rum.js was loaded from + "/api/rum". */
@@ -12,6 +14,11 @@ export interface Options {
   keepQueryString?: boolean;
   /** Do not start from the script tag; wait for perfwatch.init(). */
   manual?: boolean;
+  /**
+   * Add a W3C `traceparent` header to same-origin fetch()/XHR requests (`true`) and to
+   * those of `origins` too; the navigation beacon lists the trace ids. Default off.
+   */
+  tracePropagation?: TracePropagation;
 }
 
 /** The piece of an HTMLScriptElement the parser needs (so tests can fake it). */
@@ -52,6 +59,7 @@ export function fromScript(el: ScriptLike | null | undefined): Options {
     sampleRate: toRate(a('sample-rate')),
     keepQueryString: flag(a('keep-query-string')),
     manual: flag(a('manual')),
+    ...(__TRACE__ && { tracePropagation: flag(a('trace-propagation')) }),
   };
 }
 

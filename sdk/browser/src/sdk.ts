@@ -7,6 +7,7 @@ import { Batcher } from './batch';
 import { merge, type Options } from './config';
 import { selector } from './selector';
 import { isSampled, loadSession, type Session } from './session';
+import { patch, serverTrace, tracedUrl, type Traced } from './trace';
 import { stripUrl } from './url';
 
 export type { Options } from './config';
@@ -16,6 +17,8 @@ const MAX_RESOURCES = 20;
 /** The most error, rejection or long-task beacons per page view (a loop stays cheap). */
 const MAX_PER_TYPE = 25;
 const MAX_STACK = 1500;
+/** The most traced requests listed on the navigation beacon (the first ones win). */
+const MAX_TRACES = 20;
 
 type Beacon = Record<string, unknown>;
 
@@ -29,6 +32,9 @@ let late = 0;
 const pageView = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
 const counts: Record<string, number> = {};
 let resources: Beacon[] = [];
+/** This page view's traced requests; the navigation beacon holds this very array. */
+const traces: Traced[] = [];
+let patched = false;
 
 const nav = (): PerformanceNavigationTiming | undefined =>
   performance.getEntriesByType &&
@@ -141,7 +147,17 @@ function navigation(): void {
     domParsing: round(n.domInteractive - n.responseEnd),
     domComplete: round(n.domComplete),
     load: round(n.loadEventEnd),
+    ...(__TRACE__ && navTrace(n)),
   });
+}
+
+/** rum-trace.js: the navigation beacon's trace fields. */
+function navTrace(n: any): Beacon {
+  // The document's own server span (Server-Timing: traceparent;desc="00-<trace>-<span>-01").
+  const st = serverTrace(n.serverTiming) || [];
+  // `traces` is filled until the beacon is serialised (the next flush), so requests made
+  // soon after load are listed too.
+  return { traceId: st[0], spanId: st[1], traces: opts.tracePropagation ? traces : undefined };
 }
 
 function resource(e: PerformanceResourceTiming): void {
@@ -247,4 +263,16 @@ export function init(o?: Options): void {
   }
   sampled = isSampled(opts.sampleRate, session);
   if (sampled && !started) start();
+  if (__TRACE__ && sampled && opts.tracePropagation && !patched) {
+    patched = true;
+    patch(
+      window,
+      // Not our own beacons (the keepalive fetch fallback of transmit()).
+      (u) =>
+        sampled && !u.includes(opts.endpoint!)
+          ? tracedUrl(u, document.baseURI, opts.tracePropagation, location.origin)
+          : undefined,
+      (t) => traces.length < MAX_TRACES && traces.push(t),
+    );
+  }
 }

@@ -29,6 +29,7 @@ test('script tag attributes', () => {
     sampleRate: 0.25,
     keepQueryString: true,
     manual: undefined,
+    tracePropagation: undefined,
   });
 });
 
