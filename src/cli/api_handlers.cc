@@ -63,7 +63,8 @@ namespace {
 
 // The dashboard's page paths (web/src/routes.ts): each serves index.html, whose script
 // reads the path and the query string (the page's state) itself.
-constexpr std::string_view kDashboardPages[] = {"/", "/overview", "/vitals", "/alerts", "/explore", "/status"};
+constexpr std::string_view kDashboardPages[] = {"/", "/overview", "/vitals", "/alerts", "/explore", "/status",
+                                                "/services", "/route", "/trace", "/db", "/errors"};
 
 std::string_view ContentTypeOf(std::string_view path) {
   auto ends = [&](std::string_view ext) { return path.ends_with(ext); };
@@ -120,6 +121,9 @@ void RegisterStaticAssets(http::Router& router, const std::string& web_dir) {
     };
   };
   router.Handle("GET", "/rum.js", serve("/rum.js", "public, max-age=300"), {.scope = http::Scope::kPublic});
+  // The same SDK plus W3C trace propagation (opt-in, over the 5 KB budget of rum.js).
+  router.Handle("GET", "/rum-trace.js", serve("/rum-trace.js", "public, max-age=300"),
+                {.scope = http::Scope::kPublic});
   // The dashboard: its pages need `read` (they show data); its script and style files are
   // code without data, named by content hash (Vite), so public and cached for good.
   for (std::string_view page : kDashboardPages) {

@@ -24,8 +24,9 @@ function pageFor(path: string): PageDef | undefined {
 }
 
 function renderNav(): void {
-  const path = location.pathname === '/' ? ROUTES[0].path : location.pathname;
-  replace(nav, h('ul', null, ROUTES.map((r) => h('li', null, h('a', {
+  const here = location.pathname === '/' ? ROUTES[0].path : location.pathname;
+  const path = pageFor(here)?.parent ?? here;
+  replace(nav, h('ul', null, ROUTES.filter((r) => !r.parent).map((r) => h('li', null, h('a', {
     href: linkTo(r.path),
     'aria-current': r.path === path ? 'page' : undefined,
     onclick: (e: MouseEvent) => {

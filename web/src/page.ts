@@ -13,6 +13,7 @@ export interface PageInstance {
 export interface PageDef {
   path: string;
   title: string;
+  parent?: string; // a sub-page (e.g. /route under /services): not in the navigation; the parent's link is marked current
   mount(root: HTMLElement): PageInstance;
 }
 

@@ -3,9 +3,15 @@
 // src/cli/api_handlers.cc): add a page in both places.
 import type { PageDef } from './page';
 import { alertsPage } from './pages/alerts';
+import { dbPage } from './pages/db';
+import { errorsPage } from './pages/errors';
 import { explorePage } from './pages/explore';
 import { overviewPage } from './pages/overview';
+import { routePage } from './pages/route';
+import { servicesPage } from './pages/services';
 import { statusPage } from './pages/status';
+import { tracePage } from './pages/trace';
 import { vitalsPage } from './pages/vitals';
 
-export const ROUTES: PageDef[] = [overviewPage, vitalsPage, alertsPage, explorePage, statusPage];
+export const ROUTES: PageDef[] = [overviewPage, vitalsPage, alertsPage, explorePage, statusPage,
+  servicesPage, routePage, tracePage, dbPage, errorsPage];
