@@ -158,6 +158,16 @@ async function checkRun(protocol, service) {
     'GET /fail 500': FAILS,
     'GET  404': MISSES,
   });
+
+  // Node's runtime metrics (the runtime-node instrumentation) arrive as series the leak
+  // and latency analyses can read: heap in use (bytes) and event-loop delay.
+  // (one series per V8 heap space: their sum is the heap in use)
+  const heap = await query(`sum(v8js_memory_heap_used_bytes{job="${service}"})`);
+  assert.equal(heap.length, 1, 'v8js_memory_heap_used_bytes is stored');
+  assert.ok(Number(heap[0].value[1]) > 1e6, 'heap in use is in bytes (more than 1 MB)');
+  const lag = await query(`nodejs_eventloop_delay_p99_seconds{job="${service}"}`);
+  assert.equal(lag.length, 1, 'nodejs_eventloop_delay_p99_seconds is stored');
+  assert.ok(Number(lag[0].value[1]) > 0 && Number(lag[0].value[1]) < 5, 'event-loop delay in seconds');
 }
 
 test('OTLP/HTTP protobuf (@opentelemetry/exporter-trace-otlp-proto): RED counts and durations', async () => {
