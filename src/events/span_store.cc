@@ -496,7 +496,8 @@ Status SpanStore::GetTrace(const std::array<uint8_t, 16>& trace_id, size_t max_s
   std::vector<std::pair<std::shared_ptr<Partition>, Partition::Block>> found;
   {
     std::shared_lock lock(m.state_mu);
-    for (auto& [start, p] : m.partitions) {
+    for (auto& entry : m.partitions) {
+      const std::shared_ptr<Partition>& p = entry.second;  // (clang 14: no capture of bindings)
       p->traces.ForEach(key, [&](uint32_t b) { found.emplace_back(p, p->blocks[b]); });
     }
   }
@@ -536,7 +537,8 @@ Status SpanStore::ListEntrySpans(const SpanListQuery& q, std::vector<SpanRecord>
   const bool slowest = q.sort == SpanListQuery::Sort::kSlowest;
   {
     std::shared_lock lock(m.state_mu);
-    for (auto& [start, p] : m.partitions) {
+    for (auto& entry : m.partitions) {
+      const std::shared_ptr<Partition>& p = entry.second;  // (clang 14: no capture of bindings)
       int64_t pstart = p->start_ms * 1'000'000, pend = p->end_ms() > INT64_MAX / 1'000'000 ? INT64_MAX : p->end_ms() * 1'000'000;
       if (pstart > q.to_ns || pend <= q.from_ns) continue;
       auto resolve = [&](const std::optional<std::string>& s, uint32_t* id) {
