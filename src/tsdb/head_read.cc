@@ -47,6 +47,12 @@ bool SeriesIterator::NextFromChunks() {
   }
 }
 
+std::optional<Sample> LastSample(SeriesIterator& it) {
+  std::optional<Sample> last;
+  while (it.Next()) last = Sample{it.t(), it.v()};
+  return last;
+}
+
 bool SeriesIterator::Next() {
   if (!status_.ok()) return false;
   if (!primed_) {

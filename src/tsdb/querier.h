@@ -13,6 +13,7 @@
 // SeriesIterator belong to one thread.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -59,6 +60,10 @@ class SeriesIterator {
   double v_ = 0;
   Status status_;
 };
+
+// Reads `it` to its end and returns its last sample; nullopt when it has none or stopped
+// on corrupt bytes (then it.status() says so). For restoring counters from their series.
+std::optional<Sample> LastSample(SeriesIterator& it);
 
 // One selected series: labels and the chunk bytes in range.
 class Series {

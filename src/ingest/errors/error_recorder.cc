@@ -287,17 +287,10 @@ Status ErrorRecorder::LoadState(int64_t now_ms) {
     std::string scope(labels.Get(browser ? "app" : "service"));
     const bool is_new = labels.Get("new") == "true";
     tsdb::SeriesIterator it = s.Iterator();
-    bool any = false;
-    int64_t t = 0;
-    double v = 0;
-    while (it.Next()) {
-      any = true;
-      t = it.t();
-      v = it.v();
-    }
-    if (!any) continue;
-    counts_[std::make_tuple(browser ? 0 : 1, scope, is_new)] = v;
-    last_ts_ = std::max(last_ts_, t);
+    std::optional<tsdb::Sample> last = tsdb::LastSample(it);
+    if (!last) continue;
+    counts_[std::make_tuple(browser ? 0 : 1, scope, is_new)] = last->v;
+    last_ts_ = std::max(last_ts_, last->t);
     if (!scope.empty() && scope != "other") (browser ? apps_ : services_).insert(scope);
   }
   return set->status();

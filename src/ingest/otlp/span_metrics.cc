@@ -522,16 +522,11 @@ Status SpanMetrics::LoadState(int64_t now_ms) {
       std::string id = labels.ToString();
       if (!seen_series.insert(id).second) continue;
       tsdb::SeriesIterator it = s.Iterator();
-      bool any = false;
-      int64_t t = 0;
-      double v = 0;
-      while (it.Next()) {
-        any = true;
-        t = it.t();
-        v = it.v();
-      }
+      std::optional<tsdb::Sample> last = tsdb::LastSample(it);
       if (!it.status().ok()) return it.status().WithContext("reading " + id);
-      if (!any) continue;
+      if (!last) continue;
+      const int64_t t = last->t;
+      const double v = last->v;
       ++series_read;
       std::vector<std::string_view> values;
       for (std::string_view name : kFamilyInfo[family].labels) values.push_back(labels.Get(name));

@@ -287,16 +287,11 @@ Status RumAggregator::LoadState(int64_t now_ms) {
       std::string id = labels.ToString();
       if (!seen_series.insert(id).second) continue;
       tsdb::SeriesIterator it = s.Iterator();
-      bool any = false;
-      int64_t t = 0;
-      double v = 0;
-      while (it.Next()) {
-        any = true;
-        t = it.t();
-        v = it.v();
-      }
+      std::optional<tsdb::Sample> last = tsdb::LastSample(it);
       if (!it.status().ok()) return it.status().WithContext("reading " + id);
-      if (!any) continue;
+      if (!last) continue;
+      const int64_t t = last->t;
+      const double v = last->v;
       ++series_read;
       std::string key = Key(m, labels.Get("app"), labels.Get("page"), labels.Get("device"), labels.Get("connection"));
       Loaded& l = loaded[key];
