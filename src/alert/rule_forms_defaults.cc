@@ -38,6 +38,10 @@ std::vector<RuleSpec> DefaultAlertRules() {
                           std::string("p75 ") + v.name + " of {{ $labels.app }} is {{ $value }}" + v.unit +
                               " (poor above " + v.poor + v.unit + ")"));
   }
+  // Continuous watches (docs/analysis.md): a change point for the worse that still holds.
+  rules.push_back(AlertRule("PerformanceRegression", "perfwatch_regression_active == 1", 0, "warning",
+                            "{{ $labels.metric }} of {{ $labels.app }}{{ $labels.service }} "
+                            "{{ $labels.page }}{{ $labels.route }} regressed (GET /api/v1/regressions)"));
   rules.push_back(AlertRule("PerfwatchIngestFailing",
                         "sum by (job, instance) (rate({__name__=~\"perfwatch_rum_append_failures_total|"
                         "perfwatch_rum_aggregate_append_failures_total\",job=\"perfwatch\"}[5m])) > 0",

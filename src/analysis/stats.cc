@@ -1,7 +1,10 @@
 #include "analysis/stats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
+#include <vector>
 
 namespace perfwatch::analysis {
 namespace {
@@ -97,6 +100,100 @@ TTestResult WelchTTest(std::span<const double> a, std::span<const double> b) {
   if (vb > 0) denom += vb * vb / (nb - 1);
   out.df = se2 * se2 / denom;
   out.p = StudentTTwoSidedP(out.t, out.df);
+  return out;
+}
+
+MannWhitneyResult MannWhitneyU(std::span<const double> a, std::span<const double> b) {
+  MannWhitneyResult out;
+  if (a.empty() || b.empty()) return out;
+  // Rank the pooled values (average ranks for ties); the flag marks b's values.
+  std::vector<std::pair<double, bool>> all;
+  all.reserve(a.size() + b.size());
+  for (double v : a) all.emplace_back(v, false);
+  for (double v : b) all.emplace_back(v, true);
+  std::sort(all.begin(), all.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  const double n = static_cast<double>(all.size());
+  double rank_sum_b = 0, tie_term = 0;
+  for (size_t i = 0; i < all.size();) {
+    size_t j = i;
+    while (j < all.size() && all[j].first == all[i].first) ++j;
+    const double t = static_cast<double>(j - i);
+    const double avg_rank = (static_cast<double>(i) + 1 + static_cast<double>(j)) / 2;
+    for (size_t k = i; k < j; ++k) {
+      if (all[k].second) rank_sum_b += avg_rank;
+    }
+    tie_term += t * t * t - t;
+    i = j;
+  }
+  const double na = static_cast<double>(a.size()), nb = static_cast<double>(b.size());
+  out.u = rank_sum_b - nb * (nb + 1) / 2;
+  out.effect = out.u / (na * nb);
+  const double mean = na * nb / 2;
+  const double var = na * nb / 12 * ((n + 1) - tie_term / (n * (n - 1)));
+  if (!(var > 0)) return out;  // every value equal (or n = 1... impossible here): no evidence
+  const double diff = out.u - mean;
+  const double corrected = std::max(std::abs(diff) - 0.5, 0.0);
+  out.z = std::copysign(corrected / std::sqrt(var), diff);
+  out.p = std::min(1.0, 2 * NormalUpperTail(std::abs(out.z)));
+  return out;
+}
+
+MannKendallResult MannKendall(std::span<const double> values) {
+  MannKendallResult out;
+  const size_t n = values.size();
+  if (n < 3) return out;
+  double s = 0;
+  for (size_t i = 0; i + 1 < n; ++i) {
+    for (size_t j = i + 1; j < n; ++j) s += (values[j] > values[i]) - (values[j] < values[i]);
+  }
+  std::vector<double> sorted(values.begin(), values.end());
+  std::sort(sorted.begin(), sorted.end());
+  double ties = 0;
+  for (size_t i = 0; i < n;) {
+    size_t j = i;
+    while (j < n && sorted[j] == sorted[i]) ++j;
+    const double t = static_cast<double>(j - i);
+    ties += t * (t - 1) * (2 * t + 5);
+    i = j;
+  }
+  const double dn = static_cast<double>(n);
+  out.s = s;
+  out.var_s = (dn * (dn - 1) * (2 * dn + 5) - ties) / 18;
+  if (!(out.var_s > 0)) return out;  // all equal: no evidence either way
+  if (s > 0) out.z = (s - 1) / std::sqrt(out.var_s);
+  if (s < 0) out.z = (s + 1) / std::sqrt(out.var_s);
+  out.p = std::min(1.0, 2 * NormalUpperTail(std::abs(out.z)));
+  out.p_increasing = NormalUpperTail(out.z);
+  return out;
+}
+
+namespace {
+double MedianInPlace(std::vector<double>& v) {
+  const size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(mid), v.end());
+  double hi = v[mid];
+  if (v.size() % 2 == 1) return hi;
+  double lo = *std::max_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(mid));
+  return (lo + hi) / 2;
+}
+}  // namespace
+
+TheilSenResult TheilSen(std::span<const double> x, std::span<const double> y) {
+  TheilSenResult out;
+  const size_t n = std::min(x.size(), y.size());
+  if (n == 0) return out;
+  std::vector<double> slopes;
+  slopes.reserve(n * (n - 1) / 2);
+  for (size_t i = 0; i + 1 < n; ++i) {
+    for (size_t j = i + 1; j < n; ++j) {
+      if (x[j] != x[i]) slopes.push_back((y[j] - y[i]) / (x[j] - x[i]));
+    }
+  }
+  out.pairs = slopes.size();
+  if (!slopes.empty()) out.slope = MedianInPlace(slopes);
+  std::vector<double> residuals(n);
+  for (size_t i = 0; i < n; ++i) residuals[i] = y[i] - out.slope * x[i];
+  out.intercept = MedianInPlace(residuals);
   return out;
 }
 

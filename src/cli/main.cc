@@ -4,6 +4,8 @@
 #include <cstdio>
 
 #include "cli/changepoints_command.h"
+#include "cli/deploy_command.h"
+#include "cli/health_command.h"
 #include "cli/query_command.h"
 #include "cli/rules_command.h"
 #include "cli/serve.h"
@@ -41,6 +43,12 @@ int main(int argc, char** argv) {
   ChangepointsFlags changepoints_flags;
   CLI::App* changepoints = AddChangepointsCommand(app, changepoints_flags);
 
+  HealthFlags health_flags;
+  CLI::App* health = AddHealthCommand(app, health_flags);
+
+  DeployFlags deploy_flags;
+  CLI::App* deploy = AddDeployCommand(app, deploy_flags);
+
   CLI::App* version = app.add_subcommand("version", "print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -52,6 +60,8 @@ int main(int argc, char** argv) {
   if (query->parsed()) return RunQuery(query_flags);
   if (rules_check->parsed()) return RunRulesCheck(rules_check_flags);
   if (changepoints->parsed()) return RunChangepoints(changepoints_flags);
+  if (deploy->parsed()) return RunDeploy(deploy_flags);
+  if (health->parsed()) return RunHealth(health_flags);
   if (demo->parsed()) {
     if (!demo_serve_flags.data_dir) demo_serve_flags.data_dir = "./demo-data";
     return RunDemo(demo_serve_flags, demo_flags);

@@ -3,6 +3,7 @@
 #include <sys/statvfs.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <thread>
 
@@ -11,6 +12,10 @@
 #include "alert/slo_api.h"
 #include "alert/rules_api.h"
 #include "analysis/changepoint_api.h"
+#include "analysis/leak_api.h"
+#include "analysis/regressions_api.h"
+#include "analysis/deploys_api.h"
+#include "analysis/score_api.h"
 #include "analysis/vitals_handler.h"
 #include "cli/api_handlers.h"
 #include "cli/security.h"
@@ -135,6 +140,9 @@ Status ServerApp::Start() {
   if (!error_store.ok()) return error_store.status();
   error_store_ = std::move(error_store).value();
   PW_RETURN_IF_ERROR(error_store_->Start().WithContext("start error store"));
+  auto deploy_store = events::DeployStore::Open(config_.data_dir / "deploys");
+  if (!deploy_store.ok()) return deploy_store.status().WithContext("open deploy store");
+  deploy_store_ = std::move(deploy_store).value();
   auto error_recorder = ingest::errors::ErrorRecorder::Create(
       ingest::errors::ErrorRecorderOptions{.max_apps = config_.rum.max_apps, .max_services = config_.otlp.max_services},
       error_store_.get(), tsdb_.get(), &metrics_, NowMs());
@@ -164,6 +172,12 @@ Status ServerApp::Start() {
   metadata_->AddProvider(ingest::RumMetadataProvider());
   metadata_->AddProvider([](std::vector<ingest::FamilyMetadata>& out) {
     for (const auto& m : analysis::kVitalSeriesHelp) out.push_back({std::string(m.name), {"gauge", std::string(m.help), ""}});
+    out.push_back({std::string(analysis::kDeployInfoMetric),
+                   {"gauge", "A deploy marker: 1 at the deploy's time (docs/analysis.md).", ""}});
+    out.push_back({std::string(analysis::kHealthScoreMetric),
+                   {"gauge", "The app's health score (0-100, docs/score.md).", ""}});
+    out.push_back({std::string(analysis::kRegressionActiveMetric),
+                   {"gauge", std::string(analysis::kRegressionActiveHelp), ""}});
   });
   // Exact Web Vitals percentiles as series (docs/rum-aggregates.md); stopped before the TSDB.
   vital_recorder_ = std::make_unique<analysis::VitalRecorder>(
@@ -180,8 +194,37 @@ Status ServerApp::Start() {
   engine_options.lookback_delta_ms = config_.query.lookback_delta_ms;
   engine_ = std::make_unique<query::promql::Engine>(queryable_.get(), engine_options);
   stream_hub_->SetQueryWatcher(MakeQueryWatcher(engine_.get()));  // GET /api/v1/stream?watch=
+  // Continuous watches (docs/analysis.md "Continuous watches and regressions"); stopped before the TSDB.
+  auto watcher = analysis::Watcher::Create(analysis::WatcherOptionsFromConfig(config_.analysis), store_.get(),
+                                           engine_.get(), tsdb_.get(), deploy_store_.get(), &metrics_);
+  if (!watcher.ok()) return watcher.status();
+  watcher_ = std::move(watcher).value();
+  watcher_->Start();
   query_cache_ = std::make_unique<query::QueryCache>(config_.query.cache_max_bytes, &tsdb_->changes(), &metrics_);
   PW_RETURN_IF_ERROR(StartAlerting(std::move(am_config).value(), *rules));
+  // The health score (docs/score.md "Health score"): the API and perfwatch_health_score.
+  health_ = std::make_unique<analysis::HealthService>(
+      config_.analysis.health, store_.get(), tsdb_.get(),
+      [q = rule_querier_.get()](const std::string& expr, int64_t t_ms) -> Result<std::optional<double>> {
+        auto samples = q->QueryText(expr, t_ms);
+        if (!samples.ok()) return samples.status();
+        if (samples->empty() || std::isnan(samples->front().value)) return std::optional<double>();
+        return std::optional<double>(samples->front().value);
+      },
+      [rules = rules_.get()] {
+        std::vector<std::vector<std::pair<std::string, std::string>>> firing;
+        for (const auto& group : rules->Groups()) {
+          for (const auto& rule : group->rules()) {
+            const auto* alerting = dynamic_cast<const alert::AlertingRule*>(rule.get());
+            if (!alerting) continue;
+            for (const alert::RuleAlert& a : alerting->Alerts()) {
+              if (a.state == alert::AlertState::kFiring) firing.push_back(a.labels);
+            }
+          }
+        }
+        return firing;
+      });
+  health_->Start();
 
   // OTLP/HTTP receiver (docs/otlp.md "Receiver"). A signal without a sink gets no route:
   // nothing is acknowledged that is not kept. Traces: the RED metrics derived from them,
@@ -266,6 +309,8 @@ void ServerApp::Stop() {
   if (alertmanager_) alertmanager_->Stop();  // persists the queue of notifications
   if (rum_aggregator_) rum_aggregator_->Stop();  // writes pending counts while the TSDB is open
   if (vital_recorder_) vital_recorder_->Stop();  // its last append ends before the TSDB closes
+  if (health_) health_->Stop();                  // its last append ends before the TSDB closes
+  if (watcher_) watcher_->Stop();                // its last append ends before the TSDB closes
   if (span_metrics_) span_metrics_->Stop();      // writes pending counts while the TSDB is open
   if (tsdb_) tsdb_->Stop();
   if (store_) store_->Stop();
@@ -274,6 +319,7 @@ void ServerApp::Stop() {
   scrape_.reset();
   otlp_server_.reset();
   server_.reset();
+  health_.reset();  // reads rules_ and the stores
   otlp_.reset();
   span_metrics_.reset();
   otlp_metrics_.reset();
@@ -283,6 +329,7 @@ void ServerApp::Stop() {
   alertmanager_.reset();
   metadata_.reset();
   query_cache_.reset();
+  watcher_.reset();
   engine_.reset();
   queryable_.reset();
   remote_write_.reset();
@@ -294,6 +341,7 @@ void ServerApp::Stop() {
   tsdb_.reset();
   store_.reset();
   span_store_.reset();
+  deploy_store_.reset();
 }
 
 Status ServerApp::StartOtlpListener(const std::vector<std::shared_ptr<http::RequestGuard>>& guards) {
@@ -431,6 +479,12 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   ingest::RegisterMetadataApi(router, metadata_.get());
   analysis::RegisterVitalsHandler(router, store_.get());
   analysis::RegisterChangepointHandler(router);
+  analysis::RegisterLeakHandler(router);  // POST /api/v1/analysis/leak
+  analysis::RegisterScoreHandler(router, store_.get());  // GET /api/v1/score
+  health_->Register(router);                              // GET /api/v1/health
+  analysis::RegisterRegressionsHandler(router, watcher_.get());
+  analysis::RegisterDeploysApi(router, {.deploys = deploy_store_.get(), .tsdb = tsdb_.get(), .events = store_.get(),
+                                        .spans = span_store_.get(), .errors = error_store_.get()});
   RegisterEventExport(router, store_.get());
   query::RegisterErrorsApi(router, error_store_.get());
   alert::RegisterRulesApi(

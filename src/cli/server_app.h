@@ -15,11 +15,14 @@
 #include "alert/rule_querier.h"
 #include "alert/slo_api.h"
 #include "cli/stream_events.h"
+#include "analysis/health.h"
 #include "analysis/vital_recorder.h"
+#include "analysis/watch.h"
 #include "common/config.h"
 #include "common/metrics.h"
 #include "common/status.h"
 #include "http/event_stream.h"
+#include "events/deploy_store.h"
 #include "events/error_store.h"
 #include "events/event_store.h"
 #include "events/span_store.h"
@@ -73,10 +76,12 @@ class ServerApp {
   MetricsRegistry metrics_;
   std::unique_ptr<events::EventStore> store_;
   std::unique_ptr<events::SpanStore> span_store_;  // spans for drill-down (the traces sink)
+  std::unique_ptr<events::DeployStore> deploy_store_;  // deploy markers (data_dir/deploys)
   std::unique_ptr<ingest::RumAggregator> rum_aggregator_;
   std::unique_ptr<ingest::RumHandler> rum_;
   std::unique_ptr<tsdb::Tsdb> tsdb_;
   std::unique_ptr<analysis::VitalRecorder> vital_recorder_;  // rum_vital_percentile (after tsdb_)
+  std::unique_ptr<analysis::HealthService> health_;  // GET /api/v1/health, perfwatch_health_score (after rules_)
   std::unique_ptr<ingest::RemoteWriteHandler> remote_write_;
   std::unique_ptr<ingest::MetadataStore> metadata_;
   std::unique_ptr<ingest::ScrapeManager> scrape_;
@@ -84,6 +89,7 @@ class ServerApp {
   std::atomic<ingest::ScrapeManager*> scrape_view_{nullptr};  // scrape_ for GET /api/v1/targets, once started
   std::unique_ptr<query::promql::TsdbQueryable> queryable_;
   std::unique_ptr<query::promql::Engine> engine_;
+  std::unique_ptr<analysis::Watcher> watcher_;  // continuous watches: /api/v1/regressions (after engine_)
   std::unique_ptr<query::QueryCache> query_cache_;
   std::unique_ptr<alert::Alertmanager> alertmanager_;
   std::unique_ptr<AlertStreamSink> alert_stream_;  // rules -> alertmanager_, telling open streams

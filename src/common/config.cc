@@ -7,7 +7,9 @@
 #include <set>
 #include <sstream>
 
+#include "common/config_analysis.h"
 #include "common/config_auth.h"
+#include "common/config_health.h"
 #include "common/config_scrape.h"
 #include "common/time.h"
 
@@ -91,7 +93,8 @@ Status ParseInto(const YAML::Node& root, Config* c) {
   if (!root || root.IsNull()) return Status::Ok();
   PW_RETURN_IF_ERROR(CheckKeys(root, "config", {"listen", "data_dir", "log_level", "http", "rum", "events", "tsdb",
                                              "query", "scrape", "global", "scrape_configs", "rule_files",
-                                             "alerting", "alerts", "external_url", "rules", "auth", "otlp"}));
+                                             "alerting", "alerts", "external_url", "rules", "auth", "otlp",
+                                             "analysis"}));
   if (root["listen"]) c->http.listen = root["listen"].as<std::string>();
   if (root["data_dir"]) c->data_dir = root["data_dir"].as<std::string>();
   ReadScalar(root, "log_level", &c->log_level);
@@ -194,6 +197,8 @@ Status ParseInto(const YAML::Node& root, Config* c) {
   PW_RETURN_IF_ERROR(config_internal::ParseScrapeSections(root, c));
   PW_RETURN_IF_ERROR(ParseRuleSections(root, c));
   PW_RETURN_IF_ERROR(config_internal::ParseAuthSection(root, c));
+  PW_RETURN_IF_ERROR(config_internal::ParseAnalysisSection(root, c));
+  PW_RETURN_IF_ERROR(config_internal::ParseHealthSection(root, c));
   return Status::Ok();
 }
 
@@ -256,6 +261,8 @@ Status ValidateConfig(const Config& c) {
   if (c.query.max_samples < 1) return InvalidArgument("query.max_samples must be at least 1");
   if (c.query.lookback_delta_ms < 1000) return InvalidArgument("query.lookback_delta must be at least 1s");
   PW_RETURN_IF_ERROR(config_internal::ValidateScrapeConfig(c));
+  PW_RETURN_IF_ERROR(config_internal::ValidateAnalysisConfig(c));
+  PW_RETURN_IF_ERROR(config_internal::ValidateHealthConfig(c));
   if (c.rules.evaluation_interval_ms < 1) return InvalidArgument("global.evaluation_interval must be positive");
   if (c.rules.eval_threads < 1 || c.rules.eval_threads > 64) return InvalidArgument("rules.eval_threads must be 1..64");
   if (c.rules.event_cpu_budget < 0 || c.rules.event_cpu_budget > 1) {

@@ -191,6 +191,48 @@ struct AuthConfig {
   bool disabled = false;             // true: no authentication at all, on any address
 };
 
+// One `analysis.watch` entry: a PromQL expression watched for change points
+// (docs/analysis.md "Continuous watches and regressions").
+struct WatchExprConfig {
+  std::string name;                  // the `metric` label of its regressions
+  std::string expr;
+  int64_t step_ms = 3600'000;        // one point per step over analysis.watch_lookback
+  std::string direction = "up";      // which change is worse: up, down or both
+  double min_magnitude = -1;         // < 0: analysis.changepoint.min_magnitude
+};
+
+// `analysis.health` (docs/score.md "Health score"): the targets of one app's health score.
+struct HealthServiceConfig {
+  std::string name;                    // the `service` label of the span RED series
+  double error_ratio_target = -1;      // < 0: analysis.health.error_ratio_target
+  int64_t latency_p95_target_ms = -1;  // < 0: analysis.health.latency_p95_target
+};
+struct HealthAppConfig {
+  std::string app;
+  std::vector<HealthServiceConfig> services;  // its backends; none: no error/latency parts
+};
+struct HealthConfig {
+  int64_t interval_ms = 60'000;        // perfwatch_health_score written every interval; 0: off
+  int64_t window_ms = 3600'000;        // the window every part looks at
+  double error_ratio_target = 0.01;
+  int64_t latency_p95_target_ms = 1000;
+  std::vector<HealthAppConfig> apps;   // apps with targets (others: score and alerts only)
+};
+
+// The `analysis:` section: the change-point detector's defaults and the continuous watches.
+struct AnalysisConfig {
+  int changepoint_min_segment = 10;
+  int changepoint_window = 50;
+  double changepoint_max_p_value = 0.001;
+  double changepoint_min_magnitude = 0.05;
+  int64_t watch_interval_ms = 5 * 60'000;       // 0 = no continuous watches
+  int64_t watch_lookback_ms = 14 * 86'400'000LL;
+  int watch_min_views = 20;                     // views (or calls) an hour needs to count
+  int watch_max_series = 1000;                  // series analysed per pass
+  std::vector<WatchExprConfig> watch;
+  HealthConfig health;
+};
+
 struct Config {
   std::filesystem::path data_dir = "./data";
   std::string log_level = "info";
@@ -204,6 +246,7 @@ struct Config {
   std::vector<ScrapeConfig> scrape_configs;
   RulesConfig rules;
   AuthConfig auth;
+  AnalysisConfig analysis;
   bool has_alerting = false;              // the file has an `alerting:` section
   std::string source_text;                // the YAML the config was read from ("" with no file)
   std::filesystem::path source_path;      // its path (rule_files are relative to its folder)

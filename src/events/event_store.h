@@ -54,6 +54,27 @@ struct ExportQuery {
   std::optional<EventType> type;  // all types when unset
 };
 
+// One live event read back from its log (ScanRecords), for analyses that need fields the
+// columnar rows do not keep (session, attributes). Views borrow store memory and are
+// valid only during the callback.
+struct EventRecord {
+  EventType type = EventType::kVital;
+  Vital vital = Vital::kNone;
+  int64_t time_ms = 0;
+  double value = 0;  // NaN when absent
+  std::array<std::string_view, kDimCount> dims;
+  std::string_view session_id, id, name, attrs_json;
+};
+
+// Select events in [from_ms, to_ms] (inclusive) of one type (all when unset) matching
+// equality filters on the dimensions.
+struct RecordScan {
+  int64_t from_ms = 0;
+  int64_t to_ms = INT64_MAX;
+  std::optional<EventType> type;
+  std::array<std::optional<std::string>, kDimCount> filters;
+};
+
 struct EventStoreStats {
   uint64_t events = 0;          // events currently stored (after replace-on-repeat)
   uint64_t partitions = 0;
@@ -99,6 +120,11 @@ class EventStore {
   // roughly 64 KiB, in time order per partition. Field list: docs/events.md.
   // Stops early (OK) when `sink` returns false.
   Status Export(const ExportQuery& query, const std::function<bool(std::string_view chunk)>& sink) const;
+
+  // Calls `fn` for every live event matching `scan`, partition by partition in log
+  // (append) order, decoding each record from the log (~0.1 µs per event on top of the
+  // row scan). `fn` runs under the store's shared lock: it must not call into the store.
+  Status ScanRecords(const RecordScan& scan, const std::function<void(const EventRecord&)>& fn) const;
 
   // Drops partitions that ended before now - retention (also done periodically by Start()).
   Status EnforceRetention(int64_t now_ms);

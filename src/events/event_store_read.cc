@@ -331,4 +331,93 @@ Status EventStore::Export(const ExportQuery& query, const std::function<bool(std
   return Status::Ok();
 }
 
+Status EventStore::ScanRecords(const RecordScan& scan, const std::function<void(const EventRecord&)>& fn) const {
+  const Impl& m = *impl_;
+  std::vector<std::shared_ptr<Partition>> parts;
+  {
+    std::shared_lock lock(m.state_mu);
+    for (const auto& [start, p] : m.partitions) {
+      uint32_t lo, hi;
+      if (OffsetRange(*p, scan.from_ms, scan.to_ms, &lo, &hi)) parts.push_back(p);
+    }
+  }
+  constexpr size_t kBatch = 4096;  // records decoded per hold of the shared lock
+  std::vector<SelectedRow> rows;
+  std::vector<char> combo_ok;
+  for (const auto& part : parts) {
+    const Partition& p = *part;
+    uint32_t lo = 0, hi = 0;
+    OffsetRange(p, scan.from_ms, scan.to_ms, &lo, &hi);
+    rows.clear();
+    uint64_t log_size;
+    {
+      std::shared_lock lock(m.state_mu);
+      log_size = p.writer()->size();
+      // Combos passing the filters (a value the partition never saw matches nothing).
+      const auto& combos = p.combos();
+      combo_ok.assign(combos.size(), 1);
+      for (int d = 0; d < kDimCount; ++d) {
+        if (!scan.filters[d]) continue;
+        uint32_t want = kNoString;
+        if (!scan.filters[d]->empty()) {
+          auto id = p.dictionary().Find(*scan.filters[d]);
+          if (!id) {
+            combo_ok.assign(combos.size(), 0);
+            break;
+          }
+          want = *id;
+        }
+        for (size_t c = 0; c < combos.size(); ++c) combo_ok[c] &= combos[c][d] == want;
+      }
+      uint32_t left = p.row_count();
+      uint32_t base = 0;
+      for (const auto& chunk : p.chunks()) {
+        const uint32_t n = std::min(left, RowChunk::kRows);
+        left -= n;
+        const RowChunk& c = *chunk;
+        const uint8_t* kind = c.kinds();
+        const uint32_t time_base = c.time_base(), combo_base = c.combo_base();
+        c.VisitTimeCombo([&](auto time, auto combo) {
+          for (uint32_t i = 0; i < n; ++i) {
+            const uint8_t k = kind[i];
+            const uint32_t t = time_base + time[i];
+            if ((k & kDeadRow) || t - lo > hi - lo) continue;
+            if (scan.type && (k >> 3) != static_cast<uint8_t>(*scan.type)) continue;
+            const uint32_t cb = combo_base + combo[i];
+            if (!combo_ok[cb]) continue;
+            rows.push_back({c.GroupOffset(i / RowChunk::kIndexEvery), base + i, cb, 0});
+          }
+        });
+        base += n;
+      }
+    }
+    if (rows.empty()) continue;
+    LogMapping map(p.writer()->fd(), log_size);
+    if (!map.ok()) return IoError("mmap " + p.log_path().string(), errno);
+    const std::string_view log = map.view();
+    PW_RETURN_IF_ERROR(LocateRecords(log, rows).WithContext("scan " + p.log_path().string()));
+    RecordView rec;
+    EventRecord out;
+    for (size_t i = 0; i < rows.size();) {
+      std::shared_lock lock(m.state_mu);  // the dictionary
+      for (const size_t end = std::min(rows.size(), i + kBatch); i < end; ++i) {
+        const SelectedRow& s = rows[i];
+        Status st = p.DecodeRecord(log.substr(s.offset, s.length), &rec);
+        if (!st.ok()) return st.WithContext("scan " + p.log_path().string());
+        out.type = rec.type;
+        out.vital = rec.vital;
+        out.time_ms = rec.time_ms;
+        out.value = rec.value;
+        for (int d = 0; d < kDimCount; ++d) out.dims[d] = p.DimString(p.combos()[s.combo][d]);
+        out.session_id = rec.session_id;
+        out.id = rec.id;
+        out.name = rec.name;
+        out.attrs_json = rec.attrs_json;
+        fn(out);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace perfwatch::events

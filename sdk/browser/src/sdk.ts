@@ -6,7 +6,7 @@ import { onCLS, onFCP, onINP, onLCP, onTTFB, type Metric } from 'web-vitals';
 import { Batcher } from './batch';
 import { merge, type Options } from './config';
 import { selector } from './selector';
-import { isSampled, loadSession, type Session } from './session';
+import { isSampled, loadSession, newPageViewId, type Session } from './session';
 import { patch, serverTrace, tracedUrl, type Traced } from './trace';
 import { stripUrl } from './url';
 
@@ -29,8 +29,9 @@ let started = false;
 let batcher: Batcher | undefined;
 let seq = 0;
 let late = 0;
-const pageView = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
-const counts: Record<string, number> = {};
+/** This page view's id (`pageViewId`); a new one when the page is restored from the bfcache. */
+let pageView = newPageViewId(Date.now(), Math.random);
+let counts: Record<string, number> = {};
 let resources: Beacon[] = [];
 /** This page view's traced requests; the navigation beacon holds this very array. */
 const traces: Traced[] = [];
@@ -64,6 +65,7 @@ function report(b: Beacon): void {
   const c = (navigator as any).connection;
   const n = nav();
   batcher!.add({
+    pageViewId: pageView,
     ...b,
     delta: b.delta ?? b.value,
     id: b.id || pageView + '-' + ++seq,
@@ -218,6 +220,15 @@ export function measure(name: string, ms: number): void {
 function start(): void {
   started = true;
   batcher = new Batcher(transmit);
+  // A page restored from the bfcache is a new page view (web-vitals reports its vitals
+  // again); registered before web-vitals' listener, so those reports carry the new id.
+  addEventListener(
+    'pageshow',
+    (e) => {
+      if (e.persisted) (pageView = newPageViewId(Date.now(), Math.random)), (counts = {});
+    },
+    true,
+  );
   onCLS(vital);
   onFCP(vital);
   // reportAllChanges: INP entries are processed in an idle callback that may only run

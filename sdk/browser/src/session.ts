@@ -44,3 +44,10 @@ export function loadSession(
 export function isSampled(rate: number | undefined, s: Session): boolean {
   return s.r < (rate == null ? 1 : rate);
 }
+
+/**
+ * A page view's id ("<ms since epoch, base36><8 random base36 chars>"): every beacon of the
+ * page view carries it as `pageViewId`, so the server can score each view (docs/score.md).
+ */
+export const newPageViewId = (now: number, rnd: () => number): string =>
+  now.toString(36) + rnd().toString(36).slice(2, 10);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isSampled, loadSession, newSession, parseSession, STORAGE_KEY } from '../src/session';
+import { isSampled, loadSession, newPageViewId, newSession, parseSession, STORAGE_KEY } from '../src/session';
 
 function memoryStorage() {
   const m = new Map<string, string>();
@@ -60,4 +60,13 @@ test('sampling rate is honoured across many sessions', () => {
   let n = 0;
   for (let i = 0; i < 10000; i++) if (isSampled(0.25, newSession(i, rnd))) n++;
   assert.ok(n > 2200 && n < 2800, `${n} of 10000 sampled`);
+});
+
+test('page view ids are the time and eight random base36 characters, distinct per draw', () => {
+  const a = newPageViewId(1700000000000, seq(0.123456789));
+  assert.equal(a, (1700000000000).toString(36) + (0.123456789).toString(36).slice(2, 10));
+  assert.match(a, /^[0-9a-z]{16}$/);
+  const ids = new Set<string>();
+  for (let i = 0; i < 1000; i++) ids.add(newPageViewId(1700000000000, Math.random));
+  assert.equal(ids.size, 1000);
 });

@@ -1,0 +1,225 @@
+// Memory-leak detection: cost per sample and quality on generated heap series
+// (docs/benchmarks.md "Issue 15: memory leaks"), against a plain lower-envelope detector.
+//
+// The generator (1 sample/s, 600 s per series, fixed seeds):
+//   level      B log-uniform in [20 MB, 500 MB]
+//   warm-up    B·(1 + W·(1 - exp(-t/tau))), W uniform in [0, 0.6], tau in [5, 40] s: fast
+//              early growth (up to 400 %/min at t = 0) that levels off
+//   sawtooth   one of: regular GC (period 2–20 s, each cycle ±25 %, 40 % of series);
+//              aliased GC (period 0.7–1.4 s, sampled at 1 s so it shows as a slow, often
+//              reversed sawtooth, 25 %); two generations (minor 1–3 s + major 10–30 s, 20 %);
+//              none visible (an RSS-like series, 15 %). Depth per cycle 2–30 % of the level
+//              (±30 % per cycle); each collection leaves 0–0.3 % of garbage above the level.
+//   noise      Gaussian, sigma 0.1–1 % of the level
+//   leak       leak series only: + P·L·(t - s)/60 (P = B·(1 + W), the plateau) from a start s uniform in [180, 480) s,
+//              L in {5, 7.5, 10, 15, 20} %/min of the level (equal shares)
+// Quality counters (one iteration; a detector "reports" at t when it says leaking after
+// the sample at t):
+//   found_10pct_30s   leaks of >= 10 %/min reported at some t in [s, s + 30]
+//   found_all_60s     all leaks reported at some t in [s, s + 60]
+//   early             leak series reported before s (counted as misses only through the above)
+//   false_healthy     healthy series (same generator, no leak) reported at any time
+//   rate_error        median |estimated / true - 1| of growth_ratio_per_min at s + 120
+//   *_envelope        the same for the plain lower-envelope detector: the minimum over the
+//                     last 20 s, compared with its value 30 s earlier; reports when that
+//                     growth is >= 5 %/min (tuned to stay under 1 % false alarms here)
+// Run: build/bench/leak_benchmark --benchmark_filter=Quality
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <random>
+#include <vector>
+
+#include "analysis/leak.h"
+
+namespace pa = perfwatch::analysis;
+
+namespace {
+
+constexpr int kLength = 600;
+
+struct Series {
+  std::vector<double> v;  // v[i] at t = i seconds
+  int leak_start = -1;    // -1: healthy
+  double leak_rate = 0;   // per minute, of the level
+  int kind = 0;           // 0 regular, 1 aliased, 2 two generations, 3 none visible
+};
+
+Series Generate(std::mt19937& rng, double leak_rate) {
+  std::uniform_real_distribution<double> u(0, 1);
+  std::normal_distribution<double> g(0, 1);
+  Series s;
+  const double level = 20e6 * std::pow(25.0, u(rng));
+  const double warm = 0.6 * u(rng), tau = 5 + 35 * u(rng);
+  const double noise = 0.001 + 0.009 * u(rng);
+  const double kind = u(rng);
+  // Sawtooth components: period range and depth.
+  struct Saw {
+    double p_lo, p_hi, depth, period, next_gc, last_gc, garbage, cycle_depth;
+  };
+  std::vector<Saw> saws;
+  auto depth = [&] { return 0.02 + 0.28 * u(rng); };
+  s.kind = kind < 0.40 ? 0 : kind < 0.65 ? 1 : kind < 0.85 ? 2 : 3;
+  if (kind < 0.40) {
+    saws.push_back({2, 20, depth(), 0, 0, 0, 0, 0});
+  } else if (kind < 0.65) {
+    saws.push_back({0.7, 1.4, depth(), 0, 0, 0, 0, 0});
+  } else if (kind < 0.85) {
+    saws.push_back({1, 3, 0.5 * depth(), 0, 0, 0, 0, 0});
+    saws.push_back({10, 30, depth(), 0, 0, 0, 0, 0});
+  }
+  for (Saw& w : saws) {
+    w.period = w.p_lo + (w.p_hi - w.p_lo) * u(rng);
+    w.last_gc = -w.period * u(rng);
+    w.next_gc = w.last_gc + w.period;
+    w.cycle_depth = w.depth;
+  }
+  if (leak_rate > 0) {
+    s.leak_start = 180 + static_cast<int>(rng() % 300);
+    s.leak_rate = leak_rate;
+  }
+  s.v.resize(kLength);
+  for (int i = 0; i < kLength; ++i) {
+    const double t = i;
+    double base = level * (1 + warm * (1 - std::exp(-t / tau)));
+    if (s.leak_start >= 0 && i >= s.leak_start) base += level * (1 + warm) * leak_rate * (t - s.leak_start) / 60;
+    double frac = 0;
+    for (Saw& w : saws) {
+      while (w.next_gc <= t) {
+        w.last_gc = w.next_gc;
+        const double jitter = w.p_hi < 2 ? 1.0 : 1 + 0.5 * (u(rng) - 0.5);
+        w.next_gc += w.period * jitter;
+        w.garbage = 0.003 * u(rng);
+        w.cycle_depth = w.depth * (0.7 + 0.6 * u(rng));
+      }
+      const double phase = (t - w.last_gc) / (w.next_gc - w.last_gc);
+      frac += w.garbage + w.cycle_depth * phase;
+    }
+    s.v[i] = base * (1 + frac + noise * g(rng));
+  }
+  return s;
+}
+
+// The plain lower-envelope detector: min over the last `env` samples vs `lag` samples ago.
+class EnvelopeDetector {
+ public:
+  bool Append(double v) {
+    window_.push_back(v);
+    if (window_.size() > kEnv) window_.pop_front();
+    envelope_.push_back(*std::min_element(window_.begin(), window_.end()));
+    if (envelope_.size() <= kWarmup) return false;  // the same start-up grace as LeakOptions
+    const double now = envelope_.back(), before = envelope_[envelope_.size() - 1 - kLag];
+    return (now - before) / before * (60.0 / kLag) >= 0.05;
+  }
+
+ private:
+  static constexpr size_t kEnv = 20, kLag = 30, kWarmup = 120;
+  std::deque<double> window_;
+  std::vector<double> envelope_;
+};
+
+struct Outcome {
+  int first_report = -1;  // first t >= leak start (or >= 0 for healthy) reported
+  bool early = false;
+  double rate_at_120 = 0;
+};
+
+template <typename Fn>
+Outcome Run(const Series& s, Fn&& append) {
+  Outcome o;
+  for (int i = 0; i < kLength; ++i) {
+    double rate = 0;
+    const bool r = append(i, s.v[i], &rate);
+    if (s.leak_start >= 0 && i == s.leak_start + 120) o.rate_at_120 = rate;
+    if (!r) continue;
+    if (s.leak_start >= 0 && i < s.leak_start) {
+      o.early = true;
+    } else if (o.first_report < 0) {
+      o.first_report = i;
+      if (s.leak_start < 0) break;
+    }
+  }
+  return o;
+}
+
+void BM_Quality(benchmark::State& state) {
+  const int per_rate = static_cast<int>(state.range(0));
+  const double rates[] = {0.05, 0.075, 0.10, 0.15, 0.20};
+  double big = 0, all = 0, healthy = 0;
+  double found30[2] = {0, 0}, found60[2] = {0, 0}, early[2] = {0, 0}, false_h[2] = {0, 0};
+  std::vector<double> errors;
+  for (auto _ : state) {
+    std::mt19937 rng(2026);
+    auto detect = [&](const Series& s, int which) {
+      if (which == 0) {
+        pa::LeakDetector d;
+        return Run(s, [&](int i, double v, double* rate) {
+          d.Append(int64_t{i} * 1000 + 1'700'000'000'000, v);
+          *rate = d.result().growth_ratio_per_min;
+          return d.result().leaking;
+        });
+      }
+      EnvelopeDetector e;
+      return Run(s, [&](int, double v, double*) { return e.Append(v); });
+    };
+    for (double rate : rates) {
+      for (int k = 0; k < per_rate; ++k) {
+        const Series s = Generate(rng, rate);
+        ++all;
+        if (rate >= 0.10) ++big;
+        for (int which = 0; which < 2; ++which) {
+          const Outcome o = detect(s, which);
+          const int delay = o.first_report < 0 ? 1 << 30 : o.first_report - s.leak_start;
+          if (rate >= 0.10 && delay <= 30) ++found30[which];
+          if (delay <= 60) ++found60[which];
+          early[which] += o.early;
+          if (which == 0) errors.push_back(std::abs(o.rate_at_120 / rate - 1));
+        }
+      }
+    }
+    for (int k = 0; k < 5 * per_rate; ++k) {
+      const Series s = Generate(rng, 0);
+      ++healthy;
+      for (int which = 0; which < 2; ++which) {
+        const Outcome o = detect(s, which);
+        false_h[which] += o.first_report >= 0;
+      }
+    }
+  }
+  std::nth_element(errors.begin(), errors.begin() + errors.size() / 2, errors.end());
+  state.counters["found_10pct_30s"] = found30[0] / big;
+  state.counters["found_all_60s"] = found60[0] / all;
+  state.counters["early"] = early[0] / all;
+  state.counters["false_healthy"] = false_h[0] / healthy;
+  state.counters["rate_error"] = errors[errors.size() / 2];
+  state.counters["found_10pct_30s_envelope"] = found30[1] / big;
+  state.counters["found_all_60s_envelope"] = found60[1] / all;
+  state.counters["early_envelope"] = early[1] / all;
+  state.counters["false_healthy_envelope"] = false_h[1] / healthy;
+}
+BENCHMARK(BM_Quality)->Arg(200)->Iterations(1)->Unit(benchmark::kSecond);
+
+// Cost of one Append at 1 sample/s once both windows are full, per GC kind of the generator.
+void BM_AppendPerSample(benchmark::State& state) {
+  std::mt19937 rng(7);
+  std::vector<Series> series;
+  for (int i = 0; i < 16; ++i) series.push_back(Generate(rng, i % 2 ? 0.1 : 0));
+  size_t k = 0;
+  int64_t appended = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    pa::LeakDetector d;
+    const Series& s = series[k++ % series.size()];
+    state.ResumeTiming();
+    for (int i = 0; i < kLength; ++i) d.Append(int64_t{i} * 1000, s.v[i]);
+    appended += kLength;
+    benchmark::DoNotOptimize(d.result());
+  }
+  state.counters["seconds_per_sample"] = benchmark::Counter(
+      static_cast<double>(appended), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_AppendPerSample)->Unit(benchmark::kMillisecond);
+
+}  // namespace

@@ -1,0 +1,118 @@
+#include "analysis/score_api.h"
+
+#include <cmath>
+
+#include "common/json_writer.h"
+#include "common/time.h"
+
+namespace perfwatch::analysis {
+namespace {
+
+constexpr int64_t kDefaultWindowMs = 24LL * 3600 * 1000;
+
+}  // namespace
+
+Result<ScoreRequest> ParseScoreRequest(const http::Request& req, int64_t now_ms) {
+  ScoreRequest out;
+  if (auto app = req.Param("app"); app && !app->empty()) out.app = *app;
+  int64_t window_ms = kDefaultWindowMs;
+  if (auto w = req.Param("window")) {
+    auto d = ParseDurationMs(*w);
+    if (!d.ok() || *d <= 0) return InvalidArgument("invalid window \"" + *w + "\": expected a duration such as 24h");
+    window_ms = *d;
+  }
+  int64_t to_ms = now_ms;
+  if (auto to = req.Param("to")) {
+    auto t = ParseTimeMs(*to);
+    if (!t.ok()) return InvalidArgument("invalid \"to\": " + t.status().message());
+    to_ms = *t;
+  }
+  int64_t from_ms = to_ms - window_ms;
+  if (auto from = req.Param("from")) {
+    auto f = ParseTimeMs(*from);
+    if (!f.ok()) return InvalidArgument("invalid \"from\": " + f.status().message());
+    from_ms = *f;
+  }
+  if (from_ms > to_ms) return InvalidArgument("\"from\" must not be after \"to\"");
+  out.from_ms = from_ms;
+  out.to_ms = to_ms;
+  if (auto by = req.Param("by"); by && !by->empty()) {
+    if (*by != "page") return InvalidArgument("invalid \"by\" \"" + *by + "\": expected page");
+    out.by_page = true;
+  }
+  return out;
+}
+
+Result<ScoreReport> ComputeScore(const events::EventStore& store, const std::optional<std::string>& app,
+                                 int64_t from_ms, int64_t to_ms) {
+  events::RecordScan scan;
+  scan.from_ms = from_ms;
+  scan.to_ms = to_ms;
+  scan.type = events::EventType::kVital;
+  if (app) scan.filters[events::kApp] = *app;
+  ScoreAccumulator acc;
+  std::string key;
+  PW_RETURN_IF_ERROR(store.ScanRecords(scan, [&](const events::EventRecord& e) {
+    const std::string_view id = FindPageViewId(e.attrs_json);
+    key.clear();
+    if (!id.empty()) {
+      // The app keeps views of different apps apart when every app is scored.
+      key.append(e.dims[events::kApp]);
+      key.push_back('\0');
+      key.append(id);
+    }
+    acc.Add(key, e.dims[events::kPage], e.dims[events::kDevice], e.vital, e.value);
+  }));
+  return acc.Finish();
+}
+
+double RoundScore(double v) { return std::round(v * 100) / 100; }
+
+std::string RenderScoreJson(const ScoreReport& report, bool by_page) {
+  std::string out = R"({"status":"success","data":{"score":)";
+  if (report.score) AppendJsonNumber(out, RoundScore(*report.score));
+  else out += "null";
+  out += R"(,"views":)";
+  AppendJsonInt(out, report.views);
+  out += R"(,"pages":[)";
+  if (by_page) {
+    for (size_t i = 0; i < report.pages.size(); ++i) {
+      const PageScore& p = report.pages[i];
+      if (i) out += ',';
+      out += R"({"page":)";
+      AppendJsonString(out, p.page);
+      out += R"(,"score":)";
+      AppendJsonNumber(out, RoundScore(p.score));
+      out += R"(,"views":)";
+      AppendJsonInt(out, p.views);
+      out += R"(,"opportunity":)";
+      AppendJsonNumber(out, RoundScore(p.opportunity));
+      out += '}';
+    }
+  }
+  out += "]}}";
+  return out;
+}
+
+void RegisterScoreHandler(http::Router& router, const events::EventStore* store) {
+  router.Handle(
+      "GET", "/api/v1/score",
+      [store](const http::Request& req, http::Response& res) {
+        auto request = ParseScoreRequest(req, NowMs());
+        if (!request.ok()) {
+          http::WriteApiError(res, 400, "bad_data", request.status().message());
+          return;
+        }
+        auto report = ComputeScore(*store, request->app, request->from_ms, request->to_ms);
+        if (!report.ok()) {
+          http::WriteApiError(res, 500, "internal", report.status().message());
+          return;
+        }
+        res.status = 200;
+        res.content_type = "application/json";
+        res.body = RenderScoreJson(*report, request->by_page);
+      },
+      {.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
+}
+
+}  // namespace perfwatch::analysis

@@ -1,0 +1,92 @@
+#include "common/config_analysis.h"
+
+#include <set>
+
+#include "common/config_scrape.h"  // ReadDuration, ReadScalar
+
+namespace perfwatch::config_internal {
+namespace {
+
+Status CheckKeys(const YAML::Node& node, const std::string& where, const std::set<std::string>& known) {
+  if (!node.IsMap()) return InvalidArgument(where + ": expected a mapping");
+  for (const auto& kv : node) {
+    auto key = kv.first.as<std::string>();
+    if (!known.count(key)) return InvalidArgument(where + ": unknown key \"" + key + "\"");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParseAnalysisSection(const YAML::Node& root, Config* c) {
+  const YAML::Node a = root["analysis"];
+  if (!a || a.IsNull()) return Status::Ok();
+  AnalysisConfig& ac = c->analysis;
+  PW_RETURN_IF_ERROR(CheckKeys(a, "analysis", {"changepoint", "watch", "watch_interval", "watch_lookback",
+                                               "watch_min_views", "watch_max_series", "health"}));
+  if (auto cp = a["changepoint"]; cp && !cp.IsNull()) {
+    PW_RETURN_IF_ERROR(
+        CheckKeys(cp, "analysis.changepoint", {"min_segment", "window", "max_p_value", "min_magnitude"}));
+    ReadScalar(cp, "min_segment", &ac.changepoint_min_segment);
+    ReadScalar(cp, "window", &ac.changepoint_window);
+    ReadScalar(cp, "max_p_value", &ac.changepoint_max_p_value);
+    ReadScalar(cp, "min_magnitude", &ac.changepoint_min_magnitude);
+  }
+  PW_RETURN_IF_ERROR(ReadDuration(a, "watch_interval", &ac.watch_interval_ms).WithContext("analysis"));
+  PW_RETURN_IF_ERROR(ReadDuration(a, "watch_lookback", &ac.watch_lookback_ms).WithContext("analysis"));
+  ReadScalar(a, "watch_min_views", &ac.watch_min_views);
+  ReadScalar(a, "watch_max_series", &ac.watch_max_series);
+  if (auto w = a["watch"]; w && !w.IsNull()) {
+    if (!w.IsSequence()) return InvalidArgument("analysis.watch: expected a list");
+    for (size_t i = 0; i < w.size(); ++i) {
+      const std::string where = "analysis.watch[" + std::to_string(i) + "]";
+      const YAML::Node e = w[i];
+      PW_RETURN_IF_ERROR(CheckKeys(e, where, {"name", "expr", "step", "direction", "min_magnitude"}));
+      WatchExprConfig x;
+      ReadScalar(e, "name", &x.name);
+      ReadScalar(e, "expr", &x.expr);
+      ReadScalar(e, "direction", &x.direction);
+      ReadScalar(e, "min_magnitude", &x.min_magnitude);
+      PW_RETURN_IF_ERROR(ReadDuration(e, "step", &x.step_ms).WithContext(where));
+      if (e["min_magnitude"] && !(x.min_magnitude >= 0)) {
+        return InvalidArgument(where + ".min_magnitude: must be >= 0");
+      }
+      ac.watch.push_back(std::move(x));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateAnalysisConfig(const Config& c) {
+  const AnalysisConfig& a = c.analysis;
+  if (a.changepoint_min_segment < 2) return InvalidArgument("analysis.changepoint.min_segment must be at least 2");
+  if (a.changepoint_window < 2 * a.changepoint_min_segment) {
+    return InvalidArgument("analysis.changepoint.window must be at least 2 × min_segment");
+  }
+  if (!(a.changepoint_max_p_value > 0 && a.changepoint_max_p_value < 1)) {
+    return InvalidArgument("analysis.changepoint.max_p_value must be between 0 and 1 (exclusive)");
+  }
+  if (!(a.changepoint_min_magnitude >= 0)) return InvalidArgument("analysis.changepoint.min_magnitude must be >= 0");
+  if (a.watch_interval_ms < 0) return InvalidArgument("analysis.watch_interval must be >= 0 (0: off)");
+  if (a.watch_lookback_ms < 3600'000) return InvalidArgument("analysis.watch_lookback must be at least 1h");
+  if (a.watch_min_views < 1) return InvalidArgument("analysis.watch_min_views must be at least 1");
+  if (a.watch_max_series < 0) return InvalidArgument("analysis.watch_max_series must be >= 0");
+  std::set<std::string> names;
+  for (size_t i = 0; i < a.watch.size(); ++i) {
+    const WatchExprConfig& w = a.watch[i];
+    const std::string where = "analysis.watch[" + std::to_string(i) + "]";
+    if (w.name.empty()) return InvalidArgument(where + ".name is required");
+    if (!names.insert(w.name).second) return InvalidArgument(where + ".name \"" + w.name + "\" is used twice");
+    if (w.expr.empty()) return InvalidArgument(where + ".expr is required");
+    if (w.step_ms < 1000) return InvalidArgument(where + ".step must be at least 1s");
+    if (w.direction != "up" && w.direction != "down" && w.direction != "both") {
+      return InvalidArgument(where + ".direction must be up, down or both, not \"" + w.direction + "\"");
+    }
+    if (a.watch_lookback_ms / w.step_ms > 11'000) {
+      return InvalidArgument(where + ".step: analysis.watch_lookback / step must be at most 11000 points");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace perfwatch::config_internal

@@ -1,0 +1,198 @@
+#include "analysis/leak.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "analysis/leak_api.h"
+#include "analysis/stats.h"
+
+namespace perfwatch::analysis {
+namespace {
+
+// Hand-computed: pairs of [1, 3, 2, 4] give S = 5 - 1 = 4, Var S = 4·3·13/18 = 8.667,
+// Z = (4 - 1)/sqrt(8.667) = 1.01905, two-sided p = 0.30818.
+TEST(MannKendallTest, HandComputedWithoutTies) {
+  const double v[] = {1, 3, 2, 4};
+  auto r = MannKendall(v);
+  EXPECT_EQ(r.s, 4);
+  EXPECT_NEAR(r.var_s, 156.0 / 18, 1e-12);
+  EXPECT_NEAR(r.z, 1.0190493, 1e-6);
+  EXPECT_NEAR(r.p, 0.3081795, 1e-6);
+  EXPECT_NEAR(r.p_increasing, 0.1540898, 1e-6);
+}
+
+// [1, 2, 2, 3]: S = 5; one tie group of 2 removes 2·1·9 = 18: Var S = (156 - 18)/18.
+TEST(MannKendallTest, TieCorrection) {
+  const double v[] = {1, 2, 2, 3};
+  auto r = MannKendall(v);
+  EXPECT_EQ(r.s, 5);
+  EXPECT_NEAR(r.var_s, 138.0 / 18, 1e-12);
+  EXPECT_NEAR(r.z, 1.4446302, 1e-6);
+  EXPECT_NEAR(r.p, 0.1485618, 1e-6);
+}
+
+TEST(MannKendallTest, DegenerateInputs) {
+  const double two[] = {1, 2};
+  EXPECT_EQ(MannKendall(two).p, 1);
+  const double flat[] = {5, 5, 5, 5, 5};
+  EXPECT_EQ(MannKendall(flat).p, 1);
+  const double down[] = {5, 4, 3, 2, 1};
+  EXPECT_LT(MannKendall(down).z, 0);
+  EXPECT_GT(MannKendall(down).p_increasing, 0.9);
+}
+
+// Slopes of (0,0),(1,1),(2,2),(3,10): 1, 1, 10/3, 1, 4.5, 8 -> median (1 + 10/3)/2;
+// residuals 0, -1.1667, -2.3333, 3.5 -> median -0.58333.
+TEST(TheilSenTest, HandComputedWithAnOutlier) {
+  const double x[] = {0, 1, 2, 3}, y[] = {0, 1, 2, 10};
+  auto r = TheilSen(x, y);
+  EXPECT_EQ(r.pairs, 6u);
+  EXPECT_NEAR(r.slope, (1 + 10.0 / 3) / 2, 1e-12);
+  EXPECT_NEAR(r.intercept, -0.5833333, 1e-6);
+}
+
+TEST(TheilSenTest, EqualXPairsAreSkipped) {
+  const double x[] = {1, 1, 2}, y[] = {0, 5, 2};
+  auto r = TheilSen(x, y);
+  EXPECT_EQ(r.pairs, 2u);  // (1,0)-(2,2): 2, (1,5)-(2,2): -3 -> median -0.5
+  EXPECT_NEAR(r.slope, -0.5, 1e-12);
+}
+
+constexpr int64_t kT0 = 1'700'000'000'000;
+constexpr double kBase = 100e6;
+
+// A GC sawtooth: +depth over `period` seconds, then back to the level.
+double Saw(int t, int period, double depth) { return depth * static_cast<double>(t % period) / period; }
+
+TEST(LeakDetectorTest, HealthySawtoothIsNotALeak) {
+  LeakDetector d;
+  for (int t = 0; t < 900; ++t) {
+    const double noise = 0.002 * std::sin(t * 1.7);
+    ASSERT_TRUE(d.Append(kT0 + t * 1000, kBase * (1 + Saw(t, 10, 0.2) + noise)));
+    ASSERT_FALSE(d.result().leaking) << "t=" << t;
+  }
+  EXPECT_EQ(d.result().severity, LeakSeverity::kNone);
+  EXPECT_FALSE(d.result().since_ms.has_value());
+  EXPECT_LT(std::abs(d.result().growth_ratio_per_min), 0.01);
+}
+
+TEST(LeakDetectorTest, SteadyGrowthIsALeakWithItsRateSeverityAndStart) {
+  LeakDetector d;
+  const double rate = 0.2;  // of the base level per minute
+  for (int t = 0; t < 600; ++t) {
+    const double leak = t >= 150 ? kBase * rate * (t - 150) / 60 : 0;
+    d.Append(kT0 + t * 1000, kBase * (1 + Saw(t, 7, 0.15)) + leak);
+  }
+  const LeakResult& r = d.result();
+  ASSERT_TRUE(r.leaking);
+  EXPECT_NEAR(r.growth_bytes_per_min, kBase * rate, kBase * rate * 0.1);
+  // Relative to the fitted level at the long window's start (t = 300: 1.5 × base).
+  EXPECT_NEAR(r.growth_ratio_per_min, rate / 1.5, 0.02);
+  EXPECT_EQ(r.severity, LeakSeverity::kHigh);
+  ASSERT_TRUE(r.since_ms.has_value());
+  EXPECT_NEAR(static_cast<double>(*r.since_ms - kT0) / 1000, 150, 30);
+  EXPECT_LT(r.p_value, 0.01);
+}
+
+TEST(LeakDetectorTest, GrowthWithoutVisibleCollectionsIsALeak) {
+  LeakDetector d;
+  for (int t = 0; t < 400; ++t) d.Append(kT0 + t * 1000, kBase * (1 + 0.24 * t / 60.0));
+  EXPECT_TRUE(d.result().leaking);
+  // 0.24 of the base per minute over the level at the long window's start (t = 100: 1.4 × base).
+  EXPECT_NEAR(d.result().growth_ratio_per_min, 0.24 / 1.4, 1e-3);
+  EXPECT_EQ(LeakSeverityName(d.result().severity), "high");
+}
+
+TEST(LeakDetectorTest, WarmUpThenPlateauIsNotALeak) {
+  LeakDetector d;
+  for (int t = 0; t < 900; ++t) {
+    const double level = kBase * (1 + 0.5 * (1 - std::exp(-t / 20.0)));
+    d.Append(kT0 + t * 1000, level * (1 + Saw(t, 5, 0.1)));
+    ASSERT_FALSE(d.result().leaking) << "t=" << t;
+  }
+}
+
+TEST(LeakDetectorTest, IgnoresOutOfOrderAndNonFiniteSamples) {
+  LeakDetector d;
+  EXPECT_TRUE(d.Append(kT0, 1));
+  EXPECT_FALSE(d.Append(kT0, 2));
+  EXPECT_FALSE(d.Append(kT0 - 1, 2));
+  EXPECT_FALSE(d.Append(kT0 + 1000, std::nan("")));
+  EXPECT_EQ(d.result().samples, 1u);
+}
+
+TEST(LeakDetectorTest, SeverityLevelsAreTheSeeds) {
+  EXPECT_EQ(LeakSeverityFor(0.04), LeakSeverity::kLow);
+  EXPECT_EQ(LeakSeverityFor(0.05), LeakSeverity::kMedium);
+  EXPECT_EQ(LeakSeverityFor(0.10), LeakSeverity::kHigh);
+  EXPECT_EQ(LeakSeverityFor(0.25), LeakSeverity::kCritical);
+}
+
+std::string Call(const std::string& body, int* status) {
+  http::Router router;
+  RegisterLeakHandler(router);
+  http::Request req;
+  req.method = "POST";
+  req.path = "/api/v1/analysis/leak";
+  req.body = body;
+  http::Response res;
+  auto m = router.Find("POST", "/api/v1/analysis/leak");
+  EXPECT_NE(m.handler, nullptr);
+  (*m.handler)(req, res);
+  *status = res.status;
+  return res.body;
+}
+
+TEST(LeakApiTest, ReportsTheFieldsAtTheTopAndInData) {
+  std::string ts, vs;
+  for (int t = 0; t < 400; ++t) {
+    if (t) ts += ',', vs += ',';
+    ts += std::to_string(1'700'000'000 + t);
+    vs += std::to_string(static_cast<int64_t>(kBase * (1 + 0.24 * t / 60.0)));
+  }
+  int status = 0;
+  std::string body = Call("{\"timestamps\":[" + ts + "],\"values\":[" + vs + "]}", &status);
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_NE(body.find("\"status\":\"success\",\"data\":{\"leaking\":true,\"growth_bytes_per_min\":"), std::string::npos)
+      << body;
+  EXPECT_NE(body.find("},\"leaking\":true,"), std::string::npos) << body;
+  for (const char* f : {"\"growth_ratio_per_min\":", "\"severity\":\"high\"", "\"since\":\"2023-11-14T22:1",
+                        "\"p_value\":"}) {
+    EXPECT_NE(body.find(f), std::string::npos) << f << " in " << body;
+  }
+  // A threshold above the growth: not leaking, since null.
+  body = Call("{\"timestamps\":[" + ts + "],\"values\":[" + vs + "],\"threshold\":0.5}", &status);
+  ASSERT_EQ(status, 200);
+  EXPECT_NE(body.find("\"leaking\":false"), std::string::npos) << body;
+  EXPECT_NE(body.find("\"since\":null"), std::string::npos) << body;
+  EXPECT_NE(body.find("\"severity\":\"none\""), std::string::npos) << body;
+}
+
+TEST(LeakApiTest, BadInputIs400NamingTheField) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"not json", "invalid JSON"},
+      {"[1]", "JSON object"},
+      {"{\"timestamps\":[1,2]}", "values\\\" is required"},
+      {"{\"values\":[1,2]}", "timestamps\\\" is required"},
+      {"{\"timestamps\":[1,2,3],\"values\":[1,2]}", "has 3 entries for 2 values"},
+      {"{\"timestamps\":[2,1],\"values\":[1,2]}", "timestamps[1] is not after"},
+      {"{\"timestamps\":[1,\"x\"],\"values\":[1,2]}", "timestamps[1]"},
+      {"{\"timestamps\":[1,2],\"values\":[1,\"a\"]}", "values[1] must be a number"},
+      {"{\"timestamps\":[1,2],\"values\":[1,2],\"threshold\":-1}", "threshold\\\" must be a positive number"},
+      {"{\"timestamps\":[1,2],\"values\":[1,2],\"max_p_value\":2}", "max_p_value"},
+      {"{\"timestamps\":[1,2],\"values\":[1,2],\"window\":\"bogus\"}", "window\\\": cannot parse"},
+  };
+  for (const auto& [body, want] : cases) {
+    int status = 0;
+    std::string out = Call(body, &status);
+    EXPECT_EQ(status, 400) << body;
+    EXPECT_NE(out.find("\"errorType\":\"bad_data\""), std::string::npos) << out;
+    EXPECT_NE(out.find(want), std::string::npos) << body << " -> " << out;
+  }
+}
+
+}  // namespace
+}  // namespace perfwatch::analysis
