@@ -36,7 +36,7 @@ Result<int> IntOf(dom::element e, std::string_view what) {
 
 }  // namespace
 
-Result<ChangepointRequest> ParseChangepointRequest(std::string_view body) {
+Result<ChangepointRequest> ParseChangepointRequest(std::string_view body, const ChangepointOptions& defaults) {
   dom::parser parser;
   simdjson::padded_string padded(body);
   dom::element root;
@@ -45,6 +45,7 @@ Result<ChangepointRequest> ParseChangepointRequest(std::string_view body) {
   }
   if (!root.is_object()) return InvalidArgument("the body must be a JSON object: {\"values\": [...]}");
   ChangepointRequest r;
+  r.options = defaults;
   bool have_values = false;
   for (auto [key, value] : dom::object(root)) {
     if (key == "values") {
@@ -127,11 +128,11 @@ std::string RenderChangepointList(const std::vector<Changepoint>& cps, const std
   return out;
 }
 
-void RegisterChangepointHandler(http::Router& router) {
+void RegisterChangepointHandler(http::Router& router, const ChangepointOptions& defaults) {
   router.Handle(
       "POST", "/api/v1/analysis/changepoints",
-      [](const http::Request& req, http::Response& res) {
-        auto request = ParseChangepointRequest(req.body);
+      [defaults](const http::Request& req, http::Response& res) {
+        auto request = ParseChangepointRequest(req.body, defaults);
         if (!request.ok()) {
           http::WriteApiError(res, 400, "bad_data", request.status().message());
           return;

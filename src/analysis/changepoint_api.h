@@ -5,7 +5,7 @@
 //
 // Request body: {"values":[numbers], "timestamps":[numbers or RFC 3339 strings] (optional,
 // as many as values), "min_segment", "window", "max_p_value", "min_magnitude" (optional,
-// defaults of ChangepointOptions)}. Up to kMaxChangepointPoints values, each finite.
+// the server's analysis.changepoint defaults)}. Up to kMaxChangepointPoints values, each finite.
 // Answer 200: {"status":"success","data":{"changepoints":[...]},"changepoints":[...]} with
 // each {"index","time","before_mean","after_mean","change","p_value"} ("time" is the
 // timestamp at index as sent, or null); the list sits both at the top level (the issue's
@@ -32,12 +32,14 @@ struct ChangepointRequest {
   ChangepointOptions options;
 };
 
-Result<ChangepointRequest> ParseChangepointRequest(std::string_view body);
+// Options the body leaves out keep the values of `defaults`.
+Result<ChangepointRequest> ParseChangepointRequest(std::string_view body, const ChangepointOptions& defaults = {});
 
 // The "changepoints" array: [{"index":...,...}, ...].
 std::string RenderChangepointList(const std::vector<Changepoint>& cps, const std::vector<std::string>& timestamps);
 
-// Registers POST /api/v1/analysis/changepoints (scope read, query class).
-void RegisterChangepointHandler(http::Router& router);
+// Registers POST /api/v1/analysis/changepoints (scope read, query class); `defaults` are
+// the options a request leaves out (analysis.changepoint).
+void RegisterChangepointHandler(http::Router& router, const ChangepointOptions& defaults = {});
 
 }  // namespace perfwatch::analysis

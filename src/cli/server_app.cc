@@ -478,7 +478,11 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   query::RegisterPromqlApi(router, engine_.get(), query::BuildInfo{PERFWATCH_VERSION, "", ""}, query_cache_.get());
   ingest::RegisterMetadataApi(router, metadata_.get());
   analysis::RegisterVitalsHandler(router, store_.get());
-  analysis::RegisterChangepointHandler(router);
+  analysis::RegisterChangepointHandler(
+      router, analysis::ChangepointOptions{.min_segment = config_.analysis.changepoint_min_segment,
+                                           .window = config_.analysis.changepoint_window,
+                                           .max_p_value = config_.analysis.changepoint_max_p_value,
+                                           .min_magnitude = config_.analysis.changepoint_min_magnitude});
   analysis::RegisterLeakHandler(router);  // POST /api/v1/analysis/leak
   analysis::RegisterScoreHandler(router, store_.get());  // GET /api/v1/score
   health_->Register(router);                              // GET /api/v1/health

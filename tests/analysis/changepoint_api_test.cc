@@ -55,6 +55,25 @@ TEST(ChangepointApiTest, StringTimestampsAndOptions) {
   EXPECT_DOUBLE_EQ(r->options.min_magnitude, 0.2);
 }
 
+TEST(ChangepointApiTest, ServerDefaultsApplyToOptionsTheBodyLeavesOut) {
+  ChangepointOptions defaults{.min_segment = 4, .window = 20, .max_p_value = 0.01, .min_magnitude = 0.5};
+  auto r = ParseChangepointRequest(R"({"values":[1],"window":30})", defaults);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->options.min_segment, 4);
+  EXPECT_EQ(r->options.window, 30);
+  EXPECT_DOUBLE_EQ(r->options.max_p_value, 0.01);
+  EXPECT_DOUBLE_EQ(r->options.min_magnitude, 0.5);
+  // Registered with defaults: a 30 % step is below the configured 50 % magnitude.
+  http::Router router;
+  RegisterChangepointHandler(router, defaults);
+  std::string values;
+  for (int i = 0; i < 40; ++i) values += std::string(i ? "," : "") + (i < 20 ? "100" : "130");
+  int status = 0;
+  std::string body = Call(router, "{\"values\":[" + values + "]}", &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_NE(body.find("\"changepoints\":[]"), std::string::npos) << body;
+}
+
 TEST(ChangepointApiTest, BadInputIsNamed) {
   struct Case {
     const char* body;
