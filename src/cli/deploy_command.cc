@@ -7,39 +7,10 @@
 
 #include "common/json_writer.h"
 #include "common/time.h"
+#include "cli/server_address.h"
 #include "http/blocking_client.h"
 
 namespace perfwatch::cli {
-namespace {
-
-struct ServerAddress {
-  std::string host;
-  uint16_t port = 0;
-};
-
-Result<ServerAddress> ParseServer(std::string_view url) {
-  if (url.starts_with("http://")) url.remove_prefix(7);
-  if (url.starts_with("https://")) return InvalidArgument("--server: https is not supported; use http://host:port");
-  if (auto slash = url.find('/'); slash != std::string_view::npos) url = url.substr(0, slash);
-  size_t colon = url.rfind(':');
-  ServerAddress a;
-  a.host = std::string(url.substr(0, colon));
-  int port = 80;
-  if (colon != std::string_view::npos) {
-    try {
-      port = std::stoi(std::string(url.substr(colon + 1)));
-    } catch (...) {
-      port = -1;
-    }
-  }
-  if (port <= 0 || port > 65535) return InvalidArgument("--server: bad port in \"" + std::string(url) + "\"");
-  a.port = static_cast<uint16_t>(port);
-  if (a.host.empty() || a.host == "localhost") a.host = "127.0.0.1";
-  return a;
-}
-
-}  // namespace
-
 CLI::App* AddDeployCommand(CLI::App& app, DeployFlags& flags) {
   CLI::App* cmd = app.add_subcommand("deploy", "record a deploy marker on a server (for CI pipelines)");
   cmd->add_option("--server", flags.server, "perfwatch server URL")->capture_default_str();
@@ -105,8 +76,9 @@ int RunDeploy(const DeployFlags& flags) {
   if (res.status != 200) {
     std::string_view type = "error", message = res.body;
     if (json) {
-      (void)root["errorType"].get(type);
-      (void)root["error"].get(message);
+      // Either field may be missing: keep the defaults then.
+      if (root["errorType"].get(type) != simdjson::SUCCESS) type = "error";
+      if (root["error"].get(message) != simdjson::SUCCESS) message = res.body;
     }
     std::fprintf(stderr, "perfwatch deploy: server answered %d: %.*s: %.*s\n", res.status,
                  static_cast<int>(type.size()), type.data(), static_cast<int>(message.size()), message.data());

@@ -5,36 +5,11 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "cli/server_address.h"
 #include "http/blocking_client.h"
 
 namespace perfwatch::cli {
 namespace {
-
-struct ServerAddress {
-  std::string host;
-  uint16_t port = 0;
-};
-
-Result<ServerAddress> ParseServer(std::string_view url) {
-  if (url.starts_with("http://")) url.remove_prefix(7);
-  else if (url.find("://") != std::string_view::npos) return InvalidArgument("--server: expected http://host:port");
-  if (auto slash = url.find('/'); slash != std::string_view::npos) url = url.substr(0, slash);
-  const size_t colon = url.rfind(':');
-  ServerAddress a;
-  a.host = std::string(url.substr(0, colon));
-  int port = 80;
-  if (colon != std::string_view::npos) {
-    try {
-      port = std::stoi(std::string(url.substr(colon + 1)));
-    } catch (...) {
-      port = -1;
-    }
-  }
-  if (port <= 0 || port > 65535) return InvalidArgument("--server: bad port in \"" + std::string(url) + "\"");
-  a.port = static_cast<uint16_t>(port);
-  if (a.host.empty() || a.host == "localhost") a.host = "127.0.0.1";
-  return a;
-}
 
 // A field of `e`, or the default when absent or of another type.
 std::string_view StrField(simdjson::dom::element e, const char* key) {

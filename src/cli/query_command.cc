@@ -7,36 +7,11 @@
 #include <cstdlib>
 
 #include "common/time.h"
+#include "cli/server_address.h"
 #include "http/blocking_client.h"
 
 namespace perfwatch::cli {
 namespace {
-
-struct ServerAddress {
-  std::string host;
-  uint16_t port = 0;
-};
-
-Result<ServerAddress> ParseServer(std::string_view url) {
-  if (url.starts_with("http://")) url.remove_prefix(7);
-  if (url.starts_with("https://")) return InvalidArgument("--server: https is not supported; use http://host:port");
-  if (auto slash = url.find('/'); slash != std::string_view::npos) url = url.substr(0, slash);
-  size_t colon = url.rfind(':');
-  ServerAddress a;
-  a.host = std::string(url.substr(0, colon));
-  int port = 80;
-  if (colon != std::string_view::npos) {
-    try {
-      port = std::stoi(std::string(url.substr(colon + 1)));
-    } catch (...) {
-      port = -1;
-    }
-  }
-  if (port <= 0 || port > 65535) return InvalidArgument("--server: bad port in \"" + std::string(url) + "\"");
-  a.port = static_cast<uint16_t>(port);
-  if (a.host.empty() || a.host == "localhost") a.host = "127.0.0.1";
-  return a;
-}
 
 // `name{a="b", c="d"}` as Prometheus prints a label set.
 std::string SeriesName(simdjson::dom::object metric) {
