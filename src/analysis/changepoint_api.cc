@@ -5,27 +5,13 @@
 #include <cmath>
 #include <string>
 
+#include "analysis/json_body.h"
 #include "common/json_writer.h"
 
 namespace perfwatch::analysis {
 namespace {
 
 namespace dom = simdjson::dom;
-
-Result<double> NumberOf(dom::element e, std::string_view what) {
-  double v;
-  if (e.is_double()) {
-    v = double(e);
-  } else if (e.is_int64()) {
-    v = static_cast<double>(int64_t(e));
-  } else if (e.is_uint64()) {
-    v = static_cast<double>(uint64_t(e));
-  } else {
-    return InvalidArgument(std::string(what) + " must be a number");
-  }
-  if (!std::isfinite(v)) return InvalidArgument(std::string(what) + " must be finite");
-  return v;
-}
 
 Result<int> IntOf(dom::element e, std::string_view what) {
   if (!e.is_int64()) return InvalidArgument(std::string(what) + " must be an integer");
@@ -38,16 +24,12 @@ Result<int> IntOf(dom::element e, std::string_view what) {
 
 Result<ChangepointRequest> ParseChangepointRequest(std::string_view body, const ChangepointOptions& defaults) {
   dom::parser parser;
-  simdjson::padded_string padded(body);
-  dom::element root;
-  if (auto err = parser.parse(padded).get(root); err) {
-    return InvalidArgument(std::string("invalid JSON body: ") + simdjson::error_message(err));
-  }
-  if (!root.is_object()) return InvalidArgument("the body must be a JSON object: {\"values\": [...]}");
+  auto root = ParseObjectBody(parser, body, "{\"values\": [...]}");
+  if (!root.ok()) return root.status();
   ChangepointRequest r;
   r.options = defaults;
   bool have_values = false;
-  for (auto [key, value] : dom::object(root)) {
+  for (auto [key, value] : *root) {
     if (key == "values") {
       if (!value.is_array()) return InvalidArgument("\"values\" must be an array of numbers");
       dom::array a = value;
@@ -56,7 +38,7 @@ Result<ChangepointRequest> ParseChangepointRequest(std::string_view body, const 
       }
       r.values.reserve(a.size());
       for (dom::element e : a) {
-        auto v = NumberOf(e, "values[" + std::to_string(r.values.size()) + "]");
+        auto v = JsonNumber(e, "values[" + std::to_string(r.values.size()) + "]");
         if (!v.ok()) return v.status();
         r.values.push_back(*v);
       }
@@ -85,11 +67,11 @@ Result<ChangepointRequest> ParseChangepointRequest(std::string_view body, const 
       if (!v.ok()) return v.status();
       r.options.window = *v;
     } else if (key == "max_p_value" || key == "p_value") {
-      auto v = NumberOf(value, "\"max_p_value\"");
+      auto v = JsonNumber(value, "\"max_p_value\"");
       if (!v.ok()) return v.status();
       r.options.max_p_value = *v;
     } else if (key == "min_magnitude") {
-      auto v = NumberOf(value, "\"min_magnitude\"");
+      auto v = JsonNumber(value, "\"min_magnitude\"");
       if (!v.ok()) return v.status();
       r.options.min_magnitude = *v;
     }  // other keys are ignored, as Prometheus ignores unknown parameters

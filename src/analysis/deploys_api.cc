@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "analysis/json_body.h"
 #include "analysis/release_impact.h"
 #include "common/json_writer.h"
 #include "common/log.h"
@@ -35,17 +36,11 @@ Result<int64_t> ParseTimeParam(const http::Request& req, std::string_view name, 
 
 Result<events::Deploy> ParseDeployRequest(std::string_view body, int64_t now_ms) {
   dom::parser parser;
-  simdjson::padded_string padded(body);
-  dom::element root;
-  if (auto err = parser.parse(padded).get(root); err) {
-    return InvalidArgument(std::string("invalid JSON body: ") + simdjson::error_message(err));
-  }
-  if (!root.is_object()) {
-    return InvalidArgument("the body must be a JSON object: {\"app\": \"shop\", \"version\": \"1.4.2\"}");
-  }
+  auto root = ParseObjectBody(parser, body, "{\"app\": \"shop\", \"version\": \"1.4.2\"}");
+  if (!root.ok()) return root.status();
   events::Deploy d;
   d.time_ms = now_ms;
-  for (auto [key, value] : dom::object(root)) {
+  for (auto [key, value] : *root) {
     std::string* field = key == "app"           ? &d.app
                          : key == "service"     ? &d.service
                          : key == "version"     ? &d.version

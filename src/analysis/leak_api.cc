@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "analysis/json_body.h"
 #include "common/json_writer.h"
 #include "common/time.h"
 
@@ -13,28 +14,13 @@ namespace {
 
 namespace dom = simdjson::dom;
 
-Result<double> NumberOf(dom::element e, const std::string& what) {
-  double v;
-  if (e.is_double()) {
-    v = double(e);
-  } else if (e.is_int64()) {
-    v = static_cast<double>(int64_t(e));
-  } else if (e.is_uint64()) {
-    v = static_cast<double>(uint64_t(e));
-  } else {
-    return InvalidArgument(what + " must be a number");
-  }
-  if (!std::isfinite(v)) return InvalidArgument(what + " must be finite");
-  return v;
-}
-
 Result<int64_t> TimeOf(dom::element e, const std::string& what) {
   if (e.is_string()) {
     auto t = ParseTimeMs(std::string_view(e));
     if (!t.ok()) return InvalidArgument(what + ": " + t.status().message());
     return *t;
   }
-  auto v = NumberOf(e, what);
+  auto v = JsonNumber(e, what);
   if (!v.ok()) return InvalidArgument(what + " must be unix seconds or an RFC 3339 string");
   if (std::abs(*v) > 1e14) return InvalidArgument(what + " is out of range");
   return static_cast<int64_t>(std::llround(*v * 1000));
@@ -46,7 +32,7 @@ Result<int64_t> DurationOf(dom::element e, const std::string& what) {
     if (!d.ok()) return InvalidArgument(what + ": " + d.status().message());
     return *d;
   }
-  auto v = NumberOf(e, what);
+  auto v = JsonNumber(e, what);
   if (!v.ok()) return InvalidArgument(what + " must be a duration (\"5m\") or seconds");
   if (*v < 0 || *v > 1e9) return InvalidArgument(what + " is out of range");
   return static_cast<int64_t>(std::llround(*v * 1000));
@@ -56,17 +42,11 @@ Result<int64_t> DurationOf(dom::element e, const std::string& what) {
 
 Result<LeakRequest> ParseLeakRequest(std::string_view body) {
   dom::parser parser;
-  simdjson::padded_string padded(body);
-  dom::element root;
-  if (auto err = parser.parse(padded).get(root); err) {
-    return InvalidArgument(std::string("invalid JSON body: ") + simdjson::error_message(err));
-  }
-  if (!root.is_object()) {
-    return InvalidArgument("the body must be a JSON object: {\"timestamps\": [...], \"values\": [...]}");
-  }
+  auto root = ParseObjectBody(parser, body, "{\"timestamps\": [...], \"values\": [...]}");
+  if (!root.ok()) return root.status();
   LeakRequest r;
   bool have_values = false, have_timestamps = false;
-  for (auto [key, value] : dom::object(root)) {
+  for (auto [key, value] : *root) {
     if (key == "values") {
       if (!value.is_array()) return InvalidArgument("\"values\" must be an array of numbers (bytes)");
       dom::array a = value;
@@ -75,7 +55,7 @@ Result<LeakRequest> ParseLeakRequest(std::string_view body) {
       }
       r.values.reserve(a.size());
       for (dom::element e : a) {
-        auto v = NumberOf(e, "values[" + std::to_string(r.values.size()) + "]");
+        auto v = JsonNumber(e, "values[" + std::to_string(r.values.size()) + "]");
         if (!v.ok()) return v.status();
         r.values.push_back(*v);
       }
@@ -98,11 +78,11 @@ Result<LeakRequest> ParseLeakRequest(std::string_view body) {
       }
       have_timestamps = true;
     } else if (key == "threshold" || key == "threshold_ratio_per_min") {
-      auto v = NumberOf(value, "\"threshold\"");
+      auto v = JsonNumber(value, "\"threshold\"");
       if (!v.ok()) return v.status();
       r.options.threshold_ratio_per_min = *v;
     } else if (key == "max_p_value" || key == "p_value") {
-      auto v = NumberOf(value, "\"max_p_value\"");
+      auto v = JsonNumber(value, "\"max_p_value\"");
       if (!v.ok()) return v.status();
       r.options.max_p_value = *v;
     } else if (key == "window") {

@@ -1,0 +1,35 @@
+#include "analysis/json_body.h"
+
+#include <cmath>
+#include <string>
+
+namespace perfwatch::analysis {
+
+namespace dom = simdjson::dom;
+
+Result<dom::object> ParseObjectBody(dom::parser& parser, std::string_view body, std::string_view example) {
+  simdjson::padded_string padded(body);
+  dom::element root;
+  if (auto err = parser.parse(padded).get(root); err) {
+    return InvalidArgument(std::string("invalid JSON body: ") + simdjson::error_message(err));
+  }
+  if (!root.is_object()) return InvalidArgument("the body must be a JSON object: " + std::string(example));
+  return dom::object(root);
+}
+
+Result<double> JsonNumber(dom::element e, std::string_view what) {
+  double v;
+  if (e.is_double()) {
+    v = double(e);
+  } else if (e.is_int64()) {
+    v = static_cast<double>(int64_t(e));
+  } else if (e.is_uint64()) {
+    v = static_cast<double>(uint64_t(e));
+  } else {
+    return InvalidArgument(std::string(what) + " must be a number");
+  }
+  if (!std::isfinite(v)) return InvalidArgument(std::string(what) + " must be finite");
+  return v;
+}
+
+}  // namespace perfwatch::analysis

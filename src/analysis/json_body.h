@@ -1,0 +1,23 @@
+#pragma once
+// Reading the JSON bodies of the analysis POST endpoints (changepoints, leak, deploys):
+// the object at the top and finite numbers, with messages that name what is wrong.
+// Thread safety: pure functions; a parser belongs to one thread.
+#include <simdjson.h>
+
+#include <string_view>
+
+#include "common/status.h"
+
+namespace perfwatch::analysis {
+
+// Parses `body` with `parser` and returns its top-level object. Errors: "invalid JSON
+// body: ..." or "the body must be a JSON object: <example>". Strings of the result live in
+// `parser` (until its next parse).
+Result<simdjson::dom::object> ParseObjectBody(simdjson::dom::parser& parser, std::string_view body,
+                                              std::string_view example);
+
+// A JSON number as a finite double; InvalidArgument "<what> must be a number" or
+// "<what> must be finite".
+Result<double> JsonNumber(simdjson::dom::element e, std::string_view what);
+
+}  // namespace perfwatch::analysis
