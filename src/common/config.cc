@@ -16,14 +16,7 @@
 namespace perfwatch {
 namespace {
 
-Status CheckKeys(const YAML::Node& node, const std::string& where, const std::set<std::string>& known) {
-  if (!node.IsMap()) return InvalidArgument(where + ": expected a mapping");
-  for (const auto& kv : node) {
-    auto key = kv.first.as<std::string>();
-    if (!known.count(key)) return InvalidArgument(where + ": unknown key \"" + key + "\"");
-  }
-  return Status::Ok();
-}
+using config_internal::CheckKeys;
 
 using config_internal::ReadDuration;
 using config_internal::ReadScalar;
@@ -276,3 +269,16 @@ Status ValidateConfig(const Config& c) {
 }
 
 }  // namespace perfwatch
+
+namespace perfwatch::config_internal {
+
+Status CheckKeys(const YAML::Node& node, const std::string& where, const std::set<std::string>& known) {
+  if (!node.IsMap()) return InvalidArgument(where + ": expected a mapping");
+  for (const auto& kv : node) {
+    auto key = kv.first.as<std::string>();
+    if (!known.count(key)) return InvalidArgument(where + ": unknown key \"" + key + "\"");
+  }
+  return Status::Ok();
+}
+
+}  // namespace perfwatch::config_internal

@@ -5,19 +5,6 @@
 #include "common/config_scrape.h"  // ReadDuration, ReadScalar
 
 namespace perfwatch::config_internal {
-namespace {
-
-Status CheckKeys(const YAML::Node& node, const std::string& where, const std::set<std::string>& known) {
-  if (!node.IsMap()) return InvalidArgument(where + ": expected a mapping");
-  for (const auto& kv : node) {
-    auto key = kv.first.as<std::string>();
-    if (!known.count(key)) return InvalidArgument(where + ": unknown key \"" + key + "\"");
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 Status ParseAnalysisSection(const YAML::Node& root, Config* c) {
   const YAML::Node a = root["analysis"];
   if (!a || a.IsNull()) return Status::Ok();

@@ -10,7 +10,7 @@
 namespace perfwatch::config_internal {
 namespace {
 
-Status CheckKeys(const YAML::Node& node, const std::string& where, const std::set<std::string>& known) {
+Status CheckScrapeKeys(const YAML::Node& node, const std::string& where, const std::set<std::string>& known) {
   if (!node.IsMap()) return InvalidArgument(where + ": expected a mapping");
   for (const auto& kv : node) {
     auto key = kv.first.as<std::string>();
@@ -28,7 +28,7 @@ Status CheckKeys(const YAML::Node& node, const std::string& where, const std::se
 
 
 Status ParseStaticConfig(const YAML::Node& node, const std::string& where, StaticTargetsConfig* out) {
-  PW_RETURN_IF_ERROR(CheckKeys(node, where, {"targets", "labels"}));
+  PW_RETURN_IF_ERROR(CheckScrapeKeys(node, where, {"targets", "labels"}));
   if (auto t = node["targets"]) {
     if (!t.IsSequence()) return InvalidArgument(where + ".targets: expected a list of \"host:port\"");
     out->targets = t.as<std::vector<std::string>>();
@@ -46,7 +46,7 @@ Status ParseStaticConfig(const YAML::Node& node, const std::string& where, Stati
 Status ParseJob(const YAML::Node& node, size_t index, ScrapeConfig* job) {
   std::string where = "scrape_configs[" + std::to_string(index) + "]";
   if (node.IsMap() && node["job_name"]) where += " (" + node["job_name"].as<std::string>() + ")";
-  PW_RETURN_IF_ERROR(CheckKeys(node, where, {"job_name", "scrape_interval", "scrape_timeout", "metrics_path",
+  PW_RETURN_IF_ERROR(CheckScrapeKeys(node, where, {"job_name", "scrape_interval", "scrape_timeout", "metrics_path",
                                              "scheme", "params", "honor_labels", "honor_timestamps",
                                              "static_configs", "tls_config"}));
   ReadScalar(node, "job_name", &job->job_name);
@@ -66,7 +66,7 @@ Status ParseJob(const YAML::Node& node, size_t index, ScrapeConfig* job) {
     }
   }
   if (auto t = node["tls_config"]; t && !t.IsNull()) {
-    PW_RETURN_IF_ERROR(CheckKeys(t, where + ".tls_config",
+    PW_RETURN_IF_ERROR(CheckScrapeKeys(t, where + ".tls_config",
                                  {"ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify"}));
     ScrapeTlsConfig& tls = job->tls_config;
     ReadScalar(t, "ca_file", &tls.ca_file);
@@ -99,7 +99,7 @@ Status ReadDuration(const YAML::Node& node, const std::string& key, int64_t* out
 Status ParseScrapeSections(const YAML::Node& root, Config* c) {
   bool global_interval = false, global_timeout = false;
   if (auto g = root["global"]) {
-    PW_RETURN_IF_ERROR(CheckKeys(g, "global", {"scrape_interval", "scrape_timeout", "evaluation_interval",
+    PW_RETURN_IF_ERROR(CheckScrapeKeys(g, "global", {"scrape_interval", "scrape_timeout", "evaluation_interval",
                                                "rule_query_offset", "external_labels"}));
     PW_RETURN_IF_ERROR(ReadDuration(g, "scrape_interval", &c->scrape.interval_ms).WithContext("global"));
     PW_RETURN_IF_ERROR(ReadDuration(g, "scrape_timeout", &c->scrape.timeout_ms).WithContext("global"));
@@ -107,7 +107,7 @@ Status ParseScrapeSections(const YAML::Node& root, Config* c) {
     global_timeout = static_cast<bool>(g["scrape_timeout"]);
   }
   if (auto s = root["scrape"]) {
-    PW_RETURN_IF_ERROR(CheckKeys(s, "scrape", {"interval", "timeout", "self_scrape", "self_scrape_interval",
+    PW_RETURN_IF_ERROR(CheckScrapeKeys(s, "scrape", {"interval", "timeout", "self_scrape", "self_scrape_interval",
                                                "max_body_bytes", "max_samples_per_scrape"}));
     if (s["interval"] && global_interval) {
       return InvalidArgument("set scrape.interval or global.scrape_interval, not both");

@@ -6,14 +6,21 @@
 // Thread safety: pure functions.
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
+#include <set>
+#include <string>
+
 #include "common/config.h"
 #include "common/status.h"
 
 namespace perfwatch::config_internal {
 
-// Shared by config.cc and config_scrape.cc: `key` of `node`, when present, into `out`
+// Shared by config.cc and the config_*.cc section parsers: `key` of `node`, when present, into `out`
 // (durations as ParseDurationMs accepts them).
 Status ReadDuration(const YAML::Node& node, const std::string& key, int64_t* out);
+
+// An error naming `where` when `node` is not a mapping or has a key outside `known`.
+Status CheckKeys(const YAML::Node& node, const std::string& where, const std::set<std::string>& known);
 template <typename T>
 void ReadScalar(const YAML::Node& node, const std::string& key, T* out) {
   if (node[key]) *out = node[key].as<T>();
