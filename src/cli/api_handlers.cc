@@ -64,7 +64,8 @@ namespace {
 // The dashboard's page paths (web/src/routes.ts): each serves index.html, whose script
 // reads the path and the query string (the page's state) itself.
 constexpr std::string_view kDashboardPages[] = {"/", "/overview", "/vitals", "/alerts", "/explore", "/status",
-                                                "/services", "/route", "/trace", "/db", "/errors"};
+                                                "/services", "/route", "/trace", "/db", "/errors",
+                                                "/regressions", "/deploy"};
 
 std::string_view ContentTypeOf(std::string_view path) {
   auto ends = [&](std::string_view ext) { return path.ends_with(ext); };

@@ -4,9 +4,11 @@
 import type { PageDef } from './page';
 import { alertsPage } from './pages/alerts';
 import { dbPage } from './pages/db';
+import { deployPage } from './pages/deploy';
 import { errorsPage } from './pages/errors';
 import { explorePage } from './pages/explore';
 import { overviewPage } from './pages/overview';
+import { regressionsPage } from './pages/regressions';
 import { routePage } from './pages/route';
 import { servicesPage } from './pages/services';
 import { statusPage } from './pages/status';
@@ -14,4 +16,4 @@ import { tracePage } from './pages/trace';
 import { vitalsPage } from './pages/vitals';
 
 export const ROUTES: PageDef[] = [overviewPage, vitalsPage, alertsPage, explorePage, statusPage,
-  servicesPage, routePage, tracePage, dbPage, errorsPage];
+  servicesPage, routePage, tracePage, dbPage, errorsPage, regressionsPage, deployPage];

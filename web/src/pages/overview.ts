@@ -9,7 +9,7 @@ import { on, throttle } from '../live';
 import { Loader, type PageDef } from '../page';
 import { linkTo, param, timeRange } from '../state';
 import { table } from '../table';
-import { niceStep, ratedValue } from '../vitals-ui';
+import { niceStep, ratedValue, ratingBadge } from '../vitals-ui';
 
 interface Alert {
   labels: Record<string, string>;
@@ -23,6 +23,21 @@ interface AppRow {
   views: number;
   vitals: Record<Vital, { p75: number | null; before: number | null; count: number; trend: number[] }>;
   alerts: Alert[];
+  score?: ScoreAnswer | null; // GET /api/v1/score (issue 15): null when it failed
+  health?: HealthAnswer | null; // GET /api/v1/health
+}
+
+interface ScoreAnswer { score: number | null; views: number }
+interface HealthPart { name: string; included: boolean; weight: number; score: number | null; summary?: string }
+interface HealthAnswer { app: string; score: number | null; verdict: string; window: string; parts: HealthPart[] }
+
+/** The performance score's verdict, Lighthouse's bands: 90–100 good, 50–89 needs improvement, else poor. */
+export function scoreVerdict(score: number): 'good' | 'needs-improvement' | 'poor' {
+  return score >= 90 ? 'good' : score >= 50 ? 'needs-improvement' : 'poor';
+}
+
+function scoreText(v: number | null | undefined): string {
+  return v === null || v === undefined ? '–' : String(+v.toFixed(1));
 }
 
 export const overviewPage: PageDef = {
@@ -83,6 +98,16 @@ export const overviewPage: PageDef = {
       }
       const list = [...rows.values()].sort((a, b) => b.views - a.views || a.app.localeCompare(b.app));
       const unattached = alerts.filter((a) => !a.labels.app || !rows.has(a.labels.app));
+      // Issue 15: the performance score over the window and the health score (its own
+      // window) per app; a failure leaves that card's score out, not the page.
+      await Promise.all(list.map(async (r) => {
+        const [score, health] = await Promise.all([
+          get<ScoreAnswer>('/api/v1/score', { app: r.app, ...cur }, signal).catch(() => null),
+          get<HealthAnswer>('/api/v1/health', { app: r.app }, signal).catch(() => null),
+        ]);
+        r.score = score;
+        r.health = health;
+      }));
       render(list, unattached);
     }, () => cards);
 
@@ -134,8 +159,27 @@ export const overviewPage: PageDef = {
               change ? h('span', { class: `change ${worse ? 'worse' : 'better'}`, title: `previous period: ${formatVital(m, v.before)}` }, `${change} vs previous`) : 'no previous data',
               ' ', v.trend.length > 1 ? sparkline(v.trend, `${m} p75 trend over the window`) : null)));
       })));
+      const scores = scoreBlock(r);
+      if (scores) s.body.append(scores);
       s.body.append(r.alerts.length ? alertList(r.alerts) : h('p', { class: 'muted' }, 'No active alerts.'));
       return s.el;
+    }
+
+    function scoreBlock(r: AppRow): HTMLElement | null {
+      if (!r.score && !r.health) return null;
+      const sc = r.score?.score ?? null;
+      const v = sc === null ? null : scoreVerdict(sc);
+      const perf = h('div', { class: 'tile', 'data-stat': 'score' },
+        h('div', { class: 'name' }, 'performance score'),
+        h('div', { class: 'big' }, sc === null || v === null ? '–' : h('span', { class: 'rated' }, h('span', { class: `value ${v}` }, `${scoreText(sc)} / 100`), ' ', ratingBadge(v))),
+        h('div', { class: 'muted small' }, sc === null ? 'no page views with vitals in the window' : `over ${formatCount(r.score?.views ?? 0)} page views`));
+      const hs = r.health;
+      const health = hs ? h('div', { class: 'tile', 'data-stat': 'health' },
+        h('div', { class: 'name' }, `health score (${hs.window})`),
+        h('div', { class: 'big' }, hs.score === null ? '–' : `${scoreText(hs.score)} / 100 (${hs.verdict})`),
+        h('ul', { class: 'muted small health-parts' }, hs.parts.map((p) => h('li', { 'data-part': p.name },
+          `${p.name}: ${p.included ? `${scoreText(p.score)} (weight ${p.weight})` : 'left out'}`)))) : null;
+      return h('div', { class: 'vital-tiles score-tiles' }, perf, health);
     }
 
     function alertList(alerts: Alert[]): HTMLElement {

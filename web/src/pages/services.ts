@@ -13,6 +13,7 @@ import {
   ENTRY_MATCHER, formatDurationMs, formatImpact, formatRate, formatRatio, grid, markSorted, noSpans, rangeQuery, redChartQueries, redRows,
   str, toChart, type RedRow,
 } from './apm-common';
+import { deployMarkers, markersIn } from './regressions';
 
 /** The columns every RED table has after its label columns. */
 export function redColumns(): Column<RedRow>[] {
@@ -73,11 +74,13 @@ export const servicesPage: PageDef = {
       ]);
       const g = grid(range);
       const cq = redChartQueries(['service'], matchers, g.step);
-      const [rate, ratio, lat] = await Promise.all([
+      const [rate, ratio, lat, deploys] = await Promise.all([
         rangeQuery(cq.rate, g.start, g.end, g.step, signal),
         rangeQuery(cq.errorRatio, g.start, g.end, g.step, signal),
         rangeQuery(cq.quantile(Number(pct) / 100), g.start, g.end, g.step, signal),
+        deployMarkers({ service: service || undefined, kind: 'service' }, g.start, g.end, signal),
       ]);
+      const dm = markersIn(deploys, g.start, g.end); // issue 15: deploy markers
 
       // Controls: built once, kept in step with the URL; the service list is what the
       // window holds (plus the chosen one), replaced only when it changes (keeps focus).
@@ -137,12 +140,12 @@ export const servicesPage: PageDef = {
       }
       const label = (m: Record<string, string>) => m.service || '(no service.name)';
       const r1 = toChart([{ series: rate, label }], g.start, g.end, g.step);
-      rateChart.update({ name: 'services-rate', title: 'Request rate per service, requests per second', ...r1, yFormat: (v) => `${+v.toPrecision(3)}`, yLabel: 'req/s' });
+      rateChart.update({ name: 'services-rate', title: `Request rate per service, requests per second${dm.text}`, markers: dm.markers, ...r1, yFormat: (v) => `${+v.toPrecision(3)}`, yLabel: 'req/s' });
       const r2 = toChart([{ series: ratio, label, scale: 100 }], g.start, g.end, g.step);
-      errChart.update({ name: 'services-error-ratio', title: 'Error ratio per service, percent of requests', ...r2, yFormat: (v) => `${+v.toPrecision(3)} %`, yLabel: '%' });
+      errChart.update({ name: 'services-error-ratio', title: `Error ratio per service, percent of requests${dm.text}`, markers: dm.markers, ...r2, yFormat: (v) => `${+v.toPrecision(3)} %`, yLabel: '%' });
       const r3 = toChart([{ series: lat, label, scale: 1000 }], g.start, g.end, g.step);
       (charts.querySelector('.lat-title') as HTMLElement).textContent = `Latency p${pct} (ms)`;
-      latChart.update({ name: `services-latency-p${pct}`, title: `p${pct} latency per service, milliseconds`, ...r3, yFormat: (v) => formatDurationMs(v), yLabel: 'ms' });
+      latChart.update({ name: `services-latency-p${pct}`, title: `p${pct} latency per service, milliseconds${dm.text}`, markers: dm.markers, ...r3, yFormat: (v) => formatDurationMs(v), yLabel: 'ms' });
     }, () => svcBox.body);
 
     void load.run();

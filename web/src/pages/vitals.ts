@@ -12,6 +12,7 @@ import { Loader, type PageDef } from '../page';
 import { param, rangeParams, setParams, timeRange } from '../state';
 import { table } from '../table';
 import { FILTER_DIMS, filterParams, niceStep, ratedValue, shareBar, type FilterDim } from '../vitals-ui';
+import { deployMarkers, markersIn } from './regressions';
 
 const PERCENTILES = ['50', '75', '90', '95', '99'];
 const SPLITS: [string, string][] = [['', 'none'], ['device', 'device'], ['connection', 'connection'], ['browser', 'browser'], ['page', 'page']];
@@ -87,6 +88,7 @@ export const vitalsPage: PageDef = {
       const histP = get<HistogramAnswer>('/api/v1/vitals/histogram', { ...base, buckets: 40 }, signal);
       const totalP = get<VitalsAnswer>('/api/v1/vitals', { ...base, percentile: p }, signal);
       const byP = FILTER_DIMS.map((d) => get<VitalsAnswer>('/api/v1/vitals', { ...base, percentile: p, by: d }, signal));
+      const deploysP = deployMarkers({ app: param('app') || undefined, kind: 'app' }, range.from, range.to, signal);
 
       const series = await seriesP;
       const total = await totalP;
@@ -101,7 +103,7 @@ export const vitalsPage: PageDef = {
         return;
       }
       renderSummary(m, p, g);
-      renderTrend(m, p, series, split);
+      renderTrend(m, p, series, split, await deploysP);
       if (!chartsPlaced) {
         trend.body.replaceChildren(trendChart.el);
         dist.body.replaceChildren(histChart.el);
@@ -127,7 +129,7 @@ export const vitalsPage: PageDef = {
           h('span', { class: 'muted' }, ` (thresholds: good ≤ ${formatVital(m, THRESHOLDS[m].good)}, poor > ${formatVital(m, THRESHOLDS[m].poor)})`)));
     }
 
-    function renderTrend(m: Vital, p: string, a: VitalsSeriesAnswer, split: string): void {
+    function renderTrend(m: Vital, p: string, a: VitalsSeriesAnswer, split: string, deploys: { x: number; label: string }[] = []): void {
       // Lines share one x axis: the union of the steps present in any series.
       const top = a.series
         .map((s) => ({ s, n: s.counts.reduce((x, y) => x + y, 0) }))
@@ -142,9 +144,11 @@ export const vitalsPage: PageDef = {
         const label = split ? `${s.labels[split] || '(none)'}` : `p${p}`;
         return { label, values };
       });
+      const dm = markersIn(deploys, xs[0] ?? 0, xs[xs.length - 1] ?? 0);
       trendChart.update({
         name: `${m}-p${p}-series`,
-        title: `${m} p${p} over time, one point per ${a.step / 60} min${split ? `, by ${split}` : ''}, with the good / needs improvement / poor bands`,
+        title: `${m} p${p} over time, one point per ${a.step / 60} min${split ? `, by ${split}` : ''}, with the good / needs improvement / poor bands${dm.text}`,
+        markers: dm.markers,
         x: xs,
         series: lines,
         yFormat: (v) => formatVital(m, v),
