@@ -9,9 +9,13 @@
 namespace perfwatch::analysis {
 namespace {
 
-constexpr size_t kTroughGaps = 8;  // recent trough spacings behind max_block
-constexpr double kDropFactor = 1.0;  // a trough's drop over the median step
-constexpr size_t kSteps = 32;      // recent |v[i] - v[i-1]| behind the drop threshold
+constexpr double kTroughSpanMs = 8000;      // the envelope's troughs cover about this
+constexpr int64_t kMinEnvelopeMs = 8000;
+constexpr int kConfirmSamples = 2;          // evaluations in a row an onset must hold
+constexpr double kMinHalfShare = 0.2;       // each half's share of a steady rise, at least
+constexpr int64_t kMaxEnvelopeMs = 60'000;
+constexpr size_t kMaxFitPoints = 64;        // envelope points per Theil–Sen / Mann–Kendall fit
+constexpr int64_t kHistoryMs = 90'000;      // the envelope's wobble is measured over this
 
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -29,15 +33,11 @@ Status ValidateLeakOptions(const LeakOptions& o) {
     return InvalidArgument("threshold_ratio_per_min must be a positive number (0.05 = 5 %/min)");
   }
   if (!(o.max_p_value > 0 && o.max_p_value < 1)) return InvalidArgument("max_p_value must be between 0 and 1");
+  if (o.onset_ms < 5000) return InvalidArgument("onset window must be at least 5s");
   if (o.window_ms < 1000) return InvalidArgument("window must be at least 1s");
   if (o.warmup_ms < 0) return InvalidArgument("warmup must be >= 0");
   if (o.long_window_ms < o.window_ms) return InvalidArgument("long_window must be at least window");
-  if (o.min_minima < 4) return InvalidArgument("min_minima must be at least 4");
-  if (o.min_block < 1) return InvalidArgument("min_block must be at least 1");
-  if (!(o.max_deceleration >= 0 && o.max_deceleration <= 1)) {
-    return InvalidArgument("max_deceleration must be between 0 and 1");
-  }
-  if (o.max_minima < static_cast<size_t>(2 * o.min_minima)) return InvalidArgument("max_minima is too small");
+  if (!(o.max_deceleration >= 1)) return InvalidArgument("max_deceleration must be at least 1");
   return Status::Ok();
 }
 
@@ -59,143 +59,177 @@ LeakSeverity LeakSeverityFor(double r) {
   return LeakSeverity::kLow;
 }
 
-void LeakDetector::AddMinimum(Point p) {
-  minima_.push_back(p);
-  while (minima_.size() > options_.max_minima) minima_.pop_front();
-  // History beyond the long window plus a minute (the level before a leak) is not needed.
-  const int64_t keep_from = p.t - options_.long_window_ms - 60'000;
-  while (!minima_.empty() && minima_.front().t < keep_from) minima_.pop_front();
-  since_minimum_ = 0;
-  block_low_.reset();
+double LeakDetector::Sigma() const {
+  // Second differences of the last minute: a linear ramp cancels, white noise of sigma
+  // gives sigma·sqrt(6). Those touching a collection's drop are left out.
+  std::vector<double> d2;
+  const size_t n = samples_.size();
+  const size_t from = n > 62 ? n - 62 : 0;
+  for (size_t i = from + 2; i < n; ++i) {
+    const double a = samples_[i - 2].v, b = samples_[i - 1].v, c = samples_[i].v;
+    if (c < b || b < a) {
+      // keep only small decreases (noise); a large one is a collection
+      const double drop = std::max(a - b, b - c);
+      if (drop > 0.02 * b) continue;
+    }
+    d2.push_back(a - 2 * b + c);
+  }
+  if (d2.size() < 5) return 0;
+  const double med = Median(d2);
+  for (double& x : d2) x = std::abs(x - med);
+  return 1.4826 * Median(d2) / std::sqrt(6.0);
+}
+
+double LeakDetector::EnvelopeAt(int64_t t) const {
+  auto it = std::upper_bound(envelope_.begin(), envelope_.end(), t,
+                             [](int64_t x, const Point& p) { return x < p.t; });
+  if (it == envelope_.begin()) return envelope_.front().v;
+  return std::prev(it)->v;
+}
+
+LeakDetector::Fit LeakDetector::FitEnvelope(int64_t from) const {
+  Fit f;
+  auto first = std::lower_bound(envelope_.begin(), envelope_.end(), from,
+                                [](const Point& p, int64_t t) { return p.t < t; });
+  const size_t n = static_cast<size_t>(envelope_.end() - first);
+  if (n < 3) return f;
+  const size_t step = (n + kMaxFitPoints - 1) / kMaxFitPoints;
+  std::vector<double> x, y;
+  for (size_t i = n; i-- > 0;) {
+    if ((n - 1 - i) % step) continue;
+    const Point& p = *(first + static_cast<ptrdiff_t>(i));
+    x.push_back(static_cast<double>(p.t));
+    y.push_back(p.v);
+  }
+  std::reverse(x.begin(), x.end());
+  std::reverse(y.begin(), y.end());
+  const TheilSenResult ts = TheilSen(x, y);
+  f.slope_per_ms = ts.slope;
+  f.n = x.size();
+  const double level = ts.intercept + ts.slope * x.front();
+  f.ratio_per_min = level > 0 ? ts.slope * 60'000 / level : 0;
+  f.p = MannKendall(y).p_increasing;
+  return f;
+}
+
+bool LeakDetector::Onset(int64_t window, double sigma, int64_t* rise_from) const {
+  const int64_t now = envelope_.back().t;
+  if (now - 2 * window < envelope_.front().t) return false;  // the window before is needed too
+  const double e_now = envelope_.back().v, e_then = EnvelopeAt(now - window),
+               e_mid = EnvelopeAt(now - window / 2);
+  if (!(e_then > 0)) return false;
+  const double rise = e_now - e_then;
+  if (rise / e_then * 60'000.0 / static_cast<double>(window) < options_.threshold_ratio_per_min) return false;
+  if (!(e_now > e_mid)) return false;  // still rising over the later half
+  // A leak rises steadily, a step is something else (an aliased sawtooth's wrap): when
+  // the envelope updates often enough, each half of the window carries part of the rise.
+  if (3 * env_window_ms_ <= window &&
+      (e_mid - e_then < kMinHalfShare * rise || e_now - e_mid < kMinHalfShare * rise)) {
+    return false;
+  }
+  // The envelope's own wobble (sampling phase of the troughs, garbage, noise): its range
+  // over the kHistoryMs before this window.
+  double lo = e_then, hi = e_then;
+  for (auto it = envelope_.rbegin(); it != envelope_.rend() && it->t >= now - window - kHistoryMs; ++it) {
+    if (it->t > now - window) continue;
+    lo = std::min(lo, it->v);
+    hi = std::max(hi, it->v);
+  }
+  if (rise < 4 * sigma + (hi - lo)) return false;
+  // Levelling off (a warm-up): the window before rose clearly more.
+  const double before = e_then - EnvelopeAt(now - 2 * window);
+  if (before > options_.max_deceleration * rise) return false;
+  if (FitEnvelope(now - window).p >= options_.max_p_value) return false;
+  // The rise started after the last time E stood at its level of the window's start.
+  int64_t from = now - window;
+  for (auto it = envelope_.rbegin(); it != envelope_.rend() && it->t >= now - window; ++it) {
+    if (it->v <= e_then + 2 * sigma) {
+      from = it->t;
+      break;
+    }
+  }
+  *rise_from = from;
+  return true;
 }
 
 bool LeakDetector::Append(int64_t t_ms, double value) {
   if (!std::isfinite(value)) return false;
   if (result_.samples == 0) origin_ = t_ms;
   const Point s{t_ms - origin_, value};
-  if (prev1_ && s.t <= prev1_->t) return false;
+  if (!samples_.empty() && s.t <= samples_.back().t) return false;
   ++result_.samples;
-  if (prev1_) {
-    // prev1_ is now known: a trough, or one more sample of the current block.
-    const Point c = *prev1_;
-    const int64_t c_index = index_ - 1;
-    // A collection's drop stands out from the sample-to-sample steps (allocation and
-    // noise): it must exceed 3 × the median step of the recent samples.
-    bool trough = false;
-    if (prev2_ && c.v < prev2_->v && c.v <= s.v) {
-      std::vector<double> steps(steps_.begin(), steps_.end());
-      trough = steps.size() < 4 || prev2_->v - c.v > kDropFactor * Median(std::move(steps));
-    }
-    steps_.push_back(std::abs(s.v - c.v));
-    if (steps_.size() > kSteps) steps_.pop_front();
-    if (trough) {
-      if (last_trough_index_ >= 0) {
-        trough_gaps_.push_back(c_index - last_trough_index_);
-        if (trough_gaps_.size() > kTroughGaps) trough_gaps_.pop_front();
-      }
-      last_trough_index_ = c_index;
-      AddMinimum(c);
-    } else {
-      ++since_minimum_;
-      if (!block_low_ || c.v < block_low_->v) block_low_ = c;
-      int64_t max_block = options_.min_block;
-      if (!trough_gaps_.empty()) {
-        std::vector<double> gaps(trough_gaps_.begin(), trough_gaps_.end());
-        max_block = std::max<int64_t>(max_block, static_cast<int64_t>(2 * Median(gaps)));
-      }
-      if (since_minimum_ >= max_block) AddMinimum(*block_low_);
-    }
-  }
-  prev2_ = prev1_;
-  prev1_ = s;
-  ++index_;
+  if (!samples_.empty() && samples_.back().v > s.v) drops_.push_back({s.t, samples_.back().v - s.v, s.v});
+  samples_.push_back(s);
+  while (samples_.front().t < s.t - 120'000) samples_.pop_front();
+  while (!drops_.empty() && drops_.front().t < s.t - 240'000) drops_.pop_front();
   Evaluate();
   return true;
 }
 
-LeakDetector::WindowFit LeakDetector::Fit(int64_t window_ms) const {
-  WindowFit f;
-  const int64_t from = prev1_->t - window_ms;
-  auto first = std::lower_bound(minima_.begin(), minima_.end(), from,
-                                [](const Point& p, int64_t t) { return p.t < t; });
-  const size_t n = static_cast<size_t>(minima_.end() - first);
-  f.n = n;
-  if (n < static_cast<size_t>(options_.min_minima)) return f;
-  f.enough = true;
-  std::vector<double> x, y;
-  x.reserve(n);
-  y.reserve(n);
-  for (auto it = first; it != minima_.end(); ++it) {
-    x.push_back(static_cast<double>(it->t));
-    y.push_back(it->v);
-  }
-  f.start_ms = first->t;
-  const TheilSenResult ts = TheilSen(x, y);
-  f.slope_per_ms = ts.slope;
-  f.intercept = ts.intercept;
-  const double level = ts.intercept + ts.slope * x.front();
-  f.ratio_per_min = level > 0 ? ts.slope * 60'000 / level : 0;
-  f.p = MannKendall(y).p_increasing;
-  bool levelling_off = false;
-  if (n >= 8) {
-    const size_t half = n / 2;
-    const TheilSenResult a = TheilSen(std::span(x).first(half), std::span(y).first(half));
-    const TheilSenResult b = TheilSen(std::span(x).subspan(half), std::span(y).subspan(half));
-    levelling_off = a.slope > 0 && b.slope < options_.max_deceleration * a.slope;
-  }
-  // A rise that stays within the range the minima already covered before the window is a
-  // slower collection's ramp (a major GC's sawtooth over the minor ones), not yet growth:
-  // the fitted level now must exceed the 90th percentile of the earlier minima.
-  bool above_history = true;
-  std::vector<double> before;
-  for (auto it = minima_.begin(); it != first; ++it) {
-    if (it->t >= prev1_->t - options_.long_window_ms) before.push_back(it->v);
-  }
-  if (before.size() >= 5) {
-    const size_t k = before.size() * 9 / 10;
-    std::nth_element(before.begin(), before.begin() + static_cast<ptrdiff_t>(k), before.end());
-    above_history = ts.intercept + ts.slope * static_cast<double>(prev1_->t) > before[k];
-  }
-  f.reports = f.ratio_per_min >= options_.threshold_ratio_per_min && f.p < options_.max_p_value && !levelling_off &&
-              above_history;
-  return f;
-}
-
 void LeakDetector::Evaluate() {
-  if (minima_.empty()) return;
-  const WindowFit fast = Fit(options_.window_ms);
-  const WindowFit slow = Fit(options_.long_window_ms);
-  const WindowFit* use = slow.reports ? &slow : fast.reports ? &fast : nullptr;
-  if (prev1_->t < options_.warmup_ms) use = nullptr;
+  const int64_t now = samples_.back().t;
+  const double sigma = Sigma();
+  // 1. Collections: the large drops (at least half the largest of the last 4 minutes and
+  //    6 sigma of noise); the sample after one is a post-GC trough.
+  double biggest = 0;
+  for (const Drop& d : drops_) biggest = std::max(biggest, d.size);
+  const double big = std::max(0.5 * biggest, 6 * sigma);
+  std::vector<const Drop*> troughs;
+  for (const Drop& d : drops_) {
+    if (d.size >= big && d.size > 0) troughs.push_back(&d);
+  }
+  // 2. The lower envelope: with collections, the median of the latest troughs (k of them,
+  //    covering about kTroughSpanMs: one for slow collections, a few for fast ones);
+  //    without, the minimum of the last kMinEnvelopeMs.
+  double e = samples_.back().v;
+  if (troughs.size() >= 3) {
+    const double period = static_cast<double>(troughs.back()->t - troughs.front()->t) /
+                          static_cast<double>(troughs.size() - 1);
+    const size_t k = std::clamp<size_t>(static_cast<size_t>(std::lround(kTroughSpanMs / period)), 1, 5);
+    std::vector<double> last;
+    for (size_t i = troughs.size() - std::min(k, troughs.size()); i < troughs.size(); ++i) last.push_back(troughs[i]->v);
+    e = Median(std::move(last));
+    env_window_ms_ = static_cast<int64_t>(period * static_cast<double>(k));
+  } else {
+    for (auto it = samples_.rbegin(); it != samples_.rend() && it->t >= now - kMinEnvelopeMs; ++it) e = std::min(e, it->v);
+    env_window_ms_ = kMinEnvelopeMs;
+  }
+  envelope_.push_back({now, e});
+  while (envelope_.front().t < now - options_.long_window_ms - 2 * options_.window_ms - kMaxEnvelopeMs) {
+    envelope_.pop_front();
+  }
+  // 3. Onset, 4. hysteresis.
   const bool was_leaking = result_.leaking;
-  result_.leaking = use != nullptr;
-  if (!use) use = slow.enough ? &slow : &fast;
-  result_.growth_bytes_per_min = use->slope_per_ms * 60'000;
-  result_.growth_ratio_per_min = use->ratio_per_min;
-  result_.p_value = use->p;
-  result_.minima = use->n;
-  if (!result_.leaking) {
-    result_.severity = LeakSeverity::kNone;
-    result_.since_ms.reset();
-    return;
-  }
-  result_.severity = LeakSeverityFor(result_.growth_ratio_per_min);
-  if (was_leaking && result_.since_ms) return;
-  // When the growth started: the fitted line meets the level of the minute before the
-  // reporting window; without minima there, the window's first minimum.
-  std::vector<double> before;
-  for (const Point& p : minima_) {
-    if (p.t >= use->start_ms) break;
-    if (p.t >= use->start_ms - 60'000) before.push_back(p.v);
-  }
-  int64_t since = use->start_ms;
-  if (before.size() >= 3 && use->slope_per_ms > 0) {
-    const double at = (Median(before) - use->intercept) / use->slope_per_ms;
-    if (std::isfinite(at)) {
-      since = std::clamp(static_cast<int64_t>(std::llround(at)), use->start_ms - 60'000, prev1_->t);
+  bool leaking = false;
+  int64_t rise_from = 0;
+  if (now >= options_.warmup_ms) {
+    for (int64_t w : {options_.onset_ms, options_.window_ms, options_.long_window_ms}) {
+      if (Onset(w, sigma, &rise_from)) {
+        leaking = true;
+        break;
+      }
+    }
+    // An onset must hold for kConfirmSamples evaluations in a row (a blip of the
+    // envelope is not growth).
+    onset_run_ = leaking ? onset_run_ + 1 : 0;
+    if (!was_leaking && onset_run_ < kConfirmSamples) leaking = false;
+    if (!leaking && was_leaking) {
+      leaking = FitEnvelope(now - options_.window_ms).ratio_per_min >= 0.5 * options_.threshold_ratio_per_min;
     }
   }
-  result_.since_ms = std::max<int64_t>(since, 0) + origin_;
+  result_.leaking = leaking;
+  if (leaking && !(was_leaking && result_.since_ms)) {
+    result_.since_ms = std::max<int64_t>(rise_from - env_window_ms_ / 2, 0) + origin_;
+  }
+  if (!leaking) result_.since_ms.reset();
+  const int64_t from = leaking ? std::max(*result_.since_ms - origin_, now - options_.long_window_ms)
+                               : now - options_.window_ms;
+  Fit f = FitEnvelope(from);
+  result_.growth_bytes_per_min = f.slope_per_ms * 60'000;
+  result_.growth_ratio_per_min = f.ratio_per_min;
+  result_.p_value = f.p;
+  result_.minima = f.n;
+  result_.severity = leaking ? LeakSeverityFor(result_.growth_ratio_per_min) : LeakSeverity::kNone;
 }
 
 LeakResult DetectLeak(std::span<const int64_t> t_ms, std::span<const double> values, const LeakOptions& options) {
