@@ -4,6 +4,7 @@
 
 #include "common/json_writer.h"
 #include "common/time.h"
+#include "tsdb/labels_json.h"
 
 namespace perfwatch::analysis {
 namespace {
@@ -59,16 +60,9 @@ std::string RenderRegressions(const std::vector<Regression>& regressions) {
     else out += "null";
     out += ",\"active\":";
     out += r.active ? "true" : "false";
-    out += ",\"labels\":{";
-    bool first = true;
-    for (const tsdb::Label& l : r.labels) {
-      if (!first) out += ',';
-      first = false;
-      AppendJsonString(out, l.name);
-      out += ':';
-      AppendJsonString(out, l.value);
-    }
-    out += "}}";
+    out += ",\"labels\":";
+    tsdb::AppendJsonLabels(out, r.labels);
+    out += '}';
   }
   out += "]}";
   return out;

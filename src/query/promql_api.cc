@@ -7,6 +7,7 @@
 #include "common/json_writer.h"
 #include "common/time.h"
 #include "query/promql_parser.h"
+#include "tsdb/labels_json.h"
 
 namespace perfwatch::query {
 namespace {
@@ -34,19 +35,6 @@ void WriteQueryError(http::Response& res, const Status& st) {
 
 void BadParam(http::Response& res, std::string_view param, std::string_view message) {
   http::WriteApiError(res, 400, "bad_data", "invalid parameter \"" + std::string(param) + "\": " + std::string(message));
-}
-
-void AppendLabels(std::string& out, const tsdb::Labels& labels) {
-  out.push_back('{');
-  bool first = true;
-  for (const auto& l : labels) {
-    if (!first) out.push_back(',');
-    first = false;
-    AppendJsonString(out, l.name);
-    out.push_back(':');
-    AppendJsonString(out, l.value);
-  }
-  out.push_back('}');
 }
 
 void AppendPoint(std::string& out, int64_t t, double v) {
@@ -247,7 +235,7 @@ void AppendQueryData(std::string& out, const promql::Value& value) {
     for (size_t i = 0; i < vec->size(); ++i) {
       if (i) out.push_back(',');
       out += R"({"metric":)";
-      AppendLabels(out, (*vec)[i].metric);
+      tsdb::AppendJsonLabels(out, (*vec)[i].metric);
       out += R"(,"value":)";
       AppendPoint(out, (*vec)[i].t, (*vec)[i].v);
       out.push_back('}');
@@ -259,7 +247,7 @@ void AppendQueryData(std::string& out, const promql::Value& value) {
     for (size_t i = 0; i < m.size(); ++i) {
       if (i) out.push_back(',');
       out += R"({"metric":)";
-      AppendLabels(out, m[i].metric);
+      tsdb::AppendJsonLabels(out, m[i].metric);
       out += R"(,"values":[)";
       for (size_t j = 0; j < m[i].points.size(); ++j) {
         if (j) out.push_back(',');
