@@ -12,7 +12,6 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "query/promql_parser.h"
-#include "tsdb/stale.h"
 
 namespace perfwatch::analysis {
 namespace {
@@ -132,7 +131,8 @@ Result<std::unique_ptr<Watcher>> Watcher::Create(WatcherOptions options, const e
 
 Watcher::Watcher(WatcherOptions options, const events::EventStore* store, const query::promql::Engine* engine,
                  tsdb::Tsdb* tsdb, const events::DeployStore* deploys, MetricsRegistry* metrics)
-    : options_(std::move(options)), store_(store), engine_(engine), tsdb_(tsdb), deploys_(deploys) {
+    : options_(std::move(options)), store_(store), engine_(engine), deploys_(deploys),
+      active_(tsdb, kRegressionActiveMetric) {
   if (metrics) {
     runs_ = metrics->GetCounter("perfwatch_watch_evaluations_total",
                                 "Passes of the continuous watches (docs/analysis.md).");
@@ -344,40 +344,8 @@ Result<size_t> Watcher::RunAt(int64_t now_ms) {
 }
 
 Status Watcher::WriteActive(int64_t now_ms, const std::vector<Regression>& regressions) {
-  if (!tsdb_) return Status::Ok();
-  std::map<std::string, std::pair<tsdb::Labels, double>> rows;
-  for (const Regression& r : regressions) {
-    std::vector<tsdb::LabelView> views = r.labels.Views();
-    views.push_back({tsdb::kMetricNameLabel, kRegressionActiveMetric});
-    tsdb::Labels labels = tsdb::Labels::FromViews(views);
-    std::string key = labels.ToString();
-    auto [it, inserted] = rows.try_emplace(std::move(key), std::move(labels), 0.0);
-    if (r.active) it->second.second = 1;
-  }
-  std::map<std::string, tsdb::Labels> current;
-  std::vector<std::pair<tsdb::Labels, double>> out;
-  for (auto& [key, row] : rows) {
-    current.emplace(key, row.first);
-    out.push_back(std::move(row));
-  }
-  for (const auto& [key, labels] : written_) {
-    if (!current.count(key)) out.emplace_back(labels, tsdb::StaleNaN());
-  }
-  written_ = std::move(current);
-  if (out.empty()) return Status::Ok();
-  std::vector<std::vector<tsdb::LabelView>> views;
-  views.reserve(out.size());
-  std::vector<tsdb::Sample> samples;
-  samples.reserve(out.size());
-  std::vector<tsdb::SeriesSamples> batch;
-  batch.reserve(out.size());
-  for (const auto& [labels, v] : out) {
-    views.push_back(labels.Views());
-    samples.push_back({now_ms, v});
-    batch.push_back({views.back(), std::span(&samples.back(), 1)});
-  }
-  tsdb::AppendResult result;
-  return tsdb_->AppendBatch(batch, &result);
+  for (const Regression& r : regressions) active_.Add(r.labels, r.active);
+  return active_.Write(now_ms);
 }
 
 std::vector<Regression> Watcher::Regressions() const {

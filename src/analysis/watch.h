@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/active_series.h"
 #include "analysis/changepoint.h"
 #include "common/config.h"
 #include "common/metrics.h"
@@ -141,7 +142,6 @@ class Watcher {
   const WatcherOptions options_;
   const events::EventStore* const store_;
   const query::promql::Engine* const engine_;
-  tsdb::Tsdb* const tsdb_;
   const events::DeployStore* const deploys_;
   Counter* runs_ = nullptr;
   Counter* failures_ = nullptr;
@@ -150,7 +150,7 @@ class Watcher {
   Gauge* series_ = nullptr;
 
   std::mutex run_mu_;                              // serialises RunAt
-  std::map<std::string, tsdb::Labels> written_;    // guarded by run_mu_: series written last pass
+  ActiveSeriesWriter active_;                      // guarded by run_mu_
   mutable std::mutex mu_;
   std::vector<Regression> regressions_;            // guarded by mu_
   PeriodicThread thread_;
