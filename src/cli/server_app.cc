@@ -13,6 +13,8 @@
 #include "alert/rules_api.h"
 #include "analysis/changepoint_api.h"
 #include "analysis/leak_api.h"
+#include "analysis/leak_watch.h"
+#include "analysis/leaks_api.h"
 #include "analysis/regressions_api.h"
 #include "analysis/deploys_api.h"
 #include "analysis/score_api.h"
@@ -178,6 +180,7 @@ Status ServerApp::Start() {
                    {"gauge", "The app's health score (0-100, docs/score.md).", ""}});
     out.push_back({std::string(analysis::kRegressionActiveMetric),
                    {"gauge", std::string(analysis::kRegressionActiveHelp), ""}});
+    out.push_back({std::string(analysis::kLeakActiveMetric), {"gauge", std::string(analysis::kLeakActiveHelp), ""}});
   });
   // Exact Web Vitals percentiles as series (docs/rum-aggregates.md); stopped before the TSDB.
   vital_recorder_ = std::make_unique<analysis::VitalRecorder>(
@@ -200,6 +203,12 @@ Status ServerApp::Start() {
   if (!watcher.ok()) return watcher.status();
   watcher_ = std::move(watcher).value();
   watcher_->Start();
+  // Memory leaks (docs/analysis.md "Memory leaks"); stopped before the TSDB.
+  auto leak_watcher = analysis::LeakWatcher::Create(analysis::LeakWatchOptionsFromConfig(config_.analysis.leak),
+                                                    store_.get(), engine_.get(), tsdb_.get(), &metrics_);
+  if (!leak_watcher.ok()) return leak_watcher.status();
+  leak_watcher_ = std::move(leak_watcher).value();
+  leak_watcher_->Start();
   query_cache_ = std::make_unique<query::QueryCache>(config_.query.cache_max_bytes, &tsdb_->changes(), &metrics_);
   PW_RETURN_IF_ERROR(StartAlerting(std::move(am_config).value(), *rules));
   // The health score (docs/score.md "Health score"): the API and perfwatch_health_score.
@@ -311,6 +320,7 @@ void ServerApp::Stop() {
   if (vital_recorder_) vital_recorder_->Stop();  // its last append ends before the TSDB closes
   if (health_) health_->Stop();                  // its last append ends before the TSDB closes
   if (watcher_) watcher_->Stop();                // its last append ends before the TSDB closes
+  if (leak_watcher_) leak_watcher_->Stop();      // its last append ends before the TSDB closes
   if (span_metrics_) span_metrics_->Stop();      // writes pending counts while the TSDB is open
   if (tsdb_) tsdb_->Stop();
   if (store_) store_->Stop();
@@ -330,6 +340,7 @@ void ServerApp::Stop() {
   metadata_.reset();
   query_cache_.reset();
   watcher_.reset();
+  leak_watcher_.reset();
   engine_.reset();
   queryable_.reset();
   remote_write_.reset();
@@ -487,6 +498,7 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   analysis::RegisterScoreHandler(router, store_.get());  // GET /api/v1/score
   health_->Register(router);                              // GET /api/v1/health
   analysis::RegisterRegressionsHandler(router, watcher_.get());
+  analysis::RegisterLeaksHandler(router, leak_watcher_.get());  // GET /api/v1/leaks
   analysis::RegisterDeploysApi(router, {.deploys = deploy_store_.get(), .tsdb = tsdb_.get(), .events = store_.get(),
                                         .spans = span_store_.get(), .errors = error_store_.get()});
   RegisterEventExport(router, store_.get());

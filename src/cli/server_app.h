@@ -16,6 +16,7 @@
 #include "alert/slo_api.h"
 #include "cli/stream_events.h"
 #include "analysis/health.h"
+#include "analysis/leak_watch.h"
 #include "analysis/vital_recorder.h"
 #include "analysis/watch.h"
 #include "common/config.h"
@@ -90,6 +91,7 @@ class ServerApp {
   std::unique_ptr<query::promql::TsdbQueryable> queryable_;
   std::unique_ptr<query::promql::Engine> engine_;
   std::unique_ptr<analysis::Watcher> watcher_;  // continuous watches: /api/v1/regressions (after engine_)
+  std::unique_ptr<analysis::LeakWatcher> leak_watcher_;  // memory leaks: /api/v1/leaks (after engine_)
   std::unique_ptr<query::QueryCache> query_cache_;
   std::unique_ptr<alert::Alertmanager> alertmanager_;
   std::unique_ptr<AlertStreamSink> alert_stream_;  // rules -> alertmanager_, telling open streams

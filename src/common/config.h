@@ -219,6 +219,21 @@ struct HealthConfig {
   std::vector<HealthAppConfig> apps;   // apps with targets (others: score and alerts only)
 };
 
+// `analysis.leak`: the periodic memory-leak evaluation (docs/analysis.md "Memory leaks").
+struct LeakWatchConfig {
+  int64_t interval_ms = 15'000;        // one pass every interval; 0: off
+  int64_t lookback_ms = 30 * 60'000;   // the history each pass analyses
+  int64_t step_ms = 15'000;            // resolution of the TSDB series (the expressions' subquery step)
+  int min_samples = 12;                // samples a RUM session (or a series) needs to be analysed
+  double threshold = 0.05;             // growth per minute (0.05 = 5 %/min, the seeds' default)
+  double max_p_value = 0.01;
+  int64_t warmup_ms = 120'000;         // no finding in a series' first warmup
+  // PromQL expressions of heap or RSS series (instant vectors); empty: the defaults
+  // (process_resident_memory_bytes, nodejs_heap_size_used_bytes,
+  // sum by (job, instance) (v8js_memory_heap_used_bytes)).
+  std::vector<std::string> expressions;
+};
+
 // The `analysis:` section: the change-point detector's defaults and the continuous watches.
 struct AnalysisConfig {
   int changepoint_min_segment = 10;
@@ -231,6 +246,7 @@ struct AnalysisConfig {
   int watch_max_series = 1000;                  // series analysed per pass
   std::vector<WatchExprConfig> watch;
   HealthConfig health;
+  LeakWatchConfig leak;
 };
 
 struct Config {
