@@ -19,6 +19,12 @@ export interface Options {
    * those of `origins` too; the navigation beacon lists the trace ids. Default off.
    */
   tracePropagation?: TracePropagation;
+  /**
+   * Milliseconds between heap samples (`memory` beacons, Chromium's performance.memory)
+   * while the page is visible, for the server's leak detector. Default 10000; 0: off
+   * (one sample when the page is hidden, as before).
+   */
+  memoryInterval?: number;
 }
 
 /** The piece of an HTMLScriptElement the parser needs (so tests can fake it). */
@@ -44,6 +50,9 @@ export function defaultEndpoint(src?: string): string {
   }
 }
 
+/** A number attribute; missing or junk gives undefined (use the default). */
+const toNum = (v: string | null) => (v && isFinite(+v) ? +v : undefined);
+
 /** A boolean attribute: present and not "false"/"0". */
 function flag(v: string | null): boolean | undefined {
   return v == null ? undefined : v !== 'false' && v !== '0';
@@ -59,6 +68,7 @@ export function fromScript(el: ScriptLike | null | undefined): Options {
     sampleRate: toRate(a('sample-rate')),
     keepQueryString: flag(a('keep-query-string')),
     manual: flag(a('manual')),
+    memoryInterval: toNum(a('memory-interval')),
     ...(__TRACE__ && { tracePropagation: flag(a('trace-propagation')) }),
   };
 }

@@ -198,18 +198,22 @@ export function flush(hidden?: boolean): void {
     resources = [];
     report({ type: 'slow-resources', name: 'resources', value: r[0].d, resources: r });
   }
+  if (hidden) memory();
+  batcher.flush();
+}
+
+/** One heap sample (Chromium only): every memoryInterval while visible, and when hidden. */
+function memory(): void {
   const mem = (performance as any).memory;
-  if (hidden && mem) {
+  if (mem) {
     report({
       type: 'memory',
       name: 'usedJSHeapSize',
       value: mem.usedJSHeapSize,
-      id: pageView + '-m',  // one per page view: the latest replaces earlier ones
       total: mem.totalJSHeapSize,
       limit: mem.jsHeapSizeLimit,
     });
   }
-  batcher.flush();
 }
 
 /** Sends a custom metric: `name` took `ms` milliseconds (or any unit you document). */
@@ -254,6 +258,8 @@ function start(): void {
     errorBeacon('error', e.message, e.error, { source: clean(e.filename || ''), line: e.lineno, col: e.colno }),
   );
   addEventListener('unhandledrejection', (e) => errorBeacon('unhandled-rejection', 0, e.reason));
+  const every = opts.memoryInterval ?? 1e4;
+  if (every > 0) setInterval(() => document.visibilityState == 'visible' && memory(), Math.max(every, 1e3));
   if (document.readyState == 'complete') setTimeout(navigation);
   else addEventListener('load', () => setTimeout(navigation));
 }

@@ -29,8 +29,15 @@ test('script tag attributes', () => {
     sampleRate: 0.25,
     keepQueryString: true,
     manual: undefined,
+    memoryInterval: undefined,
     tracePropagation: undefined,
   });
+});
+
+test('data-memory-interval: milliseconds; junk keeps the default', () => {
+  assert.equal(fromScript(script('/rum.js', { 'data-memory-interval': '2500' })).memoryInterval, 2500);
+  assert.equal(fromScript(script('/rum.js', { 'data-memory-interval': '0' })).memoryInterval, 0);
+  assert.equal(fromScript(script('/rum.js', { 'data-memory-interval': 'soon' })).memoryInterval, undefined);
 });
 
 test('script tag without attributes uses defaults', () => {
