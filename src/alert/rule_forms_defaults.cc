@@ -42,6 +42,10 @@ std::vector<RuleSpec> DefaultAlertRules() {
   rules.push_back(AlertRule("PerformanceRegression", "perfwatch_regression_active == 1", 0, "warning",
                             "{{ $labels.metric }} of {{ $labels.app }}{{ $labels.service }} "
                             "{{ $labels.page }}{{ $labels.route }} regressed (GET /api/v1/regressions)"));
+  // Memory leaks (docs/analysis.md "Memory leaks"): sustained heap growth for 5 minutes.
+  rules.push_back(AlertRule("MemoryLeak", "perfwatch_memory_leak_active == 1", 5 * kMinute, "warning",
+                            "{{ $labels.metric }} of {{ $labels.app }}{{ $labels.job }} {{ $labels.page }}"
+                            "{{ $labels.instance }} keeps growing (GET /api/v1/leaks)"));
   rules.push_back(AlertRule("PerfwatchIngestFailing",
                         "sum by (job, instance) (rate({__name__=~\"perfwatch_rum_append_failures_total|"
                         "perfwatch_rum_aggregate_append_failures_total\",job=\"perfwatch\"}[5m])) > 0",
