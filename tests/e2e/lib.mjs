@@ -15,13 +15,16 @@ export async function freePort() {
   return port;
 }
 
-/** Launches headless Chromium with a fresh profile in `userDataDir` (playwright-core). */
-export async function launchChromium(chromium, userDataDir, viewport) {
+/**
+ * Launches headless Chromium with a fresh profile in `userDataDir` (playwright-core);
+ * `extraArgs` are added to the command line.
+ */
+export async function launchChromium(chromium, userDataDir, viewport, extraArgs = []) {
   return chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+           '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
     viewport,
   });
 }
