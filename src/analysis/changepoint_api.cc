@@ -31,17 +31,9 @@ Result<ChangepointRequest> ParseChangepointRequest(std::string_view body, const 
   bool have_values = false;
   for (auto [key, value] : *root) {
     if (key == "values") {
-      if (!value.is_array()) return InvalidArgument("\"values\" must be an array of numbers");
-      dom::array a = value;
-      if (a.size() > kMaxChangepointPoints) {
-        return InvalidArgument("\"values\" has more than " + std::to_string(kMaxChangepointPoints) + " points");
-      }
-      r.values.reserve(a.size());
-      for (dom::element e : a) {
-        auto v = JsonNumber(e, "values[" + std::to_string(r.values.size()) + "]");
-        if (!v.ok()) return v.status();
-        r.values.push_back(*v);
-      }
+      auto v = JsonValuesArray(value, kMaxChangepointPoints);
+      if (!v.ok()) return v.status();
+      r.values = std::move(v).value();
       have_values = true;
     } else if (key == "timestamps") {
       if (value.is_null()) continue;

@@ -32,4 +32,18 @@ Result<double> JsonNumber(dom::element e, std::string_view what) {
   return v;
 }
 
+Result<std::vector<double>> JsonValuesArray(dom::element e, size_t max, std::string_view unit) {
+  if (!e.is_array()) return InvalidArgument("\"values\" must be an array of numbers" + std::string(unit));
+  dom::array a = e;
+  if (a.size() > max) return InvalidArgument("\"values\" has more than " + std::to_string(max) + " points");
+  std::vector<double> out;
+  out.reserve(a.size());
+  for (dom::element x : a) {
+    auto v = JsonNumber(x, "values[" + std::to_string(out.size()) + "]");
+    if (!v.ok()) return v.status();
+    out.push_back(*v);
+  }
+  return out;
+}
+
 }  // namespace perfwatch::analysis

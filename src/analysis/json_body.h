@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 
@@ -19,5 +20,10 @@ Result<simdjson::dom::object> ParseObjectBody(simdjson::dom::parser& parser, std
 // A JSON number as a finite double; InvalidArgument "<what> must be a number" or
 // "<what> must be finite".
 Result<double> JsonNumber(simdjson::dom::element e, std::string_view what);
+
+// The "values" member: an array of at most `max` finite numbers. Errors: "\"values\" must
+// be an array of numbers<unit>", "\"values\" has more than <max> points", "values[i] must
+// be a number" / "... finite".
+Result<std::vector<double>> JsonValuesArray(simdjson::dom::element e, size_t max, std::string_view unit = "");
 
 }  // namespace perfwatch::analysis

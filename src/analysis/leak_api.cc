@@ -48,17 +48,9 @@ Result<LeakRequest> ParseLeakRequest(std::string_view body) {
   bool have_values = false, have_timestamps = false;
   for (auto [key, value] : *root) {
     if (key == "values") {
-      if (!value.is_array()) return InvalidArgument("\"values\" must be an array of numbers (bytes)");
-      dom::array a = value;
-      if (a.size() > kMaxLeakPoints) {
-        return InvalidArgument("\"values\" has more than " + std::to_string(kMaxLeakPoints) + " points");
-      }
-      r.values.reserve(a.size());
-      for (dom::element e : a) {
-        auto v = JsonNumber(e, "values[" + std::to_string(r.values.size()) + "]");
-        if (!v.ok()) return v.status();
-        r.values.push_back(*v);
-      }
+      auto v = JsonValuesArray(value, kMaxLeakPoints, " (bytes)");
+      if (!v.ok()) return v.status();
+      r.values = std::move(v).value();
       have_values = true;
     } else if (key == "timestamps") {
       if (!value.is_array()) return InvalidArgument("\"timestamps\" must be an array of unix seconds");
