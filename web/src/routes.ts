@@ -7,6 +7,7 @@ import { dbPage } from './pages/db';
 import { deployPage } from './pages/deploy';
 import { errorsPage } from './pages/errors';
 import { explorePage } from './pages/explore';
+import { memoryPage } from './pages/memory';
 import { overviewPage } from './pages/overview';
 import { regressionsPage } from './pages/regressions';
 import { routePage } from './pages/route';
@@ -16,4 +17,4 @@ import { tracePage } from './pages/trace';
 import { vitalsPage } from './pages/vitals';
 
 export const ROUTES: PageDef[] = [overviewPage, vitalsPage, alertsPage, explorePage, statusPage,
-  servicesPage, routePage, tracePage, dbPage, errorsPage, regressionsPage, deployPage];
+  servicesPage, routePage, tracePage, dbPage, errorsPage, regressionsPage, deployPage, memoryPage];
