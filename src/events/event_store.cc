@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "events/event_store_impl.h"
+#include "events/partition_retention.h"
 
 namespace perfwatch::events {
 
@@ -256,27 +257,12 @@ Status EventStore::EnforceRetention(int64_t now_ms) {
   if (m.config.retention_ms <= 0) return Status::Ok();
   int64_t cutoff = now_ms - m.config.retention_ms;
   std::lock_guard append_lock(m.append_mu);
-  std::vector<std::shared_ptr<Partition>> dropped;
-  {
-    std::unique_lock lock(m.state_mu);
-    for (auto it = m.partitions.begin(); it != m.partitions.end() && it->second->end_ms() <= cutoff;) {
-      dropped.push_back(std::move(it->second));
-      it = m.partitions.erase(it);
-    }
-  }
-  Status first;
-  for (auto& p : dropped) {
-    m.stored_events.fetch_sub(p->live_rows(), std::memory_order_relaxed);
-    m.disk_bytes.fetch_sub(p->writer()->size(), std::memory_order_relaxed);
-    std::error_code ec;
-    std::filesystem::remove_all(p->dir(), ec);  // readers holding p keep their open fd
-    if (ec && first.ok()) first = IoError("remove " + p->dir().string(), ec.value());
-    PW_LOG_INFO("event partition dropped by retention", "dir={} events={}", p->dir().string(), p->live_rows());
-  }
-  if (!dropped.empty()) {
-    Status s = SyncDirectory(m.dir);
-    if (first.ok()) first = s;
-  }
+  Status first = DropPartitionsBefore(m.partitions, m.state_mu, cutoff, m.dir, [&m](Partition& p) {
+    m.stored_events.fetch_sub(p.live_rows(), std::memory_order_relaxed);
+    m.disk_bytes.fetch_sub(p.writer()->size(), std::memory_order_relaxed);
+    PW_LOG_INFO("event partition dropped by retention", "dir={} events={}", p.dir().string(), p.live_rows());
+    return p.dir();
+  });
   m.UpdateGauges();
   return first;
 }

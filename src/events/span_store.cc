@@ -19,6 +19,7 @@
 #include "common/periodic_thread.h"
 #include "common/time.h"
 #include "events/log_file.h"
+#include "events/partition_retention.h"
 #include "events/span_codec.h"
 
 namespace perfwatch::events {
@@ -616,27 +617,12 @@ Status SpanStore::EnforceRetention(int64_t now_ms) {
   if (m.options.retention_ms <= 0) return Status::Ok();
   int64_t cutoff = now_ms - m.options.retention_ms;
   std::lock_guard append_lock(m.append_mu);
-  std::vector<std::shared_ptr<Partition>> dropped;
-  {
-    std::unique_lock lock(m.state_mu);
-    for (auto it = m.partitions.begin(); it != m.partitions.end() && it->second->end_ms() <= cutoff;) {
-      dropped.push_back(std::move(it->second));
-      it = m.partitions.erase(it);
-    }
-  }
-  Status first;
-  for (auto& p : dropped) {
-    m.stored.fetch_sub(p->spans);
-    m.disk_bytes.fetch_sub(p->writer->size());
-    std::error_code ec;
-    std::filesystem::remove_all(p->dir, ec);  // readers holding p keep their open fd
-    if (ec && first.ok()) first = IoError("remove " + p->dir.string(), ec.value());
-    PW_LOG_INFO("span partition dropped by retention", "dir={} spans={}", p->dir.string(), p->spans);
-  }
-  if (!dropped.empty()) {
-    Status s = SyncDirectory(m.dir);
-    if (first.ok()) first = s;
-  }
+  Status first = DropPartitionsBefore(m.partitions, m.state_mu, cutoff, m.dir, [&m](Partition& p) {
+    m.stored.fetch_sub(p.spans);
+    m.disk_bytes.fetch_sub(p.writer->size());
+    PW_LOG_INFO("span partition dropped by retention", "dir={} spans={}", p.dir.string(), p.spans);
+    return p.dir;
+  });
   m.UpdateGauges();
   return first;
 }
