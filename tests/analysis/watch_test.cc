@@ -17,7 +17,9 @@
 #include "events/test_events.h"
 #include "http/router.h"
 #include "tsdb/matcher.h"
+#include "query/promql_engine.h"
 #include "tsdb/tsdb.h"
+#include "tsdb/tsdb_test_util.h"
 
 namespace perfwatch::analysis {
 namespace {
@@ -232,6 +234,80 @@ TEST_F(WatcherTest, APageWhoseLcpRisesIsOneRegressionWithItsDeploy) {
   EXPECT_EQ(active[key][1].t, kT0 + 260 * kHour);
   EXPECT_EQ(active[key][1].v, 0);
   EXPECT_EQ(call("active=false").body.find(R"("active":false)") != std::string::npos, true);
+}
+
+// The route source: RED series as the span metrics write them (cumulative counters and a
+// classic histogram, a sample every 10 minutes for 200 hours). From hour 100 the route's
+// calls land in a slower bucket and one in ten fails (one in a hundred before): both its
+// p95 and its error ratio regress, with the service's deploy; a quiet route is skipped.
+TEST_F(WatcherTest, RoutesRegressInP95AndErrorRatio) {
+  constexpr int64_t kStep = 600'000;
+  std::vector<tsdb::testing::OwnedSeries> batch;
+  auto series = [&](std::vector<std::pair<std::string_view, std::string_view>> labels,
+                    const std::function<double(int64_t)>& value) {
+    std::vector<tsdb::LabelView> views;
+    for (auto& [n, v] : labels) views.push_back({n, v});
+    std::vector<tsdb::Sample> samples;
+    for (int64_t t = kT0; t <= kT0 + 200 * kHour; t += kStep) samples.push_back({t, value(t - kT0)});
+    batch.emplace_back(tsdb::Labels::FromViews(views), std::move(samples));
+  };
+  const double per_step = 100.0 / 6;  // 100 calls an hour
+  auto calls = [&](int64_t dt) { return per_step * static_cast<double>(dt / kStep); };
+  auto calls_after = [&](int64_t dt) {  // calls since hour 100
+    return dt <= 100 * kHour ? 0.0 : per_step * static_cast<double>((dt - 100 * kHour) / kStep);
+  };
+  for (const char* route : {"/checkout", "/quiet"}) {
+    const double scale = std::string_view(route) == "/quiet" ? 0.01 : 1;  // 1 call an hour: under min_views
+    auto ok = [&, scale](int64_t dt) { return scale * (0.99 * calls(dt) - 0.09 * calls_after(dt)); };
+    auto err = [&, scale](int64_t dt) { return scale * (0.01 * calls(dt) + 0.09 * calls_after(dt)); };
+    series({{"__name__", "perfwatch_span_calls_total"}, {"http_route", route}, {"service", "api"},
+            {"status_code", "STATUS_CODE_UNSET"}}, ok);
+    series({{"__name__", "perfwatch_span_calls_total"}, {"http_route", route}, {"service", "api"},
+            {"status_code", "STATUS_CODE_ERROR"}}, err);
+    // Before hour 100 every call takes <= 0.1 s, after it 0.1-0.2 s.
+    auto fast = [&, scale](int64_t dt) { return scale * calls(std::min(dt, 100 * kHour)); };
+    auto all = [&, scale](int64_t dt) { return scale * calls(dt); };
+    for (auto [le, fn] : {std::pair<std::string_view, std::function<double(int64_t)>>{"0.1", fast},
+                          {"0.2", all}, {"0.4", all}, {"+Inf", all}}) {
+      series({{"__name__", "perfwatch_span_duration_seconds_bucket"}, {"http_route", route}, {"le", le},
+              {"service", "api"}}, fn);
+    }
+  }
+  auto views = tsdb::testing::Views(batch);
+  ASSERT_TRUE(db_->AppendBatch(views).ok());
+  ASSERT_TRUE(deploys_->Add({.service = "api", .version = "7.0", .time_ms = kT0 + 99 * kHour + 1}).ok());
+
+  query::promql::TsdbQueryable queryable(db_.get());
+  query::promql::Engine engine(&queryable);
+  WatcherOptions o;
+  o.interval_ms = 0;
+  auto w = Watcher::Create(o, nullptr, &engine, db_.get(), deploys_.get(), nullptr);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  const int64_t now = kT0 + 200 * kHour;
+  auto collected = (*w)->CollectSeries(now);
+  ASSERT_TRUE(collected.ok()) << collected.status().ToString();
+  ASSERT_EQ(collected->size(), 2u);  // /checkout's error ratio and p95; /quiet has no busy hour
+  ASSERT_TRUE((*w)->RunAt(now).ok());
+  std::map<std::string, Regression> by_metric;
+  for (const Regression& r : (*w)->Regressions()) by_metric[r.metric] = r;
+  ASSERT_EQ(by_metric.size(), 2u);
+  const Regression& ratio = by_metric["error_ratio"];
+  EXPECT_EQ(ratio.labels.Get("service"), "api");
+  EXPECT_EQ(ratio.labels.Get("route"), "/checkout");
+  EXPECT_NEAR(ratio.before, 0.01, 0.002);
+  EXPECT_NEAR(ratio.after, 0.10, 0.01);
+  EXPECT_TRUE(ratio.active);
+  EXPECT_NEAR(static_cast<double>(ratio.time_ms - kT0) / kHour, 100, 1.01);
+  ASSERT_TRUE(ratio.deploy.has_value());
+  EXPECT_EQ(ratio.deploy->version, "7.0");
+  const Regression& p95 = by_metric["p95"];
+  EXPECT_NEAR(p95.before, 0.095, 0.002);
+  EXPECT_NEAR(p95.after, 0.195, 0.003);
+  EXPECT_TRUE(p95.active);
+  ASSERT_TRUE(p95.deploy.has_value());
+  EXPECT_EQ(p95.deploy->version, "7.0");
+  auto active = ActiveSeries();
+  EXPECT_EQ(active.count(R"(perfwatch_regression_active{metric="p95", route="/checkout", service="api"})"), 1u);
 }
 
 TEST_F(WatcherTest, BadWatchExpressionsAreRefused) {
