@@ -4,7 +4,9 @@
 // GET /api/v1/deploys/{id}/impact returns (p75 before and after per page and vital, the
 // verdict as text, new error groups linking to /errors); the Overview cards show the
 // performance score GET /api/v1/score returns and the health score; no console errors;
-// axe finds no serious or critical violation, light and dark, desktop and phone.
+// axe finds no serious or critical violation, light and dark, desktop and phone. A
+// regression found by an analysis.watch expression (its own server, OTLP gauge points 200
+// hours back) is listed on the Regressions page with its deploy.
 //
 //   cd tests/e2e && npm ci && node --test analysis.test.mjs
 //
@@ -206,4 +208,55 @@ test('screenshots and accessibility of the analysis pages', async () => {
     ...await screenshotsAndA11y(context, `${server.base}/?app=shop`, 'overview-score', (p) => p.locator('.tile[data-stat="score"]').waitFor({ timeout: 15000 })),
   ];
   assert.deepEqual(problems, []);
+});
+
+test('a regression found by a watch is listed with its deploy', async () => {
+  // Its own server: an analysis.watch expression passed every second over 200 hourly
+  // points (OTLP gauge checkout_latency, seconds, service "api") that rise 30 % 100 hours
+  // ago, just after a deploy of api.
+  const watched = await startServer({
+    name: 'analysis-watch',
+    files: { 'perfwatch.yml': "scrape:\n  self_scrape: false\nanalysis:\n  watch_interval: 1s\n  watch:\n"
+      + "    - name: checkout_latency\n      expr: 'last_over_time(checkout_latency_seconds[1h])'\n      step: 1h\n" },
+  });
+  try {
+    const hour = 3_600_000;
+    const last = now - (now % hour);
+    const points = [];
+    for (let i = 0; i < 200; i++) {
+      const wiggle = 1 + (0.02 * (((i * 37) % 11) - 5)) / 5;
+      points.push({ timeUnixNano: String(BigInt(last - (199 - i) * hour) * 1000000n), asDouble: (i >= 100 ? 0.26 : 0.2) * wiggle,
+        attributes: [{ key: 'service', value: { stringValue: 'api' } }] });
+    }
+    const body = { resourceMetrics: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout-svc' } }] },
+      scopeMetrics: [{ scope: { name: 'e2e' }, metrics: [{ name: 'checkout_latency', unit: 's', gauge: { dataPoints: points } }] }] }] };
+    const m = await fetch(`${watched.base}/v1/metrics`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal(m.status, 200, `POST /v1/metrics: ${m.status} ${await m.text()}`);
+    const change = last - 99 * hour;
+    const d = await fetch(`${watched.base}/api/v1/deploys`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ service: 'api', version: '9.9.9', time: (change - 30 * 60_000) / 1000 }) });
+    const dep = (await d.json()).data;
+    // Wait for a pass that saw the data and the deploy, then open the page.
+    for (let i = 0; i < 100; i++) {
+      const r = await (await fetch(`${watched.base}/api/v1/regressions`)).text();
+      if (r.includes('"version":"9.9.9"')) break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+
+    const { page, errors } = await newPage(context);
+    await page.goto(`${watched.base}/regressions?window=30d`);
+    const row = page.locator('tr[data-regression]', { hasText: 'checkout_latency' });
+    await row.waitFor({ timeout: 20000 }).catch(async (e) => {
+      const api = await (await fetch(`${watched.base}/api/v1/regressions`)).text();
+      throw new Error(`${e.message}\nAPI: ${api}\npage: ${(await page.locator('main').innerText()).slice(0, 800)}\n${watched.log().slice(-1500)}`);
+    });
+    const text = await row.innerText();
+    for (const want of ['api', 'checkout_latency', 'active', '9.9.9']) assert.ok(text.includes(want), `regression row "${text}" lacks ${want}`);
+    assert.ok(/\+?3\d(\.\d)? ?%/.test(text), `the change (about +30 %) is not shown: "${text}"`);
+    await row.locator(`a[data-deploy="${dep.id}"]`).waitFor();
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await watched.stop();
+  }
 });
