@@ -35,7 +35,7 @@ if(PERFWATCH_FRONTEND)
     COMMENT "npm ci in sdk/browser"
     VERBATIM)
   add_custom_command(
-    OUTPUT ${pw_sdk}/dist/rum.js ${pw_sdk}/dist/rum-trace.js
+    OUTPUT ${pw_sdk}/dist/rum.js ${pw_sdk}/dist/rum-trace.js ${pw_sdk}/dist/rum.full.js
     COMMAND ${PERFWATCH_NPM} run --silent build
     COMMAND ${PERFWATCH_NPM} run --silent size
     WORKING_DIRECTORY ${pw_sdk}
@@ -43,8 +43,9 @@ if(PERFWATCH_FRONTEND)
             ${pw_sdk}/node_modules/.package-lock.json
     COMMENT "Building the browser SDK (sdk/browser/dist/rum.js)"
     VERBATIM)
-  list(APPEND pw_embed_files "/rum.js|${pw_sdk}/dist/rum.js" "/rum-trace.js|${pw_sdk}/dist/rum-trace.js")
-  list(APPEND pw_embed_deps ${pw_sdk}/dist/rum.js ${pw_sdk}/dist/rum-trace.js)
+  list(APPEND pw_embed_files "/rum.js|${pw_sdk}/dist/rum.js" "/rum-trace.js|${pw_sdk}/dist/rum-trace.js"
+       "/rum.full.js|${pw_sdk}/dist/rum.full.js")
+  list(APPEND pw_embed_deps ${pw_sdk}/dist/rum.js ${pw_sdk}/dist/rum-trace.js ${pw_sdk}/dist/rum.full.js)
 
   # --- dashboard (web/, Vite) -> /, /vitals, ... and /assets/*
   set(pw_web ${CMAKE_CURRENT_SOURCE_DIR}/web)

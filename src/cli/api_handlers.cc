@@ -125,6 +125,9 @@ void RegisterStaticAssets(http::Router& router, const std::string& web_dir) {
   // The same SDK plus W3C trace propagation (opt-in, over the 5 KB budget of rum.js).
   router.Handle("GET", "/rum-trace.js", serve("/rum-trace.js", "public, max-age=300"),
                 {.scope = http::Scope::kPublic});
+  // The extended SDK (issue 16): resource summary, LCP / INP subparts, journeys (8 KB budget).
+  router.Handle("GET", "/rum.full.js", serve("/rum.full.js", "public, max-age=300"),
+                {.scope = http::Scope::kPublic});
   // The dashboard: its pages need `read` (they show data); its script and style files are
   // code without data, named by content hash (Vite), so public and cached for good.
   for (std::string_view page : kDashboardPages) {

@@ -38,7 +38,7 @@ Result<SecurityGuards> BuildSecurityGuards(const Config& config, MetricsRegistry
     options.rate_per_second = config.rum.rate_limit_per_ip;
     options.burst = config.rum.rate_limit_burst > 0 ? config.rum.rate_limit_burst : 2 * config.rum.rate_limit_per_ip;
     out.rate_limit = std::make_shared<http::ClientRateLimitGuard>(
-        options, std::move(trusted), std::vector<std::string>{"/api/rum", "/rum.js", "/rum-trace.js"}, metrics);
+        options, std::move(trusted), std::vector<std::string>{"/api/rum", "/rum.js", "/rum-trace.js", "/rum.full.js"}, metrics);
   }
   return out;
 }

@@ -1,8 +1,11 @@
 // Builds dist/rum.js (one minified IIFE, what /rum.js serves), dist/rum-trace.js (the
-// same plus trace propagation, src/trace.ts: /rum-trace.js) and dist/index.js (ESM for
-// bundlers, web-vitals left as a dependency, with trace propagation). With --tests,
-// bundles test/*.test.ts into .test-out/ for `node --test` instead.
-// __TRACE__ (a compile-time constant) keeps src/trace.ts out of rum.js.
+// same plus trace propagation, src/trace.ts: /rum-trace.js), dist/rum.full.js (the
+// extended build: trace propagation, resource summary, LCP / INP subparts, journeys:
+// /rum.full.js) and dist/index.js (ESM for bundlers, web-vitals left as a
+// dependency, everything of rum.full.js). With --tests, bundles test/*.test.ts into
+// .test-out/ for `node --test` instead.
+// __TRACE__ and __FULL__ (compile-time constants) keep src/trace.ts, resources.ts,
+// attribution.ts and journey.ts out of the smaller builds.
 import { build } from 'esbuild';
 import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,10 +27,14 @@ if (process.argv.includes('--tests')) {
     format: 'esm',
     target: 'node20',
     external: ['node:*'],
-    define: { __TRACE__: 'true' },
+    define: { __TRACE__: 'true', __FULL__: 'true' },
   });
 } else {
-  for (const [outfile, trace] of [['dist/rum.js', 'false'], ['dist/rum-trace.js', 'true']]) {
+  for (const [outfile, trace, full] of [
+    ['dist/rum.js', 'false', 'false'],
+    ['dist/rum-trace.js', 'true', 'false'],
+    ['dist/rum.full.js', 'true', 'true'],
+  ]) {
     await build({
       ...common,
       entryPoints: ['src/rum.ts'],
@@ -35,7 +42,7 @@ if (process.argv.includes('--tests')) {
       format: 'iife',
       minify: true,
       target: ['chrome90', 'firefox90', 'safari15'],
-      define: { __TRACE__: trace },
+      define: { __TRACE__: trace, __FULL__: full },
     });
   }
   await build({
@@ -45,6 +52,6 @@ if (process.argv.includes('--tests')) {
     format: 'esm',
     target: 'es2020',
     external: ['web-vitals'],
-    define: { __TRACE__: 'true' },
+    define: { __TRACE__: 'true', __FULL__: 'true' },
   });
 }

@@ -1,4 +1,4 @@
-// Prints the raw and `gzip -9c` size of dist/rum.js and dist/rum-trace.js and fails
+// Prints the raw and `gzip -9c` size of dist/rum.js, rum-trace.js and rum.full.js and fails
 // above their budgets. Uses the gzip program (its header names the file, as
 // `gzip -9c dist/rum.js` does); falls back to zlib plus the same header bytes when gzip
 // is missing.
@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-// rum.js: 5 KB. rum-trace.js (rum.js + trace propagation, opt-in): 5.5 KB.
-const BUDGETS = { 'rum.js': 5120, 'rum-trace.js': 5632 };
+// rum.js: 5 KB. rum-trace.js (rum.js + trace propagation, opt-in): 5.5 KB. rum.full.js
+// (the extended build, issue 16): 8 KB.
+const BUDGETS = { 'rum.js': 5120, 'rum-trace.js': 5632, 'rum.full.js': 8192 };
 let over = false;
 for (const [name, budget] of Object.entries(BUDGETS)) {
   const file = fileURLToPath(new URL('../dist/' + name, import.meta.url));

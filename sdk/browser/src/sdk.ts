@@ -1,11 +1,15 @@
 // The SDK proper: collects Core Web Vitals (web-vitals, standard build) plus the
 // browser's other performance signals, and sends them as beacons to perfwatch's
 // POST /api/rum. Beacon fields: sdk/browser/README.md and ../../shared/DESIGN.md.
+// __FULL__ (rum.full.js): resource summary, LCP / INP subparts, journeys.
 
 import { onCLS, onFCP, onINP, onLCP, onTTFB, type Metric } from 'web-vitals';
+import { inpParts, lcpParts, loafScripts } from './attribution';
 import { Batcher } from './batch';
 import { merge, type Options } from './config';
 import { selector } from './selector';
+import { Journeys } from './journey';
+import { pick, record, summarize, type Res } from './resources';
 import { isSampled, loadSession, newPageViewId, type Session } from './session';
 import { patch, serverTrace, tracedUrl, type Traced } from './trace';
 import { stripUrl } from './url';
@@ -36,6 +40,21 @@ let resources: Beacon[] = [];
 /** This page view's traced requests; the navigation beacon holds this very array. */
 const traces: Traced[] = [];
 let patched = false;
+/** rum.full.js: every resource of this page view (the first MAX_ALL), FCP, LCP time and URL. */
+let all: Res[] = [];
+let fcp: number | undefined;
+let lcp: number | undefined;
+let lcpUrl: string | undefined;
+/** rum.full.js: the summary changed since the last flush. */
+let dirty = 0;
+const MAX_ALL = 1000;
+let store: Storage | undefined;
+/** rum.full.js: this page's journeys (created by the first use or by init). */
+let jr: Journeys | undefined;
+/** rum.full.js: the latest long animation frames, for an INP's scripts. */
+let frames: any[] = [];
+/** rum.full.js: the latest event timings of interactions, for INP subparts. */
+let events: any[] = [];
 
 const nav = (): PerformanceNavigationTiming | undefined =>
   performance.getEntriesByType &&
@@ -124,14 +143,38 @@ function vital(m: Metric): void {
     delta: m.delta,
     id: m.id,
     navigationType: m.navigationType,
-    attribution: attribution(m),
+    attribution: __FULL__ ? more(m, attribution(m)) : attribution(m),
   });
 }
 
+/** rum.full.js: the subparts added to the light attribution (and FCP / LCP for the summary). */
+function more(m: Metric, a?: Beacon): Beacon | undefined {
+  const e = m.entries as any[];
+  if (m.name == 'FCP') (fcp = m.value), (dirty = 1);
+  if (!a) return a;
+  if (m.name == 'LCP') {
+    lcp = m.value;
+    lcpUrl = a.url as string;
+    dirty = 1;
+    const u = e[e.length - 1].url;
+    return { ...a, ...lcpParts(m.value, nav(), u && performance.getEntriesByName(u, 'resource')[0]) };
+  }
+  if (m.name == 'INP') {
+    // web-vitals may report the interaction's first entry only (pointerdown), before its
+    // click: all the interaction's entries give the subparts.
+    const id = e[0].interactionId;
+    const all = events.filter((x) => x.interactionId == id);
+    const { start, paint, ...p } = inpParts(all.length ? all : e);
+    return { ...a, ...p, scripts: loafScripts(frames, start, paint, clean) };
+  }
+  if (m.name == 'CLS') return { ...a, value: Math.max(...e.map((x) => x.value)) };
+  return a;
+}
+
 /** Observes `type` entries (buffered: earlier ones too); false when unsupported. */
-function observe(type: string, cb: (e: any) => void): void {
+function observe(type: string, cb: (e: any) => void, o?: object): void {
   try {
-    new PerformanceObserver((l) => l.getEntries().forEach(cb)).observe({ type, buffered: true });
+    new PerformanceObserver((l) => l.getEntries().forEach(cb)).observe({ type, buffered: true, ...o } as any);
   } catch {}
 }
 
@@ -164,7 +207,9 @@ function navTrace(n: any): Beacon {
 
 function resource(e: PerformanceResourceTiming): void {
   if (e.name.includes(opts.endpoint!)) return;  // our own beacons
-  resources.push({
+  if (__FULL__) {
+    if (all.length < MAX_ALL) all.push(record(e, location.origin, clean)), (dirty = 1);
+  } else resources.push({
     u: clean(e.name),
     i: e.initiatorType,
     s: round(e.startTime),
@@ -172,7 +217,7 @@ function resource(e: PerformanceResourceTiming): void {
     w: round(e.responseStart > 0 ? e.responseStart - e.startTime : 0),
     z: e.transferSize,
   });
-  if (resources.length > MAX_RESOURCES) {
+  if (!__FULL__ && resources.length > MAX_RESOURCES) {
     resources.sort((a, b) => (b.d as number) - (a.d as number));
     resources.length = MAX_RESOURCES;
   }
@@ -193,7 +238,19 @@ function errorBeacon(type: string, message: unknown, err: any, extra?: Beacon): 
 /** Queues what is collected per flush (resources), then sends the queue. */
 export function flush(hidden?: boolean): void {
   if (!batcher) return;
-  if (resources.length) {
+  if (__FULL__ && dirty) {
+    // One summary per page view, re-sent with the running totals (the server replaces it).
+    dirty = 0;
+    report({
+      type: 'slow-resources',
+      name: 'resources',
+      value: all.length,
+      id: pageView + '-r',
+      summary: summarize(all, fcp, lcp),
+      resources: pick(all, MAX_RESOURCES, lcpUrl),
+    });
+  }
+  if (!__FULL__ && resources.length) {
     const r = resources.sort((a, b) => (b.d as number) - (a.d as number));
     resources = [];
     report({ type: 'slow-resources', name: 'resources', value: r[0].d, resources: r });
@@ -216,6 +273,23 @@ function memory(): void {
   }
 }
 
+/** rum.full.js: this page's journeys, read from sessionStorage at the first use. */
+export function journeys(): Journeys {
+  if (!store)
+    try {
+      store = sessionStorage;  // throws in sandboxed frames and some privacy modes
+    } catch {}
+  return (jr ||= new Journeys(store, report, () => newPageViewId(Date.now(), Math.random)));
+}
+
+/** rum.full.js: `perfwatch.journey` (start() returns the journey; the others act on the latest open one). */
+export const journey = {
+  start: (name: string, o?: { target?: number }) => journeys().start(name, o),
+  step: (name: string) => journeys().step(name),
+  complete: () => journeys().end('completed'),
+  fail: (reason?: string) => journeys().end('failed', undefined, reason),
+};
+
 /** Sends a custom metric: `name` took `ms` milliseconds (or any unit you document). */
 export function measure(name: string, ms: number): void {
   if (isFinite(ms)) report({ type: 'measure', name: String(name), value: +ms });
@@ -229,7 +303,11 @@ function start(): void {
   addEventListener(
     'pageshow',
     (e) => {
-      if (e.persisted) (pageView = newPageViewId(Date.now(), Math.random)), (counts = {});
+      if (e.persisted) {
+        pageView = newPageViewId(Date.now(), Math.random);
+        counts = {};
+        if (__FULL__) (all = []), (frames = []), (fcp = lcp = lcpUrl = undefined), journeys().reload();
+      }
     },
     true,
   );
@@ -248,8 +326,12 @@ function start(): void {
     () => document.visibilityState == 'hidden' && flush(true),
     true,
   );
-  addEventListener('pagehide', () => flush(), true);
+  addEventListener('pagehide', () => (__FULL__ && journeys().abandon(), flush()), true);
   observe('resource', resource);
+  if (__FULL__) {
+    observe('long-animation-frame', (f) => frames.push(f) > 50 && frames.shift());
+    observe('event', (x) => x.interactionId && events.push(x) > 50 && events.shift(), { durationThreshold: 16 });
+  }
   observe('longtask', (e) =>
     capped({ type: 'long-task', name: 'long-task', value: round(e.duration), start: round(e.startTime) }),
   );
@@ -272,7 +354,6 @@ export function init(o?: Options): void {
   opts = merge(opts, o);
   opts.endpoint = opts.endpoint || '/api/rum';
   if (!session) {
-    let store: Storage | undefined;
     try {
       store = sessionStorage;  // throws in sandboxed frames and some privacy modes
     } catch {}
