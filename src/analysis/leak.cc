@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <vector>
 
 #include "analysis/stats.h"
@@ -9,13 +10,16 @@
 namespace perfwatch::analysis {
 namespace {
 
-constexpr double kTroughSpanMs = 8000;      // the envelope's troughs cover about this
-constexpr int64_t kMinEnvelopeMs = 8000;
 constexpr int kConfirmSamples = 2;          // evaluations in a row an onset must hold
-constexpr double kMinHalfShare = 0.2;       // each half's share of a steady rise, at least
-constexpr int64_t kMaxEnvelopeMs = 60'000;
-constexpr size_t kMaxFitPoints = 64;        // envelope points per Theil–Sen / Mann–Kendall fit
-constexpr int64_t kHistoryMs = 90'000;      // the envelope's wobble is measured over this
+constexpr size_t kMaxFitPoints = 64;        // points per Theil–Sen / Mann–Kendall fit
+constexpr int64_t kReferenceMs = 180'000;   // the reference level: the points of this before a window
+constexpr ptrdiff_t kMinReference = 10;     // reference points, at least
+constexpr ptrdiff_t kMinWindowPoints = 2;   // points in a window, at least
+constexpr double kTests = 3000;             // ramp tests per series: p is corrected for this many
+constexpr double kMinRateShare = 0.6;       // the window's slope: at least this × the threshold
+constexpr double kMaxRho = 0.9;             // serial correlation of the reference used, at most
+constexpr double kSlowCollectionMs = 2500;  // collections at least this far apart: one point each
+constexpr int64_t kFastMinimumMs = 3000;    // faster collections: the minimum over this
 
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -59,6 +63,31 @@ LeakSeverity LeakSeverityFor(double r) {
   return LeakSeverity::kLow;
 }
 
+LeakDetector::LeakDetector(const LeakOptions& options) : options_(options) {
+  // The ramp test's windows: fractions of the onset window, then multiples of the window,
+  // up to the long window.
+  auto add = [&](double w) {
+    const auto ms = static_cast<int64_t>(w);
+    if (ms >= 5000 && ms <= options_.long_window_ms &&
+        std::find(windows_.begin(), windows_.end(), ms) == windows_.end()) {
+      windows_.push_back(ms);
+    }
+  };
+  const auto onset = static_cast<double>(options_.onset_ms), window = static_cast<double>(options_.window_ms);
+  for (double f : {1.0 / 3, 0.5, 2.0 / 3, 1.0, 1.5}) add(onset * f);
+  for (double f : {1.0, 1.5, 2.0, 3.0, 4.0}) add(window * f);
+  add(static_cast<double>(options_.long_window_ms));
+  std::sort(windows_.begin(), windows_.end());
+  // The ramp test's z for a one-sided p of max_p_value / kTests (Bonferroni over about 11
+  // windows × 5 minutes of evaluations): 4.5 for the default 0.01.
+  double lo = 0, hi = 40;
+  for (int i = 0; i < 100; ++i) {
+    const double mid = (lo + hi) / 2;
+    (NormalUpperTail(mid) > options_.max_p_value / kTests ? lo : hi) = mid;
+  }
+  min_z_ = hi;
+}
+
 double LeakDetector::Sigma() const {
   // Second differences of the last minute: a linear ramp cancels, white noise of sigma
   // gives sigma·sqrt(6). Those touching a collection's drop are left out.
@@ -80,18 +109,11 @@ double LeakDetector::Sigma() const {
   return 1.4826 * Median(d2) / std::sqrt(6.0);
 }
 
-double LeakDetector::EnvelopeAt(int64_t t) const {
-  auto it = std::upper_bound(envelope_.begin(), envelope_.end(), t,
-                             [](int64_t x, const Point& p) { return x < p.t; });
-  if (it == envelope_.begin()) return envelope_.front().v;
-  return std::prev(it)->v;
-}
-
-LeakDetector::Fit LeakDetector::FitEnvelope(int64_t from) const {
+LeakDetector::Fit LeakDetector::FitPoints(int64_t from) const {
   Fit f;
-  auto first = std::lower_bound(envelope_.begin(), envelope_.end(), from,
+  auto first = std::lower_bound(points_.begin(), points_.end(), from,
                                 [](const Point& p, int64_t t) { return p.t < t; });
-  const size_t n = static_cast<size_t>(envelope_.end() - first);
+  const size_t n = static_cast<size_t>(points_.end() - first);
   if (n < 3) return f;
   const size_t step = (n + kMaxFitPoints - 1) / kMaxFitPoints;
   std::vector<double> x, y;
@@ -112,44 +134,72 @@ LeakDetector::Fit LeakDetector::FitEnvelope(int64_t from) const {
   return f;
 }
 
-bool LeakDetector::Onset(int64_t window, double sigma, int64_t* rise_from) const {
-  const int64_t now = envelope_.back().t;
-  if (now - 2 * window < envelope_.front().t) return false;  // the window before is needed too
-  const double e_now = envelope_.back().v, e_then = EnvelopeAt(now - window),
-               e_mid = EnvelopeAt(now - window / 2);
-  if (!(e_then > 0)) return false;
-  const double rise = e_now - e_then;
-  if (rise / e_then * 60'000.0 / static_cast<double>(window) < options_.threshold_ratio_per_min) return false;
-  if (!(e_now > e_mid)) return false;  // still rising over the later half
-  // A leak rises steadily, a step is something else (an aliased sawtooth's wrap): when
-  // the envelope updates often enough, each half of the window carries part of the rise.
-  if (3 * env_window_ms_ <= window &&
-      (e_mid - e_then < kMinHalfShare * rise || e_now - e_mid < kMinHalfShare * rise)) {
-    return false;
+// The ramp test of one window [now - window, now] against the reference before it; z = 0
+// when it does not pass.
+double LeakDetector::RampZ(int64_t window, double sigma) const {
+  const int64_t now = samples_.back().t, cut = now - window;
+  // Reference: the points of the kReferenceMs before the window.
+  auto ref_begin = std::lower_bound(points_.begin(), points_.end(), cut - kReferenceMs,
+                                    [](const Point& p, int64_t t) { return p.t < t; });
+  auto win_begin = std::upper_bound(points_.begin(), points_.end(), cut,
+                                    [](int64_t t, const Point& p) { return t < p.t; });
+  const auto n_ref = win_begin - ref_begin, n_win = points_.end() - win_begin;
+  if (n_ref < kMinReference || n_win < kMinWindowPoints) return 0;
+  if (ref_begin == points_.begin() && points_.front().t > cut - kReferenceMs / 2) return 0;  // too little history
+  std::vector<double> ref;
+  ref.reserve(static_cast<size_t>(n_ref));
+  for (auto it = ref_begin; it != win_begin; ++it) ref.push_back(it->v);
+  const double mu = Median(ref);
+  std::vector<double> dev;
+  dev.reserve(ref.size());
+  for (double v : ref) dev.push_back(std::abs(v - mu));
+  // The larger of the MAD and the standard deviation: trough phases give heavy tails.
+  const double sd = std::max({1.4826 * Median(dev), std::sqrt(MeanAndVariance(ref).var), sigma, 1e-4 * std::abs(mu)});
+  if (!(mu > 0)) return 0;
+  // Serial correlation of the reference (a slow wobble): inflates the variance.
+  double c0 = 0, c1 = 0;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const double r = std::clamp(ref[i] - mu, -4 * sd, 4 * sd);
+    c0 += r * r;
+    if (i) c1 += r * std::clamp(ref[i - 1] - mu, -4 * sd, 4 * sd);
   }
-  // The envelope's own wobble (sampling phase of the troughs, garbage, noise): its range
-  // over the kHistoryMs before this window.
-  double lo = e_then, hi = e_then;
-  for (auto it = envelope_.rbegin(); it != envelope_.rend() && it->t >= now - window - kHistoryMs; ++it) {
-    if (it->t > now - window) continue;
-    lo = std::min(lo, it->v);
-    hi = std::max(hi, it->v);
+  const double rho = c0 > 0 ? std::clamp(c1 / c0, 0.0, kMaxRho) : 0;
+  const double inflation = (1 + rho) / (1 - rho);
+  // Least squares of a ramp starting at cut: b = mu + l·(t - cut).
+  double sxx = 0, sxy = 0, sx = 0;
+  for (auto it = win_begin; it != points_.end(); ++it) {
+    const double x = static_cast<double>(it->t - cut) / 1000.0;
+    sxx += x * x;
+    sx += x;
+    sxy += x * (it->v - mu);
   }
-  if (rise < 4 * sigma + (hi - lo)) return false;
-  // Levelling off (a warm-up): the window before rose clearly more.
-  const double before = e_then - EnvelopeAt(now - 2 * window);
-  if (before > options_.max_deceleration * rise) return false;
-  if (FitEnvelope(now - window).p >= options_.max_p_value) return false;
-  // The rise started after the last time E stood at its level of the window's start.
-  int64_t from = now - window;
-  for (auto it = envelope_.rbegin(); it != envelope_.rend() && it->t >= now - window; ++it) {
-    if (it->v <= e_then + 2 * sigma) {
-      from = it->t;
-      break;
-    }
+  if (!(sxx > 0)) return 0;
+  const double slope = sxy / sxx;  // bytes per second
+  if (slope * 60 / mu < kMinRateShare * options_.threshold_ratio_per_min) return 0;
+  if (!(points_.back().v > mu)) return 0;
+  // Growth that a periodic wobble gives back never leaves the range it has shown: the
+  // latest points (the median of the last third) stand above the reference's highest.
+  {
+    std::vector<double> recent;
+    const auto m = std::max<ptrdiff_t>(1, n_win / 3);
+    for (auto it = points_.end() - m; it != points_.end(); ++it) recent.push_back(it->v);
+    if (!(Median(recent) > *std::max_element(ref.begin(), ref.end()))) return 0;
   }
-  *rise_from = from;
-  return true;
+  const double var_mu = 1.57 * sd * sd / static_cast<double>(ref.size());
+  const double se = std::sqrt(inflation * (sd * sd / sxx + var_mu * sx * sx / (sxx * sxx)));
+  const double z = slope / se;
+  if (z < min_z_) return 0;
+  // A warm-up levelling off: the reference rose faster than the window does.
+  std::vector<double> x, y;
+  const size_t step = (ref.size() + 31) / 32;
+  for (auto it = ref_begin; it < win_begin; it += static_cast<ptrdiff_t>(step)) {
+    x.push_back(static_cast<double>(it->t) / 1000.0);
+    y.push_back(it->v);
+    if (win_begin - it <= static_cast<ptrdiff_t>(step)) break;
+  }
+  const double ref_slope = TheilSen(x, y).slope;
+  if (ref_slope > options_.max_deceleration * slope) return 0;
+  return z;
 }
 
 bool LeakDetector::Append(int64_t t_ms, double value) {
@@ -166,65 +216,62 @@ bool LeakDetector::Append(int64_t t_ms, double value) {
   return true;
 }
 
-void LeakDetector::Evaluate() {
+void LeakDetector::AddPoint(double sigma) {
   const int64_t now = samples_.back().t;
-  const double sigma = Sigma();
   // 1. Collections: the large drops (at least half the largest of the last 4 minutes and
   //    6 sigma of noise); the sample after one is a post-GC trough.
   double biggest = 0;
   for (const Drop& d : drops_) biggest = std::max(biggest, d.size);
   const double big = std::max(0.5 * biggest, 6 * sigma);
-  std::vector<const Drop*> troughs;
+  size_t collections = 0;
+  int64_t first = 0, last = 0;
   for (const Drop& d : drops_) {
-    if (d.size >= big && d.size > 0) troughs.push_back(&d);
+    if (d.size >= big && d.size > 0) {
+      if (!collections++) first = d.t;
+      last = d.t;
+    }
   }
-  // 2. The lower envelope: with collections, the median of the latest troughs (k of them,
-  //    covering about kTroughSpanMs: one for slow collections, a few for fast ones);
-  //    without, the minimum of the last kMinEnvelopeMs.
-  double e = samples_.back().v;
-  if (troughs.size() >= 3) {
-    const double period = static_cast<double>(troughs.back()->t - troughs.front()->t) /
-                          static_cast<double>(troughs.size() - 1);
-    const size_t k = std::clamp<size_t>(static_cast<size_t>(std::lround(kTroughSpanMs / period)), 1, 5);
-    std::vector<double> last;
-    for (size_t i = troughs.size() - std::min(k, troughs.size()); i < troughs.size(); ++i) last.push_back(troughs[i]->v);
-    e = Median(std::move(last));
-    env_window_ms_ = static_cast<int64_t>(period * static_cast<double>(k));
-  } else {
-    for (auto it = samples_.rbegin(); it != samples_.rend() && it->t >= now - kMinEnvelopeMs; ++it) e = std::min(e, it->v);
-    env_window_ms_ = kMinEnvelopeMs;
+  const double period = collections >= 3 ? static_cast<double>(last - first) / static_cast<double>(collections - 1) : 0;
+  double v = samples_.back().v;
+  if (period >= kSlowCollectionMs) {
+    // Slow collections: one point per collection, its trough.
+    if (drops_.empty() || drops_.back().t != now || drops_.back().size < big) return;
+  } else if (period > 0) {
+    // Fast or aliased collections: the minimum of the last few samples.
+    for (auto it = samples_.rbegin(); it != samples_.rend() && it->t > now - kFastMinimumMs; ++it) v = std::min(v, it->v);
   }
-  envelope_.push_back({now, e});
-  while (envelope_.front().t < now - options_.long_window_ms - 2 * options_.window_ms - kMaxEnvelopeMs) {
-    envelope_.pop_front();
-  }
-  // 3. Onset, 4. hysteresis.
+  points_.push_back({now, v});
+  while (points_.front().t < now - options_.long_window_ms - kReferenceMs - 10'000) points_.pop_front();
+}
+
+void LeakDetector::Evaluate() {
+  const int64_t now = samples_.back().t;
+  const double sigma = Sigma();
+  AddPoint(sigma);
   const bool was_leaking = result_.leaking;
   bool leaking = false;
   int64_t rise_from = 0;
-  if (now >= options_.warmup_ms) {
-    for (int64_t w : {options_.onset_ms, options_.window_ms, options_.long_window_ms}) {
-      if (Onset(w, sigma, &rise_from)) {
-        leaking = true;
-        break;
-      }
+  if (now >= options_.warmup_ms && !points_.empty()) {
+    double best = 0;
+    for (int64_t w : windows_) {
+      const double z = RampZ(w, sigma);
+      if (z > best) best = z, rise_from = now - w;
     }
-    // An onset must hold for kConfirmSamples evaluations in a row (a blip of the
-    // envelope is not growth).
+    leaking = best > 0;
     onset_run_ = leaking ? onset_run_ + 1 : 0;
     if (!was_leaking && onset_run_ < kConfirmSamples) leaking = false;
     if (!leaking && was_leaking) {
-      leaking = FitEnvelope(now - options_.window_ms).ratio_per_min >= 0.5 * options_.threshold_ratio_per_min;
+      const int64_t from = std::max(*result_.since_ms - origin_, now - options_.long_window_ms);
+      leaking = FitPoints(std::min(from, now - options_.window_ms)).ratio_per_min >=
+                0.5 * options_.threshold_ratio_per_min;
     }
   }
   result_.leaking = leaking;
-  if (leaking && !(was_leaking && result_.since_ms)) {
-    result_.since_ms = std::max<int64_t>(rise_from - env_window_ms_ / 2, 0) + origin_;
-  }
+  if (leaking && !(was_leaking && result_.since_ms)) result_.since_ms = std::max<int64_t>(rise_from, 0) + origin_;
   if (!leaking) result_.since_ms.reset();
   const int64_t from = leaking ? std::max(*result_.since_ms - origin_, now - options_.long_window_ms)
                                : now - options_.window_ms;
-  Fit f = FitEnvelope(from);
+  Fit f = FitPoints(from);
   result_.growth_bytes_per_min = f.slope_per_ms * 60'000;
   result_.growth_ratio_per_min = f.ratio_per_min;
   result_.p_value = f.p;

@@ -6,28 +6,30 @@
 // Method, per appended sample (t, bytes), in time order (docs/analysis.md has the detail):
 // 1. Noise sigma: the MAD of the second differences of the last minute (ramps cancel).
 //    A collection: a drop of at least half the largest drop of the last 4 minutes and 6
-//    sigma; the sample after it is a post-GC trough.
-// 2. Lower envelope E(t): with >= 3 collections in 4 minutes, the median of the latest
-//    troughs covering about 8 s (1 to 5 of them); otherwise the minimum of the last 8 s.
-// 3. Onset, over each of the trailing windows onset_ms (30 s), window_ms and
-//    long_window_ms: E's growth over the window relative to E at its start is
-//    >= threshold_ratio_per_min; the rise exceeds 4 sigma plus E's range over the 90 s
-//    before the window (its wobble); E still rises over the later half (and, when E
-//    updates often enough, each half carries >= 20 % of the rise: a step is not growth);
-//    the window before rose less than max_deceleration × as much (a warm-up levelling
-//    off); Mann–Kendall over E's points in the window (one-sided, increasing,
-//    tie-corrected) gives p < max_p_value. It must hold 2 samples in a row. Nothing is
-//    reported in the series' first warmup_ms.
-// 4. Hysteresis: once leaking, the series stays leaking while the Theil–Sen slope of E
-//    over the last window_ms is at least half the threshold.
-// Figures: Theil–Sen slope (bytes/min) of E's points from `since` (at most
+//    sigma.
+// 2. Baseline points B: with collections at least 2.5 s apart (over 4 minutes), one point
+//    per collection, its post-GC trough; with faster (aliased) collections, the minimum of
+//    the last 3 s, per sample; with none visible, the sample itself.
+// 3. Ramp test, over trailing windows W of 10 s to long_window_ms (fractions of onset_ms,
+//    multiples of window_ms): against the reference level mu (median of B over the 180 s
+//    before the window) and its spread sd (the larger of MAD and standard deviation),
+//    the least-squares slope l of a ramp B = mu + l·(t - (now - W)) over the window's
+//    points; z = l / se, se from sd, inflated by the reference's lag-1 autocorrelation
+//    (a slow wobble). Onset when, for some W: z >= the normal quantile of
+//    max_p_value / 3000 (Bonferroni; 4.5 by default); l >= 0.6 × threshold_ratio_per_min
+//    of mu; the latest points stand above every reference point (a periodic wobble gives
+//    its growth back and never leaves its range); the reference did not rise faster than
+//    max_deceleration × l (a warm-up levelling off). It must hold 2 samples in a row.
+//    Nothing is reported in the series' first warmup_ms.
+// 4. Hysteresis: once leaking, the series stays leaking while the Theil–Sen slope of B
+//    from since (at least window_ms) is at least half the threshold.
+// Figures: Theil–Sen slope (bytes/min) of B's points from `since` (at most
 // long_window_ms, up to 64 points), ratio over the fitted level at since; p_value is
 // Mann–Kendall over the same points. Not leaking: the same over the last window_ms.
 // severity follows the seeds' levels of growth_ratio_per_min: >= 0.20 critical, >= 0.10
 // high, >= 0.05 medium, below low (only reachable with a threshold under 5 %/min); "none"
-// when not leaking. since = the last time in the reporting window that E stood at its
-// level of the window's start, less half the envelope's span; kept while the leak lasts.
-// Cost per sample: O(64^2) at most.
+// when not leaking. since = the start of the window with the largest z; kept while the
+// leak lasts. Cost per sample: O(windows × reference points) + O(64^2).
 //
 // Thread safety: DetectLeak is a pure function; a LeakDetector is not thread-safe (one
 // owner appends and reads).
@@ -45,9 +47,9 @@ namespace perfwatch::analysis {
 
 struct LeakOptions {
   double threshold_ratio_per_min = 0.05;  // the seeds' 5 % growth per minute
-  double max_p_value = 0.01;              // Mann–Kendall, one-sided
-  int64_t onset_ms = 30'000;              // the fast window (fast leaks)
-  int64_t window_ms = 60'000;             // the middle window; hysteresis and figures when not leaking
+  double max_p_value = 0.01;              // the ramp test, one-sided, before the /3000 correction
+  int64_t onset_ms = 30'000;              // the fast windows: 1/3, 1/2, 2/3, 1, 1.5 × this
+  int64_t window_ms = 60'000;             // 1, 1.5, 2, 3, 4 × this; hysteresis and figures when not leaking
   int64_t long_window_ms = 300'000;       // slow leaks
   int64_t warmup_ms = 120'000;            // no report in the series' first 2 minutes (start-up growth)
   double max_deceleration = 1.5;          // the window before rose this much more: a warm-up
@@ -62,18 +64,18 @@ LeakSeverity LeakSeverityFor(double growth_ratio_per_min);  // the level of a gr
 
 struct LeakResult {
   bool leaking = false;
-  double growth_bytes_per_min = 0;   // Theil–Sen slope of the lower envelope
-  double growth_ratio_per_min = 0;   // the slope over the envelope at since (0.05 = 5 %/min)
+  double growth_bytes_per_min = 0;   // Theil–Sen slope of the baseline points
+  double growth_ratio_per_min = 0;   // the slope over the baseline at since (0.05 = 5 %/min)
   LeakSeverity severity = LeakSeverity::kNone;
   std::optional<int64_t> since_ms;   // when the growth started (set while leaking)
   double p_value = 1;                // Mann–Kendall, one-sided (increasing)
   size_t samples = 0;                // samples appended
-  size_t minima = 0;                 // envelope points the figures come from
+  size_t minima = 0;                 // baseline points the figures come from
 };
 
 class LeakDetector {
  public:
-  explicit LeakDetector(const LeakOptions& options = {}) : options_(options) {}
+  explicit LeakDetector(const LeakOptions& options = {});
 
   // Appends a sample; returns false (and ignores it) when t_ms is not after the previous
   // sample's or the value is not finite. Updates result().
@@ -91,24 +93,25 @@ class LeakDetector {
     double p = 1;
     size_t n = 0;
   };
-  double EnvelopeAt(int64_t t) const;  // E at the latest point at or before t
-  Fit FitEnvelope(int64_t from) const;
-  bool Onset(int64_t window, double sigma, int64_t* rise_from) const;
+  Fit FitPoints(int64_t from) const;
+  double RampZ(int64_t window, double sigma) const;
   double Sigma() const;
+  void AddPoint(double sigma);
   void Evaluate();
 
   LeakOptions options_;
   LeakResult result_;
+  std::vector<int64_t> windows_;  // the trailing windows tested, ms
+  double min_z_ = 0;             // the ramp test's threshold
   int64_t origin_ = 0;           // first sample's time: times are kept relative to it
   std::deque<Point> samples_;    // the last ~2 minutes
-  std::deque<Point> envelope_;   // E(t), kept long_window_ms + 2 windows
+  std::deque<Point> points_;     // the baseline B(t): one point per slow collection, else per sample
   struct Drop {
     int64_t t;     // the sample after the drop
     double size;
     double v;      // that sample's value
   };
   std::deque<Drop> drops_;       // drops, the last 4 minutes
-  int64_t env_window_ms_ = 4000;
   int onset_run_ = 0;            // evaluations in a row that found an onset
 };
 
