@@ -4,6 +4,12 @@
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "analysis/leak_api.h"
@@ -198,6 +204,51 @@ TEST(LeakApiTest, ReportsTheFieldsAtTheTopAndInData) {
   EXPECT_NE(body.find("\"leaking\":false"), std::string::npos) << body;
   EXPECT_NE(body.find("\"since\":null"), std::string::npos) << body;
   EXPECT_NE(body.find("\"severity\":\"none\""), std::string::npos) << body;
+}
+
+// A real heap: usedJSHeapSize sampled every second in headless Chromium
+// (testdata/chromium_heap.csv, recorded by tests/e2e/leak_sdk.test.mjs). V8 collects rarely
+// (every 30-45 s on the steady page), so a leak shows as a ramp that outgrows every earlier
+// collection's peak. The leaky page is reported after its leak started and not before; the
+// steady page, whose heap climbs just as fast between collections, never is.
+TEST(LeakDetectorTest, RealChromiumHeapLeakyAndSteadyPages) {
+  std::ifstream in(std::filesystem::path(__FILE__).parent_path() / "testdata" / "chromium_heap.csv");
+  ASSERT_TRUE(in) << "testdata/chromium_heap.csv";
+  int64_t leak_start = 0;
+  std::map<std::string, std::pair<std::vector<int64_t>, std::vector<double>>> pages;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("# leak_start_ms=", 0) == 0) leak_start = std::stoll(line.substr(16));
+    if (line.empty() || line[0] == '#' || line.rfind("page,", 0) == 0) continue;
+    std::istringstream row(line);
+    std::string page, t, v;
+    std::getline(row, page, ',');
+    std::getline(row, t, ',');
+    std::getline(row, v, ',');
+    pages[page].first.push_back(std::stoll(t));
+    pages[page].second.push_back(std::stod(v));
+  }
+  ASSERT_GT(leak_start, 0);
+  ASSERT_EQ(pages.size(), 2u);
+  LeakOptions o;
+  o.warmup_ms = 10'000;  // as the e2e test configures the server (its pages live ~3 minutes)
+  for (const auto& [page, series] : pages) {
+    LeakDetector d(o);
+    std::optional<int64_t> first;
+    for (size_t i = 0; i < series.first.size(); ++i) {
+      d.Append(series.first[i], series.second[i]);
+      if (d.result().leaking && !first) first = series.first[i];
+    }
+    if (page == "steady") {
+      EXPECT_FALSE(first.has_value()) << "steady page flagged at +" << (*first - leak_start) / 1000 << " s";
+      continue;
+    }
+    ASSERT_TRUE(first.has_value()) << "the leaky page was never reported";
+    EXPECT_GE(*first, leak_start);
+    EXPECT_TRUE(d.result().leaking);
+    EXPECT_GE(d.result().severity, LeakSeverity::kMedium);
+    std::printf("chromium leaky page: reported %.0f s after the leak started\n",
+                static_cast<double>(*first - leak_start) / 1000);
+  }
 }
 
 TEST(LeakApiTest, BadInputIs400NamingTheField) {
