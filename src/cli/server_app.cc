@@ -18,6 +18,8 @@
 #include "analysis/regressions_api.h"
 #include "analysis/deploys_api.h"
 #include "analysis/score_api.h"
+#include "analysis/journeys_api.h"
+#include "analysis/attribution_api.h"
 #include "analysis/vitals_handler.h"
 #include "cli/api_handlers.h"
 #include "cli/security.h"
@@ -132,6 +134,15 @@ Status ServerApp::Start() {
   auto rum = ingest::RumHandler::Create(config_.rum, store_.get(), &metrics_, rum_aggregator_.get());
   if (!rum.ok()) return rum.status().WithContext("rum");
   rum_ = std::move(rum).value();
+  auto extra = ingest::RumExtraAggregator::Create(
+      {.max_apps = config_.rum.max_apps, .max_pages_per_app = config_.rum.max_pages_per_app,
+       .max_names_per_app = config_.rum.max_measure_names, .journey_timeout_ms = config_.rum.journey_timeout_ms,
+       .flush_interval_ms = 1000},
+      tsdb_.get(), &metrics_, NowMs());
+  if (!extra.ok()) return extra.status().WithContext("rum aggregates");
+  rum_extra_aggregator_ = std::move(extra).value();
+  rum_extra_aggregator_->Start();
+  rum_->SetExtraAggregator(rum_extra_aggregator_.get());
   // Errors grouped (docs/errors.md): RUM error beacons, span exceptions, error logs.
   auto error_store = events::ErrorStore::Open(
       config_.data_dir / "errors",
@@ -317,6 +328,7 @@ void ServerApp::Stop() {
   if (rules_) rules_->Stop();                // writes its last outputs while the TSDB is open
   if (alertmanager_) alertmanager_->Stop();  // persists the queue of notifications
   if (rum_aggregator_) rum_aggregator_->Stop();  // writes pending counts while the TSDB is open
+  if (rum_extra_aggregator_) rum_extra_aggregator_->Stop();
   if (vital_recorder_) vital_recorder_->Stop();  // its last append ends before the TSDB closes
   if (health_) health_->Stop();                  // its last append ends before the TSDB closes
   if (watcher_) watcher_->Stop();                // its last append ends before the TSDB closes
@@ -348,6 +360,7 @@ void ServerApp::Stop() {
   error_recorder_.reset();
   error_store_.reset();
   rum_aggregator_.reset();
+  rum_extra_aggregator_.reset();
   vital_recorder_.reset();
   tsdb_.reset();
   store_.reset();
@@ -496,6 +509,8 @@ void ServerApp::RegisterRoutes(http::Router& router) {
                                            .min_magnitude = config_.analysis.changepoint_min_magnitude});
   analysis::RegisterLeakHandler(router);  // POST /api/v1/analysis/leak
   analysis::RegisterScoreHandler(router, store_.get());  // GET /api/v1/score
+  analysis::RegisterJourneysHandler(router, store_.get(), config_.rum.journey_timeout_ms);  // GET /api/v1/journeys
+  analysis::RegisterAttributionHandler(router, store_.get());  // GET /api/v1/vitals/attribution
   health_->Register(router);                              // GET /api/v1/health
   analysis::RegisterRegressionsHandler(router, watcher_.get());
   analysis::RegisterLeaksHandler(router, leak_watcher_.get());  // GET /api/v1/leaks

@@ -79,6 +79,7 @@ class ServerApp {
   std::unique_ptr<events::SpanStore> span_store_;  // spans for drill-down (the traces sink)
   std::unique_ptr<events::DeployStore> deploy_store_;  // deploy markers (data_dir/deploys)
   std::unique_ptr<ingest::RumAggregator> rum_aggregator_;
+  std::unique_ptr<ingest::RumExtraAggregator> rum_extra_aggregator_;  // measures, journeys, resources
   std::unique_ptr<ingest::RumHandler> rum_;
   std::unique_ptr<tsdb::Tsdb> tsdb_;
   std::unique_ptr<analysis::VitalRecorder> vital_recorder_;  // rum_vital_percentile (after tsdb_)

@@ -121,12 +121,13 @@ Status ParseInto(const YAML::Node& root, Config* c) {
                                             "cors_allowed_origins", "default_app", "route_rules",
                                             "max_timestamp_age", "max_pages_per_app", "max_apps", "rate_limit_per_ip",
                                             "rate_limit_burst", "keep_query_strings", "percentile_interval",
-                                            "percentile_window"}));
+                                            "percentile_window", "max_measure_names", "journey_timeout"}));
     ReadScalar(r, "max_beacons_per_request", &c->rum.max_beacons_per_request);
     ReadScalar(r, "max_json_depth", &c->rum.max_json_depth);
     ReadScalar(r, "default_app", &c->rum.default_app);
     ReadScalar(r, "max_pages_per_app", &c->rum.max_pages_per_app);
     ReadScalar(r, "max_apps", &c->rum.max_apps);
+    ReadScalar(r, "max_measure_names", &c->rum.max_measure_names);
     ReadScalar(r, "rate_limit_per_ip", &c->rum.rate_limit_per_ip);
     ReadScalar(r, "rate_limit_burst", &c->rum.rate_limit_burst);
     ReadScalar(r, "keep_query_strings", &c->rum.keep_query_strings);
@@ -148,6 +149,8 @@ Status ParseInto(const YAML::Node& root, Config* c) {
     PW_RETURN_IF_ERROR(ReadDuration(r, "percentile_interval", &c->rum.percentile_interval_ms).WithContext("rum"));
     PW_RETURN_IF_ERROR(ReadDuration(r, "percentile_window", &c->rum.percentile_window_ms).WithContext("rum"));
     if (c->rum.percentile_window_ms <= 0) return InvalidArgument("rum.percentile_window: must be positive");
+    PW_RETURN_IF_ERROR(ReadDuration(r, "journey_timeout", &c->rum.journey_timeout_ms).WithContext("rum"));
+    if (c->rum.journey_timeout_ms <= 0) return InvalidArgument("rum.journey_timeout: must be positive");
   }
   if (auto o = root["otlp"]) {
     PW_RETURN_IF_ERROR(CheckKeys(o, "otlp", {"listen", "max_body_bytes", "max_services", "max_routes_per_service", "max_db_statements_per_service",

@@ -67,6 +67,8 @@ struct RumConfig {
   bool keep_query_strings = false; // false: a beacon's url is stored without ?query and #fragment
   int64_t percentile_interval_ms = 60'000;      // rum_vital_percentile written every interval; 0 = off
   int64_t percentile_window_ms = 3600'000;      // trailing window of those exact percentiles
+  size_t max_measure_names = 100;  // distinct measure names per app in rum_measure_seconds, then "other"; 0 = no cap
+  int64_t journey_timeout_ms = 30LL * 60 * 1000;  // an "abandoned" journey with no later beacon this long is abandoned
 };
 
 // The `otlp:` section (docs/otlp.md): OpenTelemetry ingest.

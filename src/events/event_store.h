@@ -72,6 +72,7 @@ struct RecordScan {
   int64_t from_ms = 0;
   int64_t to_ms = INT64_MAX;
   std::optional<EventType> type;
+  std::optional<Vital> vital;  // only vitals of this name (from the row's kind byte: no decoding)
   std::array<std::optional<std::string>, kDimCount> filters;
 };
 

@@ -383,6 +383,7 @@ Status EventStore::ScanRecords(const RecordScan& scan, const std::function<void(
             const uint32_t t = time_base + time[i];
             if ((k & kDeadRow) || t - lo > hi - lo) continue;
             if (scan.type && (k >> 3) != static_cast<uint8_t>(*scan.type)) continue;
+            if (scan.vital && (k & 0x07) != static_cast<uint8_t>(*scan.vital)) continue;
             const uint32_t cb = combo_base + combo[i];
             if (!combo_ok[cb]) continue;
             rows.push_back({c.GroupOffset(i / RowChunk::kIndexEvery), base + i, cb, 0});

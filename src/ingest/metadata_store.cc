@@ -1,6 +1,7 @@
 #include "ingest/metadata_store.h"
 
 #include <algorithm>
+#include <array>
 
 #include "ingest/rum/rum_aggregator.h"
 
@@ -71,6 +72,17 @@ MetadataProvider RumMetadataProvider() {
     };
     for (const auto& [metric, help] : kHelp) {
       out.push_back({std::string(RumMetricName(metric)), {"histogram", std::string(help), ""}});
+    }
+    // Measures, journeys and resource summaries (rum_extra_aggregator.h).
+    static constexpr std::array<std::array<std::string_view, 3>, 5> kExtra = {{
+        {"rum_measure_seconds", "histogram", "Custom measures (performance.measure, perfwatch.measure) of real users, in seconds."},
+        {"rum_journey_duration_seconds", "histogram", "Duration of completed and failed user journeys (RUM), in seconds."},
+        {"rum_journeys_total", "counter", "User journeys (RUM) by outcome: completed, failed, abandoned."},
+        {"rum_resource_transfer_bytes_total", "counter", "Bytes transferred for resources of RUM page views (resource summaries)."},
+        {"rum_resources_total", "counter", "Resources loaded by RUM page views (resource summaries)."},
+    }};
+    for (const auto& [name, type, help] : kExtra) {
+      out.push_back({std::string(name), {std::string(type), std::string(help), ""}});
     }
   };
 }

@@ -68,6 +68,13 @@ TEST(EventStoreRecordsTest, FiltersAndReplacedEvents) {
   RecordScan errors;
   errors.type = EventType::kError;
   EXPECT_EQ(Scan(*store, errors).count("4"), 1u);
+  RecordScan lcp;  // by vital name, from the row's kind byte
+  lcp.type = EventType::kVital;
+  lcp.vital = Vital::kLCP;
+  got = Scan(*store, lcp);
+  EXPECT_EQ(got.size(), 2u);
+  EXPECT_EQ(got.count("1"), 1u);
+  EXPECT_EQ(got.count("5"), 1u);
 }
 
 }  // namespace

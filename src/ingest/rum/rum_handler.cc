@@ -179,6 +179,9 @@ void RumHandler::Handle(const http::Request& req, http::Response& res) {
     // inside, and the counts reach the TSDB with the next successful write.
     (void)aggregator_->Record(batch.events, std::span<const bool>(replaced.get(), n), context.received_ms);
   }
+  if (n != 0 && extra_ != nullptr) {
+    (void)extra_->Record(batch.events, std::span<const bool>(replaced.get(), n), context.received_ms);
+  }
   if (accepted_) accepted_->Inc(batch.events.size());
   if (n != 0 && on_stored_) on_stored_(batch.events);
 

@@ -29,6 +29,7 @@
 #include "ingest/rum/route_templater.h"
 
 #include "ingest/rum/rum_aggregator.h"
+#include "ingest/rum/rum_extra_aggregator.h"
 
 namespace perfwatch::ingest {
 
@@ -59,6 +60,10 @@ class RumHandler {
   using ErrorSinkFn = std::function<Status(std::span<const events::EventInput> events, int64_t received_ms)>;
   void SetErrorSink(ErrorSinkFn fn) { error_sink_ = std::move(fn); }
 
+  // Also counts accepted measures, journeys and resource summaries into `extra`
+  // (rum_extra_aggregator.h). Set before Register; `extra` must outlive the handler.
+  void SetExtraAggregator(RumExtraAggregator* extra) { extra_ = extra; }
+
   // Adds POST /api/rum (metric label "/api/rum", CORS for `cors_origins`).
   void Register(http::Router& router, const std::vector<std::string>& cors_origins);
 
@@ -70,6 +75,7 @@ class RumHandler {
   std::shared_ptr<const RouteTemplater> templater_;
   events::EventStore* const store_;
   RumAggregator* const aggregator_;
+  RumExtraAggregator* extra_ = nullptr;
   Counter* accepted_ = nullptr;
   std::array<Counter*, kRejectCodeCount> rejected_{};  // by RejectCode
   Counter* append_failures_ = nullptr;

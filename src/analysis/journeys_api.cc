@@ -1,0 +1,141 @@
+#include "analysis/journeys_api.h"
+
+#include <cmath>
+
+#include "common/json_writer.h"
+#include "common/time.h"
+
+namespace perfwatch::analysis {
+namespace {
+
+constexpr int64_t kDefaultWindowMs = 24LL * 3600 * 1000;
+
+void AppendRounded(std::string& out, const std::optional<double>& v, double scale) {
+  if (!v || !std::isfinite(*v)) {
+    out += "null";
+    return;
+  }
+  AppendJsonNumber(out, std::round(*v * scale) / scale);
+}
+
+void AppendStringOrNull(std::string& out, const std::optional<std::string>& s) {
+  if (s) AppendJsonString(out, *s);
+  else out += "null";
+}
+
+}  // namespace
+
+Result<JourneysRequest> ParseJourneysRequest(const http::Request& req, int64_t now_ms) {
+  JourneysRequest out;
+  if (auto app = req.Param("app"); app && !app->empty()) out.app = *app;
+  if (auto name = req.Param("name"); name && !name->empty()) out.name = *name;
+  int64_t window_ms = kDefaultWindowMs;
+  if (auto w = req.Param("window")) {
+    auto d = ParseDurationMs(*w);
+    if (!d.ok() || *d <= 0) return InvalidArgument("invalid window \"" + *w + "\": expected a duration such as 24h");
+    window_ms = *d;
+  }
+  out.to_ms = now_ms;
+  if (auto to = req.Param("to")) {
+    auto t = ParseTimeMs(*to);
+    if (!t.ok()) return InvalidArgument("invalid \"to\": " + t.status().message());
+    out.to_ms = *t;
+  }
+  out.from_ms = out.to_ms - window_ms;
+  if (auto from = req.Param("from")) {
+    auto f = ParseTimeMs(*from);
+    if (!f.ok()) return InvalidArgument("invalid \"from\": " + f.status().message());
+    out.from_ms = *f;
+  }
+  if (out.from_ms > out.to_ms) return InvalidArgument("\"from\" must not be after \"to\"");
+  return out;
+}
+
+Result<std::vector<JourneyReport>> ComputeJourneys(const events::EventStore& store, const JourneysRequest& request,
+                                                   int64_t now_ms, int64_t timeout_ms) {
+  events::RecordScan scan;
+  scan.from_ms = request.from_ms;
+  scan.to_ms = request.to_ms;
+  scan.type = events::EventType::kJourney;
+  if (request.app) scan.filters[events::kApp] = *request.app;
+  JourneyAccumulator acc(now_ms, timeout_ms);
+  PW_RETURN_IF_ERROR(store.ScanRecords(scan, [&](const events::EventRecord& e) {
+    if (request.name && e.name != *request.name) return;
+    acc.Add(e.dims[events::kApp], e.name, e.time_ms, e.value, e.attrs_json);
+  }));
+  return acc.Finish();
+}
+
+std::string RenderJourneysJson(const std::vector<JourneyReport>& journeys) {
+  std::string out = R"({"status":"success","data":[)";
+  for (size_t i = 0; i < journeys.size(); ++i) {
+    const JourneyReport& j = journeys[i];
+    if (i) out += ',';
+    out += R"({"app":)";
+    AppendJsonString(out, j.app);
+    out += R"(,"name":)";
+    AppendJsonString(out, j.name);
+    for (auto [key, n] : {std::pair{"started", j.started}, {"completed", j.completed}, {"failed", j.failed},
+                          {"abandoned", j.abandoned}, {"in_progress", j.in_progress}}) {
+      out += ",\"";
+      out += key;
+      out += "\":";
+      AppendJsonInt(out, static_cast<long long>(n));
+    }
+    out += R"(,"completion_rate":)";
+    AppendRounded(out, j.completion_rate, 1e4);
+    out += R"(,"p50":)";
+    AppendRounded(out, j.p50, 100);
+    out += R"(,"p75":)";
+    AppendRounded(out, j.p75, 100);
+    out += R"(,"target":)";
+    AppendRounded(out, j.target, 100);
+    out += R"(,"over_target_ratio":)";
+    AppendRounded(out, j.over_target_ratio, 1e4);
+    out += R"(,"steps":[)";
+    for (size_t s = 0; s < j.steps.size(); ++s) {
+      const JourneyStepReport& st = j.steps[s];
+      if (s) out += ',';
+      out += R"({"name":)";
+      AppendJsonString(out, st.name);
+      out += R"(,"p75":)";
+      AppendRounded(out, st.p75, 100);
+      out += R"(,"reached":)";
+      AppendJsonInt(out, static_cast<long long>(st.reached));
+      out += R"(,"drop_off":)";
+      AppendRounded(out, st.drop_off, 1e4);
+      out += '}';
+    }
+    out += R"(],"bottleneck":{"slowest_step":)";
+    AppendStringOrNull(out, j.slowest_step);
+    out += R"(,"largest_drop_off":)";
+    AppendStringOrNull(out, j.largest_drop_off);
+    out += "}}";
+  }
+  out += "]}";
+  return out;
+}
+
+void RegisterJourneysHandler(http::Router& router, const events::EventStore* store, int64_t timeout_ms) {
+  router.Handle(
+      "GET", "/api/v1/journeys",
+      [store, timeout_ms](const http::Request& req, http::Response& res) {
+        const int64_t now = NowMs();
+        auto request = ParseJourneysRequest(req, now);
+        if (!request.ok()) {
+          http::WriteApiError(res, 400, "bad_data", request.status().message());
+          return;
+        }
+        auto journeys = ComputeJourneys(*store, *request, now, timeout_ms);
+        if (!journeys.ok()) {
+          http::WriteApiError(res, 500, "internal", journeys.status().message());
+          return;
+        }
+        res.status = 200;
+        res.content_type = "application/json";
+        res.body = RenderJourneysJson(*journeys);
+      },
+      {.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
+}
+
+}  // namespace perfwatch::analysis
