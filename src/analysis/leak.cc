@@ -20,6 +20,8 @@ constexpr double kMinRateShare = 0.6;       // the window's slope: at least this
 constexpr double kMaxRho = 0.9;             // serial correlation of the reference used, at most
 constexpr double kSlowCollectionMs = 2500;  // collections at least this far apart: one point each
 constexpr int64_t kFastMinimumMs = 3000;    // faster collections: the minimum over this
+constexpr ptrdiff_t kMinSustainedPoints = 12;  // points of a sustained-growth test, at least
+constexpr int64_t kMinSustainedMs = 60'000;    // and the time they span
 
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -202,6 +204,51 @@ double LeakDetector::RampZ(int64_t window, double sigma) const {
   return z;
 }
 
+// A leak older than any flat reference (one that began with the page, or within the
+// reference of every ramp window): over all points of the last long window (at least
+// kMinSustainedMs of them), the Theil–Sen slope is at least the threshold, Mann–Kendall is
+// significant at max_p_value / kTests, the later half still rises at least half as fast as
+// the earlier one (a warm-up levels off), and the latest point stands above every point
+// of the earlier half (growth never given back). Only over baseline points (troughs of
+// slow collections, or a series without visible collections). `from`: the last point
+// still at the level of the window's first quarter.
+bool LeakDetector::SustainedGrowth(int64_t now, int64_t* from) const {
+  const int64_t start = std::max({now - options_.long_window_ms, options_.warmup_ms / 2, baseline_since_});
+  auto first = std::lower_bound(points_.begin(), points_.end(), start,
+                                [](const Point& p, int64_t t) { return p.t < t; });
+  const ptrdiff_t n = points_.end() - first;
+  if (!points_are_baseline_ || n < kMinSustainedPoints || now - first->t < kMinSustainedMs) return false;
+  const Fit f = FitPoints(first->t);
+  if (f.ratio_per_min < options_.threshold_ratio_per_min) return false;
+  if (f.p > options_.max_p_value / kTests) return false;
+  const int64_t mid_t = first->t + (now - first->t) / 2;
+  auto mid = std::lower_bound(first, points_.end(), mid_t, [](const Point& p, int64_t t) { return p.t < t; });
+  auto slope = [](auto b, auto e) {
+    std::vector<double> x, y;
+    for (auto it = b; it != e; ++it) x.push_back(static_cast<double>(it->t)), y.push_back(it->v);
+    return x.size() < 3 ? 0.0 : TheilSen(x, y).slope;
+  };
+  const double early = slope(first, mid), late = slope(mid, points_.end());
+  if (!(late > 0) || late < 0.5 * early) return false;
+  double early_max = first->v;
+  for (auto it = first; it != mid; ++it) early_max = std::max(early_max, it->v);
+  if (!(points_.back().v > early_max)) return false;
+  // The rise began after the last point still at the level of the window's first quarter.
+  std::vector<double> head;
+  for (auto it = first; it != points_.end() && it->t <= first->t + (now - first->t) / 4; ++it) head.push_back(it->v);
+  std::nth_element(head.begin(), head.begin() + static_cast<ptrdiff_t>(head.size() / 2), head.end());
+  const double start_level = head[head.size() / 2];
+  *from = first->t;
+  for (auto it = points_.end(); it != first;) {
+    --it;
+    if (it->v <= start_level) {
+      *from = it->t;
+      break;
+    }
+  }
+  return true;
+}
+
 bool LeakDetector::Append(int64_t t_ms, double value) {
   if (!std::isfinite(value)) return false;
   if (result_.samples == 0) origin_ = t_ms;
@@ -232,6 +279,12 @@ void LeakDetector::AddPoint(double sigma) {
     }
   }
   const double period = collections >= 3 ? static_cast<double>(last - first) / static_cast<double>(collections - 1) : 0;
+  // Whether the points are a baseline a sustained rise can be read from: troughs of slow
+  // collections, or a series that never showed a collection (RSS-like). Between one or two
+  // rare collections the raw samples are the allocation ramp, not the baseline.
+  const bool baseline = period >= kSlowCollectionMs || (collections == 0 && biggest < 0.02 * samples_.back().v);
+  if (baseline && !points_are_baseline_) baseline_since_ = now;
+  points_are_baseline_ = baseline;
   double v = samples_.back().v;
   if (period >= kSlowCollectionMs) {
     // Slow collections: one point per collection, its trough.
@@ -258,6 +311,7 @@ void LeakDetector::Evaluate() {
       if (z > best) best = z, rise_from = now - w;
     }
     leaking = best > 0;
+    if (!leaking) leaking = SustainedGrowth(now, &rise_from);
     onset_run_ = leaking ? onset_run_ + 1 : 0;
     if (!was_leaking && onset_run_ < kConfirmSamples) leaking = false;
     if (!leaking && was_leaking) {

@@ -95,6 +95,7 @@ class LeakDetector {
   };
   Fit FitPoints(int64_t from) const;
   double RampZ(int64_t window, double sigma) const;
+  bool SustainedGrowth(int64_t now, int64_t* from) const;
   double Sigma() const;
   void AddPoint(double sigma);
   void Evaluate();
@@ -113,6 +114,8 @@ class LeakDetector {
   };
   std::deque<Drop> drops_;       // drops, the last 4 minutes
   int onset_run_ = 0;            // evaluations in a row that found an onset
+  bool points_are_baseline_ = false;  // points_ are post-GC troughs, or no collection ever showed
+  int64_t baseline_since_ = 0;        // since when they have been
 };
 
 // Runs a LeakDetector over the whole series (timestamps in ms, ascending; values in bytes)

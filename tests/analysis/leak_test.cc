@@ -150,6 +150,28 @@ TEST(LeakDetectorTest, LeakOnTwoGenerationsIsFound) {
   EXPECT_TRUE(d.result().leaking);
 }
 
+// A leak that starts with the page has no flat reference before it: the sustained-growth
+// test finds it from the collections' troughs (every 5 s here), with its start; a warm-up
+// on the same sawtooth, which levels off, is not reported.
+TEST(LeakDetectorTest, LeakFromTheStartIsFoundBySustainedGrowth) {
+  LeakOptions o;
+  o.warmup_ms = 10'000;
+  LeakDetector leak(o), warm(o);
+  std::optional<int> first_leak, first_warm;
+  for (int t = 0; t < 240; ++t) {
+    const double saw = 1 + Saw(t, 5, 0.25);
+    leak.Append(kT0 + t * 1000, 20e6 * (1 + 0.15 * t / 60.0) * saw);
+    warm.Append(kT0 + t * 1000, 20e6 * (1 + 0.5 * (1 - std::exp(-t / 20.0))) * saw);
+    if (leak.result().leaking && !first_leak) first_leak = t;
+    if (warm.result().leaking && !first_warm) first_warm = t;
+  }
+  ASSERT_TRUE(first_leak.has_value());
+  EXPECT_LE(*first_leak, 90);
+  EXPECT_TRUE(leak.result().leaking);
+  EXPECT_NEAR(leak.result().growth_bytes_per_min, 0.15 * 20e6, 0.03 * 20e6);
+  EXPECT_FALSE(first_warm.has_value()) << "warm-up flagged at " << *first_warm << " s";
+}
+
 TEST(LeakDetectorTest, IgnoresOutOfOrderAndNonFiniteSamples) {
   LeakDetector d;
   EXPECT_TRUE(d.Append(kT0, 1));
