@@ -17,6 +17,7 @@
 #include "analysis/leaks_api.h"
 #include "analysis/regressions_api.h"
 #include "analysis/deploys_api.h"
+#include "analysis/network_api.h"
 #include "analysis/score_api.h"
 #include "analysis/journeys_api.h"
 #include "analysis/attribution_api.h"
@@ -509,6 +510,7 @@ void ServerApp::RegisterRoutes(http::Router& router) {
                                            .min_magnitude = config_.analysis.changepoint_min_magnitude});
   analysis::RegisterLeakHandler(router);  // POST /api/v1/analysis/leak
   analysis::RegisterScoreHandler(router, store_.get());  // GET /api/v1/score
+  analysis::RegisterNetworkHandler(router, store_.get());  // GET /api/v1/network
   analysis::RegisterJourneysHandler(router, store_.get(), config_.rum.journey_timeout_ms);  // GET /api/v1/journeys
   analysis::RegisterAttributionHandler(router, store_.get());  // GET /api/v1/vitals/attribution
   health_->Register(router);                              // GET /api/v1/health

@@ -1,0 +1,813 @@
+#include "analysis/network.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <utility>
+
+#include "analysis/percentile.h"
+#include "analysis/score.h"  // FindPageViewId
+#include "common/json_writer.h"
+
+namespace perfwatch::analysis {
+namespace {
+
+bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+bool IsIdSegment(std::string_view s) {
+  if (s.empty()) return false;
+  if (std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) return true;
+  if (s.size() == 36) {
+    bool uuid = true;
+    for (size_t i = 0; i < s.size() && uuid; ++i) {
+      uuid = (i == 8 || i == 13 || i == 18 || i == 23) ? s[i] == '-' : IsHex(s[i]);
+    }
+    if (uuid) return true;
+  }
+  return s.size() >= 16 && std::all_of(s.begin(), s.end(), IsHex);
+}
+
+bool EndsWithNoCase(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  for (size_t i = 0; i < suffix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[s.size() - suffix.size() + i])) != suffix[i]) return false;
+  }
+  return true;
+}
+
+// The extension of the URL's path, lower case ("" when none).
+std::string Extension(std::string_view url) {
+  url = url.substr(0, url.find_first_of("?#"));
+  const size_t slash = url.rfind('/');
+  const size_t dot = url.rfind('.');
+  if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash)) return "";
+  std::string ext(url.substr(dot + 1));
+  for (char& c : ext) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) return "";
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return ext;
+}
+
+// A non-negative finite number member, else NaN.
+double Number(simdjson::dom::object o, std::string_view key) {
+  simdjson::dom::element e;
+  if (o.at_key(key).get(e)) return kUnknown;
+  double v = 0;
+  if (e.get_double().get(v) || !std::isfinite(v) || v < 0) return kUnknown;
+  return v;
+}
+
+// A flag member: 1 for true / a non-zero number, 0 for false / 0, -1 when absent or other.
+int8_t Flag(simdjson::dom::object o, std::string_view key) {
+  simdjson::dom::element e;
+  if (o.at_key(key).get(e)) return -1;
+  bool b = false;
+  if (!e.get_bool().get(b)) return b ? 1 : 0;
+  double v = 0;
+  if (!e.get_double().get(v)) return v != 0 ? 1 : 0;
+  return -1;
+}
+
+std::string_view String(simdjson::dom::object o, std::string_view key) {
+  std::string_view s;
+  if (o.at_key(key).get_string().get(s)) return {};
+  return s;
+}
+
+std::optional<ResourceType> ParseType(std::string_view t) {
+  static constexpr std::array<std::string_view, 6> kNames = {"script", "css", "img", "font", "fetch", "other"};
+  for (size_t i = 0; i < kNames.size(); ++i) {
+    if (kNames[i] == t) return static_cast<ResourceType>(i);
+  }
+  return std::nullopt;
+}
+
+double P75(std::vector<double>& v) {
+  if (v.empty()) return kUnknown;
+  const double p = 75;
+  return ExactPercentiles(v, std::span<const double>(&p, 1))[0];
+}
+
+double Round3(double v) { return std::isfinite(v) ? std::round(v * 1000) / 1000 : v; }
+
+void Num(std::string& out, double v) {
+  if (std::isfinite(v)) AppendJsonNumber(out, Round3(v));
+  else out += "null";
+}
+
+// A small builder of one JSON object (the findings' evidence).
+class Evidence {
+ public:
+  Evidence& Str(std::string_view k, std::string_view v) {
+    Key(k);
+    AppendJsonString(s_, v);
+    return *this;
+  }
+  Evidence& Number(std::string_view k, double v) {
+    Key(k);
+    Num(s_, v);
+    return *this;
+  }
+  std::string Done() { return s_ + "}"; }
+
+ private:
+  void Key(std::string_view k) {
+    s_ += s_.size() > 1 ? "," : "";
+    AppendJsonString(s_, k);
+    s_ += ':';
+  }
+  std::string s_ = "{";
+};
+
+std::string Bytes(double b) {
+  char buf[64];
+  if (b >= 1024 * 1024) std::snprintf(buf, sizeof(buf), "%.1f MiB", b / (1024 * 1024));
+  else if (b >= 1024) std::snprintf(buf, sizeof(buf), "%.1f KiB", b / 1024);
+  else std::snprintf(buf, sizeof(buf), "%.0f B", b);
+  return buf;
+}
+
+std::string Ms(double ms) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.0f ms", ms);
+  return buf;
+}
+
+int SeverityRank(std::string_view s) { return s == "critical" ? 0 : s == "warning" ? 1 : 2; }
+
+int KindRank(std::string_view k) {
+  static constexpr std::array<std::string_view, 10> kKinds = {
+      "over_budget_critical_path", "over_budget_bytes", "over_budget_resources", "lcp_late_discovery",
+      "lcp_not_preloaded",         "render_blocking",   "uncompressed_text",     "cache_miss_repeat",
+      "oversized_image",           "third_party_cost"};
+  for (size_t i = 0; i < kKinds.size(); ++i) {
+    if (kKinds[i] == k) return static_cast<int>(i);
+  }
+  return static_cast<int>(kKinds.size());
+}
+
+int8_t MergeFlag(int8_t acc, int8_t v) { return std::max(acc, v); }  // yes > no > unknown
+
+}  // namespace
+
+std::string_view ResourceTypeName(ResourceType t) {
+  static constexpr std::array<std::string_view, 6> kNames = {"script", "css", "img", "font", "fetch", "other"};
+  return kNames[static_cast<size_t>(t)];
+}
+
+ResourceType ClassifyResource(std::string_view initiator, std::string_view url) {
+  if (initiator == "fetch" || initiator == "xmlhttprequest" || initiator == "beacon") return ResourceType::kFetch;
+  const std::string ext = Extension(url);
+  if (ext == "js" || ext == "mjs" || initiator == "script") return ResourceType::kScript;
+  if (ext == "css") return ResourceType::kCss;
+  static constexpr std::array<std::string_view, 9> kImages = {"png", "jpg", "jpeg", "gif", "webp",
+                                                              "avif", "svg", "ico", "bmp"};
+  if (std::find(kImages.begin(), kImages.end(), ext) != kImages.end() || initiator == "img" ||
+      initiator == "image") {
+    return ResourceType::kImg;
+  }
+  if (ext == "woff" || ext == "woff2" || ext == "ttf" || ext == "otf" || ext == "eot") return ResourceType::kFont;
+  return ResourceType::kOther;
+}
+
+std::string_view UrlOrigin(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos || scheme == 0) return {};
+  for (size_t i = 0; i < scheme; ++i) {
+    const char c = url[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return {};
+  }
+  const size_t end = url.find_first_of("/?#", scheme + 3);
+  return url.substr(0, end);
+}
+
+std::string ResourceUrlTemplate(std::string_view url) {
+  url = url.substr(0, url.find_first_of("?#"));
+  const std::string_view origin = UrlOrigin(url);
+  std::string out(origin);
+  std::string_view path = url.substr(origin.size());
+  size_t i = 0;
+  while (true) {
+    const size_t slash = path.find('/', i);
+    const std::string_view seg = path.substr(i, slash == std::string_view::npos ? std::string_view::npos : slash - i);
+    out += IsIdSegment(seg) ? std::string_view(":id") : seg;
+    if (slash == std::string_view::npos) break;
+    out += '/';
+    i = slash + 1;
+  }
+  return out;
+}
+
+Status DecodeResourceBeacon(simdjson::dom::parser& parser, std::string_view attrs_json, ResourceBeacon* out) {
+  out->page_view_id = {};
+  out->resources.clear();
+  out->has_summary = false;
+  out->summary_resources = kUnknown;
+  out->summary_transfer = kUnknown;
+  simdjson::dom::element root;
+  if (auto err = parser.parse(attrs_json.data(), attrs_json.size()).get(root)) {
+    return InvalidArgument(std::string("invalid JSON: ") + simdjson::error_message(err));
+  }
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj)) return InvalidArgument("attrs_json is not a JSON object");
+  out->page_view_id = String(obj, "pageViewId");
+
+  simdjson::dom::object summary;
+  if (!obj.at_key("summary").get_object().get(summary)) {
+    out->has_summary = true;
+    simdjson::dom::object by_type;
+    if (!summary.at_key("byType").get_object().get(by_type)) {
+      double n = 0;
+      for (auto field : by_type) {
+        simdjson::dom::object t;
+        if (field.value.get_object().get(t)) continue;
+        const double v = Number(t, "n");
+        if (std::isfinite(v)) n += v;
+      }
+      out->summary_resources = n;
+    }
+    double transfer = kUnknown;
+    for (std::string_view party : {"firstParty", "thirdParty"}) {
+      simdjson::dom::object p;
+      if (summary.at_key(party).get_object().get(p)) continue;
+      const double v = Number(p, "transfer");
+      if (std::isfinite(v)) transfer = (std::isfinite(transfer) ? transfer : 0) + v;
+    }
+    out->summary_transfer = transfer;
+  }
+
+  simdjson::dom::array list;
+  if (obj.at_key("resources").get_array().get(list)) return Status::Ok();
+  for (simdjson::dom::element item : list) {
+    simdjson::dom::object r;
+    if (item.get_object().get(r)) continue;
+    ResourceView v;
+    if (r.at_key("u").get_string().get(v.url)) continue;
+    v.initiator = String(r, "i");
+    const double s = Number(r, "s"), d = Number(r, "d");
+    v.start = std::isfinite(s) ? s : 0;
+    v.duration = std::isfinite(d) ? d : 0;
+    v.transfer = Number(r, "z");
+    // The full build's records carry "t"; their flags are sent only when set.
+    std::string_view t;
+    const bool full = !r.at_key("t").get_string().get(t);
+    const auto type = full ? ParseType(t) : std::nullopt;
+    v.type = type ? *type : ClassifyResource(v.initiator, v.url);
+    if (full) {
+      v.dns = Number(r, "dns");
+      v.connect = Number(r, "tcp");
+      v.tls = Number(r, "tls");
+      v.request = Number(r, "req");
+      v.response = Number(r, "res");
+      v.encoded = Number(r, "e");
+      v.decoded = Number(r, "b");
+      v.render_blocking = std::max<int8_t>(Flag(r, "rb"), 0);
+      v.cache_hit = std::max<int8_t>(Flag(r, "c"), 0);
+      v.third_party = std::max<int8_t>(Flag(r, "tp"), 0);
+    } else {
+      v.render_blocking = Flag(r, "rb");
+      v.cache_hit = Flag(r, "c");
+      v.third_party = Flag(r, "tp");
+    }
+    v.lcp = Flag(r, "lcp") == 1;
+    out->resources.push_back(v);
+  }
+  return Status::Ok();
+}
+
+uint32_t NetworkAccumulator::Intern(Index& map, std::vector<std::string>& list, std::string_view s) {
+  auto it = map.find(s);
+  if (it != map.end()) return it->second;
+  const uint32_t id = static_cast<uint32_t>(list.size());
+  list.emplace_back(s);
+  map.emplace(list.back(), id);
+  return id;
+}
+
+void NetworkAccumulator::AddResources(std::string_view app, std::string_view page, std::string_view session,
+                                      std::string_view event_id, std::string_view attrs_json) {
+  if (attrs_json.empty() || !DecodeResourceBeacon(parser_, attrs_json, &beacon_).ok()) {
+    ++undecodable_;
+    return;
+  }
+  key_.assign(app);
+  key_.push_back('\0');
+  if (!beacon_.page_view_id.empty()) {
+    key_.append(beacon_.page_view_id);
+  } else {
+    // A view of its own; '\1' keeps it apart from every pageViewId.
+    key_.push_back('\1');
+    key_.append(session);
+    key_.push_back('\0');
+    key_.append(event_id);
+  }
+  auto it = view_index_.find(std::string_view(key_));
+  uint32_t vi;
+  if (it == view_index_.end()) {
+    vi = static_cast<uint32_t>(views_.size());
+    view_index_.emplace(key_, vi);
+    View& v = views_.emplace_back();
+    std::string group(app);
+    group.push_back('\0');
+    group.append(page);
+    v.group = Intern(group_index_, groups_, group);
+    v.session = Intern(session_index_, sessions_, session);
+    v.key = key_;
+  } else {
+    vi = it->second;
+  }
+  View& view = views_[vi];
+  if (beacon_.has_summary) {
+    // The full build's summary is re-sent with running totals: the latest one wins, with
+    // its list (the store keeps one per view; this guards against a second).
+    view.has_summary = true;
+    view.summary_resources = beacon_.summary_resources;
+    view.summary_transfer = beacon_.summary_transfer;
+    view.resources.clear();
+  }
+  for (const ResourceView& r : beacon_.resources) {
+    Res x;
+    x.url = Intern(url_index_, urls_, r.url);
+    x.type = r.type;
+    x.link = r.initiator == "link";
+    x.render_blocking = r.render_blocking;
+    x.cache_hit = r.cache_hit;
+    x.third_party = r.third_party;
+    x.lcp = r.lcp;
+    x.start = r.start;
+    x.duration = r.duration;
+    x.dns = r.dns;
+    x.connect = r.connect;
+    x.tls = r.tls;
+    x.request = r.request;
+    x.response = r.response;
+    x.transfer = r.transfer;
+    x.encoded = r.encoded;
+    x.decoded = r.decoded;
+    view.resources.push_back(x);
+  }
+}
+
+void NetworkAccumulator::AddLcp(std::string_view app, double value, std::string_view attrs_json) {
+  if (!std::isfinite(value) || attrs_json.empty()) return;
+  simdjson::dom::element root;
+  simdjson::dom::object obj;
+  if (parser_.parse(attrs_json.data(), attrs_json.size()).get(root) || root.get_object().get(obj)) {
+    ++undecodable_;
+    return;
+  }
+  const std::string_view id = String(obj, "pageViewId");
+  if (id.empty()) return;
+  key_.assign(app);
+  key_.push_back('\0');
+  key_.append(id);
+  LcpInfo& info = lcp_[key_];
+  if (std::isfinite(info.value) && info.value >= value) return;  // the largest LCP of the view wins
+  info.value = value;
+  simdjson::dom::object attribution;
+  info.url.clear();
+  if (!obj.at_key("attribution").get_object().get(attribution)) info.url = String(attribution, "url");
+}
+
+void NetworkAccumulator::AddNavigation(std::string_view app, double value, std::string_view attrs_json) {
+  const std::string_view id = FindPageViewId(attrs_json);
+  if (id.empty() || !std::isfinite(value)) return;
+  key_.assign(app);
+  key_.push_back('\0');
+  key_.append(id);
+  load_[key_] = value;
+}
+
+NetworkReport NetworkAccumulator::Finish() const {
+  NetworkReport report;
+  report.undecodable = undecodable_;
+  std::vector<uint32_t> tmpl(urls_.size());
+  std::vector<std::string> tmpls;
+  Index tmpl_index;
+  for (size_t u = 0; u < urls_.size(); ++u) tmpl[u] = Intern(tmpl_index, tmpls, ResourceUrlTemplate(urls_[u]));
+
+  std::vector<std::vector<uint32_t>> by_group(groups_.size());
+  for (uint32_t v = 0; v < views_.size(); ++v) by_group[views_[v].group].push_back(v);
+  std::vector<uint32_t> order(groups_.size());
+  for (uint32_t g = 0; g < order.size(); ++g) order[g] = g;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return groups_[a] < groups_[b]; });
+  for (uint32_t g : order) {
+    PageNetwork& page = report.pages.emplace_back();
+    const std::string& name = groups_[g];
+    const size_t nul = name.find('\0');
+    page.app = name.substr(0, nul);
+    page.page = name.substr(nul + 1);
+    AnalyzeGroup(by_group[g], tmpl, tmpls, page);
+  }
+  return report;
+}
+
+void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, const std::vector<uint32_t>& tmpl,
+                                      const std::vector<std::string>& tmpls, PageNetwork& out) const {
+  const NetworkRules& rules = rules_;
+  out.views = static_cast<int64_t>(view_ids.size());
+
+  // Per view: LCP, load, the LCP resource, counts, the critical path.
+  struct Calc {
+    double lcp = kUnknown, load = kUnknown, span = 0, resources = 0, transfer = 0;
+    double critical = kUnknown;  // NaN: unknown (an older beacon without render-blocking status)
+    int lcp_res = -1;            // index into the view's resources
+  };
+  std::vector<Calc> calc(view_ids.size());
+  for (size_t i = 0; i < view_ids.size(); ++i) {
+    const View& v = views_[view_ids[i]];
+    Calc& c = calc[i];
+    std::string_view lcp_url;
+    if (auto it = lcp_.find(std::string_view(v.key)); it != lcp_.end()) {
+      c.lcp = it->second.value;
+      lcp_url = it->second.url;
+    }
+    if (auto it = load_.find(std::string_view(v.key)); it != load_.end()) c.load = it->second;
+    double transfer = 0;
+    bool rb_known = false;
+    for (size_t r = 0; r < v.resources.size(); ++r) {
+      const Res& x = v.resources[r];
+      c.span = std::max(c.span, x.start + x.duration);
+      if (std::isfinite(x.transfer)) transfer += x.transfer;
+      if (x.render_blocking >= 0) rb_known = true;
+      if (x.lcp && c.lcp_res < 0) c.lcp_res = static_cast<int>(r);
+    }
+    if (c.lcp_res < 0 && !lcp_url.empty()) {
+      for (size_t r = 0; r < v.resources.size(); ++r) {
+        if (urls_[v.resources[r].url] == lcp_url) {
+          c.lcp_res = static_cast<int>(r);
+          break;
+        }
+      }
+    }
+    c.resources = std::isfinite(v.summary_resources) ? v.summary_resources : static_cast<double>(v.resources.size());
+    c.transfer = std::isfinite(v.summary_transfer) ? v.summary_transfer : transfer;
+    if (rb_known || c.lcp_res >= 0) {
+      double end = 0;
+      for (size_t r = 0; r < v.resources.size(); ++r) {
+        const Res& x = v.resources[r];
+        if (x.render_blocking == 1 || static_cast<int>(r) == c.lcp_res) end = std::max(end, x.start + x.duration);
+      }
+      c.critical = end;
+    }
+  }
+
+  // The median page view: by LCP, else load time, else the end of its last resource.
+  std::vector<std::pair<double, size_t>> basis;
+  for (int pass = 0; pass < 3 && basis.empty(); ++pass) {
+    for (size_t i = 0; i < calc.size(); ++i) {
+      const double b = pass == 0 ? calc[i].lcp : pass == 1 ? calc[i].load : calc[i].span;
+      if (std::isfinite(b)) basis.emplace_back(b, i);
+    }
+  }
+  if (basis.empty()) return;
+  std::sort(basis.begin(), basis.end(), [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    return views_[view_ids[a.second]].key < views_[view_ids[b.second]].key;
+  });
+  const size_t median = basis[(basis.size() - 1) / 2].second;
+  const View& mv = views_[view_ids[median]];
+  const Calc& mc = calc[median];
+
+  // Waterfall: the median view's resources by start.
+  std::vector<size_t> idx(mv.resources.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+    const Res &x = mv.resources[a], &y = mv.resources[b];
+    if (x.start != y.start) return x.start < y.start;
+    return x.start + x.duration < y.start + y.duration;
+  });
+  for (size_t i : idx) {
+    const Res& x = mv.resources[i];
+    WaterfallEntry& w = out.waterfall.emplace_back();
+    w.url = urls_[x.url];
+    w.type = ResourceTypeName(x.type);
+    w.start = x.start;
+    w.duration = x.duration;
+    w.dns = x.dns;
+    w.connect = x.connect;
+    w.tls = x.tls;
+    w.request = x.request;
+    w.response = x.response;
+    w.transfer = x.transfer;
+    w.render_blocking = x.render_blocking;
+    w.third_party = x.third_party;
+    w.lcp = static_cast<int>(i) == mc.lcp_res;
+  }
+
+  // Critical path: the median view's render-blocking resources and its LCP resource.
+  out.critical_path.lcp = mc.lcp;
+  for (size_t i : idx) {
+    const Res& x = mv.resources[i];
+    if (x.render_blocking != 1 && static_cast<int>(i) != mc.lcp_res) continue;
+    CriticalPathEntry& e = out.critical_path.resources.emplace_back();
+    e.url = urls_[x.url];
+    e.type = ResourceTypeName(x.type);
+    e.duration = x.duration;
+    e.share_of_lcp = std::isfinite(mc.lcp) && mc.lcp > 0 ? x.duration / mc.lcp : kUnknown;
+    out.critical_path.duration = std::max(out.critical_path.duration, x.start + x.duration);
+  }
+
+  // The resource table and the per-template evidence.
+  struct Row {
+    ResourceType type = ResourceType::kOther;
+    int64_t count = 0, cache_known = 0, cache_hits = 0, rb = 0, views = 0;
+    uint32_t last_view = UINT32_MAX, last_rb_view = UINT32_MAX;
+    int64_t rb_views = 0;
+    double encoded = 0, decoded = 0;
+    bool compression_known = false;
+    int8_t third_party = -1, render_blocking = -1;
+    std::vector<double> durations, transfers, decoded_sizes, uncompressed;
+  };
+  std::map<uint32_t, Row> rows;
+  struct Repeat {
+    uint32_t last_view = UINT32_MAX;
+    int64_t views = 0;
+    double repeat_bytes = 0;
+  };
+  std::unordered_map<uint64_t, Repeat> repeats;  // session << 32 | template
+  struct Party {
+    int64_t count = 0;
+    double transfer = 0, blocking = 0;
+  };
+  std::map<std::string, Party> parties;
+  double total_transfer = 0;
+  std::vector<double> page_images;
+  for (size_t i = 0; i < view_ids.size(); ++i) {
+    const uint32_t vid = view_ids[i];
+    const View& v = views_[vid];
+    for (const Res& x : v.resources) {
+      const uint32_t t = tmpl[x.url];
+      Row& row = rows[t];
+      if (row.count == 0) row.type = x.type;
+      ++row.count;
+      if (row.last_view != vid) ++row.views, row.last_view = vid;
+      row.durations.push_back(x.duration);
+      if (std::isfinite(x.transfer)) row.transfers.push_back(x.transfer), total_transfer += x.transfer;
+      if (x.cache_hit >= 0) ++row.cache_known, row.cache_hits += x.cache_hit;
+      if (std::isfinite(x.encoded) && std::isfinite(x.decoded) && x.decoded > 0) {
+        row.encoded += x.encoded;
+        row.decoded += x.decoded;
+        row.compression_known = true;
+      }
+      row.third_party = MergeFlag(row.third_party, x.third_party);
+      row.render_blocking = MergeFlag(row.render_blocking, x.render_blocking);
+      if (x.render_blocking == 1) {
+        ++row.rb;
+        if (row.last_rb_view != vid) ++row.rb_views, row.last_rb_view = vid;
+      }
+      if (std::isfinite(x.decoded)) {
+        row.decoded_sizes.push_back(x.decoded);
+        if (x.type == ResourceType::kImg) page_images.push_back(x.decoded);
+      }
+      // uncompressed_text: a text resource whose body went over the wire as is.
+      const bool text = x.type == ResourceType::kScript || x.type == ResourceType::kCss ||
+                        EndsWithNoCase(tmpls[t], ".json");
+      if (text && std::isfinite(x.encoded) && std::isfinite(x.decoded) && x.encoded == x.decoded &&
+          x.decoded > rules.uncompressed_min_bytes && x.cache_hit != 1) {
+        row.uncompressed.push_back(x.decoded);
+      }
+      // cache_miss_repeat: fetched over the network again in another view of the session.
+      if (x.type != ResourceType::kFetch && std::isfinite(x.transfer) && x.transfer > 0 && x.cache_hit != 1) {
+        Repeat& rep = repeats[(static_cast<uint64_t>(v.session) << 32) | t];
+        if (rep.last_view != vid) {
+          if (rep.views > 0) rep.repeat_bytes += x.transfer;
+          ++rep.views;
+          rep.last_view = vid;
+        }
+      }
+      if (x.third_party == 1) {
+        Party& p = parties[std::string(UrlOrigin(urls_[x.url]))];
+        ++p.count;
+        if (std::isfinite(x.transfer)) p.transfer += x.transfer;
+        if (x.render_blocking == 1) p.blocking += x.duration;
+      }
+    }
+  }
+  for (auto& [t, row] : rows) {
+    ResourceRow& r = out.resources.emplace_back();
+    r.url = tmpls[t];
+    r.type = ResourceTypeName(row.type);
+    r.count = row.count;
+    r.p75_duration = P75(row.durations);
+    r.p75_transfer = P75(row.transfers);
+    if (row.cache_known > 0) r.cache_hit_rate = static_cast<double>(row.cache_hits) / static_cast<double>(row.cache_known);
+    if (row.compression_known) r.compression = row.encoded / row.decoded;
+    r.third_party = row.third_party;
+    r.render_blocking = row.render_blocking;
+  }
+  std::sort(out.resources.begin(), out.resources.end(), [](const ResourceRow& a, const ResourceRow& b) {
+    if (a.count != b.count) return a.count > b.count;
+    if (a.p75_duration != b.p75_duration) return a.p75_duration > b.p75_duration;
+    return a.url < b.url;
+  });
+  std::unordered_map<std::string_view, const ResourceRow*> row_of;
+  for (const ResourceRow& r : out.resources) row_of[r.url] = &r;
+
+  // Summary.
+  std::vector<double> counts, transfers, criticals;
+  for (const Calc& c : calc) {
+    counts.push_back(c.resources);
+    transfers.push_back(c.transfer);
+    if (std::isfinite(c.critical)) criticals.push_back(c.critical);
+  }
+  out.summary.resources = mc.resources;
+  out.summary.transfer_bytes = mc.transfer;
+  out.summary.p75_resources = P75(counts);
+  out.summary.p75_transfer_bytes = P75(transfers);
+  const double p75_critical = P75(criticals);
+
+  auto add = [&](std::string kind, std::string severity, std::string message, std::string evidence) {
+    out.findings.push_back({std::move(kind), std::move(severity), std::move(message), std::move(evidence)});
+  };
+  // Per-template findings, worst first, at most max_findings_per_kind of each kind.
+  struct Candidate {
+    double weight;
+    NetworkFinding finding;
+  };
+  auto flush = [&](std::vector<Candidate>& cands) {
+    std::stable_sort(cands.begin(), cands.end(), [](const Candidate& a, const Candidate& b) { return a.weight > b.weight; });
+    for (size_t i = 0; i < cands.size() && i < rules.max_findings_per_kind; ++i) out.findings.push_back(std::move(cands[i].finding));
+    cands.clear();
+  };
+  std::vector<Candidate> cands;
+  const double views = static_cast<double>(view_ids.size());
+
+  // over_budget_*: p75 over the page's views.
+  if (out.summary.p75_resources > rules.budget_resources) {
+    add("over_budget_resources", "critical",
+        "p75 page view loads " + std::to_string(static_cast<int64_t>(std::ceil(out.summary.p75_resources))) +
+            " resources (budget " + std::to_string(static_cast<int64_t>(rules.budget_resources)) + ")",
+        Evidence().Number("p75_resources", out.summary.p75_resources).Number("budget", rules.budget_resources)
+            .Number("views", views).Done());
+  }
+  if (out.summary.p75_transfer_bytes > rules.budget_bytes) {
+    add("over_budget_bytes", "critical",
+        "p75 page view transfers " + Bytes(out.summary.p75_transfer_bytes) + " (budget " + Bytes(rules.budget_bytes) + ")",
+        Evidence().Number("p75_transfer_bytes", out.summary.p75_transfer_bytes).Number("budget", rules.budget_bytes)
+            .Number("views", views).Done());
+  }
+  if (std::isfinite(p75_critical) && p75_critical > rules.budget_critical_path_ms) {
+    add("over_budget_critical_path", "critical",
+        "p75 critical path is " + Ms(p75_critical) + " (budget " + Ms(rules.budget_critical_path_ms) + ")",
+        Evidence().Number("p75_critical_path_ms", p75_critical).Number("budget", rules.budget_critical_path_ms)
+            .Number("views", static_cast<double>(criticals.size())).Done());
+  }
+
+  // LCP resource findings, evaluated per view with an LCP resource; reported when they hold
+  // in at least half of those views.
+  int64_t with_lcp_res = 0;
+  std::vector<double> late_start, late_lcp, late_rb_end, np_delay;
+  std::map<uint32_t, int64_t> late_urls, np_urls;
+  for (size_t i = 0; i < view_ids.size(); ++i) {
+    const Calc& c = calc[i];
+    if (c.lcp_res < 0) continue;
+    ++with_lcp_res;
+    const View& v = views_[view_ids[i]];
+    const Res& l = v.resources[static_cast<size_t>(c.lcp_res)];
+    double earliest = l.start, first_rb_start = INFINITY, first_rb_end = kUnknown;
+    for (size_t r = 0; r < v.resources.size(); ++r) {
+      const Res& x = v.resources[r];
+      earliest = std::min(earliest, x.start);
+      if (x.render_blocking == 1 && static_cast<int>(r) != c.lcp_res && x.start < first_rb_start) {
+        first_rb_start = x.start;
+        first_rb_end = x.start + x.duration;
+      }
+    }
+    const bool late_share = std::isfinite(c.lcp) && l.start > rules.late_discovery_lcp_share * c.lcp;
+    const bool after_rb = std::isfinite(first_rb_end) && l.start >= first_rb_end;
+    if (late_share || after_rb) {
+      late_start.push_back(l.start);
+      if (std::isfinite(c.lcp)) late_lcp.push_back(c.lcp);
+      if (std::isfinite(first_rb_end)) late_rb_end.push_back(first_rb_end);
+      ++late_urls[l.url];
+    }
+    if (!l.link && l.start > earliest + rules.not_preloaded_delay_ms) {
+      np_delay.push_back(l.start - earliest);
+      ++np_urls[l.url];
+    }
+  }
+  auto most_common = [&](const std::map<uint32_t, int64_t>& m) {
+    uint32_t best = 0;
+    int64_t n = -1;
+    for (const auto& [u, k] : m) {
+      if (k > n) best = u, n = k;
+    }
+    return urls_[best];
+  };
+  const double late_n = static_cast<double>(late_start.size());
+  if (late_n > 0 && 2 * late_n >= static_cast<double>(with_lcp_res)) {
+    const std::string url = most_common(late_urls);
+    const double start = P75(late_start), lcp = P75(late_lcp);
+    add("lcp_late_discovery", "warning",
+        "the LCP resource " + url + " starts late (p75 " + Ms(start) + " after navigation" +
+            (std::isfinite(lcp) ? ", LCP " + Ms(lcp) : std::string()) + "): the browser discovers it late",
+        Evidence().Str("url", url).Number("views", late_n).Number("of_views", static_cast<double>(with_lcp_res))
+            .Number("p75_start", start).Number("p75_lcp", lcp).Number("p75_first_render_blocking_end", P75(late_rb_end))
+            .Number("share_threshold", rules.late_discovery_lcp_share).Done());
+  }
+  const double np_n = static_cast<double>(np_delay.size());
+  if (np_n > 0 && 2 * np_n >= static_cast<double>(with_lcp_res)) {
+    const std::string url = most_common(np_urls);
+    const double delay = P75(np_delay);
+    add("lcp_not_preloaded", "warning",
+        "the LCP resource " + url + " is not preloaded: it starts p75 " + Ms(delay) + " after the first resource",
+        Evidence().Str("url", url).Number("views", np_n).Number("of_views", static_cast<double>(with_lcp_res))
+            .Number("p75_delay_ms", delay).Number("threshold_ms", rules.not_preloaded_delay_ms).Done());
+  }
+
+  // render_blocking: scripts and styles marked blocking.
+  for (auto& [t, row] : rows) {
+    if (row.rb == 0 || (row.type != ResourceType::kScript && row.type != ResourceType::kCss)) continue;
+    const ResourceRow& r = *row_of[tmpls[t]];
+    cands.push_back({r.p75_duration * static_cast<double>(row.rb_views),
+                     {"render_blocking", "warning",
+                      std::string(ResourceTypeName(row.type)) + " " + tmpls[t] + " blocks rendering (p75 " +
+                          Ms(r.p75_duration) + ")",
+                      Evidence().Str("url", tmpls[t]).Str("type", ResourceTypeName(row.type))
+                          .Number("count", static_cast<double>(row.rb)).Number("views", static_cast<double>(row.rb_views))
+                          .Number("of_views", views).Number("p75_duration", r.p75_duration).Done()}});
+  }
+  flush(cands);
+  // uncompressed_text.
+  for (auto& [t, row] : rows) {
+    if (row.uncompressed.empty()) continue;
+    const double n = static_cast<double>(row.uncompressed.size());
+    const double p75 = P75(row.uncompressed);
+    cands.push_back({p75 * n,
+                     {"uncompressed_text", "warning",
+                      tmpls[t] + " is sent uncompressed (" + Bytes(p75) + " at p75; encoded = decoded size)",
+                      Evidence().Str("url", tmpls[t]).Str("type", ResourceTypeName(row.type)).Number("count", n)
+                          .Number("of_count", static_cast<double>(row.count)).Number("p75_decoded_bytes", p75)
+                          .Number("min_bytes", rules.uncompressed_min_bytes).Done()}});
+  }
+  flush(cands);
+  // cache_miss_repeat: per template, the sessions that fetched it in two or more views.
+  struct RepeatSum {
+    int64_t sessions = 0, views = 0;
+    double bytes = 0;
+  };
+  std::map<uint32_t, RepeatSum> rep_by_tmpl;
+  for (const auto& [k, rep] : repeats) {
+    if (rep.views < 2) continue;
+    RepeatSum& s = rep_by_tmpl[static_cast<uint32_t>(k & 0xffffffffu)];
+    ++s.sessions;
+    s.views += rep.views - 1;
+    s.bytes += rep.repeat_bytes;
+  }
+  for (const auto& [t, s] : rep_by_tmpl) {
+    cands.push_back({s.bytes,
+                     {"cache_miss_repeat", "warning",
+                      tmpls[t] + " is downloaded again in later page views of the same session (" +
+                          std::to_string(s.views) + " repeat downloads, " + Bytes(s.bytes) + ")",
+                      Evidence().Str("url", tmpls[t]).Str("type", ResourceTypeName(rows[t].type))
+                          .Number("sessions", static_cast<double>(s.sessions))
+                          .Number("repeat_views", static_cast<double>(s.views)).Number("repeat_transfer_bytes", s.bytes)
+                          .Done()}});
+  }
+  flush(cands);
+  // oversized_image.
+  const double page_image_p75 = P75(page_images);
+  for (auto& [t, row] : rows) {
+    if (row.type != ResourceType::kImg || row.decoded_sizes.empty()) continue;
+    const double p75 = P75(row.decoded_sizes);
+    const bool absolute = p75 > rules.oversized_image_bytes;
+    const bool relative = p75 > rules.oversized_image_relative * page_image_p75 &&
+                          p75 > rules.oversized_image_relative_min_bytes;
+    if (!absolute && !relative) continue;
+    cands.push_back({p75,
+                     {"oversized_image", "warning",
+                      "image " + tmpls[t] + " decodes to " + Bytes(p75) + " at p75" +
+                          (absolute ? " (over " + Bytes(rules.oversized_image_bytes) + ")"
+                                    : " (over 2x the page's image p75 " + Bytes(page_image_p75) + ")"),
+                      Evidence().Str("url", tmpls[t]).Number("count", static_cast<double>(row.count))
+                          .Number("p75_decoded_bytes", p75).Number("page_image_p75_bytes", page_image_p75)
+                          .Str("rule", absolute ? "absolute" : "relative").Done()}});
+  }
+  flush(cands);
+  // third_party_cost: per third-party origin, by transfer (blocking time as evidence).
+  for (const auto& [origin, p] : parties) {
+    const std::string name = origin.empty() ? "(relative URLs)" : origin;
+    cands.push_back({p.transfer + p.blocking,
+                     {"third_party_cost", p.blocking > 0 ? "warning" : "info",
+                      "third party " + name + ": " + Bytes(p.transfer / views) + " and " + Ms(p.blocking / views) +
+                          " of render-blocking time per page view",
+                      Evidence().Str("origin", name).Number("resources_per_view", static_cast<double>(p.count) / views)
+                          .Number("transfer_bytes_per_view", p.transfer / views)
+                          .Number("blocking_ms_per_view", p.blocking / views)
+                          .Number("share_of_transfer", total_transfer > 0 ? p.transfer / total_transfer : kUnknown)
+                          .Done()}});
+  }
+  flush(cands);
+
+  std::stable_sort(out.findings.begin(), out.findings.end(), [](const NetworkFinding& a, const NetworkFinding& b) {
+    const int sa = SeverityRank(a.severity), sb = SeverityRank(b.severity);
+    if (sa != sb) return sa < sb;
+    return KindRank(a.kind) < KindRank(b.kind);
+  });
+}
+
+}  // namespace perfwatch::analysis

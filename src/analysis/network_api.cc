@@ -1,0 +1,203 @@
+#include "analysis/network_api.h"
+
+#include <cmath>
+
+#include "common/json_writer.h"
+#include "common/time.h"
+
+namespace perfwatch::analysis {
+namespace {
+
+constexpr int64_t kDefaultWindowMs = 24LL * 3600 * 1000;
+
+void Num(std::string& out, double v) {
+  if (std::isfinite(v)) AppendJsonNumber(out, std::round(v * 1000) / 1000);
+  else out += "null";
+}
+
+void Flag(std::string& out, int8_t f) { out += f < 0 ? "null" : f ? "true" : "false"; }
+
+void Key(std::string& out, std::string_view k) {
+  out += ',';
+  AppendJsonString(out, k);
+  out += ':';
+}
+
+}  // namespace
+
+Result<NetworkRequest> ParseNetworkRequest(const http::Request& req, int64_t now_ms) {
+  NetworkRequest out;
+  if (auto app = req.Param("app"); app && !app->empty()) out.app = *app;
+  if (auto page = req.Param("page"); page && !page->empty()) out.page = *page;
+  int64_t window_ms = kDefaultWindowMs;
+  if (auto w = req.Param("window")) {
+    auto d = ParseDurationMs(*w);
+    if (!d.ok() || *d <= 0) return InvalidArgument("invalid window \"" + *w + "\": expected a duration such as 24h");
+    window_ms = *d;
+  }
+  int64_t to_ms = now_ms;
+  if (auto to = req.Param("to")) {
+    auto t = ParseTimeMs(*to);
+    if (!t.ok()) return InvalidArgument("invalid \"to\": " + t.status().message());
+    to_ms = *t;
+  }
+  int64_t from_ms = to_ms - window_ms;
+  if (auto from = req.Param("from")) {
+    auto f = ParseTimeMs(*from);
+    if (!f.ok()) return InvalidArgument("invalid \"from\": " + f.status().message());
+    from_ms = *f;
+  }
+  if (from_ms > to_ms) return InvalidArgument("\"from\" must not be after \"to\"");
+  out.from_ms = from_ms;
+  out.to_ms = to_ms;
+  return out;
+}
+
+Result<NetworkReport> ComputeNetwork(const events::EventStore& store, const NetworkRequest& request,
+                                     const NetworkRules& rules) {
+  events::RecordScan scan;
+  scan.from_ms = request.from_ms;
+  scan.to_ms = request.to_ms;
+  if (request.app) scan.filters[events::kApp] = *request.app;
+  if (request.page) scan.filters[events::kPage] = *request.page;
+  NetworkAccumulator acc(rules);
+  // One scan of every type (the row filters do the narrowing; other types are skipped
+  // before their attrs are read).
+  PW_RETURN_IF_ERROR(store.ScanRecords(scan, [&](const events::EventRecord& e) {
+    switch (e.type) {
+      case events::EventType::kResource:
+        acc.AddResources(e.dims[events::kApp], e.dims[events::kPage], e.session_id, e.id, e.attrs_json);
+        break;
+      case events::EventType::kVital:
+        if (e.vital == events::Vital::kLCP) acc.AddLcp(e.dims[events::kApp], e.value, e.attrs_json);
+        break;
+      case events::EventType::kNavigation:
+        acc.AddNavigation(e.dims[events::kApp], e.value, e.attrs_json);
+        break;
+      default:
+        break;
+    }
+  }));
+  return acc.Finish();
+}
+
+std::string RenderNetworkJson(const NetworkReport& report) {
+  std::string out = R"({"status":"success","data":{"pages":[)";
+  for (size_t p = 0; p < report.pages.size(); ++p) {
+    const PageNetwork& pg = report.pages[p];
+    if (p) out += ',';
+    out += R"({"app":)";
+    AppendJsonString(out, pg.app);
+    Key(out, "page");
+    AppendJsonString(out, pg.page);
+    Key(out, "views");
+    AppendJsonInt(out, pg.views);
+    Key(out, "waterfall");
+    out += '[';
+    for (size_t i = 0; i < pg.waterfall.size(); ++i) {
+      const WaterfallEntry& w = pg.waterfall[i];
+      if (i) out += ',';
+      out += R"({"url":)";
+      AppendJsonString(out, w.url);
+      Key(out, "type");
+      AppendJsonString(out, w.type);
+      Key(out, "start"), Num(out, w.start);
+      Key(out, "duration"), Num(out, w.duration);
+      Key(out, "dns"), Num(out, w.dns);
+      Key(out, "connect"), Num(out, w.connect);
+      Key(out, "tls"), Num(out, w.tls);
+      Key(out, "request"), Num(out, w.request);
+      Key(out, "response"), Num(out, w.response);
+      Key(out, "transfer"), Num(out, w.transfer);
+      Key(out, "render_blocking"), Flag(out, w.render_blocking);
+      Key(out, "lcp"), Flag(out, w.lcp ? 1 : 0);
+      Key(out, "third_party"), Flag(out, w.third_party);
+      out += '}';
+    }
+    out += ']';
+    Key(out, "resources");
+    out += '[';
+    for (size_t i = 0; i < pg.resources.size(); ++i) {
+      const ResourceRow& r = pg.resources[i];
+      if (i) out += ',';
+      out += R"({"url":)";
+      AppendJsonString(out, r.url);
+      Key(out, "type");
+      AppendJsonString(out, r.type);
+      Key(out, "count"), AppendJsonInt(out, r.count);
+      Key(out, "p75_duration"), Num(out, r.p75_duration);
+      Key(out, "p75_transfer"), Num(out, r.p75_transfer);
+      Key(out, "cache_hit_rate"), Num(out, r.cache_hit_rate);
+      Key(out, "compression"), Num(out, r.compression);
+      Key(out, "third_party"), Flag(out, r.third_party);
+      Key(out, "render_blocking"), Flag(out, r.render_blocking);
+      out += '}';
+    }
+    out += ']';
+    Key(out, "critical_path");
+    out += R"({"resources":[)";
+    for (size_t i = 0; i < pg.critical_path.resources.size(); ++i) {
+      const CriticalPathEntry& c = pg.critical_path.resources[i];
+      if (i) out += ',';
+      out += R"({"url":)";
+      AppendJsonString(out, c.url);
+      Key(out, "type");
+      AppendJsonString(out, c.type);
+      Key(out, "duration"), Num(out, c.duration);
+      Key(out, "share_of_lcp"), Num(out, c.share_of_lcp);
+      out += '}';
+    }
+    out += ']';
+    Key(out, "duration"), Num(out, pg.critical_path.duration);
+    Key(out, "lcp"), Num(out, pg.critical_path.lcp);
+    out += '}';
+    Key(out, "summary");
+    out += R"({"resources":)";
+    Num(out, pg.summary.resources);
+    Key(out, "transfer_bytes"), Num(out, pg.summary.transfer_bytes);
+    Key(out, "p75_resources"), Num(out, pg.summary.p75_resources);
+    Key(out, "p75_transfer_bytes"), Num(out, pg.summary.p75_transfer_bytes);
+    out += '}';
+    Key(out, "findings");
+    out += '[';
+    for (size_t i = 0; i < pg.findings.size(); ++i) {
+      const NetworkFinding& f = pg.findings[i];
+      if (i) out += ',';
+      out += R"({"kind":)";
+      AppendJsonString(out, f.kind);
+      Key(out, "severity");
+      AppendJsonString(out, f.severity);
+      Key(out, "message");
+      AppendJsonString(out, f.message);
+      Key(out, "evidence");
+      out += f.evidence_json;
+      out += '}';
+    }
+    out += "]}";
+  }
+  out += "]}}";
+  return out;
+}
+
+void RegisterNetworkHandler(http::Router& router, const events::EventStore* store) {
+  router.Handle(
+      "GET", "/api/v1/network",
+      [store](const http::Request& req, http::Response& res) {
+        auto request = ParseNetworkRequest(req, NowMs());
+        if (!request.ok()) {
+          http::WriteApiError(res, 400, "bad_data", request.status().message());
+          return;
+        }
+        auto report = ComputeNetwork(*store, *request);
+        if (!report.ok()) {
+          http::WriteApiError(res, 500, "internal", report.status().message());
+          return;
+        }
+        res.status = 200;
+        res.content_type = "application/json";
+        res.body = RenderNetworkJson(*report);
+      },
+      {.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
+}
+
+}  // namespace perfwatch::analysis

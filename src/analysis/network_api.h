@@ -1,0 +1,39 @@
+#pragma once
+// GET /api/v1/network?app=&page=&window= (also from/to) (issue 16 item 3; docs/api.md,
+// rules: docs/analysis.md "Network: waterfall, critical path, findings"): per app × page,
+// the median page view's waterfall, the resource table, the critical path, a summary and
+// findings, from the "slow-resources", LCP and navigation events of the event store over a
+// window ending now (default 24h) or [from, to].
+// Answer: {"status":"success","data":{"pages":[{"app","page","views","waterfall",
+// "resources","critical_path","summary","findings"}]}}; 400 bad_data for bad parameters.
+// Thread safety: reads the store only; safe on any worker thread.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "analysis/network.h"
+#include "common/status.h"
+#include "events/event_store.h"
+#include "http/router.h"
+
+namespace perfwatch::analysis {
+
+struct NetworkRequest {
+  std::optional<std::string> app;   // absent: every app
+  std::optional<std::string> page;  // absent: every page (a route template, as stored)
+  int64_t from_ms = 0;
+  int64_t to_ms = 0;
+};
+
+Result<NetworkRequest> ParseNetworkRequest(const http::Request& req, int64_t now_ms);
+
+// Reads the matching events (one record scan: resources, LCP vitals, navigations) and analyses them.
+Result<NetworkReport> ComputeNetwork(const events::EventStore& store, const NetworkRequest& request,
+                                     const NetworkRules& rules = {});
+
+std::string RenderNetworkJson(const NetworkReport& report);
+
+// Registers GET /api/v1/network (scope read, query class).
+void RegisterNetworkHandler(http::Router& router, const events::EventStore* store);
+
+}  // namespace perfwatch::analysis
