@@ -269,7 +269,9 @@ void LeakDetector::AddPoint(double sigma) {
   //    6 sigma of noise); the sample after one is a post-GC trough.
   double biggest = 0;
   for (const Drop& d : drops_) biggest = std::max(biggest, d.size);
-  const double big = std::max(0.5 * biggest, 6 * sigma);
+  // 6 sigma of noise, or 5 % of the heap when allocation comes in bursts (a real page's
+  // heap climbs in steps that inflate sigma).
+  const double big = std::max(0.5 * biggest, std::min(6 * sigma, 0.05 * samples_.back().v));
   size_t collections = 0;
   int64_t first = 0, last = 0;
   for (const Drop& d : drops_) {
