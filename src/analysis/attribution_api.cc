@@ -12,6 +12,7 @@
 
 #include "analysis/percentile.h"
 #include "common/json_writer.h"
+#include "analysis/time_window.h"
 #include "common/time.h"
 
 namespace perfwatch::analysis {
@@ -19,7 +20,6 @@ namespace {
 
 namespace dom = simdjson::dom;
 
-constexpr int64_t kDefaultWindowMs = 24LL * 3600 * 1000;
 constexpr size_t kMaxScripts = 5;
 
 constexpr std::string_view kLcpSubparts[] = {"ttfb", "loadDelay", "loadDuration", "renderDelay"};
@@ -67,25 +67,10 @@ Result<AttributionRequest> ParseAttributionRequest(const http::Request& req, int
   out.metric = *vital;
   if (auto app = req.Param("app"); app && !app->empty()) out.app = *app;
   if (auto page = req.Param("page"); page && !page->empty()) out.page = *page;
-  int64_t window_ms = kDefaultWindowMs;
-  if (auto w = req.Param("window")) {
-    auto d = ParseDurationMs(*w);
-    if (!d.ok() || *d <= 0) return InvalidArgument("invalid window \"" + *w + "\": expected a duration such as 24h");
-    window_ms = *d;
-  }
-  out.to_ms = now_ms;
-  if (auto to = req.Param("to")) {
-    auto t = ParseTimeMs(*to);
-    if (!t.ok()) return InvalidArgument("invalid \"to\": " + t.status().message());
-    out.to_ms = *t;
-  }
-  out.from_ms = out.to_ms - window_ms;
-  if (auto from = req.Param("from")) {
-    auto f = ParseTimeMs(*from);
-    if (!f.ok()) return InvalidArgument("invalid \"from\": " + f.status().message());
-    out.from_ms = *f;
-  }
-  if (out.from_ms > out.to_ms) return InvalidArgument("\"from\" must not be after \"to\"");
+  auto window = ParseTimeWindow(req, now_ms);
+  if (!window.ok()) return window.status();
+  out.from_ms = window->from_ms;
+  out.to_ms = window->to_ms;
   if (auto l = req.Param("limit")) {
     size_t n = 0;
     auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), n);

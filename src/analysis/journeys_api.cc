@@ -3,12 +3,12 @@
 #include <cmath>
 
 #include "common/json_writer.h"
+#include "analysis/time_window.h"
 #include "common/time.h"
 
 namespace perfwatch::analysis {
 namespace {
 
-constexpr int64_t kDefaultWindowMs = 24LL * 3600 * 1000;
 
 void AppendRounded(std::string& out, const std::optional<double>& v, double scale) {
   if (!v || !std::isfinite(*v)) {
@@ -29,25 +29,10 @@ Result<JourneysRequest> ParseJourneysRequest(const http::Request& req, int64_t n
   JourneysRequest out;
   if (auto app = req.Param("app"); app && !app->empty()) out.app = *app;
   if (auto name = req.Param("name"); name && !name->empty()) out.name = *name;
-  int64_t window_ms = kDefaultWindowMs;
-  if (auto w = req.Param("window")) {
-    auto d = ParseDurationMs(*w);
-    if (!d.ok() || *d <= 0) return InvalidArgument("invalid window \"" + *w + "\": expected a duration such as 24h");
-    window_ms = *d;
-  }
-  out.to_ms = now_ms;
-  if (auto to = req.Param("to")) {
-    auto t = ParseTimeMs(*to);
-    if (!t.ok()) return InvalidArgument("invalid \"to\": " + t.status().message());
-    out.to_ms = *t;
-  }
-  out.from_ms = out.to_ms - window_ms;
-  if (auto from = req.Param("from")) {
-    auto f = ParseTimeMs(*from);
-    if (!f.ok()) return InvalidArgument("invalid \"from\": " + f.status().message());
-    out.from_ms = *f;
-  }
-  if (out.from_ms > out.to_ms) return InvalidArgument("\"from\" must not be after \"to\"");
+  auto window = ParseTimeWindow(req, now_ms);
+  if (!window.ok()) return window.status();
+  out.from_ms = window->from_ms;
+  out.to_ms = window->to_ms;
   return out;
 }
 

@@ -3,12 +3,12 @@
 #include <cmath>
 
 #include "common/json_writer.h"
+#include "analysis/time_window.h"
 #include "common/time.h"
 
 namespace perfwatch::analysis {
 namespace {
 
-constexpr int64_t kDefaultWindowMs = 24LL * 3600 * 1000;
 
 void Num(std::string& out, double v) {
   if (std::isfinite(v)) AppendJsonNumber(out, std::round(v * 1000) / 1000);
@@ -29,27 +29,10 @@ Result<NetworkRequest> ParseNetworkRequest(const http::Request& req, int64_t now
   NetworkRequest out;
   if (auto app = req.Param("app"); app && !app->empty()) out.app = *app;
   if (auto page = req.Param("page"); page && !page->empty()) out.page = *page;
-  int64_t window_ms = kDefaultWindowMs;
-  if (auto w = req.Param("window")) {
-    auto d = ParseDurationMs(*w);
-    if (!d.ok() || *d <= 0) return InvalidArgument("invalid window \"" + *w + "\": expected a duration such as 24h");
-    window_ms = *d;
-  }
-  int64_t to_ms = now_ms;
-  if (auto to = req.Param("to")) {
-    auto t = ParseTimeMs(*to);
-    if (!t.ok()) return InvalidArgument("invalid \"to\": " + t.status().message());
-    to_ms = *t;
-  }
-  int64_t from_ms = to_ms - window_ms;
-  if (auto from = req.Param("from")) {
-    auto f = ParseTimeMs(*from);
-    if (!f.ok()) return InvalidArgument("invalid \"from\": " + f.status().message());
-    from_ms = *f;
-  }
-  if (from_ms > to_ms) return InvalidArgument("\"from\" must not be after \"to\"");
-  out.from_ms = from_ms;
-  out.to_ms = to_ms;
+  auto window = ParseTimeWindow(req, now_ms);
+  if (!window.ok()) return window.status();
+  out.from_ms = window->from_ms;
+  out.to_ms = window->to_ms;
   return out;
 }
 
