@@ -65,7 +65,8 @@ namespace {
 // reads the path and the query string (the page's state) itself.
 constexpr std::string_view kDashboardPages[] = {"/", "/overview", "/vitals", "/alerts", "/explore", "/status",
                                                 "/services", "/route", "/trace", "/db", "/errors",
-                                                "/regressions", "/deploy", "/memory"};
+                                                "/regressions", "/deploy", "/memory", "/network",
+                                                "/journeys"};
 
 std::string_view ContentTypeOf(std::string_view path) {
   auto ends = [&](std::string_view ext) { return path.ends_with(ext); };

@@ -7,7 +7,9 @@ import { dbPage } from './pages/db';
 import { deployPage } from './pages/deploy';
 import { errorsPage } from './pages/errors';
 import { explorePage } from './pages/explore';
+import { journeysPage } from './pages/journeys';
 import { memoryPage } from './pages/memory';
+import { networkPage } from './pages/network';
 import { overviewPage } from './pages/overview';
 import { regressionsPage } from './pages/regressions';
 import { routePage } from './pages/route';
@@ -17,4 +19,5 @@ import { tracePage } from './pages/trace';
 import { vitalsPage } from './pages/vitals';
 
 export const ROUTES: PageDef[] = [overviewPage, vitalsPage, alertsPage, explorePage, statusPage,
-  servicesPage, routePage, tracePage, dbPage, errorsPage, regressionsPage, deployPage, memoryPage];
+  servicesPage, routePage, tracePage, dbPage, errorsPage, regressionsPage, deployPage, memoryPage,
+  networkPage, journeysPage];

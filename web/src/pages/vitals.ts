@@ -13,6 +13,7 @@ import { param, rangeParams, setParams, timeRange } from '../state';
 import { table } from '../table';
 import { FILTER_DIMS, filterParams, niceStep, ratedValue, shareBar, type FilterDim } from '../vitals-ui';
 import { deployMarkers, markersIn } from './regressions';
+import { attributionPanel } from './vitals-attribution';
 
 const PERCENTILES = ['50', '75', '90', '95', '99'];
 const SPLITS: [string, string][] = [['', 'none'], ['device', 'device'], ['connection', 'connection'], ['browser', 'browser'], ['page', 'page']];
@@ -44,7 +45,8 @@ export const vitalsPage: PageDef = {
     const dist = section('Distribution');
     const breakdown = h('div', { class: 'breakdowns' });
     const heading = h('h1');
-    root.append(heading, controls, filters, summary.el, trend.el, dist.el, breakdown);
+    const attribution = attributionPanel(); // issue 16: what makes LCP / INP / CLS slow
+    root.append(heading, controls, filters, summary.el, trend.el, dist.el, attribution.el, breakdown);
 
     const trendChart = new Chart({ name: 'vitals-series', title: '', x: [], series: [] });
     const histChart = new Chart({ name: 'vitals-histogram', title: '', x: [], series: [], bars: true });
@@ -88,6 +90,7 @@ export const vitalsPage: PageDef = {
       const histP = get<HistogramAnswer>('/api/v1/vitals/histogram', { ...base, buckets: 40 }, signal);
       const totalP = get<VitalsAnswer>('/api/v1/vitals', { ...base, percentile: p }, signal);
       const byP = FILTER_DIMS.map((d) => get<VitalsAnswer>('/api/v1/vitals', { ...base, percentile: p, by: d }, signal));
+      const attributionP = attribution.load(m, range, signal);
       const deploysP = deployMarkers({ app: param('app') || undefined, kind: 'app' }, range.from, range.to, signal);
 
       const series = await seriesP;
@@ -99,7 +102,7 @@ export const vitalsPage: PageDef = {
         trend.body.replaceChildren(empty('Nothing to draw in this window.'));
         dist.body.replaceChildren(empty('Nothing to draw in this window.'));
         breakdown.replaceChildren();
-        await Promise.allSettled([histP, ...byP]);
+        await Promise.allSettled([histP, ...byP, attributionP]);
         return;
       }
       renderSummary(m, p, g);
