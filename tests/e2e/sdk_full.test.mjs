@@ -153,7 +153,10 @@ test('resource summary, LCP / INP subparts and a journey across a navigation arr
   assert.ok(j.steps[0].d > 0 && j.value >= j.steps[1].t + j.steps[1].d - 1, JSON.stringify(j));
   assert.ok(j.startedAt > 0);
 
-  const res = await until(async () => (await exportEvents('slow-resources')).find((e) => e.url.startsWith(site + '/a')));
+  // The summary is re-sent with running totals at each flush (same id, replaced): wait for
+  // the one sent after LCP was known (an earlier flush may have left before it).
+  const res = await until(async () => (await exportEvents('slow-resources'))
+    .find((e) => e.url.startsWith(site + '/a') && e.summary && e.summary.beforeLcp > 0));
   assert.ok(res, 'resource summary of /a');
   assert.match(res.id, /-r$/);
   const s = res.summary;
