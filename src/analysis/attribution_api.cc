@@ -1,7 +1,6 @@
 #include "analysis/attribution_api.h"
 
 #include <simdjson.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -10,9 +9,10 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "analysis/get_api.h"
 #include "analysis/percentile.h"
-#include "common/json_writer.h"
 #include "analysis/time_window.h"
+#include "common/json_writer.h"
 #include "common/time.h"
 
 namespace perfwatch::analysis {
@@ -224,24 +224,11 @@ std::string RenderAttributionJson(const AttributionReport& report) {
 }
 
 void RegisterAttributionHandler(http::Router& router, const events::EventStore* store) {
-  router.Handle(
-      "GET", "/api/v1/vitals/attribution",
-      [store](const http::Request& req, http::Response& res) {
-        auto request = ParseAttributionRequest(req, NowMs());
-        if (!request.ok()) {
-          http::WriteApiError(res, 400, "bad_data", request.status().message());
-          return;
-        }
-        auto report = ComputeAttribution(*store, *request);
-        if (!report.ok()) {
-          http::WriteApiError(res, 500, "internal", report.status().message());
-          return;
-        }
-        res.status = 200;
-        res.content_type = "application/json";
-        res.body = RenderAttributionJson(*report);
-      },
-      {.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
+  RegisterAnalysisGet(router, "/api/v1/vitals/attribution", ParseAttributionRequest,
+                      [store](const AttributionRequest& request, int64_t) -> Result<std::string> {
+                        PW_ASSIGN_OR_RETURN(AttributionReport report, ComputeAttribution(*store, request));
+                        return RenderAttributionJson(report);
+                      });
 }
 
 }  // namespace perfwatch::analysis

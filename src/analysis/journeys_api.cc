@@ -2,8 +2,9 @@
 
 #include <cmath>
 
-#include "common/json_writer.h"
+#include "analysis/get_api.h"
 #include "analysis/time_window.h"
+#include "common/json_writer.h"
 #include "common/time.h"
 
 namespace perfwatch::analysis {
@@ -102,25 +103,11 @@ std::string RenderJourneysJson(const std::vector<JourneyReport>& journeys) {
 }
 
 void RegisterJourneysHandler(http::Router& router, const events::EventStore* store, int64_t timeout_ms) {
-  router.Handle(
-      "GET", "/api/v1/journeys",
-      [store, timeout_ms](const http::Request& req, http::Response& res) {
-        const int64_t now = NowMs();
-        auto request = ParseJourneysRequest(req, now);
-        if (!request.ok()) {
-          http::WriteApiError(res, 400, "bad_data", request.status().message());
-          return;
-        }
-        auto journeys = ComputeJourneys(*store, *request, now, timeout_ms);
-        if (!journeys.ok()) {
-          http::WriteApiError(res, 500, "internal", journeys.status().message());
-          return;
-        }
-        res.status = 200;
-        res.content_type = "application/json";
-        res.body = RenderJourneysJson(*journeys);
-      },
-      {.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
+  RegisterAnalysisGet(router, "/api/v1/journeys", ParseJourneysRequest,
+                      [store, timeout_ms](const JourneysRequest& request, int64_t now) -> Result<std::string> {
+                        PW_ASSIGN_OR_RETURN(auto journeys, ComputeJourneys(*store, request, now, timeout_ms));
+                        return RenderJourneysJson(journeys);
+                      });
 }
 
 }  // namespace perfwatch::analysis

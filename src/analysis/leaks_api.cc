@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "analysis/get_api.h"
 #include "analysis/leak_api.h"  // RenderLeakFields
 #include "common/json_writer.h"
 #include "common/time.h"
@@ -77,12 +78,9 @@ std::string RenderLeaks(const std::vector<LeakFinding>& findings) {
 
 void RegisterLeaksHandler(http::Router& router, const LeakWatcher* watcher) {
   auto handler = [watcher](const http::Request& req, http::Response& res) {
-    std::optional<bool> leaking;
-    if (auto a = req.Param("leaking"); a && !a->empty()) {
-      if (*a == "true" || *a == "1") leaking = true;
-      else if (*a == "false" || *a == "0") leaking = false;
-      else return http::WriteApiError(res, 400, "bad_data", "invalid leaking \"" + *a + "\": expected true or false");
-    }
+    auto leaking_param = ParseBoolParam(req, "leaking");
+    if (!leaking_param.ok()) return http::WriteApiError(res, 400, "bad_data", leaking_param.status().message());
+    const std::optional<bool> leaking = *leaking_param;
     const std::string source = req.Param("source").value_or("");
     if (!source.empty() && source != "rum" && source != "tsdb") {
       return http::WriteApiError(res, 400, "bad_data", "invalid source \"" + source + "\": expected rum or tsdb");

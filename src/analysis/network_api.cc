@@ -2,8 +2,9 @@
 
 #include <cmath>
 
-#include "common/json_writer.h"
+#include "analysis/get_api.h"
 #include "analysis/time_window.h"
+#include "common/json_writer.h"
 #include "common/time.h"
 
 namespace perfwatch::analysis {
@@ -163,24 +164,11 @@ std::string RenderNetworkJson(const NetworkReport& report) {
 }
 
 void RegisterNetworkHandler(http::Router& router, const events::EventStore* store) {
-  router.Handle(
-      "GET", "/api/v1/network",
-      [store](const http::Request& req, http::Response& res) {
-        auto request = ParseNetworkRequest(req, NowMs());
-        if (!request.ok()) {
-          http::WriteApiError(res, 400, "bad_data", request.status().message());
-          return;
-        }
-        auto report = ComputeNetwork(*store, *request);
-        if (!report.ok()) {
-          http::WriteApiError(res, 500, "internal", report.status().message());
-          return;
-        }
-        res.status = 200;
-        res.content_type = "application/json";
-        res.body = RenderNetworkJson(*report);
-      },
-      {.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
+  RegisterAnalysisGet(router, "/api/v1/network", ParseNetworkRequest,
+                      [store](const NetworkRequest& request, int64_t) -> Result<std::string> {
+                        PW_ASSIGN_OR_RETURN(NetworkReport report, ComputeNetwork(*store, request));
+                        return RenderNetworkJson(report);
+                      });
 }
 
 }  // namespace perfwatch::analysis

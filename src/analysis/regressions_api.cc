@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "analysis/get_api.h"
 #include "common/json_writer.h"
 #include "common/time.h"
 #include "tsdb/labels_json.h"
@@ -70,12 +71,9 @@ std::string RenderRegressions(const std::vector<Regression>& regressions) {
 
 void RegisterRegressionsHandler(http::Router& router, const Watcher* watcher) {
   auto handler = [watcher](const http::Request& req, http::Response& res) {
-    std::optional<bool> active;
-    if (auto a = req.Param("active"); a && !a->empty()) {
-      if (*a == "true" || *a == "1") active = true;
-      else if (*a == "false" || *a == "0") active = false;
-      else return http::WriteApiError(res, 400, "bad_data", "invalid active \"" + *a + "\": expected true or false");
-    }
+    auto active_param = ParseBoolParam(req, "active");
+    if (!active_param.ok()) return http::WriteApiError(res, 400, "bad_data", active_param.status().message());
+    const std::optional<bool> active = *active_param;
     const std::string app = req.Param("app").value_or("");
     const std::string service = req.Param("service").value_or("");
     std::vector<Regression> out;

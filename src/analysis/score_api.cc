@@ -2,8 +2,9 @@
 
 #include <cmath>
 
-#include "common/json_writer.h"
+#include "analysis/get_api.h"
 #include "analysis/time_window.h"
+#include "common/json_writer.h"
 #include "common/time.h"
 
 namespace perfwatch::analysis {
@@ -78,24 +79,11 @@ std::string RenderScoreJson(const ScoreReport& report, bool by_page) {
 }
 
 void RegisterScoreHandler(http::Router& router, const events::EventStore* store) {
-  router.Handle(
-      "GET", "/api/v1/score",
-      [store](const http::Request& req, http::Response& res) {
-        auto request = ParseScoreRequest(req, NowMs());
-        if (!request.ok()) {
-          http::WriteApiError(res, 400, "bad_data", request.status().message());
-          return;
-        }
-        auto report = ComputeScore(*store, request->app, request->from_ms, request->to_ms);
-        if (!report.ok()) {
-          http::WriteApiError(res, 500, "internal", report.status().message());
-          return;
-        }
-        res.status = 200;
-        res.content_type = "application/json";
-        res.body = RenderScoreJson(*report, request->by_page);
-      },
-      {.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
+  RegisterAnalysisGet(router, "/api/v1/score", ParseScoreRequest,
+                      [store](const ScoreRequest& request, int64_t) -> Result<std::string> {
+                        PW_ASSIGN_OR_RETURN(auto report, ComputeScore(*store, request.app, request.from_ms, request.to_ms));
+                        return RenderScoreJson(report, request.by_page);
+                      });
 }
 
 }  // namespace perfwatch::analysis
