@@ -6,6 +6,7 @@
 #include "events/event_store.h"
 #include "events/test_events.h"
 #include "http/router.h"
+#include "support/route_call.h"
 
 namespace perfwatch::analysis {
 namespace {
@@ -131,24 +132,12 @@ TEST_F(AttributionTest, ClsHasNoSubparts) {
 TEST_F(AttributionTest, BadParametersAre400) {
   http::Router router;
   RegisterAttributionHandler(router, store_.get());
-  auto match = router.Find("GET", "/api/v1/vitals/attribution");
-  ASSERT_NE(match.handler, nullptr);
   for (const char* q : {"", "metric=FCP", "metric=XYZ", "metric=LCP&window=soon", "metric=LCP&limit=0",
                         "metric=LCP&limit=x", "metric=INP&from=2000000000&to=1000000000"}) {
-    http::Request req;
-    req.method = "GET";
-    req.path = "/api/v1/vitals/attribution";
-    req.query = q;
-    http::Response res;
-    (*match.handler)(req, res);
+    http::Response res = perfwatch::testing::CallRoute(router, "GET", "/api/v1/vitals/attribution", q);
     EXPECT_EQ(res.status, 400) << q;
   }
-  http::Request ok;
-  ok.method = "GET";
-  ok.path = "/api/v1/vitals/attribution";
-  ok.query = "metric=cls&window=1h";
-  http::Response res;
-  (*match.handler)(ok, res);
+  http::Response res = perfwatch::testing::CallRoute(router, "GET", "/api/v1/vitals/attribution", "metric=cls&window=1h");
   EXPECT_EQ(res.status, 200) << res.body;
 }
 

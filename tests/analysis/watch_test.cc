@@ -16,6 +16,7 @@
 #include "events/event_store.h"
 #include "events/test_events.h"
 #include "http/router.h"
+#include "support/route_call.h"
 #include "tsdb/matcher.h"
 #include "query/promql_engine.h"
 #include "tsdb/tsdb.h"
@@ -195,17 +196,7 @@ TEST_F(WatcherTest, APageWhoseLcpRisesIsOneRegressionWithItsDeploy) {
   // The API answer: the shape of the contract, filters, a bad parameter.
   http::Router router;
   RegisterRegressionsHandler(router, w.get());
-  auto call = [&](const std::string& query) {
-    http::Request req;
-    req.method = "GET";
-    req.path = "/api/v1/regressions";
-    req.query = query;
-    http::Response res;
-    auto match = router.Find("GET", req.path);
-    EXPECT_NE(match.handler, nullptr);
-    if (match.handler) (*match.handler)(req, res);
-    return res;
-  };
+  auto call = [&](const std::string& query) { return perfwatch::testing::CallRoute(router, "GET", "/api/v1/regressions", query); };
   http::Response res = call("app=shop&active=true");
   EXPECT_EQ(res.status, 200);
   const std::string& b = res.body;
