@@ -15,7 +15,8 @@ namespace perfwatch::cli {
 // GET /metrics (perfwatch_* and process_* in text format 0.0.4).
 void RegisterOperationalHandlers(http::Router& router, MetricsRegistry* metrics, const std::atomic<bool>* ready);
 
-// GET /api/v1/events/export?start=&end=&type=: stored events as JSON lines, streamed.
+// GET /api/v1/events/export?start=&end=&type=&format=ndjson|csv: stored events as JSON lines
+// (default) or CSV, streamed.
 void RegisterEventExport(http::Router& router, const events::EventStore* store);
 
 // GET /rum.js and the dashboard files embedded at build time: the dashboard's pages

@@ -48,10 +48,15 @@ using VitalGroupFn =
 using VitalStepFn = std::function<void(const std::array<std::string_view, kDimCount>& key, int64_t step_start_ms,
                                        std::span<const double> values)>;
 
+// kJsonLines: one JSON object per line (export_json.h); kCsv: RFC 4180 with a header
+// record (export_csv.h, columns there).
+enum class ExportFormat { kJsonLines, kCsv };
+
 struct ExportQuery {
   int64_t from_ms = 0;
   int64_t to_ms = INT64_MAX;
   std::optional<EventType> type;  // all types when unset
+  ExportFormat format = ExportFormat::kJsonLines;
 };
 
 // One live event read back from its log (ScanRecords), for analyses that need fields the
@@ -61,6 +66,7 @@ struct EventRecord {
   EventType type = EventType::kVital;
   Vital vital = Vital::kNone;
   int64_t time_ms = 0;
+  int64_t received_ms = 0;
   double value = 0;  // NaN when absent
   std::array<std::string_view, kDimCount> dims;
   std::string_view session_id, id, name, attrs_json;
@@ -74,6 +80,18 @@ struct RecordScan {
   std::optional<EventType> type;
   std::optional<Vital> vital;  // only vitals of this name (from the row's kind byte: no decoding)
   std::array<std::optional<std::string>, kDimCount> filters;
+};
+
+// One partition's share of SelectRows. `partition` names the partition for ReadRows and
+// for caches: it keeps the partition's memory alive while held, and a std::weak_ptr to it
+// expires once retention dropped the partition (identities are never reused). Rows
+// [0, row_count) never change, except that a live row can become dead (replaced); rows
+// are only ever appended. `rows`: the selected live rows, ascending.
+struct SelectedRows {
+  std::shared_ptr<const void> partition;
+  int64_t start_ms = 0;
+  uint32_t row_count = 0;
+  std::span<const uint32_t> rows;
 };
 
 struct EventStoreStats {
@@ -117,8 +135,9 @@ class EventStore {
   Status ScanVitalSteps(const VitalScan& scan, int64_t step_ms, int64_t max_steps, const VitalStepFn& fn) const;
 
   // Writes matching events as JSON lines (one object per event, the beacon's fields plus
-  // the derived ones, "timestamp" (event time) and "received" in ms) to `sink`, in chunks of
-  // roughly 64 KiB, in time order per partition. Field list: docs/events.md.
+  // the derived ones, "timestamp" (event time) and "received" in ms) or as CSV (a header
+  // record first, even when nothing matches) to `sink`, in chunks of roughly 64 KiB, in
+  // time order per partition. Field list: docs/events.md; CSV columns: export_csv.h.
   // Stops early (OK) when `sink` returns false.
   Status Export(const ExportQuery& query, const std::function<bool(std::string_view chunk)>& sink) const;
 
@@ -126,6 +145,21 @@ class EventStore {
   // (append) order, decoding each record from the log (~0.1 µs per event on top of the
   // row scan). `fn` runs under the store's shared lock: it must not call into the store.
   Status ScanRecords(const RecordScan& scan, const std::function<void(const EventRecord&)>& fn) const;
+
+  // ScanRecords' selection without reading the log (for incremental readers such as
+  // analysis/record_cache.h): the same live rows ScanRecords would decode, as row numbers,
+  // one call per partition with a match, in partition order. `fn` runs without the store's
+  // lock and may call ReadRows; a non-OK status from it stops the scan and is returned.
+  Status SelectRows(const RecordScan& scan, const std::function<Status(const SelectedRows&)>& fn) const;
+  // Decodes rows of `partition` (from SelectedRows) in row order: with `rows` empty, every
+  // live row in [from_row, to_row) whose kind `want(type, vital)` accepts (all when `want`
+  // is empty; it is asked from the row's kind byte, before any decoding); else exactly the
+  // given rows (ascending, < to_row), dead ones included. `fn(row, record)` runs under the
+  // store's shared lock: it must not call into the store. Dimension filters do not apply;
+  // a partition since dropped by retention still reads.
+  Status ReadRows(const std::shared_ptr<const void>& partition, uint32_t from_row, uint32_t to_row,
+                  const std::function<bool(EventType, Vital)>& want, std::span<const uint32_t> rows,
+                  const std::function<void(uint32_t row, const EventRecord&)>& fn) const;
 
   // Drops partitions that ended before now - retention (also done periodically by Start()).
   Status EnforceRetention(int64_t now_ms);

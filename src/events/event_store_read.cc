@@ -8,6 +8,7 @@
 #include "common/hash.h"
 #include "common/coding.h"
 #include "events/event_store_impl.h"
+#include "events/export_csv.h"
 #include "events/export_json.h"
 
 namespace perfwatch::events {
@@ -251,8 +252,12 @@ Status EventStore::ScanVitalSteps(const VitalScan& scan, int64_t step_ms, int64_
   return ScanVitalsImpl(*impl_, scan, step_ms, max_steps, fn);
 }
 
-Status EventStore::Export(const ExportQuery& query, const std::function<bool(std::string_view)>& sink) const {
-  const Impl& m = *impl_;
+namespace {
+
+// Export's body for one output format (EventJsonWriter or EventCsvWriter).
+template <class StoreImpl, class Writer>
+Status ExportWith(const StoreImpl& m, const ExportQuery& query, Writer& writer,
+                  const std::function<bool(std::string_view)>& sink) {
   std::vector<std::shared_ptr<Partition>> parts;
   {
     std::shared_lock lock(m.state_mu);
@@ -261,7 +266,6 @@ Status EventStore::Export(const ExportQuery& query, const std::function<bool(std
       if (OffsetRange(*p, query.from_ms, query.to_ms, &lo, &hi)) parts.push_back(p);
     }
   }
-  EventJsonWriter writer;
   std::vector<SelectedRow> rows;  // the partition's matching rows, in row (= log) order
   std::vector<uint64_t> order;    // time_off << 32 | index in rows: sorting gives time order
   for (const auto& part : parts) {
@@ -331,6 +335,101 @@ Status EventStore::Export(const ExportQuery& query, const std::function<bool(std
   return Status::Ok();
 }
 
+}  // namespace
+
+Status EventStore::Export(const ExportQuery& query, const std::function<bool(std::string_view)>& sink) const {
+  if (query.format == ExportFormat::kCsv) {
+    EventCsvWriter writer;
+    writer.AppendHeader();
+    return ExportWith(*impl_, query, writer, sink);
+  }
+  EventJsonWriter writer;
+  return ExportWith(*impl_, query, writer, sink);
+}
+
+namespace {
+
+// The live rows of `p` matching `scan` (time range [lo, hi] as offsets, type, vital,
+// dimension filters), in row order. Requires the shared state lock.
+void SelectPartitionRows(const Partition& p, const RecordScan& scan, uint32_t lo, uint32_t hi,
+                         std::vector<char>& combo_ok, std::vector<SelectedRow>& rows) {
+  // Combos passing the filters (a value the partition never saw matches nothing).
+  const auto& combos = p.combos();
+  combo_ok.assign(combos.size(), 1);
+  for (int d = 0; d < kDimCount; ++d) {
+    if (!scan.filters[d]) continue;
+    uint32_t want = kNoString;
+    if (!scan.filters[d]->empty()) {
+      auto id = p.dictionary().Find(*scan.filters[d]);
+      if (!id) {
+        combo_ok.assign(combos.size(), 0);
+        break;
+      }
+      want = *id;
+    }
+    for (size_t c = 0; c < combos.size(); ++c) combo_ok[c] &= combos[c][d] == want;
+  }
+  uint32_t left = p.row_count();
+  uint32_t base = 0;
+  for (const auto& chunk : p.chunks()) {
+    const uint32_t n = std::min(left, RowChunk::kRows);
+    left -= n;
+    const RowChunk& c = *chunk;
+    const uint8_t* kind = c.kinds();
+    const uint32_t time_base = c.time_base(), combo_base = c.combo_base();
+    c.VisitTimeCombo([&](auto time, auto combo) {
+      for (uint32_t i = 0; i < n; ++i) {
+        const uint8_t k = kind[i];
+        const uint32_t t = time_base + time[i];
+        if ((k & kDeadRow) || t - lo > hi - lo) continue;
+        if (scan.type && (k >> 3) != static_cast<uint8_t>(*scan.type)) continue;
+        if (scan.vital && (k & 0x07) != static_cast<uint8_t>(*scan.vital)) continue;
+        const uint32_t cb = combo_base + combo[i];
+        if (!combo_ok[cb]) continue;
+        rows.push_back({c.GroupOffset(i / RowChunk::kIndexEvery), base + i, cb, 0});
+      }
+    });
+    base += n;
+  }
+}
+
+// Decodes `rows` (row order) of `p` from the first `log_size` bytes of its log and calls
+// fn(row, record), taking the shared state lock per batch (the dictionary).
+template <class Fn>
+Status DecodeRows(std::shared_mutex& state_mu, const Partition& p, uint64_t log_size,
+                  std::vector<SelectedRow>& rows, Fn&& fn) {
+  if (rows.empty()) return Status::Ok();
+  constexpr size_t kBatch = 4096;  // records decoded per hold of the shared lock
+  LogMapping map(p.writer()->fd(), log_size);
+  if (!map.ok()) return IoError("mmap " + p.log_path().string(), errno);
+  const std::string_view log = map.view();
+  PW_RETURN_IF_ERROR(LocateRecords(log, rows).WithContext("scan " + p.log_path().string()));
+  RecordView rec;
+  EventRecord out;
+  for (size_t i = 0; i < rows.size();) {
+    std::shared_lock lock(state_mu);  // the dictionary
+    for (const size_t end = std::min(rows.size(), i + kBatch); i < end; ++i) {
+      const SelectedRow& s = rows[i];
+      Status st = p.DecodeRecord(log.substr(s.offset, s.length), &rec);
+      if (!st.ok()) return st.WithContext("scan " + p.log_path().string());
+      out.type = rec.type;
+      out.vital = rec.vital;
+      out.time_ms = rec.time_ms;
+      out.received_ms = rec.received_ms;
+      out.value = rec.value;
+      for (int d = 0; d < kDimCount; ++d) out.dims[d] = p.DimString(p.combos()[s.combo][d]);
+      out.session_id = rec.session_id;
+      out.id = rec.id;
+      out.name = rec.name;
+      out.attrs_json = rec.attrs_json;
+      fn(s.row, out);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status EventStore::ScanRecords(const RecordScan& scan, const std::function<void(const EventRecord&)>& fn) const {
   const Impl& m = *impl_;
   std::vector<std::shared_ptr<Partition>> parts;
@@ -341,7 +440,6 @@ Status EventStore::ScanRecords(const RecordScan& scan, const std::function<void(
       if (OffsetRange(*p, scan.from_ms, scan.to_ms, &lo, &hi)) parts.push_back(p);
     }
   }
-  constexpr size_t kBatch = 4096;  // records decoded per hold of the shared lock
   std::vector<SelectedRow> rows;
   std::vector<char> combo_ok;
   for (const auto& part : parts) {
@@ -353,72 +451,85 @@ Status EventStore::ScanRecords(const RecordScan& scan, const std::function<void(
     {
       std::shared_lock lock(m.state_mu);
       log_size = p.writer()->size();
-      // Combos passing the filters (a value the partition never saw matches nothing).
-      const auto& combos = p.combos();
-      combo_ok.assign(combos.size(), 1);
-      for (int d = 0; d < kDimCount; ++d) {
-        if (!scan.filters[d]) continue;
-        uint32_t want = kNoString;
-        if (!scan.filters[d]->empty()) {
-          auto id = p.dictionary().Find(*scan.filters[d]);
-          if (!id) {
-            combo_ok.assign(combos.size(), 0);
-            break;
-          }
-          want = *id;
-        }
-        for (size_t c = 0; c < combos.size(); ++c) combo_ok[c] &= combos[c][d] == want;
-      }
-      uint32_t left = p.row_count();
-      uint32_t base = 0;
-      for (const auto& chunk : p.chunks()) {
-        const uint32_t n = std::min(left, RowChunk::kRows);
-        left -= n;
-        const RowChunk& c = *chunk;
-        const uint8_t* kind = c.kinds();
-        const uint32_t time_base = c.time_base(), combo_base = c.combo_base();
-        c.VisitTimeCombo([&](auto time, auto combo) {
-          for (uint32_t i = 0; i < n; ++i) {
-            const uint8_t k = kind[i];
-            const uint32_t t = time_base + time[i];
-            if ((k & kDeadRow) || t - lo > hi - lo) continue;
-            if (scan.type && (k >> 3) != static_cast<uint8_t>(*scan.type)) continue;
-            if (scan.vital && (k & 0x07) != static_cast<uint8_t>(*scan.vital)) continue;
-            const uint32_t cb = combo_base + combo[i];
-            if (!combo_ok[cb]) continue;
-            rows.push_back({c.GroupOffset(i / RowChunk::kIndexEvery), base + i, cb, 0});
-          }
-        });
-        base += n;
-      }
+      SelectPartitionRows(p, scan, lo, hi, combo_ok, rows);
+    }
+    PW_RETURN_IF_ERROR(DecodeRows(m.state_mu, p, log_size, rows, [&](uint32_t, const EventRecord& r) { fn(r); }));
+  }
+  return Status::Ok();
+}
+
+Status EventStore::SelectRows(const RecordScan& scan, const std::function<Status(const SelectedRows&)>& fn) const {
+  const Impl& m = *impl_;
+  std::vector<std::shared_ptr<Partition>> parts;
+  {
+    std::shared_lock lock(m.state_mu);
+    for (const auto& [start, p] : m.partitions) {
+      uint32_t lo, hi;
+      if (OffsetRange(*p, scan.from_ms, scan.to_ms, &lo, &hi)) parts.push_back(p);
+    }
+  }
+  std::vector<SelectedRow> rows;
+  std::vector<char> combo_ok;
+  std::vector<uint32_t> numbers;
+  for (const auto& part : parts) {
+    const Partition& p = *part;
+    uint32_t lo = 0, hi = 0;
+    OffsetRange(p, scan.from_ms, scan.to_ms, &lo, &hi);
+    rows.clear();
+    SelectedRows out;
+    {
+      std::shared_lock lock(m.state_mu);
+      out.row_count = p.row_count();
+      SelectPartitionRows(p, scan, lo, hi, combo_ok, rows);
     }
     if (rows.empty()) continue;
-    LogMapping map(p.writer()->fd(), log_size);
-    if (!map.ok()) return IoError("mmap " + p.log_path().string(), errno);
-    const std::string_view log = map.view();
-    PW_RETURN_IF_ERROR(LocateRecords(log, rows).WithContext("scan " + p.log_path().string()));
-    RecordView rec;
-    EventRecord out;
-    for (size_t i = 0; i < rows.size();) {
-      std::shared_lock lock(m.state_mu);  // the dictionary
-      for (const size_t end = std::min(rows.size(), i + kBatch); i < end; ++i) {
-        const SelectedRow& s = rows[i];
-        Status st = p.DecodeRecord(log.substr(s.offset, s.length), &rec);
-        if (!st.ok()) return st.WithContext("scan " + p.log_path().string());
-        out.type = rec.type;
-        out.vital = rec.vital;
-        out.time_ms = rec.time_ms;
-        out.value = rec.value;
-        for (int d = 0; d < kDimCount; ++d) out.dims[d] = p.DimString(p.combos()[s.combo][d]);
-        out.session_id = rec.session_id;
-        out.id = rec.id;
-        out.name = rec.name;
-        out.attrs_json = rec.attrs_json;
-        fn(out);
+    numbers.resize(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) numbers[i] = rows[i].row;
+    out.partition = part;
+    out.start_ms = p.start_ms();
+    out.rows = numbers;
+    PW_RETURN_IF_ERROR(fn(out));
+  }
+  return Status::Ok();
+}
+
+Status EventStore::ReadRows(const std::shared_ptr<const void>& partition, uint32_t from_row, uint32_t to_row,
+                            const std::function<bool(EventType, Vital)>& want, std::span<const uint32_t> only,
+                            const std::function<void(uint32_t, const EventRecord&)>& fn) const {
+  const Impl& m = *impl_;
+  if (!partition) return InvalidArgument("read rows: no partition");
+  const Partition& p = *static_cast<const Partition*>(partition.get());
+  std::vector<SelectedRow> rows;
+  uint64_t log_size;
+  {
+    std::shared_lock lock(m.state_mu);
+    log_size = p.writer()->size();
+    to_row = std::min(to_row, p.row_count());
+    const auto& chunks = p.chunks();
+    if (!only.empty()) {
+      for (uint32_t r : only) {
+        if (r >= to_row) return InvalidArgument("read rows: row " + std::to_string(r) + " out of range");
+        const RowChunk& c = *chunks[r / RowChunk::kRows];
+        const uint32_t i = r % RowChunk::kRows;
+        rows.push_back({c.GroupOffset(i / RowChunk::kIndexEvery), r, c.Combo(i), 0});
+      }
+    } else {
+      for (uint32_t ci = from_row / RowChunk::kRows; from_row < to_row && ci < chunks.size(); ++ci) {
+        const RowChunk& c = *chunks[ci];
+        const uint32_t base = ci * RowChunk::kRows;
+        const uint32_t first = std::max(from_row, base) - base;
+        const uint32_t last = std::min(to_row - base, RowChunk::kRows);
+        const uint8_t* kind = c.kinds();
+        for (uint32_t i = first; i < last; ++i) {
+          const uint8_t k = kind[i];
+          if (k & kDeadRow) continue;
+          if (want && !want(static_cast<EventType>(k >> 3), static_cast<Vital>(k & 0x07))) continue;
+          rows.push_back({c.GroupOffset(i / RowChunk::kIndexEvery), base + i, c.Combo(i), 0});
+        }
       }
     }
   }
-  return Status::Ok();
+  return DecodeRows(m.state_mu, p, log_size, rows, fn);
 }
 
 }  // namespace perfwatch::events
