@@ -1,7 +1,8 @@
 // GET /api/v1/journeys and GET /api/v1/vitals/attribution at 1,000,000 stored events
-// (issue 16: < 100 ms each): ComputeJourneys and ComputeAttribution (read the events back
-// from the real event store's logs, parse their attrs_json, exact percentiles), as the
-// handlers run them.
+// (issue 16: < 100 ms each): ComputeJourneys and ComputeAttribution as the handlers run
+// them, with their caches (cold: the first request; warm: every later one), and as the
+// baseline in the same run without (read every event back from the real event store's
+// logs, parse its attrs_json, exact percentiles).
 //
 //   build/bench/journeys_benchmark --benchmark_counters_tabular=true
 //
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <memory>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -171,25 +173,46 @@ Fixture& Mixed() {
 
 constexpr int64_t kDay = 24LL * 3600 * 1000;
 
-void RunJourneys(benchmark::State& state, Fixture& f) {
+// kUncached: the handlers before the caches (read and parse every matching event per
+// request) — the baseline; kCold: a first request (empty cache); kWarm: every later one.
+enum class Mode { kUncached, kCold, kWarm };
+
+void RunJourneys(benchmark::State& state, Fixture& f, Mode mode) {
   JourneysRequest r;
   r.app = "shop";
   r.from_ms = kStart;
   r.to_ms = kStart + kDay;
   std::vector<JourneyReport> out;
+  std::unique_ptr<JourneysCache> cache;
+  if (mode == Mode::kWarm) {
+    cache = std::make_unique<JourneysCache>();
+    if (!ComputeJourneys(*f.store, r, kStart + kDay, 30 * 60 * 1000, *cache).ok()) std::abort();
+  }
   for (auto _ : state) {
-    out = std::move(ComputeJourneys(*f.store, r, kStart + kDay, 30 * 60 * 1000)).value();
+    if (mode == Mode::kCold) {
+      state.PauseTiming();
+      cache = std::make_unique<JourneysCache>();
+      state.ResumeTiming();
+    }
+    out = std::move(mode == Mode::kUncached ? ComputeJourneys(*f.store, r, kStart + kDay, 30 * 60 * 1000)
+                                            : ComputeJourneys(*f.store, r, kStart + kDay, 30 * 60 * 1000, *cache))
+              .value();
     benchmark::DoNotOptimize(out);
   }
   state.counters["stored"] = static_cast<double>(kEvents);
   state.counters["scanned"] = static_cast<double>(f.journeys);
   state.counters["completion"] = out.empty() ? 0 : *out[0].completion_rate;
+  if (cache) state.counters["cache_MiB"] = static_cast<double>(cache->Stats().bytes) / (1 << 20);
 }
 
-void BM_Journeys1M(benchmark::State& state) { RunJourneys(state, Mixed()); }
-BENCHMARK(BM_Journeys1M)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_Journeys1M_Uncached(benchmark::State& state) { RunJourneys(state, Mixed(), Mode::kUncached); }
+BENCHMARK(BM_Journeys1M_Uncached)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_Journeys1M_Cold(benchmark::State& state) { RunJourneys(state, Mixed(), Mode::kCold); }
+BENCHMARK(BM_Journeys1M_Cold)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_Journeys1M_Warm(benchmark::State& state) { RunJourneys(state, Mixed(), Mode::kWarm); }
+BENCHMARK(BM_Journeys1M_Warm)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void RunAttribution(benchmark::State& state, events::Vital m, size_t scanned) {
+void RunAttribution(benchmark::State& state, events::Vital m, size_t scanned, Mode mode) {
   Fixture& f = Mixed();
   AttributionRequest r;
   r.metric = m;
@@ -197,27 +220,56 @@ void RunAttribution(benchmark::State& state, events::Vital m, size_t scanned) {
   r.from_ms = kStart;
   r.to_ms = kStart + kDay;
   AttributionReport out;
+  std::unique_ptr<AttributionCache> cache;
+  if (mode == Mode::kWarm) {
+    cache = std::make_unique<AttributionCache>();
+    if (!ComputeAttribution(*f.store, r, *cache).ok()) std::abort();
+  }
   for (auto _ : state) {
-    out = std::move(ComputeAttribution(*f.store, r)).value();
+    if (mode == Mode::kCold) {
+      state.PauseTiming();
+      cache = std::make_unique<AttributionCache>();
+      state.ResumeTiming();
+    }
+    out = std::move(mode == Mode::kUncached ? ComputeAttribution(*f.store, r) : ComputeAttribution(*f.store, r, *cache))
+              .value();
     benchmark::DoNotOptimize(out);
   }
   state.counters["stored"] = static_cast<double>(kEvents);
   state.counters["scanned"] = static_cast<double>(scanned);
   state.counters["targets"] = static_cast<double>(out.targets.size());
+  if (cache) state.counters["cache_MiB"] = static_cast<double>(cache->Stats().bytes) / (1 << 20);
 }
 
-void BM_AttributionLcp1M(benchmark::State& state) { RunAttribution(state, events::Vital::kLCP, Mixed().lcp); }
-BENCHMARK(BM_AttributionLcp1M)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_AttributionLcp1M_Uncached(benchmark::State& state) {
+  RunAttribution(state, events::Vital::kLCP, Mixed().lcp, Mode::kUncached);
+}
+BENCHMARK(BM_AttributionLcp1M_Uncached)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_AttributionLcp1M_Cold(benchmark::State& state) { RunAttribution(state, events::Vital::kLCP, Mixed().lcp, Mode::kCold); }
+BENCHMARK(BM_AttributionLcp1M_Cold)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_AttributionLcp1M_Warm(benchmark::State& state) { RunAttribution(state, events::Vital::kLCP, Mixed().lcp, Mode::kWarm); }
+BENCHMARK(BM_AttributionLcp1M_Warm)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void BM_AttributionInp1M(benchmark::State& state) { RunAttribution(state, events::Vital::kINP, Mixed().inp); }
-BENCHMARK(BM_AttributionInp1M)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_AttributionInp1M_Uncached(benchmark::State& state) {
+  RunAttribution(state, events::Vital::kINP, Mixed().inp, Mode::kUncached);
+}
+BENCHMARK(BM_AttributionInp1M_Uncached)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_AttributionInp1M_Cold(benchmark::State& state) { RunAttribution(state, events::Vital::kINP, Mixed().inp, Mode::kCold); }
+BENCHMARK(BM_AttributionInp1M_Cold)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_AttributionInp1M_Warm(benchmark::State& state) { RunAttribution(state, events::Vital::kINP, Mixed().inp, Mode::kWarm); }
+BENCHMARK(BM_AttributionInp1M_Warm)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Every stored event a journey: the scan and parse cost per event.
-void BM_Journeys1MAllJourneys(benchmark::State& state) {
+Fixture& AllJourneys() {
   static Fixture f(true);
-  RunJourneys(state, f);
+  return f;
 }
-BENCHMARK(BM_Journeys1MAllJourneys)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_Journeys1MAllJourneys_Uncached(benchmark::State& state) { RunJourneys(state, AllJourneys(), Mode::kUncached); }
+BENCHMARK(BM_Journeys1MAllJourneys_Uncached)->Unit(benchmark::kMillisecond)->UseRealTime();
+void BM_Journeys1MAllJourneys_Cold(benchmark::State& state) { RunJourneys(state, AllJourneys(), Mode::kCold); }
+BENCHMARK(BM_Journeys1MAllJourneys_Cold)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+void BM_Journeys1MAllJourneys_Warm(benchmark::State& state) { RunJourneys(state, AllJourneys(), Mode::kWarm); }
+BENCHMARK(BM_Journeys1MAllJourneys_Warm)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace perfwatch::analysis

@@ -11,13 +11,16 @@
 // views: the metric's events in the window (with or without attribution); events without
 // a selector count in views only. Targets: the `limit` (default 20) largest counts, ties by
 // selector. Bad parameters: 400 bad_data.
+// The handler answers from an AttributionCache (parsed events kept between requests).
 // Thread safety: reads the store only; safe on any worker thread.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "analysis/record_cache.h"
 #include "common/status.h"
 #include "events/event.h"
 #include "events/event_store.h"
@@ -56,7 +59,29 @@ struct AttributionReport {
 
 Result<AttributionRequest> ParseAttributionRequest(const http::Request& req, int64_t now_ms);
 
+// Parsed attribution events of LCP, INP and CLS, kept between requests (analysis/record_cache.h:
+// exact and fresh; each metric's cache bounded by `max_bytes_per_metric`, about 80 bytes
+// per cached event plus its strings). Thread-safe.
+class AttributionCache {
+ public:
+  explicit AttributionCache(size_t max_bytes_per_metric = size_t{128} << 20);
+  ~AttributionCache();
+  AttributionCache(const AttributionCache&) = delete;
+  AttributionCache& operator=(const AttributionCache&) = delete;
+  RecordCacheStats Stats() const;  // the three metrics' caches together
+
+ private:
+  friend Result<AttributionReport> ComputeAttribution(const events::EventStore&, const AttributionRequest&,
+                                                      AttributionCache&);
+  struct Caches;
+  std::unique_ptr<Caches> caches_;
+};
+
+// Reads and parses every matching event (no cache).
 Result<AttributionReport> ComputeAttribution(const events::EventStore& store, const AttributionRequest& request);
+// The same answer from `cache` (parsing only the events appended since the last request).
+Result<AttributionReport> ComputeAttribution(const events::EventStore& store, const AttributionRequest& request,
+                                             AttributionCache& cache);
 
 std::string RenderAttributionJson(const AttributionReport& report);
 

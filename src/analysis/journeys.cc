@@ -25,66 +25,92 @@ JourneyAccumulator::JourneyAccumulator(int64_t now_ms, int64_t timeout_ms)
 
 JourneyAccumulator::~JourneyAccumulator() = default;
 
-void JourneyAccumulator::Add(std::string_view app, std::string_view name, int64_t time_ms, double value_ms,
-                             std::string_view attrs_json) {
-  auto key = std::make_pair(std::string(app), std::string(name));
-  auto it = groups_.find(key);
-  if (it == groups_.end()) {
-    it = groups_.emplace(key, Group{}).first;
-    it->second.report.app = app;
-    it->second.report.name = name;
-  }
-  Group& g = it->second;
-  JourneyReport& r = g.report;
-  ++r.started;
-
+void ParseJourneyEvent(dom::parser& parser, std::string_view attrs_json, JourneyEvent* out,
+                       const std::function<std::string_view(std::string_view)>& intern) {
+  out->parsed = false;
+  out->outcome = JourneyEvent::Outcome::kNone;
+  out->has_target = false;
+  out->target = 0;
+  out->steps.clear();
   dom::element root;
-  const bool parsed = !attrs_json.empty() && !parser_->parse(attrs_json.data(), attrs_json.size()).get(root);
+  if (attrs_json.empty() || parser.parse(attrs_json.data(), attrs_json.size()).get(root)) return;
+  out->parsed = true;
   std::string_view outcome;
-  if (parsed && root["outcome"].get_string().get(outcome)) outcome = {};
-  const bool completed = outcome == "completed";
-  if (completed) {
-    ++r.completed;
-  } else if (outcome == "failed") {
-    ++r.failed;
-  } else if (outcome == "abandoned" && time_ms <= now_ms_ - timeout_ms_) {
-    ++r.abandoned;
-  } else {
-    ++r.in_progress;
-    return;  // not in the funnel: it may still go on
-  }
-  if (!parsed) return;
-
+  if (root["outcome"].get_string().get(outcome)) outcome = {};
+  out->outcome = outcome.empty()            ? JourneyEvent::Outcome::kNone
+                 : outcome == "completed" ? JourneyEvent::Outcome::kCompleted
+                 : outcome == "failed"    ? JourneyEvent::Outcome::kFailed
+                 : outcome == "abandoned" ? JourneyEvent::Outcome::kAbandoned
+                                          : JourneyEvent::Outcome::kOther;
   double target = 0;
-  const bool has_target = !root["target"].get_double().get(target) && std::isfinite(target) && target > 0;
-  if (has_target && time_ms >= g.target_time) {
-    g.target_time = time_ms;
-    r.target = target;
+  if (!root["target"].get_double().get(target) && std::isfinite(target) && target > 0) {
+    out->has_target = true;
+    out->target = target;
   }
-  if (completed && std::isfinite(value_ms) && value_ms >= 0) {
-    g.durations.push_back(value_ms);
-    if (has_target) {
-      ++g.with_target;
-      if (value_ms > target) ++g.over_target;
-    }
-  }
-
   dom::array steps;
   if (root["steps"].get_array().get(steps)) return;
   // The journey's steps: first position of each name, summed durations.
-  std::vector<std::pair<std::string_view, double>> seen;
   for (dom::element s : steps) {
     std::string_view sname;
     if (s["name"].get_string().get(sname)) continue;
     double d = 0;
     if (s["d"].get_double().get(d) || !std::isfinite(d) || d < 0) d = 0;
-    auto pos = std::find_if(seen.begin(), seen.end(), [&](const auto& p) { return p.first == sname; });
-    if (pos == seen.end()) {
-      seen.emplace_back(sname, d);
+    auto pos = std::find_if(out->steps.begin(), out->steps.end(), [&](const auto& p) { return p.first == sname; });
+    if (pos == out->steps.end()) {
+      out->steps.emplace_back(intern ? intern(sname) : sname, d);
     } else {
       pos->second += d;
     }
   }
+}
+
+void JourneyAccumulator::Add(std::string_view app, std::string_view name, int64_t time_ms, double value_ms,
+                             std::string_view attrs_json) {
+  ParseJourneyEvent(*parser_, attrs_json, &scratch_);
+  scratch_.app = app;
+  scratch_.name = name;
+  scratch_.time_ms = time_ms;
+  scratch_.value_ms = value_ms;
+  Add(scratch_);
+}
+
+void JourneyAccumulator::Add(const JourneyEvent& e) {
+  auto key = std::make_pair(std::string(e.app), std::string(e.name));
+  auto it = groups_.find(key);
+  if (it == groups_.end()) {
+    it = groups_.emplace(key, Group{}).first;
+    it->second.report.app = e.app;
+    it->second.report.name = e.name;
+  }
+  Group& g = it->second;
+  JourneyReport& r = g.report;
+  ++r.started;
+
+  const bool completed = e.outcome == JourneyEvent::Outcome::kCompleted;
+  if (completed) {
+    ++r.completed;
+  } else if (e.outcome == JourneyEvent::Outcome::kFailed) {
+    ++r.failed;
+  } else if (e.outcome == JourneyEvent::Outcome::kAbandoned && e.time_ms <= now_ms_ - timeout_ms_) {
+    ++r.abandoned;
+  } else {
+    ++r.in_progress;
+    return;  // not in the funnel: it may still go on
+  }
+  if (!e.parsed) return;
+
+  if (e.has_target && e.time_ms >= g.target_time) {
+    g.target_time = e.time_ms;
+    r.target = e.target;
+  }
+  if (completed && std::isfinite(e.value_ms) && e.value_ms >= 0) {
+    g.durations.push_back(e.value_ms);
+    if (e.has_target) {
+      ++g.with_target;
+      if (e.value_ms > e.target) ++g.over_target;
+    }
+  }
+  const auto& seen = e.steps;
   for (size_t i = 0; i < seen.size(); ++i) {
     auto sit = g.steps.find(seen[i].first);
     if (sit == g.steps.end()) {

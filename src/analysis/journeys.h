@@ -20,6 +20,7 @@
 //    time) and largest_drop_off (null when nobody dropped off).
 // Thread safety: JourneyAccumulator is single-threaded; the functions are pure.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,6 +41,26 @@ struct JourneyStepReport {
   double drop_off = 0;        // 0..1
 };
 
+// One stored journey event as the funnel reads it. Strings borrow: from the event and the
+// parser (ParseJourneyEvent without `intern`) or from wherever `intern` keeps them.
+struct JourneyEvent {
+  enum class Outcome : uint8_t { kNone, kCompleted, kFailed, kAbandoned, kOther };
+  std::string_view app, name;
+  int64_t time_ms = 0;
+  double value_ms = 0;
+  bool parsed = false;             // attrs_json was a JSON document
+  Outcome outcome = Outcome::kNone;
+  double target = 0;               // > 0 when has_target
+  bool has_target = false;
+  std::vector<std::pair<std::string_view, double>> steps;  // each name at its first position, durations summed
+};
+
+// Parses a journey event's attrs_json (lenient as JourneyAccumulator::Add). `intern`, when
+// set, is given every string that must outlive the parser (step names) and returns its
+// stable copy. Thread safety: `parser` belongs to the caller's thread.
+void ParseJourneyEvent(simdjson::dom::parser& parser, std::string_view attrs_json, JourneyEvent* out,
+                       const std::function<std::string_view(std::string_view)>& intern = nullptr);
+
 struct JourneyReport {
   std::string app, name;
   uint64_t started = 0, completed = 0, failed = 0, abandoned = 0, in_progress = 0;
@@ -57,6 +78,8 @@ class JourneyAccumulator {
   // outcome without steps.
   void Add(std::string_view app, std::string_view name, int64_t time_ms, double value_ms,
            std::string_view attrs_json);
+  // The same for an event already parsed (the cached path; identical results).
+  void Add(const JourneyEvent& e);
 
   // By started descending, then app, then name.
   std::vector<JourneyReport> Finish();
@@ -79,6 +102,7 @@ class JourneyAccumulator {
   uint64_t seq_ = 0;
   std::map<std::pair<std::string, std::string>, Group> groups_;
   std::unique_ptr<simdjson::dom::parser> parser_;
+  JourneyEvent scratch_;
 };
 
 }  // namespace perfwatch::analysis

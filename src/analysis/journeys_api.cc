@@ -1,6 +1,9 @@
 #include "analysis/journeys_api.h"
 
+#include <simdjson.h>
+
 #include <cmath>
+#include <memory>
 
 #include "analysis/get_api.h"
 #include "analysis/time_window.h"
@@ -37,18 +40,61 @@ Result<JourneysRequest> ParseJourneysRequest(const http::Request& req, int64_t n
   return out;
 }
 
-Result<std::vector<JourneyReport>> ComputeJourneys(const events::EventStore& store, const JourneysRequest& request,
-                                                   int64_t now_ms, int64_t timeout_ms) {
+namespace {
+
+events::RecordScan JourneysScan(const JourneysRequest& request) {
   events::RecordScan scan;
   scan.from_ms = request.from_ms;
   scan.to_ms = request.to_ms;
   scan.type = events::EventType::kJourney;
   if (request.app) scan.filters[events::kApp] = *request.app;
+  return scan;
+}
+
+size_t ParseCachedJourney(const events::EventRecord& e, StringTable& strings, JourneyEvent& out) {
+  thread_local simdjson::dom::parser parser;
+  ParseJourneyEvent(parser, e.attrs_json, &out,
+                    [&](std::string_view s) { return strings.Get(strings.Intern(s)); });
+  out.app = strings.Get(strings.Intern(e.dims[events::kApp]));
+  out.name = strings.Get(strings.Intern(e.name));
+  out.time_ms = e.time_ms;
+  out.value_ms = e.value;
+  return out.steps.capacity() * sizeof(out.steps[0]);
+}
+
+}  // namespace
+
+struct JourneysCache::Cache : RecordCache<JourneyEvent> {
+  using RecordCache::RecordCache;
+};
+
+JourneysCache::JourneysCache(size_t max_bytes)
+    : cache_(std::make_unique<Cache>(RecordCacheOptions{.max_bytes = max_bytes},
+                                     ParseCachedJourney)) {}
+JourneysCache::~JourneysCache() = default;
+RecordCacheStats JourneysCache::Stats() const { return cache_->Stats(); }
+
+Result<std::vector<JourneyReport>> ComputeJourneys(const events::EventStore& store, const JourneysRequest& request,
+                                                   int64_t now_ms, int64_t timeout_ms) {
   JourneyAccumulator acc(now_ms, timeout_ms);
-  PW_RETURN_IF_ERROR(store.ScanRecords(scan, [&](const events::EventRecord& e) {
+  PW_RETURN_IF_ERROR(store.ScanRecords(JourneysScan(request), [&](const events::EventRecord& e) {
     if (request.name && e.name != *request.name) return;
     acc.Add(e.dims[events::kApp], e.name, e.time_ms, e.value, e.attrs_json);
   }));
+  return acc.Finish();
+}
+
+Result<std::vector<JourneyReport>> ComputeJourneys(const events::EventStore& store, const JourneysRequest& request,
+                                                   int64_t now_ms, int64_t timeout_ms, JourneysCache& cache) {
+  JourneyAccumulator acc(now_ms, timeout_ms);
+  PW_RETURN_IF_ERROR(cache.cache_->Scan(store, JourneysScan(request),
+                                        [&](const CachedRows<JourneyEvent>& rows, std::span<const uint32_t> index) {
+                                          for (uint32_t i : index) {
+                                            const JourneyEvent& e = rows.entries[i];
+                                            if (request.name && e.name != *request.name) continue;
+                                            acc.Add(e);
+                                          }
+                                        }));
   return acc.Finish();
 }
 
@@ -103,9 +149,10 @@ std::string RenderJourneysJson(const std::vector<JourneyReport>& journeys) {
 }
 
 void RegisterJourneysHandler(http::Router& router, const events::EventStore* store, int64_t timeout_ms) {
+  auto cache = std::make_shared<JourneysCache>();
   RegisterAnalysisGet(router, "/api/v1/journeys", ParseJourneysRequest,
-                      [store, timeout_ms](const JourneysRequest& request, int64_t now) -> Result<std::string> {
-                        PW_ASSIGN_OR_RETURN(auto journeys, ComputeJourneys(*store, request, now, timeout_ms));
+                      [store, timeout_ms, cache](const JourneysRequest& request, int64_t now) -> Result<std::string> {
+                        PW_ASSIGN_OR_RETURN(auto journeys, ComputeJourneys(*store, request, now, timeout_ms, *cache));
                         return RenderJourneysJson(journeys);
                       });
 }

@@ -7,13 +7,16 @@
 // "steps":[{"name","p75","reached","drop_off"}],"bottleneck":{"slowest_step",
 // "largest_drop_off"}}]}: durations in ms (2 decimals), ratios 0..1 (4 decimals), null
 // when unknown. Bad parameters: 400 bad_data.
+// The handler answers from a JourneysCache (parsed events kept between requests).
 // Thread safety: reads the store only; safe on any worker thread.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "analysis/journeys.h"
+#include "analysis/record_cache.h"
 #include "common/status.h"
 #include "events/event_store.h"
 #include "http/router.h"
@@ -28,9 +31,30 @@ struct JourneysRequest {
 // window: a positive duration (default 24h).
 Result<JourneysRequest> ParseJourneysRequest(const http::Request& req, int64_t now_ms);
 
+// Parsed journey events kept between requests (analysis/record_cache.h: exact and fresh;
+// bounded by `max_bytes`, about 100 bytes per cached journey plus its steps). Thread-safe.
+class JourneysCache {
+ public:
+  explicit JourneysCache(size_t max_bytes = size_t{128} << 20);
+  ~JourneysCache();
+  JourneysCache(const JourneysCache&) = delete;
+  JourneysCache& operator=(const JourneysCache&) = delete;
+  RecordCacheStats Stats() const;
+
+ private:
+  friend Result<std::vector<JourneyReport>> ComputeJourneys(const events::EventStore&, const JourneysRequest&,
+                                                            int64_t, int64_t, JourneysCache&);
+  struct Cache;
+  std::unique_ptr<Cache> cache_;
+};
+
 // `timeout_ms`: rum.journey_timeout (an "abandoned" journey older than this is abandoned).
+// Reads and parses every matching event (no cache).
 Result<std::vector<JourneyReport>> ComputeJourneys(const events::EventStore& store, const JourneysRequest& request,
                                                    int64_t now_ms, int64_t timeout_ms);
+// The same answer from `cache` (parsing only the events appended since the last request).
+Result<std::vector<JourneyReport>> ComputeJourneys(const events::EventStore& store, const JourneysRequest& request,
+                                                   int64_t now_ms, int64_t timeout_ms, JourneysCache& cache);
 
 std::string RenderJourneysJson(const std::vector<JourneyReport>& journeys);
 

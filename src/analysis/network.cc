@@ -278,6 +278,108 @@ Status DecodeResourceBeacon(simdjson::dom::parser& parser, std::string_view attr
   return Status::Ok();
 }
 
+namespace {
+constexpr uint32_t kPackedNaN = 0xFFFFFFFFu;
+constexpr uint32_t kPackedWide = 7;  // scale code: an index into `wide`
+constexpr double kPow10[7] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+}  // namespace
+
+uint32_t PackNumber(double v, std::vector<double>& wide) {
+  if (std::isnan(v)) return kPackedNaN;
+  if (v >= 0 && !std::signbit(v)) {
+    for (uint32_t sc = 0; sc < 7; ++sc) {
+      const double k = std::round(v * kPow10[sc]);
+      if (k >= static_cast<double>(1u << 29)) break;
+      if (k / kPow10[sc] == v) return (sc << 29) | static_cast<uint32_t>(k);
+    }
+  }
+  wide.push_back(v);
+  return (kPackedWide << 29) | static_cast<uint32_t>(wide.size() - 1);
+}
+
+double UnpackNumber(uint32_t packed, const std::vector<double>& wide) {
+  if (packed == kPackedNaN) return kUnknown;
+  const uint32_t sc = packed >> 29, k = packed & ((1u << 29) - 1);
+  if (sc == kPackedWide) return wide[k];
+  return static_cast<double>(k) / kPow10[sc];
+}
+
+size_t ParseNetworkEvent(simdjson::dom::parser& parser, EventKindForNetwork kind, std::string_view app,
+                         std::string_view page, std::string_view session, std::string_view event_id, double value,
+                         std::string_view attrs_json, StringTable& strings, CachedNetworkEvent& out) {
+  using Kind = CachedNetworkEvent::Kind;
+  out.value = value;
+  switch (kind) {
+    case EventKindForNetwork::kResources: {
+      ResourceBeacon beacon;
+      if (attrs_json.empty() || !DecodeResourceBeacon(parser, attrs_json, &beacon).ok()) {
+        out.kind = Kind::kUndecodable;
+        return 0;
+      }
+      out.kind = Kind::kResources;
+      out.app = strings.Intern(app);
+      out.page = strings.Intern(page);
+      out.session = strings.Intern(session);
+      if (!beacon.page_view_id.empty()) out.page_view_id = strings.Intern(beacon.page_view_id);
+      else out.event_id = strings.Intern(event_id);
+      out.has_summary = beacon.has_summary;
+      out.summary_resources = beacon.summary_resources;
+      out.summary_transfer = beacon.summary_transfer;
+      out.resources.reserve(beacon.resources.size());
+      for (const ResourceView& r : beacon.resources) {
+        CachedResource& c = out.resources.emplace_back();
+        c.url = strings.Intern(r.url);
+        // The URL's template, computed once per partition (kept as the URL string's tag).
+        c.tmpl = strings.Tag(c.url);
+        if (c.tmpl == StringTable::kNoTag) {
+          c.tmpl = strings.Intern(ResourceUrlTemplate(r.url));
+          strings.SetTag(c.url, c.tmpl);
+        }
+        c.type = r.type;
+        c.link = r.initiator == "link";
+        c.lcp = r.lcp;
+        c.render_blocking = r.render_blocking;
+        c.cache_hit = r.cache_hit;
+        c.third_party = r.third_party;
+        const double nums[10] = {r.start,    r.duration, r.dns,      r.connect, r.tls,
+                                 r.request,  r.response, r.transfer, r.encoded, r.decoded};
+        for (size_t i = 0; i < 10; ++i) c.numbers[i] = PackNumber(nums[i], out.wide);
+      }
+      out.wide.shrink_to_fit();
+      return out.resources.capacity() * sizeof(CachedResource) + out.wide.capacity() * sizeof(double);
+    }
+    case EventKindForNetwork::kLcp: {
+      if (!std::isfinite(value) || attrs_json.empty()) return 0;  // kIgnored
+      simdjson::dom::element root;
+      simdjson::dom::object obj;
+      if (parser.parse(attrs_json.data(), attrs_json.size()).get(root) || root.get_object().get(obj)) {
+        out.kind = Kind::kUndecodable;
+        return 0;
+      }
+      const std::string_view id = String(obj, "pageViewId");
+      if (id.empty()) return 0;
+      out.kind = Kind::kLcp;
+      out.app = strings.Intern(app);
+      out.page_view_id = strings.Intern(id);
+      simdjson::dom::object attribution;
+      if (!obj.at_key("attribution").get_object().get(attribution)) {
+        const std::string_view url = String(attribution, "url");
+        if (!url.empty()) out.lcp_url = strings.Intern(url);
+      }
+      return 0;
+    }
+    case EventKindForNetwork::kNavigation: {
+      const std::string_view id = FindPageViewId(attrs_json);
+      if (id.empty() || !std::isfinite(value)) return 0;
+      out.kind = Kind::kNavigation;
+      out.app = strings.Intern(app);
+      out.page_view_id = strings.Intern(id);
+      return 0;
+    }
+  }
+  return 0;
+}
+
 uint32_t NetworkAccumulator::Intern(Index& map, std::vector<std::string>& list, std::string_view s) {
   auto it = map.find(s);
   if (it != map.end()) return it->second;
@@ -381,13 +483,174 @@ void NetworkAccumulator::AddNavigation(std::string_view app, double value, std::
   load_[key_] = value;
 }
 
+NetworkAccumulator::PartitionIds& NetworkAccumulator::StartPartition(size_t part, const StringTable& strings) {
+  if (first_part_ == SIZE_MAX) first_part_ = part;
+  if (part != first_part_ && !multi_) {
+    // A second partition: from now on views are also found by key, across partitions.
+    multi_ = true;
+    for (uint32_t v = 0; v < views_.size(); ++v) view_index_.emplace(views_[v].key, v);
+  }
+  PartitionIds& ids = part_ids_[part];
+  ids.strings = &strings;
+  const size_t n = strings.size();
+  if (ids.url.size() < n) {
+    ids.url.resize(n, kNoStringId);
+    ids.tmpl.resize(n, kNoStringId);
+    ids.session.resize(n, kNoStringId);
+    ids.group_by_page.resize(n, {kNoStringId, kNoStringId});
+    ids.view_by_pvid.resize(n, {kNoStringId, kNoStringId});
+  }
+  return ids;
+}
+
+uint32_t NetworkAccumulator::CachedUrl(PartitionIds& ids, uint32_t id) {
+  uint32_t& u = ids.url[id];
+  if (u == kNoStringId) {
+    u = Intern(url_index_, urls_, ids.strings->Get(id));
+    if (url_tmpl_.size() < urls_.size()) url_tmpl_.resize(urls_.size(), kNoStringId);
+  }
+  return u;
+}
+
+uint32_t NetworkAccumulator::NewView(std::string_view app, std::string_view page, std::string_view session) {
+  const uint32_t vi = static_cast<uint32_t>(views_.size());
+  View& v = views_.emplace_back();
+  std::string group(app);
+  group.push_back('\0');
+  group.append(page);
+  v.group = Intern(group_index_, groups_, group);
+  v.session = Intern(session_index_, sessions_, session);
+  v.key = key_;
+  if (multi_ || (key_.size() > app.size() + 1 && key_[app.size() + 1] == '\1')) view_index_.emplace(key_, vi);
+  return vi;
+}
+
+uint32_t NetworkAccumulator::CachedView(PartitionIds& ids, uint32_t app, uint32_t pvid, const CachedNetworkEvent* e) {
+  const StringTable& st = *ids.strings;
+  std::pair<uint32_t, uint32_t>& slot = ids.view_by_pvid[pvid];
+  if (slot.first == app) return slot.second;
+  const uint64_t other_key = (static_cast<uint64_t>(app) << 32) | pvid;
+  if (slot.first != kNoStringId) {
+    if (auto it = ids.view_other_app.find(other_key); it != ids.view_other_app.end()) return it->second;
+  }
+  key_.assign(st.Get(app));
+  key_.push_back('\0');
+  key_.append(st.Get(pvid));
+  uint32_t vi = UINT32_MAX;
+  // A pageViewId starting with '\1' could equal a key of a view without one: by key.
+  const bool by_key = multi_ || st.Get(pvid)[0] == '\1';
+  if (by_key) {
+    if (auto it = view_index_.find(std::string_view(key_)); it != view_index_.end()) vi = it->second;
+  }
+  if (vi == UINT32_MAX) {
+    if (e == nullptr) return UINT32_MAX;
+    vi = NewView(st.Get(app), st.Get(e->page), st.Get(e->session));
+    if (by_key) view_index_.emplace(key_, vi);
+  }
+  if (slot.first == kNoStringId) slot = {app, vi};
+  else ids.view_other_app.emplace(other_key, vi);
+  return vi;
+}
+
+void NetworkAccumulator::AddViewResources(uint32_t vi, PartitionIds& ids, const CachedNetworkEvent& e) {
+  View& view = views_[vi];
+  if (e.has_summary) {
+    view.has_summary = true;
+    view.summary_resources = e.summary_resources;
+    view.summary_transfer = e.summary_transfer;
+    view.resources.clear();
+  }
+  view.resources.reserve(view.resources.size() + e.resources.size());
+  for (const CachedResource& r : e.resources) {
+    Res& x = view.resources.emplace_back();
+    x.url = CachedUrl(ids, r.url);
+    uint32_t& t = ids.tmpl[r.tmpl];
+    if (t == kNoStringId) t = Intern(tmpl_index_, tmpls_, ids.strings->Get(r.tmpl));
+    url_tmpl_[x.url] = t;
+    x.type = r.type;
+    x.link = r.link;
+    x.render_blocking = r.render_blocking;
+    x.cache_hit = r.cache_hit;
+    x.third_party = r.third_party;
+    x.lcp = r.lcp;
+    x.start = UnpackNumber(r.numbers[0], e.wide);
+    x.duration = UnpackNumber(r.numbers[1], e.wide);
+    x.dns = UnpackNumber(r.numbers[2], e.wide);
+    x.connect = UnpackNumber(r.numbers[3], e.wide);
+    x.tls = UnpackNumber(r.numbers[4], e.wide);
+    x.request = UnpackNumber(r.numbers[5], e.wide);
+    x.response = UnpackNumber(r.numbers[6], e.wide);
+    x.transfer = UnpackNumber(r.numbers[7], e.wide);
+    x.encoded = UnpackNumber(r.numbers[8], e.wide);
+    x.decoded = UnpackNumber(r.numbers[9], e.wide);
+  }
+}
+
+void NetworkAccumulator::AddCachedResources(size_t part, const CachedRows<CachedNetworkEvent>& rows,
+                                            std::span<const uint32_t> index) {
+  PartitionIds& ids = StartPartition(part, rows.strings);
+  const StringTable& st = rows.strings;
+  for (uint32_t i : index) {
+    const CachedNetworkEvent& e = rows.entries[i];
+    if (e.kind == CachedNetworkEvent::Kind::kUndecodable) {
+      ++undecodable_;
+      continue;
+    }
+    if (e.kind != CachedNetworkEvent::Kind::kResources) continue;
+    uint32_t vi;
+    if (e.page_view_id != kNoStringId) {
+      vi = CachedView(ids, e.app, e.page_view_id, &e);
+    } else {
+      // A view of its own; '\1' keeps it apart from every pageViewId.
+      key_.assign(st.Get(e.app));
+      key_.push_back('\0');
+      key_.push_back('\1');
+      key_.append(st.Get(e.session));
+      key_.push_back('\0');
+      key_.append(st.Get(e.event_id));
+      auto it = view_index_.find(std::string_view(key_));
+      vi = it != view_index_.end() ? it->second : NewView(st.Get(e.app), st.Get(e.page), st.Get(e.session));
+    }
+    AddViewResources(vi, ids, e);
+  }
+}
+
+void NetworkAccumulator::AddCachedJoins(size_t part, const CachedRows<CachedNetworkEvent>& rows,
+                                        std::span<const uint32_t> index) {
+  PartitionIds& ids = StartPartition(part, rows.strings);
+  for (uint32_t i : index) {
+    const CachedNetworkEvent& e = rows.entries[i];
+    if (e.kind == CachedNetworkEvent::Kind::kUndecodable) {
+      ++undecodable_;
+      continue;
+    }
+    if (e.kind != CachedNetworkEvent::Kind::kLcp && e.kind != CachedNetworkEvent::Kind::kNavigation) continue;
+    // Every resource event came first: a view not found now never exists.
+    const uint32_t vi = CachedView(ids, e.app, e.page_view_id, nullptr);
+    if (vi == UINT32_MAX) continue;
+    View& v = views_[vi];
+    if (e.kind == CachedNetworkEvent::Kind::kNavigation) {
+      v.has_load = true;
+      v.load = e.value;
+      continue;
+    }
+    if (v.has_lcp && std::isfinite(v.lcp) && v.lcp >= e.value) continue;  // the largest LCP of the view wins
+    v.has_lcp = true;
+    v.lcp = e.value;
+    v.lcp_url = e.lcp_url == kNoStringId ? kNoStringId : CachedUrl(ids, e.lcp_url);
+  }
+}
+
 NetworkReport NetworkAccumulator::Finish() const {
   NetworkReport report;
   report.undecodable = undecodable_;
   std::vector<uint32_t> tmpl(urls_.size());
-  std::vector<std::string> tmpls;
-  Index tmpl_index;
-  for (size_t u = 0; u < urls_.size(); ++u) tmpl[u] = Intern(tmpl_index, tmpls, ResourceUrlTemplate(urls_[u]));
+  std::vector<std::string> tmpls = tmpls_;
+  Index tmpl_index = tmpl_index_;
+  for (size_t u = 0; u < urls_.size(); ++u) {
+    tmpl[u] = u < url_tmpl_.size() && url_tmpl_[u] != kNoStringId ? url_tmpl_[u]
+                                                                   : Intern(tmpl_index, tmpls, ResourceUrlTemplate(urls_[u]));
+  }
 
   std::vector<std::vector<uint32_t>> by_group(groups_.size());
   for (uint32_t v = 0; v < views_.size(); ++v) by_group[views_[v].group].push_back(v);
@@ -421,11 +684,18 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
     const View& v = views_[view_ids[i]];
     Calc& c = calc[i];
     std::string_view lcp_url;
-    if (auto it = lcp_.find(std::string_view(v.key)); it != lcp_.end()) {
+    if (v.has_lcp) {
+      c.lcp = v.lcp;
+      if (v.lcp_url != kNoStringId) lcp_url = urls_[v.lcp_url];
+    } else if (auto it = lcp_.find(std::string_view(v.key)); it != lcp_.end()) {
       c.lcp = it->second.value;
       lcp_url = it->second.url;
     }
-    if (auto it = load_.find(std::string_view(v.key)); it != load_.end()) c.load = it->second;
+    if (v.has_load) {
+      c.load = v.load;
+    } else if (auto it = load_.find(std::string_view(v.key)); it != load_.end()) {
+      c.load = it->second;
+    }
     double transfer = 0;
     bool rb_known = false;
     for (size_t r = 0; r < v.resources.size(); ++r) {
@@ -533,7 +803,11 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
     int64_t count = 0;
     double transfer = 0, blocking = 0;
   };
-  std::map<std::string, Party> parties;
+  // By origin: an id per distinct origin of the group's third-party URLs (the same
+  // per-resource accumulation, without a string per resource), a map by name at the end.
+  std::vector<Party> party_of;
+  std::unordered_map<std::string_view, uint32_t> party_ids;
+  std::unordered_map<uint32_t, uint32_t> party_of_url;
   double total_transfer = 0;
   std::vector<double> page_images;
   for (size_t i = 0; i < view_ids.size(); ++i) {
@@ -580,7 +854,13 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
         }
       }
       if (x.third_party == 1) {
-        Party& p = parties[std::string(UrlOrigin(urls_[x.url]))];
+        auto [pu, fresh] = party_of_url.try_emplace(x.url, 0);
+        if (fresh) {
+          auto [pi, added] = party_ids.try_emplace(UrlOrigin(urls_[x.url]), static_cast<uint32_t>(party_of.size()));
+          if (added) party_of.emplace_back();
+          pu->second = pi->second;
+        }
+        Party& p = party_of[pu->second];
         ++p.count;
         if (std::isfinite(x.transfer)) p.transfer += x.transfer;
         if (x.render_blocking == 1) p.blocking += x.duration;
@@ -789,6 +1069,8 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
   }
   flush(cands);
   // third_party_cost: per third-party origin, by transfer (blocking time as evidence).
+  std::map<std::string, Party> parties;
+  for (const auto& [origin, id] : party_ids) parties.emplace(std::string(origin), party_of[id]);
   for (const auto& [origin, p] : parties) {
     const std::string name = origin.empty() ? "(relative URLs)" : origin;
     cands.push_back({p.transfer + p.blocking,

@@ -13,7 +13,9 @@
 // one thread.
 #include <simdjson.h>
 
+#include <array>
 #include <cmath>
+#include <span>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -22,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "analysis/record_cache.h"
 #include "common/status.h"
 
 namespace perfwatch::analysis {
@@ -71,6 +74,8 @@ struct ResourceBeacon {
 // string "u" is skipped, a field of the wrong type counts as absent. InvalidArgument only
 // when `attrs_json` is not a JSON object.
 Status DecodeResourceBeacon(simdjson::dom::parser& parser, std::string_view attrs_json, ResourceBeacon* out);
+
+enum class EventKindForNetwork : uint8_t { kResources, kLcp, kNavigation };
 
 // Thresholds of the findings (the and the seeds' budgets); docs/analysis.md.
 struct NetworkRules {
@@ -137,6 +142,45 @@ struct NetworkReport {
   int64_t undecodable = 0;         // events whose attrs_json could not be read (skipped)
 };
 
+// ---- The cached form of the three kinds of events the analysis reads (kept per event-store
+// partition by analysis/network_api.cc's NetworkCache, analysis/record_cache.h). Strings
+// are ids of the partition's StringTable; numbers are packed (PackNumber) exactly.
+
+inline constexpr uint32_t kNoStringId = UINT32_MAX;
+
+// A double as 4 bytes when it is a short decimal that converts back bit for bit
+// (k / 10^s, s <= 6, k < 2^29, not -0), NaN as a code of its own, else an index into `wide`.
+uint32_t PackNumber(double v, std::vector<double>& wide);
+double UnpackNumber(uint32_t packed, const std::vector<double>& wide);
+
+struct CachedResource {
+  uint32_t url = kNoStringId, tmpl = kNoStringId;  // the URL and its template (ResourceUrlTemplate)
+  ResourceType type = ResourceType::kOther;
+  bool link = false, lcp = false;
+  int8_t render_blocking = -1, cache_hit = -1, third_party = -1;
+  // start, duration, dns, connect, tls, request, response, transfer, encoded, decoded
+  std::array<uint32_t, 10> numbers{};
+};
+
+struct CachedNetworkEvent {
+  enum class Kind : uint8_t { kIgnored, kUndecodable, kResources, kLcp, kNavigation };
+  Kind kind = Kind::kIgnored;
+  bool has_summary = false;
+  uint32_t app = kNoStringId, page_view_id = kNoStringId;  // page_view_id: kNoStringId when absent/empty
+  uint32_t page = kNoStringId, session = kNoStringId, event_id = kNoStringId;  // resources
+  uint32_t lcp_url = kNoStringId;                                               // LCP: attribution.url
+  double value = 0;                                                             // LCP, navigation
+  double summary_resources = kUnknown, summary_transfer = kUnknown;
+  std::vector<CachedResource> resources;
+  std::vector<double> wide;  // numbers that do not pack
+};
+
+// Parses one stored event (a "slow-resources" event, an LCP vital or a navigation) as the
+// NetworkAccumulator's Add* methods read it. Returns the heap bytes the entry holds.
+size_t ParseNetworkEvent(simdjson::dom::parser& parser, EventKindForNetwork kind, std::string_view app,
+                         std::string_view page, std::string_view session, std::string_view event_id, double value,
+                         std::string_view attrs_json, StringTable& strings, CachedNetworkEvent& out);
+
 // Collects the events of one query, in any order, and analyses them. A page view is the
 // resource beacons sharing (app, pageViewId); a resource beacon without a pageViewId is a
 // view of its own. LCP and navigation events only add to views that have resources.
@@ -151,6 +195,13 @@ class NetworkAccumulator {
   void AddLcp(std::string_view app, double value, std::string_view attrs_json);
   // A navigation event (its value: loadEventEnd).
   void AddNavigation(std::string_view app, double value, std::string_view attrs_json);
+
+  // The cached path: the selected entries of one partition's cache, in row order. All
+  // partitions' resource events must come first (partition order), then the LCP and
+  // navigation events; the answer equals the Add* path's over the same events.
+  // `part` names the partition (the same number for the same string table).
+  void AddCachedResources(size_t part, const CachedRows<CachedNetworkEvent>& rows, std::span<const uint32_t> index);
+  void AddCachedJoins(size_t part, const CachedRows<CachedNetworkEvent>& rows, std::span<const uint32_t> index);
 
   NetworkReport Finish() const;
 
@@ -167,10 +218,28 @@ class NetworkAccumulator {
     uint32_t group = 0;    // index into groups_
     uint32_t session = 0;  // index into sessions_
     bool has_summary = false;
+    bool has_lcp = false, has_load = false;  // the cached path joins here (else lcp_, load_)
     double summary_resources = kUnknown, summary_transfer = kUnknown;
+    double lcp = kUnknown, load = kUnknown;
+    uint32_t lcp_url = kNoStringId;  // index into urls_
     std::string key;  // app '\0' pageViewId (for the LCP / load join)
     std::vector<Res> resources;
   };
+  // The cached path's per-partition translations of string ids (kNoStringId: not yet).
+  struct PartitionIds {
+    const StringTable* strings = nullptr;
+    std::vector<uint32_t> url, tmpl, session;
+    std::vector<std::pair<uint32_t, uint32_t>> group_by_page;  // page id -> (app id, group)
+    std::vector<std::pair<uint32_t, uint32_t>> view_by_pvid;   // pageViewId id -> (app id, view)
+    std::unordered_map<uint64_t, uint32_t> view_other_app;     // app << 32 | pageViewId -> view
+  };
+  PartitionIds& StartPartition(size_t part, const StringTable& strings);
+  uint32_t CachedUrl(PartitionIds& ids, uint32_t id);
+  // The view of (app, pageViewId) (string ids of `ids`), or UINT32_MAX; `e` (a resource
+  // event) creates it when missing.
+  uint32_t CachedView(PartitionIds& ids, uint32_t app, uint32_t pvid, const CachedNetworkEvent* e);
+  uint32_t NewView(std::string_view app, std::string_view page, std::string_view session);
+  void AddViewResources(uint32_t vi, PartitionIds& ids, const CachedNetworkEvent& e);
   struct LcpInfo {
     double value = kUnknown;
     std::string url;
@@ -196,6 +265,14 @@ class NetworkAccumulator {
   std::unordered_map<std::string, LcpInfo, StringHash, std::equal_to<>> lcp_;
   std::unordered_map<std::string, double, StringHash, std::equal_to<>> load_;
   int64_t undecodable_ = 0;
+  // Cached path.
+  std::unordered_map<size_t, PartitionIds> part_ids_;
+  size_t first_part_ = SIZE_MAX;
+  bool multi_ = false;                         // several partitions: views are also found by key (view_index_)
+  std::vector<uint32_t> url_tmpl_;             // urls_ index -> tmpls_ index (kNoStringId: compute)
+  std::vector<std::string> tmpls_;
+  Index tmpl_index_;
+  std::vector<double> numbers_scratch_;
 };
 
 }  // namespace perfwatch::analysis

@@ -1,6 +1,10 @@
 #include "analysis/network_api.h"
 
+#include <simdjson.h>
+
+#include <array>
 #include <cmath>
+#include <memory>
 
 #include "analysis/get_api.h"
 #include "analysis/time_window.h"
@@ -62,6 +66,57 @@ Result<NetworkReport> ComputeNetwork(const events::EventStore& store, const Netw
         break;
     }
   }));
+  return acc.Finish();
+}
+
+namespace {
+
+events::RecordScan BaseScan(const NetworkRequest& request) {
+  events::RecordScan scan;
+  scan.from_ms = request.from_ms;
+  scan.to_ms = request.to_ms;
+  if (request.app) scan.filters[events::kApp] = *request.app;
+  if (request.page) scan.filters[events::kPage] = *request.page;
+  return scan;
+}
+
+size_t ParseCachedNetworkEvent(const events::EventRecord& e, StringTable& strings, CachedNetworkEvent& out) {
+  thread_local simdjson::dom::parser parser;
+  const EventKindForNetwork kind = e.type == events::EventType::kResource ? EventKindForNetwork::kResources
+                                   : e.type == events::EventType::kNavigation ? EventKindForNetwork::kNavigation
+                                                                               : EventKindForNetwork::kLcp;
+  return ParseNetworkEvent(parser, kind, e.dims[events::kApp], e.dims[events::kPage], e.session_id, e.id, e.value,
+                           e.attrs_json, strings, out);
+}
+
+}  // namespace
+
+struct NetworkCache::Cache : RecordCache<CachedNetworkEvent> {
+  using RecordCache::RecordCache;
+};
+
+NetworkCache::NetworkCache(size_t max_bytes)
+    : cache_(std::make_unique<Cache>(RecordCacheOptions{.max_bytes = max_bytes},
+                                     ParseCachedNetworkEvent)) {}
+NetworkCache::~NetworkCache() = default;
+RecordCacheStats NetworkCache::Stats() const { return cache_->Stats(); }
+
+Result<NetworkReport> ComputeNetwork(const events::EventStore& store, const NetworkRequest& request,
+                                     NetworkCache& cache, const NetworkRules& rules) {
+  // Every partition's resource events first, then the LCP vitals and navigations that join them.
+  std::array<events::RecordScan, 3> scans;
+  scans.fill(BaseScan(request));
+  scans[0].type = events::EventType::kResource;
+  scans[1].type = events::EventType::kVital;
+  scans[1].vital = events::Vital::kLCP;
+  scans[2].type = events::EventType::kNavigation;
+  NetworkAccumulator acc(rules);
+  PW_RETURN_IF_ERROR(cache.cache_->Scan(
+      store, scans,
+      [&](size_t pass, size_t part, const CachedRows<CachedNetworkEvent>& rows, std::span<const uint32_t> index) {
+        if (pass == 0) acc.AddCachedResources(part, rows, index);
+        else acc.AddCachedJoins(part, rows, index);
+      }));
   return acc.Finish();
 }
 
@@ -164,9 +219,10 @@ std::string RenderNetworkJson(const NetworkReport& report) {
 }
 
 void RegisterNetworkHandler(http::Router& router, const events::EventStore* store) {
+  auto cache = std::make_shared<NetworkCache>();
   RegisterAnalysisGet(router, "/api/v1/network", ParseNetworkRequest,
-                      [store](const NetworkRequest& request, int64_t) -> Result<std::string> {
-                        PW_ASSIGN_OR_RETURN(NetworkReport report, ComputeNetwork(*store, request));
+                      [store, cache](const NetworkRequest& request, int64_t) -> Result<std::string> {
+                        PW_ASSIGN_OR_RETURN(NetworkReport report, ComputeNetwork(*store, request, *cache));
                         return RenderNetworkJson(report);
                       });
 }

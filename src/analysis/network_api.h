@@ -6,8 +6,10 @@
 // window ending now (default 24h) or [from, to].
 // Answer: {"status":"success","data":{"pages":[{"app","page","views","waterfall",
 // "resources","critical_path","summary","findings"}]}}; 400 bad_data for bad parameters.
+// The handler answers from a NetworkCache (parsed events kept between requests).
 // Thread safety: reads the store only; safe on any worker thread.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -27,9 +29,31 @@ struct NetworkRequest {
 
 Result<NetworkRequest> ParseNetworkRequest(const http::Request& req, int64_t now_ms);
 
-// Reads the matching events (one record scan: resources, LCP vitals, navigations) and analyses them.
+// Parsed resource, LCP and navigation events kept between requests
+// (analysis/record_cache.h: exact and fresh; bounded by `max_bytes`; memory per cached
+// page view: docs/analysis.md). Thread-safe.
+class NetworkCache {
+ public:
+  explicit NetworkCache(size_t max_bytes = size_t{512} << 20);
+  ~NetworkCache();
+  NetworkCache(const NetworkCache&) = delete;
+  NetworkCache& operator=(const NetworkCache&) = delete;
+  RecordCacheStats Stats() const;
+
+ private:
+  friend Result<NetworkReport> ComputeNetwork(const events::EventStore&, const NetworkRequest&, NetworkCache&,
+                                              const NetworkRules&);
+  struct Cache;
+  std::unique_ptr<Cache> cache_;
+};
+
+// Reads the matching events (one record scan: resources, LCP vitals, navigations), parsing
+// each, and analyses them (no cache).
 Result<NetworkReport> ComputeNetwork(const events::EventStore& store, const NetworkRequest& request,
                                      const NetworkRules& rules = {});
+// The same answer from `cache` (parsing only the events appended since the last request).
+Result<NetworkReport> ComputeNetwork(const events::EventStore& store, const NetworkRequest& request,
+                                     NetworkCache& cache, const NetworkRules& rules = {});
 
 std::string RenderNetworkJson(const NetworkReport& report);
 

@@ -40,8 +40,14 @@ class AttributionTest : public ::testing::Test {
     if (!page.empty()) r.page = page;
     auto out = ComputeAttribution(*store_, r);
     EXPECT_TRUE(out.ok()) << out.status().ToString();
+    // The handler's cached path answers the same (tests/analysis/record_cache_test.cc).
+    auto cached = ComputeAttribution(*store_, r, cache_);
+    if (out.ok() && cached.ok()) {
+      EXPECT_EQ(RenderAttributionJson(*cached), RenderAttributionJson(*out));
+    }
     return out.ok() ? *out : AttributionReport{};
   }
+  AttributionCache cache_;
   perfwatch::testing::TempDir dir_;
   std::unique_ptr<events::EventStore> store_;
 };

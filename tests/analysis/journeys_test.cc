@@ -61,8 +61,14 @@ class JourneysTest : public ::testing::Test {
     if (!name.empty()) r.name = name;
     auto out = ComputeJourneys(*store_, r, now, 30 * kMin);
     EXPECT_TRUE(out.ok()) << out.status().ToString();
+    // The handler's cached path answers the same (tests/analysis/record_cache_test.cc).
+    auto cached = ComputeJourneys(*store_, r, now, 30 * kMin, cache_);
+    if (out.ok() && cached.ok()) {
+      EXPECT_EQ(RenderJourneysJson(*cached), RenderJourneysJson(*out));
+    }
     return out.ok() ? *out : std::vector<JourneyReport>{};
   }
+  JourneysCache cache_;
   perfwatch::testing::TempDir dir_;
   std::unique_ptr<events::EventStore> store_;
 };

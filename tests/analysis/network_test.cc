@@ -113,8 +113,16 @@ class NetworkStoreTest : public ::testing::Test {
     r.page = page;
     r.from_ms = kT - 1000;
     r.to_ms = kT + 1000;
-    return ComputeNetwork(*store_, r);
+    // The handler's cached path answers the same (tests/analysis/record_cache_test.cc).
+    auto plain = ComputeNetwork(*store_, r);
+    auto cached = ComputeNetwork(*store_, r, cache_);
+    EXPECT_EQ(plain.ok(), cached.ok());
+    if (plain.ok() && cached.ok()) {
+      EXPECT_EQ(RenderNetworkJson(*cached), RenderNetworkJson(*plain));
+    }
+    return plain;
   }
+  NetworkCache cache_;
   std::filesystem::path dir_;
   std::unique_ptr<events::EventStore> store_;
 };

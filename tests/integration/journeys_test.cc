@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -117,6 +118,52 @@ rum:
   EXPECT_EQ(client.Get("/api/v1/journeys?window=never").status, 400);
   // The vitals endpoint beside it still answers.
   EXPECT_EQ(client.Get("/api/v1/vitals?metric=LCP&window=1h").status, 200);
+}
+
+// Abandoned journeys survive a restart (rum.journey_timeout 6s): j1 and j2 report
+// "abandoned", the server is killed (kill -9) before the timeout passes and started again;
+// j2 then completes (counted as completed, its abandoned beacon never counted), and j1 is
+// counted as abandoned once its timeout passes, once, by the restarted server.
+TEST(JourneysServer, AbandonedJourneysSurviveARestart) {
+  ServerProcess server({}, R"(scrape:
+  self_scrape: false
+rum:
+  journey_timeout: 6s
+)");
+  ASSERT_TRUE(server.Start()) << server.log();
+  const int64_t now = NowMs();
+  {
+    HttpClient client(server.port());
+    auto r = client.Post("/api/rum", "[" + Journey("r1", "1", "abandoned", 1500, k2, now) + "," +
+                                         Journey("r2", "2", "abandoned", 1500, k2, now) + "]");
+    ASSERT_EQ(r.status, 204) << r.body;
+  }
+  server.Kill();
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient client(server.port());
+  ASSERT_LT(NowMs() - now, 6000) << "the restart took longer than the journey timeout";
+  auto r = client.Post("/api/rum", "[" + Journey("r2", "2", "completed", 4000, k3, NowMs()) + "]");
+  ASSERT_EQ(r.status, 204) << r.body;
+
+  const std::string kAbandoned = R"(sum(rum_journeys_total{app="shop",name="checkout",outcome="abandoned"}))";
+  const std::string kCompleted = R"(sum(rum_journeys_total{app="shop",name="checkout",outcome="completed"}))";
+  double abandoned = std::nan(""), completed = std::nan("");
+  for (int i = 0; i < 150; ++i) {  // the timeout (6 s from the beacons) plus a sweep (1 s)
+    abandoned = QueryValue(client, kAbandoned);
+    completed = QueryValue(client, kCompleted);
+    if (abandoned == 1 && completed == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(abandoned, 1) << server.log();
+  EXPECT_EQ(completed, 1) << server.log();
+  EXPECT_TRUE(std::filesystem::exists(server.data_dir() / "rum-journeys.json"));
+  // Counted once: neither a later sweep nor another restart counts j1 again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_TRUE(server.Restart()) << server.log();
+  HttpClient again(server.port());
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(QueryValue(again, kAbandoned), 1);
+  EXPECT_EQ(QueryValue(again, kCompleted), 1);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "ingest/dirty_groups.h"
+#include "ingest/rum/journey_state.h"
 #include "ingest/rum/rum_aggregator.h"
 #include "tsdb/matcher.h"
 
@@ -107,6 +108,7 @@ Result<std::unique_ptr<RumExtraAggregator>> RumExtraAggregator::Create(RumExtraA
   if (options.journey_timeout_ms <= 0) return InvalidArgument("rum extra aggregator: journey timeout must be positive");
   auto agg = std::make_unique<RumExtraAggregator>(std::move(options), tsdb, metrics);
   PW_RETURN_IF_ERROR(agg->LoadState(now_ms).WithContext("rum measure/journey/resource aggregates: load state"));
+  PW_RETURN_IF_ERROR(agg->LoadHeldJourneys(now_ms).WithContext("rum journeys: rebuild the held journeys"));
   return agg;
 }
 
@@ -360,17 +362,8 @@ void RumExtraAggregator::RecordJourney(const events::EventInput& e, bool replace
   } else if (replaced) {
     return;  // the journey was counted already (final, or abandoned by the sweep)
   } else {
-    held_.emplace(identity, HeldJourney{std::string(e.dims[events::kApp]), std::string(e.name), received_ms});
-    // Over the bound: the oldest held journey counts as abandoned now.
-    while (held_.size() > std::max<size_t>(options_.max_tracked, 1) && !held_order_.empty()) {
-      auto [since, key] = std::move(held_order_.front());
-      held_order_.pop_front();
-      auto old = held_.find(key);
-      if (old != held_.end() && old->second.since_ms == since && key != identity) {
-        CountAbandoned(old->second, received_ms);
-        held_.erase(old);
-      }
-    }
+    HoldJourney(std::move(identity), e.dims[events::kApp], e.name, received_ms);
+    return;
   }
   held_order_.emplace_back(received_ms, std::move(identity));
   if (held_order_.size() > 2 * held_.size() + 1024) {  // drop stale entries
@@ -382,6 +375,69 @@ void RumExtraAggregator::RecordJourney(const events::EventInput& e, bool replace
     held_order_ = std::move(live);
   }
   if (held_gauge_) held_gauge_->Set(static_cast<double>(held_.size()));
+}
+
+void RumExtraAggregator::HoldJourney(std::string identity, std::string_view app, std::string_view name,
+                                     int64_t since_ms) {
+  held_.emplace(identity, HeldJourney{std::string(app), std::string(name), since_ms});
+  // Over the bound: the oldest held journey counts as abandoned now.
+  while (held_.size() > std::max<size_t>(options_.max_tracked, 1) && !held_order_.empty()) {
+    auto [since, key] = std::move(held_order_.front());
+    held_order_.pop_front();
+    auto old = held_.find(key);
+    if (old != held_.end() && old->second.since_ms == since && key != identity) {
+      CountAbandoned(old->second, since_ms);
+      held_.erase(old);
+    }
+  }
+  held_order_.emplace_back(since_ms, std::move(identity));
+  if (held_order_.size() > 2 * held_.size() + 1024) {  // drop stale entries
+    std::deque<std::pair<int64_t, std::string>> live;
+    for (auto& p : held_order_) {
+      auto h = held_.find(p.second);
+      if (h != held_.end() && h->second.since_ms == p.first) live.push_back(std::move(p));
+    }
+    held_order_ = std::move(live);
+  }
+  if (held_gauge_) held_gauge_->Set(static_cast<double>(held_.size()));
+}
+
+Status RumExtraAggregator::LoadHeldJourneys(int64_t now_ms) {
+  if (options_.event_store == nullptr || options_.sweep_mark_path.empty()) return Status::Ok();
+  int64_t swept_ms = now_ms;  // no mark yet: only journeys whose timeout has not passed
+  auto mark = ReadJourneySweepMark(options_.sweep_mark_path);
+  if (mark.ok()) {
+    swept_ms = *mark;
+  } else {
+    if (mark.status().code() != StatusCode::kNotFound) {
+      PW_LOG_WARN("rum journeys: unreadable sweep mark, using the start time", "error={}",
+                  LogQuote(mark.status().ToString()));
+    }
+    // The mark from now on (a later restart must not take its own start time instead).
+    PW_RETURN_IF_ERROR(WriteJourneySweepMark(options_.sweep_mark_path, swept_ms));
+  }
+  std::vector<std::pair<int64_t, std::string>> pending;  // (received, identity) in receive order
+  std::unordered_map<std::string, HeldJourney> found;
+  PW_RETURN_IF_ERROR(ScanPendingJourneys(*options_.event_store, swept_ms, options_.journey_timeout_ms,
+                                         [&](const PendingJourney& j) {
+                                           std::string identity(j.session_id);
+                                           identity.push_back('\0');
+                                           identity.append(j.id);
+                                           pending.emplace_back(j.received_ms, identity);
+                                           found[identity] = HeldJourney{std::string(j.app), std::string(j.name),
+                                                                         j.received_ms};
+                                         }));
+  std::stable_sort(pending.begin(), pending.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::lock_guard lock(mu_);
+  counted_sweep_ms_ = persisted_sweep_ms_ = swept_ms;
+  for (auto& [received, identity] : pending) {
+    if (held_.count(identity)) continue;
+    const HeldJourney& j = found[identity];
+    HoldJourney(identity, j.app, j.name, received);
+  }
+  PW_LOG_INFO("rum journeys: held journeys rebuilt", "held={} swept_ms={}", held_.size(), swept_ms);
+  return Status::Ok();
 }
 
 void RumExtraAggregator::CountAbandoned(const HeldJourney& j, int64_t now_ms) {
@@ -402,6 +458,7 @@ void RumExtraAggregator::SweepLocked(int64_t now_ms) {
     if (it == held_.end() || it->second.since_ms != since) continue;  // final since, or a later beacon
     CountAbandoned(it->second, now_ms);
     held_.erase(it);
+    counted_sweep_ms_ = std::max(counted_sweep_ms_, now_ms);
   }
   if (held_gauge_) held_gauge_->Set(static_cast<double>(held_.size()));
 }
@@ -500,6 +557,17 @@ void RumExtraAggregator::Stop() {
 }
 
 Status RumExtraAggregator::WriteGroups() {
+  // The sweep mark goes first: a crash before the counts reach the TSDB loses them rather
+  // than counting them twice after the restart (journey_state.h).
+  if (counted_sweep_ms_ > persisted_sweep_ms_ && options_.event_store != nullptr &&
+      !options_.sweep_mark_path.empty()) {
+    Status mark = WriteJourneySweepMark(options_.sweep_mark_path, counted_sweep_ms_);
+    if (mark.ok()) {
+      persisted_sweep_ms_ = counted_sweep_ms_;
+    } else {
+      PW_LOG_WARN("rum journeys: sweep mark not written", "error={}", LogQuote(mark.ToString()));
+    }
+  }
   Status st = WriteDirtyGroups(dirty_, 0, kWriteBatchSeries, [this](std::span<Group* const> groups, size_t nseries) {
     return WriteGroupRange(groups, nseries);
   });

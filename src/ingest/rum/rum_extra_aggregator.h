@@ -18,9 +18,11 @@
 //    replaces an "abandoned" one this aggregator holds. An "abandoned" beacon is held
 //    (identity, app, name, time of its latest beacon) and counted as abandoned once
 //    `journey_timeout_ms` passes without a final beacon (Sweep). At most `max_tracked`
-//    journeys are held; beyond that the oldest is counted as abandoned early. Held journeys
-//    are not persisted: after a restart a final beacon replacing an abandoned one stored
-//    before it is not counted, and journeys held then are never counted as abandoned.
+//    journeys are held; beyond that the oldest is counted as abandoned early. Across
+//    restarts (with `event_store` and `sweep_mark_path` set): the held journeys are rebuilt
+//    at start from the event store and the persisted sweep mark (ingest/rum/journey_state.h),
+//    so a journey abandoned before a restart is counted once its timeout passes, and a final
+//    beacon replacing it after the restart is counted as final.
 //    Journey names share the name cap (separately counted: perfwatch_rum_journey_names_overflow_total).
 //  - Resource summaries ("slow-resources" beacons with a "summary" object): the summary's
 //    running totals count once per page view. The aggregator remembers the last totals of at
@@ -39,6 +41,7 @@
 // TSDB append).
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -52,6 +55,7 @@
 #include "common/periodic_thread.h"
 #include "common/status.h"
 #include "events/event.h"
+#include "events/event_store.h"
 #include "tsdb/tsdb.h"
 
 namespace simdjson::dom {
@@ -74,6 +78,9 @@ struct RumExtraAggregatorOptions {
   size_t max_tracked = 100'000;       // held abandoned journeys; remembered resource summaries
   int64_t state_lookback_ms = 30LL * 24 * 3600 * 1000;
   int64_t flush_interval_ms = 0;      // 0: Record()/Sweep() write; > 0: a thread sweeps and writes
+  // Held journeys across restarts (both set, or neither: held journeys are then lost on restart).
+  const events::EventStore* event_store = nullptr;
+  std::filesystem::path sweep_mark_path;  // serve: data_dir/rum-journeys.json
 };
 
 class RumExtraAggregator {
@@ -88,6 +95,8 @@ class RumExtraAggregator {
   RumExtraAggregator& operator=(const RumExtraAggregator&) = delete;
 
   Status LoadState(int64_t now_ms);
+  // Rebuilds the held journeys from the event store (no-op without event_store).
+  Status LoadHeldJourneys(int64_t now_ms);
 
   // Counts the accepted events; `replaced` as in RumAggregator::Record. Also sweeps as of
   // `received_ms`.
@@ -130,6 +139,7 @@ class RumExtraAggregator {
   std::string AdmitApp(std::string_view app, bool* overflow);                       // requires mu_
   void CountAbandoned(const HeldJourney& j, int64_t now_ms);                         // requires mu_
   void SweepLocked(int64_t now_ms);                                                  // requires mu_
+  void HoldJourney(std::string identity, std::string_view app, std::string_view name, int64_t since_ms);  // requires mu_
   void RecordJourney(const events::EventInput& e, bool replaced, int64_t received_ms);   // requires mu_
   void RecordSummary(const events::EventInput& e, bool replaced, int64_t received_ms);   // requires mu_
   Status WriteGroups();                                                             // requires mu_
@@ -153,6 +163,8 @@ class RumExtraAggregator {
   std::unordered_map<std::string, std::unordered_set<std::string>> pages_, measure_names_, journey_names_;
   std::unordered_map<std::string, HeldJourney> held_;           // identity -> abandoned journey
   std::deque<std::pair<int64_t, std::string>> held_order_;      // (since, identity); stale entries skipped
+  int64_t counted_sweep_ms_ = INT64_MIN;   // the latest sweep that counted a journey
+  int64_t persisted_sweep_ms_ = INT64_MIN; // the sweep mark last written
   std::unordered_map<std::string, std::vector<Cell>> summaries_;  // identity -> last totals
   std::deque<std::string> summary_order_;                       // insertion order (forgetting)
   std::vector<tsdb::LabelView> write_labels_;
