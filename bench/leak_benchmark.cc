@@ -33,8 +33,9 @@
 //   *_envelope        the same for the plain lower-envelope detector: the minimum over the
 //                     last 20 s, compared with its value 30 s earlier; reports when that
 //                     growth is >= 5 %/min
-// Run: build/bench/leak_benchmark --benchmark_filter=Quality  (seeds 2026, tuned on, and
-// 4711, a check that the figures are not fitted to one seed)
+// Run: build/bench/leak_benchmark --benchmark_filter='Quality/200/[0-9]+/10000'  (seeds
+// 2026, tuned on, and 4711 and 99, checks that the figures are not fitted to one seed);
+// --benchmark_filter=Quality adds the threshold sweep on seed 2026.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -163,6 +164,8 @@ Outcome Run(const Series& s, Fn&& append) {
 void BM_Quality(benchmark::State& state) {
   const int per_rate = static_cast<int>(state.range(0));
   const auto seed = static_cast<uint32_t>(state.range(1));
+  pa::LeakOptions options;
+  options.max_p_value = static_cast<double>(state.range(2)) * 1e-6;
   const double rates[] = {0.05, 0.075, 0.10, 0.15, 0.20};
   const char* kinds[] = {"regular", "aliased", "twogen", "none"};
   double big = 0, all = 0, healthy = 0;
@@ -173,7 +176,7 @@ void BM_Quality(benchmark::State& state) {
     std::mt19937 rng(seed);
     auto detect = [&](const Series& s, int which) {
       if (which == 0) {
-        pa::LeakDetector d;
+        pa::LeakDetector d(options);
         return Run(s, [&](int i, double v, double* rate) {
           d.Append(int64_t{i} * 1000 + 1'700'000'000'000, v);
           *rate = d.result().growth_ratio_per_min;
@@ -227,7 +230,18 @@ void BM_Quality(benchmark::State& state) {
     state.counters[std::string("found_10pct_30s_") + kinds[k]] = kind_found30[k] / std::max(1.0, kind_big[k]);
   }
 }
-BENCHMARK(BM_Quality)->Args({200, 2026})->Args({200, 4711})->Iterations(1)->Unit(benchmark::kSecond);
+// Args: series per leak rate, seed, max_p_value in millionths (10000: the default 0.01).
+// The last three runs sweep the threshold on seed 2026 (z about 3.5, 4 and 5 instead of
+// 4.5): how much a looser or stricter test trades detection for false alarms.
+BENCHMARK(BM_Quality)
+    ->Args({200, 2026, 10000})
+    ->Args({200, 4711, 10000})
+    ->Args({200, 99, 10000})
+    ->Args({200, 2026, 700000})
+    ->Args({200, 2026, 95000})
+    ->Args({200, 2026, 860})
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond);
 
 // Cost of one Append at 1 sample/s once both windows are full, per GC kind of the generator.
 void BM_AppendPerSample(benchmark::State& state) {

@@ -5,8 +5,8 @@
 //
 // Method, per appended sample (t, bytes), in time order (docs/analysis.md has the detail):
 // 1. Noise sigma: the MAD of the second differences of the last minute (ramps cancel).
-//    A collection: a drop of at least half the largest drop of the last 4 minutes and 6
-//    sigma.
+//    A collection: a drop of at least half the largest drop of the last 4 minutes and of
+//    6 sigma or 5 % of the heap, whichever is smaller (bursty allocation inflates sigma).
 // 2. Baseline points B: with collections at least 2.5 s apart (over 4 minutes), one point
 //    per collection, its post-GC trough; with faster (aliased) collections, the minimum of
 //    the last 3 s, per sample; with none visible, the sample itself.
