@@ -156,6 +156,9 @@ Status Alertmanager::Impl::Load() {
   }
   if (!ack.ok()) return ack.status();
   acks = std::move(*ack);
+  auto hist = AlertHistory::Open(opts.state_dir / "alert_history.log", clock->NowMs());
+  if (!hist.ok()) return hist.status();
+  history = std::move(*hist);
   auto q = NotifyQueue::Open(opts.state_dir);
   if (!q.ok() && q.status().code() == StatusCode::kDataLoss) {
     // An unreadable queue header: keep the file for inspection and start an empty queue.
@@ -237,6 +240,7 @@ void Alertmanager::Impl::Put(std::vector<Alert> alerts, int64_t now_ms) {
     std::lock_guard lock(mu);
     for (Alert& a : alerts) {
       const Alert& stored = store.Put(std::move(a), now_ms);
+      history->Observe(stored, now_ms);
       dispatcher->Insert(stored, now_ms);
     }
     store_dirty = true;
@@ -549,6 +553,7 @@ int64_t Alertmanager::Impl::ProcessDue() {
       stale_acks = acks->Stale([this](uint64_t fp) { return store.Get(fp); }, now);
     }
     if (now >= next_gc_ms) {
+      for (const auto& [fp, a] : store.alerts()) history->Observe(a, now);  // resolved by timeout
       if (!store.GarbageCollect(now).empty()) store_dirty = true;
       next_gc_ms = now + std::max<int64_t>(opts.gc_interval_ms, 1);
       gauges_dirty = true;
@@ -646,6 +651,7 @@ Result<Acknowledgement> Alertmanager::Impl::Acknowledge(uint64_t fingerprint, st
     ack.until_ms = until_ms;
   }
   PW_RETURN_IF_ERROR(acks->Set(ack));
+  history->Acknowledged(ack.fingerprint, ack.alert_starts_at_ms, ack.acknowledged_at_ms);
   acknowledgements_total->Inc();
   OnAcknowledged(ack, alert);
   return ack;
@@ -902,5 +908,9 @@ std::optional<EscalationView> Alertmanager::EscalationOf(const LabelSet& labels)
 }
 
 int64_t Alertmanager::ProcessDue() { return impl_->ProcessDue(); }
+
+std::vector<AlertEpisode> Alertmanager::AlertEpisodes(int64_t from_ms, int64_t to_ms) const {
+  return impl_->history->Episodes(from_ms, to_ms);
+}
 
 }  // namespace perfwatch::alert

@@ -55,6 +55,7 @@
 #include <string>
 
 #include "alert/acks.h"
+#include "alert/alert_history.h"
 #include "alert/alert.h"
 #include "alert/am_config.h"
 #include "alert/escalation.h"
@@ -106,6 +107,9 @@ class Alertmanager final : public AlertSink {
   // The escalation chain of the alert with these labels (escalation.h), if any. For
   // GET /api/v1/alerts.
   std::optional<EscalationView> EscalationOf(const LabelSet& labels) const;
+
+  // Alert episodes that started in [from_ms, to_ms] (alert_history.h), for reports.
+  std::vector<AlertEpisode> AlertEpisodes(int64_t from_ms, int64_t to_ms) const;
 
   // Runs every timer and delivery attempt due at the clock's now; returns the next
   // deadline (ms, INT64_MAX when none). For tests with start_threads = false.

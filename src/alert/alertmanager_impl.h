@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "alert/acks.h"
+#include "alert/alert_history.h"
 #include "alert/alert_store.h"
 #include "alert/alertmanager.h"
 #include "alert/delivery.h"
@@ -103,6 +104,7 @@ struct Alertmanager::Impl {
   std::unique_ptr<NotifyQueue> queue;  // thread-safe
   std::unique_ptr<Silences> silences;  // thread-safe; its lock is taken after mu
   std::unique_ptr<Acknowledgements> acks;  // thread-safe; its lock is taken after mu
+  std::unique_ptr<AlertHistory> history;  // thread-safe; episodes for reports (alert_history.h)
 
   Counter* notifications_total = nullptr;
   Counter* received_firing = nullptr;

@@ -18,22 +18,6 @@ namespace {
 
 constexpr std::string_view kDefaultSubject = R"({{ template "email.default.subject" . }})";
 
-std::string Hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost.localdomain";
-  return buf;
-}
-
-// time.RFC1123Z in UTC: "Mon, 02 Jan 2006 15:04:05 +0000".
-std::string Rfc1123z(int64_t ms) {
-  const time_t t = static_cast<time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
-}
-
 std::string RandomHex(size_t bytes) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kHex[] = "0123456789abcdef";
@@ -47,6 +31,21 @@ std::string RandomHex(size_t bytes) {
 }
 
 }  // namespace
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost.localdomain";
+  return buf;
+}
+
+std::string Rfc1123z(int64_t ms) {
+  const time_t t = static_cast<time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return buf;
+}
 
 Result<std::string> BuildEmailPayload(const EmailConfig& ec, const NotificationTemplates& tmpl,
                                       const NotificationContext& ctx,

@@ -93,6 +93,11 @@ Result<std::string> BuildSlackPayload(const SlackConfig& sc, const NotificationT
 Result<std::string> BuildEmailPayload(const EmailConfig& ec, const NotificationTemplates& tmpl,
                                       const NotificationContext& ctx,
                                       const std::vector<Alert>& alerts);
+// Email header helpers (email_notify.cc; also used by scheduled reports, report/):
+// time.RFC1123Z in UTC ("Mon, 02 Jan 2006 15:04:05 +0000") for Date, and this host's
+// name ("localhost.localdomain" when unknown) for Message-Id.
+std::string Rfc1123z(int64_t ms);
+std::string Hostname();
 // One SMTP delivery of a queued email: sent -> delivered; 4xx replies, connection, TLS
 // and timeout errors -> retried; 5xx replies and local refusals -> dropped.
 WebhookAttempt SendEmail(const EmailConfig& ec, std::string_view body,

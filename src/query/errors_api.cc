@@ -201,6 +201,14 @@ std::unordered_map<uint64_t, Agg> Aggregate(const events::ErrorStore* store, con
   return aggs;
 }
 
+// The list's order: count (or last seen with sort=last_seen), then newest, then fingerprint.
+bool RowBefore(const Params& p, const Agg& x, const Agg& y) {
+  if (p.sort_last_seen && x.last_seen != y.last_seen) return x.last_seen > y.last_seen;
+  if (x.count != y.count) return x.count > y.count;
+  if (x.last_seen != y.last_seen) return x.last_seen > y.last_seen;
+  return x.group->info.fingerprint < y.group->info.fingerprint;
+}
+
 void HandleList(const events::ErrorStore* store, const http::Request& req, http::Response& res) {
   Params p;
   if (!ParseParams(req, res, &p)) return;
@@ -213,12 +221,7 @@ void HandleList(const events::ErrorStore* store, const http::Request& req, http:
     if (p.only_new && a.group_first_seen < p.start) continue;
     rows.push_back(&a);
   }
-  std::sort(rows.begin(), rows.end(), [&](const Agg* x, const Agg* y) {
-    if (p.sort_last_seen && x->last_seen != y->last_seen) return x->last_seen > y->last_seen;
-    if (x->count != y->count) return x->count > y->count;
-    if (x->last_seen != y->last_seen) return x->last_seen > y->last_seen;
-    return x->group->info.fingerprint < y->group->info.fingerprint;
-  });
+  std::sort(rows.begin(), rows.end(), [&](const Agg* x, const Agg* y) { return RowBefore(p, *x, *y); });
   if (rows.size() > p.limit) rows.resize(p.limit);
   for (size_t i = 0; i < rows.size(); ++i) {
     if (i) out.push_back(',');
@@ -323,6 +326,36 @@ void HandleDetail(const events::ErrorStore* store, const http::Request& req, htt
 }
 
 }  // namespace
+
+std::vector<ErrorGroupSummary> TopErrorGroups(const events::ErrorStore& store, int64_t from_ms, int64_t to_ms,
+                                              const std::optional<std::string>& app, size_t limit) {
+  Params p;
+  p.start = from_ms;
+  p.end = to_ms;
+  p.app = app;
+  auto aggs = Aggregate(&store, p, std::nullopt, false);
+  std::vector<const Agg*> rows;
+  for (const auto& [fp, a] : aggs) rows.push_back(&a);
+  std::sort(rows.begin(), rows.end(), [&](const Agg* x, const Agg* y) { return RowBefore(p, *x, *y); });
+  if (rows.size() > limit) rows.resize(limit);
+  std::vector<ErrorGroupSummary> out;
+  for (const Agg* a : rows) {
+    const events::ErrorGroup& g = *a->group;
+    ErrorGroupSummary e;
+    e.fingerprint = g.info.fingerprint;
+    e.type = g.info.type;
+    e.message = g.info.message;
+    e.scope = app && g.info.source == events::ErrorSource::kBrowser ? *app : g.info.scope;
+    e.source = g.info.source;
+    e.count = a->count;
+    e.sessions = a->sessions.size();
+    e.first_seen_ms = a->group_first_seen;
+    e.last_seen_ms = a->last_seen != INT64_MIN ? a->last_seen : a->group_last_seen;
+    e.is_new = a->group_first_seen >= p.start;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
 
 void RegisterErrorsApi(http::Router& router, const events::ErrorStore* store) {
   const http::RouteOptions options{.metric_label = "/api/v1/errors", .cors_allowed_origins = {}, .scope = http::Scope::kRead,
