@@ -59,16 +59,8 @@ Result<events::Deploy> ParseDeployRequest(std::string_view body, int64_t now_ms)
     }
     if (key == "time") {
       if (value.is_null()) continue;
-      Result<int64_t> t = InvalidArgument("");
-      if (value.is_string()) {
-        t = ParseTimeMs(std::string_view(value));
-      } else if (value.is_number()) {
-        t = ParseTimeMs(simdjson::minify(value));
-      } else {
-        return InvalidArgument("\"time\" must be unix seconds or an RFC 3339 string");
-      }
-      if (!t.ok()) return InvalidArgument("invalid \"time\": " + t.status().message());
-      if (*t < 0) return InvalidArgument("invalid \"time\": before 1970");
+      auto t = JsonTimeMs(value, "time");
+      if (!t.ok()) return t.status();
       d.time_ms = *t;
     }  // other keys are ignored
   }

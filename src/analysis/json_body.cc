@@ -3,6 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include "common/time.h"
+
 namespace perfwatch::analysis {
 
 namespace dom = simdjson::dom;
@@ -30,6 +32,21 @@ Result<double> JsonNumber(dom::element e, std::string_view what) {
   }
   if (!std::isfinite(v)) return InvalidArgument(std::string(what) + " must be finite");
   return v;
+}
+
+Result<int64_t> JsonTimeMs(dom::element e, std::string_view key) {
+  const std::string quoted = "\"" + std::string(key) + "\"";
+  Result<int64_t> t = InvalidArgument("");
+  if (e.is_string()) {
+    t = ParseTimeMs(std::string_view(e));
+  } else if (e.is_number()) {
+    t = ParseTimeMs(simdjson::minify(e));
+  } else {
+    return InvalidArgument(quoted + " must be unix seconds or an RFC 3339 string");
+  }
+  if (!t.ok()) return InvalidArgument("invalid " + quoted + ": " + t.status().message());
+  if (*t < 0) return InvalidArgument("invalid " + quoted + ": before 1970");
+  return t;
 }
 
 Result<std::vector<double>> JsonValuesArray(dom::element e, size_t max, std::string_view unit) {

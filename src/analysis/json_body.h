@@ -21,6 +21,11 @@ Result<simdjson::dom::object> ParseObjectBody(simdjson::dom::parser& parser, std
 // "<what> must be finite".
 Result<double> JsonNumber(simdjson::dom::element e, std::string_view what);
 
+// A time member given as unix seconds (a number, fractions allowed) or an RFC 3339 string,
+// in unix ms. Errors name `key`: "\"<key>\" must be unix seconds or an RFC 3339 string",
+// "invalid \"<key>\": <why>", "invalid \"<key>\": before 1970".
+Result<int64_t> JsonTimeMs(simdjson::dom::element e, std::string_view key);
+
 // The "values" member: an array of at most `max` finite numbers. Errors: "\"values\" must
 // be an array of numbers<unit>", "\"values\" has more than <max> points", "values[i] must
 // be a number" / "... finite".
