@@ -1,0 +1,1 @@
+import{t as e}from"./index-EXl-rHL5.js";function t(){console.log(e(`lazy`))}export{t as lazy};

@@ -1,0 +1,1 @@
+"use strict";(self.webpackChunkwp_try=self.webpackChunkwp_try||[]).push([[480],{480(e,l,s){s.d(l,{lazy:()=>c});var a=s(94);function c(){console.log((0,a.K)("lazy"))}}}]);
