@@ -10,6 +10,7 @@
 #include "common/config_analysis.h"
 #include "common/config_auth.h"
 #include "common/config_health.h"
+#include "common/config_reports.h"
 #include "common/config_scrape.h"
 #include "common/time.h"
 
@@ -87,7 +88,7 @@ Status ParseInto(const YAML::Node& root, Config* c) {
   PW_RETURN_IF_ERROR(CheckKeys(root, "config", {"listen", "data_dir", "log_level", "http", "rum", "events", "tsdb",
                                              "query", "scrape", "global", "scrape_configs", "rule_files",
                                              "alerting", "alerts", "external_url", "rules", "auth", "otlp",
-                                             "analysis"}));
+                                             "analysis", "reports"}));
   if (root["listen"]) c->http.listen = root["listen"].as<std::string>();
   if (root["data_dir"]) c->data_dir = root["data_dir"].as<std::string>();
   ReadScalar(root, "log_level", &c->log_level);
@@ -195,6 +196,7 @@ Status ParseInto(const YAML::Node& root, Config* c) {
   PW_RETURN_IF_ERROR(config_internal::ParseAuthSection(root, c));
   PW_RETURN_IF_ERROR(config_internal::ParseAnalysisSection(root, c));
   PW_RETURN_IF_ERROR(config_internal::ParseHealthSection(root, c));
+  PW_RETURN_IF_ERROR(config_internal::ParseReportsSection(root, c));
   return Status::Ok();
 }
 
@@ -259,6 +261,7 @@ Status ValidateConfig(const Config& c) {
   PW_RETURN_IF_ERROR(config_internal::ValidateScrapeConfig(c));
   PW_RETURN_IF_ERROR(config_internal::ValidateAnalysisConfig(c));
   PW_RETURN_IF_ERROR(config_internal::ValidateHealthConfig(c));
+  PW_RETURN_IF_ERROR(config_internal::ValidateReportsConfig(c));
   if (c.rules.evaluation_interval_ms < 1) return InvalidArgument("global.evaluation_interval must be positive");
   if (c.rules.eval_threads < 1 || c.rules.eval_threads > 64) return InvalidArgument("rules.eval_threads must be 1..64");
   if (c.rules.event_cpu_budget < 0 || c.rules.event_cpu_budget > 1) {

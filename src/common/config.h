@@ -251,6 +251,16 @@ struct AnalysisConfig {
   LeakWatchConfig leak;
 };
 
+// One entry of `reports:` (docs/reports.md "Scheduled reports").
+struct ReportScheduleConfig {
+  std::string name;
+  std::string app;
+  int64_t window_ms = 7 * 86'400'000LL;
+  int64_t every_ms = 7 * 86'400'000LL;
+  std::string format = "html";  // html | md | json
+  std::string to;               // the name of an email receiver of `alerting:`
+};
+
 struct Config {
   std::filesystem::path data_dir = "./data";
   std::string log_level = "info";
@@ -265,6 +275,7 @@ struct Config {
   RulesConfig rules;
   AuthConfig auth;
   AnalysisConfig analysis;
+  std::vector<ReportScheduleConfig> reports;  // `reports:`
   bool has_alerting = false;              // the file has an `alerting:` section
   std::string source_text;                // the YAML the config was read from ("" with no file)
   std::filesystem::path source_path;      // its path (rule_files are relative to its folder)
