@@ -13,7 +13,7 @@
 //
 // Env: PERFWATCH_BIN (default <repo>/build/perfwatch), PERFWATCH_WEB_DIR, CHROMIUM, SCREENSHOT_DIR.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -200,6 +200,11 @@ test('network, journeys and attribution show what the APIs answer', async () => 
     const items = await page.locator('.critical-path li').allTextContents();
     assert.equal(items.length, cp.resources.length);
     cp.resources.forEach((r, i) => assert.ok(items[i].includes(`${r.url} — ${formatDurationMs(r.duration)}, ${formatRatio(r.share_of_lcp)} of LCP`), items[i]));
+    // Its CSV export (issue 17: every dashboard table exports CSV) holds the same chain.
+    const [cpDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export critical-path as CSV' }).click()]);
+    const cpCsv = readFileSync(await cpDl.path(), 'utf8').trim().split('\r\n');
+    assert.equal(cpCsv[0], 'order,type,url,duration (ms),share of LCP');
+    assert.deepEqual(cpCsv.slice(1).map((l) => l.split(',')[2]), cp.resources.map((r) => r.url));
     // Findings: each kind with its severity, message and evidence.
     assert.ok(product.findings.length >= 3, JSON.stringify(product.findings));
     const kinds = await page.locator('.finding').evaluateAll((els) => els.map((e) => e.getAttribute('data-finding')));
@@ -239,6 +244,11 @@ test('network, journeys and attribution show what the APIs answer', async () => 
     }
     await expectText(page, `${card} li${attr('data-step', j.bottleneck.slowest_step)}`, 'slowest step');
     await expectText(page, `${card} li${attr('data-step', j.bottleneck.largest_drop_off)}`, 'largest drop-off');
+    // The funnel's CSV export: one record per step with its numbers.
+    const [fDl] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export journey-checkout-steps as CSV' }).click()]);
+    const fCsv = readFileSync(await fDl.path(), 'utf8').trim().split('\r\n');
+    assert.equal(fCsv[0], 'step,reached,drop-off,p75 (ms)');
+    assert.deepEqual(fCsv.slice(1), j.steps.map((st) => [st.name, st.reached, st.drop_off ?? '', st.p75 ?? ''].join(',')));
     const row = (await page.locator('tr[data-journey-row="checkout"] > *').allTextContents()).map((x) => x.trim());
     assert.deepEqual(row.slice(0, 7), ['checkout', 'shop', String(j.started), String(j.completed), String(j.failed), String(j.abandoned), formatRatio(j.completion_rate)]);
 

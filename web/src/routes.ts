@@ -3,6 +3,7 @@
 // src/cli/api_handlers.cc): add a page in both places.
 import type { PageDef } from './page';
 import { alertsPage } from './pages/alerts';
+import { budgetsPage } from './pages/budgets';
 import { dbPage } from './pages/db';
 import { deployPage } from './pages/deploy';
 import { errorsPage } from './pages/errors';
@@ -20,4 +21,4 @@ import { vitalsPage } from './pages/vitals';
 
 export const ROUTES: PageDef[] = [overviewPage, vitalsPage, alertsPage, explorePage, statusPage,
   servicesPage, routePage, tracePage, dbPage, errorsPage, regressionsPage, deployPage, memoryPage,
-  networkPage, journeysPage];
+  networkPage, journeysPage, budgetsPage];

@@ -11,7 +11,7 @@ import { h, replace, section } from '../dom';
 import { formatCount } from '../format';
 import { Loader, type PageDef } from '../page';
 import { param, rangeParams, timeRange } from '../state';
-import { table } from '../table';
+import { exportButtons, table } from '../table';
 import { formatDurationMs, formatRatio } from './apm-common';
 import { needFullSdk } from './network';
 
@@ -68,6 +68,15 @@ function funnel(j: Journey): HTMLElement {
   }));
 }
 
+/** The funnel's numbers as a table export (the funnel itself is a list of bars). */
+function funnelExport(j: Journey): HTMLElement {
+  return exportButtons(`journey-${j.name}-steps`, () => ({
+    header: ['step', 'reached', 'drop-off', 'p75 (ms)'],
+    rows: j.steps.map((s) => [s.name, String(s.reached), s.drop_off === null ? '' : String(s.drop_off), s.p75 === null ? '' : String(s.p75)]),
+    json: j.steps.map((s) => ({ step: s.name, reached: s.reached, drop_off: s.drop_off, 'p75 (ms)': s.p75 })),
+  }));
+}
+
 export const journeysPage: PageDef = {
   path: '/journeys',
   title: 'Journeys',
@@ -95,7 +104,7 @@ export const journeysPage: PageDef = {
       replace(funnels, list.map((j) => {
         const s = section(`${j.name}${app ? '' : ` (${j.app})`}`);
         s.el.setAttribute('data-journey', j.name);
-        s.tools.replaceChildren(h('span', { class: 'muted' }, `completion ${formatRatio(j.completion_rate)}`));
+        s.tools.replaceChildren(h('span', { class: 'muted' }, `completion ${formatRatio(j.completion_rate)}`), ' ', funnelExport(j));
         s.body.append(
           h('p', { 'data-outcomes': '' }, outcomeLine(j)),
           h('p', { 'data-durations': '' }, durationLine(j)),

@@ -12,7 +12,7 @@ import { empty, h, loading, replace, section, select, type Child } from '../dom'
 import { formatBytes, formatCount, formatNumber } from '../format';
 import { Loader, type PageDef } from '../page';
 import { param, rangeParams, setParams, timeRange } from '../state';
-import { table } from '../table';
+import { exportButtons, table } from '../table';
 import { formatDurationMs, formatRatio } from './apm-common';
 
 export interface WaterfallEntry {
@@ -171,7 +171,13 @@ function resourcesTable(p: NetworkPage): HTMLElement {
 function criticalPath(p: NetworkPage): HTMLElement {
   const cp = p.critical_path;
   if (!cp.resources.length) return empty('No critical path: no render-blocking resource and no LCP resource recorded in the median view.');
+  const exp = exportButtons('critical-path', () => ({
+    header: ['order', 'type', 'url', 'duration (ms)', 'share of LCP'],
+    rows: cp.resources.map((r, i) => [String(i + 1), r.type, r.url, r.duration === null ? '' : String(r.duration), r.share_of_lcp === null ? '' : String(r.share_of_lcp)]),
+    json: cp.resources.map((r, i) => ({ order: i + 1, type: r.type, url: r.url, 'duration (ms)': r.duration, 'share of LCP': r.share_of_lcp })),
+  }));
   return h('div', null,
+    h('div', { class: 'table-tools' }, exp),
     h('p', { 'data-critical-summary': '' }, `Ends at ${formatDurationMs(cp.duration)}; LCP ${formatDurationMs(cp.lcp)}. The chain, in order:`),
     h('ol', { class: 'critical-path' }, cp.resources.map((r) => h('li', { 'data-critical': r.url },
       h('span', { class: 'share-bar', 'aria-hidden': 'true' }, h('span', { style: `width:${Math.min(100, (r.share_of_lcp ?? 0) * 100)}%` })),
