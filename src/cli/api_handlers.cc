@@ -51,8 +51,17 @@ void RegisterEventExport(http::Router& router, const events::EventStore* store) 
       if (!type) return http::WriteApiError(res, 400, "bad_data", "unknown event type \"" + *t + "\"");
       q.type = *type;
     }
-    if (q.from_ms > q.to_ms) return http::WriteApiError(res, 400, "bad_data", "start must not be after end");
+    // format: JSON lines (the default; "ndjson" names it) or CSV (RFC 4180, header first).
     res.content_type = "application/x-ndjson";
+    if (auto f = req.Param("format")) {
+      if (*f == "csv") {
+        q.format = events::ExportFormat::kCsv;
+        res.content_type = "text/csv; charset=utf-8; header=present";
+      } else if (*f != "ndjson") {
+        return http::WriteApiError(res, 400, "bad_data", "unknown format \"" + *f + "\" (ndjson or csv)");
+      }
+    }
+    if (q.from_ms > q.to_ms) return http::WriteApiError(res, 400, "bad_data", "start must not be after end");
     res.stream = http::MakePullStream([store, q](const http::ChunkSink& sink) {
       (void)store->Export(q, sink);  // an error mid-stream can only end the stream early
     });
@@ -66,7 +75,7 @@ namespace {
 constexpr std::string_view kDashboardPages[] = {"/", "/overview", "/vitals", "/alerts", "/explore", "/status",
                                                 "/services", "/route", "/trace", "/db", "/errors",
                                                 "/regressions", "/deploy", "/memory", "/network",
-                                                "/journeys"};
+                                                "/journeys", "/budgets"};
 
 std::string_view ContentTypeOf(std::string_view path) {
   auto ends = [&](std::string_view ext) { return path.ends_with(ext); };

@@ -3,10 +3,13 @@
 
 #include <cstdio>
 
+#include "cli/bundle_cmd.h"
+#include "cli/budget_cmd.h"
 #include "cli/changepoints_command.h"
 #include "cli/deploy_command.h"
 #include "cli/health_command.h"
 #include "cli/query_command.h"
+#include "cli/report_cmd.h"
 #include "cli/rules_command.h"
 #include "cli/serve.h"
 
@@ -49,6 +52,15 @@ int main(int argc, char** argv) {
   DeployFlags deploy_flags;
   CLI::App* deploy = AddDeployCommand(app, deploy_flags);
 
+  ReportFlags report_flags;
+  CLI::App* report = AddReportCommand(app, report_flags);
+
+  BundleFlags bundle_flags;
+  CLI::App* bundle_report = AddBundleCommand(app, bundle_flags);
+
+  BudgetCheckFlags budget_check_flags;
+  CLI::App* budget_check = AddBudgetCommand(app, budget_check_flags);
+
   CLI::App* version = app.add_subcommand("version", "print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -62,6 +74,9 @@ int main(int argc, char** argv) {
   if (changepoints->parsed()) return RunChangepoints(changepoints_flags);
   if (deploy->parsed()) return RunDeploy(deploy_flags);
   if (health->parsed()) return RunHealth(health_flags);
+  if (budget_check->parsed()) return RunBudgetCheck(budget_check_flags);
+  if (bundle_report->parsed()) return RunBundleReport(bundle_flags);
+  if (report->parsed()) return RunReport(report_flags);
   if (demo->parsed()) {
     if (!demo_serve_flags.data_dir) demo_serve_flags.data_dir = "./demo-data";
     return RunDemo(demo_serve_flags, demo_flags);

@@ -17,6 +17,7 @@
 #include "analysis/leaks_api.h"
 #include "analysis/regressions_api.h"
 #include "analysis/deploys_api.h"
+#include "budget/runs_api.h"
 #include "analysis/network_api.h"
 #include "analysis/score_api.h"
 #include "analysis/journeys_api.h"
@@ -26,6 +27,7 @@
 #include "cli/security.h"
 #include "cli/stream_watch.h"
 #include "cli/status_api.h"
+#include "report/report_api.h"
 #include "ingest/otlp/metrics_mapping.h"
 #include "ingest/otlp/span_metrics.h"
 #include "ingest/otlp/span_store_sink.h"
@@ -138,7 +140,9 @@ Status ServerApp::Start() {
   auto extra = ingest::RumExtraAggregator::Create(
       {.max_apps = config_.rum.max_apps, .max_pages_per_app = config_.rum.max_pages_per_app,
        .max_names_per_app = config_.rum.max_measure_names, .journey_timeout_ms = config_.rum.journey_timeout_ms,
-       .flush_interval_ms = 1000},
+       .flush_interval_ms = 1000,
+       // Held (abandoned) journeys are rebuilt at start from the events and this mark.
+       .event_store = store_.get(), .sweep_mark_path = config_.data_dir / "rum-journeys.json"},
       tsdb_.get(), &metrics_, NowMs());
   if (!extra.ok()) return extra.status().WithContext("rum aggregates");
   rum_extra_aggregator_ = std::move(extra).value();
@@ -157,6 +161,9 @@ Status ServerApp::Start() {
   auto deploy_store = events::DeployStore::Open(config_.data_dir / "deploys");
   if (!deploy_store.ok()) return deploy_store.status().WithContext("open deploy store");
   deploy_store_ = std::move(deploy_store).value();
+  auto budget_runs = budget::RunStore::Open(config_.data_dir / "budget-runs");  // docs/budget-runs.md
+  if (!budget_runs.ok()) return budget_runs.status().WithContext("open budget run store");
+  budget_runs_ = std::move(budget_runs).value();
   auto error_recorder = ingest::errors::ErrorRecorder::Create(
       ingest::errors::ErrorRecorderOptions{.max_apps = config_.rum.max_apps, .max_services = config_.otlp.max_services},
       error_store_.get(), tsdb_.get(), &metrics_, NowMs());
@@ -193,6 +200,8 @@ Status ServerApp::Start() {
     out.push_back({std::string(analysis::kRegressionActiveMetric),
                    {"gauge", std::string(analysis::kRegressionActiveHelp), ""}});
     out.push_back({std::string(analysis::kLeakActiveMetric), {"gauge", std::string(analysis::kLeakActiveHelp), ""}});
+    out.push_back({std::string(budget::kBundleBytesMetric), {"gauge", std::string(budget::kBundleBytesHelp), ""}});
+    out.push_back({std::string(budget::kHeadroomRatioMetric), {"gauge", std::string(budget::kHeadroomRatioHelp), ""}});
   });
   // Exact Web Vitals percentiles as series (docs/rum-aggregates.md); stopped before the TSDB.
   vital_recorder_ = std::make_unique<analysis::VitalRecorder>(
@@ -310,6 +319,13 @@ Status ServerApp::Start() {
   PW_RETURN_IF_ERROR(StartOtlpListener(guards));
   stream_hub_->Start();
   PW_RETURN_IF_ERROR(StartScraping().WithContext("start scraping"));
+  // Scheduled reports (docs/reports.md "Scheduled reports"), once what they read runs.
+  auto report_scheduler = report::ReportScheduler::Create(
+      config_.reports, alert::AlertmanagerConfigFrom(config_).value(), ReportSourcesOf(),
+      {.state_file = config_.data_dir / "reports" / "schedule.state", .metrics = &metrics_});
+  if (!report_scheduler.ok()) return report_scheduler.status();
+  report_scheduler_ = std::move(report_scheduler).value();
+  report_scheduler_->Start();
   ready_ = true;
   auto stats = store_->Stats();
   const auto& replay = tsdb_->replay_report();
@@ -321,6 +337,7 @@ Status ServerApp::Start() {
 
 void ServerApp::Stop() {
   ready_ = false;
+  if (report_scheduler_) report_scheduler_->Stop();  // reads the stores
   if (scrape_) scrape_->Stop();  // before the server (self-scrape) and the TSDB (stale markers)
   scrape_view_ = nullptr;
   if (stream_hub_) stream_hub_->Stop();  // ends the open streams before the server closes them
@@ -339,6 +356,7 @@ void ServerApp::Stop() {
   if (store_) store_->Stop();
   if (span_store_) span_store_->Stop();
   if (error_store_) error_store_->Stop();
+  report_scheduler_.reset();
   scrape_.reset();
   otlp_server_.reset();
   server_.reset();
@@ -367,6 +385,7 @@ void ServerApp::Stop() {
   store_.reset();
   span_store_.reset();
   deploy_store_.reset();
+  budget_runs_.reset();
 }
 
 Status ServerApp::StartOtlpListener(const std::vector<std::shared_ptr<http::RequestGuard>>& guards) {
@@ -518,8 +537,10 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   analysis::RegisterLeaksHandler(router, leak_watcher_.get());  // GET /api/v1/leaks
   analysis::RegisterDeploysApi(router, {.deploys = deploy_store_.get(), .tsdb = tsdb_.get(), .events = store_.get(),
                                         .spans = span_store_.get(), .errors = error_store_.get()});
+  budget::RegisterBudgetRunsApi(router, {.runs = budget_runs_.get(), .tsdb = tsdb_.get()});  // /api/v1/budget-runs
   RegisterEventExport(router, store_.get());
   query::RegisterErrorsApi(router, error_store_.get());
+  report::RegisterReportHandler(router, ReportSourcesOf());  // GET /api/v1/report
   alert::RegisterRulesApi(
       router, rules_.get(),
       [am = alertmanager_.get()](const alert::LabelSet& labels) {
@@ -545,6 +566,15 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   RegisterOperationalHandlers(router, &metrics_, &ready_);
   http::RegisterEventStream(router, stream_hub_.get());
   RegisterStaticAssets(router, config_.http.web_dir);
+}
+
+report::ReportSources ServerApp::ReportSourcesOf() const {
+  return {.events = store_.get(), .engine = engine_.get(), .regressions = watcher_.get(),
+          .leaks = leak_watcher_.get(), .deploys = deploy_store_.get(), .errors = error_store_.get(),
+          .alert_episodes = [am = alertmanager_.get()](int64_t from_ms, int64_t to_ms) {
+            return am->AlertEpisodes(from_ms, to_ms);
+          },
+          .budget_runs = report::BudgetRunsFrom(budget_runs_.get())};
 }
 
 void ServerApp::RegisterStatusRoutes(http::Router& router) {

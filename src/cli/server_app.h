@@ -23,6 +23,7 @@
 #include "common/metrics.h"
 #include "common/status.h"
 #include "http/event_stream.h"
+#include "budget/run_store.h"
 #include "events/deploy_store.h"
 #include "events/error_store.h"
 #include "events/event_store.h"
@@ -38,6 +39,8 @@
 #include "ingest/scrape/scrape_manager.h"
 #include "query/promql_cache.h"
 #include "query/promql_engine.h"
+#include "report/report.h"
+#include "report/report_schedule.h"
 #include "tsdb/tsdb.h"
 
 namespace perfwatch::cli {
@@ -69,6 +72,8 @@ class ServerApp {
   Status StartAlerting(alert::AlertmanagerConfig am_config, const std::vector<alert::RuleGroupSpec>& rules);
   // Reload's work under reload_mu_; `applied_text` gets the text of the file it applied.
   Status ReloadLocked(std::optional<std::string>* applied_text);
+  // What reports read (report/report.h): GET /api/v1/report and the scheduled reports.
+  report::ReportSources ReportSourcesOf() const;
   // GET /api/v1/status/{config,runtimeinfo,flags} (cli/status_api.h).
   void RegisterStatusRoutes(http::Router& router);
 
@@ -78,6 +83,7 @@ class ServerApp {
   std::unique_ptr<events::EventStore> store_;
   std::unique_ptr<events::SpanStore> span_store_;  // spans for drill-down (the traces sink)
   std::unique_ptr<events::DeployStore> deploy_store_;  // deploy markers (data_dir/deploys)
+  std::unique_ptr<budget::RunStore> budget_runs_;      // budget check runs (data_dir/budget-runs)
   std::unique_ptr<ingest::RumAggregator> rum_aggregator_;
   std::unique_ptr<ingest::RumExtraAggregator> rum_extra_aggregator_;  // measures, journeys, resources
   std::unique_ptr<ingest::RumHandler> rum_;
@@ -115,6 +121,7 @@ class ServerApp {
   std::unique_ptr<events::ErrorStore> error_store_;
   std::unique_ptr<ingest::errors::ErrorRecorder> error_recorder_;
   std::unique_ptr<http::Server> otlp_server_;
+  std::unique_ptr<report::ReportScheduler> report_scheduler_;  // `reports:` (docs/reports.md)
   std::atomic<bool> ready_{false};
 };
 
