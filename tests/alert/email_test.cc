@@ -25,6 +25,7 @@
 #include "alert/smtp_client.h"
 #include "common/base64.h"
 #include "common/metrics.h"
+#include "support/smtp_sink.h"
 #include "support/temp_dir.h"
 #include "support/tls_certs.h"
 
@@ -38,68 +39,7 @@ using perfwatch::testing::ReadFileText;
 
 constexpr int64_t kNow = 1'700'000'100'000;
 
-// smtp_sink.py as a child process, stopped (SIGTERM) when destroyed.
-class SmtpSink {
- public:
-  explicit SmtpSink(std::vector<std::string> extra) {
-    const fs::path script = fs::path(__FILE__).parent_path().parent_path() / "support" /
-                            "smtp_sink.py";
-    out_ = dir_.path() / "out";
-    fs::create_directories(out_);
-    const std::string port_file = (dir_.path() / "port").string();
-    std::vector<std::string> args = {"python3", script.string(), "--dir", out_.string(),
-                                     "--port-file", port_file};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (posix_spawnp(&pid_, "python3", nullptr, nullptr, argv.data(), environ) != 0) {
-      pid_ = -1;
-      return;
-    }
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < until) {
-      if (fs::exists(port_file)) {
-        port_ = std::stoi(ReadFileText(port_file));
-        return;
-      }
-      int status;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  ~SmtpSink() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-  bool ok() const { return port_ > 0; }
-  std::string smarthost(const std::string& host = "127.0.0.1") const {
-    return host + ":" + std::to_string(port_);
-  }
-  int messages() const {
-    int n = 0;
-    for (const auto& e : fs::directory_iterator(out_)) n += e.path().extension() == ".env";
-    return n;
-  }
-  std::string File(int n, const char* ext) const {
-    char name[32];
-    std::snprintf(name, sizeof name, "%04d%s", n, ext);
-    return ReadFileText(out_ / name);
-  }
-  std::string Log() const { return ReadFileText(out_ / "transactions.log"); }
-
- private:
-  perfwatch::testing::TempDir dir_{"pw_smtp_sink_"};
-  fs::path out_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
+using SmtpSink = perfwatch::testing::SmtpSinkProcess;
 
 std::vector<Alert> Alerts(const std::string& severity) {
   Alert a;
@@ -260,7 +200,7 @@ TEST(EmailSmtp, MessageContentAndMultipartOverStartTls) {
 // An escalation step's email: "[escalation step N] " before the subject (the default one
 // with its severity prefix, or a configured one) and an X-Perfwatch-Escalation header.
 TEST(EmailSmtp, EscalationMarkerInSubjectAndHeader) {
-  SmtpSink sink({});
+  SmtpSink sink;
   ASSERT_TRUE(sink.ok());
   EmailConfig ec = Config(sink);
   NotificationContext ctx = Ctx();
@@ -291,7 +231,7 @@ TEST(EmailSmtp, EscalationMarkerInSubjectAndHeader) {
 }
 
 TEST(EmailSmtp, RequireTlsWithoutStartTlsFails) {
-  SmtpSink sink({});
+  SmtpSink sink;
   ASSERT_TRUE(sink.ok());
   EmailConfig ec = Config(sink);
   ec.require_tls = true;
@@ -532,7 +472,7 @@ receivers:
 }
 
 TEST(EmailPipeline, ConfiguredReceiverGetsTheGroupNotification) {
-  SmtpSink sink({});
+  SmtpSink sink;
   ASSERT_TRUE(sink.ok());
   auto cfg = ParseAlertmanagerYaml(
       "global:\n  smtp_smarthost: '" + sink.smarthost() +

@@ -2,7 +2,7 @@
 // tests/support/smtp_sink.py as a child process (python3), stopped (SIGTERM) when
 // destroyed: a real SMTP server on loopback whose accepted messages are files
 // (NNNN.eml, NNNN.env; see the script's docstring). Header-only so any test binary can
-// use it. (tests/alert/email_test.cc has the same class inline; it may switch to this.)
+// use it.
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -65,7 +65,9 @@ class SmtpSinkProcess {
   SmtpSinkProcess& operator=(const SmtpSinkProcess&) = delete;
 
   bool ok() const { return port_ > 0; }
-  std::string smarthost() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string smarthost(const std::string& host = "127.0.0.1") const {
+    return host + ":" + std::to_string(port_);
+  }
   int messages() const {
     int n = 0;
     for (const auto& e : std::filesystem::directory_iterator(out_)) n += e.path().extension() == ".env";
@@ -77,6 +79,7 @@ class SmtpSinkProcess {
     std::snprintf(name, sizeof name, "%04d%s", n, ext);
     return ReadText(out_ / name);
   }
+  std::string Log() const { return ReadText(out_ / "transactions.log"); }
 
  private:
   static std::string ReadText(const std::filesystem::path& path) {
