@@ -254,18 +254,24 @@ Status EventStore::ScanVitalSteps(const VitalScan& scan, int64_t step_ms, int64_
 
 namespace {
 
+// The partitions holding events in [from_ms, to_ms], taken under the state lock so that
+// the reader keeps them alive after retention drops them from the map.
+template <class StoreImpl>
+std::vector<std::shared_ptr<Partition>> PartitionsInRange(const StoreImpl& m, int64_t from_ms, int64_t to_ms) {
+  std::vector<std::shared_ptr<Partition>> parts;
+  std::shared_lock lock(m.state_mu);
+  for (const auto& [start, p] : m.partitions) {
+    uint32_t lo, hi;
+    if (OffsetRange(*p, from_ms, to_ms, &lo, &hi)) parts.push_back(p);
+  }
+  return parts;
+}
+
 // Export's body for one output format (EventJsonWriter or EventCsvWriter).
 template <class StoreImpl, class Writer>
 Status ExportWith(const StoreImpl& m, const ExportQuery& query, Writer& writer,
                   const std::function<bool(std::string_view)>& sink) {
-  std::vector<std::shared_ptr<Partition>> parts;
-  {
-    std::shared_lock lock(m.state_mu);
-    for (const auto& [start, p] : m.partitions) {
-      uint32_t lo, hi;
-      if (OffsetRange(*p, query.from_ms, query.to_ms, &lo, &hi)) parts.push_back(p);
-    }
-  }
+  const std::vector<std::shared_ptr<Partition>> parts = PartitionsInRange(m, query.from_ms, query.to_ms);
   std::vector<SelectedRow> rows;  // the partition's matching rows, in row (= log) order
   std::vector<uint64_t> order;    // time_off << 32 | index in rows: sorting gives time order
   for (const auto& part : parts) {
@@ -432,14 +438,7 @@ Status DecodeRows(std::shared_mutex& state_mu, const Partition& p, uint64_t log_
 
 Status EventStore::ScanRecords(const RecordScan& scan, const std::function<void(const EventRecord&)>& fn) const {
   const Impl& m = *impl_;
-  std::vector<std::shared_ptr<Partition>> parts;
-  {
-    std::shared_lock lock(m.state_mu);
-    for (const auto& [start, p] : m.partitions) {
-      uint32_t lo, hi;
-      if (OffsetRange(*p, scan.from_ms, scan.to_ms, &lo, &hi)) parts.push_back(p);
-    }
-  }
+  const std::vector<std::shared_ptr<Partition>> parts = PartitionsInRange(m, scan.from_ms, scan.to_ms);
   std::vector<SelectedRow> rows;
   std::vector<char> combo_ok;
   for (const auto& part : parts) {
@@ -460,14 +459,7 @@ Status EventStore::ScanRecords(const RecordScan& scan, const std::function<void(
 
 Status EventStore::SelectRows(const RecordScan& scan, const std::function<Status(const SelectedRows&)>& fn) const {
   const Impl& m = *impl_;
-  std::vector<std::shared_ptr<Partition>> parts;
-  {
-    std::shared_lock lock(m.state_mu);
-    for (const auto& [start, p] : m.partitions) {
-      uint32_t lo, hi;
-      if (OffsetRange(*p, scan.from_ms, scan.to_ms, &lo, &hi)) parts.push_back(p);
-    }
-  }
+  const std::vector<std::shared_ptr<Partition>> parts = PartitionsInRange(m, scan.from_ms, scan.to_ms);
   std::vector<SelectedRow> rows;
   std::vector<char> combo_ok;
   std::vector<uint32_t> numbers;
