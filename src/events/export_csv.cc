@@ -6,9 +6,13 @@
 #include <cstring>
 
 #include "common/json_writer.h"
+#include "events/export_pieces.h"
 
 namespace perfwatch::events {
 namespace {
+
+using export_pieces::Put;
+using export_pieces::PutInt;
 
 constexpr std::string_view kHeader =
     "type,name,value,id,sessionId,url,timestamp,userAgent,connection,navigationType,rating,app,page,device,"
@@ -36,23 +40,10 @@ char* WriteCsvCell(char* out, std::string_view s) {
   return out;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t' || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // The attributes cell: the stored object, empty when it has no members.
 std::string_view Attributes(std::string_view attrs_json) {
-  std::string_view attrs = Trim(attrs_json);
-  if (attrs.size() > 2 && attrs.front() == '{' && attrs.back() == '}' && !Trim(attrs.substr(1, attrs.size() - 2)).empty()) {
-    return attrs;
-  }
-  return {};
+  if (export_pieces::AttrsMembers(attrs_json).empty()) return {};
+  return export_pieces::Trim(attrs_json);
 }
 
 void AppendValue(std::string& out, double v) {
@@ -63,13 +54,6 @@ void AppendValue(std::string& out, double v) {
   }
   AppendJsonNumber(out, v);
 }
-
-char* Put(char* out, std::string_view s) {
-  std::memcpy(out, s.data(), s.size());
-  return out + s.size();
-}
-
-char* PutInt(char* out, long long v) { return std::to_chars(out, out + 24, v).ptr; }
 
 }  // namespace
 

@@ -6,32 +6,19 @@
 #include <cstring>
 
 #include "common/json_writer.h"
+#include "events/export_pieces.h"
 
 namespace perfwatch::events {
 namespace {
+
+using export_pieces::AttrsMembers;
+using export_pieces::Put;
+using export_pieces::PutInt;
 
 void Field(std::string& out, std::string_view key_with_quotes, std::string_view value) {
   if (value.empty()) return;
   out.append(key_with_quotes);
   AppendJsonString(out, value);
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t' || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-// The text spliced after the fixed fields: attrs_json is one compact object written by
-// ingest; its members (without the braces) join the line. Empty when there are none.
-std::string_view AttrsMembers(std::string_view attrs_json) {
-  std::string_view attrs = Trim(attrs_json);
-  if (attrs.size() > 2 && attrs.front() == '{' && attrs.back() == '}') return Trim(attrs.substr(1, attrs.size() - 2));
-  return {};
 }
 
 // Copies a string literal (without its NUL); the size is a constant, so this inlines.
@@ -40,13 +27,6 @@ char* PutLiteral(char* out, const char (&s)[N]) {
   std::memcpy(out, s, N - 1);
   return out + N - 1;
 }
-
-char* Put(char* out, std::string_view s) {
-  std::memcpy(out, s.data(), s.size());
-  return out + s.size();
-}
-
-char* PutInt(char* out, long long v) { return std::to_chars(out, out + 24, v).ptr; }
 
 constexpr size_t kSlack = 8;  // WriteJsonString (common/json_writer.h) stores up to 8 bytes past its result
 
