@@ -10,6 +10,7 @@
 
 #include "analysis/stats.h"
 #include "common/json_writer.h"
+#include "common/markdown.h"
 #include "common/time.h"
 
 namespace perfwatch::budget {
@@ -104,16 +105,6 @@ void XmlEscape(std::string& out, std::string_view s) {
         else out += c;
     }
   }
-}
-
-std::string MdCell(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
-  }
-  return out;
 }
 
 std::string Key(const CheckResult& r) {
@@ -594,10 +585,10 @@ std::string RenderMarkdown(const CheckRun& run) {
   std::string o = fmt::format("### {} Performance budgets: {} over budget, {} within, {} skipped\n\n",
                               run.passed() ? "✅" : "❌", run.failed_count(), run.passed_count(), run.skipped_count());
   std::vector<std::string> ctx;
-  if (!run.app.empty()) ctx.push_back("app `" + MdCell(run.app) + "`");
-  if (!run.commit.empty()) ctx.push_back("commit `" + MdCell(run.commit.substr(0, 12)) + "`");
-  if (!run.branch.empty()) ctx.push_back("branch `" + MdCell(run.branch) + "`");
-  if (!run.build_id.empty()) ctx.push_back("build " + MdCell(run.build_id));
+  if (!run.app.empty()) ctx.push_back("app `" + MarkdownCell(run.app) + "`");
+  if (!run.commit.empty()) ctx.push_back("commit `" + MarkdownCell(run.commit.substr(0, 12)) + "`");
+  if (!run.branch.empty()) ctx.push_back("branch `" + MarkdownCell(run.branch) + "`");
+  if (!run.build_id.empty()) ctx.push_back("build " + MarkdownCell(run.build_id));
   if (!ctx.empty()) {
     std::string line;
     for (const auto& c : ctx) line += (line.empty() ? "" : " · ") + c;
@@ -616,8 +607,8 @@ std::string RenderMarkdown(const CheckRun& run) {
       const char* icon = r.status == "fail" ? "❌" : r.status == "pass" ? "✅" : "⏭️";
       std::string limit = r.budget ? FormatValue(*r.budget, r.unit) : "–";
       if (r.budget && r.tolerance > 0) limit += " + " + FormatValue(r.tolerance, r.unit);
-      o += fmt::format("| {} | {} | {} | {} | {} | {} | {} |", icon, r.kind, r.path.empty() ? "–" : "`" + MdCell(r.path) + "`",
-                       MdCell(name), r.value ? FormatValue(*r.value, r.unit) : "–", limit,
+      o += fmt::format("| {} | {} | {} | {} | {} | {} | {} |", icon, r.kind, r.path.empty() ? "–" : "`" + MarkdownCell(r.path) + "`",
+                       MarkdownCell(name), r.value ? FormatValue(*r.value, r.unit) : "–", limit,
                        r.headroom_ratio ? Pct(*r.headroom_ratio) : "–");
       if (any_baseline) o += fmt::format(" {} |", r.baseline ? FormatValue(*r.baseline, r.unit) : "–");
       o += "\n";
@@ -628,7 +619,7 @@ std::string RenderMarkdown(const CheckRun& run) {
     if (r.status != "fail") continue;
     if (!any_fail) o += "\n<details><summary>Why it failed</summary>\n\n";
     any_fail = true;
-    o += "- " + MdCell(r.message) + "\n";
+    o += "- " + MarkdownCell(r.message) + "\n";
   }
   if (any_fail) o += "\n</details>\n";
   return o;

@@ -1,22 +1,12 @@
 // RenderReportMarkdown: GitHub-flavoured Markdown (report_render.h; docs/reports.md).
 #include <cmath>
 
+#include "common/markdown.h"
 #include "common/time.h"
 #include "report/report_render.h"
 
 namespace perfwatch::report {
 namespace {
-
-// A table cell: pipes escaped, line ends flattened.
-std::string Cell(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
-  }
-  return out;
-}
 
 std::string Arrow(const Trend& t, bool lower_is_better) {
   const auto c = t.Change();
@@ -44,8 +34,8 @@ std::string RenderReportMarkdown(const Report& r) {
   if (r.findings.empty()) out += "None.\n";
   for (size_t i = 0; i < r.findings.size(); ++i) {
     const Finding& f = r.findings[i];
-    out += std::to_string(i + 1) + ". **" + f.severity + "** (" + f.source + ") " + Cell(f.title) + " — " +
-           Cell(f.detail) + "\n";
+    out += std::to_string(i + 1) + ". **" + f.severity + "** (" + f.source + ") " + MarkdownCell(f.title) + " — " +
+           MarkdownCell(f.detail) + "\n";
   }
   out += "\n### Slowest pages\n\n";
   if (r.slowest_pages.empty()) {
@@ -53,7 +43,7 @@ std::string RenderReportMarkdown(const Report& r) {
   } else {
     out += "| Page | LCP p75 | INP p75 | views |\n|---|---:|---:|---:|\n";
     for (const PageRow& p : r.slowest_pages) {
-      out += "| " + Cell(p.page) + " | " + FormatVitalValue(p.lcp_p75, "ms") + " | " + FormatVitalValue(p.inp_p75, "ms") +
+      out += "| " + MarkdownCell(p.page) + " | " + FormatVitalValue(p.lcp_p75, "ms") + " | " + FormatVitalValue(p.inp_p75, "ms") +
              " | " + std::to_string(p.views) + " |\n";
     }
   }
@@ -66,7 +56,7 @@ std::string RenderReportMarkdown(const Report& r) {
       auto ms = [](std::optional<double> s) { return s ? std::optional<double>(*s * 1000) : std::nullopt; };
       char calls[32];
       std::snprintf(calls, sizeof calls, "%.0f", rt.calls);
-      out += "| " + Cell(rt.service) + " | " + Cell(rt.route) + " | " + FormatVitalValue(ms(rt.p95_seconds.current), "ms") +
+      out += "| " + MarkdownCell(rt.service) + " | " + MarkdownCell(rt.route) + " | " + FormatVitalValue(ms(rt.p95_seconds.current), "ms") +
              " | " + FormatVitalValue(ms(rt.p95_seconds.previous), "ms") + " | " + Arrow(rt.p95_seconds, true) + " | " +
              calls + " |\n";
     }
@@ -75,17 +65,17 @@ std::string RenderReportMarkdown(const Report& r) {
   if (r.regressions.empty()) out += "No regression detected.\n";
   for (const RegressionRow& g : r.regressions) {
     char line[256];
-    std::snprintf(line, sizeof line, "- %s %s: %.4g → %.4g since %s (%s)", Cell(g.where).c_str(), g.metric.c_str(),
+    std::snprintf(line, sizeof line, "- %s %s: %.4g → %.4g since %s (%s)", MarkdownCell(g.where).c_str(), g.metric.c_str(),
                   g.before, g.after, FormatRfc3339Ms(g.time_ms).c_str(), g.active ? "active" : "recovered");
     out += line;
-    if (!g.deploy_version.empty()) out += ", after deploy " + Cell(g.deploy_version);
+    if (!g.deploy_version.empty()) out += ", after deploy " + MarkdownCell(g.deploy_version);
     out += "\n";
   }
   out += "\n";
   if (r.deploys.empty()) out += "No deploy recorded.\n";
   for (const DeployRow& d : r.deploys) {
-    out += "- deploy " + Cell(d.version) + " at " + FormatRfc3339Ms(d.time_ms) +
-           (d.commit.empty() ? "" : " (" + Cell(d.commit) + ")") + "\n";
+    out += "- deploy " + MarkdownCell(d.version) + " at " + FormatRfc3339Ms(d.time_ms) +
+           (d.commit.empty() ? "" : " (" + MarkdownCell(d.commit) + ")") + "\n";
   }
   out += "\n### Alerts\n\n";
   if (!r.alerts.available) {
@@ -103,7 +93,7 @@ std::string RenderReportMarkdown(const Report& r) {
   } else {
     out += "| Error | count | sessions |\n|---|---:|---:|\n";
     for (const ErrorRow& e : r.errors) {
-      out += "| " + Cell(e.type) + ": " + Cell(e.message) + (e.is_new ? " (new)" : "") + " | " + std::to_string(e.count) +
+      out += "| " + MarkdownCell(e.type) + ": " + MarkdownCell(e.message) + (e.is_new ? " (new)" : "") + " | " + std::to_string(e.count) +
              " | " + std::to_string(e.sessions) + " |\n";
     }
   }
@@ -116,8 +106,8 @@ std::string RenderReportMarkdown(const Report& r) {
     const BudgetRunSummary& b = r.budget_runs.front();
     out += std::string("Latest run: ") + (b.passed ? "**pass**" : "**fail**") + " (" + std::to_string(b.passed_count) +
            " passed, " + std::to_string(b.failed_count) + " failed, " + std::to_string(b.skipped_count) + " skipped)" +
-           (b.commit.empty() ? "" : " at " + Cell(b.commit)) + "\n";
-    for (const BudgetResultRow& f : b.failed) out += "- " + Cell(f.kind) + " " + Cell(f.name) + ": " + Cell(f.message) + "\n";
+           (b.commit.empty() ? "" : " at " + MarkdownCell(b.commit)) + "\n";
+    for (const BudgetResultRow& f : b.failed) out += "- " + MarkdownCell(f.kind) + " " + MarkdownCell(f.name) + ": " + MarkdownCell(f.message) + "\n";
   }
   if (!r.notes.empty()) {
     out += "\n_Incomplete sections: ";
