@@ -102,7 +102,12 @@ void AppendJsonNumber(std::string& out, double v) {
     return;
   }
   char buf[32];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  // Beyond 1e15 the shortest form may be a 20-digit integer ("20888888888888905728"):
+  // valid JSON, but past 2^64 strict readers (simdjson) refuse it; the exponent form is
+  // read by all of them.
+  auto [ptr, ec] = std::fabs(v) >= 1e15
+                       ? std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific)
+                       : std::to_chars(buf, buf + sizeof(buf), v);
   out.append(buf, ptr - buf);
 }
 
