@@ -4,7 +4,6 @@
 // the acknowledgement survives kill -9 right after the POST answered, and DELETE brings
 // the repeats back. Scopes: no token -> 401, a `read` token -> 403.
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 #include <simdjson.h>
 
 #include <chrono>
@@ -15,6 +14,7 @@
 
 #include "support/http_client.h"
 #include "support/server_process.h"
+#include "support/sha256.h"
 #include "support/webhook_receiver.h"
 
 namespace perfwatch {
@@ -25,14 +25,7 @@ using testing::ServerProcess;
 using testing::WebhookReceiver;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-std::string Sha256Hex(std::string_view s) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : d) out += {kHex[b >> 4], kHex[b & 15]};
-  return out;
-}
+using testing::Sha256Hex;
 
 Headers Bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 

@@ -5,7 +5,6 @@
 // still working, and no start on a non-loopback address without tokens.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +21,7 @@
 #include "support/http_client.h"
 #include "support/run_perfwatch.h"
 #include "support/server_process.h"
+#include "support/sha256.h"
 #include "support/temp_dir.h"
 
 namespace perfwatch {
@@ -32,14 +32,7 @@ using testing::HttpResponse;
 using testing::ServerProcess;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-std::string Sha256Hex(std::string_view s) {
-  unsigned char d[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : d) out += {kHex[b >> 4], kHex[b & 15]};
-  return out;
-}
+using testing::Sha256Hex;
 
 std::string Base64(std::string_view in) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
