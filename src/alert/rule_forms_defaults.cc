@@ -46,6 +46,10 @@ std::vector<RuleSpec> DefaultAlertRules() {
   rules.push_back(AlertRule("MemoryLeak", "perfwatch_memory_leak_active == 1", 5 * kMinute, "warning",
                             "{{ $labels.metric }} of {{ $labels.app }}{{ $labels.job }} {{ $labels.page }}"
                             "{{ $labels.instance }} keeps growing (GET /api/v1/leaks)"));
+  // Synthetic checks (docs/synthetic.md "Alerting"): failed twice in a row (each run is
+  // already double-checked, so this is four failed attempts over two intervals).
+  rules.push_back(AlertRule("SyntheticCheckFailing", "probe_consecutive_failures >= 2", 0, "critical",
+                            "check {{ $labels.check }} ({{ $labels.instance }}) failed {{ $value }} runs in a row"));
   rules.push_back(AlertRule("PerfwatchIngestFailing",
                         "sum by (job, instance) (rate({__name__=~\"perfwatch_rum_append_failures_total|"
                         "perfwatch_rum_aggregate_append_failures_total\",job=\"perfwatch\"}[5m])) > 0",

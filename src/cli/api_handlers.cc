@@ -72,10 +72,10 @@ namespace {
 
 // The dashboard's page paths (web/src/routes.ts): each serves index.html, whose script
 // reads the path and the query string (the page's state) itself.
-constexpr std::string_view kDashboardPages[] = {"/", "/overview", "/vitals", "/alerts", "/explore", "/status",
+constexpr std::string_view kDashboardPages[] = {"/", "/overview", "/vitals", "/alerts", "/explore", "/server",
                                                 "/services", "/route", "/trace", "/db", "/errors",
                                                 "/regressions", "/deploy", "/memory", "/network",
-                                                "/journeys", "/budgets"};
+                                                "/journeys", "/budgets", "/checks"};
 
 std::string_view ContentTypeOf(std::string_view path) {
   auto ends = [&](std::string_view ext) { return path.ends_with(ext); };

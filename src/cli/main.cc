@@ -6,6 +6,7 @@
 #include "cli/bundle_cmd.h"
 #include "cli/budget_cmd.h"
 #include "cli/changepoints_command.h"
+#include "cli/check_command.h"
 #include "cli/deploy_command.h"
 #include "cli/health_command.h"
 #include "cli/query_command.h"
@@ -61,6 +62,9 @@ int main(int argc, char** argv) {
   BudgetCheckFlags budget_check_flags;
   CLI::App* budget_check = AddBudgetCommand(app, budget_check_flags);
 
+  CheckRunFlags check_run_flags;
+  CLI::App* check_run = AddCheckCommand(app, check_run_flags);
+
   CLI::App* version = app.add_subcommand("version", "print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -73,6 +77,7 @@ int main(int argc, char** argv) {
   if (rules_check->parsed()) return RunRulesCheck(rules_check_flags);
   if (changepoints->parsed()) return RunChangepoints(changepoints_flags);
   if (deploy->parsed()) return RunDeploy(deploy_flags);
+  if (check_run->parsed()) return RunCheckCommand(check_run_flags);
   if (health->parsed()) return RunHealth(health_flags);
   if (budget_check->parsed()) return RunBudgetCheck(budget_check_flags);
   if (bundle_report->parsed()) return RunBundleReport(bundle_flags);

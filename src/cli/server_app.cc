@@ -28,6 +28,9 @@
 #include "cli/stream_watch.h"
 #include "cli/status_api.h"
 #include "report/report_api.h"
+#include "frontend/assets.h"
+#include "synthetic/check_config.h"
+#include "synthetic/checks_api.h"
 #include "ingest/otlp/metrics_mapping.h"
 #include "ingest/otlp/span_metrics.h"
 #include "ingest/otlp/span_store_sink.h"
@@ -73,6 +76,9 @@ Status ServerApp::Start() {
   auto forms = alert::AlertFormsFrom(config_);
   if (!forms.ok()) return forms.status();
   rules->insert(rules->end(), forms->groups.begin(), forms->groups.end());
+  // `synthetic:` (docs/synthetic.md), checked before anything is opened too.
+  auto synthetic_config = synthetic::ParseSyntheticConfig(config_.source_text);
+  if (!synthetic_config.ok()) return synthetic_config.status();
   slos_.Set(forms->slos);
   // Free space of the data directory's file system, for the default disk rule.
   metrics_.AddCollector([dir = config_.data_dir](std::string& out) {
@@ -298,6 +304,28 @@ Status ServerApp::Start() {
     return er->RecordLogs(r, NowMs());
   };
   otlp_ = std::make_unique<ingest::otlp::OtlpReceiver>(config_.otlp, std::move(otlp_sinks), &metrics_);
+  // Synthetic checks: results as probe_* series; browser checks' steps as journey beacons
+  // through the RUM ingest path (so the journeys API and rum_journey_* see them).
+  {
+    synthetic::SchedulerOptions so;
+    so.tsdb = tsdb_.get();
+    so.dir = config_.data_dir / "checks";
+    so.metrics = &metrics_;
+    if (const frontend::Asset* rum_js = frontend::FindAsset("/rum.js")) so.rum_js = std::string(rum_js->body);
+    so.rum_sink = [rum = rum_.get()](const std::string& beacons) {
+      http::Request req;
+      req.method = "POST";
+      req.path = "/api/rum";
+      req.body = beacons;
+      req.remote_address = "127.0.0.1";
+      http::Response res;
+      rum->Handle(req, res);
+      if (res.status >= 300) PW_LOG_WARN("synthetic journey beacon refused", "status={} body={}", res.status, LogQuote(res.body));
+    };
+    auto scheduler = synthetic::Scheduler::Create(std::move(synthetic_config).value(), std::move(so));
+    if (!scheduler.ok()) return scheduler.status().WithContext("synthetic checks");
+    synthetic_ = std::move(scheduler).value();
+  }
 
   http::Router router;
   RegisterRoutes(router);
@@ -319,6 +347,7 @@ Status ServerApp::Start() {
   PW_RETURN_IF_ERROR(StartOtlpListener(guards));
   stream_hub_->Start();
   PW_RETURN_IF_ERROR(StartScraping().WithContext("start scraping"));
+  synthetic_->Start();
   // Scheduled reports (docs/reports.md "Scheduled reports"), once what they read runs.
   auto report_scheduler = report::ReportScheduler::Create(
       config_.reports, alert::AlertmanagerConfigFrom(config_).value(), ReportSourcesOf(),
@@ -338,6 +367,7 @@ Status ServerApp::Start() {
 void ServerApp::Stop() {
   ready_ = false;
   if (report_scheduler_) report_scheduler_->Stop();  // reads the stores
+  if (synthetic_) synthetic_->Stop();  // writes its last results while the TSDB is open
   if (scrape_) scrape_->Stop();  // before the server (self-scrape) and the TSDB (stale markers)
   scrape_view_ = nullptr;
   if (stream_hub_) stream_hub_->Stop();  // ends the open streams before the server closes them
@@ -357,6 +387,7 @@ void ServerApp::Stop() {
   if (span_store_) span_store_->Stop();
   if (error_store_) error_store_->Stop();
   report_scheduler_.reset();
+  synthetic_.reset();
   scrape_.reset();
   otlp_server_.reset();
   server_.reset();
@@ -522,6 +553,7 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   query::RegisterPromqlApi(router, engine_.get(), query::BuildInfo{PERFWATCH_VERSION, "", ""}, query_cache_.get());
   ingest::RegisterMetadataApi(router, metadata_.get());
   analysis::RegisterVitalsHandler(router, store_.get());
+  synthetic::RegisterChecksApi(router, {.scheduler = synthetic_.get(), .firing = [this] { return FiringIncidents(); }});
   analysis::RegisterChangepointHandler(
       router, analysis::ChangepointOptions{.min_segment = config_.analysis.changepoint_min_segment,
                                            .window = config_.analysis.changepoint_window,
@@ -566,6 +598,32 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   RegisterOperationalHandlers(router, &metrics_, &ready_);
   http::RegisterEventStream(router, stream_hub_.get());
   RegisterStaticAssets(router, config_.http.web_dir);
+}
+
+std::vector<synthetic::Incident> ServerApp::FiringIncidents() const {
+  // Firing alerts marked public="true" or naming a check (docs/synthetic.md "Status page").
+  std::vector<synthetic::Incident> out;
+  if (!rules_) return out;
+  auto get = [](const alert::LabelSet& ls, std::string_view name) -> std::string {
+    for (const auto& [k, v] : ls) {
+      if (k == name) return v;
+    }
+    return "";
+  };
+  for (const auto& group : rules_->Groups()) {
+    for (const auto& rule : group->rules()) {
+      if (!rule->is_alerting()) continue;
+      for (const alert::RuleAlert& a : static_cast<const alert::AlertingRule&>(*rule).Alerts()) {
+        if (a.state != alert::AlertState::kFiring) continue;
+        const std::string check = get(a.labels, "check");
+        if (check.empty() && get(a.labels, "public") != "true") continue;
+        out.push_back({.alertname = get(a.labels, "alertname"), .summary = get(a.annotations, "summary"),
+                       .severity = get(a.labels, "severity"), .check = check,
+                       .since_ms = a.fired_at_ms ? a.fired_at_ms : a.active_at_ms});
+      }
+    }
+  }
+  return out;
 }
 
 report::ReportSources ServerApp::ReportSourcesOf() const {

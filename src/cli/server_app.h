@@ -41,6 +41,8 @@
 #include "query/promql_engine.h"
 #include "report/report.h"
 #include "report/report_schedule.h"
+#include "synthetic/scheduler.h"
+#include "synthetic/status_page.h"
 #include "tsdb/tsdb.h"
 
 namespace perfwatch::cli {
@@ -74,6 +76,8 @@ class ServerApp {
   Status ReloadLocked(std::optional<std::string>* applied_text);
   // What reports read (report/report.h): GET /api/v1/report and the scheduled reports.
   report::ReportSources ReportSourcesOf() const;
+  // Firing alerts for the public status pages (synthetic/status_page.h).
+  std::vector<synthetic::Incident> FiringIncidents() const;
   // GET /api/v1/status/{config,runtimeinfo,flags} (cli/status_api.h).
   void RegisterStatusRoutes(http::Router& router);
 
@@ -84,6 +88,7 @@ class ServerApp {
   std::unique_ptr<events::SpanStore> span_store_;  // spans for drill-down (the traces sink)
   std::unique_ptr<events::DeployStore> deploy_store_;  // deploy markers (data_dir/deploys)
   std::unique_ptr<budget::RunStore> budget_runs_;      // budget check runs (data_dir/budget-runs)
+  std::unique_ptr<synthetic::Scheduler> synthetic_;   // synthetic checks (data_dir/checks; after tsdb_ and rum_)
   std::unique_ptr<ingest::RumAggregator> rum_aggregator_;
   std::unique_ptr<ingest::RumExtraAggregator> rum_extra_aggregator_;  // measures, journeys, resources
   std::unique_ptr<ingest::RumHandler> rum_;

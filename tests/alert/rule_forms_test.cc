@@ -69,7 +69,7 @@ TEST(RuleFormsCompile, NoAlertsSectionGivesTheDefaultRulesOnly) {
     EXPECT_FALSE(Label(r, "severity").empty()) << r.alert;
   }
   EXPECT_EQ(names, (std::vector<std::string>{"WebVitalLCPPoor", "WebVitalINPPoor", "WebVitalCLSPoor",
-                                             "PerformanceRegression", "MemoryLeak", "PerfwatchIngestFailing", "PerfwatchIngestRejecting",
+                                             "PerformanceRegression", "MemoryLeak", "SyntheticCheckFailing", "PerfwatchIngestFailing", "PerfwatchIngestRejecting",
                                              "PerfwatchDiskAlmostFull", "PerfwatchWalFsyncFailing",
                                              "PerfwatchNotificationsFailing"}));
   EXPECT_EQ(forms.groups[0].rules[0].expr,

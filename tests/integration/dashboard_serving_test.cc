@@ -39,8 +39,8 @@ TEST_F(DashboardServing, WebDirServesPagesAndAssetsFromDisk) {
   ServerProcess server({"--web-dir", (dir_ / "web").string()});
   ASSERT_TRUE(server.Start()) << server.log();
   HttpClient client(server.port());
-  for (const char* page : {"/", "/overview", "/vitals", "/alerts", "/explore", "/status", "/services", "/route",
-                           "/trace", "/db", "/errors"}) {
+  for (const char* page : {"/", "/overview", "/vitals", "/alerts", "/explore", "/server", "/services", "/route",
+                           "/trace", "/db", "/errors", "/checks"}) {
     auto res = client.Get(std::string(page) + "?app=shop&window=1h");
     EXPECT_EQ(res.status, 200) << page;
     EXPECT_EQ(res.Header("content-type"), "text/html; charset=utf-8") << page;
@@ -86,8 +86,8 @@ TEST_F(DashboardServing, EmbeddedDashboardPagesAndImmutableAssets) {
   ASSERT_EQ(index.status, 200);
   EXPECT_EQ(index.Header("content-type"), "text/html; charset=utf-8");
   EXPECT_EQ(index.Header("cache-control"), "no-cache");
-  for (const char* page : {"/overview", "/vitals", "/alerts", "/explore", "/status", "/services", "/route", "/trace",
-                           "/db", "/errors"}) {
+  for (const char* page : {"/overview", "/vitals", "/alerts", "/explore", "/server", "/services", "/route", "/trace",
+                           "/db", "/errors", "/checks"}) {
     auto res = client.Get(page);
     EXPECT_EQ(res.status, 200) << page;
     EXPECT_EQ(res.body, index.body) << page;

@@ -1,0 +1,36 @@
+#include "synthetic/run_check.h"
+
+#include <chrono>
+
+#include "synthetic/browser/browser_check.h"
+#include "synthetic/http_probe.h"
+
+namespace perfwatch::synthetic {
+
+CheckResult RunCheck(const CheckSpec& spec, const RunOptions& options) {
+  auto once = [&] {
+    const int64_t started = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+    CheckResult r;
+    if (spec.kind == CheckSpec::Kind::kHttp) {
+      r = RunHttpProbe(spec.http, spec.asserts);
+    } else {
+      BrowserOptions bo;
+      bo.chromium = options.chromium;
+      bo.rum_js = options.rum_js;
+      bo.work_dir = options.work_dir.empty() ? std::filesystem::temp_directory_path() : options.work_dir;
+      r = RunBrowserCheck(spec.browser, spec.asserts, bo);
+    }
+    if (r.time_ms == 0) r.time_ms = started;
+    return r;
+  };
+  CheckResult r = once();
+  if (!r.success && options.retry) {
+    r = once();
+    r.retried = true;
+  }
+  return r;
+}
+
+}  // namespace perfwatch::synthetic
