@@ -1,4 +1,5 @@
-// End-to-end test of the dashboard's Status page (/status, issue 13): a server scraping
+// End-to-end test of the dashboard's Server page (/server, issue 13; it was /status until
+// issue 18 gave that path to the public status page of synthetic checks): a server scraping
 // its own /metrics (one target up) and an unreachable address (down, with its error), with
 // a rule group, shows both targets with their health and the error, the rule group with
 // its evaluation time, the TSDB's top metric names as /api/v1/status/tsdb answers them,
@@ -114,7 +115,8 @@ after(async () => {
 
 test('targets, rules, TSDB, build and configuration as the APIs answer them; secrets hidden', async () => {
   const { page, errors } = await newPage(context);
-  await page.goto(server.base + '/status');
+  await page.goto(server.base + '/server');
+  await page.locator('nav a[href^="/server"][aria-current="page"]', { hasText: 'Server' }).waitFor({ timeout: 20_000 });
 
   // Scrape targets, grouped by job, health written out, the down target's error.
   const targets = (await api('/api/v1/targets')).activeTargets;
@@ -182,7 +184,7 @@ test('targets, rules, TSDB, build and configuration as the APIs answer them; sec
 });
 
 test('screenshots and accessibility', async () => {
-  const problems = await screenshotsAndA11y(context, server.base + '/status', 'status',
+  const problems = await screenshotsAndA11y(context, server.base + '/server', 'server',
     (page) => page.locator('pre.config-yaml').waitFor({ timeout: 20_000 }));
   assert.deepEqual(problems, []);
 });
@@ -191,7 +193,7 @@ test('without targets or rules the page says how to configure them', async () =>
   const bare = await startServer({ name: 'status-empty', files: { 'perfwatch.yml': 'scrape:\n  self_scrape: false\nalerts:\n  defaults: false\n' } });
   try {
     const { page, errors } = await newPage(context);
-    await page.goto(bare.base + '/status');
+    await page.goto(bare.base + '/server');
     const targets = page.getByText('No scrape targets.');
     await targets.waitFor({ timeout: 20_000 });
     assert.match(await page.locator('section', { has: targets }).innerText(), /scrape_configs[\s\S]*docs\/scraping\.md/);

@@ -4,6 +4,7 @@
 import type { PageDef } from './page';
 import { alertsPage } from './pages/alerts';
 import { budgetsPage } from './pages/budgets';
+import { checksPage } from './pages/checks';
 import { dbPage } from './pages/db';
 import { deployPage } from './pages/deploy';
 import { errorsPage } from './pages/errors';
@@ -15,10 +16,10 @@ import { overviewPage } from './pages/overview';
 import { regressionsPage } from './pages/regressions';
 import { routePage } from './pages/route';
 import { servicesPage } from './pages/services';
-import { statusPage } from './pages/status';
+import { serverPage } from './pages/status';
 import { tracePage } from './pages/trace';
 import { vitalsPage } from './pages/vitals';
 
-export const ROUTES: PageDef[] = [overviewPage, vitalsPage, alertsPage, explorePage, statusPage,
+export const ROUTES: PageDef[] = [overviewPage, vitalsPage, alertsPage, explorePage, serverPage,
   servicesPage, routePage, tracePage, dbPage, errorsPage, regressionsPage, deployPage, memoryPage,
-  networkPage, journeysPage, budgetsPage];
+  networkPage, journeysPage, budgetsPage, checksPage];

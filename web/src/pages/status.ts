@@ -1,4 +1,5 @@
-// Status: what the server runs and how it is doing, as Prometheus' status pages show it:
+// Server (/server; it was /status until issue 18 gave that path to the public status page
+// of synthetic checks): what the server runs and how it is doing, as Prometheus' status pages show it:
 // scrape targets and their health (by job), rule groups and their evaluation times, the
 // TSDB head's cardinality, runtime and build information, and the effective configuration
 // with secrets hidden by the server. APIs: /api/v1/targets, /api/v1/rules,
@@ -66,9 +67,9 @@ function docLink(path: string): HTMLElement {
   return h('code', null, path);
 }
 
-export const statusPage: PageDef = {
-  path: '/status',
-  title: 'Status',
+export const serverPage: PageDef = {
+  path: '/server',
+  title: 'Server',
   mount(root) {
     const refresh = h('button', { type: 'button', onclick: () => void loadAll() }, 'Refresh');
     const updated = h('span', { class: 'muted', role: 'status' });
@@ -78,7 +79,7 @@ export const statusPage: PageDef = {
     const runtime = section('Runtime and build');
     const config = section('Configuration');
     root.append(
-      h('h1', null, 'Status'),
+      h('h1', null, 'Server'),
       h('div', { class: 'toolbar' }, refresh, updated),
       targets.el, rules.el, tsdb.el, runtime.el, config.el);
     for (const s of [targets, rules, tsdb, runtime, config]) s.body.append(loading(s.el.querySelector('h2')!.textContent!.toLowerCase()));
