@@ -8,16 +8,22 @@
 
 namespace perfwatch::ingest {
 
-Result<int64_t> ReadJourneySweepMark(const std::filesystem::path& path) {
-  auto text = ReadFile(path);
-  if (!text.ok()) return text.status();
+Result<int64_t> ParseJourneySweepMark(std::string_view text) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   int64_t swept = 0;
-  if (parser.parse(*text).get(root) || root["swept_ms"].get_int64().get(swept)) {
-    return InvalidArgument(path.string() + ": expected {\"swept_ms\":<integer>}");
+  if (parser.parse(text).get(root) || root["swept_ms"].get_int64().get(swept)) {
+    return InvalidArgument("expected {\"swept_ms\":<integer>}");
   }
   return swept;
+}
+
+Result<int64_t> ReadJourneySweepMark(const std::filesystem::path& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
+  auto mark = ParseJourneySweepMark(*text);
+  if (!mark.ok()) return InvalidArgument(path.string() + ": " + mark.status().message());
+  return mark;
 }
 
 Status WriteJourneySweepMark(const std::filesystem::path& path, int64_t swept_ms) {

@@ -29,6 +29,8 @@ namespace perfwatch::ingest {
 
 // The sweep mark in `path`; NotFound when there is none; InvalidArgument when unreadable.
 Result<int64_t> ReadJourneySweepMark(const std::filesystem::path& path);
+// The mark in a file's text: InvalidArgument unless it is {"swept_ms":<integer>}.
+Result<int64_t> ParseJourneySweepMark(std::string_view text);
 Status WriteJourneySweepMark(const std::filesystem::path& path, int64_t swept_ms);
 
 // One journey to hold again: identity (session_id, id), app, name, and its latest beacon's
