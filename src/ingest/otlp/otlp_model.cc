@@ -31,17 +31,9 @@ void AppendAnyValueJson(std::string& out, const AnyValue& v) {
     case AnyValue::Type::kInt:
       AppendJsonInt(out, v.int_value);
       return;
-    case AnyValue::Type::kDouble: {
-      const size_t start = out.size();
-      AppendJsonNumber(out, v.double_value);
-      // Whole doubles of 1e15 and more can come out as long digit strings, which JSON
-      // readers (simdjson among them) refuse as integers beyond 64 bits: mark them real.
-      if (std::fabs(v.double_value) >= 1e15 && std::isfinite(v.double_value) &&
-          out.find_first_of(".eE", start) == std::string::npos) {
-        out += ".0";
-      }
+    case AnyValue::Type::kDouble:
+      AppendJsonNumber(out, v.double_value);  // 1e15 and more with an exponent: valid for every JSON reader
       return;
-    }
     case AnyValue::Type::kBytes:
       AppendJsonString(out, Base64Encode(v.string_value));
       return;

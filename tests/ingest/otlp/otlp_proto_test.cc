@@ -146,7 +146,7 @@ TEST(OtlpProtoTest, ArrayOfHugeWholeDoubleIsValidJson) {
   TracesRequest out;
   ASSERT_TRUE(DecodeTracesProto(Traces(span).bytes(), &out).ok());
   EXPECT_EQ(out.resource_spans[0].scope_spans[0].spans[0].attributes[0].value.string_value,
-            "[-27670116110564327424.0]");
+            "[-2.7670116110564327e+19]");
 }
 
 TEST(OtlpProtoTest, UnknownEnumValuesAreKept) {
