@@ -25,8 +25,11 @@
 // Thread safety: Scan may run on several threads at once. A mutex guards the partition
 // map; each cached partition has a shared mutex: catching up holds it exclusively, the
 // consumer's callback runs under it shared (so callbacks of concurrent queries over the
-// same partition run in parallel, and a catch-up waits for them). Lock order: cache map
-// -> partition -> the store's own locks.
+// same partition run in parallel, and a catch-up waits for them); a multi-pass Scan's
+// `finish` holds every partition it read shared at once, taken in address order (a thread
+// holding a partition exclusively never waits for another partition). Lock order: cache
+// map -> partition -> the store's own locks.
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -70,6 +73,10 @@ class StringTable {
 // One partition's cached entries (in the order they were parsed) and their strings.
 template <class Entry>
 struct CachedRows {
+  // Unique per cached partition over the cache's life (never reused, even after an
+  // eviction re-creates the partition's entries): (id, entry index) names one parsed
+  // entry, which never changes.
+  uint64_t id = 0;
   StringTable strings;
   std::vector<Entry> entries;
   size_t entry_heap_bytes = 0;  // heap held by entries themselves (what `parse` reported)
@@ -111,7 +118,11 @@ class RecordCache {
   // same StringTable in every pass.
   using MultiConsumeFn = std::function<void(size_t pass, size_t part, const CachedRows<Entry>& rows,
                                             std::span<const uint32_t> index)>;
-  Status Scan(const events::EventStore& store, std::span<const events::RecordScan> scans, const MultiConsumeFn& fn);
+  // `finish`, when given, runs after the last pass while every partition read stays held
+  // shared: it may read the entries whose indices `fn` was given (entries are only ever
+  // appended, so an index stays valid; keep `&rows` from `fn`, not element pointers).
+  Status Scan(const events::EventStore& store, std::span<const events::RecordScan> scans, const MultiConsumeFn& fn,
+              const std::function<void()>& finish = {});
 
   RecordCacheStats Stats() const;
 
@@ -135,6 +146,7 @@ class RecordCache {
   const RecordCacheOptions options_;
   const ParseFn parse_;
   std::atomic<uint64_t> parsed_{0}, evictions_{0};
+  uint64_t next_id_ = 0;  // guarded by mu_
 
   mutable std::mutex mu_;
   PartMap parts_;      // guarded by mu_
@@ -156,6 +168,7 @@ std::shared_ptr<typename RecordCache<Entry>::Part> RecordCache<Entry>::GetPart(
   if (it == parts_.end()) {
     auto part = std::make_shared<Part>();
     part->partition = key;
+    part->data.id = ++next_id_;
     it = parts_.emplace(key, std::move(part)).first;
   }
   it->second->last_used = ++clock_;
@@ -176,7 +189,7 @@ Status RecordCache<Entry>::Scan(const events::EventStore& store, const events::R
 
 template <class Entry>
 Status RecordCache<Entry>::Scan(const events::EventStore& store, std::span<const events::RecordScan> scans,
-                                const MultiConsumeFn& fn) {
+                                const MultiConsumeFn& fn, const std::function<void()>& finish) {
   std::vector<uint32_t> index, missing;
   // Partitions pinned for this call, with their numbers.
   std::map<std::weak_ptr<const void>, std::pair<std::shared_ptr<Part>, size_t>, std::owner_less<>> pinned;
@@ -221,6 +234,18 @@ Status RecordCache<Entry>::Scan(const events::EventStore& store, std::span<const
       fn(pass, pin->second.second, part->data, index);
       return Status::Ok();
     });
+  }
+  if (st.ok() && finish) {
+    // Every pinned partition held shared, locked in address order (a global order: a
+    // catch-up holds one partition's lock exclusively and waits for no other, so this
+    // cannot deadlock with it or with another query's finish).
+    std::vector<Part*> parts;
+    for (auto& [key, pin] : pinned) parts.push_back(pin.first.get());
+    std::sort(parts.begin(), parts.end());
+    std::vector<std::shared_lock<std::shared_mutex>> locks;
+    locks.reserve(parts.size());
+    for (Part* p : parts) locks.emplace_back(p->mu);
+    finish();
   }
   pinned.clear();
   Evict();
