@@ -513,13 +513,35 @@ uint32_t NetworkAccumulator::CachedUrl(PartitionIds& ids, uint32_t id) {
 }
 
 uint32_t NetworkAccumulator::NewView(std::string_view app, std::string_view page, std::string_view session) {
-  const uint32_t vi = static_cast<uint32_t>(views_.size());
-  View& v = views_.emplace_back();
   std::string group(app);
   group.push_back('\0');
   group.append(page);
-  v.group = Intern(group_index_, groups_, group);
-  v.session = Intern(session_index_, sessions_, session);
+  return NewView(app, Intern(group_index_, groups_, group), Intern(session_index_, sessions_, session));
+}
+
+uint32_t NetworkAccumulator::NewView(PartitionIds& ids, uint32_t app, uint32_t page, uint32_t session) {
+  const StringTable& st = *ids.strings;
+  std::pair<uint32_t, uint32_t>& g = ids.group_by_page[page];
+  uint32_t group;
+  if (g.first == app) {
+    group = g.second;
+  } else {
+    std::string name(st.Get(app));
+    name.push_back('\0');
+    name.append(st.Get(page));
+    group = Intern(group_index_, groups_, name);
+    if (g.first == kNoStringId) g = {app, group};
+  }
+  uint32_t& s = ids.session[session];
+  if (s == kNoStringId) s = Intern(session_index_, sessions_, st.Get(session));
+  return NewView(st.Get(app), group, s);
+}
+
+uint32_t NetworkAccumulator::NewView(std::string_view app, uint32_t group, uint32_t session) {
+  const uint32_t vi = static_cast<uint32_t>(views_.size());
+  View& v = views_.emplace_back();
+  v.group = group;
+  v.session = session;
   v.key = key_;
   if (multi_ || (key_.size() > app.size() + 1 && key_[app.size() + 1] == '\1')) view_index_.emplace(key_, vi);
   return vi;
@@ -544,7 +566,7 @@ uint32_t NetworkAccumulator::CachedView(PartitionIds& ids, uint32_t app, uint32_
   }
   if (vi == UINT32_MAX) {
     if (e == nullptr) return UINT32_MAX;
-    vi = NewView(st.Get(app), st.Get(e->page), st.Get(e->session));
+    vi = NewView(ids, app, e->page, e->session);
     if (by_key) view_index_.emplace(key_, vi);
   }
   if (slot.first == kNoStringId) slot = {app, vi};
@@ -611,7 +633,7 @@ void NetworkAccumulator::AddCachedResources(size_t part, const CachedRows<Cached
       auto it = view_index_.find(std::string_view(key_));
       vi = it != view_index_.end() ? it->second : NewView(st.Get(e.app), st.Get(e.page), st.Get(e.session));
     }
-    AddViewResources(vi, ids, e);
+    pending_.push_back({&rows, &ids, i, vi});  // its records are read by ResolveCached
   }
 }
 
@@ -629,19 +651,63 @@ void NetworkAccumulator::AddCachedJoins(size_t part, const CachedRows<CachedNetw
     const uint32_t vi = CachedView(ids, e.app, e.page_view_id, nullptr);
     if (vi == UINT32_MAX) continue;
     View& v = views_[vi];
+    const uint64_t ref = (rows.id << 32) | i;
     if (e.kind == CachedNetworkEvent::Kind::kNavigation) {
       v.has_load = true;
       v.load = e.value;
+      v.load_ref = ref;
       continue;
     }
     if (v.has_lcp && std::isfinite(v.lcp) && v.lcp >= e.value) continue;  // the largest LCP of the view wins
     v.has_lcp = true;
     v.lcp = e.value;
+    v.lcp_ref = ref;
     v.lcp_url = e.lcp_url == kNoStringId ? kNoStringId : CachedUrl(ids, e.lcp_url);
   }
 }
 
-NetworkReport NetworkAccumulator::Finish() const {
+void NetworkAccumulator::ResolveCached(const NetworkPageMemo* memo) {
+  resolved_ = true;
+  const size_t groups = groups_.size();
+  from_memo_.assign(groups, 0);
+  memo_pages_.clear();
+  memo_pages_.resize(groups);
+  keys_.assign(groups, {});
+  if (memo != nullptr) {
+    // Each page's key: [events, views], then per resource event (in the order they were
+    // read) its entry and the ordinal of its view within the page, then per view its
+    // joined LCP and navigation entries. Entries are >= 2^32 (partition ids start at 1),
+    // ordinals below.
+    std::vector<uint32_t> ordinal(views_.size()), nviews(groups, 0), nevents(groups, 0);
+    for (uint32_t v = 0; v < views_.size(); ++v) ordinal[v] = nviews[views_[v].group]++;
+    for (const PendingEvent& p : pending_) ++nevents[views_[p.view].group];
+    for (size_t g = 0; g < groups; ++g) {
+      keys_[g].reserve(2 + 2 * size_t{nevents[g]} + 2 * size_t{nviews[g]});
+      keys_[g].push_back(nevents[g]);
+      keys_[g].push_back(nviews[g]);
+    }
+    for (const PendingEvent& p : pending_) {
+      std::vector<uint64_t>& k = keys_[views_[p.view].group];
+      k.push_back((p.rows->id << 32) | p.entry);
+      k.push_back(ordinal[p.view]);
+    }
+    for (const View& v : views_) {
+      std::vector<uint64_t>& k = keys_[v.group];
+      k.push_back(v.lcp_ref);
+      k.push_back(v.load_ref);
+    }
+    for (size_t g = 0; g < groups; ++g) from_memo_[g] = memo->Find(groups_[g], keys_[g], rules_, &memo_pages_[g]);
+  }
+  // The other pages' records, in the order they were selected (as the uncached path reads them).
+  for (const PendingEvent& p : pending_) {
+    if (!from_memo_[views_[p.view].group]) AddViewResources(p.view, *p.ids, p.rows->entries[p.entry]);
+  }
+  pending_.clear();
+  pending_.shrink_to_fit();
+}
+
+NetworkReport NetworkAccumulator::Finish(NetworkPageMemo* memo) {
+  if (!resolved_ && !pending_.empty()) ResolveCached(nullptr);
   NetworkReport report;
   report.undecodable = undecodable_;
   std::vector<uint32_t> tmpl(urls_.size());
@@ -657,19 +723,26 @@ NetworkReport NetworkAccumulator::Finish() const {
   std::vector<uint32_t> order(groups_.size());
   for (uint32_t g = 0; g < order.size(); ++g) order[g] = g;
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return groups_[a] < groups_[b]; });
+  std::vector<uint32_t> local(tmpls.size(), UINT32_MAX);
   for (uint32_t g : order) {
+    if (resolved_ && from_memo_[g]) {
+      report.pages.push_back(std::move(memo_pages_[g]));
+      continue;
+    }
     PageNetwork& page = report.pages.emplace_back();
     const std::string& name = groups_[g];
     const size_t nul = name.find('\0');
     page.app = name.substr(0, nul);
     page.page = name.substr(nul + 1);
-    AnalyzeGroup(by_group[g], tmpl, tmpls, page);
+    AnalyzeGroup(by_group[g], tmpl, tmpls, local, page);
+    if (memo != nullptr && resolved_ && !keys_[g].empty()) memo->Store(groups_[g], std::move(keys_[g]), rules_, page);
   }
   return report;
 }
 
 void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, const std::vector<uint32_t>& tmpl,
-                                      const std::vector<std::string>& tmpls, PageNetwork& out) const {
+                                      const std::vector<std::string>& tmpls, std::vector<uint32_t>& local,
+                                      PageNetwork& out) const {
   const NetworkRules& rules = rules_;
   out.views = static_cast<int64_t>(view_ids.size());
 
@@ -792,13 +865,25 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
     int8_t third_party = -1, render_blocking = -1;
     std::vector<double> durations, transfers, decoded_sizes, uncompressed;
   };
-  std::map<uint32_t, Row> rows;
+  // Rows by the page's own template ids (first appearance within the page: a page's answer,
+  // ties included, depends only on its own views; NetworkPageMemo relies on it).
+  std::vector<Row> rows;
+  std::vector<uint32_t> row_tmpl;  // local id -> template (index into tmpls)
+  struct ResetLocal {
+    std::vector<uint32_t>& local;
+    const std::vector<uint32_t>& used;
+    ~ResetLocal() {
+      for (uint32_t t : used) local[t] = UINT32_MAX;
+    }
+  } reset_local{local, row_tmpl};
   struct Repeat {
+    uint64_t key = 0;  // session << 32 | local template
     uint32_t last_view = UINT32_MAX;
     int64_t views = 0;
     double repeat_bytes = 0;
   };
-  std::unordered_map<uint64_t, Repeat> repeats;  // session << 32 | template
+  std::vector<Repeat> repeats;                        // in first appearance
+  std::unordered_map<uint64_t, uint32_t> repeat_of;  // key -> index into repeats
   struct Party {
     int64_t count = 0;
     double transfer = 0, blocking = 0;
@@ -815,7 +900,13 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
     const View& v = views_[vid];
     for (const Res& x : v.resources) {
       const uint32_t t = tmpl[x.url];
-      Row& row = rows[t];
+      uint32_t& lt = local[t];
+      if (lt == UINT32_MAX) {
+        lt = static_cast<uint32_t>(rows.size());
+        rows.emplace_back();
+        row_tmpl.push_back(t);
+      }
+      Row& row = rows[lt];
       if (row.count == 0) row.type = x.type;
       ++row.count;
       if (row.last_view != vid) ++row.views, row.last_view = vid;
@@ -846,7 +937,10 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
       }
       // cache_miss_repeat: fetched over the network again in another view of the session.
       if (x.type != ResourceType::kFetch && std::isfinite(x.transfer) && x.transfer > 0 && x.cache_hit != 1) {
-        Repeat& rep = repeats[(static_cast<uint64_t>(v.session) << 32) | t];
+        const uint64_t key = (static_cast<uint64_t>(v.session) << 32) | lt;
+        auto [ri, fresh] = repeat_of.try_emplace(key, static_cast<uint32_t>(repeats.size()));
+        if (fresh) repeats.push_back({key});
+        Repeat& rep = repeats[ri->second];
         if (rep.last_view != vid) {
           if (rep.views > 0) rep.repeat_bytes += x.transfer;
           ++rep.views;
@@ -867,7 +961,9 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
       }
     }
   }
-  for (auto& [t, row] : rows) {
+  for (size_t li = 0; li < rows.size(); ++li) {
+    const uint32_t t = row_tmpl[li];
+    Row& row = rows[li];
     ResourceRow& r = out.resources.emplace_back();
     r.url = tmpls[t];
     r.type = ResourceTypeName(row.type);
@@ -941,7 +1037,16 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
   // in at least half of those views.
   int64_t with_lcp_res = 0;
   std::vector<double> late_start, late_lcp, late_rb_end, np_delay;
-  std::map<uint32_t, int64_t> late_urls, np_urls;
+  // URL -> views.
+  struct UrlCount {
+    std::vector<std::pair<uint32_t, int64_t>> counts;
+    std::unordered_map<uint32_t, size_t> index;
+    void Add(uint32_t url) {
+      auto [it, fresh] = index.try_emplace(url, counts.size());
+      if (fresh) counts.emplace_back(url, 0);
+      ++counts[it->second].second;
+    }
+  } late_urls, np_urls;
   for (size_t i = 0; i < view_ids.size(); ++i) {
     const Calc& c = calc[i];
     if (c.lcp_res < 0) continue;
@@ -963,20 +1068,31 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
       late_start.push_back(l.start);
       if (std::isfinite(c.lcp)) late_lcp.push_back(c.lcp);
       if (std::isfinite(first_rb_end)) late_rb_end.push_back(first_rb_end);
-      ++late_urls[l.url];
+      late_urls.Add(l.url);
     }
     if (!l.link && l.start > earliest + rules.not_preloaded_delay_ms) {
       np_delay.push_back(l.start - earliest);
-      ++np_urls[l.url];
+      np_urls.Add(l.url);
     }
   }
-  auto most_common = [&](const std::map<uint32_t, int64_t>& m) {
-    uint32_t best = 0;
+  // The URL of the most views; of equal counts the first loaded within the page (views in
+  // order, each view's resources in order).
+  auto most_common = [&](const UrlCount& m) {
     int64_t n = -1;
-    for (const auto& [u, k] : m) {
-      if (k > n) best = u, n = k;
+    std::vector<uint32_t> tied;
+    for (const auto& [u, k] : m.counts) {
+      if (k > n) tied.clear(), n = k;
+      if (k == n) tied.push_back(u);
     }
-    return urls_[best];
+    if (tied.size() > 1) {
+      std::sort(tied.begin(), tied.end());
+      for (uint32_t vid : view_ids) {
+        for (const Res& x : views_[vid].resources) {
+          if (std::binary_search(tied.begin(), tied.end(), x.url)) return urls_[x.url];
+        }
+      }
+    }
+    return urls_[tied.front()];
   };
   const double late_n = static_cast<double>(late_start.size());
   if (late_n > 0 && 2 * late_n >= static_cast<double>(with_lcp_res)) {
@@ -1000,7 +1116,9 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
   }
 
   // render_blocking: scripts and styles marked blocking.
-  for (auto& [t, row] : rows) {
+  for (size_t li = 0; li < rows.size(); ++li) {
+    const uint32_t t = row_tmpl[li];
+    Row& row = rows[li];
     if (row.rb == 0 || (row.type != ResourceType::kScript && row.type != ResourceType::kCss)) continue;
     const ResourceRow& r = *row_of[tmpls[t]];
     cands.push_back({r.p75_duration * static_cast<double>(row.rb_views),
@@ -1013,7 +1131,9 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
   }
   flush(cands);
   // uncompressed_text.
-  for (auto& [t, row] : rows) {
+  for (size_t li = 0; li < rows.size(); ++li) {
+    const uint32_t t = row_tmpl[li];
+    Row& row = rows[li];
     if (row.uncompressed.empty()) continue;
     const double n = static_cast<double>(row.uncompressed.size());
     const double p75 = P75(row.uncompressed);
@@ -1030,20 +1150,21 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
     int64_t sessions = 0, views = 0;
     double bytes = 0;
   };
-  std::map<uint32_t, RepeatSum> rep_by_tmpl;
-  for (const auto& [k, rep] : repeats) {
+  std::map<uint32_t, RepeatSum> rep_by_tmpl;  // by local template id
+  for (const Repeat& rep : repeats) {
     if (rep.views < 2) continue;
-    RepeatSum& s = rep_by_tmpl[static_cast<uint32_t>(k & 0xffffffffu)];
+    RepeatSum& s = rep_by_tmpl[static_cast<uint32_t>(rep.key & 0xffffffffu)];
     ++s.sessions;
     s.views += rep.views - 1;
     s.bytes += rep.repeat_bytes;
   }
-  for (const auto& [t, s] : rep_by_tmpl) {
+  for (const auto& [lt, s] : rep_by_tmpl) {
+    const uint32_t t = row_tmpl[lt];
     cands.push_back({s.bytes,
                      {"cache_miss_repeat", "warning",
                       tmpls[t] + " is downloaded again in later page views of the same session (" +
                           std::to_string(s.views) + " repeat downloads, " + Bytes(s.bytes) + ")",
-                      Evidence().Str("url", tmpls[t]).Str("type", ResourceTypeName(rows[t].type))
+                      Evidence().Str("url", tmpls[t]).Str("type", ResourceTypeName(rows[lt].type))
                           .Number("sessions", static_cast<double>(s.sessions))
                           .Number("repeat_views", static_cast<double>(s.views)).Number("repeat_transfer_bytes", s.bytes)
                           .Done()}});
@@ -1051,7 +1172,9 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
   flush(cands);
   // oversized_image.
   const double page_image_p75 = P75(page_images);
-  for (auto& [t, row] : rows) {
+  for (size_t li = 0; li < rows.size(); ++li) {
+    const uint32_t t = row_tmpl[li];
+    Row& row = rows[li];
     if (row.type != ResourceType::kImg || row.decoded_sizes.empty()) continue;
     const double p75 = P75(row.decoded_sizes);
     const bool absolute = p75 > rules.oversized_image_bytes;
@@ -1090,6 +1213,68 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
     if (sa != sb) return sa < sb;
     return KindRank(a.kind) < KindRank(b.kind);
   });
+}
+
+namespace {
+
+size_t PageBytes(const PageNetwork& p) {
+  size_t n = sizeof(PageNetwork) + p.app.size() + p.page.size();
+  for (const WaterfallEntry& w : p.waterfall) n += sizeof(w) + w.url.size() + w.type.size();
+  for (const ResourceRow& r : p.resources) n += sizeof(r) + r.url.size() + r.type.size();
+  for (const CriticalPathEntry& c : p.critical_path.resources) n += sizeof(c) + c.url.size() + c.type.size();
+  for (const NetworkFinding& f : p.findings) {
+    n += sizeof(f) + f.kind.size() + f.severity.size() + f.message.size() + f.evidence_json.size();
+  }
+  return n;
+}
+
+}  // namespace
+
+bool NetworkPageMemo::Find(const std::string& group, const std::vector<uint64_t>& key, const NetworkRules& rules,
+                           PageNetwork* out) const {
+  std::lock_guard lock(mu_);
+  auto it = pages_.find(group);
+  if (it == pages_.end() || it->second.key != key || !(it->second.rules == rules)) return false;
+  it->second.last_used = ++clock_;
+  *out = it->second.page;
+  return true;
+}
+
+void NetworkPageMemo::Store(const std::string& group, std::vector<uint64_t> key, const NetworkRules& rules,
+                            const PageNetwork& page) {
+  const size_t bytes = group.size() + key.size() * sizeof(uint64_t) + PageBytes(page) + 64;
+  std::lock_guard lock(mu_);
+  if (auto it = pages_.find(group); it != pages_.end()) {
+    bytes_ -= it->second.bytes;
+    pages_.erase(it);
+  }
+  if (bytes > max_bytes_) return;
+  while (bytes_ + bytes > max_bytes_ && !pages_.empty()) {
+    auto lru = pages_.begin();
+    for (auto it = pages_.begin(); it != pages_.end(); ++it) {
+      if (it->second.last_used < lru->second.last_used) lru = it;
+    }
+    bytes_ -= lru->second.bytes;
+    pages_.erase(lru);
+  }
+  Entry& e = pages_[group];
+  e.key = std::move(key);
+  e.key.shrink_to_fit();
+  e.rules = rules;
+  e.page = page;
+  e.bytes = bytes;
+  e.last_used = ++clock_;
+  bytes_ += bytes;
+}
+
+size_t NetworkPageMemo::MemoryBytes() const {
+  std::lock_guard lock(mu_);
+  return bytes_;
+}
+
+size_t NetworkPageMemo::Pages() const {
+  std::lock_guard lock(mu_);
+  return pages_.size();
 }
 
 }  // namespace perfwatch::analysis

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -89,6 +90,7 @@ struct NetworkRules {
   double budget_bytes = 2 * 1024 * 1024;                // p75 transfer bytes per view
   double budget_critical_path_ms = 1500;                // p75 critical path
   size_t max_findings_per_kind = 10;
+  bool operator==(const NetworkRules&) const = default;
 };
 
 struct WaterfallEntry {
@@ -181,6 +183,39 @@ size_t ParseNetworkEvent(simdjson::dom::parser& parser, EventKindForNetwork kind
                          std::string_view page, std::string_view session, std::string_view event_id, double value,
                          std::string_view attrs_json, StringTable& strings, CachedNetworkEvent& out);
 
+// The answers of pages whose input did not change, kept between requests (NetworkCache's;
+// docs/analysis.md "Caches of parsed events"). A page's answer depends only on the rules
+// and its own events in order (ties are broken by first appearance within the page, never
+// by what other pages hold), so a page is answered from here when its key — the (cached
+// partition id, entry) of each of its resource, LCP and navigation events, view by view,
+// in the order the analysis reads them — equals the stored one: exact, since an entry
+// never changes and a partition id is never reused. Bounded by `max_bytes` (least
+// recently used pages dropped first).
+// Thread safety: thread-safe.
+class NetworkPageMemo {
+ public:
+  explicit NetworkPageMemo(size_t max_bytes) : max_bytes_(max_bytes) {}
+  bool Find(const std::string& group, const std::vector<uint64_t>& key, const NetworkRules& rules,
+            PageNetwork* out) const;
+  void Store(const std::string& group, std::vector<uint64_t> key, const NetworkRules& rules, const PageNetwork& page);
+  size_t MemoryBytes() const;
+  size_t Pages() const;
+
+ private:
+  struct Entry {
+    std::vector<uint64_t> key;
+    NetworkRules rules;
+    PageNetwork page;
+    size_t bytes = 0;
+    mutable uint64_t last_used = 0;
+  };
+  const size_t max_bytes_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> pages_;  // by app '\0' page; guarded by mu_
+  size_t bytes_ = 0;                               // guarded by mu_
+  mutable uint64_t clock_ = 0;                     // guarded by mu_
+};
+
 // Collects the events of one query, in any order, and analyses them. A page view is the
 // resource beacons sharing (app, pageViewId); a resource beacon without a pageViewId is a
 // view of its own. LCP and navigation events only add to views that have resources.
@@ -200,10 +235,17 @@ class NetworkAccumulator {
   // partitions' resource events must come first (partition order), then the LCP and
   // navigation events; the answer equals the Add* path's over the same events.
   // `part` names the partition (the same number for the same string table).
+  // The resource events' records are read later, by ResolveCached (`rows` must stay valid
+  // and its entries readable until then: RecordCache::Scan's `finish`).
   void AddCachedResources(size_t part, const CachedRows<CachedNetworkEvent>& rows, std::span<const uint32_t> index);
   void AddCachedJoins(size_t part, const CachedRows<CachedNetworkEvent>& rows, std::span<const uint32_t> index);
+  // After the cached passes, while their entries are readable: takes the answer of each
+  // page whose key `memo` holds from it, and reads the records of the other pages' views.
+  // Without a memo, reads every view's records.
+  void ResolveCached(const NetworkPageMemo* memo);
 
-  NetworkReport Finish() const;
+  // The answer; pages analysed (not taken from the memo) are stored into `memo`.
+  NetworkReport Finish(NetworkPageMemo* memo = nullptr);
 
  private:
   struct Res {
@@ -222,6 +264,7 @@ class NetworkAccumulator {
     double summary_resources = kUnknown, summary_transfer = kUnknown;
     double lcp = kUnknown, load = kUnknown;
     uint32_t lcp_url = kNoStringId;  // index into urls_
+    uint64_t lcp_ref = UINT64_MAX, load_ref = UINT64_MAX;  // cached path: the joined entries (memo key)
     std::string key;  // app '\0' pageViewId (for the LCP / load join)
     std::vector<Res> resources;
   };
@@ -239,6 +282,8 @@ class NetworkAccumulator {
   // event) creates it when missing.
   uint32_t CachedView(PartitionIds& ids, uint32_t app, uint32_t pvid, const CachedNetworkEvent* e);
   uint32_t NewView(std::string_view app, std::string_view page, std::string_view session);
+  uint32_t NewView(PartitionIds& ids, uint32_t app, uint32_t page, uint32_t session);  // string ids of `ids`
+  uint32_t NewView(std::string_view app, uint32_t group, uint32_t session);              // key_: the view's key
   void AddViewResources(uint32_t vi, PartitionIds& ids, const CachedNetworkEvent& e);
   struct LcpInfo {
     double value = kUnknown;
@@ -252,8 +297,15 @@ class NetworkAccumulator {
 
   static uint32_t Intern(Index& map, std::vector<std::string>& list, std::string_view s);
   // `tmpl[u]`: the template id of urls_[u]; `tmpls`: the templates.
+  // `local`: scratch of tmpls.size() entries, all UINT32_MAX (left so).
   void AnalyzeGroup(const std::vector<uint32_t>& views, const std::vector<uint32_t>& tmpl,
-                    const std::vector<std::string>& tmpls, PageNetwork& out) const;
+                    const std::vector<std::string>& tmpls, std::vector<uint32_t>& local, PageNetwork& out) const;
+  // A cached resource event whose records are read by ResolveCached.
+  struct PendingEvent {
+    const CachedRows<CachedNetworkEvent>* rows;
+    PartitionIds* ids;
+    uint32_t entry, view;
+  };
 
   NetworkRules rules_;
   simdjson::dom::parser parser_;
@@ -273,6 +325,11 @@ class NetworkAccumulator {
   std::vector<std::string> tmpls_;
   Index tmpl_index_;
   std::vector<double> numbers_scratch_;
+  std::vector<PendingEvent> pending_;
+  bool resolved_ = false;                     // ResolveCached ran (the cached path)
+  std::vector<uint8_t> from_memo_;            // per group: answered from the memo
+  std::vector<PageNetwork> memo_pages_;       // per group, when from_memo_
+  std::vector<std::vector<uint64_t>> keys_;   // per group: the memo key (cached path with a memo)
 };
 
 }  // namespace perfwatch::analysis

@@ -92,14 +92,22 @@ size_t ParseCachedNetworkEvent(const events::EventRecord& e, StringTable& string
 }  // namespace
 
 struct NetworkCache::Cache : RecordCache<CachedNetworkEvent> {
-  using RecordCache::RecordCache;
+  Cache(size_t max_bytes, bool page_memo)
+      : RecordCache(RecordCacheOptions{.max_bytes = max_bytes - max_bytes / 8}, ParseCachedNetworkEvent),
+        memo(max_bytes / 8),
+        use_memo(page_memo) {}
+  NetworkPageMemo memo;  // the answers of pages whose events did not change
+  const bool use_memo;
 };
 
-NetworkCache::NetworkCache(size_t max_bytes)
-    : cache_(std::make_unique<Cache>(RecordCacheOptions{.max_bytes = max_bytes},
-                                     ParseCachedNetworkEvent)) {}
+NetworkCache::NetworkCache(size_t max_bytes, bool page_memo)
+    : cache_(std::make_unique<Cache>(max_bytes, page_memo)) {}
 NetworkCache::~NetworkCache() = default;
-RecordCacheStats NetworkCache::Stats() const { return cache_->Stats(); }
+RecordCacheStats NetworkCache::Stats() const {
+  RecordCacheStats s = cache_->Stats();
+  s.bytes += cache_->memo.MemoryBytes();
+  return s;
+}
 
 Result<NetworkReport> ComputeNetwork(const events::EventStore& store, const NetworkRequest& request,
                                      NetworkCache& cache, const NetworkRules& rules) {
@@ -111,13 +119,17 @@ Result<NetworkReport> ComputeNetwork(const events::EventStore& store, const Netw
   scans[1].vital = events::Vital::kLCP;
   scans[2].type = events::EventType::kNavigation;
   NetworkAccumulator acc(rules);
+  NetworkPageMemo* memo = cache.cache_->use_memo ? &cache.cache_->memo : nullptr;
   PW_RETURN_IF_ERROR(cache.cache_->Scan(
       store, scans,
       [&](size_t pass, size_t part, const CachedRows<CachedNetworkEvent>& rows, std::span<const uint32_t> index) {
         if (pass == 0) acc.AddCachedResources(part, rows, index);
         else acc.AddCachedJoins(part, rows, index);
-      }));
-  return acc.Finish();
+      },
+      // Under the partitions' shared locks: pages whose events did not change come from
+      // the memo, the others' records are read.
+      [&] { acc.ResolveCached(memo); }));
+  return acc.Finish(memo);
 }
 
 std::string RenderNetworkJson(const NetworkReport& report) {

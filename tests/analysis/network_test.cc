@@ -420,5 +420,72 @@ TEST_F(NetworkStoreTest, HandlerAnswersAndRejectsBadParameters) {
   EXPECT_EQ(none, R"({"status":"success","data":{"pages":[]}})");
 }
 
+// A page's answer depends only on its own views: the same alone and among other pages, also
+// where ties are broken (here two LCP images each late in one view of /a, and /b loading one
+// of them first: the first of equal counts is the first within /a).
+TEST_F(NetworkStoreTest, APageAnswersTheSameAloneAndAmongOthers) {
+  auto img = [](const std::string& url, int start) {
+    return R"({"u":")" + url + R"(","i":"img","t":"img","lcp":1,"s":)" + std::to_string(start) +
+           R"(,"d":100,"z":1000,"e":1000,"b":1000})";
+  };
+  auto lcp = [&](const std::string& session, const std::string& pv) {  // on the page, unlike Lcp()
+    Add(events::EventType::kVital, events::Vital::kLCP, "/a", session, pv + "-lcp", 1000,
+        R"({"pageViewId":")" + pv + R"("})");
+  };
+  Resources("/b", "s0", "b1", img("https://shop.example/y.jpg", 10), 1, 1000);
+  Resources("/a", "s1", "a1", img("https://shop.example/x.jpg", 900), 1, 1000);
+  lcp("s1", "a1");
+  Resources("/a", "s2", "a2", img("https://shop.example/y.jpg", 900), 1, 1000);
+  lcp("s2", "a2");
+  auto all = Run();
+  auto alone = Run("/a");
+  ASSERT_TRUE(all.ok() && alone.ok());
+  ASSERT_EQ(all->pages.size(), 2u);
+  ASSERT_EQ(alone->pages.size(), 1u);
+  NetworkReport a_of_all;
+  a_of_all.pages.push_back(all->pages[0]);
+  EXPECT_EQ(RenderNetworkJson(a_of_all), RenderNetworkJson(*alone));
+  const NetworkFinding* late = FindKind(alone->pages[0], "lcp_late_discovery");
+  ASSERT_NE(late, nullptr);
+  EXPECT_NE(late->evidence_json.find("x.jpg"), std::string::npos) << late->evidence_json;
+}
+
+// The page memo: pages whose events did not change come from it; a page with a new view, a
+// replaced event or a moved window is analysed again — every answer equal to the uncached one.
+TEST_F(NetworkStoreTest, PageMemoAnswersOnlyUnchangedPages) {
+  auto view = [&](const std::string& page, const std::string& session, const std::string& pv, int d) {
+    const std::string list = R"({"u":"https://shop.example)" + page + R"(/app.js","i":"script","t":"script","rb":1,"s":5,"d":)" +
+                             std::to_string(d) + R"(,"z":3000,"e":3000,"b":9000},{"u":"https://shop.example/img/)" + pv +
+                             R"(.jpg","i":"img","t":"img","lcp":1,"s":50,"d":)" + std::to_string(2 * d) +
+                             R"(,"z":20000,"e":20000,"b":20000})";
+    Resources(page, session, pv, list, 2, 23000);
+    Lcp(session, pv, 10 * d, "https://shop.example/img/" + pv + ".jpg");
+  };
+  for (int i = 0; i < 12; ++i) view("/p" + std::to_string(i % 3), "s" + std::to_string(i / 2), "pv" + std::to_string(i), 100 + 7 * i);
+  ASSERT_TRUE(Run().ok());
+  const uint64_t bytes = cache_.Stats().bytes;
+  auto again = Run();  // every page from the memo
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(cache_.Stats().bytes, bytes);
+  EXPECT_EQ(cache_.Stats().parsed, 24u);
+  // A new view of /p1 only.
+  view("/p1", "s9", "pv12", 400);
+  auto after = Run();
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->pages.size(), 3u);
+  EXPECT_EQ(after->pages[1].views, 5);
+  EXPECT_EQ(RenderNetworkJson(NetworkReport{{after->pages[0]}}), RenderNetworkJson(NetworkReport{{again->pages[0]}}));
+  EXPECT_NE(RenderNetworkJson(NetworkReport{{after->pages[1]}}), RenderNetworkJson(NetworkReport{{again->pages[1]}}));
+  // The resource event of pv0 (/p0) sent again (same session and id: replaces the first).
+  view("/p0", "s0", "pv0", 900);
+  auto replaced = Run();
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_EQ(replaced->pages[0].views, 4);
+  EXPECT_NE(RenderNetworkJson(NetworkReport{{replaced->pages[0]}}), RenderNetworkJson(NetworkReport{{after->pages[0]}}));
+  // One page, then every page again (memo entries of other requests).
+  ASSERT_TRUE(Run("/p2").ok());
+  ASSERT_TRUE(Run().ok());
+}
+
 }  // namespace
 }  // namespace perfwatch::analysis
