@@ -1,27 +1,14 @@
 // RenderReportHtml: one self-contained page (report_render.h; docs/reports.md).
 #include <cmath>
 
+#include "common/html.h"
 #include "common/time.h"
 #include "report/report_render.h"
 
 namespace perfwatch::report {
 namespace {
 
-std::string Esc(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string Esc(std::string_view s) { return HtmlEscape(s); }
 
 // A trend's cell: the change, coloured by whether it is better (lower_is_better for
 // timings) or worse.

@@ -41,6 +41,13 @@ void WriteStatusError(http::Response& res, const Status& st) {
 
 std::string_view Rest(const http::Request& req, std::string_view prefix) { return req.path.substr(prefix.size()); }
 
+// {"name":"<name>"}: the answer of POST and DELETE.
+void WriteName(http::Response& res, std::string_view name) {
+  std::string data = "{\"name\":";
+  AppendJsonString(data, name);
+  WriteData(res, data + "}");
+}
+
 }  // namespace
 
 std::string CheckViewJson(const CheckView& v, int64_t now_ms, bool details) {
@@ -121,9 +128,7 @@ void RegisterChecksApi(http::Router& router, ChecksApiSources src) {
         if (!spec.ok()) return http::WriteApiError(res, 400, "bad_data", spec.status().message());
         const std::string name = spec->name;
         if (Status st = sched->Put(std::move(spec).value()); !st.ok()) return WriteStatusError(res, st);
-        std::string data = "{\"name\":";
-        AppendJsonString(data, name);
-        WriteData(res, data + "}");
+        WriteName(res, name);
       },
       admin);
 
@@ -170,9 +175,7 @@ void RegisterChecksApi(http::Router& router, ChecksApiSources src) {
         const std::string name(Rest(req, "/api/v1/checks/"));
         if (!ValidCheckName(name)) return http::WriteApiError(res, 404, "not_found", "unknown path " + std::string(req.path));
         if (Status st = sched->Delete(name); !st.ok()) return WriteStatusError(res, st);
-        std::string data = "{\"name\":";
-        AppendJsonString(data, name);
-        WriteData(res, data + "}");
+        WriteName(res, name);
       },
       admin_detail);
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <map>
 
+#include "common/html.h"
 #include "common/json_writer.h"
 #include "common/time.h"
 
@@ -17,20 +18,7 @@ void Num(std::string& out, double v) {
   else out += "null";
 }
 
-std::string Html(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string Html(std::string_view s) { return HtmlEscape(s); }
 
 std::string Pct(double v) {
   if (!std::isfinite(v)) return "no data";
