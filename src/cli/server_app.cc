@@ -604,21 +604,16 @@ std::vector<synthetic::Incident> ServerApp::FiringIncidents() const {
   // Firing alerts marked public="true" or naming a check (docs/synthetic.md "Status page").
   std::vector<synthetic::Incident> out;
   if (!rules_) return out;
-  auto get = [](const alert::LabelSet& ls, std::string_view name) -> std::string {
-    for (const auto& [k, v] : ls) {
-      if (k == name) return v;
-    }
-    return "";
-  };
   for (const auto& group : rules_->Groups()) {
     for (const auto& rule : group->rules()) {
       if (!rule->is_alerting()) continue;
       for (const alert::RuleAlert& a : static_cast<const alert::AlertingRule&>(*rule).Alerts()) {
         if (a.state != alert::AlertState::kFiring) continue;
-        const std::string check = get(a.labels, "check");
-        if (check.empty() && get(a.labels, "public") != "true") continue;
-        out.push_back({.alertname = get(a.labels, "alertname"), .summary = get(a.annotations, "summary"),
-                       .severity = get(a.labels, "severity"), .check = check,
+        const std::string check(alert::GetLabel(a.labels, "check"));
+        if (check.empty() && alert::GetLabel(a.labels, "public") != "true") continue;
+        out.push_back({.alertname = std::string(alert::GetLabel(a.labels, "alertname")),
+                       .summary = std::string(alert::GetLabel(a.annotations, "summary")),
+                       .severity = std::string(alert::GetLabel(a.labels, "severity")), .check = check,
                        .since_ms = a.fired_at_ms ? a.fired_at_ms : a.active_at_ms});
       }
     }

@@ -1,6 +1,5 @@
 #include "synthetic/checks_api.h"
 
-#include <chrono>
 #include <cmath>
 
 #include "common/json_writer.h"
@@ -10,11 +9,6 @@
 
 namespace perfwatch::synthetic {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void WriteData(http::Response& res, const std::string& data) {
   res.status = 200;

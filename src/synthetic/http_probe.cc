@@ -24,6 +24,7 @@
 
 #include "common/base64.h"
 #include "common/status.h"
+#include "common/time.h"
 #include "http/tls_context.h"
 #include "http/url.h"
 #include "synthetic/assertions.h"
@@ -234,9 +235,7 @@ class ProbeOp : public std::enable_shared_from_this<ProbeOp> {
 
   void Begin() {
     run_start_ = Clock::now();
-    result_.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+    result_.time_ms = NowMs();
     auto url = ParseProbeUrl(spec_.url);
     if (!url.ok()) return Finish(url.status().message());
     url_ = std::move(url).value();

@@ -1,7 +1,5 @@
 #include "synthetic/run_check.h"
 
-#include <chrono>
-
 #include "synthetic/browser/browser_check.h"
 #include "synthetic/http_probe.h"
 
@@ -9,10 +7,7 @@ namespace perfwatch::synthetic {
 
 CheckResult RunCheck(const CheckSpec& spec, const RunOptions& options) {
   auto once = [&] {
-    const int64_t started = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
-    CheckResult r;
+    CheckResult r;  // both runners set time_ms to their start
     if (spec.kind == CheckSpec::Kind::kHttp) {
       r = RunHttpProbe(spec.http, spec.asserts);
     } else {
@@ -22,7 +17,6 @@ CheckResult RunCheck(const CheckSpec& spec, const RunOptions& options) {
       bo.work_dir = options.work_dir.empty() ? std::filesystem::temp_directory_path() : options.work_dir;
       r = RunBrowserCheck(spec.browser, spec.asserts, bo);
     }
-    if (r.time_ms == 0) r.time_ms = started;
     return r;
   };
   CheckResult r = once();

@@ -34,11 +34,6 @@ constexpr int64_t kBucketMs = 5 * 60'000;
 constexpr size_t kMaxDays = 90;
 constexpr int64_t kStateSaveMs = 60'000;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // FNV-1a of the name: the check's offset within its interval.
 uint64_t NameHash(const std::string& s) {
   uint64_t h = 1469598103934665603ULL;
@@ -301,23 +296,24 @@ void Scheduler::Start() {
       }
     });
   }
-  for (auto& [name, e] : impl_->entries) Arm(e, true);
+  for (auto& [name, e] : impl_->entries) Arm(e);
   impl_->save_timer = std::make_unique<boost::asio::steady_timer>(impl_->io);
-  auto save_loop = std::make_shared<std::function<void()>>();
-  *save_loop = [this, save_loop] {
-    impl_->save_timer->expires_after(std::chrono::milliseconds(kStateSaveMs));
-    impl_->save_timer->async_wait([this, save_loop](const boost::system::error_code& ec) {
-      if (ec) return;
-      bool dirty = false;
-      {
-        std::lock_guard l(impl_->mu);
-        dirty = impl_->dirty;
-      }
-      if (dirty) SaveState();
-      (*save_loop)();
-    });
-  };
-  boost::asio::post(impl_->io, [save_loop] { (*save_loop)(); });
+  ArmSave();
+}
+
+// Every kStateSaveMs, saves the state when a result came in since the last save.
+void Scheduler::ArmSave() {
+  impl_->save_timer->expires_after(std::chrono::milliseconds(kStateSaveMs));
+  impl_->save_timer->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    bool dirty = false;
+    {
+      std::lock_guard l(impl_->mu);
+      dirty = impl_->dirty;
+    }
+    if (dirty) SaveState();
+    ArmSave();
+  });
 }
 
 void Scheduler::Stop() {
@@ -340,7 +336,7 @@ void Scheduler::Stop() {
 }
 
 // Under mu.
-void Scheduler::Arm(const std::shared_ptr<Entry>& e, bool first) {
+void Scheduler::Arm(const std::shared_ptr<Entry>& e) {
   if (impl_->stopping || e->removed) return;
   if (!e->timer) e->timer = std::make_unique<boost::asio::steady_timer>(impl_->io);
   const int64_t interval = e->spec.interval_ms;
@@ -349,7 +345,6 @@ void Scheduler::Arm(const std::shared_ptr<Entry>& e, bool first) {
   const int64_t offset = static_cast<int64_t>(NameHash(e->spec.name) % static_cast<uint64_t>(interval));
   int64_t next = (now - offset) / interval * interval + offset;
   while (next <= now) next += interval;
-  (void)first;
   e->timer->expires_after(std::chrono::milliseconds(next - now));
   std::weak_ptr<Entry> weak = e;
   e->timer->async_wait([this, weak](const boost::system::error_code& ec) {
@@ -361,7 +356,7 @@ void Scheduler::Arm(const std::shared_ptr<Entry>& e, bool first) {
 void Scheduler::Tick(const std::shared_ptr<Entry>& e) {
   std::lock_guard lock(impl_->mu);
   if (impl_->stopping || e->removed) return;
-  Arm(e, false);
+  Arm(e);
   if (e->running) {
     if (impl_->skipped) impl_->skipped->Inc();
     return;
@@ -386,9 +381,7 @@ void Scheduler::StartHttp(const std::shared_ptr<Entry>& e, bool retry) {
     std::lock_guard lock(impl_->mu);
     spec = e->spec;
   }
-  const int64_t started = NowMs();
-  AsyncHttpProbe(impl_->io, spec.http, spec.asserts, [this, e, retry, started](CheckResult r) {
-    if (r.time_ms == 0) r.time_ms = started;
+  AsyncHttpProbe(impl_->io, spec.http, spec.asserts, [this, e, retry](CheckResult r) {
     if (!r.success && !retry) {
       if (impl_->retries) impl_->retries->Inc();
       StartHttp(e, true);
@@ -591,35 +584,36 @@ void Scheduler::WriteSeries(const CheckSpec& spec, const CheckResult& r, int64_t
   }
 }
 
+CheckView Scheduler::ViewOf(const Entry& e, bool details) {
+  CheckView v;
+  v.spec = e.spec;
+  v.state = e.history.empty() ? "pending" : e.history.back().success ? "up" : "down";
+  v.days.assign(e.days.begin(), e.days.end());
+  v.buckets.assign(e.buckets.begin(), e.buckets.end());
+  if (details) {
+    v.history.assign(e.history.begin(), e.history.end());
+    v.failures.assign(e.failures.begin(), e.failures.end());
+  } else if (!e.history.empty()) {
+    v.history.push_back(e.history.back());
+  }
+  return v;
+}
+
 std::vector<CheckView> Scheduler::List(bool details) const {
   std::lock_guard lock(impl_->mu);
   std::vector<CheckView> out;
-  auto view = [&](const Entry& e) {
-    CheckView v;
-    v.spec = e.spec;
-    v.state = e.history.empty() ? "pending" : e.history.back().success ? "up" : "down";
-    v.days.assign(e.days.begin(), e.days.end());
-    v.buckets.assign(e.buckets.begin(), e.buckets.end());
-    if (details) {
-      v.history.assign(e.history.begin(), e.history.end());
-      v.failures.assign(e.failures.begin(), e.failures.end());
-    } else if (!e.history.empty()) {
-      v.history.push_back(e.history.back());
-    }
-    out.push_back(std::move(v));
-  };
-  for (const std::string& name : impl_->yaml_order) view(*impl_->entries.at(name));
+  for (const std::string& name : impl_->yaml_order) out.push_back(ViewOf(*impl_->entries.at(name), details));
   for (const auto& [name, e] : impl_->entries) {
-    if (e->spec.from_api) view(*e);
+    if (e->spec.from_api) out.push_back(ViewOf(*e, details));
   }
   return out;
 }
 
 std::optional<CheckView> Scheduler::Get(const std::string& name) const {
-  for (CheckView& v : List(true)) {
-    if (v.spec.name == name) return std::move(v);
-  }
-  return std::nullopt;
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->entries.find(name);
+  if (it == impl_->entries.end()) return std::nullopt;
+  return ViewOf(*it->second, true);
 }
 
 Status Scheduler::Put(CheckSpec spec) {
@@ -646,7 +640,7 @@ Status Scheduler::Put(CheckSpec spec) {
   Status st = SaveApiChecks();
   if (!st.ok()) return st;
   impl_->dirty = true;
-  if (impl_->started) Arm(e, true);
+  if (impl_->started) Arm(e);
   return Status::Ok();
 }
 

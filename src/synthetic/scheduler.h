@@ -99,7 +99,9 @@ class Scheduler {
   struct Entry;
   Scheduler(SyntheticConfig config, SchedulerOptions options);
   Status Load();
-  void Arm(const std::shared_ptr<Entry>& e, bool first);
+  static CheckView ViewOf(const Entry& e, bool details);  // under the lock
+  void Arm(const std::shared_ptr<Entry>& e);  // under the lock
+  void ArmSave();  // on the io thread
   void Tick(const std::shared_ptr<Entry>& e);
   void StartHttp(const std::shared_ptr<Entry>& e, bool retry);
   void RunBrowserJob(const std::shared_ptr<Entry>& e);

@@ -564,7 +564,7 @@ bool Run::SetWindowState(const char* state, Clock::time_point deadline) {
 }
 
 void Run::Execute() {
-  r_.time_ms = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  r_.time_ms = NowMs();
   r_.success = true;
   overall_ = Clock::now() + milliseconds(std::max<int64_t>(spec_.timeout_ms, 1));
   const DeviceProfile* device = FindDeviceProfile(spec_.device);
