@@ -330,8 +330,7 @@ int RunBudgetCheck(const BudgetCheckFlags& flags) {
       server.emplace();
       server->address = *addr;
       server->url = flags.server;
-      std::string token = flags.token ? *flags.token : Env("PERFWATCH_TOKEN");
-      if (!token.empty()) server->headers.emplace_back("Authorization", "Bearer " + token);
+      server->headers = BearerHeaders(flags.token);
     }
     if (!server && !flags.baseline.empty()) return Fail("--baseline needs --server and --app");
     if (!server && flags.upload) return Fail("--upload needs --server and --app");

@@ -79,10 +79,7 @@ int RunBundleReport(const BundleFlags& flags, std::FILE* out, std::FILE* err) {
     auto server = ParseServer(*flags.server);
     if (!server.ok()) return fail(server.status().message());
     http::BlockingClient client(server->port, server->host);
-    std::vector<std::pair<std::string, std::string>> headers;
-    const char* env_token = std::getenv("PERFWATCH_TOKEN");
-    std::string token = flags.token ? *flags.token : (env_token ? env_token : "");
-    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    const auto headers = BearerHeaders(flags.token);
     http::ClientResponse res = client.Get("/api/v1/budget-runs?app=" + http::UrlEncode(flags.app) + "&limit=1", headers);
     if (res.status == 0) return fail("cannot reach " + *flags.server);
     if (res.status != 200) return fail("server answered " + std::to_string(res.status) + ": " + res.body.substr(0, 200));

@@ -61,10 +61,7 @@ int RunDeploy(const DeployFlags& flags) {
     return 2;
   }
   http::BlockingClient client(server->port, server->host);
-  std::vector<std::pair<std::string, std::string>> headers;
-  const char* env_token = std::getenv("PERFWATCH_TOKEN");
-  std::string token = flags.token ? *flags.token : (env_token ? env_token : "");
-  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+  const auto headers = BearerHeaders(flags.token);
   http::ClientResponse res = client.Post("/api/v1/deploys", *body, "application/json", headers);
   if (res.status == 0) {
     std::fprintf(stderr, "perfwatch deploy: cannot reach %s\n", flags.server.c_str());

@@ -101,10 +101,7 @@ int RunHealth(const HealthFlags& flags) {
     min = v;
   }
   http::BlockingClient client(server->port, server->host);
-  std::vector<std::pair<std::string, std::string>> headers;
-  const char* env_token = std::getenv("PERFWATCH_TOKEN");
-  const std::string token = flags.token ? *flags.token : (env_token ? env_token : "");
-  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+  const auto headers = BearerHeaders(flags.token);
   http::ClientResponse res = client.Get("/api/v1/health?app=" + http::UrlEncode(flags.app), headers);
   if (res.status == 0) {
     std::fprintf(stderr, "perfwatch health: cannot reach %s\n", flags.server.c_str());

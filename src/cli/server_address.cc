@@ -1,5 +1,7 @@
 #include "cli/server_address.h"
 
+#include <cstdlib>
+
 namespace perfwatch::cli {
 
 Result<ServerAddress> ParseServer(std::string_view url) {
@@ -26,6 +28,13 @@ Result<ServerAddress> ParseServer(std::string_view url) {
   a.port = static_cast<uint16_t>(port);
   if (a.host.empty() || a.host == "localhost") a.host = "127.0.0.1";
   return a;
+}
+
+std::vector<std::pair<std::string, std::string>> BearerHeaders(const std::optional<std::string>& token) {
+  const char* env = std::getenv("PERFWATCH_TOKEN");
+  const std::string t = token ? *token : (env ? env : "");
+  if (t.empty()) return {};
+  return {{"Authorization", "Bearer " + t}};
 }
 
 }  // namespace perfwatch::cli

@@ -3,10 +3,14 @@
 // "host:port" or "host" (port 80); a path after the address is ignored; "localhost" and an
 // empty host mean 127.0.0.1. https and other schemes are refused with a message naming
 // the flag.
-// Thread safety: pure function.
+// BearerHeaders: their Authorization header.
+// Thread safety: pure functions (BearerHeaders reads the environment).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 
@@ -18,5 +22,8 @@ struct ServerAddress {
 };
 
 Result<ServerAddress> ParseServer(std::string_view url);
+
+// {"Authorization", "Bearer T"} with T = --token, else $PERFWATCH_TOKEN; empty when neither is set.
+std::vector<std::pair<std::string, std::string>> BearerHeaders(const std::optional<std::string>& token);
 
 }  // namespace perfwatch::cli
