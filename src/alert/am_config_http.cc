@@ -112,8 +112,10 @@ Result<ParsedUrl> ParseHttpUrl(std::string_view s) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
   }
+  // The port is not quoted (Go quotes it): in "https://user:password/hook", a URL missing
+  // its "@host", the "port" is the password, and errors never show secrets.
   for (char c : port) {
-    if (c < '0' || c > '9') return InvalidArgument("invalid port " + GoQuote(port) + " after host");
+    if (c < '0' || c > '9') return InvalidArgument("invalid port after host");
   }
   for (char c : host) {
     if (c == ' ' || c == '%' || c == '{' || c == '}' || c == '|' || c == '\\' || c == '^' ||

@@ -48,26 +48,26 @@ Result<HttpUrl> ParseHttpUrl(std::string_view url) {
     out.https = true;
     out.port = "443";
   } else {
-    return InvalidArgument("unsupported URL \"" + std::string(url) +
-                           "\": only http:// and https:// are supported");
+    // Errors do not quote the URL: webhook and remote-write URLs may carry credentials.
+    return InvalidArgument("unsupported URL: only http:// and https:// are supported");
   }
   if (size_t hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
   size_t end = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, end);
   std::string_view target = end == std::string_view::npos ? std::string_view() : rest.substr(end);
   if (authority.find('@') != std::string_view::npos) {
-    return InvalidArgument("URL \"" + std::string(url) + "\": user info is not supported");
+    return InvalidArgument("URL with user info (user:password@) is not supported");
   }
   out.host_header = std::string(authority);
   std::string_view port;
   if (!authority.empty() && authority[0] == '[') {
     size_t close = authority.find(']');
     if (close == std::string_view::npos)
-      return InvalidArgument("URL \"" + std::string(url) + "\": bad IPv6 host");
+      return InvalidArgument("URL with a bad IPv6 host");
     out.host = std::string(authority.substr(1, close - 1));
     std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
-      if (after[0] != ':') return InvalidArgument("URL \"" + std::string(url) + "\": bad host");
+      if (after[0] != ':') return InvalidArgument("URL with a bad host");
       port = after.substr(1);
     }
   } else {
@@ -75,12 +75,12 @@ Result<HttpUrl> ParseHttpUrl(std::string_view url) {
     out.host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) port = authority.substr(colon + 1);
   }
-  if (out.host.empty()) return InvalidArgument("URL \"" + std::string(url) + "\": missing host");
+  if (out.host.empty()) return InvalidArgument("URL without a host");
   if (!port.empty()) {
     if (port.size() > 5 ||
         !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
         std::stoi(std::string(port)) == 0 || std::stoi(std::string(port)) > 65535) {
-      return InvalidArgument("URL \"" + std::string(url) + "\": bad port");
+      return InvalidArgument("URL with a bad port");
     }
     out.port = std::string(port);
   }
@@ -178,13 +178,17 @@ HttpPostResult HttpPost(const HttpPostRequest& req) {
         status = status * 10 + (head[i] - '0');
       }
       res.status = status;
+      // 204 and 304 answers have no body, whatever the headers say (RFC 9110 6.4.1): a
+      // keep-alive server that ignores Connection: close must not hold us until the deadline.
+      if (status == 204 || status == 304) content_length = 0;
       size_t line = head.find("\r\n");
       while (line != std::string_view::npos) {
         size_t next = head.find("\r\n", line + 2);
         std::string_view h = head.substr(
             line + 2, next == std::string_view::npos ? std::string_view::npos : next - line - 2);
         size_t colon = h.find(':');
-        if (colon != std::string_view::npos && IEquals(h.substr(0, colon), "content-length")) {
+        if (colon != std::string_view::npos && IEquals(h.substr(0, colon), "content-length") &&
+            status != 204 && status != 304) {
           std::string_view v = h.substr(colon + 1);
           while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
           content_length = 0;
