@@ -8,6 +8,7 @@
 
 #include "common/json_writer.h"
 #include "common/time.h"
+#include "common/yaml_where.h"
 #include "synthetic/json_path.h"
 
 namespace perfwatch::synthetic {
@@ -15,25 +16,9 @@ namespace {
 
 constexpr int64_t kMinIntervalMs = 10'000;
 
-// "where (line N)" for errors: yaml-cpp's marks are 0-based.
-std::string At(const YAML::Node& node, const std::string& where) {
-  const YAML::Mark m = node.Mark();
-  if (m.line < 0) return where;
-  return where + " (line " + std::to_string(m.line + 1) + ")";
-}
-
-Status Bad(const YAML::Node& node, const std::string& where, const std::string& what) {
-  return InvalidArgument(At(node, where) + ": " + what);
-}
-
-Status Keys(const YAML::Node& node, const std::string& where, const std::set<std::string>& known) {
-  if (!node.IsMap()) return Bad(node, where, "expected a mapping");
-  for (const auto& kv : node) {
-    const std::string key = kv.first.as<std::string>();
-    if (!known.count(key)) return Bad(kv.first, where + "." + key, "unknown key");
-  }
-  return Status::Ok();
-}
+using yaml_where::At;
+using yaml_where::Bad;
+using yaml_where::Keys;
 
 Result<std::string> Str(const YAML::Node& node, const std::string& where) {
   if (!node.IsScalar()) return Bad(node, where, "expected a string");
