@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -24,11 +25,14 @@
 #include "analysis/attribution_api.h"
 #include "analysis/vitals_handler.h"
 #include "cli/api_handlers.h"
+#include "cli/build_info.h"
+#include "cli/config_parts.h"
 #include "cli/security.h"
 #include "cli/stream_watch.h"
 #include "cli/status_api.h"
 #include "report/report_api.h"
 #include "frontend/assets.h"
+#include "remote/remote_config.h"
 #include "synthetic/check_config.h"
 #include "synthetic/checks_api.h"
 #include "ingest/otlp/metrics_mapping.h"
@@ -64,22 +68,15 @@ Status ServerApp::Start() {
   auto security = BuildSecurityGuards(config_, &metrics_);
   if (!security.ok()) return security.status();
   self_scrape_authorization_ = security->self_scrape_authorization;
-  // The alerting configuration and rule files first: a mistake there is reported before
-  // anything is opened or replayed.
-  auto am_config = alert::AlertmanagerConfigFrom(config_);
-  if (!am_config.ok()) return am_config.status();
-  auto rule_files = alert::RuleFilesFrom(config_);
-  if (!rule_files.ok()) return rule_files.status();
-  auto rules = alert::LoadRuleFiles(*rule_files);
-  if (!rules.ok()) return rules.status().WithContext("load rule files");
-  // `alerts:` (docs/alert-forms.md): compiled into groups loaded after the rule files'.
-  auto forms = alert::AlertFormsFrom(config_);
-  if (!forms.ok()) return forms.status();
-  rules->insert(rules->end(), forms->groups.begin(), forms->groups.end());
-  // `synthetic:` (docs/synthetic.md), checked before anything is opened too.
-  auto synthetic_config = synthetic::ParseSyntheticConfig(config_.source_text);
-  if (!synthetic_config.ok()) return synthetic_config.status();
-  slos_.Set(forms->slos);
+  // The alerting configuration, rule files, `alerts:` forms and `synthetic:` first
+  // (cli/config_parts.h, shared with reloads and `config check`): a mistake there is
+  // reported before anything is opened or replayed.
+  auto parts = LoadConfigParts(config_, ConfigPartsUse::kStart);
+  if (!parts.ok()) return parts.status();
+  // `remote_write:` (docs/remote-write-out.md), checked before anything is opened too.
+  auto remote_write_configs = remote::ParseRemoteWriteConfig(config_.source_text, config_.source_path.parent_path());
+  if (!remote_write_configs.ok()) return remote_write_configs.status();
+  slos_.Set(parts->slos);
   // Free space of the data directory's file system, for the default disk rule.
   metrics_.AddCollector([dir = config_.data_dir](std::string& out) {
     struct statvfs fs;
@@ -91,6 +88,17 @@ Status ServerApp::Start() {
            "# TYPE perfwatch_data_disk_size_bytes gauge\nperfwatch_data_disk_size_bytes " +
            std::to_string(static_cast<uint64_t>(fs.f_blocks) * fs.f_frsize) + "\n";
   });
+  // The last reload's outcome (SIGHUP, POST /-/reload) and the build, named as Prometheus
+  // names them (docs/operations.md).
+  metrics_.AddCollector([this](std::string& out) { AppendReloadMetrics(out); });
+  const BuildFacts& build = CurrentBuild();
+  metrics_
+      .GetGauge("perfwatch_build_info",
+                "A metric with a constant '1' value labeled by version, revision, branch, and goversion (the "
+                "C++ compiler) from which perfwatch was built.",
+                {{"version", build.version}, {"revision", build.revision}, {"branch", build.branch},
+                 {"goversion", build.compiler}})
+      ->Set(1);
 
   const auto replay_start = std::chrono::steady_clock::now();
   auto store = events::EventStore::Open(config_.data_dir / "events", config_.events, &metrics_);
@@ -129,6 +137,19 @@ Status ServerApp::Start() {
   }
   for (const std::string& problem : tsdb_->replay_report().problems) {
     PW_LOG_WARN("tsdb replay problem", "detail={}", LogQuote(problem));
+  }
+  if (!remote_write_configs->empty()) {
+    // Forwarding reads the WAL the TSDB writes (it never blocks it); started once the
+    // replay has repaired torn tails, stopped before the TSDB closes.
+    auto forwarder = remote::RemoteWriteForwarder::Create(
+        std::move(remote_write_configs).value(),
+        remote::ForwarderOptions{.wal_dir = tsdb_options.dir / "wal",
+                                 .state_dir = config_.data_dir / "remote_write",
+                                 .user_agent = std::string("perfwatch/") + PERFWATCH_VERSION},
+        &metrics_);
+    if (!forwarder.ok()) return forwarder.status().WithContext("remote_write");
+    remote_forwarder_ = std::move(forwarder).value();
+    remote_forwarder_->Start();
   }
   remote_write_ = std::make_unique<ingest::RemoteWriteHandler>(config_.tsdb, tsdb_.get(), &metrics_);
 
@@ -237,7 +258,7 @@ Status ServerApp::Start() {
   leak_watcher_ = std::move(leak_watcher).value();
   leak_watcher_->Start();
   query_cache_ = std::make_unique<query::QueryCache>(config_.query.cache_max_bytes, &tsdb_->changes(), &metrics_);
-  PW_RETURN_IF_ERROR(StartAlerting(std::move(am_config).value(), *rules));
+  PW_RETURN_IF_ERROR(StartAlerting(std::move(parts->alertmanager), parts->rules));
   // The health score (docs/score.md "Health score"): the API and perfwatch_health_score.
   health_ = std::make_unique<analysis::HealthService>(
       config_.analysis.health, store_.get(), tsdb_.get(),
@@ -322,7 +343,7 @@ Status ServerApp::Start() {
       rum->Handle(req, res);
       if (res.status >= 300) PW_LOG_WARN("synthetic journey beacon refused", "status={} body={}", res.status, LogQuote(res.body));
     };
-    auto scheduler = synthetic::Scheduler::Create(std::move(synthetic_config).value(), std::move(so));
+    auto scheduler = synthetic::Scheduler::Create(std::move(*parts->synthetic), std::move(so));
     if (!scheduler.ok()) return scheduler.status().WithContext("synthetic checks");
     synthetic_ = std::move(scheduler).value();
   }
@@ -382,6 +403,7 @@ void ServerApp::Stop() {
   if (watcher_) watcher_->Stop();                // its last append ends before the TSDB closes
   if (leak_watcher_) leak_watcher_->Stop();      // its last append ends before the TSDB closes
   if (span_metrics_) span_metrics_->Stop();      // writes pending counts while the TSDB is open
+  if (remote_forwarder_) remote_forwarder_->Stop();  // abandons retries; resumes at the next start
   if (tsdb_) tsdb_->Stop();
   if (store_) store_->Stop();
   if (span_store_) span_store_->Stop();
@@ -412,6 +434,7 @@ void ServerApp::Stop() {
   rum_aggregator_.reset();
   rum_extra_aggregator_.reset();
   vital_recorder_.reset();
+  remote_forwarder_.reset();
   tsdb_.reset();
   store_.reset();
   span_store_.reset();
@@ -519,26 +542,40 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
   auto fresh = LoadConfigFile(config_.source_path);
   if (!fresh.ok()) return fresh.status();
   fresh->source_path = config_.source_path;
-  auto am_config = alert::AlertmanagerConfigFrom(*fresh);
-  if (!am_config.ok()) return am_config.status();
-  auto rule_files = alert::RuleFilesFrom(*fresh);
-  if (!rule_files.ok()) return rule_files.status();
-  auto forms = alert::AlertFormsFrom(*fresh);
-  if (!forms.ok()) return forms.status();
-  // Rules first: they are parsed completely before anything changes, and a failure
-  // leaves both halves as they were.
-  auto rules = alert::LoadRuleFiles(*rule_files);
-  if (!rules.ok()) return rules.status();
-  rules->insert(rules->end(), forms->groups.begin(), forms->groups.end());
-  PW_RETURN_IF_ERROR(rules_->UpdateFromSpecs(*rules));
-  slos_.Set(forms->slos);
-  PW_RETURN_IF_ERROR(alertmanager_->ApplyConfig(std::move(am_config).value()));
-  PW_LOG_INFO("configuration reloaded", "rule_files={}", rule_files->size());
+  // Everything is parsed before anything changes (cli/config_parts.h).
+  auto parts = LoadConfigParts(*fresh, ConfigPartsUse::kReload);
+  if (!parts.ok()) return parts.status();
+  // Rules first: a failure leaves both halves as they were.
+  PW_RETURN_IF_ERROR(rules_->UpdateFromSpecs(parts->rules));
+  slos_.Set(parts->slos);
+  PW_RETURN_IF_ERROR(alertmanager_->ApplyConfig(std::move(parts->alertmanager)));
+  PW_LOG_INFO("configuration reloaded", "rule_files={}", parts->rule_files.size());
   *applied_text = fresh->source_text;
   return Status::Ok();
 }
 
 uint16_t ServerApp::port() const { return server_ ? server_->port() : 0; }
+
+void ServerApp::AppendReloadMetrics(std::string& out) const {
+  bool success;
+  int64_t time_ms;
+  {
+    std::lock_guard lock(status_mu_);
+    success = reload_success_;
+    time_ms = last_config_time_ms_;
+  }
+  char seconds[64];
+  std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(time_ms) / 1000.0);
+  out += "# HELP perfwatch_config_last_reload_successful Whether the last configuration reload attempt was successful.\n"
+         "# TYPE perfwatch_config_last_reload_successful gauge\nperfwatch_config_last_reload_successful ";
+  out += success ? "1" : "0";
+  out += "\n# HELP perfwatch_config_last_reload_success_timestamp_seconds Timestamp of the last successful "
+         "configuration reload (the start time until the first one).\n"
+         "# TYPE perfwatch_config_last_reload_success_timestamp_seconds gauge\n"
+         "perfwatch_config_last_reload_success_timestamp_seconds ";
+  out += seconds;
+  out += "\n";
+}
 
 void ServerApp::RegisterRoutes(http::Router& router) {
   rum_->Register(router, config_.rum.cors_allowed_origins);
@@ -550,7 +587,8 @@ void ServerApp::RegisterRoutes(http::Router& router) {
     ingest::ScrapeManager* scrape = scrape_view_.load();
     return scrape ? scrape->Reports() : std::vector<std::pair<ingest::ScrapeTarget, ingest::ScrapeReport>>();
   });
-  query::RegisterPromqlApi(router, engine_.get(), query::BuildInfo{PERFWATCH_VERSION, "", ""}, query_cache_.get());
+  query::RegisterPromqlApi(router, engine_.get(), query::BuildInfo{PERFWATCH_VERSION, CurrentBuild().revision, ""},
+                           query_cache_.get());
   ingest::RegisterMetadataApi(router, metadata_.get());
   analysis::RegisterVitalsHandler(router, store_.get());
   synthetic::RegisterChecksApi(router, {.scheduler = synthetic_.get(), .firing = [this] { return FiringIncidents(); }});

@@ -39,6 +39,7 @@
 #include "ingest/scrape/scrape_manager.h"
 #include "query/promql_cache.h"
 #include "query/promql_engine.h"
+#include "remote/queue_manager.h"
 #include "report/report.h"
 #include "report/report_schedule.h"
 #include "synthetic/scheduler.h"
@@ -80,6 +81,8 @@ class ServerApp {
   std::vector<synthetic::Incident> FiringIncidents() const;
   // GET /api/v1/status/{config,runtimeinfo,flags} (cli/status_api.h).
   void RegisterStatusRoutes(http::Router& router);
+  // perfwatch_config_last_reload_successful and _success_timestamp_seconds (/metrics).
+  void AppendReloadMetrics(std::string& out) const;
 
   const Config config_;
   std::string self_scrape_authorization_;  // Authorization header of the self-scrape ("" without auth)
@@ -93,6 +96,7 @@ class ServerApp {
   std::unique_ptr<ingest::RumExtraAggregator> rum_extra_aggregator_;  // measures, journeys, resources
   std::unique_ptr<ingest::RumHandler> rum_;
   std::unique_ptr<tsdb::Tsdb> tsdb_;
+  std::unique_ptr<remote::RemoteWriteForwarder> remote_forwarder_;  // remote_write: reads tsdb_'s WAL
   std::unique_ptr<analysis::VitalRecorder> vital_recorder_;  // rum_vital_percentile (after tsdb_)
   std::unique_ptr<analysis::HealthService> health_;  // GET /api/v1/health, perfwatch_health_score (after rules_)
   std::unique_ptr<ingest::RemoteWriteHandler> remote_write_;

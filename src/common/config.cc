@@ -88,7 +88,7 @@ Status ParseInto(const YAML::Node& root, Config* c) {
   PW_RETURN_IF_ERROR(CheckKeys(root, "config", {"listen", "data_dir", "log_level", "http", "rum", "events", "tsdb",
                                              "query", "scrape", "global", "scrape_configs", "rule_files",
                                              "alerting", "alerts", "external_url", "rules", "auth", "otlp",
-                                             "analysis", "reports", "synthetic"}));
+                                             "analysis", "reports", "synthetic", "remote_write"}));
   if (root["listen"]) c->http.listen = root["listen"].as<std::string>();
   if (root["data_dir"]) c->data_dir = root["data_dir"].as<std::string>();
   ReadScalar(root, "log_level", &c->log_level);

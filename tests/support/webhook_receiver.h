@@ -29,6 +29,7 @@ struct RecordedRequest {
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::chrono::steady_clock::time_point at;  // when the request had fully arrived
+  int status = 0;                            // the status the receiver answered it with
 };
 
 class WebhookReceiver {
@@ -158,6 +159,7 @@ class WebhookReceiver {
       }
     }
     if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_.load()));
+    r.status = status;
     {
       std::lock_guard lock(mu_);
       requests_.push_back(std::move(r));
