@@ -7,6 +7,7 @@
 #include "cli/budget_cmd.h"
 #include "cli/changepoints_command.h"
 #include "cli/check_command.h"
+#include "cli/config_command.h"
 #include "cli/deploy_command.h"
 #include "cli/health_command.h"
 #include "cli/query_command.h"
@@ -65,6 +66,9 @@ int main(int argc, char** argv) {
   CheckRunFlags check_run_flags;
   CLI::App* check_run = AddCheckCommand(app, check_run_flags);
 
+  ConfigCheckFlags config_check_flags;
+  CLI::App* config = AddConfigCommand(app, config_check_flags);
+
   CLI::App* version = app.add_subcommand("version", "print the version");
 
   CLI11_PARSE(app, argc, argv);
@@ -75,6 +79,7 @@ int main(int argc, char** argv) {
   if (serve->parsed()) return RunServe(serve_flags);
   if (query->parsed()) return RunQuery(query_flags);
   if (rules_check->parsed()) return RunRulesCheck(rules_check_flags);
+  if (config->parsed()) return RunConfigCheck(config_check_flags);
   if (changepoints->parsed()) return RunChangepoints(changepoints_flags);
   if (deploy->parsed()) return RunDeploy(deploy_flags);
   if (check_run->parsed()) return RunCheckCommand(check_run_flags);
