@@ -141,7 +141,11 @@ async function checkRun(protocol, service) {
     console.log(`${protocol} ${e.labels.span_name} (${e.count}): perfwatch _sum ${pwMs.toFixed(4)} ms, ` +
       `SDK spans ${spanMs.toFixed(4)} ms (${(Math.abs(pwMs - spanMs) * 1000).toFixed(3)} µs apart), app timer ${timerMs.toFixed(4)} ms`);
     assert.ok(Math.abs(pwMs - spanMs) < 1, `${e.labels.span_name}: perfwatch ${pwMs} ms vs the SDK's spans ${spanMs} ms`);
-    assert.ok(Math.abs(pwMs - timerMs) / e.count < 1,
+    // The app's timer is a sanity check only (the span is exact, above): the SDK's span
+    // starts before the 'request' event and ends after 'finish', a gap of well under 1 ms
+    // per request on an idle machine but up to a few ms when CI runs two test files at once
+    // on 2 cores.
+    assert.ok(Math.abs(pwMs - timerMs) / e.count < 5,
       `${e.labels.span_name}: perfwatch ${pwMs} ms vs the app's timer ${timerMs} ms over ${e.count} requests`);
   }
 
