@@ -125,6 +125,7 @@ Status ServerApp::Start() {
   tsdb_options.head.limits.max_series_per_second = config_.tsdb.max_series_per_second;
   tsdb_options.retention_ms = config_.tsdb.retention_ms;
   tsdb_options.max_block_bytes = config_.tsdb.max_block_bytes;
+  tsdb_options.wal_hold_max_bytes = config_.tsdb.wal_hold_max_bytes;
   auto tsdb = tsdb::Tsdb::Open(tsdb_options, &metrics_);
   if (!tsdb.ok()) return tsdb.status().WithContext("open time-series store");
   tsdb_ = std::move(tsdb).value();
@@ -149,6 +150,8 @@ Status ServerApp::Start() {
         &metrics_);
     if (!forwarder.ok()) return forwarder.status().WithContext("remote_write");
     remote_forwarder_ = std::move(forwarder).value();
+    // Flushes keep the WAL segments a receiver has not acknowledged (tsdb.wal_hold_max_bytes).
+    tsdb_->SetWalHold([f = remote_forwarder_.get()] { return f->OldestPositionNeeded(); });
     remote_forwarder_->Start();
   }
   remote_write_ = std::make_unique<ingest::RemoteWriteHandler>(config_.tsdb, tsdb_.get(), &metrics_);
@@ -405,6 +408,7 @@ void ServerApp::Stop() {
   if (span_metrics_) span_metrics_->Stop();      // writes pending counts while the TSDB is open
   if (remote_forwarder_) remote_forwarder_->Stop();  // abandons retries; resumes at the next start
   if (tsdb_) tsdb_->Stop();
+  if (tsdb_) tsdb_->SetWalHold(nullptr);  // the forwarder goes before the TSDB
   if (store_) store_->Stop();
   if (span_store_) span_store_->Stop();
   if (error_store_) error_store_->Stop();

@@ -171,12 +171,13 @@ Status ParseInto(const YAML::Node& root, Config* c) {
     PW_RETURN_IF_ERROR(ReadDuration(e, "fsync_interval", &c->events.fsync_interval_ms).WithContext("events"));
   }
   if (auto t = root["tsdb"]) {
-    PW_RETURN_IF_ERROR(CheckKeys(t, "tsdb", {"retention", "max_block_bytes", "wal_fsync_interval", "max_series", "max_labels_per_series",
+    PW_RETURN_IF_ERROR(CheckKeys(t, "tsdb", {"retention", "max_block_bytes", "wal_hold_max_bytes", "wal_fsync_interval", "max_series", "max_labels_per_series",
                                              "max_label_name_length", "max_label_value_length",
                                              "max_series_per_second", "max_remote_write_decompressed_bytes"}));
     PW_RETURN_IF_ERROR(ReadDuration(t, "retention", &c->tsdb.retention_ms).WithContext("tsdb"));
     PW_RETURN_IF_ERROR(ReadDuration(t, "wal_fsync_interval", &c->tsdb.wal_fsync_interval_ms).WithContext("tsdb"));
     ReadScalar(t, "max_block_bytes", &c->tsdb.max_block_bytes);
+    ReadScalar(t, "wal_hold_max_bytes", &c->tsdb.wal_hold_max_bytes);
     ReadScalar(t, "max_series", &c->tsdb.max_series);
     ReadScalar(t, "max_labels_per_series", &c->tsdb.max_labels_per_series);
     ReadScalar(t, "max_label_name_length", &c->tsdb.max_label_name_length);

@@ -99,6 +99,7 @@ struct EventsConfig {
 struct TsdbConfig {
   int64_t retention_ms = 30LL * 24 * 3600 * 1000;  // persisted blocks older than this are deleted
   uint64_t max_block_bytes = 0;                     // oldest blocks deleted beyond this; 0 = no limit
+  uint64_t wal_hold_max_bytes = 4ull << 30;         // WAL held for lagging remote_write receivers; 0 = none
   int64_t wal_fsync_interval_ms = 100;              // 0: fsync before every acknowledgement
   uint64_t max_series = 1'000'000;                  // 0: unlimited (memory bound: docs/limits.md)
   uint32_t max_labels_per_series = 64;

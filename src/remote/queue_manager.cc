@@ -169,6 +169,12 @@ class RemoteQueue {
     if (thread_.joinable()) thread_.join();
   }
 
+  // Everything before it is acknowledged (what a restart reads from; segment 0: all).
+  WalPosition Committed() const {
+    std::lock_guard lock(progress_mu_);
+    return progress_.committed;
+  }
+
   RemoteStats Stats() const {
     RemoteStats s;
     s.samples_sent = sent_->Value();
@@ -448,7 +454,7 @@ class RemoteQueue {
   std::vector<ShardBuffers> buffers_ = std::vector<ShardBuffers>(kMaxShardThreads);  // one per shard thread
   int64_t last_durable_save_ms_ = 0;  // reader thread only
 
-  std::mutex progress_mu_;
+  mutable std::mutex progress_mu_;
   Progress progress_;  // guarded by progress_mu_
 
   std::mutex mu_;  // with cv_: interruptible sleeps
@@ -504,5 +510,11 @@ void RemoteWriteForwarder::Stop() {
 }
 
 RemoteStats RemoteWriteForwarder::Stats(size_t i) const { return queues_[i]->Stats(); }
+
+tsdb::Tsdb::WalReadPosition RemoteWriteForwarder::OldestPositionNeeded() const {
+  WalPosition oldest{UINT32_MAX, 0};
+  for (const auto& q : queues_) oldest = std::min(oldest, q->Committed());
+  return {.segment = oldest.segment, .offset = oldest.offset};
+}
 
 }  // namespace perfwatch::remote

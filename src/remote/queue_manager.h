@@ -38,6 +38,7 @@
 #include "remote/relabel.h"
 #include "remote/remote_config.h"
 #include "remote/wal_reader.h"
+#include "tsdb/tsdb.h"
 
 namespace perfwatch::remote {
 
@@ -81,6 +82,10 @@ class RemoteWriteForwarder {
 
   size_t size() const { return queues_.size(); }
   RemoteStats Stats(size_t i) const;
+  // The lowest committed WAL position of the remotes (everything before it is
+  // acknowledged; segment 0: nothing yet, e.g. before a progress file is loaded), for
+  // Tsdb::SetWalHold. Thread-safe.
+  tsdb::Tsdb::WalReadPosition OldestPositionNeeded() const;
 
  private:
   RemoteWriteForwarder() = default;

@@ -143,7 +143,7 @@ Status WalReader::AddSeriesRecord(std::string_view payload) {
 }
 
 Status WalReader::Start(WalPosition start) {
-  // Series of the newest checkpoint: the head's series as of its segment.
+  // Series of the checkpoints: the head's series as of their segments.
   std::vector<std::pair<uint32_t, std::filesystem::path>> checkpoints;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
@@ -169,11 +169,12 @@ Status WalReader::Start(WalPosition start) {
     }
     return Status::Ok();
   };
-  if (!checkpoints.empty()) {
-    auto files = tsdb::ListWalSegments(checkpoints.back().second);
-    if (files.ok()) {
-      for (uint32_t f : *files) PW_RETURN_IF_ERROR(read_series(checkpoints.back().second / tsdb::WalSegmentName(f), UINT64_MAX));
-    }
+  // Every checkpoint, not only the newest: while the TSDB keeps segments for us past a
+  // flush (Tsdb::SetWalHold), their series may be in an older one.
+  for (const auto& checkpoint : checkpoints) {
+    auto files = tsdb::ListWalSegments(checkpoint.second);
+    if (!files.ok()) continue;
+    for (uint32_t f : *files) PW_RETURN_IF_ERROR(read_series(checkpoint.second / tsdb::WalSegmentName(f), UINT64_MAX));
   }
   PW_ASSIGN_OR_RETURN(auto segments, tsdb::ListWalSegments(dir_));
   if (start.segment == 0) start = WalPosition{segments.empty() ? 0 : segments.front(), 0};

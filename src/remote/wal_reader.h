@@ -81,7 +81,7 @@ class WalReader {
   WalReader(std::filesystem::path wal_dir, const Relabeler* relabel, int64_t unknown_ref_grace_ms = 2'000);
   ~WalReader();
 
-  // Loads series records (only) of the newest checkpoint, of every segment before
+  // Loads series records (only) of every checkpoint, of every segment before
   // `start.segment` and of `start.segment` up to `start.offset`, then positions there.
   // A start of {0,0} means "the oldest segment present".
   Status Start(WalPosition start);

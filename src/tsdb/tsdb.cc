@@ -52,6 +52,10 @@ Tsdb::Tsdb(TsdbOptions opts, MetricsRegistry* metrics)
   wal_corruptions_ = metrics_->GetCounter("perfwatch_tsdb_wal_corruptions_total",
                                           "Torn tails and corrupt records found when replaying the TSDB WAL.");
   checkpoints_ = metrics_->GetCounter("perfwatch_tsdb_checkpoints_total", "TSDB WAL checkpoints written.");
+  wal_held_dropped_ = metrics_->GetCounter(
+      "perfwatch_tsdb_wal_held_segments_dropped_total",
+      "WAL segments a reader (remote write out) still needed, deleted because the held segments exceeded "
+      "tsdb.wal_hold_max_bytes.");
 }
 
 Tsdb::~Tsdb() { Stop(); }
@@ -357,14 +361,7 @@ Status Tsdb::Checkpoint() {
   if (ec) return IoError("rename " + tmp_dir.string(), ec.value());
   PW_RETURN_IF_ERROR(SyncDirectory(wal_dir_));
   // The checkpoint now stands for everything up to `covered`: drop what it replaces.
-  PW_ASSIGN_OR_RETURN(auto segments, ListWalSegments(wal_dir_));
-  for (uint32_t index : segments) {
-    if (index <= covered) std::filesystem::remove(wal_dir_ / WalSegmentName(index), ec);
-  }
-  for (const auto& [index, path] : ListCheckpoints(wal_dir_)) {
-    if (index < covered) std::filesystem::remove_all(path, ec);
-  }
-  PW_RETURN_IF_ERROR(SyncDirectory(wal_dir_));
+  PW_RETURN_IF_ERROR(DropCoveredWal(covered, /*flush=*/false));
   checkpoints_->Inc();
   wal_broken_.store(false, std::memory_order_release);
   return Status::Ok();
@@ -460,6 +457,78 @@ Status Tsdb::PersistHead(const Head& head) {
   return Status::Ok();
 }
 
+void Tsdb::SetWalHold(std::function<WalReadPosition()> hold) {
+  std::lock_guard lock(flush_mu_);
+  wal_hold_ = std::move(hold);
+}
+
+Status Tsdb::DropCoveredWal(uint32_t covered, bool flush) {
+  std::error_code ec;
+  PW_ASSIGN_OR_RETURN(auto segments, ListWalSegments(wal_dir_));
+  // What a WAL reader (remote write out) still needs is kept. After a checkpoint, its
+  // snapshot holds the series, so only the segments from `hold` on are needed; after a
+  // flush there is no snapshot, so a reader still inside the old head's segments needs all
+  // of them (its series records may be in any).
+  uint32_t hold = UINT32_MAX;  // the first segment the reader has not read to the end
+  if (wal_hold_ && opts_.wal_hold_max_bytes > 0) {
+    const WalReadPosition read = wal_hold_();
+    hold = read.segment;
+    if (read.segment != 0 && read.segment <= covered) {
+      // A covered segment is complete: read to its end, it is no longer needed.
+      const uint64_t size = std::filesystem::file_size(wal_dir_ / WalSegmentName(read.segment), ec);
+      if (ec || read.offset >= size) hold = read.segment + 1;
+    }
+  }
+  std::vector<uint32_t> drop, keep;
+  for (uint32_t index : segments) {
+    if (index > covered) continue;
+    const bool needed = flush ? hold <= covered : index >= hold;
+    (needed ? keep : drop).push_back(index);
+  }
+  // The newest kept segments up to wal_hold_max_bytes; older ones go, counted.
+  uint64_t kept_bytes = 0;
+  size_t first_kept = keep.size();
+  while (first_kept > 0) {
+    const uint64_t size = std::filesystem::file_size(wal_dir_ / WalSegmentName(keep[first_kept - 1]), ec);
+    if (!ec && kept_bytes + size > opts_.wal_hold_max_bytes) break;
+    kept_bytes += ec ? 0 : size;
+    --first_kept;
+  }
+  if (first_kept > 0) {
+    PW_LOG_WARN("tsdb: deleted WAL segments a reader still needs (tsdb.wal_hold_max_bytes reached)",
+                "segments={} first={} last={}", first_kept, keep.front(), keep[first_kept - 1]);
+    wal_held_dropped_->Inc(first_kept);
+    drop.insert(drop.end(), keep.begin(), keep.begin() + static_cast<std::ptrdiff_t>(first_kept));
+    keep.erase(keep.begin(), keep.begin() + static_cast<std::ptrdiff_t>(first_kept));
+  }
+  // Replay skips the segments up to the newest checkpoint: after a flush, an empty
+  // checkpoint says the kept segments are in blocks already. Written before anything goes.
+  if (flush && !keep.empty()) {
+    const std::filesystem::path marker = wal_dir_ / (std::string(kCheckpointPrefix) + WalSegmentName(covered));
+    if (!std::filesystem::exists(marker, ec)) {
+      std::filesystem::create_directory(marker, ec);
+      if (ec) return IoError("create " + marker.string(), ec.value());
+      PW_RETURN_IF_ERROR(SyncDirectory(wal_dir_));
+    }
+  }
+  for (uint32_t index : drop) std::filesystem::remove(wal_dir_ / WalSegmentName(index), ec);
+  // Checkpoints: a flush's blocks replace those up to `covered`, a checkpoint those before
+  // it; while segments are kept, the checkpoint just before the oldest kept one and all
+  // later ones stay (the reader finds the series of the kept segments there).
+  const auto checkpoints = ListCheckpoints(wal_dir_);
+  uint32_t floor = flush ? covered + 1 : covered;
+  if (!keep.empty()) {
+    floor = 0;
+    for (const auto& [index, path] : checkpoints) {
+      if (index < keep.front()) floor = index;
+    }
+  }
+  for (const auto& [index, path] : checkpoints) {
+    if (index < floor) std::filesystem::remove_all(path, ec);
+  }
+  return SyncDirectory(wal_dir_);
+}
+
 Status Tsdb::Flush() {
   std::lock_guard lock(flush_mu_);
   std::shared_ptr<Head> old;
@@ -492,15 +561,7 @@ Status Tsdb::Flush() {
       covered = next - 1;
     }
     // The blocks hold the old head now: drop the log that held it.
-    std::error_code ec;
-    PW_ASSIGN_OR_RETURN(auto segments, ListWalSegments(wal_dir_));
-    for (uint32_t index : segments) {
-      if (index <= covered) std::filesystem::remove(wal_dir_ / WalSegmentName(index), ec);
-    }
-    for (const auto& [index, path] : ListCheckpoints(wal_dir_)) {
-      if (index <= covered) std::filesystem::remove_all(path, ec);
-    }
-    PW_RETURN_IF_ERROR(SyncDirectory(wal_dir_));
+    PW_RETURN_IF_ERROR(DropCoveredWal(covered, /*flush=*/true));
     wal_broken_.store(false, std::memory_order_release);
   }
   PW_RETURN_IF_ERROR(blocks_->Compact().WithContext("compact blocks"));

@@ -32,6 +32,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -75,6 +76,9 @@ struct TsdbOptions {
   int64_t retention_ms = 30LL * 24 * 3600 * 1000;         // blocks older than this are deleted
   uint64_t max_block_bytes = 0;                           // oldest blocks go beyond this; 0 = no limit
   BlockStoreOptions blocks;
+  // WAL segments a flush or checkpoint would delete but a reader still needs (SetWalHold)
+  // are kept up to this many bytes in all; beyond, the oldest go. 0: nothing is held.
+  uint64_t wal_hold_max_bytes = 4ull << 30;
   // How often the background thread checks whether to flush (head spans 1.5 chunk ranges,
   // or an hour passed: compaction and retention); 0 = never (tests, tools).
   std::chrono::milliseconds maintenance_interval{60'000};
@@ -142,6 +146,20 @@ class Tsdb {
   // it is removed; removal waits for calls in progress to return.
   void SetAppendObserver(AppendObserver* observer);
   const TsdbOptions& options() const { return opts_; }
+  // For a reader of the WAL that must not miss segments (remote write out,
+  // docs/remote-write-out.md): `hold` returns the position up to which it has read
+  // everything (segment 0: nothing yet, hold every segment). Flush and Checkpoint then keep
+  // the segments from there on that they would delete, up to TsdbOptions::wal_hold_max_bytes
+  // in all (the oldest beyond are deleted and counted in
+  // perfwatch_tsdb_wal_held_segments_dropped_total). Replay skips them: an empty checkpoint
+  // directory marks what the blocks already hold. `hold` is called from the flushing thread
+  // with no TSDB lock held, so it must be thread-safe and must not call into the Tsdb. Null
+  // removes the hold.
+  struct WalReadPosition {
+    uint32_t segment = 0;
+    uint64_t offset = 0;  // bytes of `segment` read
+  };
+  void SetWalHold(std::function<WalReadPosition()> hold);
 
  private:
   Tsdb(TsdbOptions opts, MetricsRegistry* metrics);
@@ -155,6 +173,10 @@ class Tsdb {
   Status Append(int64_t min_t, AppendFn&& append);
   // Writes `head`'s samples into blocks, one per chunk_range window.
   Status PersistHead(const Head& head);
+  // After a flush (`flush`) or a checkpoint of everything up to segment `covered`: deletes
+  // the segments and checkpoints that replaces, except what the WAL hold keeps (then, after
+  // a flush, an empty checkpoint.<covered> marks them as in blocks). Requires flush_mu_.
+  Status DropCoveredWal(uint32_t covered, bool flush);
 
   const TsdbOptions opts_;
   std::unique_ptr<MetricsRegistry> own_metrics_;
@@ -180,6 +202,8 @@ class Tsdb {
   Counter* checkpoints_;
 
   std::mutex flush_mu_;  // serialises Flush
+  std::function<WalReadPosition()> wal_hold_;  // guarded by flush_mu_
+  Counter* wal_held_dropped_ = nullptr;
   // Set when a WAL write failed; cleared by a successful checkpoint (Flush), which every
   // AppendBatch attempts first while it is set.
   std::atomic<bool> wal_broken_{false};

@@ -7,6 +7,7 @@
 
 #include "common/time.h"
 #include "tsdb/tsdb.h"
+#include "tsdb/wal.h"
 #include "tsdb_test_util.h"
 
 namespace perfwatch::tsdb {
@@ -194,6 +195,70 @@ TEST(TsdbFlushTest, AppendByRefIsLoggedAndReportsRefsOfAReplacedHead) {
   EXPECT_EQ(unknown, (std::vector<uint32_t>{0}));
   EXPECT_EQ(res.appended, 0u);
   EXPECT_EQ(CountSamples(**db), 4u);
+}
+
+}  // namespace
+}  // namespace perfwatch::tsdb
+
+namespace perfwatch::tsdb {
+namespace {
+
+std::vector<uint32_t> Segments(const std::filesystem::path& wal) {
+  auto s = ListWalSegments(wal);
+  EXPECT_TRUE(s.ok());
+  return s.ok() ? *s : std::vector<uint32_t>{};
+}
+
+// A WAL reader's hold (remote write out) keeps the segments a flush would delete; replay
+// skips them (no sample twice); once released, the next flush deletes them.
+TEST(TsdbWalHoldTest, FlushKeepsHeldSegmentsAndReplayDoesNotLoadThemAgain) {
+  TempDir dir;
+  const int64_t t0 = (NowMs() / kHour - 10) * kHour;
+  const std::filesystem::path wal = dir.path() / "wal";
+  std::atomic<uint32_t> hold{1};  // a reader at the start of segment 1
+  {
+    auto db = Tsdb::Open(Options(dir.path()), nullptr);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    (*db)->SetWalHold([&] { return Tsdb::WalReadPosition{.segment = hold.load(), .offset = 0}; });
+    std::vector<OwnedSeries> batch = {Series("a", t0, 100), Series("b", t0, 50, 1000)};
+    ASSERT_TRUE((*db)->AppendBatch(Views(batch)).ok());
+    ASSERT_TRUE((*db)->Flush().ok());
+    EXPECT_EQ(Segments(wal).front(), 1u);  // segment 1 kept
+    EXPECT_TRUE(std::filesystem::is_directory(wal / "checkpoint.00000001"));  // the marker
+    std::vector<OwnedSeries> more = {Series("a", t0 + 100 * 60'000, 10, 100)};
+    ASSERT_TRUE((*db)->AppendBatch(Views(more)).ok());
+    EXPECT_EQ(CountSamples(**db), 160u);
+  }
+  {
+    auto db = Tsdb::Open(Options(dir.path()), nullptr);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_EQ((*db)->head().Stats().samples, 10u);  // only what came after the flush
+    EXPECT_EQ(CountSamples(**db), 160u);            // nothing twice
+    // Released: the next flush deletes the held segments and the marker.
+    hold = UINT32_MAX;
+    (*db)->SetWalHold([&] { return Tsdb::WalReadPosition{.segment = hold.load(), .offset = 0}; });
+    ASSERT_TRUE((*db)->Flush().ok());
+    for (uint32_t s : Segments(wal)) EXPECT_GT(s, 2u);
+    EXPECT_FALSE(std::filesystem::exists(wal / "checkpoint.00000001"));
+    EXPECT_EQ(CountSamples(**db), 160u);
+  }
+}
+
+TEST(TsdbWalHoldTest, HeldSegmentsBeyondTheCapAreDeletedAndCounted) {
+  TempDir dir;
+  const int64_t t0 = (NowMs() / kHour - 10) * kHour;
+  TsdbOptions o = Options(dir.path());
+  o.wal_hold_max_bytes = 1;  // no segment fits
+  MetricsRegistry metrics;
+  auto db = Tsdb::Open(o, &metrics);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  (*db)->SetWalHold([] { return Tsdb::WalReadPosition{.segment = 1, .offset = 0}; });
+  std::vector<OwnedSeries> batch = {Series("a", t0, 100)};
+  ASSERT_TRUE((*db)->AppendBatch(Views(batch)).ok());
+  ASSERT_TRUE((*db)->Flush().ok());
+  for (uint32_t s : Segments(dir.path() / "wal")) EXPECT_GT(s, 1u);
+  EXPECT_NE(metrics.Render().find("perfwatch_tsdb_wal_held_segments_dropped_total 1"), std::string::npos)
+      << metrics.Render();
 }
 
 }  // namespace
