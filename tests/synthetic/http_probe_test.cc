@@ -296,8 +296,11 @@ TEST(HttpProbe, SlowResponseIsProcessingAndSlowBodyIsTransfer) {
 
   CheckResult body = RunHttpProbe(Get(server.Url("/slowbody?ms=300")), {BodyContains("firstend")});
   ASSERT_TRUE(body.success) << body.error;
-  EXPECT_GE(body.phases.transfer, 0.3);
-  EXPECT_LT(body.phases.processing, 0.3);
+  // The 300 ms pause falls in transfer. Transfer starts when the probe has read the first
+  // bytes, which a loaded machine may do a few ms after they arrived: no exact bound.
+  EXPECT_GE(body.phases.transfer, 0.2);
+  EXPECT_GT(body.phases.transfer, body.phases.processing);
+  EXPECT_GE(body.duration_s, 0.3);
 }
 
 TEST(HttpProbe, ServerErrorFailsAndKeepsTheResponse) {
