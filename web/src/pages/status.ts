@@ -283,7 +283,8 @@ function renderRuntime(body: HTMLElement, rt: RuntimeInfo, build: BuildInfo): vo
     rowAttrs: (r) => ({ 'data-field': r[0] }),
     columns: [
       { label: 'Field', value: (r) => r[0] },
-      { label: 'Value', value: (r) => r[1] },
+      // Long values (the 40-digit revision, paths) wrap: on a phone the table fits the screen.
+      { label: 'Value', value: (r) => r[1], cell: (r) => h('span', { class: 'wrap-anywhere' }, r[1]) },
     ],
   }));
 }
