@@ -17,6 +17,7 @@
 #include "alert/state_file.h"
 #include "alert/webhook.h"
 #include "common/log.h"
+#include "common/snapshot_files.h"
 
 namespace perfwatch::alert {
 namespace {
@@ -512,6 +513,13 @@ void Alertmanager::Impl::UpdateAlertGauges() {
   alerts_active->Set(static_cast<double>(active));
   alerts_suppressed->Set(static_cast<double>(suppressed));
   gauges_dirty = false;
+}
+
+Result<uint64_t> Alertmanager::SnapshotState(const std::filesystem::path& dest) {
+  std::lock_guard process_lock(impl_->process_mu);  // ProcessDue writes these files too
+  impl_->Snapshot(/*force=*/true);
+  impl_->WriteEscalations();
+  return CopyStateTree(impl_->opts.state_dir, dest);
 }
 
 void Alertmanager::Impl::Snapshot(bool force) {

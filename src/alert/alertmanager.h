@@ -96,6 +96,11 @@ class Alertmanager final : public AlertSink {
   // in the store, as Alertmanager does on reload; the notification log is kept.
   Status ApplyConfig(AlertmanagerConfig config);
 
+  // For a data snapshot (POST /api/v1/admin/snapshot): writes the alert store, the
+  // notification log and the escalations now, then copies state_dir into `dest`, between
+  // two rounds of the dispatcher (so the copy is one moment's state). Returns bytes copied.
+  Result<uint64_t> SnapshotState(const std::filesystem::path& dest);
+
   // AlertSink: see alert.h.
   void PutAlerts(std::vector<Alert> alerts) override;
 

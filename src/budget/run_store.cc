@@ -168,6 +168,14 @@ Result<std::unique_ptr<RunStore>> RunStore::Open(const std::filesystem::path& di
   return store;
 }
 
+Result<std::vector<PinnedFile>> RunStore::PinForSnapshot(const std::filesystem::path& dest) const {
+  std::shared_lock lock(mu_);  // Add and compaction hold it exclusively
+  std::vector<PinnedFile> pins;
+  PW_ASSIGN_OR_RETURN(PinnedFile pin, events::PinLog(*writer_, dir_, dest));
+  pins.push_back(std::move(pin));
+  return pins;
+}
+
 Result<std::string> RunStore::Add(NewRun run) {
   if (run.app.empty()) return InvalidArgument("app is required");
   for (const auto* f : {&run.app, &run.branch, &run.commit, &run.build_id}) {

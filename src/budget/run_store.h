@@ -28,6 +28,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/snapshot_files.h"
 #include "common/status.h"
 
 namespace perfwatch::events {
@@ -74,6 +75,8 @@ class RunStore {
   // (16 lower-case hex digits, unique), writes and fsyncs it, then evicts the oldest runs
   // beyond max_runs (possibly this one, when it is older than all kept runs). Returns the id.
   Result<std::string> Add(NewRun run);
+  // The log as of now, pinned for a snapshot into `dest` (events/log_file.h PinLog).
+  Result<std::vector<PinnedFile>> PinForSnapshot(const std::filesystem::path& dest) const;
 
   // The JSON of the runs matching `filter` ({"id":...,<the stored members>}), newest first
   // (by time, then arrival). Fails only when the file cannot be read.

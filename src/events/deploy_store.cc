@@ -117,6 +117,14 @@ Result<std::unique_ptr<DeployStore>> DeployStore::Open(const std::filesystem::pa
   return std::unique_ptr<DeployStore>(new DeployStore(dir, std::move(writer), std::move(deploys)));
 }
 
+Result<std::vector<PinnedFile>> DeployStore::PinForSnapshot(const std::filesystem::path& dest) const {
+  std::shared_lock lock(mu_);  // Add holds it exclusively
+  std::vector<PinnedFile> pins;
+  PW_ASSIGN_OR_RETURN(PinnedFile pin, PinLog(*writer_, dir_, dest));
+  pins.push_back(std::move(pin));
+  return pins;
+}
+
 Result<Deploy> DeployStore::Add(Deploy d) {
   if (d.version.empty()) return InvalidArgument("version is required");
   if (d.app.empty() == d.service.empty()) return InvalidArgument("exactly one of app and service is required");

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/snapshot_files.h"
 #include "common/status.h"
 
 namespace perfwatch::events {
@@ -64,6 +65,8 @@ class DeployStore {
   // assigns d.id (16 hex digits, unique), writes and fsyncs it. Returns the stored deploy.
   // received_ms is set to now when 0.
   Result<Deploy> Add(Deploy d);
+  // The log as of now, pinned for a snapshot into `dest` (events/log_file.h PinLog).
+  Result<std::vector<PinnedFile>> PinForSnapshot(const std::filesystem::path& dest) const;
 
   // Deploys matching `filter`, newest first (by time_ms, then received order).
   std::vector<Deploy> List(const DeployFilter& filter) const;

@@ -376,6 +376,18 @@ Status ErrorStore::Append(std::span<const ErrorOccurrenceInput> batch, std::span
   return Status::Ok();
 }
 
+Result<std::vector<PinnedFile>> ErrorStore::PinForSnapshot(const std::filesystem::path& dest) const {
+  std::shared_lock lock(impl_->mu);  // appends hold it exclusively
+  std::vector<PinnedFile> pins;
+  PW_ASSIGN_OR_RETURN(PinnedFile groups, PinLog(*impl_->groups_log, impl_->dir, dest));
+  pins.push_back(std::move(groups));
+  for (const auto& entry : impl_->partitions) {
+    PW_ASSIGN_OR_RETURN(PinnedFile pin, PinLog(*entry.second.writer, impl_->dir, dest));
+    pins.push_back(std::move(pin));
+  }
+  return pins;
+}
+
 Status ErrorStore::Sync() {
   std::shared_lock lock(impl_->mu);
   if (impl_->groups_log) PW_RETURN_IF_ERROR(impl_->groups_log->Sync());

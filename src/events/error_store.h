@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "common/metrics.h"
+#include "common/snapshot_files.h"
 #include "common/status.h"
 
 namespace perfwatch::events {
@@ -120,6 +121,10 @@ class ErrorStore {
   // whose fingerprint is unknown is InvalidArgument (nothing stored).
   Status Append(std::span<const ErrorOccurrenceInput> batch, std::span<bool> is_new = {});
   Status Sync();
+  // The store's logs as of now, pinned for a snapshot into `dest` (same layout as the
+  // store's directory; common/snapshot_files.h). Taken under the append lock: whole batches
+  // only. The caller copies them (CopyPinnedFiles) while appends go on.
+  Result<std::vector<PinnedFile>> PinForSnapshot(const std::filesystem::path& dest) const;
   Status EnforceRetention(int64_t now_ms);
 
   std::optional<ErrorGroup> FindGroup(uint64_t fingerprint) const;

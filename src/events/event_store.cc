@@ -252,6 +252,18 @@ Status EventStore::Impl::SyncAll() {
 
 Status EventStore::Sync() { return impl_->SyncAll(); }
 
+Result<std::vector<PinnedFile>> EventStore::PinForSnapshot(const std::filesystem::path& dest) const {
+  std::lock_guard lock(impl_->append_mu);  // the partition map changes only under it too
+  std::vector<PinnedFile> pins;
+  for (const auto& entry : impl_->partitions) {
+    const LogWriter* w = entry.second->writer();
+    if (w == nullptr) continue;
+    PW_ASSIGN_OR_RETURN(PinnedFile pin, PinLog(*w, impl_->dir, dest));
+    pins.push_back(std::move(pin));
+  }
+  return pins;
+}
+
 Status EventStore::EnforceRetention(int64_t now_ms) {
   Impl& m = *impl_;
   if (m.config.retention_ms <= 0) return Status::Ok();

@@ -22,6 +22,7 @@
 
 #include "common/config.h"
 #include "common/metrics.h"
+#include "common/snapshot_files.h"
 #include "common/status.h"
 #include "events/event.h"
 
@@ -126,6 +127,10 @@ class EventStore {
 
   // fsyncs every open log now.
   Status Sync();
+  // The store's logs as of now, pinned for a snapshot into `dest` (same layout as the
+  // store's directory; common/snapshot_files.h). Taken under the append lock: whole batches
+  // only. The caller copies them (CopyPinnedFiles) while appends go on.
+  Result<std::vector<PinnedFile>> PinForSnapshot(const std::filesystem::path& dest) const;
 
   // Groups vitals for the vitals API; see VitalGroupFn.
   Status ScanVitals(const VitalScan& scan, const VitalGroupFn& fn) const;

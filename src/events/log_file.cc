@@ -183,4 +183,9 @@ LogReader::Outcome LogReader::Next(std::string_view* payload, uint64_t* offset) 
   return Outcome::kRecord;
 }
 
+Result<PinnedFile> PinLog(const LogWriter& writer, const std::filesystem::path& store_dir,
+                          const std::filesystem::path& dest) {
+  return PinnedFile::Pin(writer.fd(), writer.size(), dest / std::filesystem::relative(writer.path(), store_dir));
+}
+
 }  // namespace perfwatch::events

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "common/mapped_file.h"
+#include "common/snapshot_files.h"
 #include "common/status.h"
 
 namespace perfwatch::events {
@@ -107,5 +108,11 @@ class LogReader {
 // Header encoding, exposed for tests.
 std::string EncodeLogHeader(const LogHeader& header);
 Status DecodeLogHeader(std::string_view bytes, LogHeader* header);
+
+// Pins `writer`'s log as it is now for a snapshot (common/snapshot_files.h), to be copied to
+// the same path relative to `store_dir` under `dest`. Call it under the lock that
+// serialises the writer's Write/Truncate, so the pinned size ends between two batches.
+Result<PinnedFile> PinLog(const LogWriter& writer, const std::filesystem::path& store_dir,
+                          const std::filesystem::path& dest);
 
 }  // namespace perfwatch::events

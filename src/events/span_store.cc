@@ -490,6 +490,17 @@ Status SpanStore::Impl::SyncAll() {
 
 Status SpanStore::Sync() { return impl_->SyncAll(); }
 
+Result<std::vector<PinnedFile>> SpanStore::PinForSnapshot(const std::filesystem::path& dest) const {
+  std::lock_guard lock(impl_->append_mu);  // serialises appends and partition changes
+  std::vector<PinnedFile> pins;
+  for (const auto& entry : impl_->partitions) {
+    if (!entry.second->writer) continue;
+    PW_ASSIGN_OR_RETURN(PinnedFile pin, PinLog(*entry.second->writer, impl_->dir, dest));
+    pins.push_back(std::move(pin));
+  }
+  return pins;
+}
+
 Status SpanStore::GetTrace(const std::array<uint8_t, 16>& trace_id, size_t max_spans, std::vector<SpanRecord>* out,
                            uint64_t* total) const {
   const Impl& m = *impl_;

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/metrics.h"
+#include "common/snapshot_files.h"
 #include "common/status.h"
 #include "events/span_record.h"
 
@@ -77,6 +78,10 @@ class SpanStore {
   // Appends spans durably (see above). end < start is stored as a zero duration.
   Status Append(std::span<const SpanRecord> spans);
   Status Sync();
+  // The store's logs as of now, pinned for a snapshot into `dest` (same layout as the
+  // store's directory; common/snapshot_files.h). Taken under the append lock: whole batches
+  // only. The caller copies them (CopyPinnedFiles) while appends go on.
+  Result<std::vector<PinnedFile>> PinForSnapshot(const std::filesystem::path& dest) const;
 
   // The spans of one trace (at most `max_spans`, the earliest-starting when there are more),
   // ordered by start time; *total is how many are stored. Empty when unknown.

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "common/file_util.h"
+#include "common/snapshot_files.h"
 #include "common/log.h"
 #include "common/time.h"
 #include "tsdb/compactor.h"
@@ -365,6 +366,57 @@ Status Tsdb::Checkpoint() {
   checkpoints_->Inc();
   wal_broken_.store(false, std::memory_order_release);
   return Status::Ok();
+}
+
+Result<Tsdb::SnapshotStats> Tsdb::Snapshot(const std::filesystem::path& dest, bool with_head) {
+  namespace fs = std::filesystem;
+  std::error_code exists_ec;
+  if (fs::exists(dest, exists_ec)) return InvalidArgument("snapshot destination " + dest.string() + " exists");
+  std::lock_guard lock(flush_mu_);
+  uint32_t cut = 0;  // segments below it are closed
+  if (with_head) {
+    std::unique_lock head_lock(head_mu_);
+    PW_ASSIGN_OR_RETURN(cut, wal_->Cut());
+  }
+  SnapshotStats stats;
+  std::error_code ec;
+  fs::create_directories(dest / "blocks", ec);
+  if (ec) return IoError("create " + (dest / "blocks").string(), ec.value());
+  auto link_dir = [&](const fs::path& from, const fs::path& to) -> Status {
+    std::error_code dir_ec;
+    for (const auto& entry : fs::directory_iterator(from, dir_ec)) {
+      if (!entry.is_regular_file(dir_ec)) continue;
+      PW_RETURN_IF_ERROR(LinkOrCopyFile(entry.path(), to / entry.path().filename()));
+      ++stats.files;
+      stats.bytes += entry.file_size(dir_ec);
+    }
+    if (dir_ec) return IoError("list " + from.string(), dir_ec.value());
+    return Status::Ok();
+  };
+  for (const auto& block : blocks_->Blocks()) {
+    PW_RETURN_IF_ERROR(link_dir(block->dir(), dest / "blocks" / block->dir().filename()));
+    ++stats.blocks;
+  }
+  fs::create_directories(dest / "wal", ec);
+  if (ec) return IoError("create " + (dest / "wal").string(), ec.value());
+  if (with_head) {
+    for (const auto& entry : fs::directory_iterator(wal_dir_, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(kCheckpointPrefix, 0) == 0 && entry.is_directory(ec) && entry.path().extension() != ".tmp") {
+        PW_RETURN_IF_ERROR(link_dir(entry.path(), dest / "wal" / name));
+      }
+    }
+    if (ec) return IoError("list " + wal_dir_.string(), ec.value());
+    PW_ASSIGN_OR_RETURN(auto segments, ListWalSegments(wal_dir_));
+    for (uint32_t index : segments) {
+      if (index >= cut) continue;
+      const fs::path from = wal_dir_ / WalSegmentName(index);
+      PW_RETURN_IF_ERROR(LinkOrCopyFile(from, dest / "wal" / WalSegmentName(index)));
+      ++stats.files;
+      stats.bytes += fs::file_size(from, ec);
+    }
+  }
+  return stats;
 }
 
 std::shared_ptr<Head> Tsdb::CurrentHead() const {

@@ -132,6 +132,17 @@ class Tsdb {
   Status Checkpoint();
   // fdatasync the WAL now.
   Status Sync();
+  // A consistent copy of the store in `dest` (which must not exist), made of hard links:
+  // under the flush lock (no flush, compaction or retention meanwhile) the WAL is cut
+  // between two appends, then the blocks, the checkpoints and the closed segments are
+  // linked. Opening `dest` replays the head as it was at the cut. `with_head` false
+  // (Prometheus' skip_head) links the blocks only. Appends go on during the links.
+  struct SnapshotStats {
+    uint64_t files = 0;
+    uint64_t bytes = 0;
+    uint32_t blocks = 0;
+  };
+  Result<SnapshotStats> Snapshot(const std::filesystem::path& dest, bool with_head);
 
   // The current head (replaced by Flush: don't hold the reference across one).
   Head& head() { return *CurrentHead(); }

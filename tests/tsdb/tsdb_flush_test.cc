@@ -261,5 +261,47 @@ TEST(TsdbWalHoldTest, HeldSegmentsBeyondTheCapAreDeletedAndCounted) {
       << metrics.Render();
 }
 
+// Snapshot (POST /api/v1/admin/snapshot): blocks and the closed WAL as hard links, cut
+// between two appends; what comes after the call is not in it.
+TEST(TsdbSnapshotTest, HoldsBlocksAndHeadAsOfTheCallAsHardLinks) {
+  TempDir dir;
+  TempDir out;
+  const int64_t t0 = (NowMs() / kHour - 10) * kHour;
+  auto db = Tsdb::Open(Options(dir.path()), nullptr);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  std::vector<OwnedSeries> flushed = {Series("a", t0, 100), Series("b", t0, 50, 1000)};
+  ASSERT_TRUE((*db)->AppendBatch(Views(flushed)).ok());
+  ASSERT_TRUE((*db)->Flush().ok());  // into a block
+  std::vector<OwnedSeries> head = {Series("a", t0 + 100 * 60'000, 10, 100)};
+  ASSERT_TRUE((*db)->AppendBatch(Views(head)).ok());
+
+  auto stats = (*db)->Snapshot(out.path() / "full", /*with_head=*/true);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_GE(stats->blocks, 1u);
+  auto no_head = (*db)->Snapshot(out.path() / "blocks-only", /*with_head=*/false);
+  ASSERT_TRUE(no_head.ok()) << no_head.status().ToString();
+  std::vector<OwnedSeries> later = {Series("c", t0 + 200 * 60'000, 5)};
+  ASSERT_TRUE((*db)->AppendBatch(Views(later)).ok());
+  ASSERT_TRUE((*db)->Flush().ok());  // deletes the source's segments: the links keep them
+
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(out.path() / "full")) {
+    if (entry.is_regular_file()) EXPECT_GE(entry.hard_link_count(), 1u);
+  }
+  size_t shared = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(out.path() / "full" / "blocks")) {
+    if (entry.is_regular_file() && entry.hard_link_count() >= 2) ++shared;
+  }
+  EXPECT_GE(shared, 3u) << "a block's chunks, index and meta.json are links";
+
+  auto full = Tsdb::Open(Options(out.path() / "full"), nullptr);
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_EQ(CountSamples(**full), 160u);  // the block's 150 and the head's 10, not "c"
+  auto blocks_only = Tsdb::Open(Options(out.path() / "blocks-only"), nullptr);
+  ASSERT_TRUE(blocks_only.ok()) << blocks_only.status().ToString();
+  EXPECT_EQ(CountSamples(**blocks_only), 150u);
+  // A destination that exists already is refused, not merged into.
+  EXPECT_FALSE((*db)->Snapshot(out.path() / "full", true).ok());
+}
+
 }  // namespace
 }  // namespace perfwatch::tsdb
