@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "cli/backup_command.h"
 #include "cli/bundle_cmd.h"
 #include "cli/budget_cmd.h"
 #include "cli/changepoints_command.h"
@@ -10,6 +11,7 @@
 #include "cli/config_command.h"
 #include "cli/deploy_command.h"
 #include "cli/health_command.h"
+#include "cli/help_text.h"
 #include "cli/query_command.h"
 #include "cli/report_cmd.h"
 #include "cli/rules_command.h"
@@ -69,9 +71,21 @@ int main(int argc, char** argv) {
   ConfigCheckFlags config_check_flags;
   CLI::App* config = AddConfigCommand(app, config_check_flags);
 
+  BackupFlags backup_flags;
+  CLI::App* backup = AddBackupCommand(app, backup_flags);
+  RestoreFlags restore_flags;
+  CLI::App* restore = AddRestoreCommand(app, restore_flags);
+
   CLI::App* version = app.add_subcommand("version", "print the version");
 
-  CLI11_PARSE(app, argc, argv);
+  AddHelpFooters(app);  // man-page-style --help (cli/help_text.h)
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error (a missing argument, an unknown flag)
+    // exits 2, as each subcommand's --help says.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   if (version->parsed()) {
     std::printf("perfwatch %s\n", PERFWATCH_VERSION);
     return 0;
@@ -80,6 +94,8 @@ int main(int argc, char** argv) {
   if (query->parsed()) return RunQuery(query_flags);
   if (rules_check->parsed()) return RunRulesCheck(rules_check_flags);
   if (config->parsed()) return RunConfigCheck(config_check_flags);
+  if (backup->parsed()) return RunBackup(backup_flags);
+  if (restore->parsed()) return RunRestore(restore_flags);
   if (changepoints->parsed()) return RunChangepoints(changepoints_flags);
   if (deploy->parsed()) return RunDeploy(deploy_flags);
   if (check_run->parsed()) return RunCheckCommand(check_run_flags);
