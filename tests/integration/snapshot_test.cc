@@ -1,7 +1,7 @@
 // Snapshots, backup and restore through the real binary (docs/operations.md "Snapshots,
 // backup and restore"): a snapshot taken while beacons and samples keep arriving holds a
 // gap-free prefix of each, and a second server restored from it answers the export,
-// vitals, silence and deploy queries exactly as the source does for that prefix; `perfwatch
+// vitals, alert, silence and deploy queries exactly as the source does for that prefix; `perfwatch
 // backup` copies a snapshot out over HTTP and deletes it; bad input gets clear errors.
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -126,6 +126,11 @@ void AddSilenceAndDeploy(uint16_t port) {
   ASSERT_EQ(s.status, 200) << s.body;
   auto d = client.Post("/api/v1/deploys", R"({"app":"shop","version":"1.2.3","commit":"abc123"})");
   ASSERT_EQ(d.status, 200) << d.body;
+  // Alerts as an external Prometheus sends them: one silenced, one active.
+  auto a = client.Post("/api/v2/alerts", R"([{"labels":{"alertname":"LcpSlow","app":"shop"},"startsAt":")" + now +
+                                             R"(","endsAt":")" + later + R"("},{"labels":{"alertname":"ErrorsHigh","app":"shop"},"startsAt":")" +
+                                             now + R"(","endsAt":")" + later + R"("}])");
+  ASSERT_EQ(a.status, 200) << a.body;
 }
 
 TEST(SnapshotTest, TakenDuringIngestRestoresAGapFreePrefixThatAnswersLikeTheSource) {
@@ -187,9 +192,13 @@ TEST(SnapshotTest, TakenDuringIngestRestoresAGapFreePrefixThatAnswersLikeTheSour
   const std::string window = "from=" + std::to_string(base / 1000.0) + "&to=" + std::to_string(last_ms / 1000.0);
   for (const std::string target : {"/api/v1/events/export?type=vital&" + window,
                                    "/api/v1/vitals?metric=LCP&group_by=page&" + window,
-                                   std::string("/api/v2/silences"), std::string("/api/v1/deploys?app=shop")}) {
+                                   std::string("/api/v2/silences"), std::string("/api/v2/alerts"),
+                                   std::string("/api/v1/deploys?app=shop")}) {
     EXPECT_EQ(Body(restored.port(), target), Body(source.port(), target)) << target;
   }
+  const std::string alerts = Body(restored.port(), "/api/v2/alerts");
+  EXPECT_NE(alerts.find("ErrorsHigh"), std::string::npos) << alerts;
+  EXPECT_NE(alerts.find("\"state\":\"suppressed\""), std::string::npos) << "the silence still mutes LcpSlow: " << alerts;
   const int m = static_cast<int>(series.begin()->second.size());
   EXPECT_EQ(series, SeriesValues(source.port(), base + (m - 1) * kStepMs));
 }
@@ -263,7 +272,7 @@ TEST(SnapshotTest, BackupCopiesOverHttpDeletesTheSnapshotAndRestores) {
   for (const std::string target :
        {std::string("/api/v1/events/export"), std::string("/api/v1/vitals?metric=LCP&group_by=page&from=") +
                                                    std::to_string(base / 1000) + "&to=" + std::to_string(NowMs() / 1000),
-        std::string("/api/v2/silences"), std::string("/api/v1/deploys?app=shop"),
+        std::string("/api/v2/silences"), std::string("/api/v2/alerts"), std::string("/api/v1/deploys?app=shop"),
         "/api/v1/export?match[]=" + testing::UrlEncode("{job=\"snap\"}")}) {
     EXPECT_EQ(Body(restored.port(), target), Body(source.port(), target)) << target;
   }
