@@ -30,8 +30,13 @@ MetricsRegistry* OrOwn(MetricsRegistry* given, std::unique_ptr<MetricsRegistry>&
 struct ScrapeLoop::Schedule {
   explicit Schedule(net::io_context& io) : io(io), timer(io) {}
   net::io_context& io;
-  net::steady_timer timer;
+  net::steady_timer timer;  // touched under mu only
   SteadyClock::time_point next;
+  std::mutex mu;               // guards the fields below and the timer
+  bool waiting = false;        // a timer wait is pending
+  bool busy = false;           // a scrape is in progress
+  bool stop = false;           // RequestStop was called
+  std::function<void()> done;  // RequestStop's callback, until it runs
 };
 
 ScrapeLoop::ScrapeLoop(ScrapeTarget target, tsdb::Tsdb* tsdb, MetadataStore* metadata, MetricsRegistry* metrics,
@@ -83,11 +88,50 @@ FetchRequest ScrapeLoop::MakeRequest() const {
 void ScrapeLoop::Start(net::io_context& io, uint64_t seed) {
   schedule_ = std::make_unique<Schedule>(io);
   int64_t delay = FirstScrapeDelayMs(target_.Hash(), seed, target_.interval_ms, NowMs());
+  std::lock_guard lock(schedule_->mu);
   schedule_->next = SteadyClock::now() + std::chrono::milliseconds(delay);
   schedule_->timer.expires_at(schedule_->next);
-  schedule_->timer.async_wait([this](boost::system::error_code ec) {
-    if (!ec) RunScheduled();
-  });
+  schedule_->waiting = true;
+  schedule_->timer.async_wait([this](boost::system::error_code ec) { OnTimer(ec); });
+}
+
+void ScrapeLoop::RequestStop(std::function<void()> done) {
+  if (!schedule_) {
+    if (done) done();
+    return;
+  }
+  {
+    std::lock_guard lock(schedule_->mu);
+    schedule_->stop = true;
+    if (schedule_->waiting || schedule_->busy) {
+      schedule_->done = std::move(done);
+      if (schedule_->waiting) schedule_->timer.cancel();  // OnTimer runs with operation_aborted
+      return;
+    }
+  }
+  if (done) done();  // the chain has already ended
+}
+
+void ScrapeLoop::OnTimer(const boost::system::error_code& ec) {
+  std::function<void()> done;
+  bool stopping = false;
+  {
+    std::lock_guard lock(schedule_->mu);
+    schedule_->waiting = false;
+    stopping = schedule_->stop;
+    if (stopping) {
+      done = std::move(schedule_->done);
+    } else if (ec) {
+      return;  // cancelled without a stop request: nothing to do
+    } else {
+      schedule_->busy = true;
+    }
+  }
+  if (stopping) {
+    if (done) done();
+    return;
+  }
+  RunScheduled();
 }
 
 void ScrapeLoop::RunScheduled() {
@@ -96,8 +140,22 @@ void ScrapeLoop::RunScheduled() {
   metrics_.attempts->Inc();
   AsyncFetch(schedule_->io, MakeRequest(), [this, start_ms, started](FetchResult fetched) {
     Complete(std::move(fetched), start_ms, started);
-    ScheduleNext();
+    AfterScrape();
   });
+}
+
+void ScrapeLoop::AfterScrape() {
+  std::function<void()> done;
+  {
+    std::lock_guard lock(schedule_->mu);
+    schedule_->busy = false;
+    if (!schedule_->stop) {
+      ScheduleNext();
+      return;
+    }
+    done = std::move(schedule_->done);
+  }
+  if (done) done();
 }
 
 void ScrapeLoop::ScheduleNext() {
@@ -107,9 +165,8 @@ void ScrapeLoop::ScheduleNext() {
     schedule_->next += interval;
   } while (schedule_->next <= now);
   schedule_->timer.expires_at(schedule_->next);
-  schedule_->timer.async_wait([this](boost::system::error_code ec) {
-    if (!ec) RunScheduled();
-  });
+  schedule_->waiting = true;
+  schedule_->timer.async_wait([this](boost::system::error_code ec) { OnTimer(ec); });
 }
 
 ScrapeReport ScrapeLoop::ScrapeOnce(int64_t start_ms) {

@@ -27,6 +27,7 @@
 // thread-safe (report_mu_).
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,8 +35,8 @@
 #include <vector>
 
 #include "common/metrics.h"
-#include "ingest/scrape/exposition_parser.h"
 #include "ingest/metadata_store.h"
+#include "ingest/scrape/exposition_parser.h"
 #include "ingest/scrape/scrape_buffer.h"
 #include "ingest/scrape/scrape_client.h"
 #include "ingest/scrape/scrape_metrics.h"
@@ -69,6 +70,11 @@ class ScrapeLoop {
 
   // Schedules scrapes on `io` (see above); `seed` varies the phase per server.
   void Start(boost::asio::io_context& io, uint64_t seed);
+  // Ends the schedule Start() began, from any thread (a reload removing the target): no
+  // scrape starts after it, a scrape in progress completes, and then `done` runs once on
+  // an io thread (at once on the calling thread when the loop was never started). When
+  // the io_context stops first, `done` never runs. The loop must outlive `done`'s call.
+  void RequestStop(std::function<void()> done);
 
   // One whole scrape, blocking, started at `start_ms`.
   ScrapeReport ScrapeOnce(int64_t start_ms);
@@ -84,8 +90,11 @@ class ScrapeLoop {
 
  private:
   struct Schedule;
-  void ScheduleNext();
+  void ScheduleNext();  // under Schedule::mu
   void RunScheduled();
+  void OnTimer(const boost::system::error_code& ec);
+  // After a scrape: the next wait, or `done` when a stop was requested.
+  void AfterScrape();
   // The series cache (see CachedSeries) against the TSDB's current head: refs of a head a
   // flush replaced are forgotten.
   void SyncCacheWithHead();

@@ -1,5 +1,10 @@
 #include "ingest/scrape/scrape_target.h"
 
+#include <cstdint>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+
 #include "common/hash.h"
 #include "http/blocking_client.h"
 
@@ -31,6 +36,49 @@ uint64_t ScrapeTarget::Hash() const {
 }
 
 std::string ScrapeTarget::Key() const { return job + "/" + std::string(instance()); }
+
+bool SameScrape(const ScrapeTarget& a, const ScrapeTarget& b) {
+  const auto tls = [](const ScrapeTlsConfig& t) {
+    return std::tie(t.ca_file, t.cert_file, t.key_file, t.server_name, t.insecure_skip_verify);
+  };
+  return a.job == b.job && a.address == b.address && a.path_and_query == b.path_and_query &&
+         a.labels == b.labels && a.interval_ms == b.interval_ms && a.timeout_ms == b.timeout_ms &&
+         a.honor_labels == b.honor_labels && a.honor_timestamps == b.honor_timestamps &&
+         a.max_body_bytes == b.max_body_bytes && a.max_samples == b.max_samples &&
+         a.scheme == b.scheme && tls(a.tls) == tls(b.tls) && a.authorization == b.authorization;
+}
+
+TargetDiff DiffTargets(const std::vector<ScrapeTarget>& old_targets,
+                       const std::vector<ScrapeTarget>& new_targets) {
+  TargetDiff d;
+  d.keep.assign(new_targets.size(), SIZE_MAX);
+  std::unordered_map<uint64_t, std::vector<size_t>> old_by_hash;  // unmatched old targets, in order
+  for (size_t j = 0; j < old_targets.size(); ++j) old_by_hash[old_targets[j].Hash()].push_back(j);
+  for (size_t i = 0; i < new_targets.size(); ++i) {
+    auto it = old_by_hash.find(new_targets[i].Hash());
+    if (it == old_by_hash.end()) continue;
+    std::vector<size_t>& candidates = it->second;
+    for (size_t k = 0; k < candidates.size(); ++k) {
+      if (SameScrape(old_targets[candidates[k]], new_targets[i])) {
+        d.keep[i] = candidates[k];
+        candidates.erase(candidates.begin() + static_cast<std::ptrdiff_t>(k));
+        break;
+      }
+    }
+  }
+  std::vector<bool> used(old_targets.size(), false);
+  for (size_t j : d.keep) {
+    if (j != SIZE_MAX) used[j] = true;
+  }
+  std::unordered_set<std::string> new_labels;  // series some new target goes on writing
+  for (const ScrapeTarget& t : new_targets) new_labels.insert(t.labels.ToString());
+  for (size_t j = 0; j < old_targets.size(); ++j) {
+    if (used[j]) continue;
+    d.stop.push_back(j);
+    d.stale.push_back(!new_labels.count(old_targets[j].labels.ToString()));
+  }
+  return d;
+}
 
 std::string BuildScrapePath(const std::string& metrics_path,
                             const std::vector<std::pair<std::string, std::vector<std::string>>>& params) {

@@ -40,6 +40,24 @@ struct ScrapeTarget {
   std::string Key() const;
 };
 
+// Whether `a` and `b` scrape the same way (every field: URL, labels, interval, timeout,
+// limits, TLS, credentials). A reload keeps a target's loop running only when this holds.
+bool SameScrape(const ScrapeTarget& a, const ScrapeTarget& b);
+
+// What a reload does to the running targets (`old_targets`) to reach `new_targets`:
+// `keep[i]` is the index in old_targets of new_targets[i]'s unchanged loop (SIZE_MAX: start
+// a new loop); `stop` lists the old indices whose loops end, with `stale[j]` false when a
+// new target with the same labels goes on writing their series (a changed target, or a
+// duplicate of a kept one: no stale markers in the middle of a live series). Duplicates
+// are matched in order.
+struct TargetDiff {
+  std::vector<size_t> keep;
+  std::vector<size_t> stop;
+  std::vector<bool> stale;
+};
+TargetDiff DiffTargets(const std::vector<ScrapeTarget>& old_targets,
+                       const std::vector<ScrapeTarget>& new_targets);
+
 // Every static target of every job in `config`, in file order.
 std::vector<ScrapeTarget> TargetsFromConfig(const Config& config);
 
