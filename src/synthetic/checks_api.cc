@@ -1,6 +1,7 @@
 #include "synthetic/checks_api.h"
 
 #include <cmath>
+#include <optional>
 
 #include "common/json_writer.h"
 #include "common/time.h"
@@ -192,14 +193,15 @@ void RegisterChecksApi(http::Router& router, ChecksApiSources src) {
       run);
 
   // The status page: public (no token), like Uptime Kuma's.
-  auto page_of = [sched](std::string_view name) -> const StatusPageSpec* {
-    static const StatusPageSpec kDefault;
-    const auto& pages = sched->config().status_pages;
-    if (pages.empty()) return name == "default" ? &kDefault : nullptr;
+  // A copy: a reload may replace the pages (Scheduler::ApplyConfig).
+  auto page_of = [sched](std::string_view name) -> std::optional<StatusPageSpec> {
+    const auto pages = sched->config().status_pages;
+    if (pages.empty())
+      return name == "default" ? std::optional<StatusPageSpec>(StatusPageSpec{}) : std::nullopt;
     for (const StatusPageSpec& p : pages) {
-      if (p.name == name) return &p;
+      if (p.name == name) return p;
     }
-    return nullptr;
+    return std::nullopt;
   };
   auto build = [sched, firing = src.firing](const StatusPageSpec& page) {
     return BuildStatusPage(page, sched->List(false), firing ? firing() : std::vector<Incident>{}, NowMs());
@@ -212,13 +214,13 @@ void RegisterChecksApi(http::Router& router, ChecksApiSources src) {
       "GET", "/api/v1/status-page/",
       [page_of, build](const http::Request& req, http::Response& res) {
         const std::string_view name = Rest(req, "/api/v1/status-page/");
-        const StatusPageSpec* page = page_of(name);
+        const std::optional<StatusPageSpec> page = page_of(name);
         if (!page) return http::WriteApiError(res, 404, "not_found", "no status page named \"" + std::string(name) + "\"");
         WriteData(res, StatusPageJson(build(*page)));
       },
       pub_json);
   auto html = [page_of, build](std::string_view name, http::Response& res) {
-    const StatusPageSpec* page = page_of(name);
+    const std::optional<StatusPageSpec> page = page_of(name);
     if (!page) {
       res.status = 404;
       res.content_type = "text/plain; charset=utf-8";
@@ -233,7 +235,7 @@ void RegisterChecksApi(http::Router& router, ChecksApiSources src) {
   router.Handle(
       "GET", "/status",
       [html, sched](const http::Request&, http::Response& res) {
-        const auto& pages = sched->config().status_pages;
+        const auto pages = sched->config().status_pages;
         html(pages.empty() ? "default" : pages.front().name, res);
       },
       pub);

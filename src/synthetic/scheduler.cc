@@ -15,6 +15,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/file_util.h"
@@ -23,6 +24,7 @@
 #include "synthetic/http_probe.h"
 #include "synthetic/result_json.h"
 #include "synthetic/run_check.h"
+#include "tsdb/stale.h"
 #include "tsdb/tsdb.h"
 
 namespace perfwatch::synthetic {
@@ -402,7 +404,10 @@ void Scheduler::StartHttp(const std::shared_ptr<Entry>& e, bool retry) {
 
 CheckResult Scheduler::RunBlocking(const CheckSpec& spec) {
   RunOptions ro;
-  ro.chromium = config_.chromium;
+  {
+    std::lock_guard lock(impl_->mu);
+    ro.chromium = config_.chromium;
+  }
   ro.rum_js = options_.rum_js;
   if (!options_.dir.empty()) ro.work_dir = options_.dir / "browser";
   CheckResult r = RunCheck(spec, ro);
@@ -525,7 +530,8 @@ void Scheduler::Record(const std::shared_ptr<Entry>& e, CheckResult r) {
   }
 }
 
-void Scheduler::WriteSeries(const CheckSpec& spec, const CheckResult& r, int64_t consecutive_failures) {
+void Scheduler::WriteSeries(const CheckSpec& spec, const CheckResult& r,
+                            int64_t consecutive_failures, bool stale) {
   if (!options_.tsdb) return;
   struct Row {
     std::string metric;
@@ -572,7 +578,7 @@ void Scheduler::WriteSeries(const CheckSpec& spec, const CheckResult& r, int64_t
   batch.reserve(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     for (const auto& [k, v] : label_sets[i]) views[i].push_back({k, v});
-    samples[i] = {r.time_ms, rows[i].value};
+    samples[i] = {r.time_ms, stale ? tsdb::StaleNaN() : rows[i].value};
     batch.push_back({std::span<const tsdb::LabelView>(views[i]), std::span<const tsdb::Sample>(&samples[i], 1)});
   }
   tsdb::AppendResult result;
@@ -645,7 +651,7 @@ Status Scheduler::Put(CheckSpec spec) {
 }
 
 Status Scheduler::Delete(const std::string& name) {
-  std::lock_guard lock(impl_->mu);
+  std::unique_lock lock(impl_->mu);
   auto it = impl_->entries.find(name);
   if (it == impl_->entries.end()) return NotFound("no check named \"" + name + "\"");
   if (!it->second->spec.from_api) {
@@ -654,13 +660,112 @@ Status Scheduler::Delete(const std::string& name) {
   Entry& old = *it->second;
   old.removed = true;
   if (old.timer) boost::asio::post(impl_->io, [t = std::shared_ptr<boost::asio::steady_timer>(std::move(old.timer))] { t->cancel(); });
+  std::optional<StaleWork> stale = StaleWorkOf(old);
   impl_->entries.erase(it);
   if (!options_.dir.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(options_.dir / "screenshots" / name, ec);
   }
   impl_->dirty = true;
-  return SaveApiChecks();
+  Status st = SaveApiChecks();
+  lock.unlock();
+  if (stale) WriteSeries(stale->spec, stale->last, 0, true);  // its series end here
+  return st;
+}
+
+SyntheticConfig Scheduler::config() const {
+  std::lock_guard lock(impl_->mu);
+  return config_;
+}
+
+std::optional<Scheduler::StaleWork> Scheduler::StaleWorkOf(const Entry& e) {
+  if (e.history.empty()) return std::nullopt;
+  StaleWork w{e.spec, e.history.back()};
+  w.last.time_ms = std::max(NowMs(), w.last.time_ms + 1);
+  return w;
+}
+
+Scheduler::ApplyReport Scheduler::ApplyConfig(SyntheticConfig config) {
+  ApplyReport report;
+  std::vector<StaleWork> stale;
+  const auto cancel = [this](Entry& e) {
+    e.removed = true;
+    if (e.timer) {
+      boost::asio::post(
+          impl_->io,
+          [t = std::shared_ptr<boost::asio::steady_timer>(std::move(e.timer))] { t->cancel(); });
+    }
+  };
+  // The same series (check, instance, labels; kind decides the metric names).
+  const auto same_series = [](const CheckSpec& a, const CheckSpec& b) {
+    return a.kind == b.kind && Target(a) == Target(b) && a.labels == b.labels;
+  };
+  bool api_changed = false;
+  {
+    std::lock_guard lock(impl_->mu);
+    std::set<std::string> wanted;
+    for (const CheckSpec& c : config.checks) wanted.insert(c.name);
+    for (const std::string& name : impl_->yaml_order) {
+      if (wanted.count(name)) continue;
+      auto it = impl_->entries.find(name);
+      if (it == impl_->entries.end()) continue;
+      cancel(*it->second);
+      if (auto w = StaleWorkOf(*it->second)) stale.push_back(std::move(*w));
+      impl_->entries.erase(it);
+      ++report.removed;
+    }
+    for (const CheckSpec& c : config.checks) {
+      auto it = impl_->entries.find(c.name);
+      if (it != impl_->entries.end() && !it->second->spec.from_api &&
+          CheckSpecToJson(it->second->spec) == CheckSpecToJson(c)) {
+        ++report.unchanged;  // keeps its timer, counters, series and history
+        continue;
+      }
+      auto e = std::make_shared<Entry>();
+      e->spec = c;
+      e->spec.from_api = false;
+      if (it != impl_->entries.end()) {
+        Entry& old = *it->second;
+        if (old.spec.from_api) {
+          spdlog::warn("synthetic: the API check {} is now defined in the YAML; the YAML one runs",
+                       c.name);
+          api_changed = true;
+        }
+        if (!same_series(old.spec, c)) {
+          if (auto w = StaleWorkOf(old)) stale.push_back(std::move(*w));
+        }
+        e->history = std::move(old.history);
+        e->days = std::move(old.days);
+        e->buckets = std::move(old.buckets);
+        e->failures = std::move(old.failures);
+        cancel(old);
+        ++report.changed;
+      } else {
+        ++report.added;
+      }
+      impl_->entries[c.name] = e;
+      if (impl_->started) Arm(e);
+    }
+    impl_->yaml_order.clear();
+    for (const CheckSpec& c : config.checks) impl_->yaml_order.push_back(c.name);
+    const int browsers = config_.max_browsers;  // its worker threads run already
+    config_ = std::move(config);
+    config_.max_browsers = browsers;
+    while (impl_->http_inflight < config_.max_concurrent_http && !impl_->http_waiting.empty() &&
+           !impl_->stopping) {
+      auto next = impl_->http_waiting.front();
+      impl_->http_waiting.pop_front();
+      ++impl_->http_inflight;
+      boost::asio::post(impl_->io, [this, next] { StartHttp(next, false); });
+    }
+    impl_->dirty = true;
+    if (api_changed) {
+      Status st = SaveApiChecks();
+      if (!st.ok()) spdlog::warn("synthetic: saving the API checks: {}", st.message());
+    }
+  }
+  for (const StaleWork& w : stale) WriteSeries(w.spec, w.last, 0, true);
+  return report;
 }
 
 Result<std::string> Scheduler::Screenshot(const std::string& name, int64_t time_ms) const {

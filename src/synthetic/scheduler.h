@@ -15,6 +15,11 @@
 //    All of it survives a restart (dir/state.json, written every minute and at Stop).
 //  - Checks made through the API are kept in dir/checks.json; YAML checks cannot be
 //    replaced or deleted through the API (409).
+//  - ApplyConfig (a configuration reload) replaces the YAML checks and settings: an
+//    unchanged check keeps its schedule, counters and history; a changed one restarts its
+//    schedule (history kept); a removed one stops and its probe_* series get stale
+//    markers, as do the series a changed check no longer writes. API checks stay, except
+//    one whose name a YAML check now takes (the YAML one wins, as at start).
 // Thread safety: every public method may be called from any thread after Create.
 #include <cstdint>
 #include <filesystem>
@@ -81,7 +86,14 @@ class Scheduler {
   void Start();
   void Stop();  // cancels timers, waits for runs in progress (browsers are killed at their timeout), saves state
 
-  const SyntheticConfig& config() const { return config_; }
+  SyntheticConfig config() const;  // a copy (a reload may replace it)
+
+  // Reload: the YAML checks and settings of `config` (see above). max_browsers keeps its
+  // running value (its worker threads are started once). Returns what changed, for logs.
+  struct ApplyReport {
+    size_t added = 0, changed = 0, removed = 0, unchanged = 0;
+  };
+  ApplyReport ApplyConfig(SyntheticConfig config);
 
   // Every check (YAML first in file order, then API ones by name), with details when
   // `details` (history and failures can be large: the list leaves them empty).
@@ -107,11 +119,19 @@ class Scheduler {
   void RunBrowserJob(const std::shared_ptr<Entry>& e);
   CheckResult RunBlocking(const CheckSpec& spec);
   void Record(const std::shared_ptr<Entry>& e, CheckResult result);
-  void WriteSeries(const CheckSpec& spec, const CheckResult& r, int64_t consecutive_failures);
+  // `stale`: staleness markers at `r.time_ms` for the series `r` wrote (the check ended).
+  void WriteSeries(const CheckSpec& spec, const CheckResult& r, int64_t consecutive_failures,
+                   bool stale = false);
+  // Stale markers for the series of `e`'s last result, if any (under the lock: copies).
+  struct StaleWork {
+    CheckSpec spec;
+    CheckResult last;
+  };
+  static std::optional<StaleWork> StaleWorkOf(const Entry& e);
   Status SaveApiChecks();  // under mu_
   void SaveState();
 
-  const SyntheticConfig config_;
+  SyntheticConfig config_;  // guarded by impl_->mu after Create (ApplyConfig replaces it)
   SchedulerOptions options_;
   struct Impl;
   std::unique_ptr<Impl> impl_;
