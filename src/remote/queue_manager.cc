@@ -192,6 +192,8 @@ class RemoteQueue {
   }
   const std::string& name() const { return name_; }
   const std::string& url() const { return config_.url; }
+  const RemoteWriteConfig& config() const { return config_; }
+  const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
 
  private:
   enum class SendOutcome { kSent, kDropped, kStopped };
@@ -481,6 +483,16 @@ class RemoteQueue {
 
 // ---------------------------------------------------------------------------------------
 
+Result<std::unique_ptr<RemoteQueue>> RemoteWriteForwarder::MakeQueue(
+    RemoteWriteConfig config, const ForwarderOptions& options, MetricsRegistry* metrics) {
+  PW_ASSIGN_OR_RETURN(Relabeler relabel, Relabeler::Create(config.write_relabel_configs));
+  PW_ASSIGN_OR_RETURN(alert::HttpUrl url, alert::ParseHttpUrl(config.url));
+  auto q = std::make_unique<RemoteQueue>(std::move(config), std::move(relabel), std::move(url),
+                                         options, metrics);
+  PW_RETURN_IF_ERROR(q->Prepare());
+  return q;
+}
+
 Result<std::unique_ptr<RemoteWriteForwarder>> RemoteWriteForwarder::Create(std::vector<RemoteWriteConfig> configs,
                                                                             ForwarderOptions options,
                                                                             MetricsRegistry* metrics) {
@@ -489,11 +501,10 @@ Result<std::unique_ptr<RemoteWriteForwarder>> RemoteWriteForwarder::Create(std::
     f->own_metrics_ = std::make_unique<MetricsRegistry>();
     metrics = f->own_metrics_.get();
   }
+  f->metrics_ = metrics;
+  f->options_ = options;
   for (RemoteWriteConfig& c : configs) {
-    PW_ASSIGN_OR_RETURN(Relabeler relabel, Relabeler::Create(c.write_relabel_configs));
-    PW_ASSIGN_OR_RETURN(alert::HttpUrl url, alert::ParseHttpUrl(c.url));
-    auto q = std::make_unique<RemoteQueue>(std::move(c), std::move(relabel), std::move(url), options, metrics);
-    PW_RETURN_IF_ERROR(q->Prepare());
+    PW_ASSIGN_OR_RETURN(std::unique_ptr<RemoteQueue> q, MakeQueue(std::move(c), options, metrics));
     f->queues_.push_back(std::move(q));
   }
   return f;
@@ -502,17 +513,99 @@ Result<std::unique_ptr<RemoteWriteForwarder>> RemoteWriteForwarder::Create(std::
 RemoteWriteForwarder::~RemoteWriteForwarder() { Stop(); }
 
 void RemoteWriteForwarder::Start() {
+  started_ = true;
+  std::lock_guard lock(mu_);
   for (auto& q : queues_) q->Start();
 }
 
 void RemoteWriteForwarder::Stop() {
-  for (auto& q : queues_) q->Stop();
+  std::vector<std::shared_ptr<RemoteQueue>> queues;
+  {
+    std::lock_guard lock(mu_);
+    queues = queues_;
+  }
+  for (auto& q : queues) q->Stop();  // without mu_: OldestPositionNeeded must not wait for a send
 }
 
-RemoteStats RemoteWriteForwarder::Stats(size_t i) const { return queues_[i]->Stats(); }
+Status RemoteWriteForwarder::ApplyConfigs(std::vector<RemoteWriteConfig> configs) {
+  PW_ASSIGN_OR_RETURN(PreparedQueues prepared, PrepareConfigs(std::move(configs)));
+  CommitConfigs(std::move(prepared));
+  return Status::Ok();
+}
+
+Result<RemoteWriteForwarder::PreparedQueues> RemoteWriteForwarder::PrepareConfigs(
+    std::vector<RemoteWriteConfig> configs) const {
+  PreparedQueues prepared;
+  for (RemoteWriteConfig& c : configs) {
+    PW_ASSIGN_OR_RETURN(std::unique_ptr<RemoteQueue> q,
+                        MakeQueue(std::move(c), options_, metrics_));
+    prepared.push_back(std::move(q));
+  }
+  return prepared;
+}
+
+void RemoteWriteForwarder::CommitConfigs(PreparedQueues prepared) {
+  std::vector<std::shared_ptr<RemoteQueue>> stopping;  // changed or removed
+  std::vector<RemoteQueue*> starting;                  // new or changed
+  size_t kept = 0;
+  {
+    std::lock_guard lock(mu_);
+    std::vector<std::shared_ptr<RemoteQueue>> old = std::move(queues_);
+    std::vector<std::shared_ptr<RemoteQueue>> next;
+    for (auto& q : prepared) {
+      auto it = std::find_if(old.begin(), old.end(), [&](const std::shared_ptr<RemoteQueue>& o) {
+        return o && o->name() == q->name();
+      });
+      if (it != old.end() && (*it)->config() == q->config() && (*it)->headers() == q->headers()) {
+        next.push_back(std::move(*it));  // unchanged: keeps running
+        ++kept;
+        continue;
+      }
+      if (it != old.end()) stopping.push_back(std::move(*it));
+      starting.push_back(q.get());
+      next.push_back(std::move(q));
+    }
+    for (auto& o : old) {
+      if (o) stopping.push_back(std::move(o));
+    }
+    // From here OldestPositionNeeded sees the new set: a queue not yet started reports
+    // segment 0 (hold everything) until it has read its progress.
+    queues_ = std::move(next);
+  }
+  // A stopped queue has saved its progress (the round in flight resumes in its successor).
+  for (auto& q : stopping) q->Stop();
+  stopping.clear();
+  if (started_) {
+    for (RemoteQueue* q : starting) q->Start();
+  }
+  PW_LOG_INFO("remote write: configuration applied", "remotes={} kept={} started={}", size(), kept,
+              starting.size());
+}
+
+size_t RemoteWriteForwarder::size() const {
+  std::lock_guard lock(mu_);
+  return queues_.size();
+}
+
+RemoteStats RemoteWriteForwarder::Stats(size_t i) const {
+  std::shared_ptr<RemoteQueue> q;
+  {
+    std::lock_guard lock(mu_);
+    q = queues_.at(i);
+  }
+  return q->Stats();
+}
+
+std::vector<std::string> RemoteWriteForwarder::Names() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& q : queues_) out.push_back(q->name());
+  return out;
+}
 
 tsdb::Tsdb::WalReadPosition RemoteWriteForwarder::OldestPositionNeeded() const {
   WalPosition oldest{UINT32_MAX, 0};
+  std::lock_guard lock(mu_);
   for (const auto& q : queues_) oldest = std::min(oldest, q->Committed());
   return {.segment = oldest.segment, .offset = oldest.offset};
 }

@@ -22,7 +22,13 @@
 // not yet acknowledged, so nothing is lost or doubled across a clean restart; a crash
 // between a receiver's 2xx and the progress write sends that batch again (at least once).
 //
-// Thread safety: Start/Stop from one thread; Stats is thread-safe.
+// ApplyConfigs (a configuration reload) changes the set of remotes while running: an
+// unchanged remote keeps its queue; a changed one (any key, or what its secret files hold)
+// is stopped and a new queue resumes from its saved progress, so nothing is lost or sent
+// twice; a removed one stops and no longer holds the WAL.
+//
+// Thread safety: Start/Stop/ApplyConfigs from one thread; Stats, size and
+// OldestPositionNeeded are thread-safe.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -80,8 +86,19 @@ class RemoteWriteForwarder {
   // next start). Idempotent.
   void Stop();
 
-  size_t size() const { return queues_.size(); }
+  // Reload: the remotes of `configs`, matched by RemoteName() (see above). Every queue is
+  // prepared (relabel rules, URL, secret files) before any changes: on error nothing does.
+  // While a changed remote's new queue has not read its progress it holds the whole WAL.
+  Status ApplyConfigs(std::vector<RemoteWriteConfig> configs);
+  // ApplyConfigs in two steps, so a reload can check everything before it changes anything:
+  // PrepareConfigs can fail and changes nothing; CommitConfigs cannot fail.
+  using PreparedQueues = std::vector<std::shared_ptr<RemoteQueue>>;
+  Result<PreparedQueues> PrepareConfigs(std::vector<RemoteWriteConfig> configs) const;
+  void CommitConfigs(PreparedQueues prepared);
+
+  size_t size() const;
   RemoteStats Stats(size_t i) const;
+  std::vector<std::string> Names() const;  // RemoteName() of each queue, in order
   // The lowest committed WAL position of the remotes (everything before it is
   // acknowledged; segment 0: nothing yet, e.g. before a progress file is loaded), for
   // Tsdb::SetWalHold. Thread-safe.
@@ -89,8 +106,15 @@ class RemoteWriteForwarder {
 
  private:
   RemoteWriteForwarder() = default;
+  static Result<std::unique_ptr<RemoteQueue>> MakeQueue(RemoteWriteConfig config,
+                                                        const ForwarderOptions& options,
+                                                        MetricsRegistry* metrics);
   std::unique_ptr<MetricsRegistry> own_metrics_;  // when Create was given none
-  std::vector<std::unique_ptr<RemoteQueue>> queues_;
+  MetricsRegistry* metrics_ = nullptr;
+  ForwarderOptions options_;
+  bool started_ = false;   // controlling thread only
+  mutable std::mutex mu_;  // guards queues_ (ApplyConfigs replaces it)
+  std::vector<std::shared_ptr<RemoteQueue>> queues_;
 };
 
 }  // namespace perfwatch::remote

@@ -24,6 +24,7 @@ struct RelabelConfig {
   std::string target_label;
   std::string replacement = "$1";
   std::string action = "replace";  // keep | drop | replace | labeldrop | labelkeep | lowercase | uppercase
+  friend bool operator==(const RelabelConfig&, const RelabelConfig&) = default;
 };
 
 struct QueueConfig {
@@ -34,6 +35,7 @@ struct QueueConfig {
   int64_t batch_send_deadline_ms = 5'000;
   int64_t min_backoff_ms = 30;
   int64_t max_backoff_ms = 5'000;
+  friend bool operator==(const QueueConfig&, const QueueConfig&) = default;
 };
 
 // Sender threads per remote at most (max_shards above it is accepted and capped).
@@ -54,6 +56,7 @@ struct RemoteWriteConfig {
   int64_t remote_timeout_ms = 30'000;
   QueueConfig queue;
   std::vector<RelabelConfig> write_relabel_configs;
+  friend bool operator==(const RemoteWriteConfig&, const RemoteWriteConfig&) = default;
 
   // `name`, or the first 6 hex digits of a hash of the URL (metrics' remote_name label and
   // the progress directory's name).
