@@ -30,6 +30,7 @@ Result<SecurityGuards> BuildSecurityGuards(const Config& config, MetricsRegistry
     // only to this process.
     std::string self_token = http::RandomToken();
     tokens.push_back({"perfwatch self-scrape", http::Sha256(self_token), http::ScopeBit(http::Scope::kRead)});
+    out.self_scrape_token = tokens.back();
     out.self_scrape_authorization = "Bearer " + self_token;
     out.auth = std::make_shared<http::AuthGuard>(std::move(tokens), metrics);
   }
@@ -41,6 +42,20 @@ Result<SecurityGuards> BuildSecurityGuards(const Config& config, MetricsRegistry
         options, std::move(trusted), std::vector<std::string>{"/api/rum", "/rum.js", "/rum-trace.js", "/rum.full.js"}, metrics);
   }
   return out;
+}
+
+Result<std::vector<http::AuthToken>> ReloadAuthTokens(const Config& config,
+                                                      const http::AuthToken& self_scrape) {
+  if (config.auth.disabled || config.auth.tokens.empty()) {
+    return InvalidArgument(
+        "auth: a reload cannot turn authentication off (auth.tokens empty or auth.disabled); "
+        "restart perfwatch");
+  }
+  const std::filesystem::path dir =
+      config.source_path.empty() ? std::filesystem::path(".") : config.source_path.parent_path();
+  PW_ASSIGN_OR_RETURN(std::vector<http::AuthToken> tokens, http::LoadAuthTokens(config.auth, dir));
+  tokens.push_back(self_scrape);
+  return tokens;
 }
 
 }  // namespace perfwatch::cli

@@ -3,7 +3,8 @@
 // the configuration (docs/security.md), and the secure-default check: with no auth.tokens
 // the server may listen only on loopback, unless auth.disabled is set (then it warns).
 // Also mints the random token the self-scrape presents when authentication is on.
-// Thread safety: BuildSecurityGuards runs once at start-up; the guards are thread-safe.
+// Thread safety: BuildSecurityGuards runs once at start-up, ReloadAuthTokens is pure; the
+// guards are thread-safe.
 #include <memory>
 #include <string>
 
@@ -20,11 +21,19 @@ struct SecurityGuards {
   std::shared_ptr<http::ClientRateLimitGuard> rate_limit;  // null: rum.rate_limit_per_ip is 0
   // "Bearer <random token with the read scope>" for the self-scrape; "" when auth is off.
   std::string self_scrape_authorization;
+  http::AuthToken self_scrape_token;  // its digest, kept across reloads (ReloadAuthTokens)
 };
 
 // Fails (one line, naming the fix) when the server would be open on a non-loopback
 // address, when a token_file cannot be read, or when http.trusted_proxies is malformed.
 // Token files are resolved against the folder of config.source_path.
 Result<SecurityGuards> BuildSecurityGuards(const Config& config, MetricsRegistry* metrics);
+
+// A reload's token list for AuthGuard::SetTokens: `config.auth.tokens` with their
+// token_files read again, plus the self-scrape's token. Fails (naming the token) when a
+// file cannot be read, and when the list is empty: turning authentication off (or on) is
+// not something a reload does (docs/operations.md "Reloading").
+Result<std::vector<http::AuthToken>> ReloadAuthTokens(const Config& config,
+                                                      const http::AuthToken& self_scrape);
 
 }  // namespace perfwatch::cli

@@ -141,8 +141,8 @@ void WriteUnauthorized(Response& res, std::string_view message) {
   res.headers.emplace_back("WWW-Authenticate", "Basic realm=\"perfwatch\"");
 }
 
-AuthGuard::AuthGuard(std::vector<AuthToken> tokens, MetricsRegistry* metrics) : tokens_(std::move(tokens)) {
-  for (AuthToken& t : tokens_) t.scopes = ExpandScopes(t.scopes);
+AuthGuard::AuthGuard(std::vector<AuthToken> tokens, MetricsRegistry* metrics) {
+  SetTokens(std::move(tokens));
   if (metrics == nullptr) return;
   static constexpr const char* kReasons[] = {"missing", "invalid", "forbidden"};
   for (int i = 0; i < 3; ++i) {
@@ -151,6 +151,18 @@ AuthGuard::AuthGuard(std::vector<AuthToken> tokens, MetricsRegistry* metrics) : 
                                        "a token without the route's scope (403).",
                                        {{"reason", kReasons[i]}});
   }
+}
+
+void AuthGuard::SetTokens(std::vector<AuthToken> tokens) {
+  for (AuthToken& t : tokens) t.scopes = ExpandScopes(t.scopes);
+  auto list = std::make_shared<const std::vector<AuthToken>>(std::move(tokens));
+  std::lock_guard lock(tokens_mu_);
+  tokens_ = std::move(list);
+}
+
+std::shared_ptr<const std::vector<AuthToken>> AuthGuard::Tokens() const {
+  std::lock_guard lock(tokens_mu_);
+  return tokens_;
 }
 
 AuthGuard::Outcome AuthGuard::Check(std::string_view authorization, Scope needed, std::string* matched_name) const {
@@ -162,16 +174,18 @@ AuthGuard::Outcome AuthGuard::Check(std::string_view authorization, Scope needed
   OPENSSL_cleanse(token->data(), token->size());
   // Every configured digest is compared, whatever matched before: the time taken does
   // not depend on which entry (if any) matches.
+  const std::shared_ptr<const std::vector<AuthToken>> list = Tokens();
+  const std::vector<AuthToken>& tokens = *list;
   ScopeSet scopes = 0;
-  size_t matched = tokens_.size();
-  for (size_t i = 0; i < tokens_.size(); ++i) {
-    const size_t equal = CRYPTO_memcmp(digest.data(), tokens_[i].digest.data(), digest.size()) == 0;
+  size_t matched = tokens.size();
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const size_t equal = CRYPTO_memcmp(digest.data(), tokens[i].digest.data(), digest.size()) == 0;
     const size_t mask = size_t{0} - equal;  // all ones when equal
-    scopes |= static_cast<ScopeSet>(tokens_[i].scopes & mask);
+    scopes |= static_cast<ScopeSet>(tokens[i].scopes & mask);
     matched = (matched & ~mask) | (i & mask);
   }
-  if (matched == tokens_.size()) return Outcome::kInvalid;
-  if (matched_name) *matched_name = tokens_[matched].name;
+  if (matched == tokens.size()) return Outcome::kInvalid;
+  if (matched_name) *matched_name = tokens[matched].name;
   return (scopes & ScopeBit(needed)) ? Outcome::kAllowed : Outcome::kForbidden;
 }
 

@@ -13,10 +13,14 @@
 // Both are counted in perfwatch_http_auth_failures_total{reason="missing|invalid|forbidden"}.
 // An admitted request to a non-public route gets the token's name in Request::principal.
 // Tokens are never logged and never kept in clear text after start-up.
-// Thread safety: AuthGuard is immutable after construction; Admit runs concurrently.
+// Thread safety: Admit and Check run concurrently; SetTokens (a configuration reload)
+// swaps the token list atomically: a request checks against the old or the new list, and
+// every request that starts after SetTokens returns sees the new one.
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -71,8 +75,14 @@ class AuthGuard : public RequestGuard {
 
   bool Admit(const Request& req, const RouteOptions& options, Response& res) override;
 
+  // Replaces the tokens (must not be empty); a removed token is refused from now on.
+  void SetTokens(std::vector<AuthToken> tokens);
+
  private:
-  std::vector<AuthToken> tokens_;
+  std::shared_ptr<const std::vector<AuthToken>> Tokens() const;
+
+  mutable std::mutex tokens_mu_;  // guards the pointer; the list itself is immutable
+  std::shared_ptr<const std::vector<AuthToken>> tokens_;
   Counter* failures_[3] = {};  // missing, invalid, forbidden
 };
 
