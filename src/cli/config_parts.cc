@@ -33,12 +33,10 @@ Result<ConfigParts> LoadConfigParts(const Config& config, ConfigPartsUse use) {
   }
   parts.rules.insert(parts.rules.end(), forms->groups.begin(), forms->groups.end());
   parts.slos = std::move(forms->slos);
-  if (use != ConfigPartsUse::kReload) {
-    // `synthetic:` (docs/synthetic.md); a reload leaves the running checks as they are.
-    auto synthetic_config = synthetic::ParseSyntheticConfig(config.source_text);
-    if (!synthetic_config.ok()) return synthetic_config.status();
-    parts.synthetic = std::move(synthetic_config).value();
-  }
+  // `synthetic:` (docs/synthetic.md); a reload applies it too (Scheduler::ApplyConfig).
+  auto synthetic_config = synthetic::ParseSyntheticConfig(config.source_text);
+  if (!synthetic_config.ok()) return synthetic_config.status();
+  parts.synthetic = std::move(synthetic_config).value();
   return parts;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // The parts of a loaded configuration that the server parses beyond common/config before it
 // opens anything: the `alerting:` section, the rule files `rule_files:` names, the `alerts:`
-// forms (their groups after the rule files' groups) and, at start, `synthetic:`. One function
+// forms (their groups after the rule files' groups) and `synthetic:`. One function
 // so that ServerApp::Start, ServerApp's reload and `perfwatch config check` check the same.
 // Errors name the file and line where the parsers know them (rule files: FILE:LINE:COL).
 // Thread safety: a pure function (reads the rule files).
@@ -23,11 +23,11 @@ struct ConfigParts {
   std::vector<std::string> rule_files;          // what rule_files: matched, sorted
   std::vector<alert::RuleGroupSpec> rules;      // the rule files' groups, then the `alerts:` ones
   std::vector<alert::SloDefinition> slos;       // `alerts:` slo entries (GET /api/v1/slos)
-  std::optional<synthetic::SyntheticConfig> synthetic;  // set for kStart and kCheck only
+  std::optional<synthetic::SyntheticConfig> synthetic;  // always set
 };
 
 // kStart: as ServerApp::Start reads them (a rule file error gets "load rule files: ").
-// kReload: what a reload applies (no `synthetic:`, which needs a restart).
+// kReload: what a reload applies (the same parts; only the order of the checks differs).
 // kCheck: everything kStart reads, for `perfwatch config check`.
 enum class ConfigPartsUse { kStart, kReload, kCheck };
 

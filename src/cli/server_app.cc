@@ -27,6 +27,8 @@
 #include "cli/api_handlers.h"
 #include "cli/build_info.h"
 #include "cli/config_parts.h"
+#include "common/config_reload.h"
+#include "cli/data_formats.h"
 #include "cli/security.h"
 #include "cli/stream_watch.h"
 #include "cli/status_api.h"
@@ -68,6 +70,8 @@ Status ServerApp::Start() {
   auto security = BuildSecurityGuards(config_, &metrics_);
   if (!security.ok()) return security.status();
   self_scrape_authorization_ = security->self_scrape_authorization;
+  auth_guard_ = security->auth;
+  self_scrape_token_ = security->self_scrape_token;
   // The alerting configuration, rule files, `alerts:` forms and `synthetic:` first
   // (cli/config_parts.h, shared with reloads and `config check`): a mistake there is
   // reported before anything is opened or replayed.
@@ -100,6 +104,8 @@ Status ServerApp::Start() {
                  {"goversion", build.compiler}})
       ->Set(1);
 
+  // The data directory's format versions (docs/format/versions.md): before any store opens.
+  PW_RETURN_IF_ERROR(PrepareDataFormats(config_.data_dir, &metrics_));
   const auto replay_start = std::chrono::steady_clock::now();
   auto store = events::EventStore::Open(config_.data_dir / "events", config_.events, &metrics_);
   if (!store.ok()) return store.status().WithContext("open event store");
@@ -351,6 +357,8 @@ Status ServerApp::Start() {
     synthetic_ = std::move(scheduler).value();
   }
 
+  snapshots_ = std::make_unique<SnapshotService>(config_.data_dir, SnapshotParts());
+
   http::Router router;
   RegisterRoutes(router);
   std::vector<std::shared_ptr<http::RequestGuard>> guards;
@@ -389,6 +397,11 @@ Status ServerApp::Start() {
 }
 
 void ServerApp::Stop() {
+  {
+    // A reload in progress (POST /-/reload) finishes first; later ones are refused.
+    std::lock_guard lock(reload_mu_);
+    stopping_ = true;
+  }
   ready_ = false;
   if (report_scheduler_) report_scheduler_->Stop();  // reads the stores
   if (synthetic_) synthetic_->Stop();  // writes its last results while the TSDB is open
@@ -464,12 +477,23 @@ Status ServerApp::StartOtlpListener(const std::vector<std::shared_ptr<http::Requ
 }
 
 Status ServerApp::StartScraping() {
-  std::vector<ingest::ScrapeTarget> targets = ingest::TargetsFromConfig(config_);
+  std::vector<ingest::ScrapeTarget> targets = ScrapeTargetsOf(config_);
+  ingest::ScrapeManagerOptions options;
+  options.jitter_seed = HashBytes(config_.http.listen);
+  options.user_agent = std::string("perfwatch/") + PERFWATCH_VERSION;
+  scrape_ = std::make_unique<ingest::ScrapeManager>(std::move(targets), options, tsdb_.get(), metadata_.get(), &metrics_);
+  PW_RETURN_IF_ERROR(scrape_->Start());
+  scrape_view_ = scrape_.get();
+  return Status::Ok();
+}
+
+std::vector<ingest::ScrapeTarget> ServerApp::ScrapeTargetsOf(const Config& config) const {
+  std::vector<ingest::ScrapeTarget> targets = ingest::TargetsFromConfig(config);
   bool job_taken = false;
-  for (const ScrapeConfig& job : config_.scrape_configs) job_taken |= job.job_name == ingest::kSelfScrapeJob;
-  if (config_.scrape.self_scrape && job_taken) {
+  for (const ScrapeConfig& job : config.scrape_configs) job_taken |= job.job_name == ingest::kSelfScrapeJob;
+  if (config.scrape.self_scrape && job_taken) {
     PW_LOG_INFO("self-scrape skipped", "reason={}", LogQuote("scrape_configs has a job named perfwatch"));
-  } else if (config_.scrape.self_scrape) {
+  } else if (config.scrape.self_scrape) {
     // Scrape the bound port (the configured one may be 0); a wildcard host is reached
     // through loopback, and the instance label keeps the configured host.
     const std::string& listen = config_.http.listen;
@@ -479,16 +503,10 @@ Status ServerApp::StartScraping() {
     if (host.empty() || host == "0.0.0.0") connect_host = "127.0.0.1";
     if (host == "[::]" || host == "::") connect_host = "[::1]";
     targets.insert(targets.begin(),
-                   ingest::SelfScrapeTarget(config_, connect_host + ":" + port, (host.empty() ? "localhost" : host) + ":" + port));
+                   ingest::SelfScrapeTarget(config, connect_host + ":" + port, (host.empty() ? "localhost" : host) + ":" + port));
     targets.front().authorization = self_scrape_authorization_;
   }
-  ingest::ScrapeManagerOptions options;
-  options.jitter_seed = HashBytes(config_.http.listen);
-  options.user_agent = std::string("perfwatch/") + PERFWATCH_VERSION;
-  scrape_ = std::make_unique<ingest::ScrapeManager>(std::move(targets), options, tsdb_.get(), metadata_.get(), &metrics_);
-  PW_RETURN_IF_ERROR(scrape_->Start());
-  scrape_view_ = scrape_.get();
-  return Status::Ok();
+  return targets;
 }
 
 Status ServerApp::StartAlerting(alert::AlertmanagerConfig am_config, const std::vector<alert::RuleGroupSpec>& rules) {
@@ -524,8 +542,35 @@ Status ServerApp::StartAlerting(alert::AlertmanagerConfig am_config, const std::
   return rules_->Start();
 }
 
+std::vector<SnapshotPart> ServerApp::SnapshotParts() {
+  // The directory names are the ones Start opens the stores in.
+  std::vector<SnapshotPart> parts;
+  parts.push_back({.dir = "tsdb", .copy = [this](const std::filesystem::path& dest, bool skip_head) -> Result<uint64_t> {
+                     PW_ASSIGN_OR_RETURN(auto stats, tsdb_->Snapshot(dest, !skip_head));
+                     return stats.bytes;
+                   },
+                   .before_pins = true});
+  auto pin = [](auto* store) {
+    return [store](const std::filesystem::path& dest) { return store->PinForSnapshot(dest); };
+  };
+  parts.push_back({.dir = "events", .pin = pin(store_.get())});
+  if (span_store_) parts.push_back({.dir = "spans", .pin = pin(span_store_.get())});
+  if (error_store_) parts.push_back({.dir = "errors", .pin = pin(error_store_.get())});
+  parts.push_back({.dir = "deploys", .pin = pin(deploy_store_.get())});
+  parts.push_back({.dir = "budget-runs", .pin = pin(budget_runs_.get())});
+  parts.push_back({.dir = "alertmanager", .copy = [this](const std::filesystem::path& dest, bool) {
+                     return alertmanager_->SnapshotState(dest);
+                   }});
+  parts.push_back({.dir = "rules", .copy = [this](const std::filesystem::path& dest, bool) -> Result<uint64_t> {
+                     PW_RETURN_IF_ERROR(rules_->PersistState());
+                     return CopyStateTree(config_.data_dir / "rules", dest);
+                   }});
+  return parts;
+}
+
 Status ServerApp::Reload() {
   std::lock_guard lock(reload_mu_);
+  if (stopping_) return Status(StatusCode::kUnavailable, "the server is stopping");
   std::optional<std::string> applied_text;  // stays empty without a file
   Status s = ReloadLocked(&applied_text);
   std::lock_guard status_lock(status_mu_);
@@ -546,15 +591,86 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
   auto fresh = LoadConfigFile(config_.source_path);
   if (!fresh.ok()) return fresh.status();
   fresh->source_path = config_.source_path;
-  // Everything is parsed before anything changes (cli/config_parts.h).
+  // Everything is parsed and prepared before anything changes (cli/config_parts.h); the
+  // restart-only keys keep their running values (common/config_reload.h).
+  std::string running_text;
+  {
+    std::lock_guard lock(status_mu_);
+    running_text = reloaded_text_ ? *reloaded_text_ : config_.source_text;
+  }
+  auto plan = PlanReload(running_text, fresh->source_text);
+  if (!plan.ok()) return plan.status();
   auto parts = LoadConfigParts(*fresh, ConfigPartsUse::kReload);
   if (!parts.ok()) return parts.status();
+  auto remote_configs = remote::ParseRemoteWriteConfig(fresh->source_text, config_.source_path.parent_path());
+  if (!remote_configs.ok()) return remote_configs.status();
+  // auth.tokens: token files read again; switching authentication on or off needs a restart.
+  std::optional<std::vector<http::AuthToken>> tokens;
+  if (auth_guard_) {
+    auto t = ReloadAuthTokens(*fresh, self_scrape_token_);
+    if (!t.ok()) return t.status();
+    tokens = std::move(t).value();
+  } else if (!fresh->auth.disabled && !fresh->auth.tokens.empty()) {
+    return InvalidArgument("auth: a reload cannot turn authentication on (the server started without auth.tokens); "
+                           "restart perfwatch");
+  }
+  // remote_write: queues prepared (relabel rules, URLs, secret files) but not started.
+  std::optional<remote::RemoteWriteForwarder::PreparedQueues> remote_prepared;
+  std::unique_ptr<remote::RemoteWriteForwarder> new_forwarder;
+  if (remote_forwarder_) {
+    auto p = remote_forwarder_->PrepareConfigs(std::move(remote_configs).value());
+    if (!p.ok()) return p.status().WithContext("remote_write");
+    remote_prepared = std::move(p).value();
+  } else if (!remote_configs->empty()) {
+    auto f = remote::RemoteWriteForwarder::Create(
+        std::move(remote_configs).value(),
+        remote::ForwarderOptions{.wal_dir = config_.data_dir / "tsdb" / "wal",
+                                 .state_dir = config_.data_dir / "remote_write",
+                                 .user_agent = std::string("perfwatch/") + PERFWATCH_VERSION},
+        &metrics_);
+    if (!f.ok()) return f.status().WithContext("remote_write");
+    new_forwarder = std::move(f).value();
+  }
+  // Scrape targets: the file's scrape sections with the running listen address and TLS.
+  Config scrape_config = config_;
+  scrape_config.scrape = fresh->scrape;
+  scrape_config.scrape_configs = fresh->scrape_configs;
+  std::vector<ingest::ScrapeTarget> targets = ScrapeTargetsOf(scrape_config);
+
   // Rules first: a failure leaves both halves as they were.
   PW_RETURN_IF_ERROR(rules_->UpdateFromSpecs(parts->rules));
   slos_.Set(parts->slos);
   PW_RETURN_IF_ERROR(alertmanager_->ApplyConfig(std::move(parts->alertmanager)));
-  PW_LOG_INFO("configuration reloaded", "rule_files={}", parts->rule_files.size());
-  *applied_text = fresh->source_text;
+  // Nothing below fails.
+  if (remote_prepared) {
+    remote_forwarder_->CommitConfigs(std::move(*remote_prepared));
+  } else if (new_forwarder) {
+    remote_forwarder_ = std::move(new_forwarder);
+    tsdb_->SetWalHold([f = remote_forwarder_.get()] { return f->OldestPositionNeeded(); });
+    remote_forwarder_->Start();
+  }
+  if (scrape_) scrape_->ApplyTargets(std::move(targets));
+  const synthetic::Scheduler::ApplyReport checks = synthetic_->ApplyConfig(std::move(*parts->synthetic));
+  if (tokens) auth_guard_->SetTokens(std::move(*tokens));
+  {
+    std::lock_guard lock(status_mu_);
+    config_.scrape = fresh->scrape;
+    config_.scrape_configs = fresh->scrape_configs;
+    config_.auth.tokens = fresh->auth.tokens;
+    config_.rules.rule_files = fresh->rules.rule_files;
+    config_.source_text = plan->applied_yaml;
+  }
+  if (!plan->restart_needed.empty()) {
+    std::string keys;
+    for (const std::string& k : plan->restart_needed) keys += (keys.empty() ? "" : ",") + k;
+    PW_LOG_WARN("configuration reload: changed keys need a restart and keep their running values", "keys={}",
+                LogQuote(keys));
+  }
+  PW_LOG_INFO("configuration reloaded",
+              "rule_files={} scrape_targets={} checks_added={} checks_changed={} checks_removed={} remote_write={}",
+              parts->rule_files.size(), scrape_ ? scrape_->size() : 0, checks.added, checks.changed, checks.removed,
+              remote_forwarder_ ? remote_forwarder_->size() : 0);
+  *applied_text = plan->applied_yaml;
   return Status::Ok();
 }
 
@@ -627,6 +743,7 @@ void ServerApp::RegisterRoutes(http::Router& router) {
       });
   alert::RegisterSloApi(router, &slos_, rule_querier_.get(), rules_.get());
   alertmanager_->RegisterRoutes(router);
+  snapshots_->RegisterRoutes(router);  // /api/v1/admin/snapshot[s] (docs/operations.md)
   router.Handle("POST", "/-/reload", [this](const http::Request&, http::Response& res) {
     Status s = Reload();
     res.content_type = "text/plain; charset=utf-8";

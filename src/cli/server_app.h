@@ -14,6 +14,7 @@
 #include "alert/rule_manager.h"
 #include "alert/rule_querier.h"
 #include "alert/slo_api.h"
+#include "cli/snapshot.h"
 #include "cli/stream_events.h"
 #include "analysis/health.h"
 #include "analysis/leak_watch.h"
@@ -22,6 +23,7 @@
 #include "common/config.h"
 #include "common/metrics.h"
 #include "common/status.h"
+#include "http/auth.h"
 #include "http/event_stream.h"
 #include "budget/run_store.h"
 #include "events/deploy_store.h"
@@ -59,18 +61,27 @@ class ServerApp {
   void Stop();
   uint16_t port() const;
   MetricsRegistry& metrics() { return metrics_; }
-  // Re-reads the config file and applies its rule files and `alerting:` section (SIGHUP,
-  // POST /-/reload). All or nothing: on any error the running rules and routes stay and
-  // the error is returned. Other sections need a restart (logged when they changed).
+  // Re-reads the config file and applies it (SIGHUP, POST /-/reload; docs/operations.md
+  // "Reloading"): rule files, `alerting:`, `alerts:`, `scrape_configs:`/`scrape:` (the
+  // self-scrape too), `synthetic:`, `remote_write:` and `auth.tokens` (token files re-read).
+  // All or nothing: everything is parsed and prepared first; on any error nothing changes
+  // and the error is returned. Restart-only keys (common/config_reload.h) keep their
+  // running values; a reload that changes one logs a warning naming them and applies the
+  // rest. Turning authentication on or off fails the reload.
   // With http.tls it first re-reads the certificate, key and client CA (docs/tls.md); if
   // that fails the reload stops there with the error and the old certificate stays.
   Status Reload();
 
  private:
   void RegisterRoutes(http::Router& router);
+  // How each part of the data directory goes into a snapshot (cli/snapshot.h).
+  std::vector<SnapshotPart> SnapshotParts();
   // Starts the otlp.listen server (no-op when it is ""), with the main server's guards.
   Status StartOtlpListener(const std::vector<std::shared_ptr<http::RequestGuard>>& guards);
   Status StartScraping();
+  // The scrape targets of `config`'s scrape_configs and scrape sections, with the
+  // self-scrape of the bound port (after server_ started) when scrape.self_scrape.
+  std::vector<ingest::ScrapeTarget> ScrapeTargetsOf(const Config& config) const;
   // `am_config` and `rules` were read (and checked) before any store was opened.
   Status StartAlerting(alert::AlertmanagerConfig am_config, const std::vector<alert::RuleGroupSpec>& rules);
   // Reload's work under reload_mu_; `applied_text` gets the text of the file it applied.
@@ -84,7 +95,12 @@ class ServerApp {
   // perfwatch_config_last_reload_successful and _success_timestamp_seconds (/metrics).
   void AppendReloadMetrics(std::string& out) const;
 
-  const Config config_;
+  // The running configuration. A reload replaces the parts it applies (scrape,
+  // scrape_configs, auth.tokens; written under status_mu_ on the reload thread, read only
+  // there); the restart-only parts, which other threads read, never change after Start.
+  Config config_;
+  std::shared_ptr<http::AuthGuard> auth_guard_;  // null: authentication off (reloads swap its tokens)
+  http::AuthToken self_scrape_token_;            // kept in the token list across reloads
   std::string self_scrape_authorization_;  // Authorization header of the self-scrape ("" without auth)
   MetricsRegistry metrics_;
   std::unique_ptr<events::EventStore> store_;
@@ -110,11 +126,13 @@ class ServerApp {
   std::unique_ptr<analysis::LeakWatcher> leak_watcher_;  // memory leaks: /api/v1/leaks (after engine_)
   std::unique_ptr<query::QueryCache> query_cache_;
   std::unique_ptr<alert::Alertmanager> alertmanager_;
+  std::unique_ptr<SnapshotService> snapshots_;  // POST /api/v1/admin/snapshot (after every store)
   std::unique_ptr<AlertStreamSink> alert_stream_;  // rules -> alertmanager_, telling open streams
   std::unique_ptr<alert::EngineRuleQuerier> rule_querier_;
   std::unique_ptr<alert::RuleManager> rules_;
   alert::SloCatalog slos_;  // alerts.slo, for GET /api/v1/slos (replaced on reload)
   std::mutex reload_mu_;  // serialises Reload
+  bool stopping_ = false;  // guarded by reload_mu_: set by Stop, after which Reload refuses
   int64_t start_time_ms_ = 0;
   mutable std::mutex status_mu_;  // guards the three below (the status API reads them)
   std::optional<std::string> reloaded_text_;  // the file the last successful reload applied

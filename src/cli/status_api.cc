@@ -103,15 +103,10 @@ std::string EffectiveConfigYaml(const Config& started, const std::optional<std::
     if (!started.source_text.empty()) root = YAML::Load(started.source_text);
     if (!root.IsMap()) root = YAML::Node(YAML::NodeType::Map);
     if (reloaded_text) {
-      // What a reload applies (ServerApp::Reload); the rest needs a restart.
+      // What the last reload applied (ServerApp::Reload): the file with the restart-only
+      // keys as the server runs them (common/config_reload.h).
       YAML::Node fresh = reloaded_text->empty() ? YAML::Node() : YAML::Load(*reloaded_text);
-      for (const char* key : {"rule_files", "alerting", "alerts"}) {
-        if (fresh.IsMap() && fresh[key]) {
-          root[key] = fresh[key];
-        } else {
-          root.remove(key);
-        }
-      }
+      root = fresh.IsMap() ? fresh : YAML::Node(YAML::NodeType::Map);
     }
   } catch (const YAML::Exception&) {
     root = YAML::Node(YAML::NodeType::Map);  // cannot happen: the text was loaded before

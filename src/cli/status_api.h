@@ -3,9 +3,9 @@
 //   GET /api/v1/status/config       {"yaml": the effective configuration, secrets as <secret>}
 //   GET /api/v1/status/runtimeinfo  Prometheus' RuntimeInfo fields plus perfwatch's own
 //   GET /api/v1/status/flags        the serve flags' effective values, as strings
-// "Effective configuration": the YAML file the server started with, with the sections a
-// reload applies (rule_files, alerting, alerts) taken from the last successfully reloaded
-// file, and the values flags override (--listen, --data-dir, --log-level, --web-dir)
+// "Effective configuration": the YAML file the server started with or, after a successful
+// reload, what that reload applied (the new file with the restart-only keys as they run,
+// common/config_reload.h), and the values flags override (--listen, --data-dir, --log-level, --web-dir)
 // written in. Every secret-like value is replaced by "<secret>" (MaskSecrets), so the
 // route is in scope `read`, as in Prometheus.
 // Thread safety: the functions are pure; the handlers call the StatusSources callbacks,
@@ -40,7 +40,7 @@ void MaskSecrets(YAML::Node node);
 
 // The effective configuration as YAML (see the header comment). `started` is the config
 // the server runs with (flags applied; source_text is the file it was read from, "" with
-// none); `reloaded_text` the text of the last file a reload applied (nullopt before any).
+// none); `reloaded_text` the applied YAML of the last successful reload (nullopt before any).
 std::string EffectiveConfigYaml(const Config& started, const std::optional<std::string>& reloaded_text);
 
 // Prometheus' storageRetention: "30d", "30d or 512MiB", "512MiB" or "".
