@@ -4,7 +4,8 @@
 // a rule group, shows both targets with their health and the error, the rule group with
 // its evaluation time, the TSDB's top metric names as /api/v1/status/tsdb answers them,
 // the build version, and the effective configuration with `<secret>` where secrets were
-// configured (the secrets themselves nowhere on the page); without targets or rules the
+// configured (the secrets themselves nowhere on the page), a snapshot taken and deleted
+// from the page as the admin API lists it; without targets or rules the
 // page says how to configure them. No console errors; axe finds nothing serious; no
 // horizontal overflow at phone width. Real headless Chromium.
 //
@@ -179,6 +180,28 @@ test('targets, rules, TSDB, build and configuration as the APIs answer them; sec
   for (const s of SECRETS) assert.ok(!html.includes(s), `secret ${s} is on the page`);
   for (const s of SECRETS) assert.ok(!JSON.stringify(await api('/api/v1/status/config')).includes(s), `secret ${s} in the API`);
 
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('snapshots: taken from the page, listed as the API lists them, deleted', async () => {
+  const { page, errors } = await newPage(context);
+  page.on('dialog', (d) => void d.accept());
+  await page.goto(server.base + '/server');
+  const section = page.locator('section', { has: page.getByRole('heading', { name: 'Snapshots' }) });
+  await section.getByText('No snapshots.').waitFor({ timeout: 20_000 });
+  await section.getByRole('button', { name: 'Take snapshot' }).click();
+  const row = section.locator('tr[data-snapshot]');
+  await row.first().waitFor({ timeout: 20_000 });
+  const listed = await api('/api/v1/admin/snapshots');
+  assert.equal(listed.length, 1);
+  assert.equal(await row.first().getAttribute('data-snapshot'), listed[0].name);
+  assert.match(await section.getByRole('status').innerText(), new RegExp(`Snapshot ${listed[0].name} taken`));
+  const cells = await row.first().locator('th, td').allInnerTexts();
+  assert.equal(Number(cells[2].replace(/,/g, '')), listed[0].files, 'files as the API counts them');
+  await section.getByRole('button', { name: `Delete snapshot ${listed[0].name}` }).click();
+  await section.getByText('No snapshots.').waitFor({ timeout: 20_000 });
+  assert.deepEqual(await api('/api/v1/admin/snapshots'), []);
   assert.deepEqual(errors, []);
   await page.close();
 });

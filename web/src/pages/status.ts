@@ -3,9 +3,10 @@
 // scrape targets and their health (by job), rule groups and their evaluation times, the
 // TSDB head's cardinality, runtime and build information, and the effective configuration
 // with secrets hidden by the server. APIs: /api/v1/targets, /api/v1/rules,
-// /api/v1/status/{tsdb,runtimeinfo,buildinfo,config}. Refreshes on the Refresh button and
+// /api/v1/status/{tsdb,runtimeinfo,buildinfo,config}; and the data snapshots
+// (/api/v1/admin/snapshot[s], docs/operations.md), taken and deleted from here. Refreshes on the Refresh button and
 // when alert states change (rule evaluations); each section loads and fails on its own.
-import { get, type Rule, type RuleGroup } from '../api';
+import { get, send, type Rule, type RuleGroup } from '../api';
 import { empty, h, loading, replace, section } from '../dom';
 import { formatAgo, formatBytes, formatCount, formatTime } from '../format';
 import { on, throttle } from '../live';
@@ -40,6 +41,15 @@ interface TsdbStatus {
 }
 
 type RuntimeInfo = Record<string, string | number | boolean>;
+
+interface Snapshot {
+  name: string;
+  time: string;
+  skip_head: boolean;
+  files: number;
+  bytes: number;
+  seconds: number;
+}
 type BuildInfo = Record<string, string>;
 
 const GO_ZERO = '0001-01-01T00:00:00Z';
@@ -78,11 +88,12 @@ export const serverPage: PageDef = {
     const tsdb = section('TSDB cardinality');
     const runtime = section('Runtime and build');
     const config = section('Configuration');
+    const snapshots = section('Snapshots');
     root.append(
       h('h1', null, 'Server'),
       h('div', { class: 'toolbar' }, refresh, updated),
-      targets.el, rules.el, tsdb.el, runtime.el, config.el);
-    for (const s of [targets, rules, tsdb, runtime, config]) s.body.append(loading(s.el.querySelector('h2')!.textContent!.toLowerCase()));
+      targets.el, rules.el, tsdb.el, runtime.el, config.el, snapshots.el);
+    for (const s of [targets, rules, tsdb, runtime, config, snapshots]) s.body.append(loading(s.el.querySelector('h2')!.textContent!.toLowerCase()));
 
     const targetsLoad = new Loader(async (signal) => {
       const d = await get<TargetsAnswer>('/api/v1/targets', { state: 'active' }, signal);
@@ -106,7 +117,13 @@ export const serverPage: PageDef = {
       const d = await get<{ yaml: string }>('/api/v1/status/config', {}, signal);
       renderConfig(config.body, config.tools, d.yaml);
     }, () => config.body);
-    const loaders = [targetsLoad, rulesLoad, tsdbLoad, runtimeLoad, configLoad];
+    // Outlives the section's re-renders, so "Snapshot … taken" stays after the list reloads.
+    const snapshotStatus = h('span', { class: 'muted', role: 'status' });
+    const snapshotsLoad: Loader = new Loader(async (signal) => {
+      const list = await get<Snapshot[]>('/api/v1/admin/snapshots', {}, signal);
+      renderSnapshots(snapshots.body, snapshots.tools, snapshotStatus, list, () => void snapshotsLoad.run());
+    }, () => snapshots.body);
+    const loaders = [targetsLoad, rulesLoad, tsdbLoad, runtimeLoad, configLoad, snapshotsLoad];
 
     async function loadAll(): Promise<void> {
       refresh.disabled = true;
@@ -296,4 +313,61 @@ function renderConfig(body: HTMLElement, tools: HTMLElement, yaml: string): void
     h('p', { class: 'muted' }, 'What the server runs with: the configuration file with flag overrides and the last reload applied. ',
       'Secrets are shown as ', h('code', null, '<secret>'), ' by the server; they never reach this page.'),
     h('pre', { class: 'config-yaml', tabindex: 0, 'aria-label': 'Effective configuration (YAML)' }, h('code', null, yaml)));
+}
+
+/** The snapshots with a button to take one and one to delete each (admin scope). */
+function renderSnapshots(body: HTMLElement, tools: HTMLElement, status: HTMLElement, list: Snapshot[], reload: () => void): void {
+  const take = h('button', { type: 'button', class: 'small' }, 'Take snapshot');
+  take.onclick = async () => {
+    take.disabled = true;
+    status.textContent = 'Taking a snapshot…';
+    try {
+      const s = await send<Snapshot>('POST', '/api/v1/admin/snapshot');
+      status.textContent = `Snapshot ${s.name} taken: ${formatCount(s.files)} files, ${formatBytes(s.bytes)} in ${s.seconds.toFixed(2)} s.`;
+      reload();
+    } catch (err) {
+      status.textContent = `Snapshot failed: ${(err as Error).message}`;
+    } finally {
+      take.disabled = false;
+    }
+  };
+  replace(tools, status, take);
+  const intro = h('p', { class: 'muted' },
+    'Consistent copies of all data, taken while ingest goes on, under ', h('code', null, 'data_dir/snapshots'),
+    '. Copy one to another machine with ', h('code', null, 'perfwatch backup --server URL DEST'),
+    ' and restore it with ', h('code', null, 'perfwatch restore'), ' (see ', docLink('docs/operations.md'), ').');
+  if (!list.length) {
+    replace(body, intro, empty(h('p', null, h('strong', null, 'No snapshots.'))));
+    return;
+  }
+  replace(body, intro, table<Snapshot>({
+    name: 'snapshots',
+    caption: 'Snapshots, newest first',
+    rows: list,
+    rowAttrs: (s) => ({ 'data-snapshot': s.name }),
+    columns: [
+      { label: 'Name', value: (s) => s.name, cell: (s) => h('code', { class: 'wrap-anywhere' }, s.name), sort: (s) => s.name },
+      { label: 'Taken', value: (s) => s.time, cell: (s) => when(s.time), sort: (s) => unix(s.time) ?? 0 },
+      { label: 'Files', value: (s) => s.files, numeric: true, sort: (s) => s.files },
+      { label: 'Size', value: (s) => s.bytes, cell: (s) => formatBytes(s.bytes), numeric: true, sort: (s) => s.bytes },
+      { label: 'Took (s)', value: (s) => +s.seconds.toFixed(3), numeric: true, sort: (s) => s.seconds },
+      { label: 'Head', value: (s) => (s.skip_head ? 'skipped' : 'included') },
+      {
+        label: 'Actions',
+        value: () => '',
+        cell: (s) => h('button', {
+          type: 'button', class: 'small', 'aria-label': `Delete snapshot ${s.name}`,
+          onclick: async () => {
+            if (!window.confirm(`Delete snapshot ${s.name}?`)) return;
+            try {
+              await send('DELETE', `/api/v1/admin/snapshots/${encodeURIComponent(s.name)}`);
+              reload();
+            } catch (err) {
+              status.textContent = `Delete failed: ${(err as Error).message}`;
+            }
+          },
+        }, 'Delete'),
+      },
+    ],
+  }));
 }
