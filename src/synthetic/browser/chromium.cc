@@ -153,8 +153,10 @@ void ChromiumProcess::Kill() {
     if (!reaped_) kill(pid_, SIGKILL);
   }
   if (!profile_.empty()) {
-    // Processes that left the group (none are expected) still name the profile.
-    for (int round = 0; round < 3; ++round) {
+    // Until every process naming the profile is gone: those that left the group (none are
+    // expected) get their own SIGKILL, and a killed process can take a while to finish
+    // exiting on a loaded machine (tearing down a renderer's memory). Bounded: 2 s.
+    for (int round = 0; round < 200; ++round) {
       const auto left = ProcessesUsing(profile_.string());
       if (left.empty()) break;
       for (pid_t p : left) kill(p, SIGKILL);
