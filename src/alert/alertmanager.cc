@@ -52,7 +52,7 @@ int64_t SteadyMs() {
 }  // namespace
 
 Alertmanager::Impl::Impl(AlertmanagerOptions options)
-    : opts(std::move(options)), clock(opts.clock ? opts.clock : SystemClock::Get()) {
+    : opts(std::move(options)), clock(opts.clock ? opts.clock : SystemClock::Get()), external_url(opts.external_url) {
   if (opts.metrics) {
     metrics = opts.metrics;
   } else {
@@ -305,7 +305,7 @@ void Alertmanager::Impl::RunPipeline(const FlushBatch& batch,
     }
     if (!sent.empty()) {
       NotificationContext ctx{receiver->name, batch.group_key, batch.group_labels,
-                              opts.external_url, now};
+                              external_url, now};
       QueueIntegration(*receiver, i, ctx, sent, now, out);
     }
     // Only resolved alerts without send_resolved: nothing is sent, but the log records
@@ -379,7 +379,7 @@ size_t Alertmanager::Impl::RunEscalations(int64_t now, std::vector<QueuedNotific
     for (const std::string& name : step.receivers) {
       const Receiver* receiver = config->FindReceiver(name);
       if (receiver == nullptr) continue;
-      NotificationContext ctx{receiver->name, d.group->key, d.group->labels, opts.external_url,
+      NotificationContext ctx{receiver->name, d.group->key, d.group->labels, external_url,
                               now};
       ctx.escalation = EscalationMark{d.policy->name, d.step % n + 1, d.step / n + 1};
       for (uint32_t i : IntegrationIndexes(*receiver)) {
@@ -465,7 +465,7 @@ void Alertmanager::Impl::RunEscalationResolutions(const std::vector<EscalationEn
       return AlertLabelsLess(a.labels, b.labels);
     });
     NotificationContext ctx{receiver->name, group_key, res.entry->group_labels,
-                            opts.external_url, now};
+                            external_url, now};
     EscalationMark mark{policy_name, 0, 0};
     if (policy != nullptr && !policy->steps.empty() && res.last > 0) {
       const uint64_t n = policy->steps.size();
@@ -767,7 +767,7 @@ void Alertmanager::Impl::OnAcknowledged(const Acknowledgement& ack, const Alert&
                 nflog.Query(NflogKey(g->key, receiver->name, std::string(type), IntegrationPosition(i)));
             if (e == nullptr || e->firing.empty()) continue;
           }
-          NotificationContext ctx{receiver->name, g->key, g->labels, opts.external_url, now};
+          NotificationContext ctx{receiver->name, g->key, g->labels, external_url, now};
           auto body = type == "pagerduty" ? BuildPagerdutyAcknowledge(*config, *receiver, i, ctx, firing)
                                           : BuildSlackAcknowledge(*config, *receiver, i, ctx, firing, *acked, ack);
           if (!body.ok()) {
@@ -873,6 +873,11 @@ Status Alertmanager::ApplyConfig(AlertmanagerConfig config) {
   impl_->InstallConfig(std::move(config));
   impl_->Wake();
   return Status::Ok();
+}
+
+void Alertmanager::SetExternalUrl(std::string external_url) {
+  std::lock_guard lock(impl_->mu);  // every reader of external_url holds mu
+  impl_->external_url = std::move(external_url);
 }
 
 void Alertmanager::PutAlerts(std::vector<Alert> alerts) {

@@ -95,6 +95,9 @@ class Alertmanager final : public AlertSink {
   // Replaces the configuration (reload): aggregation groups are rebuilt from the alerts
   // in the store, as Alertmanager does on reload; the notification log is kept.
   Status ApplyConfig(AlertmanagerConfig config);
+  // Replaces options.external_url (reload of `external_url`): the externalURL of every
+  // notification built from now on, queued ones keep theirs.
+  void SetExternalUrl(std::string external_url);
 
   // For a data snapshot (POST /api/v1/admin/snapshot): writes the alert store, the
   // notification log and the escalations now, then copies state_dir into `dest`, between

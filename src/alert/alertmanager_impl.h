@@ -101,6 +101,9 @@ struct Alertmanager::Impl {
   std::unique_ptr<MetricsRegistry> own_metrics;
   MetricsRegistry* metrics = nullptr;
   int64_t start_time_ms = 0;
+  // Guarded by mu: externalURL of the notifications built (opts.external_url at Open,
+  // replaced by SetExternalUrl on reload).
+  std::string external_url;
   std::unique_ptr<NotifyQueue> queue;  // thread-safe
   std::unique_ptr<Silences> silences;  // thread-safe; its lock is taken after mu
   std::unique_ptr<Acknowledgements> acks;  // thread-safe; its lock is taken after mu

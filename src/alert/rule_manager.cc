@@ -126,6 +126,7 @@ RuleManager::RuleManager(RuleManagerOptions opts, tsdb::Tsdb* tsdb, const RuleQu
       sink_(sink),
       metrics_state_(std::make_shared<RuleMetricsState>()) {
   RegisterMetrics();
+  external_url_ = opts_.external_url;
   event_tokens_ns_ = kEventBurstNs;
   event_tokens_at_ns_ = SteadyNs();
 }
@@ -145,13 +146,18 @@ void RuleManager::RegisterMetrics() {
   });
 }
 
+void RuleManager::SetExternalUrl(std::string external_url) {
+  std::lock_guard lock(mu_);
+  external_url_ = std::move(external_url);
+}
+
 GroupEvalDeps RuleManager::Deps() const {
   GroupEvalDeps deps;
   deps.querier = querier_;
   deps.tsdb = tsdb_;
   deps.sink = sink_;
   deps.external_labels = &opts_.external_labels;
-  deps.external_url = opts_.external_url;
+  deps.external_url = external_url_;
   deps.resend_delay_ms = opts_.resend_delay_ms;
   deps.clock = clock_;
   deps.flap = opts_.flap;
@@ -420,10 +426,11 @@ void RuleManager::RunSlot(std::unique_lock<std::mutex>& lock, const std::shared_
       slot.next_full_ms += missed * interval;
     }
   }
+  const GroupEvalDeps deps = Deps();
   lock.unlock();
   group.ClearPending();
   const int64_t start = SteadyNs();
-  group.Eval(ts, full, Deps());
+  group.Eval(ts, full, deps);
   const int64_t spent = SteadyNs() - start;
   lock.lock();
   if (!full && opts_.event_cpu_budget > 0) event_tokens_ns_ -= static_cast<double>(spent);

@@ -79,6 +79,9 @@ class RuleManager final : public tsdb::AppendObserver {
 
   // A consistent view of the loaded groups for the API.
   std::vector<std::shared_ptr<RuleGroup>> Groups() const;
+  // Replaces opts.external_url (reload of `external_url`): the generatorURL prefix of the
+  // evaluations that start from now on.
+  void SetExternalUrl(std::string external_url);
   // global.external_labels, added to the alerts sent to the pipeline.
   const LabelSet& external_labels() const { return opts_.external_labels; }
 
@@ -111,7 +114,7 @@ class RuleManager final : public tsdb::AppendObserver {
   void RegisterMetrics();
   // Flags a rule; groups that became pending are added to `to_schedule`.
   void Trigger(Loaded& loaded, TriggerTarget target, std::vector<uint32_t>* to_schedule);
-  GroupEvalDeps Deps() const;
+  GroupEvalDeps Deps() const;  // mu_ held
 
   const RuleManagerOptions opts_;
   const Clock* const clock_;
@@ -127,6 +130,7 @@ class RuleManager final : public tsdb::AppendObserver {
   std::condition_variable cv_;
   std::deque<size_t> ready_;        // guarded by mu_: group indexes queued for evaluation
   bool stopping_ = false;           // guarded by mu_
+  std::string external_url_;        // guarded by mu_: opts_.external_url, then SetExternalUrl
   bool started_ = false;            // guarded by mu_
   bool restored_ = false;           // guarded by mu_: the state file was read
   bool installing_ = false;         // guarded by mu_: Install waits for evaluations to end

@@ -11,6 +11,10 @@ void InitLogging(std::string_view level) {
   spdlog::set_default_logger(logger);
 }
 
+void SetLogLevel(std::string_view level) {
+  spdlog::default_logger()->set_level(spdlog::level::from_str(std::string(level)));
+}
+
 std::string LogQuote(std::string_view v) {
   bool needs = v.empty();
   for (char c : v) {

@@ -11,6 +11,10 @@ namespace perfwatch {
 // Sets the global logger's format and level ("trace" ... "off").
 void InitLogging(std::string_view level);
 
+// Changes the global logger's level ("trace" ... "off"; an unknown name is "off", so
+// callers validate first, as ValidateConfig does). Takes effect for every thread at once.
+void SetLogLevel(std::string_view level);
+
 // Quotes a value for logfmt when it contains spaces, quotes or '='.
 std::string LogQuote(std::string_view v);
 
