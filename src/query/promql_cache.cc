@@ -95,6 +95,13 @@ void QueryCache::EvictLocked() {
   }
 }
 
+void QueryCache::Clear() {
+  std::lock_guard lock(mu_);
+  index_.clear();
+  lru_.clear();
+  bytes_ = 0;
+}
+
 size_t QueryCache::bytes() const {
   std::lock_guard lock(mu_);
   return bytes_;

@@ -41,6 +41,9 @@ class QueryCache {
   std::optional<std::string> Get(const std::string& key, int64_t end_ms);
   void Put(const std::string& key, int64_t end_ms, uint64_t epoch, const std::string& body);
 
+  // Drops every answer (a `query:` reload changed how answers are computed).
+  void Clear();
+
   size_t bytes() const;
   size_t size() const;
 

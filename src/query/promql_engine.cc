@@ -120,17 +120,21 @@ std::string_view QueryErrorTypeName(QueryErrorType t) {
   return "internal";
 }
 
-Engine::Engine(const Queryable* storage, EngineOptions opts) : storage_(storage), opts_(opts) {}
+Engine::Engine(const Queryable* storage, EngineOptions opts)
+    : storage_(storage), opts_(std::make_shared<const EngineOptions>(opts)) {}
+
+void Engine::SetOptions(EngineOptions opts) { opts_.store(std::make_shared<const EngineOptions>(opts)); }
 
 Result<Matrix> Engine::Run(const Expr& expr, int64_t start, int64_t end, int64_t interval,
                            const QueryOptions& qo) const {
   EvalShared sh;
-  sh.lookback_ms = qo.lookback_delta_ms > 0 ? qo.lookback_delta_ms : opts_.lookback_delta_ms;
-  sh.max_samples = qo.max_samples > 0 ? qo.max_samples : opts_.max_samples;
-  sh.default_subquery_step_ms = opts_.default_subquery_step_ms;
+  const std::shared_ptr<const EngineOptions> eo = opts_.load();  // once per query
+  sh.lookback_ms = qo.lookback_delta_ms > 0 ? qo.lookback_delta_ms : eo->lookback_delta_ms;
+  sh.max_samples = qo.max_samples > 0 ? qo.max_samples : eo->max_samples;
+  sh.default_subquery_step_ms = eo->default_subquery_step_ms;
   sh.query_start = start;
   sh.query_end = end;
-  sh.deadline = std::chrono::steady_clock::now() + (qo.timeout.count() > 0 ? qo.timeout : opts_.timeout);
+  sh.deadline = std::chrono::steady_clock::now() + (qo.timeout.count() > 0 ? qo.timeout : eo->timeout);
   RangePlan plan;
   PlanRange(expr, start, end, sh, plan);
   std::unique_ptr<tsdb::Querier> querier;

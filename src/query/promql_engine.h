@@ -27,8 +27,10 @@
 // must not re-sort the output of sort()/sort_desc(). Matrices (range queries and range-vector
 // instant queries) are sorted by labels.
 //
-// Thread safety: an Engine is immutable after construction; queries may run concurrently
-// from any number of threads (each query owns its evaluator state).
+// Thread safety: queries may run concurrently from any number of threads (each query owns
+// its evaluator state); SetOptions (a reload of `query:`) may run meanwhile: each query
+// reads the options once, with one atomic load, when it starts.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -113,13 +115,15 @@ class Engine {
   Result<Matrix> RangeQuery(const Expr& expr, int64_t start_ms, int64_t end_ms, int64_t step_ms,
                             QueryOptions opts = {}) const;
 
-  const EngineOptions& options() const { return opts_; }
+  EngineOptions options() const { return *opts_.load(); }
+  // Replaces the options for the queries that start from now on (`query:` reload).
+  void SetOptions(EngineOptions opts);
 
  private:
   Result<Matrix> Run(const Expr& expr, int64_t start, int64_t end, int64_t interval, const QueryOptions& qo) const;
 
   const Queryable* storage_;
-  const EngineOptions opts_;
+  std::atomic<std::shared_ptr<const EngineOptions>> opts_;  // never null
 };
 
 }  // namespace perfwatch::query::promql

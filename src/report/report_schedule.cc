@@ -54,23 +54,7 @@ Result<std::string> BuildReportEmail(const alert::EmailConfig& email, const std:
 Result<std::unique_ptr<ReportScheduler>> ReportScheduler::Create(std::vector<ReportScheduleConfig> schedules,
                                                                  const alert::AlertmanagerConfig& am_config,
                                                                  ReportSources sources, ReportSchedulerOptions options) {
-  std::vector<Entry> entries;
-  for (ReportScheduleConfig& s : schedules) {
-    const alert::Receiver* r = am_config.FindReceiver(s.to);
-    if (r == nullptr) {
-      return InvalidArgument("reports: \"" + s.name + "\": to \"" + s.to + "\" is not a receiver of alerting");
-    }
-    if (r->email_configs.empty()) {
-      return InvalidArgument("reports: \"" + s.name + "\": receiver \"" + s.to + "\" has no email_configs");
-    }
-    for (const alert::EmailConfig& ec : r->email_configs) {
-      auto probe = BuildReportEmail(ec, "", "", "text/plain", 0);
-      if (!probe.ok()) {
-        return InvalidArgument("reports: \"" + s.name + "\": receiver \"" + s.to + "\": " + probe.status().message());
-      }
-    }
-    entries.push_back(Entry{std::move(s), r->email_configs, 0});
-  }
+  PW_ASSIGN_OR_RETURN(std::vector<Entry> entries, Prepare(std::move(schedules), am_config));
   std::unique_ptr<ReportScheduler> out(new ReportScheduler(std::move(entries), std::move(sources), std::move(options)));
   if (!out->options_.state_file.empty()) {
     auto text = ReadFile(out->options_.state_file);
@@ -93,6 +77,53 @@ Result<std::unique_ptr<ReportScheduler>> ReportScheduler::Create(std::vector<Rep
   return out;
 }
 
+Result<std::vector<ReportScheduler::Entry>> ReportScheduler::Prepare(std::vector<ReportScheduleConfig> schedules,
+                                                                     const alert::AlertmanagerConfig& am_config) {
+  std::vector<Entry> entries;
+  for (ReportScheduleConfig& s : schedules) {
+    const alert::Receiver* r = am_config.FindReceiver(s.to);
+    if (r == nullptr) {
+      return InvalidArgument("reports: \"" + s.name + "\": to \"" + s.to + "\" is not a receiver of alerting");
+    }
+    if (r->email_configs.empty()) {
+      return InvalidArgument("reports: \"" + s.name + "\": receiver \"" + s.to + "\" has no email_configs");
+    }
+    for (const alert::EmailConfig& ec : r->email_configs) {
+      auto probe = BuildReportEmail(ec, "", "", "text/plain", 0);
+      if (!probe.ok()) {
+        return InvalidArgument("reports: \"" + s.name + "\": receiver \"" + s.to + "\": " + probe.status().message());
+      }
+    }
+    entries.push_back(Entry{std::move(s), r->email_configs, 0});
+  }
+  return entries;
+}
+
+void ReportScheduler::Apply(std::vector<Entry> entries) {
+  const bool any = !entries.empty();
+  {
+    std::lock_guard lock(run_mu_);
+    for (Entry& e : entries) {
+      for (const Entry& old : entries_) {
+        if (old.config.name == e.config.name) e.retry_at_ms = old.retry_at_ms;
+      }
+    }
+    entries_ = std::move(entries);
+  }
+  bool running, start;
+  {
+    std::lock_guard lock(thread_mu_);
+    running = thread_.joinable();
+    start = !running && started_ && !stopping_ && any;  // Start found no schedules then
+    wake_ = true;
+  }
+  if (running) {
+    cv_.notify_all();
+  } else if (start) {
+    Start();
+  }
+}
+
 ReportScheduler::ReportScheduler(std::vector<Entry> entries, ReportSources sources, ReportSchedulerOptions options)
     : sources_(std::move(sources)), options_(std::move(options)), entries_(std::move(entries)) {
   if (options_.metrics) {
@@ -108,8 +139,10 @@ ReportScheduler::~ReportScheduler() { Stop(); }
 
 void ReportScheduler::Start() {
   std::lock_guard lock(thread_mu_);
+  started_ = true;
   if (thread_.joinable() || entries_.empty()) return;
   stopping_ = false;
+  wake_ = false;  // the thread checks at once anyway
   cancel_ = false;
   thread_ = std::thread([this] {
     std::unique_lock lk(thread_mu_);
@@ -118,7 +151,8 @@ void ReportScheduler::Start() {
       RunDue(NowMs());
       lk.lock();
       cv_.wait_for(lk, std::chrono::milliseconds(std::max<int64_t>(options_.check_interval_ms, 10)),
-                   [this] { return stopping_; });
+                   [this] { return stopping_ || wake_; });
+      wake_ = false;
     }
   });
 }

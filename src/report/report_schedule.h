@@ -11,7 +11,12 @@
 // a report already sent in the current period. A failed send is retried after
 // min(every, 5m); the error is logged and counted.
 //
-// Thread safety: Start/Stop from the controlling thread; RunDue is serialised internally.
+// Reload (`reports:` changed; docs/operations.md "Reloading"): Prepare checks the new list
+// as Create does, Apply swaps it in (waiting for a send in progress) and checks at once;
+// the schedule state is by name, so a kept report is not sent again early and a new one
+// is due at once.
+//
+// Thread safety: Start/Stop/Apply from the controlling thread; RunDue is serialised internally.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -46,6 +51,13 @@ struct ReportSchedulerOptions {
 
 class ReportScheduler {
  public:
+  // One scheduled report with the email configs of its `to` receiver.
+  struct Entry {
+    ReportScheduleConfig config;
+    std::vector<alert::EmailConfig> emails;
+    int64_t retry_at_ms = 0;  // after a failure
+  };
+
   // Checks that every entry's `to` names a receiver of `am_config` with at least one
   // email config (InvalidArgument naming the report otherwise) and loads the state file.
   static Result<std::unique_ptr<ReportScheduler>> Create(std::vector<ReportScheduleConfig> schedules,
@@ -54,6 +66,15 @@ class ReportScheduler {
   ~ReportScheduler();
   ReportScheduler(const ReportScheduler&) = delete;
   ReportScheduler& operator=(const ReportScheduler&) = delete;
+
+  // The entries for `schedules`, checked as Create checks them (reload, before anything
+  // changes).
+  static Result<std::vector<Entry>> Prepare(std::vector<ReportScheduleConfig> schedules,
+                                            const alert::AlertmanagerConfig& am_config);
+  // Replaces the schedules with `entries` (from Prepare) and, once started, checks for due
+  // reports at once (starting the thread when Start found no schedules). A report keeps its
+  // retry time when its name stays.
+  void Apply(std::vector<Entry> entries);
 
   // Checks at once, then every check_interval_ms, on its own thread. No-op without schedules.
   void Start();
@@ -65,11 +86,6 @@ class ReportScheduler {
   int64_t LastSent(const std::string& name) const;
 
  private:
-  struct Entry {
-    ReportScheduleConfig config;
-    std::vector<alert::EmailConfig> emails;
-    int64_t retry_at_ms = 0;  // after a failure
-  };
   ReportScheduler(std::vector<Entry> entries, ReportSources sources, ReportSchedulerOptions options);
   Status Send(const Entry& e, int64_t now_ms);
   Status SaveState();  // holds run_mu_
@@ -89,6 +105,8 @@ class ReportScheduler {
   std::mutex thread_mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by thread_mu_
+  bool wake_ = false;      // guarded by thread_mu_: Apply asks for a check now
+  bool started_ = false;   // guarded by thread_mu_: Start was called (Apply may start the thread)
   std::thread thread_;
 };
 

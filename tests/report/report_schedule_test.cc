@@ -97,6 +97,36 @@ TEST(ReportScheduleTest, FailedSendIsRetriedLater) {
   EXPECT_EQ(sink.messages(), 1);
 }
 
+TEST(ReportScheduleTest, ApplyKeepsTheStateOfKeptReportsAndAddsNewOnes) {
+  SmtpSinkProcess sink({"--fail-first", "1"});
+  ASSERT_TRUE(sink.ok());
+  perfwatch::testing::TempDir dir("pw_report_sched_");
+  auto s = ReportScheduler::Create({Weekly()}, AmConfig(sink.smarthost()), ReportSources{},
+                                   {.state_file = dir.path() / "state"});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->RunDue(kNow), 0u);  // 451: retried after 5m
+  ReportScheduleConfig daily = Weekly();
+  daily.name = "daily-shop";
+  daily.every_ms = kDay;
+  EXPECT_FALSE(ReportScheduler::Prepare({Weekly("hook")}, AmConfig(sink.smarthost())).ok());
+  auto entries = ReportScheduler::Prepare({Weekly(), daily}, AmConfig(sink.smarthost()));
+  ASSERT_TRUE(entries.ok()) << entries.status().ToString();
+  (*s)->Apply(std::move(entries).value());
+  // The kept report keeps its retry time; the new one is due at once.
+  EXPECT_EQ((*s)->RunDue(kNow + 60'000), 1u);
+  EXPECT_EQ((*s)->LastSent("daily-shop"), kNow + 60'000);
+  EXPECT_EQ((*s)->LastSent("weekly-shop"), 0);
+  EXPECT_EQ((*s)->RunDue(kNow + 5 * 60'000), 1u);
+  EXPECT_EQ((*s)->LastSent("weekly-shop"), kNow + 5 * 60'000);
+  // Removed: not sent any more, even when due.
+  auto only_daily = ReportScheduler::Prepare({daily}, AmConfig(sink.smarthost()));
+  ASSERT_TRUE(only_daily.ok());
+  (*s)->Apply(std::move(only_daily).value());
+  EXPECT_EQ((*s)->RunDue(kNow + 8 * kDay), 1u);
+  EXPECT_EQ((*s)->LastSent("weekly-shop"), kNow + 5 * 60'000);
+  EXPECT_EQ(sink.messages(), 3);
+}
+
 TEST(ReportEmailTest, QueuedFormAndHeaders) {
   alert::EmailConfig ec;
   ec.from = "Perf <perfwatch@example.test>";
