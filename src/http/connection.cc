@@ -45,15 +45,15 @@ constexpr std::string_view k100Continue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
 constexpr std::string_view kCrLf = "\r\n";
 
-bool OriginAllowed(const RouteOptions& opts, std::string_view origin, bool* wildcard) {
+bool OriginAllowed(const std::vector<std::string>& origins, std::string_view origin, bool* wildcard) {
   *wildcard = false;
-  for (const std::string& o : opts.cors_allowed_origins) {
+  for (const std::string& o : origins) {
     if (o == "*") {
       *wildcard = true;
       return true;
     }
   }
-  for (const std::string& o : opts.cors_allowed_origins) {
+  for (const std::string& o : origins) {
     if (EqualsIgnoreCase(o, origin)) return true;
   }
   return false;
@@ -327,10 +327,17 @@ void Connection::Dispatch() {
 
 void Connection::Route(const Router::Match& match) {
   const RouteOptions* opts = match.options;
-  bool cors = opts != nullptr && !opts->cors_allowed_origins.empty();
+  // The route's CORS origins: replaceable ones (RouteOptions::cors_origins) or fixed ones.
+  std::shared_ptr<const std::vector<std::string>> replaceable;
+  const std::vector<std::string>* origins = nullptr;
+  if (opts != nullptr) {
+    if (opts->cors_origins) replaceable = opts->cors_origins->Get();
+    origins = replaceable ? replaceable.get() : &opts->cors_allowed_origins;
+  }
+  bool cors = origins != nullptr && !origins->empty();
   std::string_view origin = cors ? request_.Header("Origin") : std::string_view();
   bool wildcard = false;
-  if (cors && !origin.empty() && !OriginAllowed(*opts, origin, &wildcard)) {
+  if (cors && !origin.empty() && !OriginAllowed(*origins, origin, &wildcard)) {
     // Refused outright (not merely left without CORS headers) so that a page on a foreign
     // origin cannot make the server do work, e.g. ingest beacons, with a simple request.
     WriteApiError(response_, 403, "bad_data", "origin not allowed: " + std::string(origin));

@@ -2,6 +2,7 @@
 // Request/response types and the router that maps (method, path) to handlers.
 // Handlers run synchronously on an HTTP worker thread and fill a Response.
 // Thread safety: a Router is built before Server::Start and only read afterwards.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -72,6 +73,20 @@ enum class Scope : uint8_t { kPublic, kIngest, kRead, kAlert, kAdmin };
 // Admission class of a route: each class has its own concurrency limit.
 enum class RouteClass : uint8_t { kIngest, kQuery, kOther };
 
+// A route's CORS origins that can be replaced while the server runs (a reload of
+// rum.cors_allowed_origins). Thread safety: thread-safe; Get is one atomic load.
+class CorsOrigins {
+ public:
+  explicit CorsOrigins(std::vector<std::string> origins) { Set(std::move(origins)); }
+  std::shared_ptr<const std::vector<std::string>> Get() const { return origins_.load(); }
+  void Set(std::vector<std::string> origins) {
+    origins_.store(std::make_shared<const std::vector<std::string>>(std::move(origins)));
+  }
+
+ private:
+  std::atomic<std::shared_ptr<const std::vector<std::string>>> origins_;
+};
+
 struct RouteOptions {
   // Label for perfwatch_http_* metrics; defaults to the registered path.
   std::string metric_label;
@@ -81,6 +96,9 @@ struct RouteOptions {
   // Who may call the route; the default asks the most so a forgotten route is not open.
   Scope scope = Scope::kAdmin;
   RouteClass route_class = RouteClass::kOther;
+  // When set, the CORS origins are read from here on every request (replaceable) instead
+  // of cors_allowed_origins.
+  std::shared_ptr<const CorsOrigins> cors_origins = nullptr;
 };
 
 // Runs for every request that matched a route, as soon as its header is complete and

@@ -310,6 +310,33 @@ TEST(ServerTest, CorsPreflightAndOrigins) {
   EXPECT_EQ(r.Header("access-control-allow-origin"), "");
 }
 
+TEST(ServerTest, ReplaceableCorsOriginsApplyToTheNextRequest) {
+  auto origins = std::make_shared<CorsOrigins>(std::vector<std::string>{"https://shop.example"});
+  Router r;
+  r.Handle("POST", "/api/rum", [](const Request&, Response& res) { res.status = 204; },
+           {.metric_label = "rum", .cors_origins = origins});
+  TestServer ts(std::move(r));
+  HttpClient c(ts.port());
+  HttpResponse res = c.Post("/api/rum", "{}", "text/plain", {{"Origin", "https://shop.example"}});
+  EXPECT_EQ(res.status, 204);
+  EXPECT_EQ(res.Header("access-control-allow-origin"), "https://shop.example");
+  EXPECT_EQ(c.Post("/api/rum", "{}", "text/plain", {{"Origin", "https://blog.example"}}).status, 403);
+
+  origins->Set({"https://blog.example"});
+  res = c.Post("/api/rum", "{}", "text/plain", {{"Origin", "https://blog.example"}});
+  EXPECT_EQ(res.status, 204);
+  EXPECT_EQ(res.Header("access-control-allow-origin"), "https://blog.example");
+  EXPECT_EQ(c.Post("/api/rum", "{}", "text/plain", {{"Origin", "https://shop.example"}}).status, 403);
+  res = c.Request("OPTIONS", "/api/rum", "", {{"Origin", "https://blog.example"}});
+  EXPECT_EQ(res.status, 204);
+  EXPECT_EQ(res.Header("access-control-allow-origin"), "https://blog.example");
+
+  origins->Set({});  // none: no CORS at all
+  res = c.Post("/api/rum", "{}", "text/plain", {{"Origin", "https://shop.example"}});
+  EXPECT_EQ(res.status, 204);
+  EXPECT_EQ(res.Header("access-control-allow-origin"), "");
+}
+
 TEST(ServerTest, StreamingResponseIsChunkedAndComplete) {
   TestServer ts(MakeRouter());
   HttpClient c(ts.port());

@@ -30,20 +30,14 @@ std::shared_ptr<const RouteTemplater> MakeTemplater(const RumConfig& config) {
   return std::move(RouteTemplater::Create({})).value();
 }
 
-// One parser per worker thread, rebuilt when a different handler uses the thread.
-BeaconParser& ThreadParser(uint64_t handler_id, const RumConfig& config,
-                           const std::shared_ptr<const RouteTemplater>& templater) {
-  struct Slot {
-    uint64_t owner = 0;
-    std::unique_ptr<BeaconParser> parser;
-  };
-  thread_local Slot slot;
-  if (slot.owner != handler_id) {
-    slot.parser = std::make_unique<BeaconParser>(config, templater);
-    slot.owner = handler_id;
-  }
-  return *slot.parser;
-}
+}  // namespace
+
+struct RumHandler::Settings {
+  RumConfig config;
+  std::shared_ptr<const RouteTemplater> templater;
+};
+
+namespace {
 
 void WriteRejection(http::Response& res, int status, RejectCode code, std::string reason) {
   BeaconRejection rejection{-1, code, std::move(reason)};
@@ -87,11 +81,45 @@ Result<std::unique_ptr<RumHandler>> RumHandler::Create(const RumConfig& config,
   return std::make_unique<RumHandler>(config, store, metrics, aggregator);
 }
 
+Result<std::shared_ptr<const RumHandler::Settings>> RumHandler::Prepare(const RumConfig& config) {
+  auto templater = RouteTemplater::Create(config.route_rules);
+  if (!templater.ok()) return templater.status().WithContext("rum.route_rules");
+  return std::make_shared<const Settings>(Settings{config, std::move(templater).value()});
+}
+
+void RumHandler::Apply(std::shared_ptr<const Settings> settings) {
+  if (cors_) cors_->Set(settings->config.cors_allowed_origins);
+  std::lock_guard lock(settings_mu_);
+  settings_ = std::move(settings);
+  generation_.fetch_add(1, std::memory_order_release);
+}
+
+BeaconParser& RumHandler::ThreadParser() {
+  // One parser per worker thread, rebuilt when a different handler uses the thread or
+  // Apply changed the settings.
+  struct Slot {
+    uint64_t owner = 0;
+    uint64_t generation = 0;
+    std::unique_ptr<BeaconParser> parser;
+  };
+  thread_local Slot slot;
+  if (slot.owner != id_ || slot.generation != generation_.load(std::memory_order_acquire)) {
+    std::shared_ptr<const Settings> settings;
+    {
+      std::lock_guard lock(settings_mu_);
+      settings = settings_;
+      slot.generation = generation_.load(std::memory_order_relaxed);
+    }
+    slot.parser = std::make_unique<BeaconParser>(settings->config, settings->templater);
+    slot.owner = id_;
+  }
+  return *slot.parser;
+}
+
 RumHandler::RumHandler(const RumConfig& config, events::EventStore* store, MetricsRegistry* metrics,
                        RumAggregator* aggregator)
-    : config_(config),
-      id_(next_handler_id.fetch_add(1)),
-      templater_(MakeTemplater(config)),
+    : id_(next_handler_id.fetch_add(1)),
+      settings_(std::make_shared<const Settings>(Settings{config, MakeTemplater(config)})),
       store_(store),
       aggregator_(aggregator) {
   if (metrics == nullptr) return;
@@ -110,12 +138,14 @@ RumHandler::RumHandler(const RumConfig& config, events::EventStore* store, Metri
 RumHandler::~RumHandler() = default;
 
 void RumHandler::Register(http::Router& router, const std::vector<std::string>& cors_origins) {
+  cors_ = std::make_shared<http::CorsOrigins>(cors_origins);
   router.Handle(
       "POST", "/api/rum", [this](const http::Request& req, http::Response& res) { Handle(req, res); },
       http::RouteOptions{.metric_label = "/api/rum",
-                         .cors_allowed_origins = cors_origins,
+                         .cors_allowed_origins = {},
                          .scope = http::Scope::kPublic,  // browsers cannot keep secrets
-                         .route_class = http::RouteClass::kIngest});
+                         .route_class = http::RouteClass::kIngest,
+                         .cors_origins = cors_});  // replaceable (Apply)
 }
 
 void RumHandler::Handle(const http::Request& req, http::Response& res) {
@@ -138,7 +168,7 @@ void RumHandler::Handle(const http::Request& req, http::Response& res) {
   std::string_view header_ua = req.Header("User-Agent");
   if (IsValidUtf8(header_ua)) context.header_user_agent = header_ua;
 
-  BeaconParser& parser = ThreadParser(id_, config_, templater_);
+  BeaconParser& parser = ThreadParser();
   const ParsedBatch batch = parser.Parse(req.body, context);
   for (const BeaconRejection& r : batch.rejections) {
     if (rejected_[0]) rejected_[static_cast<int>(r.code)]->Inc();

@@ -10,12 +10,21 @@
 // Counts perfwatch_rum_beacons_accepted_total and
 // perfwatch_rum_beacons_rejected_total{reason="<code>"} (a whole-body failure counts once).
 //
+// Reload (`rum:` changed; docs/operations.md "Reloading"): Prepare builds the settings of a
+// RumConfig (max_beacons_per_request, max_json_depth, default_app, route_rules,
+// max_timestamp_age, keep_query_strings, cors_allowed_origins; route rules compiled, so a
+// bad one fails there), Apply swaps them in for the requests that start after it.
+//
 // Thread safety: Handle() may run on many threads at once; each thread uses its own
-// BeaconParser (thread-local). Register() is called once while building the router.
+// BeaconParser (thread-local), rebuilt when Apply changed the settings (one atomic load
+// per request tells). Register() is called once while building the router; Apply from
+// any one thread at a time.
+#include <atomic>
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,6 +41,8 @@
 #include "ingest/rum/rum_extra_aggregator.h"
 
 namespace perfwatch::ingest {
+
+class BeaconParser;
 
 class RumHandler {
  public:
@@ -64,15 +75,28 @@ class RumHandler {
   // (rum_extra_aggregator.h). Set before Register; `extra` must outlive the handler.
   void SetExtraAggregator(RumExtraAggregator* extra) { extra_ = extra; }
 
-  // Adds POST /api/rum (metric label "/api/rum", CORS for `cors_origins`).
+  // Adds POST /api/rum (metric label "/api/rum", CORS for `cors_origins`, replaced by Apply).
   void Register(http::Router& router, const std::vector<std::string>& cors_origins);
 
   void Handle(const http::Request& req, http::Response& res);
 
+  // What the parsers are built from (defined in the .cc file).
+  struct Settings;
+  // The settings of `config`; InvalidArgument when a route rule does not compile.
+  static Result<std::shared_ptr<const Settings>> Prepare(const RumConfig& config);
+  // Replaces the settings (from Prepare) for the requests that start from now on, the
+  // route's CORS origins included.
+  void Apply(std::shared_ptr<const Settings> settings);
+
  private:
-  const RumConfig config_;
+  // The parser of the calling thread for the current settings.
+  BeaconParser& ThreadParser();
+
   const uint64_t id_;  // tells this handler's thread-local parsers from other handlers'
-  std::shared_ptr<const RouteTemplater> templater_;
+  mutable std::mutex settings_mu_;
+  std::shared_ptr<const Settings> settings_;  // guarded by settings_mu_; never null
+  std::atomic<uint64_t> generation_{0};       // bumped (under settings_mu_) by Apply
+  std::shared_ptr<http::CorsOrigins> cors_;   // set by Register (before serving), replaced by Apply
   events::EventStore* const store_;
   RumAggregator* const aggregator_;
   RumExtraAggregator* extra_ = nullptr;

@@ -171,7 +171,14 @@ TEST_F(RumHandlerTest, QueryAppAndRouterRegistration) {
   ASSERT_NE(m.handler, nullptr);
   EXPECT_EQ(m.metric_label, "/api/rum");
   ASSERT_NE(m.options, nullptr);
-  EXPECT_EQ(m.options->cors_allowed_origins, std::vector<std::string>{"*"});
+  ASSERT_NE(m.options->cors_origins, nullptr);  // replaceable on reload
+  EXPECT_EQ(*m.options->cors_origins->Get(), std::vector<std::string>{"*"});
+  RumConfig one_origin;
+  one_origin.cors_allowed_origins = {"https://shop.example"};
+  auto settings = RumHandler::Prepare(one_origin);
+  ASSERT_TRUE(settings.ok());
+  handler_->Apply(std::move(settings).value());
+  EXPECT_EQ(*m.options->cors_origins->Get(), std::vector<std::string>{"https://shop.example"});
 }
 
 TEST_F(RumHandlerTest, StoreFailureIs503) {
@@ -221,6 +228,25 @@ TEST(RumHandlerNoStoreTest, WorksWithoutStoreAndMetrics) {
   http::Response res;
   handler.Handle(req, res);
   EXPECT_EQ(res.status, 204);
+}
+
+TEST_F(RumHandlerTest, ApplyChangesTheLimitsOfLaterRequests) {
+  const std::string two = "[" + std::string(kDesignExample) + "," + std::string(kDesignExample) + "]";
+  ASSERT_EQ(Post(two).status, 204);
+  RumConfig small;
+  small.max_beacons_per_request = 1;
+  auto settings = RumHandler::Prepare(small);
+  ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+  handler_->Apply(std::move(settings).value());
+  EXPECT_EQ(Post(two).status, 413);  // this thread's parser was rebuilt
+  EXPECT_EQ(Post(kDesignExample).status, 204);
+
+  RumConfig bad;
+  bad.route_rules.push_back({"(", ":x"});
+  auto refused = RumHandler::Prepare(bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("rum.route_rules"), std::string::npos) << refused.status().message();
+  EXPECT_EQ(Post(two).status, 413) << "a refused Prepare changes nothing";
 }
 
 }  // namespace
