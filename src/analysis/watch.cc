@@ -117,6 +117,11 @@ WatcherOptions WatcherOptionsFromConfig(const AnalysisConfig& c) {
 Result<std::unique_ptr<Watcher>> Watcher::Create(WatcherOptions options, const events::EventStore* store,
                                                  const query::promql::Engine* engine, tsdb::Tsdb* tsdb,
                                                  const events::DeployStore* deploys, MetricsRegistry* metrics) {
+  PW_RETURN_IF_ERROR(CheckOptions(options));
+  return std::unique_ptr<Watcher>(new Watcher(std::move(options), store, engine, tsdb, deploys, metrics));
+}
+
+Status Watcher::CheckOptions(const WatcherOptions& options) {
   PW_RETURN_IF_ERROR(ValidateChangepointOptions(options.changepoint).WithContext("analysis.changepoint"));
   if (options.lookback_ms < options.vital_step_ms) return InvalidArgument("analysis.watch_lookback: under one hour");
   for (const WatchExprConfig& w : options.watch) {
@@ -126,7 +131,7 @@ Result<std::unique_ptr<Watcher>> Watcher::Create(WatcherOptions options, const e
     auto parsed = query::promql::ParseExpr(w.expr);
     if (!parsed.ok()) return InvalidArgument(where + ": " + parsed.status().message());
   }
-  return std::unique_ptr<Watcher>(new Watcher(std::move(options), store, engine, tsdb, deploys, metrics));
+  return Status::Ok();
 }
 
 Watcher::Watcher(WatcherOptions options, const events::EventStore* store, const query::promql::Engine* engine,
@@ -354,10 +359,30 @@ std::vector<Regression> Watcher::Regressions() const {
 }
 
 void Watcher::Start() {
-  if (options_.interval_ms <= 0) return;
-  thread_.Start(std::chrono::milliseconds(options_.interval_ms), [this] { (void)RunAt(NowMs()); });
+  int64_t interval_ms;
+  {
+    std::lock_guard lock(run_mu_);
+    interval_ms = options_.interval_ms;
+  }
+  if (interval_ms <= 0) return;
+  thread_.Start(std::chrono::milliseconds(interval_ms), [this] { (void)RunAt(NowMs()); });
 }
 
 void Watcher::Stop() { thread_.Stop(); }
+
+void Watcher::Apply(WatcherOptions options) {
+  thread_.Stop();  // a pass in progress ends first
+  bool off;
+  {
+    std::lock_guard lock(run_mu_);
+    options_ = std::move(options);
+    off = options_.interval_ms <= 0;
+  }
+  if (off) {
+    std::lock_guard lock(mu_);
+    regressions_.clear();  // as a server started with interval 0 answers
+  }
+  Start();
+}
 
 }  // namespace perfwatch::analysis

@@ -30,8 +30,13 @@
 // series' regressions is active, 0 once all recovered; a series no longer listed gets a
 // stale marker, then stops.
 //
+// Reload (`analysis:` watch keys changed; docs/operations.md "Reloading"): CheckOptions
+// checks new options as Create does, Apply swaps them in between passes and restarts the
+// schedule (interval 0 stops it and empties the list).
+//
 // Thread safety: thread-safe; RunAt serialises passes; Regressions may be called from any
-// thread during a pass (it sees the previous pass's list).
+// thread during a pass (it sees the previous pass's list). Start/Stop/Apply from one
+// controlling thread; CollectSeries (tests) not concurrently with Apply.
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -113,6 +118,9 @@ class Watcher {
   static Result<std::unique_ptr<Watcher>> Create(WatcherOptions options, const events::EventStore* store,
                                                  const query::promql::Engine* engine, tsdb::Tsdb* tsdb,
                                                  const events::DeployStore* deploys, MetricsRegistry* metrics);
+  // The checks of Create: detector options, lookback, every watch expression parses,
+  // directions, steps.
+  static Status CheckOptions(const WatcherOptions& options);
   ~Watcher();
   Watcher(const Watcher&) = delete;
   Watcher& operator=(const Watcher&) = delete;
@@ -130,6 +138,9 @@ class Watcher {
 
   void Start();  // every interval_ms on the wall clock, when interval_ms > 0
   void Stop();   // idempotent
+  // Replaces the options (checked with CheckOptions) after the pass in progress, then runs
+  // every new interval_ms from now (a started watcher only: call Start first).
+  void Apply(WatcherOptions options);
 
  private:
   Watcher(WatcherOptions options, const events::EventStore* store, const query::promql::Engine* engine,
@@ -139,7 +150,7 @@ class Watcher {
   Status CollectExpr(const WatchExprConfig& w, int64_t now_ms, std::vector<WatchedSeries>* out) const;
   Status WriteActive(int64_t now_ms, const std::vector<Regression>& regressions);
 
-  const WatcherOptions options_;
+  WatcherOptions options_;  // written under run_mu_ by Apply (passes read it under run_mu_)
   const events::EventStore* const store_;
   const query::promql::Engine* const engine_;
   const events::DeployStore* const deploys_;
