@@ -87,6 +87,7 @@ int Run(const ServeFlags& flags, const DemoFlags* demo) {
   // they fragment it: 51 -> 48 MB RSS on the 1M-event load (docs/benchmarks.md).
   mallopt(M_MMAP_THRESHOLD, 256 << 10);
   ServerApp app(*config);
+  app.set_log_level_from_flag(flags.log_level.has_value());  // the flag wins over reloads too
   if (Status s = app.Start(); !s.ok()) {
     PW_LOG_ERROR("start failed", "error={}", LogQuote(s.message()));
     return 1;

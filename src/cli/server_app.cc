@@ -57,6 +57,45 @@
 #endif
 
 namespace perfwatch::cli {
+namespace {
+
+// The PromQL engine's options of `query:` (at start and on reload).
+query::promql::EngineOptions EngineOptionsOf(const QueryConfig& q) {
+  query::promql::EngineOptions options;
+  options.timeout = std::chrono::milliseconds(q.timeout_ms);
+  options.max_samples = q.max_samples;
+  options.lookback_delta_ms = q.lookback_delta_ms;
+  return options;
+}
+
+// Whether the `rum:` keys a reload applies differ (the beacon parser's and CORS).
+bool RumSettingsChanged(const RumConfig& a, const RumConfig& b) {
+  if (a.route_rules.size() != b.route_rules.size()) return true;
+  for (size_t i = 0; i < a.route_rules.size(); ++i) {
+    if (a.route_rules[i].pattern != b.route_rules[i].pattern ||
+        a.route_rules[i].replacement != b.route_rules[i].replacement)
+      return true;
+  }
+  return a.max_beacons_per_request != b.max_beacons_per_request || a.max_json_depth != b.max_json_depth ||
+         a.default_app != b.default_app || a.max_timestamp_age_ms != b.max_timestamp_age_ms ||
+         a.keep_query_strings != b.keep_query_strings || a.cors_allowed_origins != b.cors_allowed_origins;
+}
+
+// Whether the continuous watches' keys of `analysis:` differ (the ones a reload applies).
+bool WatchesChanged(const AnalysisConfig& a, const AnalysisConfig& b) {
+  if (a.watch.size() != b.watch.size()) return true;
+  for (size_t i = 0; i < a.watch.size(); ++i) {
+    const WatchExprConfig& x = a.watch[i];
+    const WatchExprConfig& y = b.watch[i];
+    if (x.name != y.name || x.expr != y.expr || x.step_ms != y.step_ms || x.direction != y.direction ||
+        x.min_magnitude != y.min_magnitude)
+      return true;
+  }
+  return a.watch_interval_ms != b.watch_interval_ms || a.watch_lookback_ms != b.watch_lookback_ms ||
+         a.watch_min_views != b.watch_min_views || a.watch_max_series != b.watch_max_series;
+}
+
+}  // namespace
 
 ServerApp::ServerApp(Config config) : config_(std::move(config)) {}
 
@@ -248,11 +287,7 @@ Status ServerApp::Start() {
   vital_recorder_->Start();
 
   queryable_ = std::make_unique<query::promql::TsdbQueryable>(tsdb_.get());
-  query::promql::EngineOptions engine_options;
-  engine_options.timeout = std::chrono::milliseconds(config_.query.timeout_ms);
-  engine_options.max_samples = config_.query.max_samples;
-  engine_options.lookback_delta_ms = config_.query.lookback_delta_ms;
-  engine_ = std::make_unique<query::promql::Engine>(queryable_.get(), engine_options);
+  engine_ = std::make_unique<query::promql::Engine>(queryable_.get(), EngineOptionsOf(config_.query));
   stream_hub_->SetQueryWatcher(MakeQueryWatcher(engine_.get()));  // GET /api/v1/stream?watch=
   // Continuous watches (docs/analysis.md "Continuous watches and regressions"); stopped before the TSDB.
   auto watcher = analysis::Watcher::Create(analysis::WatcherOptionsFromConfig(config_.analysis), store_.get(),
@@ -636,11 +671,54 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
   scrape_config.scrape = fresh->scrape;
   scrape_config.scrape_configs = fresh->scrape_configs;
   std::vector<ingest::ScrapeTarget> targets = ScrapeTargetsOf(scrape_config);
+  // reports: each `to` checked against the new `alerting:` receivers (as at start).
+  auto report_entries = report::ReportScheduler::Prepare(fresh->reports, parts->alertmanager);
+  if (!report_entries.ok()) return report_entries.status();
+  // rum: the beacon parsing keys (route rules compiled here) and the CORS origins; the
+  // others are restart-only.
+  auto rum_settings = ingest::RumHandler::Prepare(fresh->rum);
+  if (!rum_settings.ok()) return rum_settings.status();
+  const bool rum_changed = RumSettingsChanged(fresh->rum, config_.rum);
+  // analysis: the continuous watches' keys, with the running detector options (changepoint,
+  // leak and health are restart-only); every watch expression parsed here.
+  AnalysisConfig watch_config = fresh->analysis;
+  watch_config.changepoint_min_segment = config_.analysis.changepoint_min_segment;
+  watch_config.changepoint_window = config_.analysis.changepoint_window;
+  watch_config.changepoint_max_p_value = config_.analysis.changepoint_max_p_value;
+  watch_config.changepoint_min_magnitude = config_.analysis.changepoint_min_magnitude;
+  analysis::WatcherOptions watch_options = analysis::WatcherOptionsFromConfig(watch_config);
+  PW_RETURN_IF_ERROR(analysis::Watcher::CheckOptions(watch_options));
+  const bool watches_changed = WatchesChanged(fresh->analysis, config_.analysis);
+  // query: timeout, max_samples, lookback_delta (cache_max_bytes is restart-only).
+  const bool query_changed = fresh->query.timeout_ms != config_.query.timeout_ms ||
+                             fresh->query.max_samples != config_.query.max_samples ||
+                             fresh->query.lookback_delta_ms != config_.query.lookback_delta_ms;
+  // log_level (checked by ValidateConfig; --log-level wins over the file) and external_url
+  // (the running listen address when the file has none, as at start).
+  const bool log_level_changed = !log_level_from_flag_ && fresh->log_level != config_.log_level;
+  Config url_config = config_;
+  url_config.rules.external_url = fresh->rules.external_url;
+  const std::string external_url = alert::ExternalUrlFrom(url_config);
 
+  // external_url before the rules, so the new groups' first evaluations use it (put back
+  // when the rules or receivers fail).
+  const std::string running_external_url = alert::ExternalUrlFrom(config_);
+  const bool external_url_changed = external_url != running_external_url;
+  auto set_external_url = [this](const std::string& url) {
+    alertmanager_->SetExternalUrl(url);
+    rules_->SetExternalUrl(url);
+  };
+  if (external_url_changed) set_external_url(external_url);
   // Rules first: a failure leaves both halves as they were.
-  PW_RETURN_IF_ERROR(rules_->UpdateFromSpecs(parts->rules));
+  if (Status s = rules_->UpdateFromSpecs(parts->rules); !s.ok()) {
+    if (external_url_changed) set_external_url(running_external_url);
+    return s;
+  }
   slos_.Set(parts->slos);
-  PW_RETURN_IF_ERROR(alertmanager_->ApplyConfig(std::move(parts->alertmanager)));
+  if (Status s = alertmanager_->ApplyConfig(std::move(parts->alertmanager)); !s.ok()) {
+    if (external_url_changed) set_external_url(running_external_url);
+    return s;
+  }
   // Nothing below fails.
   if (remote_prepared) {
     remote_forwarder_->CommitConfigs(std::move(*remote_prepared));
@@ -652,8 +730,39 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
   if (scrape_) scrape_->ApplyTargets(std::move(targets));
   const synthetic::Scheduler::ApplyReport checks = synthetic_->ApplyConfig(std::move(*parts->synthetic));
   if (tokens) auth_guard_->SetTokens(std::move(*tokens));
+  if (report_scheduler_) report_scheduler_->Apply(std::move(report_entries).value());
+  if (rum_changed) rum_->Apply(std::move(rum_settings).value());
+  if (watches_changed) watcher_->Apply(std::move(watch_options));  // after the pass in progress
+  if (query_changed) {
+    // Queries that start from now on; cached answers were computed with the old options.
+    engine_->SetOptions(EngineOptionsOf(fresh->query));
+    query_cache_->Clear();
+  }
+  if (log_level_changed) SetLogLevel(fresh->log_level);
+  if (log_level_from_flag_ && fresh->log_level != config_.log_level) {
+    PW_LOG_INFO("configuration reload: log_level is set by --log-level, the file's value is not applied",
+                "log_level={} file={}", config_.log_level, LogQuote(fresh->log_level));
+  }
   {
     std::lock_guard lock(status_mu_);
+    if (log_level_changed) config_.log_level = fresh->log_level;
+    config_.rules.external_url = fresh->rules.external_url;
+    config_.reports = fresh->reports;
+    config_.rum.max_beacons_per_request = fresh->rum.max_beacons_per_request;
+    config_.rum.max_json_depth = fresh->rum.max_json_depth;
+    config_.rum.default_app = fresh->rum.default_app;
+    config_.rum.route_rules = fresh->rum.route_rules;
+    config_.rum.max_timestamp_age_ms = fresh->rum.max_timestamp_age_ms;
+    config_.rum.keep_query_strings = fresh->rum.keep_query_strings;
+    config_.rum.cors_allowed_origins = fresh->rum.cors_allowed_origins;
+    config_.analysis.watch_interval_ms = fresh->analysis.watch_interval_ms;
+    config_.analysis.watch_lookback_ms = fresh->analysis.watch_lookback_ms;
+    config_.analysis.watch_min_views = fresh->analysis.watch_min_views;
+    config_.analysis.watch_max_series = fresh->analysis.watch_max_series;
+    config_.analysis.watch = fresh->analysis.watch;
+    config_.query.timeout_ms = fresh->query.timeout_ms;
+    config_.query.max_samples = fresh->query.max_samples;
+    config_.query.lookback_delta_ms = fresh->query.lookback_delta_ms;
     config_.scrape = fresh->scrape;
     config_.scrape_configs = fresh->scrape_configs;
     config_.auth.tokens = fresh->auth.tokens;
@@ -670,6 +779,8 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
               "rule_files={} scrape_targets={} checks_added={} checks_changed={} checks_removed={} remote_write={}",
               parts->rule_files.size(), scrape_ ? scrape_->size() : 0, checks.added, checks.changed, checks.removed,
               remote_forwarder_ ? remote_forwarder_->size() : 0);
+  PW_LOG_DEBUG("configuration reload applied", "log_level={} external_url={}", config_.log_level,
+               LogQuote(external_url));
   *applied_text = plan->applied_yaml;
   return Status::Ok();
 }
@@ -820,6 +931,7 @@ void ServerApp::RegisterStatusRoutes(http::Router& router) {
         return info;
       },
       .flags = [this] {
+        std::lock_guard lock(status_mu_);  // log_level changes on reload
         return std::vector<std::pair<std::string, std::string>>{
             {"config", config_.source_path.string()}, {"data-dir", config_.data_dir.string()},
             {"listen", config_.http.listen},           {"log-level", config_.log_level},

@@ -63,7 +63,10 @@ class ServerApp {
   MetricsRegistry& metrics() { return metrics_; }
   // Re-reads the config file and applies it (SIGHUP, POST /-/reload; docs/operations.md
   // "Reloading"): rule files, `alerting:`, `alerts:`, `scrape_configs:`/`scrape:` (the
-  // self-scrape too), `synthetic:`, `remote_write:` and `auth.tokens` (token files re-read).
+  // self-scrape too), `synthetic:`, `remote_write:`, `auth.tokens` (token files re-read),
+  // `log_level` (unless --log-level was given), `external_url`, `reports:`, `query:` (but
+  // cache_max_bytes), the beacon parsing and CORS keys of `rum:` and the continuous
+  // watches' keys of `analysis:` (common/config_reload.h).
   // All or nothing: everything is parsed and prepared first; on any error nothing changes
   // and the error is returned. Restart-only keys (common/config_reload.h) keep their
   // running values; a reload that changes one logs a warning naming them and applies the
@@ -71,6 +74,9 @@ class ServerApp {
   // With http.tls it first re-reads the certificate, key and client CA (docs/tls.md); if
   // that fails the reload stops there with the error and the old certificate stays.
   Status Reload();
+  // --log-level was given on the command line (cli/serve.h ServeFlags::log_level set): it
+  // keeps precedence over the file's log_level on every reload. Call before Start.
+  void set_log_level_from_flag(bool from_flag) { log_level_from_flag_ = from_flag; }
 
  private:
   void RegisterRoutes(http::Router& router);
@@ -96,8 +102,10 @@ class ServerApp {
   void AppendReloadMetrics(std::string& out) const;
 
   // The running configuration. A reload replaces the parts it applies (scrape,
-  // scrape_configs, auth.tokens; written under status_mu_ on the reload thread, read only
-  // there); the restart-only parts, which other threads read, never change after Start.
+  // scrape_configs, auth.tokens, log_level, rules.external_url, reports, query, rum's
+  // parsing and CORS keys, analysis' watch keys; written under status_mu_
+  // on the reload thread, read there or under status_mu_); the restart-only parts, which
+  // other threads read, never change after Start.
   Config config_;
   std::shared_ptr<http::AuthGuard> auth_guard_;  // null: authentication off (reloads swap its tokens)
   http::AuthToken self_scrape_token_;            // kept in the token list across reloads
@@ -131,6 +139,7 @@ class ServerApp {
   std::unique_ptr<alert::EngineRuleQuerier> rule_querier_;
   std::unique_ptr<alert::RuleManager> rules_;
   alert::SloCatalog slos_;  // alerts.slo, for GET /api/v1/slos (replaced on reload)
+  bool log_level_from_flag_ = false;  // set before Start (set_log_level_from_flag)
   std::mutex reload_mu_;  // serialises Reload
   bool stopping_ = false;  // guarded by reload_mu_: set by Stop, after which Reload refuses
   int64_t start_time_ms_ = 0;

@@ -4,7 +4,13 @@
 // series go stale), synthetic checks added and removed (API checks kept), remote_write
 // queues started and stopped, auth tokens swapped at once. An invalid change to each
 // section fails the reload, reports it (perfwatch_config_last_reload_successful 0) and
-// leaves everything as it was. Restart-only keys keep their values with a warning.
+// leaves everything as it was. log_level (the --log-level flag winning) and external_url
+// (notifications' externalURL, alerts' generatorURL) change at once; a `reports:` schedule
+// added by a reload is sent, a kept one is not sent again early; `query:` limits apply to
+// the next query (cached answers dropped), `rum:` parsing keys to the next beacon, the
+// `analysis:` watch keys to the next pass.
+// Restart-only keys
+// keep their values with a warning.
 #include <gtest/gtest.h>
 #include <simdjson.h>
 #include <unistd.h>
@@ -12,13 +18,16 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <thread>
 
 #include "support/http_client.h"
 #include "support/server_process.h"
 #include "support/sha256.h"
+#include "support/smtp_sink.h"
 #include "support/temp_dir.h"
 #include "support/webhook_receiver.h"
 
@@ -301,6 +310,326 @@ TEST(ConfigReloadTest, RestartOnlyKeysKeepTheirValuesWithAWarning) {
   EXPECT_NE(yaml.find("job_name: t"), std::string::npos) << yaml;
   EXPECT_NE(c.Get("/api/v1/status/runtimeinfo").body.find("\"storageRetention\":\"3d\""),
             std::string::npos);
+}
+
+size_t Occurrences(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(ConfigReloadTest, LogLevelChangesAtOnce) {
+  TempDir dir("pw_reload_");
+  const std::string path = dir.Write("perfwatch.yml", "log_level: info\n");
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  const std::string debug_line = "msg=\"configuration reload applied\"";
+  const std::string info_line = "msg=\"configuration reloaded\"";
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(Occurrences(server.log(), debug_line), 0u) << server.log();
+  EXPECT_EQ(Occurrences(server.log(), info_line), 1u) << server.log();
+
+  // debug: the reload's own debug line appears, and the running configuration says so.
+  dir.Write("perfwatch.yml", "log_level: debug\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(Occurrences(server.log(), debug_line), 1u) << server.log();
+  EXPECT_NE(server.log().find("level=debug"), std::string::npos);
+  EXPECT_NE(c.Get("/api/v1/status/config").body.find("log_level: debug"), std::string::npos);
+  EXPECT_NE(c.Get("/api/v1/status/flags").body.find("\"log-level\":\"debug\""), std::string::npos);
+
+  // warn: info lines stop, this reload's included.
+  dir.Write("perfwatch.yml", "log_level: warn\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(Occurrences(server.log(), info_line), 2u) << server.log();
+  EXPECT_EQ(Occurrences(server.log(), debug_line), 1u) << server.log();
+
+  // An unknown level fails the reload and keeps warn.
+  dir.Write("perfwatch.yml", "log_level: loud\n");
+  HttpResponse r = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("log_level"), std::string::npos) << r.body;
+  EXPECT_EQ(ReloadMetric(c), "0");
+  EXPECT_NE(c.Get("/api/v1/status/config").body.find("log_level: warn"), std::string::npos);
+  dir.Write("perfwatch.yml", "log_level: warn\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(Occurrences(server.log(), info_line), 2u) << "still warn: " << server.log();
+
+  // Back to info.
+  dir.Write("perfwatch.yml", "{}\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(Occurrences(server.log(), info_line), 3u) << server.log();
+}
+
+TEST(ConfigReloadTest, LogLevelFlagWinsOverTheFile) {
+  TempDir dir("pw_reload_");
+  const std::string path = dir.Write("perfwatch.yml", "log_level: warn\n");
+  ServerProcess server({"--config", path, "--log-level", "info"});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  dir.Write("perfwatch.yml", "log_level: debug\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  const std::string log = server.log();
+  EXPECT_EQ(log.find("msg=\"configuration reload applied\""), std::string::npos) << log;
+  EXPECT_NE(log.find("msg=\"configuration reloaded\""), std::string::npos) << log;
+  EXPECT_NE(log.find("log_level is set by --log-level"), std::string::npos) << log;
+  EXPECT_NE(c.Get("/api/v1/status/config").body.find("log_level: info"), std::string::npos);
+}
+
+// A rule file of alerts that fire at once (group_by alertname: one notification each).
+std::string FiringRules(const std::vector<std::string>& alerts) {
+  std::string out = "groups:\n  - name: g\n    interval: 1s\n    rules:\n";
+  for (const std::string& a : alerts) out += "      - alert: " + a + "\n        expr: vector(1)\n";
+  return out;
+}
+
+std::string AlertingWith(const std::string& external_url, const WebhookReceiver& hook) {
+  return (external_url.empty() ? "" : "external_url: " + external_url + "\n") +
+         "rule_files: [rules.yml]\n"
+         "alerting:\n  route:\n    receiver: hook\n    group_by: [alertname]\n"
+         "    group_wait: 0s\n    group_interval: 1s\n"
+         "  receivers:\n    - name: hook\n      webhook_configs:\n        - url: " +
+         hook.url() + "\n";
+}
+
+// The notification for alert `name` (its body), "" when none came.
+std::string NotificationFor(const WebhookReceiver& hook, const std::string& name) {
+  for (const auto& req : hook.requests()) {
+    if (req.body.find("\"alertname\":\"" + name + "\"") != std::string::npos) return req.body;
+  }
+  return "";
+}
+
+TEST(ConfigReloadTest, ExternalUrlReachesNotificationsAndGeneratorUrls) {
+  WebhookReceiver hook;
+  ASSERT_TRUE(hook.Start());
+  TempDir dir("pw_reload_");
+  dir.Write("rules.yml", FiringRules({"First"}));
+  const std::string path = dir.Write("perfwatch.yml", AlertingWith("http://before.test:9797", hook));
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  ASSERT_TRUE(Eventually([&] { return !NotificationFor(hook, "First").empty(); })) << server.log();
+  simdjson::dom::parser parser;
+  simdjson::dom::element body;
+  ASSERT_FALSE(parser.parse(NotificationFor(hook, "First")).get(body));
+  EXPECT_EQ(std::string_view(body["externalURL"]), "http://before.test:9797");
+
+  dir.Write("rules.yml", FiringRules({"First", "Second"}));
+  dir.Write("perfwatch.yml", AlertingWith("http://after.test/perfwatch", hook));
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  ASSERT_TRUE(Eventually([&] { return !NotificationFor(hook, "Second").empty(); })) << server.log();
+  const std::string second = NotificationFor(hook, "Second");
+  ASSERT_FALSE(parser.parse(second).get(body));
+  EXPECT_EQ(std::string_view(body["externalURL"]), "http://after.test/perfwatch");
+  const std::string_view generator = body["alerts"].at(0)["generatorURL"];
+  EXPECT_EQ(generator.rfind("http://after.test/perfwatch/graph?", 0), 0u) << generator;
+  EXPECT_EQ(second.find("before.test"), std::string::npos) << second;
+  EXPECT_EQ(ReloadMetric(c), "1");
+  EXPECT_NE(c.Get("/api/v1/status/config").body.find("external_url: http://after.test/perfwatch"),
+            std::string::npos);
+  const std::string log = server.log();
+  EXPECT_EQ(log.find("need a restart"), std::string::npos) << log;
+
+  // An invalid URL fails the reload; the running one stays.
+  dir.Write("rules.yml", FiringRules({"First", "Second", "Third"}));
+  dir.Write("perfwatch.yml", AlertingWith("after.test", hook));
+  HttpResponse r = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("external_url"), std::string::npos) << r.body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(NotificationFor(hook, "Third"), "") << "the rules did not change either";
+  EXPECT_NE(c.Get("/api/v1/status/config").body.find("external_url: http://after.test/perfwatch"),
+            std::string::npos);
+}
+
+std::string MailConfig(const testing::SmtpSinkProcess& sink, const std::string& reports) {
+  return "alerting:\n  global:\n    smtp_smarthost: '" + sink.smarthost() +
+         "'\n    smtp_from: perfwatch@example.test\n    smtp_require_tls: false\n"
+         "  route: {receiver: team-mail}\n  receivers:\n    - name: team-mail\n"
+         "      email_configs: [{to: team@example.test}]\n" +
+         (reports.empty() ? "" : "reports:\n" + reports);
+}
+
+TEST(ConfigReloadTest, ReportSchedulesFollowTheFile) {
+  testing::SmtpSinkProcess sink;
+  ASSERT_TRUE(sink.ok());
+  TempDir dir("pw_reload_");
+  const std::string path = dir.Write("perfwatch.yml", MailConfig(sink, ""));
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  const std::string weekly = "  - {name: weekly-shop, app: shop, every: 7d, format: html, to: team-mail}\n";
+  const std::string daily = "  - {name: daily-blog, app: blog, every: 1d, format: md, to: team-mail}\n";
+
+  // A new schedule is due at once (the server started without any).
+  dir.Write("perfwatch.yml", MailConfig(sink, weekly));
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  ASSERT_TRUE(Eventually([&] { return sink.messages() == 1; })) << server.log();
+  EXPECT_EQ(testing::MailHeader(sink.File(1, ".eml"), "Subject").rfind("[perfwatch] Performance report: shop, ", 0), 0u);
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
+
+  // Another one added: it is sent, the kept one is not sent again before its week is over.
+  dir.Write("perfwatch.yml", MailConfig(sink, weekly + daily));
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  ASSERT_TRUE(Eventually([&] { return sink.messages() == 2; })) << server.log();
+  EXPECT_EQ(testing::MailHeader(sink.File(2, ".eml"), "Subject").rfind("[perfwatch] Performance report: blog, ", 0), 0u);
+  EXPECT_EQ(testing::MailHeader(sink.File(2, ".eml"), "Content-Type"), "text/plain; charset=UTF-8");
+  const std::string state = (server.data_dir() / "reports" / "schedule.state").string();
+  ASSERT_TRUE(Eventually([&] {
+    std::ifstream in(state);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return text.find("daily-blog") != std::string::npos && text.find("weekly-shop") != std::string::npos;
+  }));
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(sink.messages(), 2);
+
+  // A report to a receiver that does not exist fails the reload; the schedules stay.
+  dir.Write("perfwatch.yml", MailConfig(sink, weekly + "  - {name: other, app: shop, to: nobody}\n"));
+  HttpResponse r = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("is not a receiver of alerting"), std::string::npos) << r.body;
+  EXPECT_EQ(ReloadMetric(c), "0");
+  EXPECT_NE(c.Get("/api/v1/status/config").body.find("daily-blog"), std::string::npos);
+}
+
+TEST(ConfigReloadTest, QueryLimitsApplyToTheNextQuery) {
+  TempDir dir("pw_reload_");
+  const std::string path = dir.Write("perfwatch.yml", "query:\n  max_samples: 100000\n");
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  // 601 samples in memory at once, at a fixed time (so the answer may be cached).
+  const std::string query = "/api/v1/query?time=1700000000&query=" +
+                            testing::UrlEncode("count_over_time(vector(1)[10m:1s])");
+  HttpResponse r = c.Get(query);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"601\""), std::string::npos) << r.body;
+  ASSERT_EQ(c.Get(query).status, 200);
+
+  dir.Write("perfwatch.yml", "query:\n  max_samples: 100\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
+  r = c.Get(query);
+  EXPECT_EQ(r.status, 422) << "the cached answer is dropped too: " << r.body;
+  EXPECT_NE(r.body.find("too many samples"), std::string::npos) << r.body;
+  const std::string yaml = c.Get("/api/v1/status/config").body;  // the YAML as a JSON string
+  EXPECT_NE(yaml.find("max_samples: 100\\n"), std::string::npos) << yaml;
+
+  // An invalid limit fails the reload; the running one stays.
+  dir.Write("perfwatch.yml", "query:\n  max_samples: 0\n");
+  r = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("query.max_samples"), std::string::npos) << r.body;
+  EXPECT_EQ(c.Get(query).status, 422);
+
+  // Back to a large limit; cache_max_bytes needs a restart and keeps its value.
+  dir.Write("perfwatch.yml", "query:\n  max_samples: 100000\n  cache_max_bytes: 1024\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  r = c.Get(query);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(Eventually([&] {
+    const std::string log = server.log();
+    return log.find("need a restart") != std::string::npos &&
+           log.find("query.cache_max_bytes") != std::string::npos;
+  })) << server.log();
+}
+
+TEST(ConfigReloadTest, RumParsingKeysApplyToTheNextBeacon) {
+  TempDir dir("pw_reload_");
+  const std::string path = dir.Write("perfwatch.yml", "rum:\n  max_beacons_per_request: 100\n");
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  const std::string beacon = R"({"type":"vital","name":"FCP","value":1200,"url":"/blog/post-hello"})";
+  const std::string three = "[" + beacon + "," + beacon + "," + beacon + "]";
+  ASSERT_EQ(c.Post("/api/rum", three, "application/json").status, 204);
+
+  const std::string rum =
+      "rum:\n  max_beacons_per_request: 2\n  default_app: shop\n"
+      "  route_rules: [{pattern: 'post-[a-z]+', replacement: ':post'}]\n";
+  dir.Write("perfwatch.yml", rum);
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
+  EXPECT_EQ(c.Post("/api/rum", three, "application/json").status, 413);
+  ASSERT_EQ(c.Post("/api/rum", beacon, "application/json").status, 204);
+  const std::string vitals = c.Get("/api/v1/vitals?metric=FCP&window=1h&by=app,page").body;
+  EXPECT_NE(vitals.find(R"("app":"shop","page":"/blog/:post")"), std::string::npos) << vitals;
+  EXPECT_NE(vitals.find(R"("app":"default","page":"/blog/post-hello")"), std::string::npos)
+      << "beacons taken before the reload keep what they were stored with: " << vitals;
+
+  // A route rule that does not compile fails the reload; the running settings stay.
+  dir.Write("perfwatch.yml", "rum:\n  max_beacons_per_request: 100\n  route_rules: [{pattern: '(', replacement: ':x'}]\n");
+  HttpResponse r = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("rum.route_rules"), std::string::npos) << r.body;
+  EXPECT_EQ(c.Post("/api/rum", three, "application/json").status, 413);
+
+  // CORS origins: from any ("*") to one; the others are refused from the next request on.
+  HttpResponse cors = c.Post("/api/rum", beacon, "application/json", {{"Origin", "https://other.example"}});
+  EXPECT_EQ(cors.status, 204) << cors.body;
+  dir.Write("perfwatch.yml", rum + "  cors_allowed_origins: ['https://shop.example']\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  cors = c.Post("/api/rum", beacon, "application/json", {{"Origin", "https://other.example"}});
+  EXPECT_EQ(cors.status, 403) << cors.body;
+  cors = c.Post("/api/rum", beacon, "application/json", {{"Origin", "https://shop.example"}});
+  EXPECT_EQ(cors.status, 204) << cors.body;
+  EXPECT_EQ(cors.headers["access-control-allow-origin"], "https://shop.example");
+
+  // The other rum keys (here max_apps, a series cap) need a restart and keep their values.
+  dir.Write("perfwatch.yml", rum + "  cors_allowed_origins: ['https://shop.example']\n  max_apps: 3\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_TRUE(Eventually([&] { return server.log().find("keys=rum.max_apps") != std::string::npos; }))
+      << server.log();
+}
+
+// The value of an unlabelled series on /metrics (-1 when absent).
+double MetricValue(HttpClient& c, const std::string& name) {
+  const std::string body = c.Get("/metrics").body;
+  const size_t at = body.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(body.substr(at + name.size() + 2));
+}
+
+TEST(ConfigReloadTest, ContinuousWatchesFollowTheFile) {
+  TempDir dir("pw_reload_");
+  const std::string path = dir.Write("perfwatch.yml", "analysis:\n  watch_interval: 0s\n");
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  const std::string passes = "perfwatch_watch_evaluations_total";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(MetricValue(c, passes), 0) << "watches off";
+
+  // On, every second, with one watch expression: its series is analysed.
+  const std::string on = "analysis:\n  watch_interval: 1s\n  watch_lookback: 2h\n"
+                         "  watch: [{name: ones, expr: 'vector(1)', step: 10m}]\n";
+  dir.Write("perfwatch.yml", on);
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_TRUE(Eventually([&] { return MetricValue(c, passes) >= 2; })) << server.log();
+  EXPECT_EQ(MetricValue(c, "perfwatch_watch_series"), 1);
+  EXPECT_EQ(c.Get("/api/v1/regressions").status, 200);
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
+
+  // A watch expression that does not parse fails the reload; the watches go on.
+  dir.Write("perfwatch.yml", "analysis:\n  watch_interval: 1s\n  watch: [{name: bad, expr: 'sum('}]\n");
+  HttpResponse r = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("analysis.watch \"bad\""), std::string::npos) << r.body;
+  const double before = MetricValue(c, passes);
+  EXPECT_TRUE(Eventually([&] { return MetricValue(c, passes) > before; }));
+  EXPECT_EQ(MetricValue(c, "perfwatch_watch_series"), 1);
+
+  // The detector's options need a restart; off again stops the passes.
+  dir.Write("perfwatch.yml", "analysis:\n  watch_interval: 0s\n  changepoint: {min_segment: 5}\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_TRUE(Eventually([&] {
+    return server.log().find("keys=analysis.changepoint") != std::string::npos;
+  })) << server.log();
+  const double stopped = MetricValue(c, passes);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(MetricValue(c, passes), stopped);
 }
 
 }  // namespace
