@@ -123,6 +123,12 @@ bool EventStore::Impl::ApplyPair(Partition* p, uint32_t row, std::string_view se
     p->pairs().Insert(h, row);
     return false;
   }
+  // Beacons may arrive out of order (two sendBeacon requests race): a repeat older than
+  // the stored event is kept dead and leaves the stored one and the index as they are.
+  if (p->RowTimeMs(row) < owner->RowTimeMs(*old)) {
+    p->MarkDead(row);
+    return true;
+  }
   owner->MarkDead(*old);
   if (owner == p) {
     p->pairs().Replace(h, *old, row);

@@ -75,8 +75,9 @@ struct EventStore::Impl {
   // Requires append_mu.
   Result<Partition*> PartitionFor(int64_t t);
   // Looks for a stored event with this pair in every partition (p first) and, if found,
-  // marks it dead and moves the index entry to (p, row); else indexes (p, row).
-  // Requires append_mu and exclusive state_mu. Returns true when an event was replaced.
+  // marks it dead and moves the index entry to (p, row); else indexes (p, row). A repeat
+  // whose time is earlier than the stored event's is marked dead itself instead.
+  // Requires append_mu and exclusive state_mu. Returns true when the pair was a repeat.
   bool ApplyPair(Partition* p, uint32_t row, std::string_view session_id, std::string_view id);
   void UpdateGauges();
   Status SyncAll();

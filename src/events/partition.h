@@ -264,6 +264,10 @@ class Partition {
   uint32_t EncodeEvent(const EventInput& e, uint64_t seq, std::string& scratch, std::string& out);
   uint32_t AddRow(uint64_t offset, uint32_t time_off, uint8_t kind, uint32_t combo, double value);
   void MarkDead(uint32_t row);
+  // Absolute time (ms) of `row`.
+  int64_t RowTimeMs(uint32_t row) const {
+    return start_ms() + chunks_[row / RowChunk::kRows]->Time(row % RowChunk::kRows);
+  }
   // True when `row` was replaced by a later event (its kind has kDeadRow).
   bool RowDead(uint32_t row) const {
     return chunks_[row / RowChunk::kRows]->kinds()[row % RowChunk::kRows] & kDeadRow;

@@ -157,7 +157,8 @@ test('resource summary, LCP / INP subparts and a journey across a navigation arr
   // the one sent after LCP was known (an earlier flush may have left before it).
   const res = await until(async () => (await exportEvents('slow-resources'))
     .find((e) => e.url.startsWith(site + '/a') && e.summary && e.summary.beforeLcp > 0));
-  assert.ok(res, 'resource summary of /a');
+  assert.ok(res, 'resource summary of /a: ' +
+    JSON.stringify((await exportEvents('slow-resources')).map((e) => ({ url: e.url, id: e.id, summary: e.summary }))));
   assert.match(res.id, /-r$/);
   const s = res.summary;
   assert.equal(s.byType.css.n, 1);

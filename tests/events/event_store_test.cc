@@ -205,11 +205,19 @@ TEST(EventStoreTest, ReplaceOnRepeatKeepsTheLastValue) {
     GroupMap want;
     want[{}] = {0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
     EXPECT_EQ(Scan(*store, scan), want);
-    // And back into the first partition again (an older timestamp arriving later).
-    std::vector<OwnedEvent> back = {Vitals(Vital::kCLS, kT0 + 5, 0.45, "/", "s1", "v1")};
+    // An older report arriving later (out-of-order beacons) is a repeat but does not
+    // replace the newer one, in another partition or in the same one.
+    std::vector<OwnedEvent> back = {Vitals(Vital::kCLS, kT0 + 5, 0.45, "/", "s1", "v1"),
+                                    Vitals(Vital::kCLS, kT0 + 2 * kHour - 1, 0.46, "/", "s1", "v1")};
     ASSERT_TRUE(store->Append(Views(back)).ok());
-    want[{}] = {0.45, 0.5, 0.6, 0.7, 0.8, 0.9};
+    EXPECT_EQ(store->Stats().events, 6u);
     EXPECT_EQ(Scan(*store, scan), want);
+    // The same time goes to the later arrival.
+    std::vector<OwnedEvent> same = {Vitals(Vital::kCLS, kT0 + 2 * kHour, 0.41, "/", "s1", "v1")};
+    ASSERT_TRUE(store->Append(Views(same)).ok());
+    want[{}] = {0.41, 0.5, 0.6, 0.7, 0.8, 0.9};
+    EXPECT_EQ(Scan(*store, scan), want);
+    EXPECT_EQ(ExportLines(*store).size(), 6u);
   }
   auto store = OpenStore(dir.path());  // replay follows arrival order across partitions
   VitalScan scan;
@@ -217,23 +225,26 @@ TEST(EventStoreTest, ReplaceOnRepeatKeepsTheLastValue) {
   scan.from_ms = kT0;
   scan.to_ms = kT0 + 3 * kHour;
   GroupMap want;
-  want[{}] = {0.45, 0.5, 0.6, 0.7, 0.8, 0.9};
+  want[{}] = {0.41, 0.5, 0.6, 0.7, 0.8, 0.9};
   EXPECT_EQ(Scan(*store, scan), want);
   EXPECT_EQ(ExportLines(*store).size(), 6u);
 }
 
 TEST(EventStoreTest, ManyRepeatsAcrossRestartAreCountedOnce) {
   TempDir dir;
-  std::map<std::pair<std::string, std::string>, double> last;
+  // The kept report of each pair: the latest time, ties to the later arrival.
+  std::map<std::pair<std::string, std::string>, std::pair<int64_t, double>> last;
   std::mt19937 rng(5);
   {
     auto store = OpenStore(dir.path());
     for (int i = 0; i < 5000; ++i) {
       std::string s = "s" + std::to_string(rng() % 100), id = "v" + std::to_string(rng() % 20);
       double v = i;
-      auto e = Vitals(Vital::kINP, kT0 + static_cast<int64_t>(rng() % (3 * kHour)), v, "/", s, id);
+      const int64_t t = kT0 + static_cast<int64_t>(rng() % (3 * kHour));
+      auto e = Vitals(Vital::kINP, t, v, "/", s, id);
       ASSERT_TRUE(store->Append(Views({e})).ok());
-      last[{s, id}] = v;
+      auto [it, fresh] = last.try_emplace({s, id}, t, v);
+      if (!fresh && t >= it->second.first) it->second = {t, v};
     }
     EXPECT_EQ(store->Stats().events, last.size());
   }
@@ -244,7 +255,7 @@ TEST(EventStoreTest, ManyRepeatsAcrossRestartAreCountedOnce) {
   scan.from_ms = kT0;
   scan.to_ms = kT0 + 3 * kHour;
   std::vector<double> want;
-  for (auto& [k, v] : last) want.push_back(v);
+  for (auto& [k, tv] : last) want.push_back(tv.second);
   std::sort(want.begin(), want.end());
   EXPECT_EQ(Scan(*store, scan)[{}], want);
 }
