@@ -57,14 +57,7 @@ class Progress {
 };
 
 std::string ApiError(const http::ClientResponse& res) {
-  if (res.status == 0) return "cannot reach the server";
-  simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  std::string_view msg;
-  if (parser.parse(res.body).get(root) == simdjson::SUCCESS && !root["error"].get(msg)) {
-    return "server answered " + std::to_string(res.status) + ": " + std::string(msg);
-  }
-  return "server answered " + std::to_string(res.status) + ": " + res.body.substr(0, 200);
+  return res.status == 0 ? "cannot reach the server" : ServerAnswerError(res.status, res.body);
 }
 
 int Fail(const char* cmd, const std::string& msg) {

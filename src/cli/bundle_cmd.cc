@@ -82,7 +82,7 @@ int RunBundleReport(const BundleFlags& flags, std::FILE* out, std::FILE* err) {
     const auto headers = BearerHeaders(flags.token);
     http::ClientResponse res = client.Get("/api/v1/budget-runs?app=" + http::UrlEncode(flags.app) + "&limit=1", headers);
     if (res.status == 0) return fail("cannot reach " + *flags.server);
-    if (res.status != 200) return fail("server answered " + std::to_string(res.status) + ": " + res.body.substr(0, 200));
+    if (res.status != 200) return fail(ServerAnswerError(res.status, res.body));
     auto b = budget::ParseRunsBaseline(res.body);
     if (!b.ok()) return fail(*flags.server + " app " + flags.app + ": " + b.status().message());
     baseline = std::move(*b);

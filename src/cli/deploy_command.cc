@@ -71,14 +71,7 @@ int RunDeploy(const DeployFlags& flags) {
   simdjson::dom::element root;
   const bool json = parser.parse(res.body).get(root) == simdjson::SUCCESS && root.is_object();
   if (res.status != 200) {
-    std::string_view type = "error", message = res.body;
-    if (json) {
-      // Either field may be missing: keep the defaults then.
-      if (root["errorType"].get(type) != simdjson::SUCCESS) type = "error";
-      if (root["error"].get(message) != simdjson::SUCCESS) message = res.body;
-    }
-    std::fprintf(stderr, "perfwatch deploy: server answered %d: %.*s: %.*s\n", res.status,
-                 static_cast<int>(type.size()), type.data(), static_cast<int>(message.size()), message.data());
+    std::fprintf(stderr, "perfwatch deploy: %s\n", ServerAnswerError(res.status, res.body).c_str());
     return 1;
   }
   std::string_view id, time;

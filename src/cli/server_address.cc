@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include <simdjson.h>
+
 namespace perfwatch::cli {
 
 Result<ServerAddress> ParseServer(std::string_view url) {
@@ -35,6 +37,18 @@ std::vector<std::pair<std::string, std::string>> BearerHeaders(const std::option
   const std::string t = token ? *token : (env ? env : "");
   if (t.empty()) return {};
   return {{"Authorization", "Bearer " + t}};
+}
+
+std::string ServerAnswerError(int status, std::string_view body) {
+  std::string_view type = "error", message = body.substr(0, 200);
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(body.data(), body.size()).get(root) == simdjson::SUCCESS && root.is_object()) {
+    // Either field may be missing: keep the defaults then.
+    if (root["errorType"].get(type) != simdjson::SUCCESS) type = "error";
+    if (root["error"].get(message) != simdjson::SUCCESS) message = body.substr(0, 200);
+  }
+  return "server answered " + std::to_string(status) + ": " + std::string(type) + ": " + std::string(message);
 }
 
 }  // namespace perfwatch::cli

@@ -107,15 +107,23 @@ void AppendInfoJson(std::string& out, const SnapshotInfo& info) {
   out += '}';
 }
 
-// Reads a snapshot's manifest back into an info (files and bytes summed).
-Result<SnapshotInfo> ReadInfo(const fs::path& dir, std::string* manifest_text) {
+// A snapshot's manifest as read back: its text and its parsed form.
+struct StoredManifest {
+  std::string text;
+  SnapshotManifest manifest;
+};
+
+Result<StoredManifest> ReadManifest(const fs::path& dir) {
   const fs::path path = dir / kSnapshotManifestName;
   PW_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   PW_ASSIGN_OR_RETURN(SnapshotManifest m, ParseSnapshotManifest(text, path.string()));
-  SnapshotInfo info{.name = m.name, .time_ms = m.time_ms, .skip_head = m.skip_head, .files = m.files.size(),
-                    .bytes = m.bytes(), .seconds = m.seconds};
-  if (manifest_text) *manifest_text = std::move(text);
-  return info;
+  return StoredManifest{.text = std::move(text), .manifest = std::move(m)};
+}
+
+// The info of a manifest (files and bytes summed).
+SnapshotInfo InfoOf(const SnapshotManifest& m) {
+  return SnapshotInfo{.name = m.name, .time_ms = m.time_ms, .skip_head = m.skip_head, .files = m.files.size(),
+                      .bytes = m.bytes(), .seconds = m.seconds};
 }
 
 void WriteError(http::Response& res, const Status& s) {
@@ -186,8 +194,8 @@ void SnapshotService::RegisterRoutes(http::Router& router) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir(), ec)) {
       if (!entry.is_directory(ec) || entry.path().extension() == ".tmp") continue;
-      auto info = ReadInfo(entry.path(), nullptr);
-      if (info.ok()) infos.push_back(std::move(*info));
+      auto stored = ReadManifest(entry.path());
+      if (stored.ok()) infos.push_back(InfoOf(stored->manifest));
     }
     std::sort(infos.begin(), infos.end(), [](const SnapshotInfo& a, const SnapshotInfo& b) {
       return a.time_ms != b.time_ms ? a.time_ms > b.time_ms : a.name > b.name;
@@ -206,24 +214,23 @@ void SnapshotService::RegisterRoutes(http::Router& router) {
     const std::string_view name = rest.substr(0, slash);
     if (!ValidSnapshotName(name)) return WriteError(res, InvalidArgument("invalid snapshot name"));
     const fs::path snap = dir() / std::string(name);
-    std::string manifest;
-    auto info = ReadInfo(snap, &manifest);
-    if (!info.ok()) {
-      return WriteError(res, info.status().code() == StatusCode::kNotFound
+    auto stored = ReadManifest(snap);
+    if (!stored.ok()) {
+      return WriteError(res, stored.status().code() == StatusCode::kNotFound
                                  ? NotFound("snapshot " + std::string(name) + " not found")
-                                 : info.status());
+                                 : stored.status());
     }
     if (slash == std::string_view::npos) {
-      res.body = "{\"status\":\"success\",\"data\":" + manifest + "}";
+      res.body = "{\"status\":\"success\",\"data\":" + stored->text + "}";
       return;
     }
     constexpr std::string_view kFiles = "/files/";
     if (rest.substr(slash, kFiles.size()) != kFiles) return WriteError(res, NotFound("no such snapshot resource"));
     const std::string file(rest.substr(slash + kFiles.size()));
     // Only files the manifest lists (no "..", no links out of the snapshot).
-    auto m = ParseSnapshotManifest(manifest, name);
-    const bool listed = m.ok() && std::any_of(m->files.begin(), m->files.end(),
-                                              [&](const SnapshotManifest::File& f) { return f.path == file; });
+    const auto& files = stored->manifest.files;
+    const bool listed =
+        std::any_of(files.begin(), files.end(), [&](const SnapshotManifest::File& f) { return f.path == file; });
     if (!listed) return WriteError(res, NotFound("snapshot " + std::string(name) + " has no file " + file));
     std::shared_ptr<FILE> in(std::fopen((snap / file).c_str(), "rb"), [](FILE* f) {
       if (f) std::fclose(f);
