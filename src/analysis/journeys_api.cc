@@ -149,10 +149,17 @@ std::string RenderJourneysJson(const std::vector<JourneyReport>& journeys) {
 }
 
 void RegisterJourneysHandler(http::Router& router, const events::EventStore* store, int64_t timeout_ms) {
+  RegisterJourneysHandler(router, store, [timeout_ms] { return timeout_ms; });
+}
+
+void RegisterJourneysHandler(http::Router& router, const events::EventStore* store,
+                             std::function<int64_t()> timeout_ms) {
   auto cache = std::make_shared<JourneysCache>();
   RegisterAnalysisGet(router, "/api/v1/journeys", ParseJourneysRequest,
-                      [store, timeout_ms, cache](const JourneysRequest& request, int64_t now) -> Result<std::string> {
-                        PW_ASSIGN_OR_RETURN(auto journeys, ComputeJourneys(*store, request, now, timeout_ms, *cache));
+                      [store, timeout_ms = std::move(timeout_ms), cache](const JourneysRequest& request,
+                                                                         int64_t now) -> Result<std::string> {
+                        PW_ASSIGN_OR_RETURN(auto journeys,
+                                            ComputeJourneys(*store, request, now, timeout_ms(), *cache));
                         return RenderJourneysJson(journeys);
                       });
 }

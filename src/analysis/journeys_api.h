@@ -10,6 +10,7 @@
 // The handler answers from a JourneysCache (parsed events kept between requests).
 // Thread safety: reads the store only; safe on any worker thread.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,5 +61,9 @@ std::string RenderJourneysJson(const std::vector<JourneyReport>& journeys);
 
 // Registers GET /api/v1/journeys (scope read, query class).
 void RegisterJourneysHandler(http::Router& router, const events::EventStore* store, int64_t timeout_ms);
+// The same with the timeout read at each request (rum.journey_timeout reloaded); `timeout_ms`
+// must be thread-safe and outlive the router.
+void RegisterJourneysHandler(http::Router& router, const events::EventStore* store,
+                             std::function<int64_t()> timeout_ms);
 
 }  // namespace perfwatch::analysis

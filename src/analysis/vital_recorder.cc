@@ -168,10 +168,10 @@ Result<size_t> VitalRecorder::RecordAt(int64_t ts_ms) {
 }
 
 void VitalRecorder::Start() {
-  if (options_.interval_ms <= 0) return;
   std::lock_guard lock(thread_mu_);
-  if (thread_.joinable()) return;
+  started_ = true;
   stopping_ = false;
+  if (options_.interval_ms <= 0 || thread_.joinable()) return;
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -179,18 +179,47 @@ void VitalRecorder::Stop() {
   {
     std::lock_guard lock(thread_mu_);
     stopping_ = true;
+    started_ = false;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+Status VitalRecorder::SetOptions(VitalRecorderOptions options) {
+  if (options.window_ms <= 0) return InvalidArgument("vital recorder: the window must be positive");
+  if (options.interval_ms < 0) return InvalidArgument("vital recorder: the interval must be >= 0");
+  {
+    std::lock_guard lock(mu_);
+    options_.window_ms = options.window_ms;
+    options_.max_pages_per_app = options.max_pages_per_app;
+  }
+  {
+    std::lock_guard lock(thread_mu_);
+    options_.interval_ms = options.interval_ms;
+    // A recorder started with interval 0 has no thread yet.
+    if (started_ && !stopping_ && options_.interval_ms > 0 && !thread_.joinable()) {
+      thread_ = std::thread([this] { Run(); });
+    }
+  }
+  cv_.notify_all();  // the thread waits for the new interval
+  return Status::Ok();
 }
 
 void VitalRecorder::Run() {
   std::unique_lock lock(thread_mu_);
   // Aligned to multiples of the interval, like a rule group without an offset.
   while (!stopping_) {
+    const int64_t interval = options_.interval_ms;
+    if (interval <= 0) {  // paused by SetOptions
+      cv_.wait(lock, [this] { return stopping_ || options_.interval_ms > 0; });
+      continue;
+    }
     const int64_t now = NowMs();
-    const int64_t next = (now / options_.interval_ms + 1) * options_.interval_ms;
-    if (cv_.wait_for(lock, std::chrono::milliseconds(next - now), [this] { return stopping_; })) break;
+    const int64_t next = (now / interval + 1) * interval;
+    if (cv_.wait_for(lock, std::chrono::milliseconds(next - now),
+                     [this, interval] { return stopping_ || options_.interval_ms != interval; })) {
+      continue;  // stopping, or a new interval: aligned afresh
+    }
     lock.unlock();
     (void)RecordAt(std::max(next, NowMs()));
     lock.lock();

@@ -19,8 +19,11 @@
 //    Events whose page is empty count only in the app-wide series.
 //  - Failures are logged and counted (perfwatch_vital_percentile_failures_total); the next
 //    evaluation starts afresh.
-// Thread safety: RecordAt and Compute may be called from any thread; RecordAt serialises
-// on an internal mutex. Start/Stop are not to be called concurrently with each other.
+//  - SetOptions (a reload of rum.percentile_interval / percentile_window /
+//    max_pages_per_app): the next evaluation uses the new window and cap; the thread
+//    re-aligns to the new interval at once (0 pauses it, > 0 after 0 starts it).
+// Thread safety: RecordAt, Compute and SetOptions may be called from any thread; RecordAt
+// serialises on an internal mutex. Start/Stop are not to be called concurrently with each other.
 #include <array>
 #include <condition_variable>
 #include <cstdint>
@@ -95,10 +98,15 @@ class VitalRecorder {
   void Start();
   void Stop();
 
+  // The new options (window_ms > 0 and interval_ms >= 0, else InvalidArgument and nothing
+  // changes); see above.
+  Status SetOptions(VitalRecorderOptions options);
+
  private:
   void Run();
 
-  const VitalRecorderOptions options_;
+  // interval_ms guarded by thread_mu_; window_ms and max_pages_per_app by mu_.
+  VitalRecorderOptions options_;
   const events::EventStore* const store_;
   tsdb::Tsdb* const tsdb_;
   Counter* runs_ = nullptr;
@@ -112,6 +120,7 @@ class VitalRecorder {
   std::mutex thread_mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by thread_mu_
+  bool started_ = false;   // guarded by thread_mu_: between Start() and Stop()
   std::thread thread_;
 };
 

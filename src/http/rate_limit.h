@@ -14,8 +14,13 @@
 // Loopback clients are not limited (local tools, the demo, a same-host proxy that is not
 // listed in http.trusted_proxies). Refusals: 429, Prometheus' error shape with errorType
 // "too_many_requests", Retry-After; counted in perfwatch_http_rate_limited_total{route}.
-// Thread safety: Acquire/Admit are thread-safe; the table is split into mutex-guarded
-// shards so concurrent clients rarely contend.
+// SetRate / ClientRateLimitGuard::SetOptions (a reload of rum.rate_limit_per_ip /
+// rate_limit_burst) apply from the next request: buckets keep their tokens (capped at the
+// new burst as they refill); a rate of 0 turns the guard off (every request admitted),
+// a rate > 0 on again.
+// Thread safety: Acquire/Admit/SetRate/SetOptions are thread-safe; the table is split into
+// mutex-guarded shards so concurrent clients rarely contend; rate and burst are atomics.
+#include <atomic>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -46,6 +51,10 @@ class RateLimiter {
   // admitted, else the seconds to wait (>= 1).
   int64_t Acquire(const IpAddress& client, int64_t now_ns);
   size_t size() const;  // buckets held now
+  // From the next Acquire (rate > 0; burst raised to at least 1).
+  void SetRate(double rate_per_second, double burst);
+  double rate_per_second() const { return rate_per_ns_.load(std::memory_order_relaxed) * 1e9; }
+  double burst() const { return burst_.load(std::memory_order_relaxed); }
 
  private:
   struct Bucket {
@@ -60,24 +69,29 @@ class RateLimiter {
     std::unordered_map<std::array<uint8_t, 16>, Bucket, KeyHash> buckets;
   };
   static constexpr size_t kShards = 32;
-  void MakeRoom(Shard& shard, int64_t now_ns);
+  void MakeRoom(Shard& shard, int64_t now_ns, double rate_per_ns, double burst);
 
-  const double rate_per_ns_;
-  const double burst_;
+  std::atomic<double> rate_per_ns_;
+  std::atomic<double> burst_;
   const size_t shard_cap_;
   std::unique_ptr<Shard[]> shards_;
 };
 
 class ClientRateLimitGuard : public RequestGuard {
  public:
-  // Limits the routes whose RouteOptions::metric_label is in `route_labels`.
+  // Limits the routes whose RouteOptions::metric_label is in `route_labels`; a
+  // rate_per_second <= 0 admits everything (until SetOptions turns it on).
   ClientRateLimitGuard(RateLimiterOptions options, TrustedProxies trusted, std::vector<std::string> route_labels,
                        MetricsRegistry* metrics);
   bool Admit(const Request& req, const RouteOptions& options, Response& res) override;
   const RateLimiter& limiter() const { return limiter_; }
+  // rate_per_second and burst from the next request (max_entries is kept); rate <= 0: off.
+  void SetOptions(const RateLimiterOptions& options);
+  bool enabled() const { return enabled_.load(std::memory_order_relaxed); }
 
  private:
   RateLimiter limiter_;
+  std::atomic<bool> enabled_;
   const TrustedProxies trusted_;
   std::vector<std::string> route_labels_;
   std::vector<Counter*> limited_;  // per route label

@@ -73,8 +73,8 @@ std::optional<std::string> QueryCache::Get(const std::string& key, int64_t end_m
 
 void QueryCache::Put(const std::string& key, int64_t end_ms, uint64_t epoch, const std::string& body) {
   const size_t size = key.size() + body.size();
-  if (max_bytes_ == 0 || size > max_bytes_ / 8) return;
   std::lock_guard lock(mu_);
+  if (max_bytes_ == 0 || size > max_bytes_ / 8) return;
   if (auto it = index_.find(key); it != index_.end()) {
     bytes_ -= it->second->key.size() + it->second->body.size();
     lru_.erase(it->second);
@@ -100,6 +100,17 @@ void QueryCache::Clear() {
   index_.clear();
   lru_.clear();
   bytes_ = 0;
+}
+
+void QueryCache::SetMaxBytes(size_t max_bytes) {
+  std::lock_guard lock(mu_);
+  max_bytes_ = max_bytes;
+  EvictLocked();
+}
+
+size_t QueryCache::max_bytes() const {
+  std::lock_guard lock(mu_);
+  return max_bytes_;
 }
 
 size_t QueryCache::bytes() const {

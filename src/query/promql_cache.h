@@ -11,7 +11,8 @@
 // backfill or retention invalidates them). Errors are never cached.
 //
 // Bounded by `max_bytes` of answer bodies, least recently used first out; an answer over
-// an eighth of the bound is not kept. Hits, misses and bytes are in /metrics
+// an eighth of the bound is not kept; 0 keeps nothing. SetMaxBytes (a reload of
+// query.cache_max_bytes) changes the bound at once, evicting down to it. Hits, misses and bytes are in /metrics
 // (perfwatch_query_cache_*).
 // Thread safety: thread-safe (one mutex guards the map and the LRU list).
 #include <cstdint>
@@ -43,6 +44,9 @@ class QueryCache {
 
   // Drops every answer (a `query:` reload changed how answers are computed).
   void Clear();
+  // The new bound (0: no cache): least recently used answers evicted down to it.
+  void SetMaxBytes(size_t max_bytes);
+  size_t max_bytes() const;
 
   size_t bytes() const;
   size_t size() const;
@@ -56,7 +60,7 @@ class QueryCache {
   };
   void EvictLocked();
 
-  const size_t max_bytes_;
+  size_t max_bytes_;  // guarded by mu_
   const tsdb::ChangeTracker* const changes_;
   mutable std::mutex mu_;
   std::list<Entry> lru_;  // guarded by mu_: most recently used first

@@ -97,7 +97,8 @@ struct Scheduler::Impl {
   // Browser workers
   std::condition_variable browser_cv;
   std::deque<std::shared_ptr<Entry>> browser_queue;
-  std::vector<std::thread> browser_threads;
+  std::vector<std::thread> browser_threads;  // worker i at index i (exited ones joined on reuse)
+  std::vector<char> browser_alive;           // per worker: still running (cleared by the worker)
 
   Counter* runs_ok = nullptr;
   Counter* runs_failed = nullptr;
@@ -283,14 +284,39 @@ void Scheduler::Start() {
   impl_->started = true;
   impl_->work.emplace(impl_->io.get_executor());
   for (int i = 0; i < 2; ++i) impl_->io_threads.emplace_back([this] { impl_->io.run(); });
-  for (int i = 0; i < config_.max_browsers; ++i) {
-    impl_->browser_threads.emplace_back([this] {
+  StartBrowserWorkers();
+  for (auto& [name, e] : impl_->entries) Arm(e);
+  impl_->save_timer = std::make_unique<boost::asio::steady_timer>(impl_->io);
+  ArmSave();
+}
+
+// Under mu: workers 0 .. max_browsers-1 running. A worker whose index is at or above the
+// cap exits when it is idle (it finishes the run it has); a worker asked to exit that has
+// not yet done so goes on when the cap is raised again.
+void Scheduler::StartBrowserWorkers() {
+  const size_t n = static_cast<size_t>(std::max(config_.max_browsers, 0));
+  for (size_t i = 0; i < n; ++i) {
+    if (i < impl_->browser_threads.size()) {
+      if (impl_->browser_alive[i]) continue;
+      // Exited (it cleared its flag under mu and needs mu no more): join, then reuse the slot.
+      if (impl_->browser_threads[i].joinable()) impl_->browser_threads[i].join();
+    } else {
+      impl_->browser_threads.emplace_back();
+      impl_->browser_alive.push_back(0);
+    }
+    impl_->browser_alive[i] = 1;
+    impl_->browser_threads[i] = std::thread([this, i] {
       for (;;) {
         std::shared_ptr<Entry> e;
         {
           std::unique_lock l(impl_->mu);
-          impl_->browser_cv.wait(l, [this] { return impl_->stopping || !impl_->browser_queue.empty(); });
-          if (impl_->stopping) return;
+          auto retired = [this, i] { return i >= static_cast<size_t>(std::max(config_.max_browsers, 0)); };
+          impl_->browser_cv.wait(
+              l, [&] { return impl_->stopping || retired() || !impl_->browser_queue.empty(); });
+          if (impl_->stopping || retired()) {
+            impl_->browser_alive[i] = 0;
+            return;
+          }
           e = impl_->browser_queue.front();
           impl_->browser_queue.pop_front();
         }
@@ -298,9 +324,13 @@ void Scheduler::Start() {
       }
     });
   }
-  for (auto& [name, e] : impl_->entries) Arm(e);
-  impl_->save_timer = std::make_unique<boost::asio::steady_timer>(impl_->io);
-  ArmSave();
+}
+
+size_t Scheduler::browser_workers() const {
+  std::lock_guard lock(impl_->mu);
+  size_t n = 0;
+  for (char alive : impl_->browser_alive) n += alive ? 1 : 0;
+  return n;
 }
 
 // Every kStateSaveMs, saves the state when a result came in since the last save.
@@ -328,8 +358,14 @@ void Scheduler::Stop() {
     }
   }
   impl_->browser_cv.notify_all();
-  for (auto& t : impl_->browser_threads) t.join();
+  for (auto& t : impl_->browser_threads) {
+    if (t.joinable()) t.join();
+  }
   impl_->browser_threads.clear();
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->browser_alive.clear();
+  }
   impl_->work.reset();
   impl_->io.stop();  // HTTP probes in flight are abandoned (their results are not counted)
   for (auto& t : impl_->io_threads) t.join();
@@ -748,9 +784,12 @@ Scheduler::ApplyReport Scheduler::ApplyConfig(SyntheticConfig config) {
     }
     impl_->yaml_order.clear();
     for (const CheckSpec& c : config.checks) impl_->yaml_order.push_back(c.name);
-    const int browsers = config_.max_browsers;  // its worker threads run already
+    const bool browsers_changed = config.max_browsers != config_.max_browsers;
     config_ = std::move(config);
-    config_.max_browsers = browsers;
+    if (browsers_changed && impl_->started && !impl_->stopping) {
+      StartBrowserWorkers();              // grown: new workers
+      impl_->browser_cv.notify_all();     // shrunk: idle workers above the cap exit
+    }
     while (impl_->http_inflight < config_.max_concurrent_http && !impl_->http_waiting.empty() &&
            !impl_->stopping) {
       auto next = impl_->http_waiting.front();

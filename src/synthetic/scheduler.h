@@ -88,8 +88,9 @@ class Scheduler {
 
   SyntheticConfig config() const;  // a copy (a reload may replace it)
 
-  // Reload: the YAML checks and settings of `config` (see above). max_browsers keeps its
-  // running value (its worker threads are started once). Returns what changed, for logs.
+  // Reload: the YAML checks and settings of `config` (see above). A new max_browsers grows
+  // the browser worker pool at once; a smaller one lets the workers above it exit once idle
+  // (a browser run in progress finishes). Returns what changed, for logs.
   struct ApplyReport {
     size_t added = 0, changed = 0, removed = 0, unchanged = 0;
   };
@@ -98,6 +99,8 @@ class Scheduler {
   // Every check (YAML first in file order, then API ones by name), with details when
   // `details` (history and failures can be large: the list leaves them empty).
   std::vector<CheckView> List(bool details = false) const;
+  // Browser worker threads running now (max_browsers after Start, once shrinking settled).
+  size_t browser_workers() const;
   std::optional<CheckView> Get(const std::string& name) const;
   // Adds or replaces an API check (InvalidArgument with "conflict:" prefix for a YAML name).
   Status Put(CheckSpec spec);
@@ -113,6 +116,7 @@ class Scheduler {
   Status Load();
   static CheckView ViewOf(const Entry& e, bool details);  // under the lock
   void Arm(const std::shared_ptr<Entry>& e);  // under the lock
+  void StartBrowserWorkers();  // under the lock
   void ArmSave();  // on the io thread
   void Tick(const std::shared_ptr<Entry>& e);
   void StartHttp(const std::shared_ptr<Entry>& e, bool retry);

@@ -229,5 +229,34 @@ TEST_F(VitalRecorderTest, EmptyStoreWritesNothing) {
   EXPECT_TRUE(ReadAll().empty());
 }
 
+// SetOptions (rum.percentile_window / max_pages_per_app reloaded): the next evaluation
+// uses the new window and cap; a bad window changes nothing.
+TEST_F(VitalRecorderTest, SetOptionsAppliesToTheNextEvaluation) {
+  Append({{Vital::kLCP, 2000, kNow - 50 * 60'000, "shop", "/old"}, {Vital::kLCP, 3000, kNow - 1000, "shop", "/new"}});
+  VitalRecorder rec({.interval_ms = 0, .window_ms = kHour}, store_.get(), db_.get(), nullptr);
+  ASSERT_TRUE(rec.RecordAt(kNow).ok());
+  const std::string app_lcp = R"(rum_vital_samples{app="shop", metric="LCP"})";
+  EXPECT_EQ(ReadAll().at(app_lcp).second.back().v, 2);
+
+  EXPECT_FALSE(rec.SetOptions({.interval_ms = 0, .window_ms = 0}).ok());
+  EXPECT_FALSE(rec.SetOptions({.interval_ms = -1, .window_ms = kHour}).ok());
+  ASSERT_TRUE(rec.RecordAt(kNow + 1000).ok());
+  EXPECT_EQ(ReadAll().at(app_lcp).second.back().v, 2) << "the rejected options changed nothing";
+
+  ASSERT_TRUE(rec.SetOptions({.interval_ms = 0, .window_ms = 10 * 60'000, .max_pages_per_app = 0}).ok());
+  ASSERT_TRUE(rec.RecordAt(kNow + 2000).ok());
+  auto series = ReadAll();
+  EXPECT_EQ(series.at(app_lcp).second.back().v, 1) << "the 10-minute window leaves /old out";
+  const auto old = series.at(R"(rum_vital_samples{app="shop", metric="LCP", page="/old"})").second;
+  EXPECT_TRUE(tsdb::IsStaleNaN(old.back().v));
+
+  // Interval 0 -> no thread; Start and Stop with a paused recorder, then a stop after a
+  // reload that turned it on, return (the thread wakes on Stop).
+  rec.Start();
+  ASSERT_TRUE(rec.SetOptions({.interval_ms = kHour, .window_ms = kHour}).ok());
+  ASSERT_TRUE(rec.SetOptions({.interval_ms = 0, .window_ms = kHour}).ok());
+  rec.Stop();
+}
+
 }  // namespace
 }  // namespace perfwatch::analysis

@@ -221,5 +221,47 @@ TEST(ClientRateLimitGuardTest, LimitsOnlyTheNamedRoutesAndNotLoopback) {
   EXPECT_NE(text.find("perfwatch_http_rate_limited_total{route=\"/api/rum\"} 2"), std::string::npos) << text;
 }
 
+// SetRate (rum.rate_limit_per_ip / rate_limit_burst reloaded): from the next Acquire; a
+// bucket keeps its tokens, capped at a lowered burst.
+TEST(RateLimitTest, SetRateAppliesToTheNextAcquire) {
+  RateLimiter limiter({.rate_per_second = 1, .burst = 10, .max_entries = 1000});
+  const IpAddress a = Ip("203.0.113.7");
+  const int64_t t = 100 * kSecond;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.Acquire(a, t), 0) << i;  // 7 tokens left
+  limiter.SetRate(4, 2);
+  EXPECT_EQ(limiter.rate_per_second(), 4);
+  EXPECT_EQ(limiter.burst(), 2);
+  EXPECT_EQ(limiter.Acquire(a, t), 0);
+  EXPECT_EQ(limiter.Acquire(a, t), 0);
+  EXPECT_GE(limiter.Acquire(a, t), 1) << "capped at the new burst of 2";
+  EXPECT_EQ(limiter.Acquire(a, t + kSecond / 4), 0) << "refilled at the new rate";
+  limiter.SetRate(1, 0);
+  EXPECT_EQ(limiter.burst(), 1) << "raised to at least 1";
+}
+
+// SetOptions: rate 0 turns the guard off (everything admitted), a rate > 0 on again.
+TEST(ClientRateLimitGuardTest, SetOptionsTurnsTheLimitOnAndOff) {
+  MetricsRegistry metrics;
+  ClientRateLimitGuard guard({.rate_per_second = 0, .burst = 0, .max_entries = 100}, Trusted({}), {"/api/rum"},
+                             &metrics);
+  EXPECT_FALSE(guard.enabled());
+  RouteOptions rum{.metric_label = "/api/rum", .scope = Scope::kPublic};
+  Request req;
+  req.remote_address = "198.51.100.20";
+  Response res;
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(guard.Admit(req, rum, res)) << "off: " << i;
+  guard.SetOptions({.rate_per_second = 0.001, .burst = 2});
+  EXPECT_TRUE(guard.enabled());
+  EXPECT_TRUE(guard.Admit(req, rum, res));
+  EXPECT_TRUE(guard.Admit(req, rum, res));
+  EXPECT_FALSE(guard.Admit(req, rum, res));
+  EXPECT_EQ(res.status, 429);
+  guard.SetOptions({.rate_per_second = 0, .burst = 0});
+  EXPECT_FALSE(guard.enabled());
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(guard.Admit(req, rum, res)) << "off again: " << i;
+  guard.SetOptions({.rate_per_second = 0.001, .burst = 2});
+  EXPECT_FALSE(guard.Admit(req, rum, res)) << "the bucket kept its (empty) state";
+}
+
 }  // namespace
 }  // namespace perfwatch::http

@@ -53,6 +53,35 @@ TEST(QueryCacheTest, GetPutValidityAndEviction) {
   EXPECT_GT(metrics.GetCounter("perfwatch_query_cache_hits_total", "")->Value(), 0u);
 }
 
+// SetMaxBytes (query.cache_max_bytes reloaded): lowering evicts the least recently used
+// answers down to the new bound, 0 keeps nothing, raising from 0 caches again.
+TEST(QueryCacheTest, SetMaxBytesEvictsDownAndReenables) {
+  tsdb::ChangeTracker changes;
+  QueryCache cache(8000, &changes, nullptr);
+  for (int i = 0; i < 10; ++i) cache.Put("k" + std::to_string(i), 1, cache.epoch(), std::string(98, 'y'));
+  EXPECT_EQ(cache.size(), 10u);
+  EXPECT_EQ(cache.bytes(), 1000u);  // 2-byte keys + 98-byte bodies
+  ASSERT_TRUE(cache.Get("k0", 1).has_value());  // k0 becomes the most recently used
+  cache.SetMaxBytes(450);
+  EXPECT_EQ(cache.max_bytes(), 450u);
+  EXPECT_EQ(cache.size(), 4u);
+  EXPECT_LE(cache.bytes(), 450u);
+  EXPECT_TRUE(cache.Get("k0", 1).has_value()) << "recently used answers stay";
+  EXPECT_TRUE(cache.Get("k9", 1).has_value());
+  EXPECT_FALSE(cache.Get("k1", 1).has_value()) << "the least recently used went first";
+  // Under the new bound, an answer over an eighth of it is not kept.
+  cache.Put("big", 1, cache.epoch(), std::string(98, 'z'));
+  EXPECT_FALSE(cache.Get("big", 1).has_value());
+  cache.SetMaxBytes(0);
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_EQ(cache.bytes(), 0u);
+  cache.Put("a", 1, cache.epoch(), "answer");
+  EXPECT_FALSE(cache.Get("a", 1).has_value()) << "0: no cache";
+  cache.SetMaxBytes(1 << 20);
+  cache.Put("a", 1, cache.epoch(), "answer");
+  EXPECT_EQ(cache.Get("a", 1).value_or(""), "answer");
+}
+
 // Through the handlers: a repeated query is served from the cache until a sample at or
 // before its end time arrives.
 TEST(QueryCacheTest, HandlersServeRepeatsAndSeeLateData) {

@@ -1,10 +1,12 @@
 // Scheduler::ApplyConfig (a configuration reload, synthetic/scheduler.h): unchanged YAML
 // checks keep their results, changed ones keep their history under the new spec, removed
-// ones go, API checks stay unless a YAML check takes their name, and max_browsers keeps
-// its running value.
+// ones go, API checks stay unless a YAML check takes their name, and max_browsers grows or
+// shrinks the browser worker pool.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "support/temp_dir.h"
 #include "support/webhook_receiver.h"
@@ -82,7 +84,8 @@ TEST(SchedulerReload, ChecksFollowTheFileAndKeepTheirResults) {
   EXPECT_FALSE(s->Get("gone"));
   EXPECT_EQ(s->RunNow("gone").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(s->Delete("taken").code(), StatusCode::kInvalidArgument) << "now a YAML check";
-  EXPECT_EQ(s->config().max_browsers, 1) << "its worker threads run already";
+  EXPECT_EQ(s->config().max_browsers, 4);
+  EXPECT_EQ(s->browser_workers(), 4u) << "the pool grew at once";
   EXPECT_EQ(s->config().max_concurrent_http, 7);
   ASSERT_TRUE(s->RunNow("added").ok());
   ASSERT_TRUE(s->RunNow("changed").ok());
@@ -106,6 +109,36 @@ TEST(SchedulerReload, SameConfigChangesNothing) {
   EXPECT_EQ(report.unchanged, 1u);
   EXPECT_EQ(report.added + report.changed + report.removed, 0u);
   EXPECT_EQ(Names(**s), std::vector<std::string>{"a"});
+}
+
+// max_browsers reloaded: the pool grows at once; idle workers above a lowered cap exit
+// (waited for: they exit on their own thread); raised again, it grows back.
+TEST(SchedulerReload, MaxBrowsersGrowsAndShrinksThePool) {
+  TempDir dir;
+  SyntheticConfig config;
+  config.max_browsers = 2;
+  auto created = Scheduler::Create(config, InDir(dir.path()));
+  ASSERT_TRUE(created.ok()) << created.status().message();
+  std::unique_ptr<Scheduler> s = std::move(created).value();
+  EXPECT_EQ(s->browser_workers(), 0u) << "started by Start";
+  config.max_browsers = 3;
+  s->ApplyConfig(config);
+  EXPECT_EQ(s->browser_workers(), 0u) << "not started: the reload only records the number";
+  s->Start();
+  EXPECT_EQ(s->browser_workers(), 3u);
+  config.max_browsers = 1;
+  s->ApplyConfig(config);
+  EXPECT_EQ(s->config().max_browsers, 1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (s->browser_workers() > 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(s->browser_workers(), 1u) << "idle workers above the cap exited";
+  config.max_browsers = 4;
+  s->ApplyConfig(config);
+  EXPECT_EQ(s->browser_workers(), 4u) << "exited slots are joined and started again";
+  s->Stop();
+  EXPECT_EQ(s->browser_workers(), 0u);
 }
 
 }  // namespace

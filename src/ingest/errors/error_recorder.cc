@@ -211,6 +211,11 @@ Status ErrorRecorder::RecordLogs(const otlp::LogsRequest& request, int64_t recei
   return Status::Ok();
 }
 
+void ErrorRecorder::SetMaxApps(size_t max_apps) {
+  std::lock_guard lock(mu_);
+  options_.max_apps = max_apps;
+}
+
 std::string ErrorRecorder::Admit(events::ErrorSource source, std::string_view scope) {
   std::set<std::string>& set = source == events::ErrorSource::kBrowser ? apps_ : services_;
   const size_t cap = source == events::ErrorSource::kBrowser ? options_.max_apps : options_.max_services;

@@ -64,6 +64,10 @@ class ErrorRecorder {
 
   Status LoadState(int64_t now_ms);
 
+  // rum.max_apps reloaded (0 = no cap): from the next beacon on; apps already admitted keep
+  // their series, new ones beyond the cap count as "other". Thread-safe.
+  void SetMaxApps(size_t max_apps);
+
   struct Pending;  // one batch being assembled (implementation detail)
 
  private:
@@ -71,7 +75,7 @@ class ErrorRecorder {
   // Requires mu_.
   std::string Admit(events::ErrorSource source, std::string_view scope);
 
-  const ErrorRecorderOptions options_;
+  ErrorRecorderOptions options_;  // max_apps guarded by mu_ (SetMaxApps)
   events::ErrorStore* const store_;
   tsdb::Tsdb* const tsdb_;
   Counter* logs_not_stored_ = nullptr;

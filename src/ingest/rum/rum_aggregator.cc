@@ -201,6 +201,12 @@ std::string RumAggregator::Key(RumMetric m, std::string_view app, std::string_vi
   return k;
 }
 
+void RumAggregator::SetCaps(size_t max_apps, size_t max_pages_per_app) {
+  std::lock_guard lock(mu_);
+  options_.max_apps = max_apps;
+  options_.max_pages_per_app = max_pages_per_app;
+}
+
 size_t RumAggregator::num_label_sets() const {
   std::lock_guard lock(mu_);
   return groups_.size();

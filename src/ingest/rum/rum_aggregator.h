@@ -32,6 +32,9 @@
 //    Information API's effectiveType values (slow-2g, 2g, 3g, 4g), "unknown" and absent;
 //    any other value counts as connection="other" (perfwatch_rum_connections_overflow_total).
 //    Devices are classified from the User-Agent (a fixed set).
+//    SetCaps (a reload of rum.max_apps / max_pages_per_app) applies from the next Record():
+//    a raised cap admits new apps and pages; a lowered one keeps every app and page already
+//    admitted (their series go on) and admits no new one until fewer than the cap remain.
 //  - Failure: the in-memory state is kept even when the TSDB append fails, and the next
 //    successful Record() writes the cumulative values that include it (nothing is lost
 //    unless the process stops before then). The error is returned and counted in
@@ -115,6 +118,9 @@ class RumAggregator {
   void Start();
   void Stop();
 
+  // The caps (0 = no cap) from the next Record() on (see Cardinality above). Thread-safe.
+  void SetCaps(size_t max_apps, size_t max_pages_per_app);
+
   // Label sets held in memory.
   size_t num_label_sets() const;
 
@@ -144,7 +150,7 @@ class RumAggregator {
   Group& GetGroup(RumMetric m, std::string_view app, std::string_view page, std::string_view device,
                   std::string_view connection);
 
-  const RumAggregatorOptions options_;
+  RumAggregatorOptions options_;  // max_apps and max_pages_per_app guarded by mu_ (SetCaps)
   tsdb::Tsdb* const tsdb_;
   Counter* overflow_ = nullptr;
   Counter* apps_overflow_ = nullptr;

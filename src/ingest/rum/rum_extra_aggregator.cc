@@ -113,7 +113,10 @@ Result<std::unique_ptr<RumExtraAggregator>> RumExtraAggregator::Create(RumExtraA
 }
 
 RumExtraAggregator::RumExtraAggregator(RumExtraAggregatorOptions options, tsdb::Tsdb* tsdb, MetricsRegistry* metrics)
-    : options_(std::move(options)), tsdb_(tsdb), parser_(std::make_unique<dom::parser>()) {
+    : options_(std::move(options)),
+      journey_timeout_ms_(options_.journey_timeout_ms),
+      tsdb_(tsdb),
+      parser_(std::make_unique<dom::parser>()) {
   for (int b = 0; b < 2; ++b) {
     for (double x : Bounds(b)) le_strings_[b].push_back(FormatPrometheusFloat(x));
     le_strings_[b].push_back("+Inf");
@@ -137,6 +140,18 @@ RumExtraAggregator::RumExtraAggregator(RumExtraAggregatorOptions options, tsdb::
 }
 
 RumExtraAggregator::~RumExtraAggregator() { Stop(); }
+
+Status RumExtraAggregator::SetLimits(size_t max_apps, size_t max_pages_per_app, size_t max_names_per_app,
+                                     int64_t journey_timeout_ms) {
+  if (journey_timeout_ms <= 0) return InvalidArgument("rum extra aggregator: journey timeout must be positive");
+  std::lock_guard lock(mu_);
+  options_.max_apps = max_apps;
+  options_.max_pages_per_app = max_pages_per_app;
+  options_.max_names_per_app = max_names_per_app;
+  options_.journey_timeout_ms = journey_timeout_ms;
+  journey_timeout_ms_.store(journey_timeout_ms, std::memory_order_relaxed);
+  return Status::Ok();
+}
 
 size_t RumExtraAggregator::num_label_sets() const {
   std::lock_guard lock(mu_);

@@ -35,10 +35,15 @@
 //    (the core SDK) are not counted.
 //  - Caps (apps, pages per app) and overflow counters are RumAggregator's (same option
 //    values, their own admission sets).
+//  - SetLimits (a reload of rum.max_apps / max_pages_per_app / max_measure_names /
+//    journey_timeout) applies from the next Record()/Sweep(): a lowered cap keeps what is
+//    admitted and admits nothing new beyond it; a new timeout counts the held journeys
+//    against it at the next sweep.
 //  - Failure: as RumAggregator (state kept, next write carries it, perfwatch_rum_aggregate_append_failures_total).
 //
-// Thread safety: Record(), Sweep(), Flush() are thread-safe (one mutex, held across the
-// TSDB append).
+// Thread safety: Record(), Sweep(), Flush(), SetLimits() are thread-safe (one mutex, held
+// across the TSDB append); journey_timeout_ms() is lock-free.
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
@@ -110,6 +115,11 @@ class RumExtraAggregator {
   void Start();
   void Stop();
 
+  // The caps (0 = no cap) and the journey timeout (> 0, else InvalidArgument and nothing
+  // changes), from the next Record()/Sweep() on.
+  Status SetLimits(size_t max_apps, size_t max_pages_per_app, size_t max_names_per_app, int64_t journey_timeout_ms);
+  int64_t journey_timeout_ms() const { return journey_timeout_ms_.load(std::memory_order_relaxed); }
+
   size_t num_label_sets() const;
   size_t held_journeys() const;
   size_t remembered_summaries() const;
@@ -146,7 +156,8 @@ class RumExtraAggregator {
   Status WriteGroupRange(std::span<Group* const> groups, size_t nseries);           // requires mu_
   static constexpr size_t kWriteBatchSeries = 2048;
 
-  const RumExtraAggregatorOptions options_;
+  RumExtraAggregatorOptions options_;  // the caps and journey_timeout_ms guarded by mu_ (SetLimits)
+  std::atomic<int64_t> journey_timeout_ms_;  // a copy for journey_timeout_ms()
   tsdb::Tsdb* const tsdb_;
   Counter* names_overflow_ = nullptr;
   Counter* journey_names_overflow_ = nullptr;

@@ -478,5 +478,53 @@ TEST(RumAggregatorTest, IgnoresFidNonVitalsAndBadValues) {
   EXPECT_EQ(agg.num_label_sets(), 0u);
 }
 
+// SetCaps (rum.max_apps / max_pages_per_app reloaded): a raised cap admits new pages and
+// apps from the next Record(); a lowered one keeps what is admitted and refuses new ones.
+TEST(RumAggregatorTest, SetCapsRaisesAndLowersFromTheNextRecord) {
+  TempDir dir;
+  auto db = OpenTsdb(dir.path());
+  MetricsRegistry metrics;
+  RumAggregatorOptions opts;
+  opts.max_pages_per_app = 1;
+  opts.max_apps = 1;
+  auto agg = RumAggregator::Create(opts, db.get(), &metrics, kT0);
+  ASSERT_TRUE(agg.ok());
+  Counter* pages_over = metrics.GetCounter("perfwatch_rum_pages_overflow_total", "");
+  Counter* apps_over = metrics.GetCounter("perfwatch_rum_apps_overflow_total", "");
+  ASSERT_TRUE((*agg)->Record(Views({V(Vital::kLCP, 100, "shop", "/a"), V(Vital::kLCP, 100, "shop", "/b"),
+                                    V(Vital::kLCP, 100, "blog", "/a")}),
+                             {}, kT0)
+                  .ok());
+  EXPECT_EQ(pages_over->Value(), 1u);
+  EXPECT_EQ(apps_over->Value(), 1u);
+  auto all = ReadAll(*db);
+  EXPECT_FALSE(all.count(SeriesName(RumMetric::kLCP, "_count", V(Vital::kLCP, 0, "shop", "/b"))));
+  EXPECT_FALSE(all.count(SeriesName(RumMetric::kLCP, "_count", V(Vital::kLCP, 0, "blog", "/a"))));
+
+  (*agg)->SetCaps(/*max_apps=*/2, /*max_pages_per_app=*/2);
+  ASSERT_TRUE((*agg)->Record(Views({V(Vital::kLCP, 200, "shop", "/b"), V(Vital::kLCP, 200, "blog", "/a")}), {},
+                             kT0 + 1000)
+                  .ok());
+  EXPECT_EQ(pages_over->Value(), 1u) << "the raised caps admitted the new page and app";
+  EXPECT_EQ(apps_over->Value(), 1u);
+  all = ReadAll(*db);
+  EXPECT_EQ(all.at(SeriesName(RumMetric::kLCP, "_count", V(Vital::kLCP, 0, "shop", "/b"))).back().v, 1);
+  EXPECT_EQ(all.at(SeriesName(RumMetric::kLCP, "_count", V(Vital::kLCP, 0, "blog", "/a"))).back().v, 1);
+
+  // Lowered below what exists: the admitted apps and pages go on, nothing new is admitted.
+  (*agg)->SetCaps(1, 1);
+  ASSERT_TRUE((*agg)->Record(Views({V(Vital::kLCP, 300, "shop", "/a"), V(Vital::kLCP, 300, "shop", "/b"),
+                                    V(Vital::kLCP, 300, "blog", "/a"), V(Vital::kLCP, 300, "shop", "/c"),
+                                    V(Vital::kLCP, 300, "news", "/a")}),
+                             {}, kT0 + 2000)
+                  .ok());
+  EXPECT_EQ(pages_over->Value(), 2u) << "/c overflowed";
+  EXPECT_EQ(apps_over->Value(), 2u) << "news overflowed";
+  all = ReadAll(*db);
+  EXPECT_EQ(all.at(SeriesName(RumMetric::kLCP, "_count", V(Vital::kLCP, 0, "shop", "/b"))).back().v, 2);
+  EXPECT_EQ(all.at(SeriesName(RumMetric::kLCP, "_count", V(Vital::kLCP, 0, "blog", "/a"))).back().v, 2);
+  EXPECT_FALSE(all.count(SeriesName(RumMetric::kLCP, "_count", V(Vital::kLCP, 0, "shop", "/c"))));
+}
+
 }  // namespace
 }  // namespace perfwatch::ingest

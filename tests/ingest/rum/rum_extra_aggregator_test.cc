@@ -284,5 +284,42 @@ TEST_F(RumExtraAggregatorTest, MalformedAttributesAreIgnored) {
   EXPECT_EQ(a->num_label_sets(), 1u);
 }
 
+// SetLimits (rum.max_measure_names / max_pages_per_app / max_apps / journey_timeout
+// reloaded): from the next Record()/Sweep(); a lowered cap keeps the admitted names.
+TEST_F(RumExtraAggregatorTest, SetLimitsChangesCapsAndJourneyTimeout) {
+  auto a = Make({.max_names_per_app = 1, .journey_timeout_ms = 30 * kMin});
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->journey_timeout_ms(), 30 * kMin);
+  Record(*a, {Measure("a", 1), Measure("b", 1)}, {}, kT0);
+  const auto count = [&](std::string name) {
+    return Last("rum_measure_seconds_count", {{"app", "shop"}, {"page", "/checkout"}, {"name", name}});
+  };
+  EXPECT_TRUE(std::isnan(count("b")));
+  EXPECT_EQ(count("other"), 1);
+
+  ASSERT_TRUE(a->SetLimits(0, 500, 2, 5 * kMin).ok());
+  EXPECT_EQ(a->journey_timeout_ms(), 5 * kMin);
+  Record(*a, {Measure("b", 1), Measure("c", 1)}, {}, kT0 + 1000);
+  EXPECT_EQ(count("b"), 1) << "the raised cap admitted b";
+  EXPECT_EQ(count("other"), 2) << "c is beyond it";
+
+  ASSERT_TRUE(a->SetLimits(0, 500, 1, 5 * kMin).ok());
+  Record(*a, {Measure("a", 1), Measure("b", 1), Measure("d", 1)}, {}, kT0 + 2000);
+  EXPECT_EQ(count("a"), 2);
+  EXPECT_EQ(count("b"), 2) << "lowered: admitted names go on";
+  EXPECT_EQ(count("other"), 3);
+
+  // The new journey timeout: an abandoned journey counts after 5 minutes, not 30.
+  Record(*a, {Journey("s9", "9", "abandoned", 1000)}, {}, kT0 + 3000);
+  ASSERT_TRUE(a->Sweep(kT0 + 3000 + 5 * kMin).ok());
+  EXPECT_EQ(Last("rum_journeys_total", {{"app", "shop"}, {"name", "checkout"}, {"outcome", "abandoned"}}), 1);
+
+  // A bad timeout changes nothing.
+  EXPECT_FALSE(a->SetLimits(1, 1, 1, 0).ok());
+  EXPECT_EQ(a->journey_timeout_ms(), 5 * kMin);
+  Record(*a, {Measure("b", 1)}, {}, kT0 + 4000);
+  EXPECT_EQ(count("b"), 3);
+}
+
 }  // namespace
 }  // namespace perfwatch::ingest
