@@ -1,0 +1,77 @@
+// ErrorRecorder's app cap on perfwatch_error_events_total and its reload (SetMaxApps):
+// apps beyond rum.max_apps count as "other" in the series, a raised cap admits new apps
+// from the next beacon, a lowered one keeps the apps already admitted.
+#include "ingest/errors/error_recorder.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/time.h"
+#include "tsdb/matcher.h"
+#include "tsdb/tsdb_test_util.h"
+
+namespace perfwatch::ingest::errors {
+namespace {
+
+using tsdb::testing::TempDir;
+
+// The `app` label values of perfwatch_error_events_total.
+std::set<std::string> SeriesApps(const tsdb::Tsdb& db) {
+  auto m = tsdb::Matcher::Make(tsdb::MatchType::kEqual, "__name__", std::string(kErrorEventsMetric));
+  EXPECT_TRUE(m.ok());
+  auto q = db.NewQuerier(0, INT64_MAX);
+  auto set = q->Select(std::span(&*m, 1));
+  std::set<std::string> out;
+  while (set->Next()) out.insert(std::string(set->At().labels().Get("app")));
+  EXPECT_TRUE(set->status().ok());
+  return out;
+}
+
+Status RecordError(ErrorRecorder& r, const std::string& app, int64_t t) {
+  events::EventInput e;
+  e.type = events::EventType::kError;
+  e.time_ms = e.received_ms = t;
+  e.dims[events::kApp] = app;
+  e.dims[events::kPage] = "/";
+  e.name = "TypeError: x is undefined";
+  return r.RecordBeacons(std::span(&e, 1), t);
+}
+
+TEST(ErrorRecorderTest, AppCapAppliesAndReloads) {
+  TempDir dir;
+  tsdb::TsdbOptions o;
+  o.dir = dir.path() / "tsdb";
+  o.maintenance_interval = std::chrono::milliseconds(0);
+  auto db = tsdb::Tsdb::Open(o, nullptr);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto store = events::ErrorStore::Open(dir.path() / "errors", {}, nullptr);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  MetricsRegistry metrics;
+  const int64_t t0 = NowMs() / 1000 * 1000 - 60'000;
+  auto rec = ErrorRecorder::Create(ErrorRecorderOptions{.max_apps = 1}, store->get(), db->get(), &metrics, t0);
+  ASSERT_TRUE(rec.ok()) << rec.status().ToString();
+  ErrorRecorder& r = **rec;
+
+  ASSERT_TRUE(RecordError(r, "shop", t0).ok());
+  ASSERT_TRUE(RecordError(r, "blog", t0 + 1000).ok());
+  EXPECT_EQ(SeriesApps(**db), (std::set<std::string>{"shop", "other"}));
+
+  r.SetMaxApps(3);  // raised: a new app gets its own series from the next beacon
+  ASSERT_TRUE(RecordError(r, "docs", t0 + 2000).ok());
+  EXPECT_EQ(SeriesApps(**db), (std::set<std::string>{"shop", "other", "docs"}));
+
+  r.SetMaxApps(1);  // lowered: admitted apps keep their series, new ones are "other"
+  ASSERT_TRUE(RecordError(r, "docs", t0 + 3000).ok());
+  ASSERT_TRUE(RecordError(r, "wiki", t0 + 4000).ok());
+  EXPECT_EQ(SeriesApps(**db), (std::set<std::string>{"shop", "other", "docs"}));
+
+  r.SetMaxApps(0);  // no cap
+  ASSERT_TRUE(RecordError(r, "wiki", t0 + 5000).ok());
+  EXPECT_EQ(SeriesApps(**db), (std::set<std::string>{"shop", "other", "docs", "wiki"}));
+}
+
+}  // namespace
+}  // namespace perfwatch::ingest::errors
