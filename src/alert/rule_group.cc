@@ -103,7 +103,7 @@ void RuleGroup::Eval(int64_t ts_ms, bool all, const GroupEvalDeps& deps) {
   ctx.query_offset_ms = query_offset_ms_;
   ctx.limit = limit_;
   ctx.querier = deps.querier;
-  ctx.external_labels = deps.external_labels;
+  ctx.external_labels = deps.external_labels.get();
   ctx.external_url = deps.external_url;
   ctx.flap = deps.flap;
 

@@ -33,7 +33,7 @@ struct GroupEvalDeps {
   const RuleQuerier* querier = nullptr;
   tsdb::Tsdb* tsdb = nullptr;      // null: outputs are dropped (tests, rules check)
   AlertSink* sink = nullptr;       // null: alerts are not sent
-  const LabelSet* external_labels = nullptr;
+  std::shared_ptr<const LabelSet> external_labels;  // null: none
   std::string external_url;
   int64_t resend_delay_ms = 60'000;
   const Clock* clock = nullptr;    // the wall clock (null: SystemClock)

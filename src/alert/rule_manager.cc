@@ -127,6 +127,8 @@ RuleManager::RuleManager(RuleManagerOptions opts, tsdb::Tsdb* tsdb, const RuleQu
       metrics_state_(std::make_shared<RuleMetricsState>()) {
   RegisterMetrics();
   external_url_ = opts_.external_url;
+  settings_ = RuleSettings::Of(opts_);
+  external_labels_ = std::make_shared<const LabelSet>(settings_.external_labels);
   event_tokens_ns_ = kEventBurstNs;
   event_tokens_at_ns_ = SteadyNs();
 }
@@ -151,16 +153,59 @@ void RuleManager::SetExternalUrl(std::string external_url) {
   external_url_ = std::move(external_url);
 }
 
+RuleSettings RuleSettings::Of(const RuleManagerOptions& o) {
+  return RuleSettings{.default_interval_ms = o.default_interval_ms,
+                      .default_query_offset_ms = o.default_query_offset_ms,
+                      .resend_delay_ms = o.resend_delay_ms,
+                      .external_labels = o.external_labels,
+                      .event_driven = o.event_driven,
+                      .event_cpu_budget = o.event_cpu_budget,
+                      .flap = o.flap};
+}
+
+void RuleManager::SetSettings(RuleSettings settings) {
+  bool observe = false, unobserve = false;
+  {
+    std::lock_guard lock(mu_);
+    if (started_ && settings.event_driven != settings_.event_driven) {
+      observe = settings.event_driven;
+      unobserve = !settings.event_driven;
+    }
+    external_labels_ = std::make_shared<const LabelSet>(settings.external_labels);
+    settings_ = std::move(settings);
+    if (!settings_.event_driven) {
+      // No more `for` wake-ups of their own: interval evaluations advance them.
+      if (std::shared_ptr<Loaded> loaded = loaded_.load()) {
+        for (auto& slot : loaded->slots) slot->transition_ms = INT64_MAX;
+      }
+    }
+  }
+  // Outside mu_: appenders hold the observer lock and then take mu_ (Schedule).
+  if (tsdb_ && observe) tsdb_->SetAppendObserver(this);
+  if (tsdb_ && unobserve) tsdb_->SetAppendObserver(nullptr);
+  cv_.notify_all();
+}
+
+RuleSettings RuleManager::settings() const {
+  std::lock_guard lock(mu_);
+  return settings_;
+}
+
+std::shared_ptr<const LabelSet> RuleManager::external_labels() const {
+  std::lock_guard lock(mu_);
+  return external_labels_;
+}
+
 GroupEvalDeps RuleManager::Deps() const {
   GroupEvalDeps deps;
   deps.querier = querier_;
   deps.tsdb = tsdb_;
   deps.sink = sink_;
-  deps.external_labels = &opts_.external_labels;
+  deps.external_labels = external_labels_;
   deps.external_url = external_url_;
-  deps.resend_delay_ms = opts_.resend_delay_ms;
+  deps.resend_delay_ms = settings_.resend_delay_ms;
   deps.clock = clock_;
-  deps.flap = opts_.flap;
+  deps.flap = settings_.flap;
   return deps;
 }
 
@@ -170,13 +215,19 @@ Status RuleManager::Update(const std::vector<std::string>& files) {
 }
 
 Status RuleManager::UpdateFromSpecs(const std::vector<RuleGroupSpec>& specs) {
+  int64_t default_interval_ms, default_query_offset_ms;
+  {
+    std::lock_guard lock(mu_);
+    default_interval_ms = settings_.default_interval_ms;
+    default_query_offset_ms = settings_.default_query_offset_ms;
+  }
   std::vector<std::shared_ptr<RuleGroup>> groups;
   std::map<std::pair<std::string, std::string>, int> seen;
   for (const RuleGroupSpec& spec : specs) {
     if (seen[{spec.file, spec.name}]++) {
       return InvalidArgument(spec.file + ": groupname: \"" + spec.name + "\" is repeated in the same file");
     }
-    auto group = RuleGroup::Create(spec, opts_.default_interval_ms, opts_.default_query_offset_ms);
+    auto group = RuleGroup::Create(spec, default_interval_ms, default_query_offset_ms);
     if (!group.ok()) return group.status();
     groups.push_back(std::shared_ptr<RuleGroup>(std::move(group).value()));
   }
@@ -218,7 +269,10 @@ Status RuleManager::Install(std::vector<std::shared_ptr<RuleGroup>> groups) {
       }
       for (size_t ni = 0; ni < groups.size(); ++ni) {
         if (groups[ni]->key() == old->groups[gi]->key()) {
-          loaded->slots[ni]->next_full_ms = old->slots[gi]->next_full_ms;
+          // Its schedule goes on; a shorter interval (reload) takes effect at once.
+          loaded->slots[ni]->next_full_ms = groups[ni]->interval_ms() == old->groups[gi]->interval_ms()
+                                                ? old->slots[gi]->next_full_ms
+                                                : std::min(old->slots[gi]->next_full_ms, loaded->slots[ni]->next_full_ms);
           loaded->slots[ni]->last_ts = old->slots[gi]->last_ts;
         }
       }
@@ -238,7 +292,7 @@ Status RuleManager::Install(std::vector<std::shared_ptr<RuleGroup>> groups) {
   }
   restored_ = true;
   // Pending alerts carried over or restored keep their `for` deadlines.
-  if (opts_.event_driven) {
+  if (settings_.event_driven) {
     for (auto& slot : loaded->slots) {
       slot->group->RefreshTransitions();
       slot->transition_ms = slot->group->NextTransitionMs();
@@ -294,7 +348,7 @@ Status RuleManager::Start() {
     }
   }
   // Outside mu_: appenders hold the observer lock and then take mu_ (Schedule).
-  if (tsdb_ && opts_.event_driven) tsdb_->SetAppendObserver(this);
+  if (tsdb_ && settings().event_driven) tsdb_->SetAppendObserver(this);
   return Status::Ok();
 }
 
@@ -305,7 +359,7 @@ void RuleManager::Stop() {
     started_ = false;
     stopping_ = true;
   }
-  if (tsdb_ && opts_.event_driven) tsdb_->SetAppendObserver(nullptr);
+  if (tsdb_) tsdb_->SetAppendObserver(nullptr);  // whether or not event_driven (a reload may change it)
   cv_.notify_all();
   {
     std::lock_guard wait(persist_wait_mu_);
@@ -401,12 +455,13 @@ void RuleManager::RunSlot(std::unique_lock<std::mutex>& lock, const std::shared_
   const bool full = slot.full_due;
   if (!full && !slot.group->pending()) return;
   const int64_t now = clock_->NowMs();
-  if (!full && opts_.event_cpu_budget > 0) {
+  const double budget = settings_.event_cpu_budget;
+  if (!full && budget > 0) {
     int64_t steady = SteadyNs();
-    event_tokens_ns_ = std::min(kEventBurstNs, event_tokens_ns_ + (steady - event_tokens_at_ns_) * opts_.event_cpu_budget);
+    event_tokens_ns_ = std::min(kEventBurstNs, event_tokens_ns_ + (steady - event_tokens_at_ns_) * budget);
     event_tokens_at_ns_ = steady;
     if (event_tokens_ns_ < 0) {
-      slot.event_not_before_ns = steady + static_cast<int64_t>(-event_tokens_ns_ / opts_.event_cpu_budget);
+      slot.event_not_before_ns = steady + static_cast<int64_t>(-event_tokens_ns_ / budget);
       if (metrics_state_->event_deferred) metrics_state_->event_deferred->Inc();
       return;
     }
@@ -433,9 +488,9 @@ void RuleManager::RunSlot(std::unique_lock<std::mutex>& lock, const std::shared_
   group.Eval(ts, full, deps);
   const int64_t spent = SteadyNs() - start;
   lock.lock();
-  if (!full && opts_.event_cpu_budget > 0) event_tokens_ns_ -= static_cast<double>(spent);
+  if (!full && budget > 0) event_tokens_ns_ -= static_cast<double>(spent);
   slot.running = false;
-  slot.transition_ms = opts_.event_driven ? group.NextTransitionMs() : INT64_MAX;
+  slot.transition_ms = settings_.event_driven ? group.NextTransitionMs() : INT64_MAX;
   --loaded->running;
   if ((group.pending() || slot.full_due) && !slot.queued && loaded_.load() == loaded) {
     slot.queued = true;

@@ -24,7 +24,14 @@
 // at Stop, and restored on the first Update after a restart: a firing alert stays firing
 // with its original start, pending `for` timers resume.
 //
-// Thread safety: thread-safe. Update/Start/Stop from one controlling thread.
+// Configuration reload (docs/operations.md "Reloading"): SetSettings swaps the options of
+// RuleSettings (everything but the thread count, state dir, clock and metrics): the
+// default interval and query offset apply to the groups built by the next Update (a group
+// whose interval changed is next evaluated no later than its new interval allows);
+// external labels, resend delay, flap detection and the event-evaluation budget to the
+// evaluations that start from then on; event_driven (un)installs the append observer.
+//
+// Thread safety: thread-safe. Update/Start/Stop/SetSettings from one controlling thread.
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -59,6 +66,20 @@ struct RuleManagerOptions {
   FlapOptions flap;                      // rules.flap_*: flap detection (window 0: off)
 };
 
+// The reloadable part of RuleManagerOptions (same meanings).
+struct RuleSettings {
+  int64_t default_interval_ms = 60'000;
+  int64_t default_query_offset_ms = 0;
+  int64_t resend_delay_ms = 60'000;
+  LabelSet external_labels;
+  bool event_driven = true;
+  double event_cpu_budget = 0.25;
+  FlapOptions flap;
+
+  static RuleSettings Of(const RuleManagerOptions& o);
+  bool operator==(const RuleSettings&) const = default;
+};
+
 class RuleManager final : public tsdb::AppendObserver {
  public:
   // `tsdb` (may be null in tests), `querier` and `sink` (may be null) outlive the manager.
@@ -82,8 +103,11 @@ class RuleManager final : public tsdb::AppendObserver {
   // Replaces opts.external_url (reload of `external_url`): the generatorURL prefix of the
   // evaluations that start from now on.
   void SetExternalUrl(std::string external_url);
-  // global.external_labels, added to the alerts sent to the pipeline.
-  const LabelSet& external_labels() const { return opts_.external_labels; }
+  // Replaces the reloadable options (see the top of this file); the running ones.
+  void SetSettings(RuleSettings settings);
+  RuleSettings settings() const;
+  // global.external_labels, added to the alerts sent to the pipeline (the current ones).
+  std::shared_ptr<const LabelSet> external_labels() const;
 
   // tsdb::AppendObserver.
   void OnAppend(std::span<const tsdb::SeriesSamples> batch, std::span<const tsdb::SeriesRef> refs,
@@ -131,6 +155,8 @@ class RuleManager final : public tsdb::AppendObserver {
   std::deque<size_t> ready_;        // guarded by mu_: group indexes queued for evaluation
   bool stopping_ = false;           // guarded by mu_
   std::string external_url_;        // guarded by mu_: opts_.external_url, then SetExternalUrl
+  RuleSettings settings_;           // guarded by mu_: from opts_, then SetSettings
+  std::shared_ptr<const LabelSet> external_labels_;  // guarded by mu_: settings_.external_labels
   bool started_ = false;            // guarded by mu_
   bool restored_ = false;           // guarded by mu_: the state file was read
   bool installing_ = false;         // guarded by mu_: Install waits for evaluations to end

@@ -49,6 +49,7 @@ struct FlapOptions {
   int threshold = 6;
   int64_t window_ms = 3'600'000;  // 0: off
   int64_t settle_ms = 15 * 60'000;
+  bool operator==(const FlapOptions&) const = default;
 };
 inline constexpr std::string_view kFlappingLabel = "flapping";
 

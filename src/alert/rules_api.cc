@@ -168,7 +168,7 @@ void HandleAlerts(const RuleManager* manager, const AckLookup& acks,
         std::optional<std::string> escalation;
         if ((acks || escalations) && a.state == AlertState::kFiring) {
           LabelSet sent = a.labels;  // as AlertsToSend adds them
-          for (const auto& [n, v] : manager->external_labels()) {
+          for (const auto& [n, v] : *manager->external_labels()) {
             if (GetLabel(sent, n).empty()) sent.emplace_back(n, v);
           }
           NormalizeLabelSet(sent);

@@ -351,5 +351,71 @@ TEST_F(RuleManagerTest, MetricsUsePrometheusNames) {
   EXPECT_NE(text.find("prometheus_rule_group_rules{rule_group=\"rules.yml;g\"} 1"), std::string::npos);
 }
 
+// Reload of global.evaluation_interval / rule_query_offset / external_labels and `rules:`
+// (SetSettings): groups without their own interval get the new default at the next Update,
+// the evaluations after it send the new external labels with the new resend delay.
+TEST_F(RuleManagerTest, SettingsApplyToTheNextUpdateAndTheNextEvaluations) {
+  auto m = NewManager(false, /*interval_ms=*/3600'000);
+  RuleGroupSpec own = Group("own", {AlertSpec("Own", "temp > 1000")});
+  own.interval_ms = 5000;
+  own.query_offset_ms = 0;
+  const std::vector<RuleGroupSpec> specs = {Group("g", {AlertSpec("High", "temp > 10")}), own};
+  ASSERT_TRUE(m->UpdateFromSpecs(specs).ok());
+  Write("temp", "a", 20, clock_.NowMs() - 10);
+  m->EvalAllNow();
+  auto alerts = sink_.Take();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(GetLabel(alerts[0].labels, "dc"), "");
+
+  RuleSettings next = m->settings();
+  EXPECT_EQ(next.default_interval_ms, 3600'000);
+  next.default_interval_ms = 2000;
+  next.default_query_offset_ms = 500;
+  next.external_labels = {{"dc", "b"}};
+  next.resend_delay_ms = 0;
+  m->SetSettings(next);
+  EXPECT_EQ(m->settings(), next);
+  EXPECT_EQ(*m->external_labels(), (LabelSet{{"dc", "b"}}));
+  EXPECT_EQ(m->Groups()[0]->interval_ms(), 3600'000) << "the running groups until the next Update";
+
+  ASSERT_TRUE(m->UpdateFromSpecs(specs).ok());
+  auto groups = m->Groups();
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0]->interval_ms(), 2000);
+  EXPECT_EQ(groups[0]->query_offset_ms(), 500);
+  EXPECT_EQ(groups[1]->interval_ms(), 5000) << "a group's own interval wins";
+  EXPECT_EQ(groups[1]->query_offset_ms(), 0);
+  // The shorter interval takes effect at once: due within 2 s, not at the old 1 h tick.
+  const uint64_t before = groups[0]->counters().iterations.load();
+  clock_.Advance(2001);
+  m->RunPending();
+  EXPECT_GT(groups[0]->counters().iterations.load(), before);
+  // The firing alert is sent again (resend delay 0), with the new external label.
+  alerts = sink_.Take();
+  ASSERT_FALSE(alerts.empty());
+  EXPECT_EQ(GetLabel(alerts.back().labels, "dc"), "b");
+  EXPECT_EQ(GetLabel(alerts.back().labels, "alertname"), "High");
+}
+
+TEST_F(RuleManagerTest, EventDrivenEvaluationCanBeSwitchedOffAndOn) {
+  auto m = NewManager(false);
+  ASSERT_TRUE(m->UpdateFromSpecs({Group("g", {AlertSpec("High", "temp > 10")})}).ok());
+  ASSERT_TRUE(m->Start().ok());
+  RuleSettings off = m->settings();
+  off.event_driven = false;
+  m->SetSettings(off);
+  Write("temp", "a", 20, clock_.NowMs());
+  m->RunPending();
+  EXPECT_EQ(sink_.size(), 0u) << "no append observer: the 1 h interval decides";
+  RuleSettings on = off;
+  on.event_driven = true;
+  m->SetSettings(on);
+  clock_.Advance(10);
+  Write("temp", "a", 21, clock_.NowMs());
+  m->RunPending();
+  EXPECT_EQ(sink_.size(), 1u);
+  m->Stop();
+}
+
 }  // namespace
 }  // namespace perfwatch::alert
