@@ -102,21 +102,33 @@ std::string RenderChangepointList(const std::vector<Changepoint>& cps, const std
   return out;
 }
 
+namespace {
+
+void HandleChangepoints(const http::Request& req, http::Response& res, const ChangepointOptions& defaults) {
+  auto request = ParseChangepointRequest(req.body, defaults);
+  if (!request.ok()) {
+    http::WriteApiError(res, 400, "bad_data", request.status().message());
+    return;
+  }
+  std::string list = RenderChangepointList(DetectChangepoints(request->values, request->options), request->timestamps);
+  res.status = 200;
+  res.content_type = "application/json";
+  res.body = "{\"status\":\"success\",\"data\":{\"changepoints\":" + list + "},\"changepoints\":" + list + "}";
+}
+
+}  // namespace
+
+void RegisterChangepointHandler(http::Router& router, const ChangepointDefaults* defaults) {
+  router.Handle(
+      "POST", "/api/v1/analysis/changepoints",
+      [defaults](const http::Request& req, http::Response& res) { HandleChangepoints(req, res, defaults->Get()); },
+      {.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
+}
+
 void RegisterChangepointHandler(http::Router& router, const ChangepointOptions& defaults) {
   router.Handle(
       "POST", "/api/v1/analysis/changepoints",
-      [defaults](const http::Request& req, http::Response& res) {
-        auto request = ParseChangepointRequest(req.body, defaults);
-        if (!request.ok()) {
-          http::WriteApiError(res, 400, "bad_data", request.status().message());
-          return;
-        }
-        std::string list = RenderChangepointList(DetectChangepoints(request->values, request->options),
-                                                 request->timestamps);
-        res.status = 200;
-        res.content_type = "application/json";
-        res.body = "{\"status\":\"success\",\"data\":{\"changepoints\":" + list + "},\"changepoints\":" + list + "}";
-      },
+      [defaults](const http::Request& req, http::Response& res) { HandleChangepoints(req, res, defaults); },
       {.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
 }
 

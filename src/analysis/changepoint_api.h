@@ -11,7 +11,9 @@
 // timestamp at index as sent, or null); the list sits both at the top level (the issue's
 // shape) and in Prometheus' envelope like every other /api/v1 answer. Bad input: 400
 // bad_data naming the field.
-// Thread safety: pure functions; the handler keeps no state.
+// Thread safety: pure functions; the handler keeps no state but its defaults, which
+// ChangepointDefaults lets a configuration reload replace (thread-safe).
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,5 +43,28 @@ std::string RenderChangepointList(const std::vector<Changepoint>& cps, const std
 // Registers POST /api/v1/analysis/changepoints (scope read, query class); `defaults` are
 // the options a request leaves out (analysis.changepoint).
 void RegisterChangepointHandler(http::Router& router, const ChangepointOptions& defaults = {});
+
+// analysis.changepoint as the handler's defaults, replaceable at run time (reload): a
+// request reads them once, when it starts. Set takes options already checked
+// (ValidateChangepointOptions). Thread-safe.
+class ChangepointDefaults {
+ public:
+  explicit ChangepointDefaults(const ChangepointOptions& options = {}) : options_(options) {}
+  ChangepointOptions Get() const {
+    std::lock_guard lock(mu_);
+    return options_;
+  }
+  void Set(const ChangepointOptions& options) {
+    std::lock_guard lock(mu_);
+    options_ = options;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  ChangepointOptions options_;  // guarded by mu_
+};
+
+// Same, with the defaults read from `defaults` (outlives the router) at each request.
+void RegisterChangepointHandler(http::Router& router, const ChangepointDefaults* defaults);
 
 }  // namespace perfwatch::analysis

@@ -178,30 +178,49 @@ std::string RenderHealthJson(const HealthReport& r, int64_t window_ms) {
 
 HealthService::HealthService(HealthConfig config, const events::EventStore* store, tsdb::Tsdb* tsdb,
                              InstantQueryFn query, FiringAlertsFn alerts)
-    : config_(std::move(config)), store_(store), tsdb_(tsdb), query_(std::move(query)), alerts_(std::move(alerts)) {}
+    : config_(std::make_shared<const HealthConfig>(std::move(config))), store_(store), tsdb_(tsdb), query_(std::move(query)), alerts_(std::move(alerts)) {}
 
 HealthService::~HealthService() { Stop(); }
 
+std::shared_ptr<const HealthConfig> HealthService::config() const {
+  std::lock_guard lock(config_mu_);
+  return config_;
+}
+
+void HealthService::Apply(HealthConfig config) {
+  thread_.Stop();  // a write in progress ends first
+  {
+    std::lock_guard lock(config_mu_);
+    config_ = std::make_shared<const HealthConfig>(std::move(config));
+  }
+  Start();
+}
+
 Result<HealthReport> HealthService::Evaluate(const std::string& app, int64_t now_ms) const {
+  return EvaluateWith(*config(), app, now_ms);
+}
+
+Result<HealthReport> HealthService::EvaluateWith(const HealthConfig& config, const std::string& app,
+                                                 int64_t now_ms) const {
   HealthInputs in;
-  auto score = ComputeScore(*store_, app, now_ms - config_.window_ms, now_ms);
+  auto score = ComputeScore(*store_, app, now_ms - config.window_ms, now_ms);
   if (!score.ok()) return score.status().WithContext("performance score");
   in.performance = score->score;
   in.performance_views = score->views;
 
   const HealthAppConfig* app_config = nullptr;
-  for (const HealthAppConfig& a : config_.apps) {
+  for (const HealthAppConfig& a : config.apps) {
     if (a.app == app) app_config = &a;
   }
   std::set<std::string> services;
   if (app_config) {
-    const std::string range = "[" + FormatDuration(config_.window_ms) + "]";
+    const std::string range = "[" + FormatDuration(config.window_ms) + "]";
     for (const HealthServiceConfig& s : app_config->services) {
       HealthInputs::Service svc;
       svc.name = s.name;
-      svc.error_ratio_target = s.error_ratio_target > 0 ? s.error_ratio_target : config_.error_ratio_target;
+      svc.error_ratio_target = s.error_ratio_target > 0 ? s.error_ratio_target : config.error_ratio_target;
       svc.latency_p95_target_seconds =
-          static_cast<double>(s.latency_p95_target_ms > 0 ? s.latency_p95_target_ms : config_.latency_p95_target_ms) /
+          static_cast<double>(s.latency_p95_target_ms > 0 ? s.latency_p95_target_ms : config.latency_p95_target_ms) /
           1000.0;
       const std::string sel = "service=" + PromQuote(s.name) + ",span_kind=\"SPAN_KIND_SERVER\"";
       if (query_) {
@@ -239,10 +258,11 @@ Result<HealthReport> HealthService::Evaluate(const std::string& app, int64_t now
 
 Result<size_t> HealthService::WriteSeries(int64_t now_ms) {
   if (!tsdb_) return size_t{0};
+  const std::shared_ptr<const HealthConfig> config = this->config();
   std::set<std::string> apps;
-  for (const HealthAppConfig& a : config_.apps) apps.insert(a.app);
+  for (const HealthAppConfig& a : config->apps) apps.insert(a.app);
   events::VitalScan scan;
-  scan.from_ms = now_ms - config_.window_ms;
+  scan.from_ms = now_ms - config->window_ms;
   scan.to_ms = now_ms;
   scan.group_by[events::kApp] = true;
   for (events::Vital v : {events::Vital::kLCP, events::Vital::kINP, events::Vital::kFCP, events::Vital::kCLS,
@@ -256,7 +276,7 @@ Result<size_t> HealthService::WriteSeries(int64_t now_ms) {
   std::vector<std::pair<tsdb::Labels, double>> rows;
   std::map<std::string, bool> current;
   for (const std::string& app : apps) {
-    auto r = Evaluate(app, now_ms);
+    auto r = EvaluateWith(*config, app, now_ms);
     if (!r.ok()) {
       PW_LOG_WARN("health score failed", "app={} error={}", LogQuote(app), LogQuote(r.status().message()));
       continue;
@@ -298,21 +318,23 @@ void HealthService::Register(http::Router& router) const {
           http::WriteApiError(res, 400, "bad_data", "missing parameter \"app\"");
           return;
         }
-        auto report = Evaluate(*app, NowMs());
+        const std::shared_ptr<const HealthConfig> config = this->config();
+        auto report = EvaluateWith(*config, *app, NowMs());
         if (!report.ok()) {
           http::WriteApiError(res, 500, "internal", report.status().message());
           return;
         }
         res.status = 200;
         res.content_type = "application/json";
-        res.body = RenderHealthJson(*report, config_.window_ms);
+        res.body = RenderHealthJson(*report, config->window_ms);
       },
       {.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery});
 }
 
 void HealthService::Start() {
-  if (config_.interval_ms <= 0 || !tsdb_) return;
-  thread_.Start(std::chrono::milliseconds(config_.interval_ms), [this] {
+  const int64_t interval_ms = config()->interval_ms;
+  if (interval_ms <= 0 || !tsdb_) return;
+  thread_.Start(std::chrono::milliseconds(interval_ms), [this] {
     auto n = WriteSeries(NowMs());
     if (!n.ok()) PW_LOG_WARN("health score series failed", "error={}", LogQuote(n.status().message()));
   });

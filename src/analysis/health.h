@@ -18,12 +18,16 @@
 // "window","parts":[{"name","included","weight","score",...}]}}; the writer records
 // perfwatch_health_score{app} every analysis.health.interval for the configured apps and
 // every app with vitals in the window.
-// Thread safety: HealthService is thread-safe (Evaluate from any thread; Start/Stop from
-// one controlling thread).
+// Reload (`analysis.health` changed; docs/operations.md "Reloading"): Apply swaps the
+// configuration (already checked by the config parser) between writes and restarts the
+// writer's schedule; evaluations that start from then on use it.
+// Thread safety: HealthService is thread-safe (Evaluate from any thread; Start/Stop/Apply
+// from one controlling thread).
 #include <array>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,10 +98,17 @@ class HealthService {
   void Register(http::Router& router) const;
   void Start();
   void Stop();
-  const HealthConfig& config() const { return config_; }
+  // Replaces the configuration after the write in progress, then writes every new
+  // interval from now (a started service only: call Start first).
+  void Apply(HealthConfig config);
+  // The current configuration.
+  std::shared_ptr<const HealthConfig> config() const;
 
  private:
-  const HealthConfig config_;
+  Result<HealthReport> EvaluateWith(const HealthConfig& config, const std::string& app, int64_t now_ms) const;
+
+  mutable std::mutex config_mu_;
+  std::shared_ptr<const HealthConfig> config_;  // guarded by config_mu_ (the pointee is immutable)
   const events::EventStore* const store_;
   tsdb::Tsdb* const tsdb_;
   const InstantQueryFn query_;

@@ -71,6 +71,11 @@ bool LeakFindingBefore(const LeakFinding& a, const LeakFinding& b) {
 Result<std::unique_ptr<LeakWatcher>> LeakWatcher::Create(LeakWatchOptions options, const events::EventStore* store,
                                                          const query::promql::Engine* engine, tsdb::Tsdb* tsdb,
                                                          MetricsRegistry* metrics) {
+  PW_RETURN_IF_ERROR(CheckOptions(options));
+  return std::unique_ptr<LeakWatcher>(new LeakWatcher(std::move(options), store, engine, tsdb, metrics));
+}
+
+Status LeakWatcher::CheckOptions(const LeakWatchOptions& options) {
   PW_RETURN_IF_ERROR(ValidateLeakOptions(options.detector).WithContext("analysis.leak"));
   if (options.step_ms <= 0 || options.lookback_ms < options.step_ms) {
     return InvalidArgument("analysis.leak: lookback must be at least one step");
@@ -79,7 +84,7 @@ Result<std::unique_ptr<LeakWatcher>> LeakWatcher::Create(LeakWatchOptions option
     auto parsed = query::promql::ParseExpr(expr);
     if (!parsed.ok()) return InvalidArgument("analysis.leak.expressions \"" + expr + "\": " + parsed.status().message());
   }
-  return std::unique_ptr<LeakWatcher>(new LeakWatcher(std::move(options), store, engine, tsdb, metrics));
+  return Status::Ok();
 }
 
 LeakWatcher::LeakWatcher(LeakWatchOptions options, const events::EventStore* store,
@@ -281,10 +286,29 @@ std::vector<LeakFinding> LeakWatcher::Findings() const {
 }
 
 void LeakWatcher::Start() {
-  if (options_.interval_ms <= 0) return;
-  thread_.Start(std::chrono::milliseconds(options_.interval_ms), [this] { (void)RunAt(NowMs()); });
+  int64_t interval_ms;
+  {
+    std::lock_guard lock(run_mu_);
+    interval_ms = options_.interval_ms;
+  }
+  if (interval_ms <= 0) return;
+  thread_.Start(std::chrono::milliseconds(interval_ms), [this] { (void)RunAt(NowMs()); });
 }
 
 void LeakWatcher::Stop() { thread_.Stop(); }
+
+void LeakWatcher::Apply(LeakWatchOptions options) {
+  thread_.Stop();  // a pass in progress ends first
+  {
+    std::lock_guard lock(run_mu_);
+    options_ = std::move(options);
+  }
+  Start();
+}
+
+LeakWatchOptions LeakWatcher::options() const {
+  std::lock_guard lock(run_mu_);
+  return options_;
+}
 
 }  // namespace perfwatch::analysis

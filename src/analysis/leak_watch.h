@@ -19,8 +19,13 @@
 // (TSDB) is written at each pass: 1 while leaking, 0 otherwise, stale once gone.
 // At most kMaxRumSeries documents are analysed per pass (the most recent first).
 //
+// Reload (`analysis.leak` changed; docs/operations.md "Reloading"): CheckOptions checks
+// new options as Create does, Apply swaps them in between passes and restarts the schedule
+// (interval 0 stops it; the last findings stay until a pass replaces them).
+//
 // Thread safety: thread-safe; RunAt serialises passes; Findings may be called from any
-// thread during a pass (it sees the previous pass's list).
+// thread during a pass (it sees the previous pass's list). Start/Stop/Apply from one
+// controlling thread.
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -93,6 +98,8 @@ class LeakWatcher {
   static Result<std::unique_ptr<LeakWatcher>> Create(LeakWatchOptions options, const events::EventStore* store,
                                                      const query::promql::Engine* engine, tsdb::Tsdb* tsdb,
                                                      MetricsRegistry* metrics);
+  // The checks of Create: detector options, lookback and step, every expression parses.
+  static Status CheckOptions(const LeakWatchOptions& options);
   ~LeakWatcher();
   LeakWatcher(const LeakWatcher&) = delete;
   LeakWatcher& operator=(const LeakWatcher&) = delete;
@@ -107,6 +114,10 @@ class LeakWatcher {
 
   void Start();  // every interval_ms, when interval_ms > 0
   void Stop();   // idempotent
+  // Replaces the options (checked with CheckOptions) after the pass in progress, then runs
+  // every new interval_ms from now (a started watcher only: call Start first).
+  void Apply(LeakWatchOptions options);
+  LeakWatchOptions options() const;
 
  private:
   LeakWatcher(LeakWatchOptions options, const events::EventStore* store, const query::promql::Engine* engine,
@@ -114,7 +125,7 @@ class LeakWatcher {
   Status CollectRum(int64_t now_ms, std::vector<LeakFinding>* out, size_t* analysed) const;
   Status CollectTsdb(int64_t now_ms, std::vector<LeakFinding>* out, size_t* analysed) const;
 
-  const LeakWatchOptions options_;
+  LeakWatchOptions options_;  // written under run_mu_ by Apply (passes read it under run_mu_)
   const events::EventStore* const store_;
   const query::promql::Engine* const engine_;
   Counter* runs_ = nullptr;
@@ -122,7 +133,7 @@ class LeakWatcher {
   Gauge* duration_ = nullptr;
   Gauge* series_ = nullptr;
 
-  std::mutex run_mu_;             // serialises RunAt
+  mutable std::mutex run_mu_;     // serialises RunAt
   ActiveSeriesWriter active_;     // guarded by run_mu_
   mutable std::mutex mu_;
   std::vector<LeakFinding> findings_;  // guarded by mu_

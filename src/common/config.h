@@ -209,10 +209,12 @@ struct HealthServiceConfig {
   std::string name;                    // the `service` label of the span RED series
   double error_ratio_target = -1;      // < 0: analysis.health.error_ratio_target
   int64_t latency_p95_target_ms = -1;  // < 0: analysis.health.latency_p95_target
+  bool operator==(const HealthServiceConfig&) const = default;
 };
 struct HealthAppConfig {
   std::string app;
   std::vector<HealthServiceConfig> services;  // its backends; none: no error/latency parts
+  bool operator==(const HealthAppConfig&) const = default;
 };
 struct HealthConfig {
   int64_t interval_ms = 60'000;        // perfwatch_health_score written every interval; 0: off
@@ -220,6 +222,7 @@ struct HealthConfig {
   double error_ratio_target = 0.01;
   int64_t latency_p95_target_ms = 1000;
   std::vector<HealthAppConfig> apps;   // apps with targets (others: score and alerts only)
+  bool operator==(const HealthConfig&) const = default;  // (reload: changed or not)
 };
 
 // `analysis.leak`: the periodic memory-leak evaluation (docs/analysis.md "Memory leaks").
@@ -235,6 +238,7 @@ struct LeakWatchConfig {
   // (process_resident_memory_bytes, nodejs_heap_size_used_bytes,
   // sum by (job, instance) (v8js_memory_heap_used_bytes)).
   std::vector<std::string> expressions;
+  bool operator==(const LeakWatchConfig&) const = default;  // (reload: changed or not)
 };
 
 // The `analysis:` section: the change-point detector's defaults and the continuous watches.

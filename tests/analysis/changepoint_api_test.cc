@@ -108,5 +108,32 @@ TEST(ChangepointApiTest, ChangeFromZeroRendersNull) {
   EXPECT_EQ(out, R"([{"index":3,"time":null,"before_mean":0,"after_mean":2,"change":null,"p_value":0}])");
 }
 
+// Reload of analysis.changepoint: the handler reads ChangepointDefaults at each request.
+TEST(ChangepointApiTest, ReplacedDefaultsApplyToTheNextRequest) {
+  std::string values;
+  for (int i = 0; i < 40; ++i) {
+    if (i) values += ',';
+    values += i < 20 ? (i % 2 ? "100" : "101") : (i % 2 ? "130" : "131");  // +30 %
+  }
+  const std::string body = "{\"values\":[" + values + "]}";
+  ChangepointDefaults defaults;
+  http::Router router;
+  RegisterChangepointHandler(router, &defaults);
+  int status = 0;
+  EXPECT_NE(Call(router, body, &status).find("\"changepoints\":[{\"index\":20,"), std::string::npos);
+  EXPECT_EQ(status, 200);
+
+  ChangepointOptions strict = defaults.Get();
+  strict.min_magnitude = 0.5;  // a 30 % shift is too small now
+  defaults.Set(strict);
+  EXPECT_EQ(defaults.Get().min_magnitude, 0.5);
+  std::string answer = Call(router, body, &status);
+  EXPECT_EQ(status, 200);
+  EXPECT_NE(answer.find("\"changepoints\":[]"), std::string::npos) << answer;
+  // A request's own option still wins over the defaults.
+  answer = Call(router, "{\"values\":[" + values + "],\"min_magnitude\":0.1}", &status);
+  EXPECT_NE(answer.find("\"changepoints\":[{\"index\":20,"), std::string::npos) << answer;
+}
+
 }  // namespace
 }  // namespace perfwatch::analysis

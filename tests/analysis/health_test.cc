@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include "events/event_store.h"
+#include "events/test_events.h"
+#include "support/temp_dir.h"
+
 namespace perfwatch::analysis {
 namespace {
 
@@ -102,6 +106,40 @@ TEST(HealthTest, RendersEachPart) {
   EXPECT_NE(json.find(R"j({"name":"errors","included":false,"weight":25,"score":null,"services":[],"summary":"no services configured (analysis.health.apps)"})j"),
             std::string::npos)
       << json;
+}
+
+// Reload of analysis.health: Apply swaps the targets, the next evaluation uses them.
+TEST(HealthServiceTest, ApplySwapsTheConfigurationForTheNextEvaluation) {
+  perfwatch::testing::TempDir dir;
+  auto store = events::EventStore::Open(dir.path() / "events", events::testing::TestConfig(), nullptr);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  HealthConfig config;
+  config.interval_ms = 0;
+  config.error_ratio_target = 0.01;
+  config.apps = {HealthAppConfig{.app = "shop", .services = {HealthServiceConfig{.name = "api"}}}};
+  // Every service: 2 % errors, p95 0.5 s.
+  InstantQueryFn query = [](const std::string& expr, int64_t) -> Result<std::optional<double>> {
+    return std::optional<double>(expr.find("histogram_quantile") != std::string::npos ? 0.5 : 0.02);
+  };
+  HealthService health(config, store->get(), nullptr, query, nullptr);
+  auto before = health.Evaluate("shop", events::testing::kT0);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_DOUBLE_EQ(Part(*before, "errors").score, 50);  // 2 % against 1 %
+
+  HealthConfig next = config;
+  next.error_ratio_target = 0.04;
+  next.window_ms = 600'000;
+  health.Apply(next);
+  EXPECT_EQ(*health.config(), next);
+  auto after = health.Evaluate("shop", events::testing::kT0);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_DOUBLE_EQ(Part(*after, "errors").score, 100);
+  // An app the configuration no longer names has no service parts.
+  next.apps.clear();
+  health.Apply(next);
+  auto none = health.Evaluate("shop", events::testing::kT0);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(Part(*none, "errors").included);
 }
 
 }  // namespace

@@ -321,5 +321,35 @@ TEST(LeakConfig, KeysDefaultsAndErrors) {
   }
 }
 
+// Reload of analysis.leak: CheckOptions refuses what Create refuses; Apply swaps the
+// options, and the next pass uses them (here a threshold no series reaches).
+TEST_F(LeakWatcherTest, ApplySwapsTheOptionsForTheNextPass) {
+  auto w = MakeWatcher();
+  AddRss("a:9100", 0.10);
+  ASSERT_TRUE(w->RunAt(kT0 + 1800 * kSecond).ok());
+  const LeakFinding* f = Find(w->Findings(), "instance", "a:9100");
+  ASSERT_NE(f, nullptr);
+  EXPECT_TRUE(f->result.leaking);
+
+  LeakWatchConfig c;
+  c.threshold = 5.0;  // 500 %/min
+  c.interval_ms = 0;
+  LeakWatchOptions next = LeakWatchOptionsFromConfig(c);
+  ASSERT_TRUE(LeakWatcher::CheckOptions(next).ok());
+  w->Apply(next);
+  EXPECT_EQ(w->options().detector.threshold_ratio_per_min, 5.0);
+  ASSERT_TRUE(w->RunAt(kT0 + 1801 * kSecond).ok());  // a pass a second later: same data
+  f = Find(w->Findings(), "instance", "a:9100");
+  ASSERT_NE(f, nullptr);
+  EXPECT_FALSE(f->result.leaking);
+
+  LeakWatchConfig bad;
+  bad.expressions = {"sum(rate(x[5m]"};
+  EXPECT_FALSE(LeakWatcher::CheckOptions(LeakWatchOptionsFromConfig(bad)).ok());
+  bad = LeakWatchConfig{};
+  bad.lookback_ms = bad.step_ms - 1;
+  EXPECT_FALSE(LeakWatcher::CheckOptions(LeakWatchOptionsFromConfig(bad)).ok());
+}
+
 }  // namespace
 }  // namespace perfwatch::analysis
