@@ -5,6 +5,13 @@
 
 namespace perfwatch::cli {
 
+http::RateLimiterOptions RumRateLimitOptions(const RumConfig& rum) {
+  http::RateLimiterOptions options;
+  options.rate_per_second = rum.rate_limit_per_ip;
+  options.burst = rum.rate_limit_burst > 0 ? rum.rate_limit_burst : 2 * rum.rate_limit_per_ip;
+  return options;
+}
+
 Result<SecurityGuards> BuildSecurityGuards(const Config& config, MetricsRegistry* metrics) {
   SecurityGuards out;
   PW_ASSIGN_OR_RETURN(http::TrustedProxies trusted, http::TrustedProxies::Create(config.http.trusted_proxies));
@@ -34,13 +41,10 @@ Result<SecurityGuards> BuildSecurityGuards(const Config& config, MetricsRegistry
     out.self_scrape_authorization = "Bearer " + self_token;
     out.auth = std::make_shared<http::AuthGuard>(std::move(tokens), metrics);
   }
-  if (config.rum.rate_limit_per_ip > 0) {
-    http::RateLimiterOptions options;
-    options.rate_per_second = config.rum.rate_limit_per_ip;
-    options.burst = config.rum.rate_limit_burst > 0 ? config.rum.rate_limit_burst : 2 * config.rum.rate_limit_per_ip;
-    out.rate_limit = std::make_shared<http::ClientRateLimitGuard>(
-        options, std::move(trusted), std::vector<std::string>{"/api/rum", "/rum.js", "/rum-trace.js", "/rum.full.js"}, metrics);
-  }
+  // Built even when rum.rate_limit_per_ip is 0 (then off), so a reload can turn it on.
+  out.rate_limit = std::make_shared<http::ClientRateLimitGuard>(
+      RumRateLimitOptions(config.rum), std::move(trusted),
+      std::vector<std::string>{"/api/rum", "/rum.js", "/rum-trace.js", "/rum.full.js"}, metrics);
   return out;
 }
 

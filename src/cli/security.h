@@ -18,7 +18,8 @@ namespace perfwatch::cli {
 
 struct SecurityGuards {
   std::shared_ptr<http::AuthGuard> auth;                // null: authentication off
-  std::shared_ptr<http::ClientRateLimitGuard> rate_limit;  // null: rum.rate_limit_per_ip is 0
+  // Always set; off while rum.rate_limit_per_ip is 0 (SetOptions on reload).
+  std::shared_ptr<http::ClientRateLimitGuard> rate_limit;
   // "Bearer <random token with the read scope>" for the self-scrape; "" when auth is off.
   std::string self_scrape_authorization;
   http::AuthToken self_scrape_token;  // its digest, kept across reloads (ReloadAuthTokens)
@@ -27,6 +28,10 @@ struct SecurityGuards {
 // Fails (one line, naming the fix) when the server would be open on a non-loopback
 // address, when a token_file cannot be read, or when http.trusted_proxies is malformed.
 // Token files are resolved against the folder of config.source_path.
+// The limiter options of rum.rate_limit_per_ip / rate_limit_burst (burst 0: twice the
+// rate; rate 0: the guard is off).
+http::RateLimiterOptions RumRateLimitOptions(const RumConfig& rum);
+
 Result<SecurityGuards> BuildSecurityGuards(const Config& config, MetricsRegistry* metrics);
 
 // A reload's token list for AuthGuard::SetTokens: `config.auth.tokens` with their

@@ -95,6 +95,34 @@ bool WatchesChanged(const AnalysisConfig& a, const AnalysisConfig& b) {
          a.watch_min_views != b.watch_min_views || a.watch_max_series != b.watch_max_series;
 }
 
+// analysis.changepoint: the detector's options (the watches' and the changepoints API's defaults).
+analysis::ChangepointOptions ChangepointOptionsOf(const AnalysisConfig& a) {
+  return analysis::ChangepointOptions{.min_segment = a.changepoint_min_segment,
+                                      .window = a.changepoint_window,
+                                      .max_p_value = a.changepoint_max_p_value,
+                                      .min_magnitude = a.changepoint_min_magnitude};
+}
+
+bool ChangepointChanged(const AnalysisConfig& a, const AnalysisConfig& b) {
+  return a.changepoint_min_segment != b.changepoint_min_segment || a.changepoint_window != b.changepoint_window ||
+         a.changepoint_max_p_value != b.changepoint_max_p_value ||
+         a.changepoint_min_magnitude != b.changepoint_min_magnitude;
+}
+
+// The rule manager's reloadable options: global.evaluation_interval / rule_query_offset /
+// external_labels and `rules:` but eval_threads (at start and on reload).
+alert::RuleSettings RuleSettingsOf(const RulesConfig& r) {
+  return alert::RuleSettings{.default_interval_ms = r.evaluation_interval_ms,
+                             .default_query_offset_ms = r.query_offset_ms,
+                             .resend_delay_ms = r.resend_delay_ms,
+                             .external_labels = alert::LabelSet(r.external_labels.begin(), r.external_labels.end()),
+                             .event_driven = r.event_driven,
+                             .event_cpu_budget = r.event_cpu_budget,
+                             .flap = {.threshold = r.flap_threshold,
+                                      .window_ms = r.flap_window_ms,
+                                      .settle_ms = r.flap_settle_ms}};
+}
+
 }  // namespace
 
 ServerApp::ServerApp(Config config) : config_(std::move(config)) {}
@@ -398,7 +426,8 @@ Status ServerApp::Start() {
   RegisterRoutes(router);
   std::vector<std::shared_ptr<http::RequestGuard>> guards;
   if (security->auth) guards.push_back(security->auth);
-  if (security->rate_limit) guards.push_back(security->rate_limit);
+  rate_limit_guard_ = security->rate_limit;  // off while rum.rate_limit_per_ip is 0
+  if (rate_limit_guard_) guards.push_back(rate_limit_guard_);
   // Admission control goes LAST among the guards (after authentication and rate limits), so
   // requests refused by those never hold an admission slot. One guard for both listeners:
   // the limits bound the whole process.
@@ -679,20 +708,30 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
   auto rum_settings = ingest::RumHandler::Prepare(fresh->rum);
   if (!rum_settings.ok()) return rum_settings.status();
   const bool rum_changed = RumSettingsChanged(fresh->rum, config_.rum);
-  // analysis: the continuous watches' keys, with the running detector options (changepoint,
-  // leak and health are restart-only); every watch expression parsed here.
-  AnalysisConfig watch_config = fresh->analysis;
-  watch_config.changepoint_min_segment = config_.analysis.changepoint_min_segment;
-  watch_config.changepoint_window = config_.analysis.changepoint_window;
-  watch_config.changepoint_max_p_value = config_.analysis.changepoint_max_p_value;
-  watch_config.changepoint_min_magnitude = config_.analysis.changepoint_min_magnitude;
-  analysis::WatcherOptions watch_options = analysis::WatcherOptionsFromConfig(watch_config);
+  // analysis: the continuous watches' keys and the change-point detector's options (the
+  // watches' and the changepoints API's defaults), the leak detector, the health score;
+  // every watch and leak expression parsed here.
+  analysis::WatcherOptions watch_options = analysis::WatcherOptionsFromConfig(fresh->analysis);
   PW_RETURN_IF_ERROR(analysis::Watcher::CheckOptions(watch_options));
-  const bool watches_changed = WatchesChanged(fresh->analysis, config_.analysis);
-  // query: timeout, max_samples, lookback_delta (cache_max_bytes is restart-only).
+  const bool changepoint_changed = ChangepointChanged(fresh->analysis, config_.analysis);
+  const bool watches_changed = changepoint_changed || WatchesChanged(fresh->analysis, config_.analysis);
+  analysis::LeakWatchOptions leak_options = analysis::LeakWatchOptionsFromConfig(fresh->analysis.leak);
+  PW_RETURN_IF_ERROR(analysis::LeakWatcher::CheckOptions(leak_options));
+  const bool leak_changed = !(fresh->analysis.leak == config_.analysis.leak);
+  const bool health_changed = !(fresh->analysis.health == config_.analysis.health);
+  // query: timeout, max_samples, lookback_delta (cache_max_bytes below).
   const bool query_changed = fresh->query.timeout_ms != config_.query.timeout_ms ||
                              fresh->query.max_samples != config_.query.max_samples ||
                              fresh->query.lookback_delta_ms != config_.query.lookback_delta_ms;
+  // rum caps, rate limit, percentile writer, journey timeout; query.cache_max_bytes;
+  // synthetic.max_browsers (applied by ApplyConfig below). Checked here so the setters
+  // below cannot fail (ValidateConfig and the synthetic parser checked them already).
+  const RumConfig& new_rum = fresh->rum;
+  if (new_rum.percentile_interval_ms < 0 || new_rum.percentile_window_ms <= 0 || new_rum.journey_timeout_ms <= 0 ||
+      !(new_rum.rate_limit_per_ip >= 0) || !(new_rum.rate_limit_burst >= 0)) {
+    return InvalidArgument("rum: percentile_interval >= 0, percentile_window and journey_timeout > 0, "
+                           "rate_limit_per_ip and rate_limit_burst >= 0 required");
+  }
   // log_level (checked by ValidateConfig; --log-level wins over the file) and external_url
   // (the running listen address when the file has none, as at start).
   const bool log_level_changed = !log_level_from_flag_ && fresh->log_level != config_.log_level;
@@ -709,14 +748,22 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
     rules_->SetExternalUrl(url);
   };
   if (external_url_changed) set_external_url(external_url);
+  // global.evaluation_interval / rule_query_offset / external_labels and `rules:` (but
+  // eval_threads) likewise, so the new groups get the new default interval.
+  const alert::RuleSettings running_rule_settings = rules_->settings();
+  const alert::RuleSettings rule_settings = RuleSettingsOf(fresh->rules);
+  const bool rule_settings_changed = !(rule_settings == running_rule_settings);
+  if (rule_settings_changed) rules_->SetSettings(rule_settings);
   // Rules first: a failure leaves both halves as they were.
   if (Status s = rules_->UpdateFromSpecs(parts->rules); !s.ok()) {
     if (external_url_changed) set_external_url(running_external_url);
+    if (rule_settings_changed) rules_->SetSettings(running_rule_settings);
     return s;
   }
   slos_.Set(parts->slos);
   if (Status s = alertmanager_->ApplyConfig(std::move(parts->alertmanager)); !s.ok()) {
     if (external_url_changed) set_external_url(running_external_url);
+    if (rule_settings_changed) rules_->SetSettings(running_rule_settings);
     return s;
   }
   // Nothing below fails.
@@ -733,11 +780,23 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
   if (report_scheduler_) report_scheduler_->Apply(std::move(report_entries).value());
   if (rum_changed) rum_->Apply(std::move(rum_settings).value());
   if (watches_changed) watcher_->Apply(std::move(watch_options));  // after the pass in progress
+  if (changepoint_changed) changepoint_defaults_.Set(ChangepointOptionsOf(fresh->analysis));
+  if (leak_changed) leak_watcher_->Apply(std::move(leak_options));  // after the pass in progress
+  if (health_changed) health_->Apply(fresh->analysis.health);      // after the write in progress
   if (query_changed) {
     // Queries that start from now on; cached answers were computed with the old options.
     engine_->SetOptions(EngineOptionsOf(fresh->query));
     query_cache_->Clear();
   }
+  query_cache_->SetMaxBytes(fresh->query.cache_max_bytes);  // evicts down to it
+  rum_aggregator_->SetCaps(new_rum.max_apps, new_rum.max_pages_per_app);
+  (void)rum_extra_aggregator_->SetLimits(new_rum.max_apps, new_rum.max_pages_per_app, new_rum.max_measure_names,
+                                         new_rum.journey_timeout_ms);  // checked above
+  error_recorder_->SetMaxApps(new_rum.max_apps);
+  (void)vital_recorder_->SetOptions({.interval_ms = new_rum.percentile_interval_ms,
+                                     .window_ms = new_rum.percentile_window_ms,
+                                     .max_pages_per_app = new_rum.max_pages_per_app});  // checked above
+  if (rate_limit_guard_) rate_limit_guard_->SetOptions(RumRateLimitOptions(new_rum));
   if (log_level_changed) SetLogLevel(fresh->log_level);
   if (log_level_from_flag_ && fresh->log_level != config_.log_level) {
     PW_LOG_INFO("configuration reload: log_level is set by --log-level, the file's value is not applied",
@@ -760,9 +819,33 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
     config_.analysis.watch_min_views = fresh->analysis.watch_min_views;
     config_.analysis.watch_max_series = fresh->analysis.watch_max_series;
     config_.analysis.watch = fresh->analysis.watch;
+    config_.analysis.changepoint_min_segment = fresh->analysis.changepoint_min_segment;
+    config_.analysis.changepoint_window = fresh->analysis.changepoint_window;
+    config_.analysis.changepoint_max_p_value = fresh->analysis.changepoint_max_p_value;
+    config_.analysis.changepoint_min_magnitude = fresh->analysis.changepoint_min_magnitude;
+    config_.analysis.leak = fresh->analysis.leak;
+    config_.analysis.health = fresh->analysis.health;
+    config_.rules.evaluation_interval_ms = fresh->rules.evaluation_interval_ms;  // (rules.eval_threads: restart)
+    config_.rules.query_offset_ms = fresh->rules.query_offset_ms;
+    config_.rules.external_labels = fresh->rules.external_labels;
+    config_.rules.resend_delay_ms = fresh->rules.resend_delay_ms;
+    config_.rules.event_driven = fresh->rules.event_driven;
+    config_.rules.event_cpu_budget = fresh->rules.event_cpu_budget;
+    config_.rules.flap_threshold = fresh->rules.flap_threshold;
+    config_.rules.flap_window_ms = fresh->rules.flap_window_ms;
+    config_.rules.flap_settle_ms = fresh->rules.flap_settle_ms;
     config_.query.timeout_ms = fresh->query.timeout_ms;
     config_.query.max_samples = fresh->query.max_samples;
     config_.query.lookback_delta_ms = fresh->query.lookback_delta_ms;
+    config_.query.cache_max_bytes = fresh->query.cache_max_bytes;
+    config_.rum.max_pages_per_app = new_rum.max_pages_per_app;
+    config_.rum.max_apps = new_rum.max_apps;
+    config_.rum.max_measure_names = new_rum.max_measure_names;
+    config_.rum.rate_limit_per_ip = new_rum.rate_limit_per_ip;
+    config_.rum.rate_limit_burst = new_rum.rate_limit_burst;
+    config_.rum.percentile_interval_ms = new_rum.percentile_interval_ms;
+    config_.rum.percentile_window_ms = new_rum.percentile_window_ms;
+    config_.rum.journey_timeout_ms = new_rum.journey_timeout_ms;
     config_.scrape = fresh->scrape;
     config_.scrape_configs = fresh->scrape_configs;
     config_.auth.tokens = fresh->auth.tokens;
@@ -823,15 +906,13 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   ingest::RegisterMetadataApi(router, metadata_.get());
   analysis::RegisterVitalsHandler(router, store_.get());
   synthetic::RegisterChecksApi(router, {.scheduler = synthetic_.get(), .firing = [this] { return FiringIncidents(); }});
-  analysis::RegisterChangepointHandler(
-      router, analysis::ChangepointOptions{.min_segment = config_.analysis.changepoint_min_segment,
-                                           .window = config_.analysis.changepoint_window,
-                                           .max_p_value = config_.analysis.changepoint_max_p_value,
-                                           .min_magnitude = config_.analysis.changepoint_min_magnitude});
+  changepoint_defaults_.Set(ChangepointOptionsOf(config_.analysis));  // replaced by a reload
+  analysis::RegisterChangepointHandler(router, &changepoint_defaults_);
   analysis::RegisterLeakHandler(router);  // POST /api/v1/analysis/leak
   analysis::RegisterScoreHandler(router, store_.get());  // GET /api/v1/score
   analysis::RegisterNetworkHandler(router, store_.get());  // GET /api/v1/network
-  analysis::RegisterJourneysHandler(router, store_.get(), config_.rum.journey_timeout_ms);  // GET /api/v1/journeys
+  analysis::RegisterJourneysHandler(router, store_.get(),  // GET /api/v1/journeys (rum.journey_timeout reloaded)
+                                    [agg = rum_extra_aggregator_.get()] { return agg->journey_timeout_ms(); });
   analysis::RegisterAttributionHandler(router, store_.get());  // GET /api/v1/vitals/attribution
   health_->Register(router);                              // GET /api/v1/health
   analysis::RegisterRegressionsHandler(router, watcher_.get());

@@ -16,6 +16,7 @@
 #include "alert/slo_api.h"
 #include "cli/snapshot.h"
 #include "cli/stream_events.h"
+#include "analysis/changepoint_api.h"
 #include "analysis/health.h"
 #include "analysis/leak_watch.h"
 #include "analysis/vital_recorder.h"
@@ -25,6 +26,7 @@
 #include "common/status.h"
 #include "http/auth.h"
 #include "http/event_stream.h"
+#include "http/rate_limit.h"
 #include "budget/run_store.h"
 #include "events/deploy_store.h"
 #include "events/error_store.h"
@@ -64,9 +66,10 @@ class ServerApp {
   // Re-reads the config file and applies it (SIGHUP, POST /-/reload; docs/operations.md
   // "Reloading"): rule files, `alerting:`, `alerts:`, `scrape_configs:`/`scrape:` (the
   // self-scrape too), `synthetic:`, `remote_write:`, `auth.tokens` (token files re-read),
-  // `log_level` (unless --log-level was given), `external_url`, `reports:`, `query:` (but
-  // cache_max_bytes), the beacon parsing and CORS keys of `rum:` and the continuous
-  // watches' keys of `analysis:` (common/config_reload.h).
+  // `log_level` (unless --log-level was given), `external_url`, `reports:`, `query:`
+  // (cache_max_bytes resizes the cache), `rum:` (parsing, CORS, the series caps, the rate
+  // limit, the percentile writer, journey_timeout) and the continuous watches' keys of
+  // `analysis:` (common/config_reload.h).
   // All or nothing: everything is parsed and prepared first; on any error nothing changes
   // and the error is returned. Restart-only keys (common/config_reload.h) keep their
   // running values; a reload that changes one logs a warning naming them and applies the
@@ -102,12 +105,13 @@ class ServerApp {
   void AppendReloadMetrics(std::string& out) const;
 
   // The running configuration. A reload replaces the parts it applies (scrape,
-  // scrape_configs, auth.tokens, log_level, rules.external_url, reports, query, rum's
-  // parsing and CORS keys, analysis' watch keys; written under status_mu_
+  // scrape_configs, auth.tokens, log_level, rules.external_url, reports, query, rum,
+  // analysis' watch keys; written under status_mu_
   // on the reload thread, read there or under status_mu_); the restart-only parts, which
   // other threads read, never change after Start.
   Config config_;
   std::shared_ptr<http::AuthGuard> auth_guard_;  // null: authentication off (reloads swap its tokens)
+  std::shared_ptr<http::ClientRateLimitGuard> rate_limit_guard_;  // rum.rate_limit_*: reloads set its rate
   http::AuthToken self_scrape_token_;            // kept in the token list across reloads
   std::string self_scrape_authorization_;  // Authorization header of the self-scrape ("" without auth)
   MetricsRegistry metrics_;
@@ -132,6 +136,7 @@ class ServerApp {
   std::unique_ptr<query::promql::Engine> engine_;
   std::unique_ptr<analysis::Watcher> watcher_;  // continuous watches: /api/v1/regressions (after engine_)
   std::unique_ptr<analysis::LeakWatcher> leak_watcher_;  // memory leaks: /api/v1/leaks (after engine_)
+  analysis::ChangepointDefaults changepoint_defaults_;  // analysis.changepoint: /api/v1/analysis/changepoints
   std::unique_ptr<query::QueryCache> query_cache_;
   std::unique_ptr<alert::Alertmanager> alertmanager_;
   std::unique_ptr<SnapshotService> snapshots_;  // POST /api/v1/admin/snapshot (after every store)

@@ -9,32 +9,15 @@ namespace perfwatch {
 namespace {
 
 // Whole top-level sections a reload never changes.
-// (log_level, external_url, reports, and query, rum and analysis but the keys below are
-// reloaded: ServerApp::ReloadLocked.)
-constexpr const char* kRestartSections[] = {"listen", "data_dir", "http", "otlp", "events", "tsdb", "rules"};
+// (log_level, external_url, reports, and global, rules, query, rum and analysis but the
+// keys below are reloaded: ServerApp::ReloadLocked.)
+constexpr const char* kRestartSections[] = {"listen", "data_dir", "http", "otlp", "events", "tsdb"};
 
 // Keys inside a section that is otherwise reloaded.
 constexpr std::pair<const char*, const char*> kRestartKeys[] = {
-    {"query", "cache_max_bytes"},
-    // analysis: the detector's options (also the changepoints API's defaults), the leak
-    // detector, the health score.
-    {"analysis", "changepoint"},
-    {"analysis", "leak"},
-    {"analysis", "health"},
-    // rum: the series caps and writers, the rate limiter, the journeys API.
-    {"rum", "max_pages_per_app"},
-    {"rum", "max_apps"},
-    {"rum", "max_measure_names"},
-    {"rum", "rate_limit_per_ip"},
-    {"rum", "rate_limit_burst"},
-    {"rum", "percentile_interval"},
-    {"rum", "percentile_window"},
-    {"rum", "journey_timeout"},
-    {"global", "evaluation_interval"},
-    {"global", "rule_query_offset"},
-    {"global", "external_labels"},
+    // rules: the size of the evaluation thread pool (the rest of `rules:` is reloaded).
+    {"rules", "eval_threads"},
     {"auth", "disabled"},
-    {"synthetic", "max_browsers"},
 };
 
 std::string Text(const YAML::Node& n) {

@@ -46,23 +46,20 @@ TEST(ConfigReloadTest, RestartOnlyKeysAreNamedAndKeepTheirRunningValues) {
   auto plan = PlanReload(before, after);
   ASSERT_TRUE(plan.ok()) << plan.status().message();
   EXPECT_EQ(plan->restart_needed,
-            (std::vector<std::string>{"analysis.changepoint", "auth.disabled", "events",
-                                      "global.evaluation_interval", "listen",
-                                      "rum.max_apps", "synthetic.max_browsers",
-                                      "tsdb"}));
+            (std::vector<std::string>{"auth.disabled", "events", "listen", "tsdb"}));
   const YAML::Node applied = YAML::Load(plan->applied_yaml);
   EXPECT_EQ(applied["listen"].as<std::string>(), "127.0.0.1:1");
   EXPECT_EQ(applied["tsdb"]["retention"].as<std::string>(), "1d");
   EXPECT_FALSE(applied["events"]) << "a restart-only section the running config lacks stays absent";
-  EXPECT_EQ(applied["global"]["evaluation_interval"].as<std::string>(), "1m");
+  EXPECT_EQ(applied["global"]["evaluation_interval"].as<std::string>(), "2m");  // applied
   EXPECT_EQ(applied["global"]["scrape_interval"].as<std::string>(), "20s");  // applied
-  EXPECT_EQ(applied["synthetic"]["max_browsers"].as<int>(), 1);
+  EXPECT_EQ(applied["synthetic"]["max_browsers"].as<int>(), 4);  // applied
   EXPECT_TRUE(applied["auth"]["disabled"].as<bool>());
   EXPECT_EQ(applied["scrape"]["interval"].as<std::string>(), "20s");
-  EXPECT_EQ(applied["rum"]["max_apps"].as<int>(), 20);
+  EXPECT_EQ(applied["rum"]["max_apps"].as<int>(), 30);  // applied
   EXPECT_EQ(applied["rum"]["max_json_depth"].as<int>(), 9);  // applied
   EXPECT_EQ(applied["rum"]["cors_allowed_origins"][0].as<std::string>(), "https://a.example");  // applied
-  EXPECT_EQ(applied["analysis"]["changepoint"]["window"].as<int>(), 50);
+  EXPECT_EQ(applied["analysis"]["changepoint"]["window"].as<int>(), 60);  // applied
   EXPECT_EQ(applied["analysis"]["watch_interval"].as<std::string>(), "1m");  // applied
 
   // The next reload compares with what runs: the same file again changes nothing more.
@@ -72,6 +69,38 @@ TEST(ConfigReloadTest, RestartOnlyKeysAreNamedAndKeepTheirRunningValues) {
   auto same = PlanReload(plan->applied_yaml, plan->applied_yaml);
   ASSERT_TRUE(same.ok());
   EXPECT_TRUE(same->restart_needed.empty());
+}
+
+// global / rules / analysis keys: all reloaded but rules.eval_threads (a thread pool).
+TEST(ConfigReloadTest, RuleAndAnalysisKeysReloadButEvalThreads) {
+  const std::string before =
+      "global: {evaluation_interval: 1m, rule_query_offset: 0s, external_labels: {dc: a}}\n"
+      "rules: {resend_delay: 1m, event_driven: true, event_cpu_budget: 0.25, eval_threads: 2, "
+      "flap_threshold: 6, flap_window: 1h, flap_settle: 15m}\n"
+      "analysis: {changepoint: {window: 50}, leak: {interval: 15s}, health: {interval: 1m}}\n";
+  const std::string after =
+      "global: {evaluation_interval: 5s, rule_query_offset: 10s, external_labels: {dc: b, team: x}}\n"
+      "rules: {resend_delay: 2m, event_driven: false, event_cpu_budget: 0.5, eval_threads: 2, "
+      "flap_threshold: 3, flap_window: 0s, flap_settle: 1m}\n"
+      "analysis: {changepoint: {window: 60, min_segment: 5}, leak: {interval: 30s, threshold: 0.1}, "
+      "health: {interval: 0s, window: 30m}}\n";
+  auto plan = PlanReload(before, after);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_TRUE(plan->restart_needed.empty());
+  EXPECT_EQ(YAML::Dump(YAML::Load(plan->applied_yaml)), YAML::Dump(YAML::Load(after)));
+
+  // eval_threads keeps its running value; the rest of `rules:` is applied.
+  const std::string threads = "rules: {resend_delay: 1m, eval_threads: 2}\n";
+  auto changed = PlanReload(threads, "rules: {resend_delay: 5m, eval_threads: 8}\n");
+  ASSERT_TRUE(changed.ok()) << changed.status().message();
+  EXPECT_EQ(changed->restart_needed, std::vector<std::string>{"rules.eval_threads"});
+  const YAML::Node applied = YAML::Load(changed->applied_yaml);
+  EXPECT_EQ(applied["rules"]["eval_threads"].as<int>(), 2);
+  EXPECT_EQ(applied["rules"]["resend_delay"].as<std::string>(), "5m");
+  auto removed = PlanReload(threads, "rules: {resend_delay: 5m}\n");
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(removed->restart_needed, std::vector<std::string>{"rules.eval_threads"});
+  EXPECT_EQ(YAML::Load(removed->applied_yaml)["rules"]["eval_threads"].as<int>(), 2);
 }
 
 TEST(ConfigReloadTest, EmptyFilesAndBadYaml) {
@@ -84,6 +113,28 @@ TEST(ConfigReloadTest, EmptyFilesAndBadYaml) {
   EXPECT_FALSE(YAML::Load(added->applied_yaml)["data_dir"]);
   EXPECT_FALSE(PlanReload("", "a: [b\n").ok());
   EXPECT_FALSE(PlanReload("", "- a\n").ok());
+}
+
+// --- rum caps, query cache, browsers ---
+// The rum series caps, rate limit, percentile writer and journey timeout,
+// query.cache_max_bytes and synthetic.max_browsers: reloaded, none needs a restart.
+TEST(ConfigReloadTest, RumCapsQueryCacheAndBrowsersReload) {
+  const std::string before =
+      "rum: {max_pages_per_app: 100, max_apps: 20, max_measure_names: 100, rate_limit_per_ip: 50, "
+      "rate_limit_burst: 0, percentile_interval: 1m, percentile_window: 1h, journey_timeout: 30m}\n"
+      "query: {cache_max_bytes: 1024}\nsynthetic: {max_browsers: 1}\n";
+  const std::string after =
+      "rum: {max_pages_per_app: 5, max_apps: 2, max_measure_names: 3, rate_limit_per_ip: 0, "
+      "rate_limit_burst: 7, percentile_interval: 0s, percentile_window: 10m, journey_timeout: 1m}\n"
+      "query: {cache_max_bytes: 0}\nsynthetic: {max_browsers: 4}\n";
+  auto plan = PlanReload(before, after);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_TRUE(plan->restart_needed.empty());
+  EXPECT_EQ(YAML::Dump(YAML::Load(plan->applied_yaml)), YAML::Dump(YAML::Load(after)));
+  // Removed from the file (back to the defaults): applied as well.
+  auto removed = PlanReload(before, "rum: {}\n");
+  ASSERT_TRUE(removed.ok());
+  EXPECT_TRUE(removed->restart_needed.empty());
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 // (notifications' externalURL, alerts' generatorURL) change at once; a `reports:` schedule
 // added by a reload is sent, a kept one is not sent again early; `query:` limits apply to
 // the next query (cached answers dropped), `rum:` parsing keys to the next beacon, the
-// `analysis:` watch keys to the next pass.
+// `analysis:` watch keys to the next pass; global.evaluation_interval (groups without their
+// own), rule_query_offset, external_labels and `rules:` to the next evaluations,
+// analysis.changepoint / leak / health to the next request or pass.
 // Restart-only keys
 // keep their values with a warning.
 #include <gtest/gtest.h>
@@ -524,16 +526,12 @@ TEST(ConfigReloadTest, QueryLimitsApplyToTheNextQuery) {
   EXPECT_NE(r.body.find("query.max_samples"), std::string::npos) << r.body;
   EXPECT_EQ(c.Get(query).status, 422);
 
-  // Back to a large limit; cache_max_bytes needs a restart and keeps its value.
+  // Back to a large limit; cache_max_bytes is applied too (see QueryCacheIsResized).
   dir.Write("perfwatch.yml", "query:\n  max_samples: 100000\n  cache_max_bytes: 1024\n");
   ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
   r = c.Get(query);
   EXPECT_EQ(r.status, 200) << r.body;
-  EXPECT_TRUE(Eventually([&] {
-    const std::string log = server.log();
-    return log.find("need a restart") != std::string::npos &&
-           log.find("query.cache_max_bytes") != std::string::npos;
-  })) << server.log();
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
 }
 
 TEST(ConfigReloadTest, RumParsingKeysApplyToTheNextBeacon) {
@@ -577,11 +575,10 @@ TEST(ConfigReloadTest, RumParsingKeysApplyToTheNextBeacon) {
   EXPECT_EQ(cors.status, 204) << cors.body;
   EXPECT_EQ(cors.headers["access-control-allow-origin"], "https://shop.example");
 
-  // The other rum keys (here max_apps, a series cap) need a restart and keep their values.
+  // The series caps (here max_apps) are applied too (see RumSeriesCapsApplyToTheNextBeacon).
   dir.Write("perfwatch.yml", rum + "  cors_allowed_origins: ['https://shop.example']\n  max_apps: 3\n");
   ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
-  EXPECT_TRUE(Eventually([&] { return server.log().find("keys=rum.max_apps") != std::string::npos; }))
-      << server.log();
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
 }
 
 // The value of an unlabelled series on /metrics (-1 when absent).
@@ -621,15 +618,390 @@ TEST(ConfigReloadTest, ContinuousWatchesFollowTheFile) {
   EXPECT_TRUE(Eventually([&] { return MetricValue(c, passes) > before; }));
   EXPECT_EQ(MetricValue(c, "perfwatch_watch_series"), 1);
 
-  // The detector's options need a restart; off again stops the passes.
+  // The detector's options are applied too; off again stops the passes.
   dir.Write("perfwatch.yml", "analysis:\n  watch_interval: 0s\n  changepoint: {min_segment: 5}\n");
   ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
-  EXPECT_TRUE(Eventually([&] {
-    return server.log().find("keys=analysis.changepoint") != std::string::npos;
-  })) << server.log();
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
+  EXPECT_NE(c.Get("/api/v1/status/config").body.find("min_segment: 5"), std::string::npos);
   const double stopped = MetricValue(c, passes);
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   EXPECT_EQ(MetricValue(c, passes), stopped);
+}
+
+// --- global / rules / analysis keys ---
+
+// A series' value on /metrics whose labels contain `label_part` (-1 when absent).
+double LabelledMetric(HttpClient& c, const std::string& name, const std::string& label_part) {
+  const std::string body = c.Get("/metrics").body;
+  for (size_t at = body.find("\n" + name + "{"); at != std::string::npos; at = body.find("\n" + name + "{", at + 1)) {
+    const size_t end = body.find('\n', at + 1);
+    const std::string line = body.substr(at + 1, end - at - 1);
+    if (line.find(label_part) == std::string::npos) continue;
+    return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return -1;
+}
+
+// The "interval" of rule group `name` in GET /api/v1/rules (-1 when absent).
+double GroupInterval(HttpClient& c, const std::string& name) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(c.Get("/api/v1/rules").body).get(root)) return -1;
+  simdjson::dom::array groups;
+  if (root["data"]["groups"].get(groups)) return -1;
+  for (simdjson::dom::element g : groups) {
+    std::string_view n;
+    double interval;
+    if (!g["name"].get(n) && n == name && !g["interval"].get(interval)) return interval;
+  }
+  return -1;
+}
+
+// The value of the first sample of an instant query (NaN when none).
+double QueryValue(HttpClient& c, const std::string& expr) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(c.Get("/api/v1/query?query=" + testing::UrlEncode(expr)).body).get(root)) return NAN;
+  simdjson::dom::array result;
+  if (root["data"]["result"].get(result) || result.size() == 0) return NAN;
+  std::string_view v;
+  if (result.at(0)["value"].at(1).get(v)) return NAN;
+  return std::stod(std::string(v));
+}
+
+TEST(ConfigReloadTest, EvaluationIntervalAppliesToGroupsWithoutTheirOwn) {
+  TempDir dir("pw_reload_");
+  dir.Write("rules.yml",
+            "groups:\n  - name: defaulted\n    rules:\n      - record: one\n        expr: vector(1)\n"
+            "  - name: own\n    interval: 7s\n    rules:\n      - record: two\n        expr: vector(2)\n");
+  const std::string path = dir.Write(
+      "perfwatch.yml", "rule_files: [rules.yml]\nglobal: {evaluation_interval: 1m}\nrules: {eval_threads: 2}\n");
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  EXPECT_EQ(GroupInterval(c, "defaulted"), 60);
+  EXPECT_EQ(GroupInterval(c, "own"), 7);
+  EXPECT_EQ(LabelledMetric(c, "prometheus_rule_group_interval_seconds", ";defaulted\""), 60);
+
+  // 1 s: the group is evaluated every second from now on (not at its old 1 m tick); the
+  // rest of `rules:` is applied, eval_threads (a thread pool) needs a restart.
+  dir.Write("perfwatch.yml",
+            "rule_files: [rules.yml]\nglobal: {evaluation_interval: 1s}\n"
+            "rules: {eval_threads: 3, resend_delay: 5s, event_driven: false}\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(GroupInterval(c, "defaulted"), 1);
+  EXPECT_EQ(GroupInterval(c, "own"), 7) << "a group's own interval wins";
+  EXPECT_EQ(LabelledMetric(c, "prometheus_rule_group_interval_seconds", ";defaulted\""), 1);
+  const double iterations = LabelledMetric(c, "prometheus_rule_group_iterations_total", ";defaulted\"");
+  EXPECT_TRUE(Eventually([&] {
+    return LabelledMetric(c, "prometheus_rule_group_iterations_total", ";defaulted\"") >= iterations + 3;
+  }, 10)) << server.log();
+  EXPECT_TRUE(Eventually([&] { return server.log().find("keys=rules.eval_threads") != std::string::npos; }))
+      << server.log();
+  const std::string yaml = c.Get("/api/v1/status/config").body;
+  EXPECT_NE(yaml.find("eval_threads: 2"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("resend_delay: 5s"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("evaluation_interval: 1s"), std::string::npos) << yaml;
+  EXPECT_EQ(ReloadMetric(c), "1");
+
+  // An invalid interval fails the reload; the running one stays.
+  dir.Write("perfwatch.yml", "rule_files: [rules.yml]\nglobal: {evaluation_interval: 0s}\n");
+  HttpResponse r = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("evaluation_interval"), std::string::npos) << r.body;
+  EXPECT_EQ(ReloadMetric(c), "0");
+  EXPECT_EQ(GroupInterval(c, "defaulted"), 1);
+  EXPECT_NE(c.Get("/api/v1/status/config").body.find("evaluation_interval: 1s"), std::string::npos);
+}
+
+TEST(ConfigReloadTest, QueryOffsetAndExternalLabelsApplyToTheNextEvaluations) {
+  WebhookReceiver hook;
+  ASSERT_TRUE(hook.Start());
+  TempDir dir("pw_reload_");
+  // rule_time's samples are written at the evaluation time minus the query offset.
+  const std::string rules = "groups:\n  - name: g\n    rules:\n      - record: rule_time\n        expr: time()\n";
+  dir.Write("rules.yml", rules + "      - alert: First\n        expr: vector(1)\n");
+  auto config = [&](const std::string& offset, const std::string& dc) {
+    return "global: {evaluation_interval: 1s, rule_query_offset: " + offset + ", external_labels: {dc: " + dc +
+           "}}\n" + AlertingWith("", hook);
+  };
+  const std::string path = dir.Write("perfwatch.yml", config("30s", "a"));
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  ASSERT_TRUE(Eventually([&] { return !NotificationFor(hook, "First").empty(); })) << server.log();
+  simdjson::dom::parser parser;
+  simdjson::dom::element body;
+  ASSERT_FALSE(parser.parse(NotificationFor(hook, "First")).get(body));
+  EXPECT_EQ(std::string_view(body["alerts"].at(0)["labels"]["dc"]), "a");
+  ASSERT_TRUE(Eventually([&] { return QueryValue(c, "time() - timestamp(rule_time)") >= 29; })) << server.log();
+
+  dir.Write("rules.yml", rules + "      - alert: First\n        expr: vector(1)\n"
+                                 "      - alert: Second\n        expr: vector(1)\n");
+  dir.Write("perfwatch.yml", config("0s", "b"));
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  ASSERT_TRUE(Eventually([&] { return !NotificationFor(hook, "Second").empty(); })) << server.log();
+  ASSERT_FALSE(parser.parse(NotificationFor(hook, "Second")).get(body));
+  EXPECT_EQ(std::string_view(body["alerts"].at(0)["labels"]["dc"]), "b");
+  EXPECT_TRUE(Eventually([&] { return QueryValue(c, "time() - timestamp(rule_time)") < 10; })) << server.log();
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
+  EXPECT_NE(c.Get("/api/v1/status/config").body.find("dc: b"), std::string::npos);
+}
+
+TEST(ConfigReloadTest, DetectorLeakAndHealthOptionsApply) {
+  TempDir dir("pw_reload_");
+  const std::string path = dir.Write("perfwatch.yml", "analysis:\n  leak: {interval: 0s}\n");
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  std::string values;
+  for (int i = 0; i < 40; ++i) {
+    values += std::string(i ? "," : "") + (i < 20 ? (i % 2 ? "100" : "101") : (i % 2 ? "130" : "131"));  // +30 %
+  }
+  const std::string series = "{\"values\":[" + values + "]}";
+  HttpResponse r = c.Post("/api/v1/analysis/changepoints", series, "application/json");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"changepoints\":[{\"index\":20,"), std::string::npos) << r.body;
+  EXPECT_NE(c.Get("/api/v1/health?app=shop").body.find("\"window\":\"1h\""), std::string::npos);
+  const std::string passes = "perfwatch_leak_evaluations_total";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(MetricValue(c, passes), 0) << "leak passes off";
+
+  // A 30 % shift is below the new minimum magnitude; leak passes every second; a 30 m
+  // health window.
+  dir.Write("perfwatch.yml",
+            "analysis:\n  changepoint: {min_magnitude: 0.5}\n  leak: {interval: 1s}\n  health: {window: 30m}\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  r = c.Post("/api/v1/analysis/changepoints", series, "application/json");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"changepoints\":[]"), std::string::npos) << r.body;
+  EXPECT_NE(c.Get("/api/v1/health?app=shop").body.find("\"window\":\"30m\""), std::string::npos);
+  EXPECT_TRUE(Eventually([&] { return MetricValue(c, passes) >= 2; })) << server.log();
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
+
+  // A leak expression that does not parse fails the reload: nothing changes.
+  dir.Write("perfwatch.yml",
+            "analysis:\n  changepoint: {min_magnitude: 0.1}\n  leak: {interval: 1s, expressions: ['sum(']}\n"
+            "  health: {window: 2h}\n");
+  r = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("analysis.leak"), std::string::npos) << r.body;
+  EXPECT_EQ(ReloadMetric(c), "0");
+  EXPECT_NE(c.Post("/api/v1/analysis/changepoints", series, "application/json").body.find("\"changepoints\":[]"),
+            std::string::npos);
+  EXPECT_NE(c.Get("/api/v1/health?app=shop").body.find("\"window\":\"30m\""), std::string::npos);
+  const double before = MetricValue(c, passes);
+  EXPECT_TRUE(Eventually([&] { return MetricValue(c, passes) > before; })) << "the leak passes go on";
+}
+
+// --- rum caps, query cache, browsers ---
+
+// A vital beacon of `app` on `page` (its own event: no id).
+std::string VitalBeacon(const std::string& app, const std::string& page) {
+  return R"({"type":"vital","name":"LCP","value":1200,"url":"https://shop.example)" + page + R"(","app":")" + app +
+         R"("})";
+}
+
+// Series of `expr` summed (1 when the series exists, 0 when not).
+int64_t Exists(HttpClient& c, const std::string& selector) { return ResultCount(c, "sum(" + selector + ")"); }
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// rum.max_pages_per_app / max_apps: a raised cap admits new pages and apps from the next
+// beacon; a lowered one keeps those that exist and refuses new ones; a bad file changes
+// nothing.
+TEST(ConfigReloadTest, RumSeriesCapsApplyToTheNextBeacon) {
+  TempDir dir("pw_reload_");
+  const std::string base = "scrape:\n  self_scrape: false\nrum:\n  rate_limit_per_ip: 0\n";
+  const std::string path = dir.Write("perfwatch.yml", base + "  max_pages_per_app: 1\n  max_apps: 1\n");
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  const std::string pages = "perfwatch_rum_pages_overflow_total";
+  const std::string apps = "perfwatch_rum_apps_overflow_total";
+  auto post = [&](const std::string& app, const std::string& page) {
+    return c.Post("/api/rum", VitalBeacon(app, page), "application/json").status;
+  };
+  ASSERT_EQ(post("shop", "/a"), 204);
+  ASSERT_EQ(post("shop", "/b"), 204);
+  ASSERT_EQ(post("blog", "/a"), 204);
+  EXPECT_EQ(MetricValue(c, pages), 1);
+  EXPECT_EQ(MetricValue(c, apps), 1);
+  ASSERT_TRUE(Eventually([&] { return Exists(c, R"(rum_lcp_seconds_count{app="shop",page="/a"})") == 1; }));
+  EXPECT_EQ(Exists(c, R"(rum_lcp_seconds_count{app="shop",page="/b"})"), 0);
+  EXPECT_EQ(Exists(c, R"(rum_lcp_seconds_count{app="blog"})"), 0);
+
+  dir.Write("perfwatch.yml", base + "  max_pages_per_app: 2\n  max_apps: 2\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
+  ASSERT_EQ(post("shop", "/b"), 204);
+  ASSERT_EQ(post("blog", "/a"), 204);
+  EXPECT_EQ(MetricValue(c, pages), 1) << "the raised cap admitted /b";
+  EXPECT_EQ(MetricValue(c, apps), 1) << "and the app blog";
+  EXPECT_TRUE(Eventually([&] { return Exists(c, R"(rum_lcp_seconds_count{app="shop",page="/b"})") == 1; }));
+  EXPECT_TRUE(Eventually([&] { return Exists(c, R"(rum_lcp_seconds_count{app="blog",page="/a"})") == 1; }));
+
+  // Lowered below what exists: /a and /b go on, /c is refused (page="other").
+  dir.Write("perfwatch.yml", base + "  max_pages_per_app: 1\n  max_apps: 1\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  ASSERT_EQ(post("shop", "/b"), 204);
+  ASSERT_EQ(post("shop", "/c"), 204);
+  EXPECT_EQ(MetricValue(c, pages), 2);
+  EXPECT_TRUE(Eventually([&] {
+    return ResultCount(c, R"(sum(rum_lcp_seconds_count{app="shop",page="/b"}) == 2)") == 1;
+  }));
+  EXPECT_EQ(Exists(c, R"(rum_lcp_seconds_count{app="shop",page="/c"})"), 0);
+
+  // A bad value elsewhere in `rum:` fails the reload: the raised cap is not applied.
+  dir.Write("perfwatch.yml", base + "  max_pages_per_app: 5\n  max_apps: 1\n  percentile_window: 0s\n");
+  HttpResponse r = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("rum.percentile_window"), std::string::npos) << r.body;
+  EXPECT_EQ(ReloadMetric(c), "0");
+  ASSERT_EQ(post("shop", "/d"), 204);
+  EXPECT_EQ(MetricValue(c, pages), 3) << "still capped at 1";
+  EXPECT_NE(c.Get("/api/v1/status/config").body.find("max_pages_per_app: 1"), std::string::npos);
+}
+
+// rum.rate_limit_per_ip / rate_limit_burst: switched on (429 appears), a bad value changes
+// nothing, switched off (429 gone), on again with a new burst.
+TEST(ConfigReloadTest, RumRateLimitTurnsOnAndOff) {
+  TempDir dir("pw_reload_");
+  // Through the trusted proxy 127.0.0.1, X-Forwarded-For names the client (loopback
+  // clients are never limited).
+  const std::string base = "scrape:\n  self_scrape: false\nhttp:\n  trusted_proxies: [127.0.0.1]\nrum:\n";
+  const std::string path = dir.Write("perfwatch.yml", base + "  rate_limit_per_ip: 0\n");
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  auto post = [&](const std::string& client) {
+    return c.Post("/api/rum", VitalBeacon("shop", "/"), "application/json", {{"X-Forwarded-For", client}}).status;
+  };
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(post("198.51.100.7"), 204) << "off: " << i;
+
+  dir.Write("perfwatch.yml", base + "  rate_limit_per_ip: 0.01\n  rate_limit_burst: 2\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
+  EXPECT_EQ(post("198.51.100.7"), 204);
+  EXPECT_EQ(post("198.51.100.7"), 204);
+  EXPECT_EQ(post("198.51.100.7"), 429) << "the burst of 2 is spent";
+  EXPECT_EQ(c.Get("/rum.js", {{"X-Forwarded-For", "198.51.100.7"}}).status, 429);
+
+  dir.Write("perfwatch.yml", base + "  rate_limit_per_ip: -1\n");
+  HttpResponse r = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("rum.rate_limit_per_ip"), std::string::npos) << r.body;
+  EXPECT_EQ(post("198.51.100.7"), 429) << "the limit stays on";
+
+  dir.Write("perfwatch.yml", base + "  rate_limit_per_ip: 0\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(post("198.51.100.7"), 204) << "off again: " << i;
+
+  dir.Write("perfwatch.yml", base + "  rate_limit_per_ip: 0.01\n  rate_limit_burst: 3\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(post("198.51.100.8"), 204) << i;
+  EXPECT_EQ(post("198.51.100.8"), 429) << "the new burst of 3";
+}
+
+// query.cache_max_bytes: from 0 (no cache) to 1 MiB (repeats are hits), then 0 again (the
+// cache emptied at once).
+TEST(ConfigReloadTest, QueryCacheIsResized) {
+  TempDir dir("pw_reload_");
+  const std::string base = "scrape:\n  self_scrape: false\nquery:\n";
+  const std::string path = dir.Write("perfwatch.yml", base + "  cache_max_bytes: 0\n");
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  const std::string query = "/api/v1/query?time=1700000000&query=" + testing::UrlEncode("vector(7)");
+  const std::string hits = "perfwatch_query_cache_hits_total";
+  const std::string bytes = "perfwatch_query_cache_bytes";
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(c.Get(query).status, 200);
+  EXPECT_EQ(MetricValue(c, hits), 0);
+  EXPECT_EQ(MetricValue(c, bytes), 0);
+
+  dir.Write("perfwatch.yml", base + "  cache_max_bytes: 1048576\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(c.Get(query).status, 200);
+  EXPECT_GE(MetricValue(c, hits), 2);
+  EXPECT_GT(MetricValue(c, bytes), 0);
+
+  dir.Write("perfwatch.yml", base + "  cache_max_bytes: -5\n");
+  EXPECT_EQ(c.Post("/-/reload", "", "text/plain").status, 500);
+  EXPECT_GT(MetricValue(c, bytes), 0) << "a bad value keeps the cache";
+
+  dir.Write("perfwatch.yml", base + "  cache_max_bytes: 0\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(MetricValue(c, bytes), 0) << "evicted down to 0";
+  const double before = MetricValue(c, hits);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(c.Get(query).status, 200);
+  EXPECT_EQ(MetricValue(c, hits), before);
+}
+
+// rum.percentile_interval (the writer switched on) and rum.journey_timeout (the journeys
+// API and the abandoned count) apply without a restart.
+TEST(ConfigReloadTest, RumPercentileWriterAndJourneyTimeoutApply) {
+  TempDir dir("pw_reload_");
+  const std::string base = "scrape:\n  self_scrape: false\nrum:\n";
+  const std::string path = dir.Write("perfwatch.yml", base + "  percentile_interval: 0s\n  journey_timeout: 1h\n");
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  const int64_t t = WallMs() - 60'000;
+  const std::string journey =
+      R"({"type":"journey","name":"checkout","value":1500,"id":"j-1","journeyId":"1","outcome":"abandoned",)"
+      R"("steps":[{"name":"cart","t":0,"d":500}],"sessionId":"s1","timestamp":)" +
+      std::to_string(t) + R"(,"url":"https://shop.example/cart","app":"shop"})";
+  ASSERT_EQ(c.Post("/api/rum", "[" + VitalBeacon("shop", "/") + "," + journey + "]", "application/json").status,
+            204);
+  auto abandoned = [&] {
+    const std::string body = c.Get("/api/v1/journeys?app=shop&name=checkout&window=1h").body;
+    const size_t at = body.find("\"abandoned\":");
+    return at == std::string::npos ? -1.0 : std::strtod(body.c_str() + at + 12, nullptr);
+  };
+  EXPECT_EQ(abandoned(), 0) << "a minute old: under the 1 h timeout";
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(ResultCount(c, "rum_vital_percentile"), 0) << "the writer is off";
+  EXPECT_EQ(Exists(c, R"(rum_journeys_total{outcome="abandoned"})"), 0) << "held under the 1 h timeout";
+
+  // The aggregator times a held journey from its receive time, the API from its event time.
+  dir.Write("perfwatch.yml", base + "  percentile_interval: 1s\n  journey_timeout: 2s\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
+  EXPECT_EQ(abandoned(), 1) << "the 2 s timeout applies to the next request";
+  EXPECT_TRUE(Eventually([&] { return ResultCount(c, R"(rum_vital_percentile{app="shop"})") > 0; }))
+      << "the writer runs every second";
+  EXPECT_TRUE(Eventually([&] { return Exists(c, R"(rum_journeys_total{outcome="abandoned"})") == 1; }))
+      << "the aggregator's sweep counts it with the new timeout";
+
+  dir.Write("perfwatch.yml", base + "  percentile_interval: 1s\n  journey_timeout: 0s\n");
+  HttpResponse r = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("rum.journey_timeout"), std::string::npos) << r.body;
+  EXPECT_EQ(abandoned(), 1);
+}
+
+// synthetic.max_browsers: applied (the browser pool resized) without a restart warning; an
+// out-of-range value fails the reload.
+TEST(ConfigReloadTest, SyntheticMaxBrowsersReloads) {
+  TempDir dir("pw_reload_");
+  const std::string base = "scrape:\n  self_scrape: false\nsynthetic:\n";
+  const std::string path = dir.Write("perfwatch.yml", base + "  max_browsers: 1\n");
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  dir.Write("perfwatch.yml", base + "  max_browsers: 3\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
+  EXPECT_NE(c.Get("/api/v1/status/config").body.find("max_browsers: 3"), std::string::npos);
+  dir.Write("perfwatch.yml", base + "  max_browsers: 99\n");
+  HttpResponse r = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("synthetic.max_browsers"), std::string::npos) << r.body;
+  EXPECT_NE(c.Get("/api/v1/status/config").body.find("max_browsers: 3"), std::string::npos);
 }
 
 }  // namespace
