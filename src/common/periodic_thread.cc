@@ -6,15 +6,29 @@ void PeriodicThread::Start(std::chrono::milliseconds interval, std::function<voi
   std::lock_guard lock(mu_);
   if (interval.count() <= 0 || thread_.joinable()) return;
   stopping_ = false;
-  thread_ = std::thread([this, interval, fn = std::move(fn)] {
+  interval_ = interval;
+  thread_ = std::thread([this, fn = std::move(fn)] {
     std::unique_lock lock(mu_);
     while (!stopping_) {
-      if (cv_.wait_for(lock, interval, [this] { return stopping_; })) break;
+      const uint64_t changes = interval_changes_;
+      cv_.wait_for(lock, interval_, [this, changes] { return stopping_ || interval_changes_ != changes; });
+      if (stopping_) break;
       lock.unlock();
       fn();
       lock.lock();
     }
   });
+}
+
+void PeriodicThread::SetInterval(std::chrono::milliseconds interval) {
+  if (interval.count() <= 0) return;
+  {
+    std::lock_guard lock(mu_);
+    if (!thread_.joinable()) return;
+    interval_ = interval;
+    ++interval_changes_;
+  }
+  cv_.notify_all();
 }
 
 void PeriodicThread::Stop() {

@@ -23,6 +23,9 @@ class PeriodicThread {
 
   // Starts calling `fn` every `interval`; no-op when already running or interval <= 0.
   void Start(std::chrono::milliseconds interval, std::function<void()> fn);
+  // The wait before the next call from now on (> 0; a reload): wakes the thread, which
+  // calls `fn` once now and then every `interval`. Before Start: ignored (Start sets it).
+  void SetInterval(std::chrono::milliseconds interval);
   // Wakes and joins the thread. Idempotent.
   void Stop();
 
@@ -30,6 +33,8 @@ class PeriodicThread {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_
+  std::chrono::milliseconds interval_{0};  // guarded by mu_
+  uint64_t interval_changes_ = 0;          // guarded by mu_
   std::thread thread_;     // guarded by mu_
 };
 

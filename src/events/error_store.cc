@@ -1,5 +1,6 @@
 #include "events/error_store.h"
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -156,7 +157,9 @@ Status DecodeErrorGroupRecord(std::string_view payload, ErrorGroupInfo* info, in
 
 struct ErrorStore::Impl {
   std::filesystem::path dir;
-  ErrorStoreOptions options;
+  ErrorStoreOptions options;  // retention and fsync interval: as opened (the atomics below)
+  std::atomic<int64_t> retention_ms{0};
+  std::atomic<int64_t> fsync_interval_ms{0};
   Counter* appended = nullptr;
 
   mutable std::shared_mutex mu;
@@ -165,7 +168,7 @@ struct ErrorStore::Impl {
   std::map<int64_t, Partition> partitions;                            // mu; by start
   std::unique_ptr<LogWriter> groups_log;                              // mu (writes)
   PeriodicThread syncer;
-  int64_t last_retention_ms = 0;
+  std::atomic<int64_t> last_retention_ms{0};  // read by the background thread unlocked
 
   std::filesystem::path PartitionPath(int64_t start) const {
     return dir / ("occurrences-" + std::to_string(start) + ".log");
@@ -286,6 +289,8 @@ Result<std::unique_ptr<ErrorStore>> ErrorStore::Open(std::filesystem::path dir, 
   auto impl = std::make_unique<Impl>();
   impl->dir = std::move(dir);
   impl->options = options;
+  impl->retention_ms.store(options.retention_ms, std::memory_order_relaxed);
+  impl->fsync_interval_ms.store(options.fsync_interval_ms, std::memory_order_relaxed);
   if (metrics) {
     impl->appended = metrics->GetCounter("perfwatch_error_occurrences_stored_total", "Error occurrences stored.");
   }
@@ -294,7 +299,8 @@ Result<std::unique_ptr<ErrorStore>> ErrorStore::Open(std::filesystem::path dir, 
 }
 
 Status ErrorStore::Start() {
-  const int64_t interval = impl_->options.fsync_interval_ms > 0 ? impl_->options.fsync_interval_ms : 1000;
+  const int64_t fsync_ms = impl_->fsync_interval_ms.load(std::memory_order_relaxed);
+  const int64_t interval = fsync_ms > 0 ? fsync_ms : 1000;
   PW_RETURN_IF_ERROR(EnforceRetention(NowMs()));
   impl_->syncer.Start(std::chrono::milliseconds(interval), [this] {
     Status s = Sync();
@@ -304,6 +310,21 @@ Status ErrorStore::Start() {
   });
   return Status::Ok();
 }
+
+Status ErrorStore::SetPolicies(int64_t retention_ms, int64_t fsync_interval_ms) {
+  if (retention_ms < 0) return InvalidArgument("events.retention must not be negative");
+  if (fsync_interval_ms < 0) return InvalidArgument("events.fsync_interval must not be negative");
+  impl_->retention_ms.store(retention_ms, std::memory_order_relaxed);
+  impl_->fsync_interval_ms.store(fsync_interval_ms, std::memory_order_relaxed);
+  {
+    std::unique_lock lock(impl_->mu);
+    impl_->last_retention_ms = 0;  // the next background pass applies the new retention
+  }
+  impl_->syncer.SetInterval(std::chrono::milliseconds(fsync_interval_ms > 0 ? fsync_interval_ms : 1000));
+  return Status::Ok();
+}
+
+int64_t ErrorStore::retention_ms() const { return impl_->retention_ms.load(std::memory_order_relaxed); }
 
 void ErrorStore::Stop() {
   impl_->syncer.Stop();
@@ -355,7 +376,7 @@ Status ErrorStore::Append(std::span<const ErrorOccurrenceInput> batch, std::span
     if (!st.ok()) return rollback(st.WithContext("error store occurrences"));
     written.emplace_back(it->second.writer.get(), before);
   }
-  if (s.options.fsync_interval_ms == 0) {
+  if (s.fsync_interval_ms.load(std::memory_order_relaxed) == 0) {
     for (auto& [w, size] : written) {
       Status st = w->Sync();
       if (!st.ok()) return rollback(st);
@@ -399,8 +420,9 @@ Status ErrorStore::EnforceRetention(int64_t now_ms) {
   std::unique_lock lock(impl_->mu);
   Impl& s = *impl_;
   s.last_retention_ms = now_ms;
-  if (s.options.retention_ms <= 0) return Status::Ok();
-  const int64_t cutoff = now_ms - s.options.retention_ms;
+  const int64_t retention_ms = s.retention_ms.load(std::memory_order_relaxed);
+  if (retention_ms <= 0) return Status::Ok();
+  const int64_t cutoff = now_ms - retention_ms;
   for (auto it = s.partitions.begin(); it != s.partitions.end();) {
     if (it->first + s.options.partition_ms > cutoff) break;
     for (const Occurrence& o : it->second.occurrences) --o.group->total;

@@ -126,6 +126,12 @@ class ErrorStore {
   // only. The caller copies them (CopyPinnedFiles) while appends go on.
   Result<std::vector<PinnedFile>> PinForSnapshot(const std::filesystem::path& dest) const;
   Status EnforceRetention(int64_t now_ms);
+  // events.retention and events.fsync_interval at run time (a configuration reload; both
+  // >= 0, else InvalidArgument and nothing changes): appends from now on fsync by the new
+  // policy, the background thread wakes at once (sync, the new retention) and then waits
+  // by the new interval. Thread-safe.
+  Status SetPolicies(int64_t retention_ms, int64_t fsync_interval_ms);
+  int64_t retention_ms() const;
 
   std::optional<ErrorGroup> FindGroup(uint64_t fingerprint) const;
   bool HasGroup(uint64_t fingerprint) const;

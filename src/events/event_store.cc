@@ -42,6 +42,8 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(std::filesystem::path dir, 
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->config = config;
+  impl->retention_ms.store(config.retention_ms, std::memory_order_relaxed);
+  impl->fsync_interval_ms.store(config.fsync_interval_ms, std::memory_order_relaxed);
   if (!metrics) {
     impl->own_metrics = std::make_unique<MetricsRegistry>();
     metrics = impl->own_metrics.get();
@@ -193,7 +195,7 @@ Status EventStore::Append(std::span<const EventInput> events, std::span<bool> re
   for (; written < touched && status.ok(); ++written) {
     status = m.touched[written].partition->writer()->Write(m.touched[written].buf);
   }
-  if (status.ok() && m.config.fsync_interval_ms == 0) {
+  if (status.ok() && m.fsync_interval_ms.load(std::memory_order_relaxed) == 0) {
     for (size_t t = 0; t < touched && status.ok(); ++t) {
       bool synced = false;
       status = m.touched[t].partition->writer()->Sync(&synced);
@@ -272,8 +274,9 @@ Result<std::vector<PinnedFile>> EventStore::PinForSnapshot(const std::filesystem
 
 Status EventStore::EnforceRetention(int64_t now_ms) {
   Impl& m = *impl_;
-  if (m.config.retention_ms <= 0) return Status::Ok();
-  int64_t cutoff = now_ms - m.config.retention_ms;
+  const int64_t retention_ms = m.retention_ms.load(std::memory_order_relaxed);
+  if (retention_ms <= 0) return Status::Ok();
+  int64_t cutoff = now_ms - retention_ms;
   std::lock_guard append_lock(m.append_mu);
   Status first = DropPartitionsBefore(m.partitions, m.state_mu, cutoff, m.dir, [&m](Partition& p) {
     m.stored_events.fetch_sub(p.live_rows(), std::memory_order_relaxed);
@@ -299,10 +302,13 @@ EventStoreStats EventStore::Stats() const {
 }
 
 void EventStore::Impl::BackgroundLoop() {
-  int64_t interval = config.fsync_interval_ms > 0 ? config.fsync_interval_ms : 1000;
   int64_t next_retention = 0;  // check at once
   std::unique_lock lock(bg_mu);
   while (!bg_stop) {
+    if (bg_policies_changed) {
+      bg_policies_changed = false;
+      next_retention = 0;  // a new retention applies at once
+    }
     lock.unlock();
     Status s = SyncAll();
     if (!s.ok()) PW_LOG_ERROR("event log fsync failed", "error={}", LogQuote(s.ToString()));
@@ -314,9 +320,33 @@ void EventStore::Impl::BackgroundLoop() {
       if (!r.ok()) PW_LOG_ERROR("event retention failed", "error={}", LogQuote(r.ToString()));
     }
     lock.lock();
-    bg_cv.wait_for(lock, std::chrono::milliseconds(interval), [&] { return bg_stop; });
+    const int64_t fsync_ms = fsync_interval_ms.load(std::memory_order_relaxed);
+    const int64_t interval = fsync_ms > 0 ? fsync_ms : 1000;
+    bg_cv.wait_for(lock, std::chrono::milliseconds(interval), [&] { return bg_stop || bg_policies_changed; });
   }
 }
+
+Status EventStore::CheckPolicies(int64_t retention_ms, int64_t fsync_interval_ms) {
+  if (retention_ms < 0) return InvalidArgument("events.retention must not be negative");
+  if (fsync_interval_ms < 0) return InvalidArgument("events.fsync_interval must not be negative");
+  return Status::Ok();
+}
+
+Status EventStore::SetPolicies(int64_t retention_ms, int64_t fsync_interval_ms) {
+  PW_RETURN_IF_ERROR(CheckPolicies(retention_ms, fsync_interval_ms));
+  Impl& m = *impl_;
+  m.retention_ms.store(retention_ms, std::memory_order_relaxed);
+  m.fsync_interval_ms.store(fsync_interval_ms, std::memory_order_relaxed);
+  {
+    std::lock_guard lock(m.bg_mu);
+    m.bg_policies_changed = true;
+  }
+  m.bg_cv.notify_all();
+  return Status::Ok();
+}
+
+int64_t EventStore::retention_ms() const { return impl_->retention_ms.load(std::memory_order_relaxed); }
+int64_t EventStore::fsync_interval_ms() const { return impl_->fsync_interval_ms.load(std::memory_order_relaxed); }
 
 Status EventStore::Start() {
   Impl& m = *impl_;

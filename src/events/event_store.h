@@ -169,6 +169,15 @@ class EventStore {
   // Drops partitions that ended before now - retention (also done periodically by Start()).
   Status EnforceRetention(int64_t now_ms);
 
+  // events.retention and events.fsync_interval at run time (a configuration reload):
+  // appends from now on fsync by the new policy, the background thread wakes at once to
+  // sync and apply the new retention, then waits by the new interval. Both >= 0 (0: no
+  // retention / fsync before every acknowledgement); InvalidArgument changes nothing.
+  static Status CheckPolicies(int64_t retention_ms, int64_t fsync_interval_ms);
+  Status SetPolicies(int64_t retention_ms, int64_t fsync_interval_ms);
+  int64_t retention_ms() const;
+  int64_t fsync_interval_ms() const;
+
   EventStoreStats Stats() const;
 
  private:

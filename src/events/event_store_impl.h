@@ -41,6 +41,10 @@ struct EventStore::Impl {
   Gauge* partitions_gauge = nullptr;
   Gauge* disk_bytes_gauge = nullptr;
 
+  // ---- reloadable (SetPolicies); `config` keeps the values Open was given
+  std::atomic<int64_t> retention_ms{0};
+  std::atomic<int64_t> fsync_interval_ms{0};
+
   // ---- counters readable without locks
   std::atomic<uint64_t> stored_events{0};  // live rows over all partitions
   std::atomic<uint64_t> disk_bytes{0};     // sum of log sizes
@@ -66,6 +70,7 @@ struct EventStore::Impl {
   std::mutex bg_mu;
   std::condition_variable bg_cv;
   bool bg_stop = false;  // guarded by bg_mu
+  bool bg_policies_changed = false;  // guarded by bg_mu: SetPolicies wants a pass now
   std::mutex lifecycle_mu;  // serialises Start/Stop
   std::thread bg;           // guarded by lifecycle_mu
   std::function<Status(int64_t now_ms)> retention_fn;  // EventStore::EnforceRetention; set by Start

@@ -39,6 +39,7 @@ Head::Head(HeadOptions opts, MetricsRegistry* metrics)
         {{"reason", std::string(RejectReasonName(static_cast<RejectReason>(i)))}});
   }
   series_created_ = metrics_->GetCounter("perfwatch_tsdb_series_created_total", "Series created in the head.");
+  SetLimits(opts_.limits);
   rate_tokens_ = opts_.limits.max_series_per_second;
   rate_last_ns_ = std::chrono::steady_clock::now().time_since_epoch().count();
 }
@@ -198,9 +199,23 @@ void Head::RebuildSeries(MemSeries& s, std::span<const Sample> extra) {
   for (const Sample& smp : all) (void)AppendSample(s, smp.t, smp.v);  // sorted: never out of order
 }
 
-bool Head::TakeSeriesToken() {
-  const uint32_t rate = opts_.limits.max_series_per_second;
-  if (rate == 0) return true;
+void Head::SetLimits(const HeadLimits& limits) {
+  max_series_.store(limits.max_series, std::memory_order_relaxed);
+  max_labels_per_series_.store(limits.max_labels_per_series, std::memory_order_relaxed);
+  max_label_name_length_.store(limits.max_label_name_length, std::memory_order_relaxed);
+  max_label_value_length_.store(limits.max_label_value_length, std::memory_order_relaxed);
+  max_series_per_second_.store(limits.max_series_per_second, std::memory_order_relaxed);
+}
+
+HeadLimits Head::limits() const {
+  return HeadLimits{.max_series = max_series_.load(std::memory_order_relaxed),
+                    .max_labels_per_series = max_labels_per_series_.load(std::memory_order_relaxed),
+                    .max_label_name_length = max_label_name_length_.load(std::memory_order_relaxed),
+                    .max_label_value_length = max_label_value_length_.load(std::memory_order_relaxed),
+                    .max_series_per_second = max_series_per_second_.load(std::memory_order_relaxed)};
+}
+
+bool Head::TakeSeriesToken(uint32_t rate) {
   std::lock_guard lock(rate_mu_);
   int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
   rate_tokens_ = std::min<double>(rate, rate_tokens_ + static_cast<double>(now - rate_last_ns_) * 1e-9 * rate);

@@ -158,7 +158,13 @@ class Head {
   uint64_t num_series() const { return num_series_.load(std::memory_order_relaxed); }
   // The ref the next new series will get.
   uint64_t next_series_ref() const { return next_ref_.load(std::memory_order_relaxed); }
+  // The options the head was made with (limits: as at construction; see limits()).
   const HeadOptions& options() const { return opts_; }
+  // The limits appends check from now on (a reload: tsdb.max_series and the label limits).
+  // Each append reads them once (relaxed atomics); series already in the head stay when
+  // max_series is lowered below their number (new ones are refused). Any thread.
+  void SetLimits(const HeadLimits& limits);
+  HeadLimits limits() const;
 
   // ---- used by the WAL replay and checkpoint code (head_wal.cc) ----
   // Replay: creates the series with this ref (ignored if it exists), no limits applied.
@@ -210,7 +216,7 @@ class Head {
   void RebuildSeries(MemSeries& s, std::span<const Sample> extra);
   // Requires the shard lock. Looks `t` up among stored samples: 0 absent, 1 same bits, 2 other.
   int FindStored(const MemSeries& s, int64_t t, uint64_t bits) const;
-  bool TakeSeriesToken();  // series-per-second limiter
+  bool TakeSeriesToken(uint32_t rate);  // series-per-second limiter (`rate` > 0)
 
   const HeadOptions opts_;
   std::unique_ptr<MetricsRegistry> own_metrics_;
@@ -227,6 +233,13 @@ class Head {
   // Replay state (single-threaded during Open).
   std::unordered_map<SeriesRef, std::vector<Sample>> orphans_;
   std::vector<MemSeries*> late_series_;
+
+  // HeadLimits' fields, changed by SetLimits.
+  std::atomic<uint64_t> max_series_{0};
+  std::atomic<uint32_t> max_labels_per_series_{0};
+  std::atomic<uint32_t> max_label_name_length_{0};
+  std::atomic<uint32_t> max_label_value_length_{0};
+  std::atomic<uint32_t> max_series_per_second_{0};
 
   std::mutex rate_mu_;
   double rate_tokens_ = 0;   // guarded by rate_mu_

@@ -94,6 +94,7 @@ std::string Describe(RejectReason r, std::span<const LabelView> labels, int64_t 
 }  // namespace
 
 Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* result, std::span<SeriesRef> refs) {
+  const HeadLimits lim = limits();  // once per batch (SetLimits may change them meanwhile)
   AppendResult res;
   Scratch& sc = ThreadScratch();
   sc.items.clear();
@@ -105,7 +106,7 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
     if (n == 0) return;
     res.rejected += n;
     res.rejected_by_reason[static_cast<size_t>(r)] += n;
-    if (first_error.empty()) first_error = Describe(r, labels, t, opts_.limits);
+    if (first_error.empty()) first_error = Describe(r, labels, t, lim);
   };
 
   // 1. Validate and hash label sets.
@@ -119,7 +120,7 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
       have_base = true;
     }
     Item item{0, i, 0, UINT32_MAX, 0};
-    if (auto bad = CheckLabels(ss.labels, opts_.limits, sc, item)) {
+    if (auto bad = CheckLabels(ss.labels, lim, sc, item)) {
       reject(*bad, ss.samples.size(), ss.labels, ss.samples[0].t);
       continue;
     }
@@ -183,11 +184,11 @@ Status Head::AppendBatch(std::span<const SeriesSamples> batch, AppendResult* res
       std::span<const Sample> samples = batch[item.index].samples;
       MemSeries* s = Find(shard, item.hash, labels);
       if (!s) {
-        if (opts_.limits.max_series && num_series_.load(std::memory_order_relaxed) >= opts_.limits.max_series) {
+        if (lim.max_series && num_series_.load(std::memory_order_relaxed) >= lim.max_series) {
           reject(RejectReason::kSeriesLimit, samples.size(), labels, samples[0].t);
           continue;
         }
-        if (!TakeSeriesToken()) {
+        if (lim.max_series_per_second && !TakeSeriesToken(lim.max_series_per_second)) {
           reject(RejectReason::kSeriesRateLimit, samples.size(), labels, samples[0].t);
           continue;
         }
@@ -315,7 +316,7 @@ Status Head::AppendRefs(std::span<const RefSample> batch, AppendResult* result, 
       RejectReason r = o == AppendOutcome::kOutOfOrder ? RejectReason::kOutOfOrder : RejectReason::kDuplicateTimestamp;
       ++res.rejected;
       ++res.rejected_by_reason[static_cast<size_t>(r)];
-      if (first_error.empty()) first_error = Describe(r, DecodeLabels(*s, &sc.label_scratch), smp.t, opts_.limits);
+      if (first_error.empty()) first_error = Describe(r, DecodeLabels(*s, &sc.label_scratch), smp.t, limits());
     }
   }
   if (log && res.appended > 0) {

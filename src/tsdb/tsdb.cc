@@ -47,6 +47,12 @@ Tsdb::Tsdb(TsdbOptions opts, MetricsRegistry* metrics)
       own_metrics_(metrics ? nullptr : std::make_unique<MetricsRegistry>()),
       metrics_(metrics ? metrics : own_metrics_.get()),
       wal_dir_(opts_.dir / "wal") {
+  runtime_ = TsdbRuntimeOptions{.limits = opts_.head.limits,
+                                .retention_ms = opts_.retention_ms,
+                                .max_block_bytes = opts_.max_block_bytes,
+                                .wal_hold_max_bytes = opts_.wal_hold_max_bytes,
+                                .wal_fsync_interval = opts_.wal_fsync_interval};
+  wal_fsync_interval_ms_.store(opts_.wal_fsync_interval.count(), std::memory_order_relaxed);
   wal_fsyncs_ = metrics_->GetCounter("perfwatch_tsdb_wal_fsyncs_total", "fdatasync calls on the TSDB WAL.");
   wal_fsync_errors_ =
       metrics_->GetCounter("perfwatch_tsdb_wal_fsync_errors_total", "Failed fdatasync calls on the TSDB WAL.");
@@ -192,7 +198,8 @@ Status Tsdb::Start() {
   if (started_) return Status::Ok();
   started_ = true;
   stopping_ = false;
-  if (opts_.wal_fsync_interval.count() > 0) sync_thread_ = std::thread([this] { SyncLoop(); });
+  // Also with an interval of 0 (appends fsync themselves): a reload may set one.
+  sync_thread_ = std::thread([this] { SyncLoop(); });
   if (opts_.maintenance_interval.count() > 0) maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
   return Status::Ok();
 }
@@ -236,7 +243,14 @@ void Tsdb::MaintenanceLoop() {
 void Tsdb::SyncLoop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    cv_.wait_for(lock, opts_.wal_fsync_interval, [this] { return stopping_; });
+    const uint64_t generation = sync_generation_;
+    const auto interval = std::chrono::milliseconds(wal_fsync_interval_ms_.load(std::memory_order_relaxed));
+    auto woken = [this, generation] { return stopping_ || sync_generation_ != generation; };
+    if (interval.count() == 0) {
+      cv_.wait(lock, woken);  // appends fsync themselves; wait for a new interval
+    } else {
+      cv_.wait_for(lock, interval, woken);
+    }
     if (stopping_) break;
     lock.unlock();
     Status s = Sync();
@@ -276,7 +290,7 @@ Status Tsdb::Append(int64_t min_t, AppendFn&& append) {
     wal_broken_.store(true, std::memory_order_release);
     return s;
   }
-  if (opts_.wal_fsync_interval.count() == 0) {
+  if (wal_fsync_interval_ms_.load(std::memory_order_relaxed) == 0) {
     Status synced = Sync();
     if (!synced.ok()) return synced.WithContext("fsync TSDB WAL");
   }
@@ -522,7 +536,8 @@ Status Tsdb::DropCoveredWal(uint32_t covered, bool flush) {
   // flush there is no snapshot, so a reader still inside the old head's segments needs all
   // of them (its series records may be in any).
   uint32_t hold = UINT32_MAX;  // the first segment the reader has not read to the end
-  if (wal_hold_ && opts_.wal_hold_max_bytes > 0) {
+  const uint64_t hold_max_bytes = runtime_options().wal_hold_max_bytes;
+  if (wal_hold_ && hold_max_bytes > 0) {
     const WalReadPosition read = wal_hold_();
     hold = read.segment;
     if (read.segment != 0 && read.segment <= covered) {
@@ -542,7 +557,7 @@ Status Tsdb::DropCoveredWal(uint32_t covered, bool flush) {
   size_t first_kept = keep.size();
   while (first_kept > 0) {
     const uint64_t size = std::filesystem::file_size(wal_dir_ / WalSegmentName(keep[first_kept - 1]), ec);
-    if (!ec && kept_bytes + size > opts_.wal_hold_max_bytes) break;
+    if (!ec && kept_bytes + size > hold_max_bytes) break;
     kept_bytes += ec ? 0 : size;
     --first_kept;
   }
@@ -594,6 +609,7 @@ Status Tsdb::Flush() {
       covered = next - 1;
       HeadOptions fresh_options = opts_.head;
       fresh_options.first_series_ref = head_->next_series_ref();
+      fresh_options.limits = head_->limits();  // SetRuntimeOptions sets them under head_mu_ shared
       auto fresh = std::make_shared<Head>(fresh_options, metrics_);
       fresh->SetWal(wal_.get());
       old = std::exchange(head_, std::move(fresh));
@@ -617,10 +633,41 @@ Status Tsdb::Flush() {
     wal_broken_.store(false, std::memory_order_release);
   }
   PW_RETURN_IF_ERROR(blocks_->Compact().WithContext("compact blocks"));
-  auto deleted = blocks_->EnforceRetention(NowMs(), opts_.retention_ms, opts_.max_block_bytes);
+  const TsdbRuntimeOptions runtime = runtime_options();
+  auto deleted = blocks_->EnforceRetention(NowMs(), runtime.retention_ms, runtime.max_block_bytes);
   if (!deleted.ok()) return deleted.status().WithContext("block retention");
   if (*deleted > 0) changes_.InvalidateAll();
   return Status::Ok();
+}
+
+Status Tsdb::CheckRuntimeOptions(const TsdbRuntimeOptions& o) {
+  if (o.retention_ms < 0) return InvalidArgument("tsdb.retention must not be negative");
+  if (o.wal_fsync_interval.count() < 0) return InvalidArgument("tsdb.wal_fsync_interval must not be negative");
+  return Status::Ok();
+}
+
+Status Tsdb::SetRuntimeOptions(const TsdbRuntimeOptions& o) {
+  PW_RETURN_IF_ERROR(CheckRuntimeOptions(o));
+  std::lock_guard lock(runtime_mu_);  // serialises setters: runtime_ and the head agree
+  runtime_ = o;
+  {
+    std::shared_lock head_lock(head_mu_);  // Flush copies the head's limits under it, exclusively
+    head_->SetLimits(o.limits);
+  }
+  if (wal_fsync_interval_ms_.exchange(o.wal_fsync_interval.count(), std::memory_order_relaxed) !=
+      o.wal_fsync_interval.count()) {
+    {
+      std::lock_guard sync_lock(mu_);
+      ++sync_generation_;
+    }
+    cv_.notify_all();  // the fsync thread waits with the new interval (and syncs once now)
+  }
+  return Status::Ok();
+}
+
+TsdbRuntimeOptions Tsdb::runtime_options() const {
+  std::lock_guard lock(runtime_mu_);
+  return runtime_;
 }
 
 }  // namespace perfwatch::tsdb

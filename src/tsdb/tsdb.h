@@ -84,6 +84,18 @@ struct TsdbOptions {
   std::chrono::milliseconds maintenance_interval{60'000};
 };
 
+// The options a configuration reload changes at run time (SetRuntimeOptions; TsdbOptions'
+// values until then): limits for appends from then on, retention and max_block_bytes at
+// the next maintenance flush, wal_hold_max_bytes at the next flush or checkpoint, the fsync
+// interval at once.
+struct TsdbRuntimeOptions {
+  HeadLimits limits;
+  int64_t retention_ms = 0;
+  uint64_t max_block_bytes = 0;
+  uint64_t wal_hold_max_bytes = 0;
+  std::chrono::milliseconds wal_fsync_interval{0};
+};
+
 // What Open found in the WAL.
 struct ReplayReport {
   uint32_t checkpoint = 0;            // segment index the loaded checkpoint covers (0: none)
@@ -156,7 +168,14 @@ class Tsdb {
   // Installs the one append observer (null removes it). The observer must stay valid until
   // it is removed; removal waits for calls in progress to return.
   void SetAppendObserver(AppendObserver* observer);
+  // The options as opened (the reloadable ones as they were then: runtime_options()).
   const TsdbOptions& options() const { return opts_; }
+  // InvalidArgument (naming the key) for negative retention or fsync interval.
+  static Status CheckRuntimeOptions(const TsdbRuntimeOptions& o);
+  // Applies `o` (see TsdbRuntimeOptions); a lowered max_series keeps the series the head
+  // has and refuses new ones. Nothing changes when CheckRuntimeOptions fails.
+  Status SetRuntimeOptions(const TsdbRuntimeOptions& o);
+  TsdbRuntimeOptions runtime_options() const;
   // For a reader of the WAL that must not miss segments (remote write out,
   // docs/remote-write-out.md): `hold` returns the position up to which it has read
   // everything (segment 0: nothing yet, hold every segment). Flush and Checkpoint then keep
@@ -212,6 +231,12 @@ class Tsdb {
   Counter* wal_corruptions_;
   Counter* checkpoints_;
 
+  // The reloadable options; limits also live in the current head (Head::SetLimits), the
+  // fsync interval also in wal_fsync_interval_ms_ (read by every append).
+  mutable std::mutex runtime_mu_;
+  TsdbRuntimeOptions runtime_;  // guarded by runtime_mu_
+  std::atomic<int64_t> wal_fsync_interval_ms_{0};
+
   std::mutex flush_mu_;  // serialises Flush
   std::function<WalReadPosition()> wal_hold_;  // guarded by flush_mu_
   Counter* wal_held_dropped_ = nullptr;
@@ -223,6 +248,7 @@ class Tsdb {
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_
   bool started_ = false;            // guarded by mu_
+  uint64_t sync_generation_ = 0;    // guarded by mu_: bumped when the fsync interval changes
   std::thread sync_thread_;         // guarded by mu_ (started/joined under it)
   std::thread maintenance_thread_;  // guarded by mu_ (started/joined under it)
 };

@@ -92,6 +92,8 @@ class RemoteWriteDecoder {
   ~RemoteWriteDecoder();
   RemoteWriteDecoder(const RemoteWriteDecoder&) = delete;
   RemoteWriteDecoder& operator=(const RemoteWriteDecoder&) = delete;
+  // The limit for the next Decode calls (a reload of tsdb.max_remote_write_decompressed_bytes).
+  void set_max_decompressed_bytes(size_t n) { options_.max_decompressed_bytes = n; }
 
   // Decompresses `body` (snappy block format, as remote write 1.0 sends it) into the
   // decoder's buffer and decodes it. `body` need not outlive the call.
@@ -166,7 +168,7 @@ class RemoteWriteDecoder {
 
   void Reset();
 
-  const RemoteWriteDecoderOptions options_;
+  RemoteWriteDecoderOptions options_;  // max_decompressed_bytes: set_max_decompressed_bytes
   std::unique_ptr<char[]> buffer_;  // decompressed body
   size_t buffer_capacity_ = 0;
   size_t decompressed_bytes_ = 0;

@@ -40,7 +40,8 @@ void RemoteWriteHandler::Register(http::Router& router) {
 }
 
 void RemoteWriteHandler::Handle(const http::Request& req, http::Response& res) {
-  thread_local Scratch scratch(max_decompressed_bytes_);
+  thread_local Scratch scratch(max_decompressed_bytes());
+  scratch.decoder.set_max_decompressed_bytes(max_decompressed_bytes());  // reloadable
   std::string_view encoding = req.Header("Content-Encoding");
   if (!encoding.empty() && encoding != "snappy") {
     requests_bad_->Inc();

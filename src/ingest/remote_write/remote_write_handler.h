@@ -8,6 +8,9 @@
 // series-creation rate limit refused series (retrying later helps); 503 when the write-
 // ahead log could not be written (nothing acknowledged; retrying helps).
 // Thread safety: Handle runs on any HTTP worker; each worker thread has its own decoder.
+// SetMaxDecompressedBytes (a reload) may run on any thread: requests decoded after it use it.
+#include <atomic>
+
 #include "common/config.h"
 #include "common/metrics.h"
 #include "http/router.h"
@@ -22,9 +25,12 @@ class RemoteWriteHandler {
 
   void Register(http::Router& router);
   void Handle(const http::Request& req, http::Response& res);
+  // tsdb.max_remote_write_decompressed_bytes (> 0) for the requests that start from now on.
+  void SetMaxDecompressedBytes(size_t n) { max_decompressed_bytes_.store(n, std::memory_order_relaxed); }
+  size_t max_decompressed_bytes() const { return max_decompressed_bytes_.load(std::memory_order_relaxed); }
 
  private:
-  const size_t max_decompressed_bytes_;
+  std::atomic<size_t> max_decompressed_bytes_;
   tsdb::Tsdb* const tsdb_;
   Counter* requests_bad_;
   Counter* samples_received_;

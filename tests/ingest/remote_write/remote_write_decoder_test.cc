@@ -741,5 +741,20 @@ TEST(RemoteWriteDecoderTest, DecodesGeneratedBenchmarkPayload) {
   std::filesystem::remove_all(out);
 }
 
+// tsdb.max_remote_write_decompressed_bytes reloaded: a decoder takes the new limit for
+// its next Decode (the handler sets it per request from its atomic).
+TEST(RemoteWriteDecoderTest, ANewDecompressedLimitAppliesToTheNextDecode) {
+  RemoteWriteDecoder d(RemoteWriteDecoderOptions{.max_decompressed_bytes = 1000});
+  const std::string body = Snappy(OneSeries({{"__name__", "m"}, {"pad", std::string(900, 'x')}}));
+  ASSERT_TRUE(d.Decode(body).ok());
+  d.Clear();
+  d.set_max_decompressed_bytes(500);
+  EXPECT_EQ(d.options().max_decompressed_bytes, 500u);
+  EXPECT_EQ(d.Decode(body).code(), StatusCode::kResourceExhausted);
+  d.Clear();
+  d.set_max_decompressed_bytes(2000);
+  EXPECT_TRUE(d.Decode(body).ok());
+}
+
 }  // namespace
 }  // namespace perfwatch::ingest
