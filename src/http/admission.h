@@ -14,14 +14,17 @@
 //   perfwatch_http_inflight_requests{class}          gauge: requests admitted, not yet done
 //   perfwatch_http_inflight_limit{class}             gauge: the configured limit
 // with class "ingest", "query" or "other".
-// Thread safety: Admit and Done are called concurrently from every worker thread; the
-// counters are atomics, no lock is taken.
+// SetLimits (a reload) changes the limits for requests admitted from then on; requests in
+// flight stay admitted (a lowered limit refuses new ones until enough are done).
+// Thread safety: Admit, Done and SetLimits are called concurrently from any thread; the
+// limits and counters are atomics, no lock is taken.
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <string_view>
 
 #include "common/metrics.h"
+#include "common/status.h"
 #include "http/router.h"
 
 namespace perfwatch::http {
@@ -43,6 +46,10 @@ class AdmissionGuard : public RequestGuard {
   bool Admit(const Request& req, const RouteOptions& options, Response& res) override;
   void Done(const RouteOptions& options) override;
 
+  // Limits below 1 are refused (InvalidArgument) and nothing changes.
+  static Status CheckLimits(const AdmissionLimits& limits);
+  Status SetLimits(const AdmissionLimits& limits);
+  int64_t limit(RouteClass c) const;
   // Requests of class `c` admitted and not yet done.
   int64_t inflight(RouteClass c) const;
   uint64_t rejected(RouteClass c) const;
@@ -50,11 +57,12 @@ class AdmissionGuard : public RequestGuard {
  private:
   static constexpr size_t kClasses = 3;
   struct PerClass {
-    int64_t limit = 0;
+    std::atomic<int64_t> limit{0};
     std::atomic<int64_t> inflight{0};
     std::atomic<uint64_t> rejected{0};
     Counter* rejected_counter = nullptr;
     Gauge* inflight_gauge = nullptr;
+    Gauge* limit_gauge = nullptr;
   };
   static size_t Index(RouteClass c);
   std::array<PerClass, kClasses> classes_;

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 namespace perfwatch::http {
 
@@ -30,11 +31,18 @@ std::array<uint8_t, 16> ClientConnections::Key(const IpAddress& a) {
   return key;
 }
 
+void ClientConnections::SetLimits(int limit, TrustedProxies trusted) {
+  std::lock_guard lock(mu_);
+  limit_ = limit;
+  trusted_ = std::move(trusted);
+}
+
 std::optional<ClientConnections::Slot> ClientConnections::Acquire(const IpAddress& peer) {
-  if (limit_ <= 0 || peer.IsLoopback() || trusted_.Contains(peer)) return Slot();
+  if (peer.IsLoopback()) return Slot();
   Slot slot;
   slot.key_ = Key(peer);
   std::lock_guard lock(mu_);
+  if (limit_ <= 0 || trusted_.Contains(peer)) return Slot();
   int& n = open_[slot.key_];
   if (n >= limit_) return std::nullopt;  // n > 0 here, so no zero entry is left behind
   ++n;

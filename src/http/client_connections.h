@@ -7,8 +7,10 @@
 // carries many clients, and which one a connection belongs to is only known from each
 // request's X-Forwarded-For. Acquire counts a connection at accept and returns a slot
 // that gives it back when destroyed; a limit of 0 disables the cap.
-// Thread safety: Acquire and slot destruction are thread-safe (one mutex; called once per
-// connection at accept and at close).
+// SetLimits changes the limit and the trusted proxies for later Acquire calls; connections
+// counted already stay counted (a lowered limit refuses new ones until enough close).
+// Thread safety: Acquire, SetLimits and slot destruction are thread-safe (one mutex;
+// called once per connection at accept and at close).
 #include <array>
 #include <cstdint>
 #include <mutex>
@@ -43,6 +45,8 @@ class ClientConnections {
   ClientConnections(const ClientConnections&) = delete;
   ClientConnections& operator=(const ClientConnections&) = delete;
 
+  // From the next Acquire on (a reload of http.max_connections_per_ip / trusted_proxies).
+  void SetLimits(int limit, TrustedProxies trusted);
   // A slot for one more connection of `peer`, or nullopt when the client already holds
   // `limit` connections.
   std::optional<Slot> Acquire(const IpAddress& peer);
@@ -57,9 +61,9 @@ class ClientConnections {
   static std::array<uint8_t, 16> Key(const IpAddress& a);
   void Give(const std::array<uint8_t, 16>& key);
 
-  const int limit_;
-  const TrustedProxies trusted_;
   mutable std::mutex mu_;
+  int limit_;                // guarded by mu_
+  TrustedProxies trusted_;   // guarded by mu_
   std::unordered_map<std::array<uint8_t, 16>, int, KeyHash> open_;  // guarded by mu_; no zero entries
 };
 

@@ -64,10 +64,10 @@ bool OriginAllowed(const std::vector<std::string>& origins, std::string_view ori
 Connection::Connection(Worker* worker, Socket socket, ClientConnections::Slot slot)
     : worker_(worker),
       state_(worker->state()),
-      config_(state_.config),
+      config_(state_.limits()),
       socket_(std::move(socket)),
       client_slot_(std::move(slot)) {
-  if (config_.tls.enabled()) {
+  if (state_.config.tls.enabled()) {
     tls_context_ = state_.tls_context();
     tls_.emplace(socket_, *tls_context_);
   }
@@ -97,7 +97,7 @@ void Connection::Start() {
     return;
   }
   phase_ = Phase::kHeader;  // the handshake is part of the header's time
-  deadline_ = Clock::now() + milliseconds(config_.header_timeout_ms);
+  deadline_ = Clock::now() + milliseconds(config_->header_timeout_ms);
   tls_->async_handshake(net::ssl::stream_base::server,
                         [self = shared_from_this()](error_code ec) { self->OnHandshake(ec); });
 }
@@ -148,16 +148,17 @@ void Connection::Close() {
 }
 
 void Connection::NewRequest(Clock::time_point now) {
-  parser_.emplace(&parsed_, config_.max_header_bytes, config_.max_body_bytes);
+  config_ = state_.limits();  // a reload's limits apply from here on (and again at the first byte)
+  parser_.emplace(&parsed_, config_->max_header_bytes, config_->max_body_bytes);
   header_done_ = false;
   match_cached_ = false;
   if (buffer_.size() > 0) {  // a pipelined request is already here
     phase_ = Phase::kHeader;
-    deadline_ = now + milliseconds(config_.header_timeout_ms);
+    deadline_ = now + milliseconds(config_->header_timeout_ms);
     Parse();
   } else {
     phase_ = Phase::kIdle;
-    deadline_ = now + milliseconds(config_.idle_timeout_ms);
+    deadline_ = now + milliseconds(config_->idle_timeout_ms);
     ReadMore();
   }
 }
@@ -193,8 +194,14 @@ void Connection::OnRead(error_code ec, size_t n) {
     return;
   }
   if (phase_ == Phase::kIdle) {
+    // The request starts with this byte: it takes the limits in force now (a reload while
+    // the connection waited applies to it). The parser has seen nothing yet.
+    if (std::shared_ptr<const HttpConfig> now_limits = state_.limits(); now_limits != config_) {
+      config_ = std::move(now_limits);
+      parser_.emplace(&parsed_, config_->max_header_bytes, config_->max_body_bytes);
+    }
     phase_ = Phase::kHeader;
-    deadline_ = Clock::now() + milliseconds(config_.header_timeout_ms);
+    deadline_ = Clock::now() + milliseconds(config_->header_timeout_ms);
   }
   Parse();
 }
@@ -225,7 +232,7 @@ void Connection::Parse() {
       if (!RunGuards()) return;
       if (!parser_->is_done()) {
         phase_ = Phase::kBody;
-        deadline_ = Clock::now() + milliseconds(config_.body_timeout_ms);
+        deadline_ = Clock::now() + milliseconds(config_->body_timeout_ms);
         if (parsed_.expect_continue && parsed_.version >= 11 && buffer_.size() == 0) {
           SendContinue();
           return;
@@ -266,11 +273,11 @@ void Connection::OnParseError(error_code ec) {
     request_.remote_address = remote_address_;
   }
   if (ec == bhttp::error::body_limit) {
-    WriteBodyTooLarge(response_, config_.max_body_bytes);
+    WriteBodyTooLarge(response_, config_->max_body_bytes);
   } else if (ec == bhttp::error::header_limit) {
     WriteApiError(response_, 431, "bad_data",
                   "request header exceeds the limit of " +
-                      std::to_string(config_.max_header_bytes) + " bytes");
+                      std::to_string(config_->max_header_bytes) + " bytes");
   } else {
     WriteApiError(response_, 400, "bad_data", "malformed HTTP request: " + ec.message());
   }
@@ -411,7 +418,7 @@ void Connection::WriteResponse() {
     WriteApiError(response_, 500, "internal", "internal error");
   }
   phase_ = Phase::kWrite;
-  deadline_ = Clock::now() + milliseconds(config_.write_timeout_ms);
+  deadline_ = Clock::now() + milliseconds(config_->write_timeout_ms);
   const bool no_body = StatusHasNoBody(response_.status);
   const bool http10 = parsed_.version < 11;
   if (response_.live && response_.stream) response_.live = nullptr;
@@ -471,7 +478,7 @@ void Connection::StreamNext() {
     return;
   }
   stream_more_ = more;
-  deadline_ = Clock::now() + milliseconds(config_.write_timeout_ms);
+  deadline_ = Clock::now() + milliseconds(config_->write_timeout_ms);
   std::array<net::const_buffer, 5>& bufs = stream_bufs_;
   size_t n = 0;
   if (!head_.empty()) bufs[n++] = net::buffer(head_);

@@ -23,6 +23,7 @@
 // the TLS port is answered in plain text with 400 before closing. Plain connections pay
 // one branch per read or write.
 //
+// Limits and timeouts: Server::SetLimits applies from each connection's next request.
 // Thread safety: not thread-safe; lives on one Worker and is used only on its thread.
 // Owned by the shared_ptrs held by its pending asynchronous operations.
 #include <array>
@@ -97,7 +98,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Worker* const worker_;
   ServerState& state_;
-  const HttpConfig& config_;
+  // The limits and timeouts of the current request: taken at accept, when a connection
+  // starts waiting for its next request and again at that request's first byte, so a reload
+  // (Server::SetLimits) applies from a connection's next request; the request in progress
+  // keeps the ones it started with (an idle connection keeps its idle deadline).
+  std::shared_ptr<const HttpConfig> config_;
   Socket socket_;
   ClientConnections::Slot client_slot_;  // given back when the connection is destroyed
   // TLS only; declared after socket_, which the stream uses, and destroyed before it.

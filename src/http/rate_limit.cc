@@ -91,7 +91,7 @@ ClientRateLimitGuard::ClientRateLimitGuard(RateLimiterOptions options, TrustedPr
                                            std::vector<std::string> route_labels, MetricsRegistry* metrics)
     : limiter_(options),
       enabled_(options.rate_per_second > 0),
-      trusted_(std::move(trusted)),
+      trusted_(std::make_shared<const TrustedProxies>(std::move(trusted))),
       route_labels_(std::move(route_labels)) {
   for (const std::string& label : route_labels_) {
     limited_.push_back(metrics == nullptr
@@ -108,12 +108,23 @@ void ClientRateLimitGuard::SetOptions(const RateLimiterOptions& options) {
   enabled_.store(options.rate_per_second > 0, std::memory_order_relaxed);
 }
 
+void ClientRateLimitGuard::SetTrustedProxies(TrustedProxies trusted) {
+  auto next = std::make_shared<const TrustedProxies>(std::move(trusted));
+  std::lock_guard lock(trusted_mu_);
+  trusted_.swap(next);
+}
+
 bool ClientRateLimitGuard::Admit(const Request& req, const RouteOptions& options, Response& res) {
   if (!enabled_.load(std::memory_order_relaxed)) return true;
   size_t route = 0;
   while (route < route_labels_.size() && route_labels_[route] != options.metric_label) ++route;
   if (route == route_labels_.size()) return true;
-  std::optional<IpAddress> client = ClientAddress(req, trusted_);
+  std::shared_ptr<const TrustedProxies> trusted;
+  {
+    std::lock_guard lock(trusted_mu_);
+    trusted = trusted_;
+  }
+  std::optional<IpAddress> client = ClientAddress(req, *trusted);
   if (!client || client->IsLoopback()) return true;
   const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                              std::chrono::steady_clock::now().time_since_epoch())

@@ -18,7 +18,7 @@
 // rate_limit_burst) apply from the next request: buckets keep their tokens (capped at the
 // new burst as they refill); a rate of 0 turns the guard off (every request admitted),
 // a rate > 0 on again.
-// Thread safety: Acquire/Admit/SetRate/SetOptions are thread-safe; the table is split into
+// Thread safety: Acquire/Admit/SetRate/SetOptions/SetTrustedProxies are thread-safe; the table is split into
 // mutex-guarded shards so concurrent clients rarely contend; rate and burst are atomics.
 #include <atomic>
 #include <array>
@@ -87,12 +87,15 @@ class ClientRateLimitGuard : public RequestGuard {
   const RateLimiter& limiter() const { return limiter_; }
   // rate_per_second and burst from the next request (max_entries is kept); rate <= 0: off.
   void SetOptions(const RateLimiterOptions& options);
+  // http.trusted_proxies from the next request (a reload).
+  void SetTrustedProxies(TrustedProxies trusted);
   bool enabled() const { return enabled_.load(std::memory_order_relaxed); }
 
  private:
   RateLimiter limiter_;
   std::atomic<bool> enabled_;
-  const TrustedProxies trusted_;
+  mutable std::mutex trusted_mu_;
+  std::shared_ptr<const TrustedProxies> trusted_;  // guarded by trusted_mu_ (the pointer)
   std::vector<std::string> route_labels_;
   std::vector<Counter*> limited_;  // per route label
 };

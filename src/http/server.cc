@@ -64,6 +64,14 @@ Result<tcp::endpoint> ResolveListen(const std::string& listen) {
   return results.begin()->endpoint();
 }
 
+// How often workers look for connections past their deadline: the shortest timeout / 10,
+// clamped to 5..250 ms.
+int64_t SweepIntervalMs(const HttpConfig& cfg) {
+  int64_t shortest = std::min(
+      {cfg.header_timeout_ms, cfg.body_timeout_ms, cfg.idle_timeout_ms, cfg.write_timeout_ms});
+  return std::clamp<int64_t>(shortest / 10, 5, 250);
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -93,9 +101,7 @@ Status Server::Impl::Start() {
   const HttpConfig& cfg = state.config;
   PW_ASSIGN_OR_RETURN(tcp::endpoint endpoint, ResolveListen(cfg.listen));
 
-  int64_t shortest = std::min(
-      {cfg.header_timeout_ms, cfg.body_timeout_ms, cfg.idle_timeout_ms, cfg.write_timeout_ms});
-  state.sweep_interval = std::chrono::milliseconds(std::clamp<int64_t>(shortest / 10, 5, 250));
+  state.sweep_interval_ms.store(SweepIntervalMs(cfg), std::memory_order_relaxed);
 
   workers.clear();
   int threads =
@@ -147,12 +153,13 @@ void Server::Impl::OnAccept(Worker* target, error_code ec, Socket socket) {
     });
     return;
   }
+  const std::shared_ptr<const HttpConfig> limits = state.limits();
   std::optional<ClientConnections::Slot> slot = ClientConnections::Slot();
-  if (state.config.max_connections_per_ip > 0) {
+  if (limits->max_connections_per_ip > 0) {
     if (std::optional<IpAddress> peer = PeerAddress(socket)) slot = state.per_client.Acquire(*peer);
   }
   int open = state.open_connections.fetch_add(1, std::memory_order_relaxed);
-  if (open >= state.config.max_connections || !slot) {
+  if (open >= limits->max_connections || !slot) {
     state.open_connections.fetch_sub(1, std::memory_order_relaxed);
     if (slot) {
       state.metrics.ConnectionRejected();
@@ -189,9 +196,7 @@ void Server::Impl::Stop() {
   PW_LOG_INFO("http server stopped", "port={}", port);
 }
 
-Result<std::unique_ptr<Server>> Server::Create(HttpConfig config, Router router,
-                                               MetricsRegistry* metrics) {
-  if (metrics == nullptr) return InvalidArgument("http server needs a metrics registry");
+Status Server::CheckLimits(const HttpConfig& config) {
   if (config.max_connections <= 0) return InvalidArgument("http max_connections must be positive");
   if (config.max_connections_per_ip < 0) return InvalidArgument("http max_connections_per_ip must not be negative");
   PW_RETURN_IF_ERROR(TrustedProxies::Create(config.trusted_proxies).status());
@@ -199,6 +204,13 @@ Result<std::unique_ptr<Server>> Server::Create(HttpConfig config, Router router,
       config.write_timeout_ms <= 0) {
     return InvalidArgument("http timeouts must be positive");
   }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Server>> Server::Create(HttpConfig config, Router router,
+                                               MetricsRegistry* metrics) {
+  if (metrics == nullptr) return InvalidArgument("http server needs a metrics registry");
+  PW_RETURN_IF_ERROR(CheckLimits(config));
   std::shared_ptr<TlsContext> tls;
   if (config.tls.enabled()) {
     PW_ASSIGN_OR_RETURN(tls, MakeServerTlsContext(config.tls));
@@ -225,6 +237,20 @@ Status Server::Start() { return impl_->Start(); }
 void Server::Stop() { impl_->Stop(); }
 
 uint16_t Server::port() const { return impl_->port; }
+
+Status Server::SetLimits(const HttpConfig& config) {
+  PW_RETURN_IF_ERROR(CheckLimits(config));
+  ServerState& state = impl_->state;
+  auto limits = std::make_shared<HttpConfig>(config);
+  limits->listen = state.config.listen;  // restart-only: kept as at Create
+  limits->threads = state.config.threads;
+  limits->tls = state.config.tls;
+  limits->web_dir = state.config.web_dir;
+  state.per_client.SetLimits(limits->max_connections_per_ip, ServerState::TrustedOrEmpty(limits->trusted_proxies));
+  state.sweep_interval_ms.store(SweepIntervalMs(*limits), std::memory_order_relaxed);
+  state.set_limits(std::move(limits));
+  return Status::Ok();
+}
 
 Status Server::ReloadTls() {
   const TlsServerConfig& tls = impl_->state.config.tls;

@@ -15,7 +15,7 @@
 // TLS (http.tls, docs/tls.md): Create reads the certificate and key (a clear error when
 // unreadable or mismatched); ReloadTls re-reads them without dropping connections.
 // Thread safety: Start/Stop from one controlling thread (never from a handler); handlers
-// run on worker threads.
+// run on worker threads; ReloadTls and SetLimits from any thread.
 #include <cstdint>
 #include <memory>
 
@@ -45,6 +45,17 @@ class Server {
   // nothing changes and the error is returned. Without TLS: OK, nothing to do.
   // Thread-safe (SIGHUP, POST /-/reload).
   Status ReloadTls();
+  // The checks Create applies to the limits below (a reload runs them before changing
+  // anything).
+  static Status CheckLimits(const HttpConfig& config);
+  // Swaps the reloadable keys: max_body_bytes, max_header_bytes, max_connections,
+  // max_connections_per_ip, the four timeouts and trusted_proxies (the max_inflight_* keys
+  // belong to the AdmissionGuard). listen, threads, tls and web_dir keep their values from
+  // Create. Connections accepted from now on, and each open connection from its next
+  // request, use the new values; the request in progress keeps its own, connections
+  // already open stay open (a lowered max_connections refuses new ones until enough
+  // close). On error (CheckLimits) nothing changes. Thread-safe.
+  Status SetLimits(const HttpConfig& config);
 
  private:
   struct Impl;

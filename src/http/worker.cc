@@ -65,7 +65,7 @@ void Worker::Unlink(Connection* c) {
 }
 
 void Worker::ArmSweep() {
-  sweep_timer_.expires_after(state_->sweep_interval);
+  sweep_timer_.expires_after(std::chrono::milliseconds(state_->sweep_interval_ms.load(std::memory_order_relaxed)));
   sweep_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopping_) return;
     auto now = Connection::Clock::now();

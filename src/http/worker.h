@@ -3,8 +3,8 @@
 // run by exactly one thread, which owns the connections handed to it by the acceptor and
 // enforces their deadlines with a single periodic sweep timer (no timer operation per
 // request: connections only store their current deadline).
-// Thread safety: ServerState is immutable while the server runs, except its atomics and
-// the TLS context (behind a mutex).
+// Thread safety: ServerState is immutable while the server runs, except its atomics, the
+// TLS context and the reloadable limits (each behind a mutex).
 // A Worker's fields are used only on its own thread once started; other threads reach it
 // through boost::asio::post.
 #include <atomic>
@@ -40,18 +40,20 @@ struct ServerState {
       : config(std::move(c)),
         router(std::move(r)),
         metrics(registry, router, config.tls.enabled()),
-        per_client(config.max_connections_per_ip, TrustedOrEmpty(config.trusted_proxies)) {}
+        per_client(config.max_connections_per_ip, TrustedOrEmpty(config.trusted_proxies)),
+        limits_(std::make_shared<const HttpConfig>(config)) {}
 
   static TrustedProxies TrustedOrEmpty(const std::vector<std::string>& entries) {
     auto t = TrustedProxies::Create(entries);
     return t.ok() ? std::move(*t) : TrustedProxies();
   }
 
+  // As at Create: listen, threads and tls (restart-only) are read from here.
   const HttpConfig config;
   const Router router;
   HttpMetrics metrics;
-  // How often workers look for connections past their deadline.
-  std::chrono::milliseconds sweep_interval{100};
+  // How often workers look for connections past their deadline (milliseconds).
+  std::atomic<int64_t> sweep_interval_ms{100};
   // Accepted and not yet closed, across all workers (the max_connections cap).
   std::atomic<int> open_connections{0};
   // Open connections per client (the max_connections_per_ip cap).
@@ -67,7 +69,20 @@ struct ServerState {
     tls_context_.swap(ctx);
   }  // the old context is released here, outside no lock that matters
 
+  // The limits and timeouts in force (Server::SetLimits swaps them): a connection takes
+  // them at accept and again at the start of each request.
+  std::shared_ptr<const HttpConfig> limits() const {
+    std::lock_guard lock(limits_mu_);
+    return limits_;
+  }
+  void set_limits(std::shared_ptr<const HttpConfig> l) {
+    std::lock_guard lock(limits_mu_);
+    limits_.swap(l);
+  }
+
  private:
+  mutable std::mutex limits_mu_;
+  std::shared_ptr<const HttpConfig> limits_;  // guarded by limits_mu_
   mutable std::mutex tls_mu_;
   std::shared_ptr<boost::asio::ssl::context> tls_context_;  // guarded by tls_mu_
 };
