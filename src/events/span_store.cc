@@ -5,6 +5,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -208,6 +209,7 @@ Status SaveCorruptTail(const std::filesystem::path& log, std::string_view tail, 
 struct SpanStore::Impl {
   std::filesystem::path dir;
   SpanStoreOptions options;
+  std::atomic<int64_t> fsync_interval_ms{0};  // events.fsync_interval (SetFsyncInterval)
   std::unique_ptr<MetricsRegistry> own_metrics;
   Counter* appended = nullptr;
   Counter* fsyncs = nullptr;
@@ -223,6 +225,7 @@ struct SpanStore::Impl {
   std::atomic<uint64_t> disk_bytes{0};
   PeriodicThread bg;
   int64_t next_retention_ms = 0;  // used by the background thread only
+  std::atomic<int64_t> retention_ms{0};  // otlp.span_retention (SetRetention)
 
   Result<Partition*> PartitionFor(int64_t t_ms);
   Status Replay();
@@ -254,6 +257,7 @@ Result<std::unique_ptr<SpanStore>> SpanStore::Open(std::filesystem::path dir, Sp
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->options = options;
+  impl->fsync_interval_ms.store(options.fsync_interval_ms, std::memory_order_relaxed);
   if (!metrics) {
     impl->own_metrics = std::make_unique<MetricsRegistry>();
     metrics = impl->own_metrics.get();
@@ -265,6 +269,7 @@ Result<std::unique_ptr<SpanStore>> SpanStore::Open(std::filesystem::path dir, Sp
   impl->stored_gauge = metrics->GetGauge("perfwatch_span_store_spans", "Spans stored in the span store.");
   impl->partitions_gauge = metrics->GetGauge("perfwatch_span_store_partitions", "Live span store partitions.");
   impl->disk_bytes_gauge = metrics->GetGauge("perfwatch_span_store_disk_bytes", "Bytes of span store logs on disk.");
+  impl->retention_ms.store(options.retention_ms, std::memory_order_relaxed);
   PW_RETURN_IF_ERROR(impl->Replay().WithContext("open span store " + dir.string()));
   impl->UpdateGauges();
   return std::unique_ptr<SpanStore>(new SpanStore(std::move(impl)));
@@ -446,7 +451,7 @@ Status SpanStore::Append(std::span<const SpanRecord> spans) {
   }
   size_t written = 0;
   for (; written < touched.size() && status.ok(); ++written) status = touched[written].p->writer->Write(touched[written].buf);
-  if (status.ok() && m.options.fsync_interval_ms == 0) {
+  if (status.ok() && m.fsync_interval_ms.load(std::memory_order_relaxed) == 0) {
     for (size_t i = 0; i < touched.size() && status.ok(); ++i) {
       bool synced = false;
       status = touched[i].p->writer->Sync(&synced);
@@ -625,8 +630,9 @@ Status SpanStore::ListEntrySpans(const SpanListQuery& q, std::vector<SpanRecord>
 
 Status SpanStore::EnforceRetention(int64_t now_ms) {
   Impl& m = *impl_;
-  if (m.options.retention_ms <= 0) return Status::Ok();
-  int64_t cutoff = now_ms - m.options.retention_ms;
+  const int64_t retention_ms = m.retention_ms.load(std::memory_order_relaxed);
+  if (retention_ms <= 0) return Status::Ok();
+  int64_t cutoff = now_ms - retention_ms;
   std::lock_guard append_lock(m.append_mu);
   Status first = DropPartitionsBefore(m.partitions, m.state_mu, cutoff, m.dir, [&m](Partition& p) {
     m.stored.fetch_sub(p.spans);
@@ -637,6 +643,12 @@ Status SpanStore::EnforceRetention(int64_t now_ms) {
   m.UpdateGauges();
   return first;
 }
+
+void SpanStore::SetRetention(int64_t retention_ms) {
+  impl_->retention_ms.store(retention_ms, std::memory_order_relaxed);
+}
+
+int64_t SpanStore::retention_ms() const { return impl_->retention_ms.load(std::memory_order_relaxed); }
 
 SpanStoreStats SpanStore::Stats() const {
   SpanStoreStats s;
@@ -654,7 +666,8 @@ SpanStoreStats SpanStore::Stats() const {
 
 Status SpanStore::Start() {
   Impl& m = *impl_;
-  int64_t interval = m.options.fsync_interval_ms > 0 ? m.options.fsync_interval_ms : 1000;
+  const int64_t fsync_ms = m.fsync_interval_ms.load(std::memory_order_relaxed);
+  int64_t interval = fsync_ms > 0 ? fsync_ms : 1000;
   m.bg.Start(std::chrono::milliseconds(interval), [this, &m] {
     Status s = m.SyncAll();
     if (!s.ok()) PW_LOG_ERROR("span log fsync failed", "error={}", LogQuote(s.ToString()));
@@ -665,6 +678,13 @@ Status SpanStore::Start() {
       if (!r.ok()) PW_LOG_ERROR("span retention failed", "error={}", LogQuote(r.ToString()));
     }
   });
+  return Status::Ok();
+}
+
+Status SpanStore::SetFsyncInterval(int64_t fsync_interval_ms) {
+  if (fsync_interval_ms < 0) return InvalidArgument("events.fsync_interval must not be negative");
+  impl_->fsync_interval_ms.store(fsync_interval_ms, std::memory_order_relaxed);
+  impl_->bg.SetInterval(std::chrono::milliseconds(fsync_interval_ms > 0 ? fsync_interval_ms : 1000));
   return Status::Ok();
 }
 

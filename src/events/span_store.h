@@ -74,6 +74,10 @@ class SpanStore {
   // Starts the fsync and retention thread. Stop() fsyncs and joins it; idempotent.
   Status Start();
   void Stop();
+  // otlp.span_retention at run time (a configuration reload; <= 0 keeps everything): the
+  // next retention pass (at most a minute away with Start(), or EnforceRetention) uses it.
+  void SetRetention(int64_t retention_ms);
+  int64_t retention_ms() const;
 
   // Appends spans durably (see above). end < start is stored as a zero duration.
   Status Append(std::span<const SpanRecord> spans);
@@ -92,6 +96,9 @@ class SpanStore {
 
   // Drops partitions that ended before now - retention (also done periodically by Start()).
   Status EnforceRetention(int64_t now_ms);
+  // events.fsync_interval at run time (a configuration reload; >= 0, else InvalidArgument):
+  // appends from now on fsync by it; the background thread wakes at once, then waits by it.
+  Status SetFsyncInterval(int64_t fsync_interval_ms);
 
   SpanStoreStats Stats() const;
 

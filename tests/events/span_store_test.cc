@@ -302,3 +302,32 @@ TEST(SpanStore, TypicalServerSpanTakesAtMost120BytesOnDisk) {
 
 }  // namespace
 }  // namespace perfwatch::events
+
+// --- otlp.span_retention reloaded (SpanStore::SetRetention) ---
+namespace perfwatch::events {
+namespace {
+
+TEST(SpanStore, SetRetentionAppliesToTheNextRetentionPass) {
+  TempDir dir;
+  SpanStoreOptions o = Options();
+  o.retention_ms = 0;  // keep everything
+  auto store = SpanStore::Open(dir.path(), o, nullptr);
+  ASSERT_TRUE(store.ok());
+  for (uint64_t h = 0; h < 4; ++h) {
+    SpanRecord s = ServerSpan(h, kBaseNs + h * kHourNs, 1000);
+    ASSERT_TRUE((*store)->Append(std::span(&s, 1)).ok());
+  }
+  const int64_t now_ms = static_cast<int64_t>((kBaseNs + 3 * kHourNs) / 1'000'000);
+  ASSERT_TRUE((*store)->EnforceRetention(now_ms).ok());
+  EXPECT_EQ((*store)->Stats().partitions, 4u);
+  (*store)->SetRetention(2 * 3600 * 1000);
+  EXPECT_EQ((*store)->retention_ms(), 2 * 3600 * 1000);
+  ASSERT_TRUE((*store)->EnforceRetention(now_ms).ok());
+  EXPECT_EQ((*store)->Stats().partitions, 3u);
+  (*store)->SetRetention(3600 * 1000);
+  ASSERT_TRUE((*store)->EnforceRetention(now_ms).ok());
+  EXPECT_EQ((*store)->Stats().partitions, 2u);
+}
+
+}  // namespace
+}  // namespace perfwatch::events

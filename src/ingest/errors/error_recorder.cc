@@ -216,6 +216,11 @@ void ErrorRecorder::SetMaxApps(size_t max_apps) {
   options_.max_apps = max_apps;
 }
 
+void ErrorRecorder::SetMaxServices(size_t max_services) {
+  std::lock_guard lock(mu_);
+  options_.max_services = max_services;
+}
+
 std::string ErrorRecorder::Admit(events::ErrorSource source, std::string_view scope) {
   std::set<std::string>& set = source == events::ErrorSource::kBrowser ? apps_ : services_;
   const size_t cap = source == events::ErrorSource::kBrowser ? options_.max_apps : options_.max_services;

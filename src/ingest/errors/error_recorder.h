@@ -67,6 +67,8 @@ class ErrorRecorder {
   // rum.max_apps reloaded (0 = no cap): from the next beacon on; apps already admitted keep
   // their series, new ones beyond the cap count as "other". Thread-safe.
   void SetMaxApps(size_t max_apps);
+  // otlp.max_services likewise, for the OTLP services (from the next request on).
+  void SetMaxServices(size_t max_services);
 
   struct Pending;  // one batch being assembled (implementation detail)
 
@@ -75,7 +77,7 @@ class ErrorRecorder {
   // Requires mu_.
   std::string Admit(events::ErrorSource source, std::string_view scope);
 
-  ErrorRecorderOptions options_;  // max_apps guarded by mu_ (SetMaxApps)
+  ErrorRecorderOptions options_;  // max_apps, max_services guarded by mu_ (SetMaxApps, SetMaxServices)
   events::ErrorStore* const store_;
   tsdb::Tsdb* const tsdb_;
   Counter* logs_not_stored_ = nullptr;

@@ -267,15 +267,16 @@ void OtlpReceiver::HandleSignal(const http::Request& req, http::Response& res) {
                     "\": OTLP/HTTP takes application/x-protobuf or application/json");
   }
   Scratch& scratch = ThreadScratch();
+  const size_t max_body_bytes = max_body_bytes_.load(std::memory_order_relaxed);
   std::string_view body = req.body;
   const std::string_view content_encoding = Trim(req.Header("Content-Encoding"));
   if (EqualsIgnoreCase(content_encoding, "gzip")) {
-    Status s = Gunzip(req.body, max_body_bytes_, &scratch.inflated);
+    Status s = Gunzip(req.body, max_body_bytes, &scratch.inflated);
     if (!s.ok()) {
       scratch.inflated.clear();
       if (s.code() == StatusCode::kResourceExhausted) {
         return fail(413, kCodeResourceExhausted,
-                    "request body exceeds otlp.max_body_bytes (" + std::to_string(max_body_bytes_) +
+                    "request body exceeds otlp.max_body_bytes (" + std::to_string(max_body_bytes) +
                         " bytes) after gzip decompression");
       }
       return fail(400, kCodeInvalidArgument, "bad gzip body: " + s.message());
@@ -285,9 +286,9 @@ void OtlpReceiver::HandleSignal(const http::Request& req, http::Response& res) {
     return fail(415, kCodeInvalidArgument,
                 "unsupported Content-Encoding \"" + std::string(content_encoding) + "\": OTLP/HTTP takes gzip or none");
   }
-  if (body.size() > max_body_bytes_) {
+  if (body.size() > max_body_bytes) {
     return fail(413, kCodeResourceExhausted,
-                "request body exceeds otlp.max_body_bytes (" + std::to_string(max_body_bytes_) + " bytes)");
+                "request body exceeds otlp.max_body_bytes (" + std::to_string(max_body_bytes) + " bytes)");
   }
 
   typename Traits::Request request;

@@ -30,6 +30,7 @@
 // and must be thread-safe. Register() is called while building a router; the receiver
 // must outlive every server whose router it registered on.
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -73,6 +74,10 @@ class OtlpReceiver {
   bool serves_any() const;
 
   void Handle(OtlpSignal signal, const http::Request& req, http::Response& res);
+  // otlp.max_body_bytes at run time (a configuration reload): requests whose handler starts
+  // from now on. (On otlp.listen's own server it is also the wire limit: Server::SetLimits.)
+  void SetMaxBodyBytes(size_t max_body_bytes) { max_body_bytes_.store(max_body_bytes, std::memory_order_relaxed); }
+  size_t max_body_bytes() const { return max_body_bytes_.load(std::memory_order_relaxed); }
 
  private:
   struct SignalMetrics {
@@ -86,7 +91,7 @@ class OtlpReceiver {
   // The HTTP status codes the handler answers with (index of perfwatch_otlp_requests_total).
   static constexpr std::array<int, 7> kAnsweredCodes = {200, 400, 413, 415, 429, 503, 500};
 
-  const size_t max_body_bytes_;
+  std::atomic<size_t> max_body_bytes_;
   const OtlpSinks sinks_;
   MetricsRegistry* const metrics_;
   std::array<SignalMetrics, 3> signal_metrics_;

@@ -340,6 +340,16 @@ size_t SpanMetrics::num_label_sets() const {
   return groups_.size();
 }
 
+void SpanMetrics::SetCaps(size_t max_services, size_t max_routes_per_service, size_t max_span_names_per_service,
+                          size_t max_db_statements_per_service, size_t max_peers_per_service) {
+  std::lock_guard lock(mu_);
+  options_.max_services = max_services;
+  options_.max_routes_per_service = max_routes_per_service;
+  options_.max_span_names_per_service = max_span_names_per_service;
+  options_.max_db_statements_per_service = max_db_statements_per_service;
+  options_.max_peers_per_service = max_peers_per_service;
+}
+
 SpanMetrics::ServiceState& SpanMetrics::AdmitService(std::string_view service, std::string_view* admitted,
                                                      bool* overflow) {
   *overflow = false;

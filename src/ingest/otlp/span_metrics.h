@@ -35,7 +35,7 @@
 //  - Failure: state is kept when the TSDB append fails; the next successful write carries
 //    it. The error is returned and counted in perfwatch_otlp_red_append_failures_total.
 //
-// Thread safety: Record(), Flush() and num_label_sets() are thread-safe; they serialise on
+// Thread safety: Record(), Flush(), SetCaps() and num_label_sets() are thread-safe; they serialise on
 // one mutex held across the TSDB append (a label set's samples stay in time order).
 #include <cstdint>
 #include <memory>
@@ -117,6 +117,13 @@ class SpanMetrics {
 
   size_t num_label_sets() const;
 
+  // The cardinality caps at run time (a configuration reload of the otlp.max_* keys): from
+  // the next Record() on. Values admitted already keep their series; a raised cap admits
+  // new values, a lowered one counts further new values as "other" (until a restart
+  // re-admits the stored series under the caps). Thread-safe.
+  void SetCaps(size_t max_services, size_t max_routes_per_service, size_t max_span_names_per_service,
+               size_t max_db_statements_per_service, size_t max_peers_per_service);
+
  private:
   enum class Family : uint8_t { kSpan = 0, kDb, kHttpClient };
   static constexpr int kFamilies = 3;
@@ -157,7 +164,7 @@ class SpanMetrics {
   static constexpr size_t kWriteBatchSeries = 2048;
   static constexpr size_t kFingerprintCacheSize = 4096;
 
-  const SpanMetricsOptions options_;
+  SpanMetricsOptions options_;  // the max_* caps guarded by mu_ (SetCaps); the rest immutable
   tsdb::Tsdb* const tsdb_;
   Counter* services_overflow_ = nullptr;
   Counter* span_names_overflow_ = nullptr;

@@ -73,5 +73,65 @@ TEST(ErrorRecorderTest, AppCapAppliesAndReloads) {
   EXPECT_EQ(SeriesApps(**db), (std::set<std::string>{"shop", "other", "docs", "wiki"}));
 }
 
+// The `service` label values of perfwatch_error_events_total.
+std::set<std::string> SeriesServices(const tsdb::Tsdb& db) {
+  auto m = tsdb::Matcher::Make(tsdb::MatchType::kEqual, "__name__", std::string(kErrorEventsMetric));
+  EXPECT_TRUE(m.ok());
+  auto q = db.NewQuerier(0, INT64_MAX);
+  auto set = q->Select(std::span(&*m, 1));
+  std::set<std::string> out;
+  while (set->Next()) {
+    std::string service(set->At().labels().Get("service"));
+    if (!service.empty()) out.insert(service);
+  }
+  EXPECT_TRUE(set->status().ok());
+  return out;
+}
+
+Status RecordBackendError(ErrorRecorder& r, const std::string& service, int64_t t) {
+  otlp::LogsRequest req;
+  otlp::ResourceLogs rl;
+  otlp::AnyValue name;
+  name.type = otlp::AnyValue::Type::kString;
+  name.string_value = service;
+  rl.resource.attributes.push_back({"service.name", name});
+  otlp::LogRecord rec;
+  rec.time_unix_nano = static_cast<uint64_t>(t) * 1'000'000;
+  rec.severity_number = 17;  // ERROR
+  rec.body = name;
+  otlp::ScopeLogs sl;
+  sl.log_records.push_back(std::move(rec));
+  rl.scope_logs.push_back(std::move(sl));
+  req.resource_logs.push_back(std::move(rl));
+  return r.RecordLogs(req, t);
+}
+
+// SetMaxServices (otlp.max_services reloaded), as SetMaxApps for the OTLP services.
+TEST(ErrorRecorderTest, ServiceCapReloads) {
+  TempDir dir;
+  tsdb::TsdbOptions o;
+  o.dir = dir.path() / "tsdb";
+  o.maintenance_interval = std::chrono::milliseconds(0);
+  auto db = tsdb::Tsdb::Open(o, nullptr);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto store = events::ErrorStore::Open(dir.path() / "errors", {}, nullptr);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  MetricsRegistry metrics;
+  const int64_t t0 = NowMs() / 1000 * 1000 - 60'000;
+  auto rec = ErrorRecorder::Create(ErrorRecorderOptions{.max_services = 1}, store->get(), db->get(), &metrics, t0);
+  ASSERT_TRUE(rec.ok()) << rec.status().ToString();
+  ErrorRecorder& r = **rec;
+  ASSERT_TRUE(RecordBackendError(r, "api", t0).ok());
+  ASSERT_TRUE(RecordBackendError(r, "auth", t0 + 1000).ok());
+  EXPECT_EQ(SeriesServices(**db), (std::set<std::string>{"api", "other"}));
+  r.SetMaxServices(3);
+  ASSERT_TRUE(RecordBackendError(r, "auth", t0 + 2000).ok());
+  EXPECT_EQ(SeriesServices(**db), (std::set<std::string>{"api", "other", "auth"}));
+  r.SetMaxServices(1);
+  ASSERT_TRUE(RecordBackendError(r, "auth", t0 + 3000).ok());
+  ASSERT_TRUE(RecordBackendError(r, "cart", t0 + 4000).ok());
+  EXPECT_EQ(SeriesServices(**db), (std::set<std::string>{"api", "other", "auth"}));
+}
+
 }  // namespace
 }  // namespace perfwatch::ingest::errors

@@ -496,5 +496,23 @@ TEST_F(OtlpHandlerTest, StatusBodiesAreValid) {
   EXPECT_EQ(EncodeStatusJson(3, "bad \"\xff\x01\""), R"({"code":3,"message":"bad \"??\""})");
 }
 
+// SetMaxBodyBytes (otlp.max_body_bytes reloaded): from the next request; a bad one never
+// reaches the handler (the reload checks ValidateConfig's minimum first).
+TEST_F(OtlpHandlerTest, SetMaxBodyBytesAppliesToTheNextRequest) {
+  OtlpConfig config;
+  config.max_body_bytes = 64 << 10;
+  StartServer(config);
+  const std::string body = std::string(5000, '\0');  // over 4096, under 64 KiB: not a valid request
+  http::ClientResponse before = Post("/v1/traces", body, kProto);
+  EXPECT_NE(before.status, 413);
+  receiver_->SetMaxBodyBytes(4096);
+  EXPECT_EQ(receiver_->max_body_bytes(), 4096u);
+  http::ClientResponse after = Post("/v1/traces", body, kProto);
+  EXPECT_EQ(after.status, 413);
+  EXPECT_EQ(Post("/v1/traces", TracesProto(), kProto).status, 200);
+  receiver_->SetMaxBodyBytes(64 << 10);
+  EXPECT_NE(Post("/v1/traces", body, kProto).status, 413);
+}
+
 }  // namespace
 }  // namespace perfwatch::ingest::otlp

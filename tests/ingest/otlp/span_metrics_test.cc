@@ -558,3 +558,55 @@ TEST(SpanMetricsTest, PeerAndStatusClassEdgeCases) {
 
 }  // namespace
 }  // namespace perfwatch::ingest::otlp
+
+namespace perfwatch::ingest::otlp {
+namespace {
+
+// SetCaps (otlp.max_* reloaded): from the next Record(); a raised cap admits new values, a
+// lowered one keeps the values admitted and counts further new ones as "other".
+TEST(SpanMetricsTest, SetCapsAppliesToTheNextRecord) {
+  TempDir dir;
+  auto db = OpenTsdb(dir.path());
+  MetricsRegistry registry;
+  SpanMetricsOptions o;
+  o.max_services = 1;
+  o.max_span_names_per_service = 1;
+  auto sm = SpanMetrics::Create(o, db.get(), &registry, kT0);
+  ASSERT_TRUE(sm.ok());
+  auto record = [&](const std::string& service, const std::string& name, int64_t t) {
+    TracesRequest req;
+    req.resource_spans.push_back(Resource(service, {MakeSpan(name, SpanKind::kInternal, kMs)}));
+    ASSERT_TRUE((*sm)->Record(req, t).ok());
+  };
+  auto calls = [](std::string_view service, std::string_view name) {
+    return Id("perfwatch_span_calls_total", {{"service", service},
+                                             {"span_name", name},
+                                             {"span_kind", "SPAN_KIND_INTERNAL"},
+                                             {"status_code", "STATUS_CODE_UNSET"}});
+  };
+  Counter* services_over = registry.GetCounter("perfwatch_otlp_services_overflow_total", "");
+  record("a", "n1", kT0);
+  record("b", "n1", kT0 + 1);
+  EXPECT_EQ(services_over->Value(), 1u);
+
+  (*sm)->SetCaps(/*max_services=*/3, /*routes=*/200, /*span_names=*/2, /*db=*/200, /*peers=*/50);
+  record("b", "n1", kT0 + 2);
+  record("a", "n2", kT0 + 3);
+  EXPECT_EQ(services_over->Value(), 1u) << "b admitted under the raised cap";
+
+  (*sm)->SetCaps(/*max_services=*/1, 200, /*span_names=*/1, 200, 50);
+  record("c", "n1", kT0 + 4);  // new service beyond the lowered cap
+  record("b", "n1", kT0 + 5);  // admitted already: keeps its series
+  record("a", "n3", kT0 + 6);  // new name beyond the lowered cap
+  EXPECT_EQ(services_over->Value(), 2u);
+
+  auto all = ReadAll(*db);
+  EXPECT_EQ(Last(all, calls("a", "n1")), 1);
+  EXPECT_EQ(Last(all, calls("a", "n2")), 1);
+  EXPECT_EQ(Last(all, calls("a", "other")), 1);
+  EXPECT_EQ(Last(all, calls("b", "n1")), 2);
+  EXPECT_EQ(Last(all, calls("other", "n1")), 2);  // b before the raise, c after the lowering
+}
+
+}  // namespace
+}  // namespace perfwatch::ingest::otlp
