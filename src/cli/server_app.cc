@@ -431,10 +431,11 @@ Status ServerApp::Start() {
   // Admission control goes LAST among the guards (after authentication and rate limits), so
   // requests refused by those never hold an admission slot. One guard for both listeners:
   // the limits bound the whole process.
-  guards.push_back(std::make_shared<http::AdmissionGuard>(
+  admission_guard_ = std::make_shared<http::AdmissionGuard>(
       http::AdmissionLimits{config_.http.max_inflight_ingest, config_.http.max_inflight_query,
                             config_.http.max_inflight_other},
-      &metrics_));
+      &metrics_);
+  guards.push_back(admission_guard_);
   for (const auto& guard : guards) router.AddGuard(guard);
   auto server = http::Server::Create(config_.http, std::move(router), &metrics_);
   if (!server.ok()) return server.status().WithContext("create HTTP server");
@@ -723,6 +724,19 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
   const bool query_changed = fresh->query.timeout_ms != config_.query.timeout_ms ||
                              fresh->query.max_samples != config_.query.max_samples ||
                              fresh->query.lookback_delta_ms != config_.query.lookback_delta_ms;
+  // http: and otlp: but the keys that open sockets or size thread pools (http.listen,
+  // threads, tls, web_dir; otlp.listen: restart-only, Server::SetLimits keeps them), checked
+  // here so the setters below cannot fail.
+  const HttpConfig& new_http = fresh->http;
+  PW_RETURN_IF_ERROR(http::Server::CheckLimits(new_http));
+  const http::AdmissionLimits new_admission{new_http.max_inflight_ingest, new_http.max_inflight_query,
+                                            new_http.max_inflight_other};
+  PW_RETURN_IF_ERROR(http::AdmissionGuard::CheckLimits(new_admission));
+  auto new_trusted = http::TrustedProxies::Create(new_http.trusted_proxies);
+  if (!new_trusted.ok()) return new_trusted.status();
+  HttpConfig new_otlp_http = new_http;  // otlp.listen's server: its wire limit is otlp.max_body_bytes
+  new_otlp_http.max_body_bytes = fresh->otlp.max_body_bytes;
+  const OtlpConfig& new_otlp = fresh->otlp;
   // rum caps, rate limit, percentile writer, journey timeout; query.cache_max_bytes;
   // synthetic.max_browsers (applied by ApplyConfig below). Checked here so the setters
   // below cannot fail (ValidateConfig and the synthetic parser checked them already).
@@ -732,6 +746,23 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
     return InvalidArgument("rum: percentile_interval >= 0, percentile_window and journey_timeout > 0, "
                            "rate_limit_per_ip and rate_limit_burst >= 0 required");
   }
+  // tsdb: and events: (their stores stay where data_dir put them): limits and policies of
+  // the open stores, checked here so the setters below cannot fail.
+  const tsdb::TsdbRuntimeOptions tsdb_runtime{
+      .limits = {.max_series = fresh->tsdb.max_series,
+                 .max_labels_per_series = fresh->tsdb.max_labels_per_series,
+                 .max_label_name_length = fresh->tsdb.max_label_name_length,
+                 .max_label_value_length = fresh->tsdb.max_label_value_length,
+                 .max_series_per_second = fresh->tsdb.max_series_per_second},
+      .retention_ms = fresh->tsdb.retention_ms,
+      .max_block_bytes = fresh->tsdb.max_block_bytes,
+      .wal_hold_max_bytes = fresh->tsdb.wal_hold_max_bytes,
+      .wal_fsync_interval = std::chrono::milliseconds(fresh->tsdb.wal_fsync_interval_ms)};
+  PW_RETURN_IF_ERROR(tsdb::Tsdb::CheckRuntimeOptions(tsdb_runtime));
+  const EventsConfig& new_events = fresh->events;
+  PW_RETURN_IF_ERROR(events::EventStore::CheckPolicies(new_events.retention_ms, new_events.fsync_interval_ms));
+  const bool events_changed = new_events.retention_ms != config_.events.retention_ms ||
+                              new_events.fsync_interval_ms != config_.events.fsync_interval_ms;
   // log_level (checked by ValidateConfig; --log-level wins over the file) and external_url
   // (the running listen address when the file has none, as at start).
   const bool log_level_changed = !log_level_from_flag_ && fresh->log_level != config_.log_level;
@@ -789,6 +820,19 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
     query_cache_->Clear();
   }
   query_cache_->SetMaxBytes(fresh->query.cache_max_bytes);  // evicts down to it
+  // http: connections accepted from now on, and open ones from their next request (the
+  // request in progress keeps its limits); otlp: from the next request or span (checked above).
+  if (server_) (void)server_->SetLimits(new_http);
+  if (otlp_server_) (void)otlp_server_->SetLimits(new_otlp_http);
+  if (admission_guard_) (void)admission_guard_->SetLimits(new_admission);
+  if (rate_limit_guard_) rate_limit_guard_->SetTrustedProxies(std::move(new_trusted).value());
+  otlp_->SetMaxBodyBytes(new_otlp.max_body_bytes);
+  if (span_metrics_) {
+    span_metrics_->SetCaps(new_otlp.max_services, new_otlp.max_routes_per_service, new_otlp.max_span_names_per_service,
+                           new_otlp.max_db_statements_per_service, new_otlp.max_peers_per_service);
+  }
+  error_recorder_->SetMaxServices(new_otlp.max_services);
+  if (span_store_) span_store_->SetRetention(new_otlp.span_retention_ms);  // at the next retention pass
   rum_aggregator_->SetCaps(new_rum.max_apps, new_rum.max_pages_per_app);
   (void)rum_extra_aggregator_->SetLimits(new_rum.max_apps, new_rum.max_pages_per_app, new_rum.max_measure_names,
                                          new_rum.journey_timeout_ms);  // checked above
@@ -797,6 +841,15 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
                                      .window_ms = new_rum.percentile_window_ms,
                                      .max_pages_per_app = new_rum.max_pages_per_app});  // checked above
   if (rate_limit_guard_) rate_limit_guard_->SetOptions(RumRateLimitOptions(new_rum));
+  // tsdb: appends from now on (a lowered max_series keeps the head's series), retention at
+  // the next maintenance flush; events: the stores' background threads wake (checked above).
+  (void)tsdb_->SetRuntimeOptions(tsdb_runtime);
+  remote_write_->SetMaxDecompressedBytes(fresh->tsdb.max_remote_write_decompressed_bytes);
+  if (events_changed) {
+    (void)store_->SetPolicies(new_events.retention_ms, new_events.fsync_interval_ms);
+    (void)error_store_->SetPolicies(new_events.retention_ms, new_events.fsync_interval_ms);
+    (void)span_store_->SetFsyncInterval(new_events.fsync_interval_ms);
+  }
   if (log_level_changed) SetLogLevel(fresh->log_level);
   if (log_level_from_flag_ && fresh->log_level != config_.log_level) {
     PW_LOG_INFO("configuration reload: log_level is set by --log-level, the file's value is not applied",
@@ -838,6 +891,26 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
     config_.query.max_samples = fresh->query.max_samples;
     config_.query.lookback_delta_ms = fresh->query.lookback_delta_ms;
     config_.query.cache_max_bytes = fresh->query.cache_max_bytes;
+    // http and otlp but listen, threads, tls, web_dir (restart-only, read by other threads).
+    config_.http.max_body_bytes = new_http.max_body_bytes;
+    config_.http.max_header_bytes = new_http.max_header_bytes;
+    config_.http.max_connections = new_http.max_connections;
+    config_.http.max_connections_per_ip = new_http.max_connections_per_ip;
+    config_.http.header_timeout_ms = new_http.header_timeout_ms;
+    config_.http.body_timeout_ms = new_http.body_timeout_ms;
+    config_.http.idle_timeout_ms = new_http.idle_timeout_ms;
+    config_.http.write_timeout_ms = new_http.write_timeout_ms;
+    config_.http.max_inflight_ingest = new_http.max_inflight_ingest;
+    config_.http.max_inflight_query = new_http.max_inflight_query;
+    config_.http.max_inflight_other = new_http.max_inflight_other;
+    config_.http.trusted_proxies = new_http.trusted_proxies;
+    config_.otlp.max_body_bytes = new_otlp.max_body_bytes;
+    config_.otlp.max_services = new_otlp.max_services;
+    config_.otlp.max_routes_per_service = new_otlp.max_routes_per_service;
+    config_.otlp.max_span_names_per_service = new_otlp.max_span_names_per_service;
+    config_.otlp.max_db_statements_per_service = new_otlp.max_db_statements_per_service;
+    config_.otlp.max_peers_per_service = new_otlp.max_peers_per_service;
+    config_.otlp.span_retention_ms = new_otlp.span_retention_ms;
     config_.rum.max_pages_per_app = new_rum.max_pages_per_app;
     config_.rum.max_apps = new_rum.max_apps;
     config_.rum.max_measure_names = new_rum.max_measure_names;
@@ -850,6 +923,9 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
     config_.scrape_configs = fresh->scrape_configs;
     config_.auth.tokens = fresh->auth.tokens;
     config_.rules.rule_files = fresh->rules.rule_files;
+    config_.tsdb = fresh->tsdb;
+    config_.events.retention_ms = new_events.retention_ms;
+    config_.events.fsync_interval_ms = new_events.fsync_interval_ms;
     config_.source_text = plan->applied_yaml;
   }
   if (!plan->restart_needed.empty()) {
@@ -1001,12 +1077,13 @@ void ServerApp::RegisterStatusRoutes(http::Router& router) {
         info.thread_count = ProcessThreadCount();
         info.worker_threads = config_.http.threads > 0 ? config_.http.threads
                                                        : static_cast<int64_t>(std::thread::hardware_concurrency());
-        info.storage_retention = StorageRetentionString(config_.tsdb.retention_ms, config_.tsdb.max_block_bytes);
+        const tsdb::TsdbRuntimeOptions tsdb_runtime = tsdb_->runtime_options();  // reloadable
+        info.storage_retention = StorageRetentionString(tsdb_runtime.retention_ms, tsdb_runtime.max_block_bytes);
         info.version = PERFWATCH_VERSION;
         info.data_dir = config_.data_dir.string();
         info.config_file = config_.source_path.string();
         info.events_stored = store_->Stats().events;
-        info.events_retention = FormatPromDuration(config_.events.retention_ms);
+        info.events_retention = FormatPromDuration(store_->retention_ms());  // reloadable
         info.head_series = tsdb_->SharedHead()->num_series();
         info.rss_bytes = ProcessRssBytes();
         return info;

@@ -26,6 +26,7 @@
 #include "common/status.h"
 #include "http/auth.h"
 #include "http/event_stream.h"
+#include "http/admission.h"
 #include "http/rate_limit.h"
 #include "budget/run_store.h"
 #include "events/deploy_store.h"
@@ -112,6 +113,7 @@ class ServerApp {
   Config config_;
   std::shared_ptr<http::AuthGuard> auth_guard_;  // null: authentication off (reloads swap its tokens)
   std::shared_ptr<http::ClientRateLimitGuard> rate_limit_guard_;  // rum.rate_limit_*: reloads set its rate
+  std::shared_ptr<http::AdmissionGuard> admission_guard_;  // http.max_inflight_*: reloads set its limits
   http::AuthToken self_scrape_token_;            // kept in the token list across reloads
   std::string self_scrape_authorization_;  // Authorization header of the self-scrape ("" without auth)
   MetricsRegistry metrics_;

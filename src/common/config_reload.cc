@@ -11,13 +11,22 @@ namespace {
 // Whole top-level sections a reload never changes.
 // (log_level, external_url, reports, and global, rules, query, rum and analysis but the
 // keys below are reloaded: ServerApp::ReloadLocked.)
-constexpr const char* kRestartSections[] = {"listen", "data_dir", "http", "otlp", "events", "tsdb"};
+// (tsdb and events are reloaded: limits and policies of the stores data_dir opened.)
+// (http and otlp too, but the keys below: limits, timeouts, caps and retention.)
+constexpr const char* kRestartSections[] = {"listen", "data_dir"};
 
 // Keys inside a section that is otherwise reloaded.
 constexpr std::pair<const char*, const char*> kRestartKeys[] = {
     // rules: the size of the evaluation thread pool (the rest of `rules:` is reloaded).
     {"rules", "eval_threads"},
     {"auth", "disabled"},
+    // http: the listening socket, the worker pool, TLS (its certificate files are re-read,
+    // their paths are not) and the dashboard directory; otlp: its listening socket.
+    {"http", "listen"},
+    {"http", "threads"},
+    {"http", "tls"},
+    {"http", "web_dir"},
+    {"otlp", "listen"},
 };
 
 std::string Text(const YAML::Node& n) {

@@ -15,6 +15,7 @@
 // keep their values with a warning.
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <snappy.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -26,6 +27,7 @@
 #include <string>
 #include <thread>
 
+#include "ingest/remote_write/remote_write_encoder.h"
 #include "support/http_client.h"
 #include "support/server_process.h"
 #include "support/sha256.h"
@@ -297,20 +299,21 @@ TEST(ConfigReloadTest, RestartOnlyKeysKeepTheirValuesWithAWarning) {
   ServerProcess server({"--config", path});
   ASSERT_TRUE(server.Start()) << server.log();
   HttpClient c(server.port());
-  dir.Write("perfwatch.yml", "tsdb:\n  retention: 9d\nevents:\n  retention: 2d\nscrape_configs:\n" +
-                                 Job("t", target));
+  // data_dir: restart-only (tsdb: is reloaded, see the tsdb and events tests at the end).
+  dir.Write("perfwatch.yml", "tsdb:\n  retention: 9d\ndata_dir: " + (dir.path() / "elsewhere").string() +
+                                 "\nscrape_configs:\n" + Job("t", target));
   ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
   EXPECT_TRUE(target.WaitFor(1, 10'000)) << "the reloadable part is applied";
   EXPECT_TRUE(Eventually([&] {
     const std::string log = server.log();
-    return log.find("need a restart") != std::string::npos &&
-           log.find("events,tsdb") != std::string::npos;
+    const size_t at = log.find("need a restart");
+    return at != std::string::npos && log.substr(at, log.find('\n', at) - at).find("data_dir") != std::string::npos;
   })) << server.log();
   const std::string yaml = c.Get("/api/v1/status/config").body;
-  EXPECT_NE(yaml.find("retention: 3d"), std::string::npos) << yaml;
-  EXPECT_EQ(yaml.find("9d"), std::string::npos) << yaml;
+  EXPECT_EQ(yaml.find("elsewhere"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("retention: 9d"), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("job_name: t"), std::string::npos) << yaml;
-  EXPECT_NE(c.Get("/api/v1/status/runtimeinfo").body.find("\"storageRetention\":\"3d\""),
+  EXPECT_NE(c.Get("/api/v1/status/runtimeinfo").body.find("\"storageRetention\":\"9d\""),
             std::string::npos);
 }
 
@@ -1002,6 +1005,283 @@ TEST(ConfigReloadTest, SyntheticMaxBrowsersReloads) {
   EXPECT_EQ(r.status, 500) << r.body;
   EXPECT_NE(r.body.find("synthetic.max_browsers"), std::string::npos) << r.body;
   EXPECT_NE(c.Get("/api/v1/status/config").body.find("max_browsers: 3"), std::string::npos);
+}
+
+// --- tsdb and events keys ---
+// One remote-write request of a sample per instance (job="rl"), snappy-compressed.
+std::string RemoteWriteBody(const std::vector<std::string>& instances, int64_t t) {
+  std::vector<std::string> ts;
+  for (const std::string& instance : instances) {
+    ts.push_back(ingest::EncodeTimeSeries({{"__name__", "rl_up"}, {"instance", instance}, {"job", "rl"}}, {{t, 1}}));
+  }
+  const std::string raw = ingest::EncodeWriteRequest(ts);
+  std::string compressed;
+  snappy::Compress(raw.data(), raw.size(), &compressed);
+  return compressed;
+}
+
+int PostRemoteWrite(HttpClient& c, const std::vector<std::string>& instances, int64_t t) {
+  return c.Post("/api/v1/write", RemoteWriteBody(instances, t), "application/x-protobuf",
+                {{"Content-Encoding", "snappy"}, {"X-Prometheus-Remote-Write-Version", "0.1.0"}})
+      .status;
+}
+
+// A number field of GET /api/v1/status/runtimeinfo (-1 when absent).
+int64_t RuntimeInfoNumber(HttpClient& c, const std::string& key) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  int64_t v = -1;
+  if (parser.parse(c.Get("/api/v1/status/runtimeinfo").body).get(root) || root["data"][key].get(v)) return -1;
+  return v;
+}
+
+// tsdb.max_series lowered to what the head holds: new series are refused (400, counted as
+// series_limit) while existing ones take samples; raised: accepted. Then
+// max_label_value_length and max_remote_write_decompressed_bytes; a bad value elsewhere
+// (events.retention below 1h) fails the reload with the limits unchanged.
+TEST(ConfigReloadTest, TsdbLimitsApplyToTheNextRemoteWrite) {
+  TempDir dir("pw_reload_");
+  const std::string base = "scrape:\n  self_scrape: false\n";
+  const std::string path = dir.Write("perfwatch.yml", base + "tsdb:\n  max_series: 100000\n");
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  const std::string series_limit = R"(perfwatch_tsdb_samples_rejected_total{reason="series_limit"})";
+  const std::string label_limit = R"(perfwatch_tsdb_samples_rejected_total{reason="label_limit"})";
+  int64_t t = WallMs();
+  ASSERT_EQ(PostRemoteWrite(c, {"a", "b"}, t), 204);
+  const int64_t head = RuntimeInfoNumber(c, "headSeries");
+  ASSERT_GE(head, 2);
+
+  dir.Write("perfwatch.yml", base + "tsdb:\n  max_series: " + std::to_string(head) + "\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
+  EXPECT_EQ(PostRemoteWrite(c, {"c"}, ++t), 400) << "a new series over the lowered limit";
+  // (>= : the server's own writers may meet the limit too)
+  EXPECT_GE(LabelledMetric(c, "perfwatch_tsdb_samples_rejected_total", R"(reason="series_limit")"), 1)
+      << series_limit;
+  EXPECT_EQ(PostRemoteWrite(c, {"a", "b"}, ++t), 204) << "existing series go on";
+
+  dir.Write("perfwatch.yml", base + "tsdb:\n  max_series: " + std::to_string(head + 1000) + "\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(PostRemoteWrite(c, {"c"}, ++t), 204) << "the raised limit admits it";
+  EXPECT_TRUE(Eventually([&] { return Exists(c, R"(rl_up{instance="c"})") == 1; }));
+
+  // A bad file changes nothing: the lowered limit in it is not applied.
+  dir.Write("perfwatch.yml", base + "tsdb:\n  max_series: 1\nevents:\n  retention: 30m\n");
+  HttpResponse bad = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(bad.status, 500) << bad.body;
+  EXPECT_NE(bad.body.find("events.retention"), std::string::npos) << bad.body;
+  EXPECT_EQ(ReloadMetric(c), "0");
+  EXPECT_EQ(PostRemoteWrite(c, {"d"}, ++t), 204) << "max_series is still the raised one";
+
+  dir.Write("perfwatch.yml", base + "tsdb:\n  max_series: " + std::to_string(head + 1000) +
+                                 "\n  max_label_value_length: 8\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(ReloadMetric(c), "1");
+  EXPECT_EQ(PostRemoteWrite(c, {"a-much-longer-instance"}, ++t), 400);
+  EXPECT_GE(LabelledMetric(c, "perfwatch_tsdb_samples_rejected_total", R"(reason="label_limit")"), 1) << label_limit;
+  EXPECT_EQ(PostRemoteWrite(c, {"short"}, ++t), 204);
+
+  dir.Write("perfwatch.yml", base + "tsdb:\n  max_remote_write_decompressed_bytes: 16\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(PostRemoteWrite(c, {"a", "b"}, ++t), 413) << "the body decompresses past 16 bytes";
+  dir.Write("perfwatch.yml", base);
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(PostRemoteWrite(c, {"a", "b"}, ++t), 204);
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
+}
+
+// events.retention: a lowered retention drops the days the old one kept at once (the
+// store's background pass wakes for it), as the store reports (eventsStored,
+// eventsRetention); tsdb.retention shows in storageRetention.
+TEST(ConfigReloadTest, EventsRetentionDropsOldDaysAtOnce) {
+  TempDir dir("pw_reload_");
+  const std::string base = "scrape:\n  self_scrape: false\nrum:\n  rate_limit_per_ip: 0\n  max_timestamp_age: 30d\n";
+  const std::string path = dir.Write("perfwatch.yml", base + "events:\n  retention: 7d\n");
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  const int64_t now = WallMs();
+  auto beacon = [&](const std::string& page, int64_t t) {
+    return R"({"type":"vital","name":"LCP","value":1200,"url":"https://shop.example)" + page +
+           R"(","app":"shop","timestamp":)" + std::to_string(t) + "}";
+  };
+  ASSERT_EQ(c.Post("/api/rum", beacon("/old", now - 4 * 86'400'000LL), "application/json").status, 204);
+  ASSERT_EQ(c.Post("/api/rum", beacon("/new", now), "application/json").status, 204);
+  ASSERT_TRUE(Eventually([&] { return RuntimeInfoNumber(c, "eventsStored") >= 2; }))
+      << c.Get("/api/v1/status/runtimeinfo").body;
+  const int64_t stored = RuntimeInfoNumber(c, "eventsStored");
+
+  dir.Write("perfwatch.yml", base + "events:\n  retention: 2d\n  fsync_interval: 0s\ntsdb:\n  retention: 5d\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(server.log().find("need a restart"), std::string::npos) << server.log();
+  EXPECT_TRUE(Eventually([&] { return RuntimeInfoNumber(c, "eventsStored") == stored - 1; }))
+      << "the 4-day-old event is dropped: " << c.Get("/api/v1/status/runtimeinfo").body;
+  const std::string info = c.Get("/api/v1/status/runtimeinfo").body;
+  EXPECT_NE(info.find(R"("eventsRetention":"2d")"), std::string::npos) << info;
+  EXPECT_NE(info.find(R"("storageRetention":"5d")"), std::string::npos) << info;
+  // Appends go on under the new fsync policy (fsync before each acknowledgement).
+  ASSERT_EQ(c.Post("/api/rum", beacon("/later", WallMs()), "application/json").status, 204);
+  EXPECT_TRUE(Eventually([&] { return RuntimeInfoNumber(c, "eventsStored") == stored; }));
+  EXPECT_NE(c.Get("/api/v1/status/config").body.find("retention: 2d"), std::string::npos);
+}
+
+// --- http and otlp keys ---
+// A JSON array of `n` vital beacons (~100 bytes each): a valid body of any size.
+std::string Beacons(int n) {
+  std::string out = "[";
+  for (int i = 0; i < n; ++i) out += (i ? "," : "") + VitalBeacon("shop", "/p");
+  return out + "]";
+}
+
+// The server log's restart warning line ("" when there is none).
+std::string RestartWarning(const std::string& log) {
+  const size_t at = log.find("need a restart");
+  return at == std::string::npos ? "" : log.substr(at, log.find('\n', at) - at);
+}
+
+// http.max_body_bytes, max_header_bytes and max_inflight_*: applied to the next request (on
+// a connection opened before the reload, too) without a restart warning; a bad value
+// fails the reload and changes nothing; http.threads still needs a restart.
+TEST(ConfigReloadTest, HttpLimitsApplyToTheNextRequest) {
+  TempDir dir("pw_reload_");
+  const std::string base = "scrape:\n  self_scrape: false\nrum:\n  rate_limit_per_ip: 0\n";
+  const std::string path = dir.Write("perfwatch.yml", base + "http:\n  max_body_bytes: 65536\n");
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());  // keep-alive: the same connection before and after
+  const std::string body = Beacons(60);
+  ASSERT_GT(body.size(), 4096u);
+  ASSERT_EQ(c.Post("/api/rum", body, "application/json").status, 204);
+  EXPECT_NE(c.Get("/metrics").body.find("perfwatch_http_inflight_limit{class=\"query\"} 32"), std::string::npos);
+
+  dir.Write("perfwatch.yml", base +
+                                 "http:\n  max_body_bytes: 4096\n  max_header_bytes: 2048\n"
+                                 "  max_inflight_query: 7\n  header_timeout: 5s\n  idle_timeout: 30s\n");
+  HttpResponse r = c.Post("/-/reload", "", "text/plain");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(ReloadMetric(c), "1");
+  EXPECT_EQ(RestartWarning(server.log()), "") << server.log();
+  HttpResponse refused = c.Post("/api/rum", body, "application/json");
+  EXPECT_EQ(refused.status, 413);
+  EXPECT_NE(refused.body.find("4096"), std::string::npos) << refused.body;
+  EXPECT_EQ(HttpClient(server.port()).Post("/api/rum", Beacons(10), "application/json").status, 204);
+  EXPECT_EQ(HttpClient(server.port()).Get("/metrics", {{"X-Pad", std::string(3000, 'x')}}).status, 431);
+  EXPECT_NE(c.Get("/metrics").body.find("perfwatch_http_inflight_limit{class=\"query\"} 7"), std::string::npos);
+  EXPECT_NE(c.Get("/api/v1/status/config").body.find("max_body_bytes: 4096"), std::string::npos);
+
+  // A bad value fails the whole reload: the raised body limit is not applied either.
+  dir.Write("perfwatch.yml", base + "http:\n  max_body_bytes: 65536\n  max_connections: 0\n");
+  r = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_NE(r.body.find("max_connections"), std::string::npos) << r.body;
+  EXPECT_EQ(ReloadMetric(c), "0");
+  EXPECT_EQ(HttpClient(server.port()).Post("/api/rum", body, "application/json").status, 413);
+  dir.Write("perfwatch.yml", base + "http:\n  max_body_bytes: 65536\n  trusted_proxies: [nonsense]\n");
+  r = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_EQ(HttpClient(server.port()).Post("/api/rum", body, "application/json").status, 413);
+
+  // Raised again, with a restart-only key changed alongside: the limit applies, threads warns.
+  dir.Write("perfwatch.yml", base + "http:\n  max_body_bytes: 65536\n  threads: 3\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(HttpClient(server.port()).Post("/api/rum", body, "application/json").status, 204);
+  EXPECT_TRUE(Eventually([&] { return RestartWarning(server.log()).find("http.threads") != std::string::npos; }))
+      << server.log();
+  EXPECT_EQ(RestartWarning(server.log()).find("max_body_bytes"), std::string::npos) << server.log();
+}
+
+// http.trusted_proxies: through the RUM rate limit, X-Forwarded-For names the client only
+// while the peer (127.0.0.1 here) is trusted; loopback clients themselves are never limited.
+TEST(ConfigReloadTest, HttpTrustedProxiesApplyToTheNextRequest) {
+  TempDir dir("pw_reload_");
+  const std::string base = "scrape:\n  self_scrape: false\nrum:\n  rate_limit_per_ip: 0.01\n  rate_limit_burst: 1\n";
+  const std::string path = dir.Write("perfwatch.yml", base);
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  auto post = [&](const std::string& client) {
+    return c.Post("/api/rum", VitalBeacon("shop", "/"), "application/json", {{"X-Forwarded-For", client}}).status;
+  };
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(post("198.51.100.9"), 204) << "untrusted peer: the loopback client " << i;
+
+  dir.Write("perfwatch.yml", base + "http:\n  trusted_proxies: [127.0.0.1]\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(RestartWarning(server.log()), "") << server.log();
+  EXPECT_EQ(post("198.51.100.9"), 204);
+  EXPECT_EQ(post("198.51.100.9"), 429) << "the forwarded client's burst of 1 is spent";
+  EXPECT_EQ(post("198.51.100.10"), 204) << "another forwarded client";
+
+  dir.Write("perfwatch.yml", base);
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(post("198.51.100.9"), 204) << "untrusted again " << i;
+}
+
+// One OTLP/JSON request: a server span of `service` ending a second ago.
+std::string OtlpTraces(const std::string& service, int i) {
+  const int64_t end_ns = WallMs() * 1'000'000 - 1'000'000'000;
+  const std::string n = std::to_string(i + 1);  // decimal digits are hex digits too
+  const std::string ids = R"("traceId":")" + std::string(32 - n.size(), '0') + n + R"(","spanId":")" +
+                          std::string(16 - n.size(), '0') + n + "\"";
+  return R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":")" + service +
+         R"("}}]},"scopeSpans":[{"scope":{"name":"t"},"spans":[{)" + ids +
+         R"(,"name":"GET /x","kind":2,"startTimeUnixNano":")" + std::to_string(end_ns - 20'000'000) +
+         R"(","endTimeUnixNano":")" + std::to_string(end_ns) + R"("}]}]}]})";
+}
+
+// otlp.max_services (RED series and error series: service "other"), otlp.max_body_bytes
+// and span_retention: applied to the next request without a restart warning; otlp.listen
+// still needs one.
+TEST(ConfigReloadTest, OtlpCapsAndBodyLimitApplyToTheNextRequest) {
+  TempDir dir("pw_reload_");
+  const std::string base = "scrape:\n  self_scrape: false\n";
+  const std::string path = dir.Write("perfwatch.yml", base + "otlp:\n  max_services: 1\n");
+  ServerProcess server({"--config", path});
+  ASSERT_TRUE(server.Start()) << server.log();
+  HttpClient c(server.port());
+  auto post = [&](const std::string& service, int i) {
+    return c.Post("/v1/traces", OtlpTraces(service, i), "application/json").status;
+  };
+  const std::string overflow = "perfwatch_otlp_services_overflow_total";
+  ASSERT_EQ(post("api", 1), 200);
+  ASSERT_EQ(post("auth", 2), 200);
+  EXPECT_EQ(MetricValue(c, overflow), 1);
+  EXPECT_TRUE(Eventually([&] { return Exists(c, R"(perfwatch_span_calls_total{service="other"})") == 1; }));
+  EXPECT_EQ(Exists(c, R"(perfwatch_span_calls_total{service="auth"})"), 0);
+
+  dir.Write("perfwatch.yml", base + "otlp:\n  max_services: 3\n  span_retention: 2d\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_EQ(RestartWarning(server.log()), "") << server.log();
+  ASSERT_EQ(post("auth", 3), 200);
+  EXPECT_EQ(MetricValue(c, overflow), 1) << "auth admitted under the raised cap";
+  EXPECT_TRUE(Eventually([&] { return Exists(c, R"(perfwatch_span_calls_total{service="auth"})") == 1; }));
+  std::string padded = OtlpTraces("api", 5);  // ~1.5 KB
+  padded.insert(padded.find(R"("scopeSpans")"), R"("schemaUrl":")" + std::string(1200, 'x') + R"(",)");
+  ASSERT_EQ(c.Post("/v1/traces", padded, "application/json").status, 200);
+
+  // Lowered: api and auth keep their series, a third service is "other".
+  dir.Write("perfwatch.yml", base + "otlp:\n  max_services: 1\n  max_body_bytes: 1024\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  ASSERT_EQ(post("cart", 4), 200);
+  EXPECT_EQ(MetricValue(c, overflow), 2);
+  // otlp.max_body_bytes: the request taken before is now too large.
+  EXPECT_EQ(c.Post("/v1/traces", padded, "application/json").status, 413);
+  EXPECT_EQ(post("api", 6), 200);
+
+  // A bad value fails the reload: the body limit stays.
+  dir.Write("perfwatch.yml", base + "otlp:\n  max_services: 5\n  max_body_bytes: 10\n");
+  HttpResponse r = c.Post("/-/reload", "", "text/plain");
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_EQ(c.Post("/v1/traces", padded, "application/json").status, 413);
+  ASSERT_EQ(post("shop", 7), 200);
+  EXPECT_EQ(MetricValue(c, overflow), 3) << "max_services stays 1";
+
+  // otlp.listen is restart-only.
+  dir.Write("perfwatch.yml", base + "otlp:\n  max_services: 1\n  max_body_bytes: 1024\n  listen: 127.0.0.1:0\n");
+  ASSERT_EQ(c.Post("/-/reload", "", "text/plain").status, 200);
+  EXPECT_TRUE(Eventually([&] { return RestartWarning(server.log()).find("otlp.listen") != std::string::npos; }))
+      << server.log();
 }
 
 }  // namespace
