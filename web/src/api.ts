@@ -54,6 +54,17 @@ export async function send<T>(method: string, path: string, body?: unknown, sign
   return parse<T>(res);
 }
 
+/**
+ * `p`, marked as handled: a load that starts several requests at once and stops at the
+ * first failure (an abort, when a newer load replaces it) leaves the others rejected
+ * with nobody awaiting them, which the browser reports as unhandled rejections. Awaiting
+ * the returned promise still throws.
+ */
+export function prefetch<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 /** True for the error fetch() throws when its AbortSignal fired. */
 export function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === 'AbortError';

@@ -3,7 +3,7 @@
 // and browser with good / needs-improvement / poor shares. URL: metric, percentile,
 // split (a dimension to draw one line per value), min (views below which a row is greyed
 // and not ranked), and the filters page, device, connection, browser.
-import { get, type HistogramAnswer, type VitalsAnswer, type VitalsGroup, type VitalsSeriesAnswer } from '../api';
+import { get, prefetch, type HistogramAnswer, type VitalsAnswer, type VitalsGroup, type VitalsSeriesAnswer } from '../api';
 import { Chart } from '../chart';
 import { empty, h, loading, noBeacons, replace, section, select } from '../dom';
 import { formatCount, formatPercent, formatTime, formatVital, isVital, THRESHOLDS, VITAL_NAMES, VITALS, type Vital } from '../format';
@@ -86,12 +86,13 @@ export const vitalsPage: PageDef = {
         dist.body.replaceChildren(loading('the distribution'));
       }
       // The trend first: it is what the page is opened for.
-      const seriesP = get<VitalsSeriesAnswer>('/api/v1/vitals/series', { ...base, percentile: p, step, by: split || undefined }, signal);
-      const histP = get<HistogramAnswer>('/api/v1/vitals/histogram', { ...base, buckets: 40 }, signal);
-      const totalP = get<VitalsAnswer>('/api/v1/vitals', { ...base, percentile: p }, signal);
-      const byP = FILTER_DIMS.map((d) => get<VitalsAnswer>('/api/v1/vitals', { ...base, percentile: p, by: d }, signal));
-      const attributionP = attribution.load(m, range, signal);
-      const deploysP = deployMarkers({ app: param('app') || undefined, kind: 'app' }, range.from, range.to, signal);
+      // All requested at once (prefetch: an abort while awaiting one leaves no unhandled rejections).
+      const seriesP = prefetch(get<VitalsSeriesAnswer>('/api/v1/vitals/series', { ...base, percentile: p, step, by: split || undefined }, signal));
+      const histP = prefetch(get<HistogramAnswer>('/api/v1/vitals/histogram', { ...base, buckets: 40 }, signal));
+      const totalP = prefetch(get<VitalsAnswer>('/api/v1/vitals', { ...base, percentile: p }, signal));
+      const byP = FILTER_DIMS.map((d) => prefetch(get<VitalsAnswer>('/api/v1/vitals', { ...base, percentile: p, by: d }, signal)));
+      const attributionP = prefetch(attribution.load(m, range, signal));
+      const deploysP = prefetch(deployMarkers({ app: param('app') || undefined, kind: 'app' }, range.from, range.to, signal));
 
       const series = await seriesP;
       const total = await totalP;
