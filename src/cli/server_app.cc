@@ -124,6 +124,16 @@ alert::RuleSettings RuleSettingsOf(const RulesConfig& r) {
 }
 
 }  // namespace
+// `remote_write:` of `config`, each remote carrying global.external_labels (added to the
+// series it forwards, as Prometheus does; a change restarts the queue from its progress).
+Result<std::vector<remote::RemoteWriteConfig>> RemoteWriteConfigs(const Config& config,
+                                                                  const std::filesystem::path& base_dir) {
+  auto configs = remote::ParseRemoteWriteConfig(config.source_text, base_dir);
+  if (!configs.ok()) return configs.status();
+  for (remote::RemoteWriteConfig& c : *configs) c.external_labels = config.rules.external_labels;
+  return configs;
+}
+
 
 ServerApp::ServerApp(Config config) : config_(std::move(config)) {}
 
@@ -145,7 +155,7 @@ Status ServerApp::Start() {
   auto parts = LoadConfigParts(config_, ConfigPartsUse::kStart);
   if (!parts.ok()) return parts.status();
   // `remote_write:` (docs/remote-write-out.md), checked before anything is opened too.
-  auto remote_write_configs = remote::ParseRemoteWriteConfig(config_.source_text, config_.source_path.parent_path());
+  auto remote_write_configs = RemoteWriteConfigs(config_, config_.source_path.parent_path());
   if (!remote_write_configs.ok()) return remote_write_configs.status();
   slos_.Set(parts->slos);
   // Free space of the data directory's file system, for the default disk rule.
@@ -667,7 +677,7 @@ Status ServerApp::ReloadLocked(std::optional<std::string>* applied_text) {
   if (!plan.ok()) return plan.status();
   auto parts = LoadConfigParts(*fresh, ConfigPartsUse::kReload);
   if (!parts.ok()) return parts.status();
-  auto remote_configs = remote::ParseRemoteWriteConfig(fresh->source_text, config_.source_path.parent_path());
+  auto remote_configs = RemoteWriteConfigs(*fresh, config_.source_path.parent_path());
   if (!remote_configs.ok()) return remote_configs.status();
   // auth.tokens: token files read again; switching authentication on or off needs a restart.
   std::optional<std::vector<http::AuthToken>> tokens;

@@ -485,7 +485,7 @@ class RemoteQueue {
 
 Result<std::unique_ptr<RemoteQueue>> RemoteWriteForwarder::MakeQueue(
     RemoteWriteConfig config, const ForwarderOptions& options, MetricsRegistry* metrics) {
-  PW_ASSIGN_OR_RETURN(Relabeler relabel, Relabeler::Create(config.write_relabel_configs));
+  PW_ASSIGN_OR_RETURN(Relabeler relabel, Relabeler::Create(config.write_relabel_configs, config.external_labels));
   PW_ASSIGN_OR_RETURN(alert::HttpUrl url, alert::ParseHttpUrl(config.url));
   auto q = std::make_unique<RemoteQueue>(std::move(config), std::move(relabel), std::move(url),
                                          options, metrics);

@@ -81,8 +81,10 @@ Relabeler::Relabeler(Relabeler&&) noexcept = default;
 Relabeler& Relabeler::operator=(Relabeler&&) noexcept = default;
 Relabeler::~Relabeler() = default;
 
-Result<Relabeler> Relabeler::Create(const std::vector<RelabelConfig>& configs) {
+Result<Relabeler> Relabeler::Create(const std::vector<RelabelConfig>& configs, LabelPairs external_labels) {
   Relabeler r;
+  std::sort(external_labels.begin(), external_labels.end());
+  r.external_ = std::move(external_labels);
   for (const RelabelConfig& c : configs) {
     auto re = std::make_unique<re2::RE2>("^(?:" + c.regex + ")$", re2::RE2::Quiet);
     if (!re->ok()) return InvalidArgument("write_relabel_configs: invalid regex \"" + c.regex + "\": " + re->error());
@@ -92,6 +94,9 @@ Result<Relabeler> Relabeler::Create(const std::vector<RelabelConfig>& configs) {
 }
 
 bool Relabeler::Apply(LabelPairs& labels) const {
+  for (const auto& [name, value] : external_) {
+    if (!value.empty() && Find(labels, name) == nullptr) Set(labels, name, value);
+  }
   std::vector<re2::StringPiece> groups;
   for (const Rule& rule : rules_) {
     const RelabelConfig& c = rule.config;

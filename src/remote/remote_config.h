@@ -56,6 +56,9 @@ struct RemoteWriteConfig {
   int64_t remote_timeout_ms = 30'000;
   QueueConfig queue;
   std::vector<RelabelConfig> write_relabel_configs;
+  // global.external_labels, added to each series lacking them before relabeling (filled
+  // by the server from the global section, not by ParseRemoteWriteConfig).
+  std::vector<std::pair<std::string, std::string>> external_labels;
   friend bool operator==(const RemoteWriteConfig&, const RemoteWriteConfig&) = default;
 
   // `name`, or the first 6 hex digits of a hash of the URL (metrics' remote_name label and

@@ -90,6 +90,24 @@ TEST(Relabel, LabelDropKeepAndCase) {
   EXPECT_FALSE(all.Apply(n));
 }
 
+TEST(Relabel, ExternalLabelsAddedWhereMissingThenRelabeled) {
+  // As Prometheus: external labels never override a series' own label, and write
+  // relabeling sees them (a drop on an external label drops everything).
+  auto r = Relabeler::Create({}, {{"edge", "a"}, {"cluster", "eu"}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->empty());
+  LabelPairs plain = {{"__name__", "up"}, {"job", "api"}};
+  EXPECT_TRUE(r->Apply(plain));
+  EXPECT_EQ(plain, (LabelPairs{{"__name__", "up"}, {"cluster", "eu"}, {"edge", "a"}, {"job", "api"}}));
+  LabelPairs own = {{"__name__", "up"}, {"edge", "mine"}};
+  EXPECT_TRUE(r->Apply(own));
+  EXPECT_EQ(own, (LabelPairs{{"__name__", "up"}, {"cluster", "eu"}, {"edge", "mine"}}));
+  auto dropping = Relabeler::Create({Rule("drop", {"cluster"}, "eu")}, {{"cluster", "eu"}});
+  ASSERT_TRUE(dropping.ok());
+  LabelPairs any = {{"__name__", "up"}};
+  EXPECT_FALSE(dropping->Apply(any));
+}
+
 TEST(Relabel, BadRegexIsAnError) {
   auto r = Relabeler::Create({Rule("keep", {"a"}, "(")});
   ASSERT_FALSE(r.ok());
