@@ -78,12 +78,33 @@ function transmit(body: string): void {
   } catch {}
 }
 
+/** npm build: the listeners of subscribe(), and this page view's latest beacon per vital. */
+const subs = new Set<(b: Beacon) => void>();
+let vitals: Record<string, Beacon> = {};
+
+/**
+ * npm build (dist/index.js; @perfwatch/react uses it): calls `cb` with every beacon this
+ * page reports from now on, as queued (with `pageViewId`, `type`, `name`, `value`, ...),
+ * after replaying this page view's latest beacon of each vital already reported. Nothing
+ * is called while the session is sampled out. Returns the unsubscribe function.
+ */
+export function subscribe(cb: (b: Beacon) => void): () => void {
+  for (const k in vitals) cb(vitals[k]);
+  subs.add(cb);
+  return () => subs.delete(cb);
+}
+
+/** npm build: this page view's id (`pageViewId`) and whether this session sends beacons. */
+export const pageViewId = (): string => pageView;
+export const isSampledIn = (): boolean => sampled;
+
 /** Queues one beacon, adding the fields every beacon carries. */
 function report(b: Beacon): void {
   if (!sampled) return;
   const c = (navigator as any).connection;
   const n = nav();
-  batcher!.add({
+  // `b` becomes the full beacon (one name: the core builds stay as small as they were).
+  batcher!.add((b = {
     pageViewId: pageView,
     ...b,
     delta: b.delta ?? b.value,
@@ -97,7 +118,16 @@ function report(b: Beacon): void {
     deviceMemory: (navigator as any).deviceMemory,
     hardwareConcurrency: navigator.hardwareConcurrency,
     app: opts.app,
-  });
+  }));
+  if (__FULL__) {
+    const full = b;
+    if (full.type == 'vital') vitals[full.name as string] = full;
+    subs.forEach((f) => {
+      try {
+        f(full);
+      } catch {}
+    });
+  }
   // Once the page is hidden nothing may run later: what web-vitals reports after our
   // hidden flush (late INP processing) leaves at the end of the current task.
   if (document.visibilityState == 'hidden' && !late) {
@@ -306,7 +336,7 @@ function start(): void {
       if (e.persisted) {
         pageView = newPageViewId(Date.now(), Math.random);
         counts = {};
-        if (__FULL__) (all = []), (frames = []), (fcp = lcp = lcpUrl = undefined), journeys().reload();
+        if (__FULL__) (vitals = {}), (all = []), (frames = []), (fcp = lcp = lcpUrl = undefined), journeys().reload();
       }
     },
     true,
