@@ -11,6 +11,12 @@
 # ("URL-prefix|directory", every file below it, read at build time); pw_embed_deps are
 # the build-time inputs. The dashboard is built the same way: `npm ci` and `npm run build`
 # in web/ (Vite) whenever its sources change, and web/dist embedded whole.
+#
+# @perfwatch/react (sdk/react) is not embedded, but its size budget (3 KB gzipped on top of
+# the browser SDK, issue 20) is checked by the build: `npm ci` there when its node_modules
+# is older than its lock, then `npm run build` (bundle, types, scripts/size.mjs, which fails
+# over budget) whenever its sources or the browser SDK's npm build change (it links
+# ../browser), as part of ALL (target pw_react_sdk).
 
 set(pw_embed_files "")
 set(pw_embed_dirs "")
@@ -35,7 +41,7 @@ if(PERFWATCH_FRONTEND)
     COMMENT "npm ci in sdk/browser"
     VERBATIM)
   add_custom_command(
-    OUTPUT ${pw_sdk}/dist/rum.js ${pw_sdk}/dist/rum-trace.js ${pw_sdk}/dist/rum.full.js
+    OUTPUT ${pw_sdk}/dist/rum.js ${pw_sdk}/dist/rum-trace.js ${pw_sdk}/dist/rum.full.js ${pw_sdk}/dist/index.js
     COMMAND ${PERFWATCH_NPM} run --silent build
     COMMAND ${PERFWATCH_NPM} run --silent size
     WORKING_DIRECTORY ${pw_sdk}
@@ -46,6 +52,28 @@ if(PERFWATCH_FRONTEND)
   list(APPEND pw_embed_files "/rum.js|${pw_sdk}/dist/rum.js" "/rum-trace.js|${pw_sdk}/dist/rum-trace.js"
        "/rum.full.js|${pw_sdk}/dist/rum.full.js")
   list(APPEND pw_embed_deps ${pw_sdk}/dist/rum.js ${pw_sdk}/dist/rum-trace.js ${pw_sdk}/dist/rum.full.js)
+
+  # --- @perfwatch/react (sdk/react): built and size-checked, not embedded
+  set(pw_react ${CMAKE_CURRENT_SOURCE_DIR}/sdk/react)
+  file(GLOB_RECURSE pw_react_srcs CONFIGURE_DEPENDS ${pw_react}/src/*.ts ${pw_react}/src/*.tsx)
+  add_custom_command(
+    OUTPUT ${pw_react}/node_modules/.package-lock.json
+    COMMAND ${PERFWATCH_NPM} ci --no-audit --no-fund --loglevel=error
+    WORKING_DIRECTORY ${pw_react}
+    DEPENDS ${pw_react}/package-lock.json
+    COMMENT "npm ci in sdk/react"
+    VERBATIM)
+  # `npm run build`: dist/index.js, dist/*.d.ts (tsc), then scripts/size.mjs (exit 1 over
+  # 3072 bytes). It bundles ../browser's dist/index.js for the size check.
+  add_custom_command(
+    OUTPUT ${pw_react}/dist/index.js
+    COMMAND ${PERFWATCH_NPM} run --silent build
+    WORKING_DIRECTORY ${pw_react}
+    DEPENDS ${pw_react_srcs} ${pw_react}/package.json ${pw_react}/tsconfig.json ${pw_react}/scripts/build.mjs
+            ${pw_react}/scripts/size.mjs ${pw_react}/node_modules/.package-lock.json ${pw_sdk}/dist/index.js
+    COMMENT "Building @perfwatch/react and checking its size (sdk/react/dist)"
+    VERBATIM)
+  add_custom_target(pw_react_sdk ALL DEPENDS ${pw_react}/dist/index.js)
 
   # --- dashboard (web/, Vite) -> /, /vitals, ... and /assets/*
   set(pw_web ${CMAKE_CURRENT_SOURCE_DIR}/web)
