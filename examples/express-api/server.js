@@ -3,6 +3,9 @@
 //   (cd sdk/node && npm ci) && cd examples/express-api && npm ci && node server.js
 //   curl http://127.0.0.1:3000/products
 //
+// The React shop (../react-shop) calls it under /shop-api (its proxy strips the prefix);
+// ../run.mjs starts both with perfwatch and a headless shopper (docs/integrations.md).
+//
 // Env: PERFWATCH_ENDPOINT (default http://127.0.0.1:9797, perfwatch's own listener),
 // PERFWATCH_TOKEN (a token with the ingest scope, when perfwatch has auth.tokens),
 // PORT (default 3000; 0 picks a free one), HOST (default 127.0.0.1).
@@ -28,7 +31,8 @@ const products = [
   { id: 11, name: 'Descaler', price: 11, stock: 80 },
   { id: 12, name: 'Travel mug', price: 21, stock: 12 },
 ];
-const orders = [];
+const orders = [];  // the latest 1000 (a long demo run must not grow the heap)
+let placed = 0;
 
 const app = express();
 app.use(express.json());
@@ -45,15 +49,19 @@ app.get('/products/:id', (req, res) => {
   res.json(product);
 });
 
+app.get('/orders', (req, res) => {
+  res.json(orders.slice(-20).reverse());
+});
+
 app.post('/orders', (req, res) => {
   const items = Array.isArray(req.body?.items) ? req.body.items : [];
   if (items.length === 0) return res.status(400).json({ error: 'an order needs items' });
-  const order = { id: orders.length + 1, items, at: new Date().toISOString() };
-  orders.push(order);
+  const order = { id: ++placed, items, at: new Date().toISOString() };
+  if (orders.push(order) > 1000) orders.shift();
   res.status(201).json(order);
 });
 
-// Fails: the payment provider is "down". The error becomes a 500, a span with status
+// Card payment. Fails: the payment provider is "down". The error becomes a 500, a span with status
 // ERROR and an exception event, which perfwatch shows on its Errors page.
 app.post('/checkout', async () => {
   throw new Error('payment provider unavailable');
@@ -62,7 +70,7 @@ app.post('/checkout', async () => {
 // Slow: a report that takes 150-250 ms to build (shows up in the route's p95 / Trace page).
 app.get('/reports/sales', async (req, res) => {
   await new Promise((r) => setTimeout(r, 150 + Math.random() * 100));
-  res.json({ orders: orders.length, revenue: orders.length * 42 });
+  res.json({ orders: placed, revenue: placed * 42 });
 });
 
 app.use((err, req, res, next) => {

@@ -15,7 +15,7 @@
 // Env: PERFWATCH_BIN, CHROMIUM (see lib.mjs).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
@@ -73,8 +73,14 @@ before(async () => {
   assert.ok(existsSync(BIN), `perfwatch binary not found at ${BIN}`);
   for (const dir of ['sdk/browser', 'sdk/react', 'examples/react-shop'])
     if (!existsSync(join(REPO, dir, 'node_modules'))) npm(dir, 'ci', '--no-audit', '--no-fund', '--loglevel=error');
-  npm('sdk/browser', 'run', 'build');
-  npm('sdk/react', 'run', 'build');
+  // The SDKs are rebuilt only when their sources are newer than dist/ (CI's CMake build has
+  // built both): a rebuild empties dist/, which example_demo.test.mjs, running beside this
+  // test, may be reading.
+  const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : 0);
+  const newest = (d) => Math.max(0, ...readdirSync(d, { recursive: true }).map((f) => mtime(join(d, f))));
+  for (const dir of ['sdk/browser', 'sdk/react'])
+    if (mtime(join(REPO, dir, 'dist/index.js')) < Math.max(newest(join(REPO, dir, 'src')), mtime(join(REPO, dir, 'package.json'))))
+      npm(dir, 'run', 'build');
   npm('examples/react-shop', 'exec', '--', 'vite', 'build', '--logLevel', 'warn');
   server = await startServer({
     name: 'react-sdk',

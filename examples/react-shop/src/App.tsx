@@ -1,19 +1,29 @@
 // The shop: one React app, a page per path (plain links: each page is its own page view).
+// Products and orders come from the shop API (examples/express-api, under /shop-api).
 import { Alerts } from './pages/Alerts';
 import { Catalogue } from './pages/Catalogue';
 import { ListPage } from './pages/ListPage';
+import { Orders } from './pages/Orders';
+import { Product } from './pages/Product';
 import { MemoryPanel, NetworkPanel, VitalsPanel } from './panels';
 
 const PAGES: Record<string, [string, () => JSX.Element]> = {
   '/': ['Catalogue', () => <Catalogue />],
+  '/orders': ['Orders', () => <Orders />],
   '/leaky': ['Leaky list', () => <ListPage leaks />],
   '/steady': ['Steady list', () => <ListPage leaks={false} />],
   '/alerts': ['Alerts', () => <Alerts />],
 };
 
+/** The page of a path: one of PAGES, /product/:id, else the catalogue. */
+function route(path: string): [string, string, () => JSX.Element] {
+  const m = /^\/product\/([^/]+)$/.exec(path);
+  if (m) return [path, 'Product', () => <Product id={m[1]} />];
+  return path in PAGES ? [path, ...PAGES[path]] : ['/', ...PAGES['/']];
+}
+
 export function App() {
-  const path = location.pathname in PAGES ? location.pathname : '/';
-  const [title, Page] = PAGES[path];
+  const [path, title, Page] = route(location.pathname);
   return (
     <div className="shop">
       <header>
@@ -33,7 +43,7 @@ export function App() {
       <aside>
         <VitalsPanel />
         {path == '/' && <NetworkPanel />}
-        {path != '/' && path != '/alerts' && <MemoryPanel />}
+        {(path == '/leaky' || path == '/steady') && <MemoryPanel />}
       </aside>
     </div>
   );

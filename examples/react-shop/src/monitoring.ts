@@ -2,6 +2,10 @@
 // the page. Its alert thresholds are enforced by perfwatch's rules on the server
 // (docs/integrations.md has the matching rule file).
 export const monitoring = {
+  // Passed to the browser SDK: a `traceparent` on every same-origin fetch (the shop API under
+  // /shop-api), so each page view lists the backend traces it caused (navigation beacon's
+  // `traces`) and the API's spans continue the browser's trace ids.
+  tracePropagation: true,
   budgets: {
     LCP: { budget: 2500, alertThreshold: 3000 },
     INP: { budget: 200, alertThreshold: 500 },

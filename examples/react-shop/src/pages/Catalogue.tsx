@@ -1,15 +1,14 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useInteractionTracking, usePerformanceMonitor, useRenderTracking, useUserJourney } from '@perfwatch/react';
+import { getJSON, OFFLINE, postJSON, type Product } from '../api';
 
-const PRODUCTS = Array.from({ length: 12 }, (_, i) => ({ id: i + 1, name: `Product ${i + 1}`, price: 5 + ((i * 7) % 40) }));
-
-function ProductGrid({ onAdd }: { onAdd: (id: number) => void }) {
+function ProductGrid({ products, onAdd }: { products: Product[]; onAdd: (id: number) => void }) {
   useRenderTracking('ProductGrid');
   return (
     <ul className="grid">
-      {PRODUCTS.map((p) => (
+      {products.map((p) => (
         <li key={p.id}>
-          <span>{p.name}</span>
+          <a href={'/product/' + p.id}>{p.name}</a>
           <span>{p.price} €</span>
           <button type="button" id={'add-' + p.id} onClick={() => onAdd(p.id)}>
             Add to cart
@@ -20,8 +19,25 @@ function ProductGrid({ onAdd }: { onAdd: (id: number) => void }) {
   );
 }
 
+/** The catalogue from the API (`?q=` searches), or the built-in one when the API is not there. */
+function useProducts(q: string): [Product[] | null, boolean] {
+  const [state, setState] = useState<[Product[] | null, boolean]>([null, false]);
+  useEffect(() => {
+    let live = true;
+    getJSON<Product[]>('/products' + (q ? '?q=' + encodeURIComponent(q) : '')).then(
+      (p) => live && setState([p, false]),
+      () => live && setState([OFFLINE.filter((p) => p.name.toLowerCase().includes(q.toLowerCase())), true]),
+    );
+    return () => void (live = false);
+  }, [q]);
+  return state;
+}
+
 export function Catalogue() {
+  const [q, setQ] = useState(() => new URLSearchParams(location.search).get('q') ?? '');
+  const [products, offline] = useProducts(q);
   const [cart, setCart] = useState<number[]>([]);
+  const [status, setStatus] = useState('');
   const { track } = useInteractionTracking('add-to-cart');
   const { measure } = usePerformanceMonitor();
   const checkout = useUserJourney('checkout');
@@ -32,21 +48,50 @@ export function Catalogue() {
     while (performance.now() < end) {}
     setCart((c) => [...c, id]);
   });
+  const items = () => cart.map((product) => ({ product, qty: 1 }));
+  // On invoice: POST /orders. Offline (no API) it only waits, as before.
   const pay = () =>
-    measure('api-response-time', () => new Promise((r) => setTimeout(r, 120))).then(() => {
-      checkout.step('paid');
-      checkout.complete();
-      setCart([]);
-    });
+    measure('api-response-time', () => (offline ? new Promise((r) => setTimeout(r, 120)) : postJSON<{ id: number }>('/orders', { items: items() }))).then(
+      (order) => {
+        checkout.step('paid');
+        checkout.complete();
+        setCart([]);
+        setStatus(order ? `Order ${order.id} placed.` : 'Paid.');
+      },
+      (e) => {
+        checkout.fail(String(e.message));
+        setStatus(String(e.message));
+      },
+    );
+  // By card: POST /checkout, which fails (the API's payment provider is down). The journey
+  // fails, and the error is left unhandled as in many real apps, so the SDK reports it.
+  const payByCard = async () => {
+    checkout.step('card');
+    try {
+      await measure('api-response-time', () => postJSON('/checkout', { items: items(), payment: 'card' }));
+    } catch (e) {
+      checkout.fail('card payment failed');
+      setStatus('Card payment failed, please pay on invoice.');
+      throw e;
+    }
+  };
   return (
     <>
       <p className="hero">Fresh things, delivered fast. Everything on this page is measured by @perfwatch/react.</p>
-      <ProductGrid onAdd={add} />
-      <p id="cart">
+      <p>
+        <input id="search" type="search" placeholder="Search" defaultValue={q} onChange={(e) => setQ(e.target.value.trim())} />{' '}
+        {offline && <em>(offline catalogue: the shop API is not reachable)</em>}
+      </p>
+      {products ? <ProductGrid products={products} onAdd={add} /> : <p>Loading…</p>}
+      <p id="cart" data-status={status}>
         Cart: {cart.length} item{cart.length == 1 ? '' : 's'}{' '}
-        <button type="button" disabled={!cart.length} onClick={pay}>
+        <button type="button" id="pay" disabled={!cart.length} onClick={pay}>
           Pay
-        </button>
+        </button>{' '}
+        <button type="button" id="pay-card" disabled={!cart.length || offline} onClick={payByCard}>
+          Pay by card
+        </button>{' '}
+        {status}
       </p>
     </>
   );
