@@ -9,6 +9,7 @@
 #include <set>
 
 #include "alert/http_post.h"  // ParseHttpUrl
+#include "common/config_http_client.h"
 #include "common/hash.h"
 #include "common/time.h"
 #include "common/yaml_where.h"
@@ -49,24 +50,6 @@ Status Int(const YAML::Node& parent, const char* key, const std::string& where, 
   }
   *out = v;
   return Status::Ok();
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-// Headers perfwatch sets itself (Prometheus refuses the same ones in `headers`).
-bool ReservedHeader(std::string_view name) {
-  static const char* kReserved[] = {"Authorization", "Host", "Content-Encoding", "Content-Length", "Content-Type",
-                                    "User-Agent", "Connection", "Keep-Alive", "Proxy-Authenticate",
-                                    "Proxy-Authorization", "Www-Authenticate", "Te", "Trailer", "Transfer-Encoding",
-                                    "Upgrade", "X-Prometheus-Remote-Write-Version"};
-  for (const char* r : kReserved) {
-    if (IEquals(name, r)) return true;
-  }
-  return false;
 }
 
 bool ValidLabelName(std::string_view s) {
@@ -132,56 +115,18 @@ Result<RemoteWriteConfig> ParseOne(const YAML::Node& node, const std::string& wh
   auto url = alert::ParseHttpUrl(c.url);
   if (!url.ok()) return Bad(node["url"], where + ".url", url.status().message());
   PW_RETURN_IF_ERROR(Str(node, "name", where, &c.name));
-  auto resolve = [&](std::string* p) {
-    if (!p->empty() && !base.empty() && std::filesystem::path(*p).is_relative()) *p = (base / *p).string();
-  };
-  if (const YAML::Node ba = node["basic_auth"]) {
-    const std::string w = where + ".basic_auth";
-    PW_RETURN_IF_ERROR(Keys(ba, w, {"username", "password", "password_file"}));
-    c.has_basic_auth = true;
-    PW_RETURN_IF_ERROR(Str(ba, "username", w, &c.basic_auth_username));
-    PW_RETURN_IF_ERROR(Str(ba, "password", w, &c.basic_auth_password));
-    PW_RETURN_IF_ERROR(Str(ba, "password_file", w, &c.basic_auth_password_file));
-    if (!c.basic_auth_password.empty() && !c.basic_auth_password_file.empty()) {
-      return Bad(ba, w, "at most one of password and password_file must be configured");
-    }
-    resolve(&c.basic_auth_password_file);
-  }
-  if (const YAML::Node au = node["authorization"]) {
-    const std::string w = where + ".authorization";
-    PW_RETURN_IF_ERROR(Keys(au, w, {"type", "credentials", "credentials_file"}));
-    c.has_authorization = true;
-    PW_RETURN_IF_ERROR(Str(au, "type", w, &c.authorization_type));
-    if (c.authorization_type.empty()) c.authorization_type = "Bearer";
-    if (IEquals(c.authorization_type, "basic")) {
-      return Bad(au["type"], w + ".type", "authorization type cannot be set to \"basic\", use \"basic_auth\" instead");
-    }
-    PW_RETURN_IF_ERROR(Str(au, "credentials", w, &c.authorization_credentials));
-    PW_RETURN_IF_ERROR(Str(au, "credentials_file", w, &c.authorization_credentials_file));
-    if (!c.authorization_credentials.empty() && !c.authorization_credentials_file.empty()) {
-      return Bad(au, w, "at most one of credentials and credentials_file must be configured");
-    }
-    resolve(&c.authorization_credentials_file);
-  }
-  if (c.has_basic_auth && c.has_authorization) {
-    return Bad(node, where, "at most one of basic_auth and authorization must be configured");
-  }
-  if (const YAML::Node h = node["headers"]) {
-    if (!h.IsMap()) return Bad(h, where + ".headers", "expected a mapping of header names to values");
-    for (const auto& kv : h) {
-      const std::string name = kv.first.as<std::string>();
-      if (!kv.second.IsScalar()) return Bad(kv.second, where + ".headers." + name, "expected a string");
-      if (name.empty() || name.find_first_of(" \t\r\n:") != std::string::npos) {
-        return Bad(kv.first, where + ".headers", "invalid header name \"" + name + "\"");
-      }
-      if (ReservedHeader(name)) return Bad(kv.first, where + ".headers." + name, "is a reserved header; it cannot be set");
-      const std::string value = kv.second.as<std::string>();
-      if (value.find_first_of("\r\n") != std::string::npos) {
-        return Bad(kv.second, where + ".headers." + name, "value contains a line break");
-      }
-      c.headers.emplace_back(name, value);
-    }
-  }
+  // basic_auth, authorization, headers: the parser query.backend shares (no tls_config here).
+  HttpClientAuthConfig auth;
+  PW_RETURN_IF_ERROR(ParseHttpClientAuth(node, where, base, /*allow_tls=*/false, &auth));
+  c.has_basic_auth = auth.has_basic_auth;
+  c.basic_auth_username = std::move(auth.basic_auth_username);
+  c.basic_auth_password = std::move(auth.basic_auth_password);
+  c.basic_auth_password_file = std::move(auth.basic_auth_password_file);
+  c.has_authorization = auth.has_authorization;
+  c.authorization_type = std::move(auth.authorization_type);
+  c.authorization_credentials = std::move(auth.authorization_credentials);
+  c.authorization_credentials_file = std::move(auth.authorization_credentials_file);
+  c.headers = std::move(auth.headers);
   PW_RETURN_IF_ERROR(Duration(node, "remote_timeout", where, &c.remote_timeout_ms));
   if (const YAML::Node q = node["queue_config"]) {
     const std::string w = where + ".queue_config";
