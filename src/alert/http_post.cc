@@ -35,6 +35,35 @@ std::map<std::string, std::shared_ptr<http::TlsContext>>& TlsCache() {
   return *cache;
 }
 
+// Decodes a chunked body (RFC 9112 7.1; extensions and trailers ignored) up to `max`
+// bytes; false on a malformed or incomplete one (unless `max` was reached first).
+bool DecodeChunked(std::string_view in, size_t max, std::string* out, bool* truncated) {
+  out->clear();
+  for (;;) {
+    size_t eol = in.find("\r\n");
+    if (eol == std::string_view::npos) return false;
+    size_t size = 0;
+    size_t digits = 0;
+    for (char c : in.substr(0, eol)) {
+      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (d < 0) break;
+      if (++digits > 15) return false;
+      size = size * 16 + static_cast<size_t>(d);
+    }
+    if (digits == 0) return false;
+    in.remove_prefix(eol + 2);
+    if (size == 0) return true;
+    if (out->size() + size > max) {
+      out->append(in.substr(0, max - out->size()));
+      *truncated = true;
+      return true;
+    }
+    if (in.size() < size + 2) return false;
+    out->append(in.substr(0, size));
+    in.remove_prefix(size + 2);
+  }
+}
+
 }  // namespace
 
 Result<HttpUrl> ParseHttpUrl(std::string_view url) {
@@ -136,11 +165,21 @@ HttpPostResult HttpPost(const HttpPostRequest& req) {
   std::string in;
   size_t header_end = std::string::npos;
   size_t content_length = std::string::npos;
+  bool chunked = false;
+  const size_t max_body = std::max<size_t>(req.max_body_bytes, 1);
   char buf[8192];
   for (;;) {
     if (header_end != std::string::npos) {
       size_t body_have = in.size() - header_end;
-      if (body_have >= std::min(content_length, kMaxBody)) break;
+      if (chunked) {
+        // The last chunk ends the body (we asked for Connection: close, but a server may
+        // keep the connection open); the raw body may exceed the decoded limit a little.
+        std::string_view raw(in.data() + header_end, body_have);
+        if (raw.size() >= 5 && (raw == "0\r\n\r\n" || raw.substr(raw.size() - 7) == "\r\n0\r\n\r\n")) break;
+        if (body_have > max_body + max_body / 8 + 4096) break;
+      } else if (body_have >= std::min(content_length, max_body + 1)) {
+        break;
+      }
     }
     std::string read_error;
     ssize_t n = sock.ReadSome(buf, sizeof buf, &read_error);
@@ -187,6 +226,15 @@ HttpPostResult HttpPost(const HttpPostRequest& req) {
         std::string_view h = head.substr(
             line + 2, next == std::string_view::npos ? std::string_view::npos : next - line - 2);
         size_t colon = h.find(':');
+        if (colon != std::string_view::npos && IEquals(h.substr(0, colon), "content-type")) {
+          std::string_view v = h.substr(colon + 1);
+          while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+          res.content_type = std::string(v);
+        }
+        if (colon != std::string_view::npos && IEquals(h.substr(0, colon), "transfer-encoding") &&
+            h.find("chunked", colon) != std::string_view::npos && status != 204 && status != 304) {
+          chunked = true;
+        }
         if (colon != std::string_view::npos && IEquals(h.substr(0, colon), "content-length") &&
             status != 204 && status != 304) {
           std::string_view v = h.substr(colon + 1);
@@ -206,7 +254,23 @@ HttpPostResult HttpPost(const HttpPostRequest& req) {
     res.error = "connection closed before the response headers";
     return res;
   }
-  res.body = in.substr(header_end, kMaxBody);
+  if (chunked) {
+    if (!DecodeChunked(std::string_view(in).substr(header_end), max_body, &res.body, &res.truncated)) {
+      if (max_body > kMaxBody) {  // a caller that reads whole answers must not get half of one
+        res.status = 0;
+        res.error = "malformed or incomplete chunked response body";
+      }
+    }
+    return res;
+  }
+  if (max_body > kMaxBody && content_length != std::string::npos &&
+      in.size() - header_end < std::min(content_length, max_body)) {
+    res.status = 0;
+    res.error = "connection closed before the end of the response body";
+    return res;
+  }
+  res.truncated = in.size() - header_end > max_body;
+  res.body = in.substr(header_end, max_body);
   return res;
 }
 

@@ -3,7 +3,8 @@
 // ("Connection: close") to an http:// or https:// URL, host names resolved with
 // getaddrinfo, every address tried in turn, one deadline for connect, TLS handshake, write
 // and read, and a cancel flag polled every 50 ms so Stop() never waits a whole timeout.
-// Reads the status line, the headers and up to 4 KiB of the body (for error messages).
+// Reads the status line, the headers and up to 4 KiB of the body (for error messages), or
+// up to max_body_bytes (query.backend reads whole answers); a chunked body is decoded.
 // HTTPS verifies the server's certificate against the system's trusted certificates (or
 // tls_config.ca_file) and the URL's host (or tls_config.server_name), unless
 // insecure_skip_verify. No redirects.
@@ -46,12 +47,15 @@ struct HttpPostRequest {
   // name to send as SNI and verify (empty: url.host).
   std::shared_ptr<http::TlsContext> tls;
   std::string tls_server_name;
+  size_t max_body_bytes = 4096;  // the body read at most (beyond: truncated)
 };
 
 struct HttpPostResult {
   int status = 0;     // 0: no HTTP answer (see error)
   std::string error;  // connection/timeout/protocol error when status == 0
-  std::string body;   // first 4 KiB of the answer's body
+  std::string body;   // first max_body_bytes of the answer's body (chunked: decoded)
+  bool truncated = false;    // the body was longer than max_body_bytes
+  std::string content_type;  // the answer's Content-Type header
 };
 
 HttpPostResult HttpPost(const HttpPostRequest& request);
