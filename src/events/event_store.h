@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/config.h"
 #include "common/metrics.h"
@@ -165,6 +166,11 @@ class EventStore {
   Status ReadRows(const std::shared_ptr<const void>& partition, uint32_t from_row, uint32_t to_row,
                   const std::function<bool(EventType, Vital)>& want, std::span<const uint32_t> rows,
                   const std::function<void(uint32_t row, const EventRecord&)>& fn) const;
+
+  // Every partition as of now, in time order: its handle (as SelectedRows::partition, for
+  // ReadRows), start and row count (rows [0, row_count) are appended and never move).
+  // For readers that tail the store, such as the ClickHouse forwarder (src/clickhouse/).
+  std::vector<SelectedRows> ListPartitions() const;
 
   // Drops partitions that ended before now - retention (also done periodically by Start()).
   Status EnforceRetention(int64_t now_ms);

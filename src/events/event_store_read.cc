@@ -524,4 +524,19 @@ Status EventStore::ReadRows(const std::shared_ptr<const void>& partition, uint32
   return DecodeRows(m.state_mu, p, log_size, rows, fn);
 }
 
+std::vector<SelectedRows> EventStore::ListPartitions() const {
+  const Impl& m = *impl_;
+  std::vector<SelectedRows> out;
+  std::shared_lock lock(m.state_mu);
+  out.reserve(m.partitions.size());
+  for (const auto& [start, p] : m.partitions) {
+    SelectedRows s;
+    s.partition = p;
+    s.start_ms = p->start_ms();
+    s.row_count = p->row_count();
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 }  // namespace perfwatch::events
