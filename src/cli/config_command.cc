@@ -11,6 +11,7 @@
 #include "cli/security.h"
 #include "cli/serve.h"
 #include "common/metrics.h"
+#include "clickhouse/clickhouse_config.h"
 #include "remote/remote_config.h"
 
 namespace perfwatch::cli {
@@ -52,6 +53,10 @@ Result<std::string> CheckFile(const std::string& file) {
   if (!parts.ok()) return parts.status();
   auto remote_write = remote::ParseRemoteWriteConfig(config->source_text, config->source_path.parent_path());
   if (!remote_write.ok()) return remote_write.status();
+  // events.backend: clickhouse (docs/format/clickhouse.md); its password file is read as at start.
+  auto events_backend = clickhouse::ParseEventsBackend(config->source_text, config->source_path.parent_path());
+  if (!events_backend.ok()) return events_backend.status();
+  if (*events_backend) PW_RETURN_IF_ERROR(clickhouse::ResolvePassword(**events_backend).status());
   return Summary(*config, *parts, remote_write->size());
 }
 

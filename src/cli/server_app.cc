@@ -34,6 +34,7 @@
 #include "cli/status_api.h"
 #include "report/report_api.h"
 #include "frontend/assets.h"
+#include "clickhouse/vitals_query.h"
 #include "remote/remote_config.h"
 #include "synthetic/check_config.h"
 #include "synthetic/checks_api.h"
@@ -47,6 +48,7 @@
 #include "http/admission.h"
 #include "ingest/metadata_api.h"
 #include "ingest/scrape/scrape_api.h"
+#include "query/backend_queryable.h"
 #include "query/errors_api.h"
 #include "query/promql_api.h"
 #include "query/storage_api.h"
@@ -123,7 +125,6 @@ alert::RuleSettings RuleSettingsOf(const RulesConfig& r) {
                                       .settle_ms = r.flap_settle_ms}};
 }
 
-}  // namespace
 // `remote_write:` of `config`, each remote carrying global.external_labels (added to the
 // series it forwards, as Prometheus does; a change restarts the queue from its progress).
 Result<std::vector<remote::RemoteWriteConfig>> RemoteWriteConfigs(const Config& config,
@@ -134,6 +135,7 @@ Result<std::vector<remote::RemoteWriteConfig>> RemoteWriteConfigs(const Config& 
   return configs;
 }
 
+}  // namespace
 
 ServerApp::ServerApp(Config config) : config_(std::move(config)) {}
 
@@ -157,6 +159,10 @@ Status ServerApp::Start() {
   // `remote_write:` (docs/remote-write-out.md), checked before anything is opened too.
   auto remote_write_configs = RemoteWriteConfigs(config_, config_.source_path.parent_path());
   if (!remote_write_configs.ok()) return remote_write_configs.status();
+  // `events.backend: clickhouse` (docs/format/clickhouse.md), checked before anything opens.
+  auto clickhouse_config = clickhouse::ParseEventsBackend(config_.source_text, config_.source_path.parent_path());
+  if (!clickhouse_config.ok()) return clickhouse_config.status();
+  PW_RETURN_IF_ERROR(StartQueryBackend());  // query.backend (docs/scale-out.md)
   slos_.Set(parts->slos);
   // Free space of the data directory's file system, for the default disk rule.
   metrics_.AddCollector([dir = config_.data_dir](std::string& out) {
@@ -188,6 +194,19 @@ Status ServerApp::Start() {
   if (!store.ok()) return store.status().WithContext("open event store");
   store_ = std::move(store).value();
   PW_RETURN_IF_ERROR(store_->Start().WithContext("start event store"));
+  if (*clickhouse_config) {
+    // The event log is the durable buffer: the forwarder tails it (src/clickhouse/).
+    auto password = clickhouse::ResolvePassword(**clickhouse_config);
+    if (!password.ok()) return password.status();
+    auto client = clickhouse::Client::Create(**clickhouse_config, std::move(password).value());
+    if (!client.ok()) return client.status();
+    clickhouse_client_ = std::move(client).value();
+    auto forwarder = clickhouse::Forwarder::Create(**clickhouse_config, clickhouse_client_, store_.get(),
+                                                   config_.data_dir / "clickhouse", &metrics_);
+    if (!forwarder.ok()) return forwarder.status().WithContext("events.backend");
+    clickhouse_forwarder_ = std::move(forwarder).value();
+    clickhouse_forwarder_->Start();
+  }
   // Spans for drill-down (docs/otlp.md "Span store"); the event store's fsync policy.
   auto span_store = events::SpanStore::Open(
       config_.data_dir / "spans",
@@ -324,7 +343,12 @@ Status ServerApp::Start() {
       store_.get(), tsdb_.get(), &metrics_);
   vital_recorder_->Start();
 
-  queryable_ = std::make_unique<query::promql::TsdbQueryable>(tsdb_.get());
+  // query.backend: what evaluates PromQL here (analysis, reports, watches) reads its samples.
+  if (query_backend_) {
+    queryable_ = std::make_unique<query::BackendQueryable>(query_backend_->AsCall());
+  } else {
+    queryable_ = std::make_unique<query::promql::TsdbQueryable>(tsdb_.get());
+  }
   engine_ = std::make_unique<query::promql::Engine>(queryable_.get(), EngineOptionsOf(config_.query));
   stream_hub_->SetQueryWatcher(MakeQueryWatcher(engine_.get()));  // GET /api/v1/stream?watch=
   // Continuous watches (docs/analysis.md "Continuous watches and regressions"); stopped before the TSDB.
@@ -478,6 +502,7 @@ void ServerApp::Stop() {
     stopping_ = true;
   }
   ready_ = false;
+  if (query_backend_) query_backend_->Cancel();  // requests in flight give up at once
   if (report_scheduler_) report_scheduler_->Stop();  // reads the stores
   if (synthetic_) synthetic_->Stop();  // writes its last results while the TSDB is open
   if (scrape_) scrape_->Stop();  // before the server (self-scrape) and the TSDB (stale markers)
@@ -497,6 +522,7 @@ void ServerApp::Stop() {
   if (remote_forwarder_) remote_forwarder_->Stop();  // abandons retries; resumes at the next start
   if (tsdb_) tsdb_->Stop();
   if (tsdb_) tsdb_->SetWalHold(nullptr);  // the forwarder goes before the TSDB
+  if (clickhouse_forwarder_) clickhouse_forwarder_->Stop();  // reads store_; resumes at the next start
   if (store_) store_->Stop();
   if (span_store_) span_store_->Stop();
   if (error_store_) error_store_->Stop();
@@ -511,6 +537,7 @@ void ServerApp::Stop() {
   otlp_metrics_.reset();
   rules_.reset();
   rule_querier_.reset();
+  query_backend_.reset();
   alert_stream_.reset();
   alertmanager_.reset();
   metadata_.reset();
@@ -528,6 +555,8 @@ void ServerApp::Stop() {
   vital_recorder_.reset();
   remote_forwarder_.reset();
   tsdb_.reset();
+  clickhouse_forwarder_.reset();
+  clickhouse_client_.reset();
   store_.reset();
   span_store_.reset();
   deploy_store_.reset();
@@ -596,7 +625,11 @@ Status ServerApp::StartAlerting(alert::AlertmanagerConfig am_config, const std::
   alertmanager_ = std::move(am).value();
   PW_RETURN_IF_ERROR(alertmanager_->Start().WithContext("start notifications"));
 
-  rule_querier_ = std::make_unique<alert::EngineRuleQuerier>(engine_.get());
+  if (query_backend_) {
+    rule_querier_ = std::make_unique<alert::BackendRuleQuerier>(query_backend_->AsCall());
+  } else {
+    rule_querier_ = std::make_unique<alert::EngineRuleQuerier>(engine_.get());
+  }
   alert::RuleManagerOptions options;
   options.state_dir = config_.data_dir / "rules";
   options.default_interval_ms = config_.rules.evaluation_interval_ms;
@@ -978,6 +1011,8 @@ void ServerApp::AppendReloadMetrics(std::string& out) const {
 }
 
 void ServerApp::RegisterRoutes(http::Router& router) {
+  // query.backend: registered first, these answer /api/v1/query and friends (docs/scale-out.md).
+  if (query_backend_) query::RegisterBackendQueryApi(router, query_backend_->AsCall());
   rum_->Register(router, config_.rum.cors_allowed_origins);
   remote_write_->Register(router);
   otlp_->Register(router);  // POST /v1/{traces,metrics,logs} for the signals with a sink
@@ -990,6 +1025,8 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   query::RegisterPromqlApi(router, engine_.get(), query::BuildInfo{PERFWATCH_VERSION, CurrentBuild().revision, ""},
                            query_cache_.get());
   ingest::RegisterMetadataApi(router, metadata_.get());
+  // events.backend: clickhouse: registered first, this /api/v1/vitals answers from ClickHouse.
+  if (clickhouse_client_) clickhouse::RegisterClickHouseVitals(router, clickhouse_client_);
   analysis::RegisterVitalsHandler(router, store_.get());
   synthetic::RegisterChecksApi(router, {.scheduler = synthetic_.get(), .firing = [this] { return FiringIncidents(); }});
   changepoint_defaults_.Set(ChangepointOptionsOf(config_.analysis));  // replaced by a reload

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "alert/alertmanager.h"
+#include "alert/backend_querier.h"
 #include "alert/rule_manager.h"
 #include "alert/rule_querier.h"
 #include "alert/slo_api.h"
@@ -45,6 +46,7 @@
 #include "query/promql_cache.h"
 #include "query/promql_engine.h"
 #include "remote/queue_manager.h"
+#include "clickhouse/forwarder.h"
 #include "report/report.h"
 #include "report/report_schedule.h"
 #include "synthetic/scheduler.h"
@@ -94,6 +96,9 @@ class ServerApp {
   std::vector<ingest::ScrapeTarget> ScrapeTargetsOf(const Config& config) const;
   // `am_config` and `rules` were read (and checked) before any store was opened.
   Status StartAlerting(alert::AlertmanagerConfig am_config, const std::vector<alert::RuleGroupSpec>& rules);
+  // query.backend: builds query_backend_ and warns which features stay local
+  // (server_app_query_backend.cc).
+  Status StartQueryBackend();
   // Reload's work under reload_mu_; `applied_text` gets the text of the file it applied.
   Status ReloadLocked(std::optional<std::string>* applied_text);
   // What reports read (report/report.h): GET /api/v1/report and the scheduled reports.
@@ -127,6 +132,9 @@ class ServerApp {
   std::unique_ptr<ingest::RumHandler> rum_;
   std::unique_ptr<tsdb::Tsdb> tsdb_;
   std::unique_ptr<remote::RemoteWriteForwarder> remote_forwarder_;  // remote_write: reads tsdb_'s WAL
+  // events.backend: clickhouse (docs/format/clickhouse.md): forwards store_'s events, answers vitals.
+  std::shared_ptr<const clickhouse::Client> clickhouse_client_;
+  std::unique_ptr<clickhouse::Forwarder> clickhouse_forwarder_;
   std::unique_ptr<analysis::VitalRecorder> vital_recorder_;  // rum_vital_percentile (after tsdb_)
   std::unique_ptr<analysis::HealthService> health_;  // GET /api/v1/health, perfwatch_health_score (after rules_)
   std::unique_ptr<ingest::RemoteWriteHandler> remote_write_;
@@ -134,7 +142,7 @@ class ServerApp {
   std::unique_ptr<ingest::ScrapeManager> scrape_;
   std::unique_ptr<http::EventHub> stream_hub_;  // GET /api/v1/stream
   std::atomic<ingest::ScrapeManager*> scrape_view_{nullptr};  // scrape_ for GET /api/v1/targets, once started
-  std::unique_ptr<query::promql::TsdbQueryable> queryable_;
+  std::unique_ptr<query::promql::Queryable> queryable_;  // the TSDB, or query.backend's samples
   std::unique_ptr<query::promql::Engine> engine_;
   std::unique_ptr<analysis::Watcher> watcher_;  // continuous watches: /api/v1/regressions (after engine_)
   std::unique_ptr<analysis::LeakWatcher> leak_watcher_;  // memory leaks: /api/v1/leaks (after engine_)
@@ -143,7 +151,9 @@ class ServerApp {
   std::unique_ptr<alert::Alertmanager> alertmanager_;
   std::unique_ptr<SnapshotService> snapshots_;  // POST /api/v1/admin/snapshot (after every store)
   std::unique_ptr<AlertStreamSink> alert_stream_;  // rules -> alertmanager_, telling open streams
-  std::unique_ptr<alert::EngineRuleQuerier> rule_querier_;
+  // query.backend (docs/scale-out.md): the PromQL API, rules and analysis read from it; null: local.
+  std::unique_ptr<alert::QueryBackendClient> query_backend_;
+  std::unique_ptr<alert::RuleQuerier> rule_querier_;  // the engine's, or query_backend_'s
   std::unique_ptr<alert::RuleManager> rules_;
   alert::SloCatalog slos_;  // alerts.slo, for GET /api/v1/slos (replaced on reload)
   bool log_level_from_flag_ = false;  // set before Start (set_log_level_from_flag)

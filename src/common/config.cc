@@ -46,6 +46,7 @@ void ResolveConfigPaths(const std::filesystem::path& dir, Config* c) {
     resolve(job.tls_config.cert_file);
     resolve(job.tls_config.key_file);
   }
+  ResolveHttpClientAuthPaths(dir, &c->query.backend.auth);
 }
 
 Status ParseRuleSections(const YAML::Node& root, Config* c) {
@@ -166,7 +167,7 @@ Status ParseInto(const YAML::Node& root, Config* c) {
     PW_RETURN_IF_ERROR(ReadDuration(o, "span_retention", &c->otlp.span_retention_ms).WithContext("otlp"));
   }
   if (auto e = root["events"]) {
-    PW_RETURN_IF_ERROR(CheckKeys(e, "events", {"retention", "fsync_interval"}));
+    PW_RETURN_IF_ERROR(CheckKeys(e, "events", {"retention", "fsync_interval", "backend", "clickhouse"}));
     PW_RETURN_IF_ERROR(ReadDuration(e, "retention", &c->events.retention_ms).WithContext("events"));
     PW_RETURN_IF_ERROR(ReadDuration(e, "fsync_interval", &c->events.fsync_interval_ms).WithContext("events"));
   }
@@ -186,7 +187,9 @@ Status ParseInto(const YAML::Node& root, Config* c) {
     ReadScalar(t, "max_remote_write_decompressed_bytes", &c->tsdb.max_remote_write_decompressed_bytes);
   }
   if (auto q = root["query"]) {
-    PW_RETURN_IF_ERROR(CheckKeys(q, "query", {"timeout", "max_samples", "lookback_delta", "cache_max_bytes"}));
+    PW_RETURN_IF_ERROR(
+        CheckKeys(q, "query", {"timeout", "max_samples", "lookback_delta", "cache_max_bytes", "backend"}));
+    PW_RETURN_IF_ERROR(ParseQueryBackendConfig(q["backend"], &c->query.backend));
     ReadScalar(q, "cache_max_bytes", &c->query.cache_max_bytes);
     PW_RETURN_IF_ERROR(ReadDuration(q, "timeout", &c->query.timeout_ms).WithContext("query"));
     PW_RETURN_IF_ERROR(ReadDuration(q, "lookback_delta", &c->query.lookback_delta_ms).WithContext("query"));

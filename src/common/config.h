@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/config_http_client.h"
 #include "common/status.h"
 
 namespace perfwatch {
@@ -157,6 +158,7 @@ struct QueryConfig {
   int64_t max_samples = 50'000'000;         // samples one query may hold in memory at once
   int64_t lookback_delta_ms = 5 * 60 * 1000;  // how far back an instant selector looks for a sample
   uint64_t cache_max_bytes = 32ull << 20;    // answers kept for repeated queries; 0 = no cache
+  QueryBackendConfig backend;               // query.backend (common/config_http_client.h)
 };
 
 // Alert and recording rules (docs/alerting.md). Prometheus' spellings: `rule_files` at the

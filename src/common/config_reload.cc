@@ -27,6 +27,11 @@ constexpr std::pair<const char*, const char*> kRestartKeys[] = {
     {"http", "tls"},
     {"http", "web_dir"},
     {"otlp", "listen"},
+    // query: the backend the PromQL API and the rules read from (docs/scale-out.md).
+    {"query", "backend"},
+    // events: the ClickHouse backend (src/clickhouse/) is wired at start.
+    {"events", "backend"},
+    {"events", "clickhouse"},
 };
 
 std::string Text(const YAML::Node& n) {

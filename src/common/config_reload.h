@@ -4,7 +4,7 @@
 // one table for the server's reload, its warning and GET /api/v1/status/config.
 //  - Restart-only keys: those that open storage or sockets or size thread pools (listen,
 //    data_dir, http.listen, http.threads, http.tls, http.web_dir, otlp.listen,
-//    rules.eval_threads, auth.disabled). A reload that changes one keeps the running value, applies
+//    rules.eval_threads, auth.disabled, query.backend). A reload that changes one keeps the running value, applies
 //    the rest and names the key in its warning.
 //  - Everything else (scrape_configs, scrape, global (scrape_*, evaluation_interval,
 //    rule_query_offset, external_labels), rule_files, the rest of rules, alerting, alerts,
