@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <set>
 
 #include "budget/json_tree.h"
@@ -115,7 +116,8 @@ Status ParseField(const std::string& where, const JsonNode& node, FieldBudget& o
   }
   if (const JsonNode* m = node.Find("min_samples")) {
     PW_ASSIGN_OR_RETURN(double v, Number(where + ".min_samples", *m));
-    if (v != static_cast<double>(static_cast<int64_t>(v)) || v > 1e12) {
+    // Range first: converting a double outside int64's range is undefined behaviour.
+    if (!(std::abs(v) <= 1e12) || v != std::trunc(v)) {
       return At(where + ".min_samples", *m, "expected a whole number");
     }
     out.min_samples = static_cast<int64_t>(v);

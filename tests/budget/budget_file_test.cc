@@ -135,6 +135,11 @@ TEST(BudgetFile, ErrorsNameTheFieldAndLine) {
             "budgets[0].bundles[0].path (line 1, column 24): must be relative to the --bundles folder, without '..'");
   EXPECT_EQ(Error("[{\"timings\": [{\"metric\": \"interactive\", \"budget\": -1}]}]"),
             "budgets[0].timings[0].budget (line 1, column 51): must not be negative");
+  // Far beyond int64 (the fuzzing campaign's finding: the conversion was undefined).
+  EXPECT_EQ(Error("[{\"field\": {\"min_samples\": 5e45}}]"),
+            "budgets[0].field.min_samples (line 1, column 28): expected a whole number");
+  EXPECT_EQ(Error("[{\"field\": {\"min_samples\": 2.5}}]"),
+            "budgets[0].field.min_samples (line 1, column 28): expected a whole number");
 }
 
 TEST(BudgetFile, LighthouseValidationRules) {
