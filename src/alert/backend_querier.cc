@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "alert/rule_querier.h"  // RuleResult
 #include "http/blocking_client.h"  // UrlEncode
 #include "query/backend_answer.h"
 #include "query/promql_api.h"  // AppendPromTimestamp
@@ -79,23 +80,7 @@ Result<std::vector<QuerySample>> RuleSamplesFromAnswer(const query::BackendReply
     if (reply.status != 200) msg += " answered " + std::to_string(reply.status);
     return Status(value.status().code(), msg + ": " + value.status().message());
   }
-  std::vector<QuerySample> out;
-  if (auto* vec = std::get_if<query::promql::Vector>(&value.value())) {
-    out.reserve(vec->size());
-    for (const query::promql::Sample& s : *vec) {
-      QuerySample q;
-      q.labels.reserve(s.metric.size());
-      for (const tsdb::Label& l : s.metric) q.labels.emplace_back(l.name, l.value);
-      q.value = s.v;
-      out.push_back(std::move(q));
-    }
-    return out;
-  }
-  if (auto* scalar = std::get_if<query::promql::Scalar>(&value.value())) {
-    out.push_back(QuerySample{{}, scalar->v});
-    return out;
-  }
-  return InvalidArgument("rule result is not a vector or scalar");
+  return RuleResult(*value);
 }
 
 Result<std::vector<QuerySample>> BackendRuleQuerier::Query(const query::promql::Expr& expr,

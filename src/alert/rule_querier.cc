@@ -4,11 +4,9 @@
 
 namespace perfwatch::alert {
 
-Result<std::vector<QuerySample>> EngineRuleQuerier::Query(const query::promql::Expr& expr, int64_t ts_ms) const {
-  auto value = engine_->InstantQuery(expr, ts_ms);
-  if (!value.ok()) return value.status();
+Result<std::vector<QuerySample>> RuleResult(const query::promql::Value& value) {
   std::vector<QuerySample> out;
-  if (auto* vec = std::get_if<query::promql::Vector>(&value.value())) {
+  if (auto* vec = std::get_if<query::promql::Vector>(&value)) {
     out.reserve(vec->size());
     for (const query::promql::Sample& s : *vec) {
       QuerySample q;
@@ -19,11 +17,17 @@ Result<std::vector<QuerySample>> EngineRuleQuerier::Query(const query::promql::E
     }
     return out;
   }
-  if (auto* scalar = std::get_if<query::promql::Scalar>(&value.value())) {
+  if (auto* scalar = std::get_if<query::promql::Scalar>(&value)) {
     out.push_back(QuerySample{{}, scalar->v});
     return out;
   }
   return InvalidArgument("rule result is not a vector or scalar");
+}
+
+Result<std::vector<QuerySample>> EngineRuleQuerier::Query(const query::promql::Expr& expr, int64_t ts_ms) const {
+  auto value = engine_->InstantQuery(expr, ts_ms);
+  if (!value.ok()) return value.status();
+  return RuleResult(*value);
 }
 
 Result<std::vector<QuerySample>> EngineRuleQuerier::QueryText(std::string_view expr, int64_t ts_ms) const {

@@ -8,6 +8,11 @@
 
 namespace perfwatch::alert {
 
+// A PromQL value as a rule's result: a vector's samples, a scalar as one sample without
+// labels; anything else InvalidArgument "rule result is not a vector or scalar" (shared by
+// the engine's querier and query.backend's, alert/backend_querier.h).
+Result<std::vector<QuerySample>> RuleResult(const query::promql::Value& value);
+
 class EngineRuleQuerier final : public RuleQuerier {
  public:
   // `engine` outlives the querier.

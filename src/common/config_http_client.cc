@@ -14,14 +14,7 @@ namespace {
 
 using yaml_where::Bad;
 using yaml_where::Keys;
-
-Status Str(const YAML::Node& parent, const char* key, const std::string& where, std::string* out) {
-  const YAML::Node node = parent[key];
-  if (!node) return Status::Ok();
-  if (!node.IsScalar()) return Bad(node, where + "." + key, "expected a string");
-  *out = node.as<std::string>();
-  return Status::Ok();
-}
+using yaml_where::Str;
 
 bool IEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {

@@ -34,4 +34,14 @@ inline Status Keys(const YAML::Node& node, const std::string& where, const std::
   return Status::Ok();
 }
 
+// The optional string `parent[key]` into `out` (left as it is when absent); not a scalar:
+// "where.key (line N): expected a string".
+inline Status Str(const YAML::Node& parent, const char* key, const std::string& where, std::string* out) {
+  const YAML::Node node = parent[key];
+  if (!node) return Status::Ok();
+  if (!node.IsScalar()) return Bad(node, where + "." + key, "expected a string");
+  *out = node.as<std::string>();
+  return Status::Ok();
+}
+
 }  // namespace perfwatch::yaml_where
