@@ -13,33 +13,12 @@ request, as its notification client does): an instant selector of every series, 
 `sum by (job) (rate(...[5m]))` instant query and a 10-minute query_range of it at 15 s
 steps. Reports per request and path: median and p99 in ms and the median overhead.
 """
-import argparse, http.client, os, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.parse
+import argparse, http.client, os, shutil, statistics, subprocess, sys, tempfile, time, urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_http(port, path, proc, what, seconds=30):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"{what} exited with {proc.returncode}")
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            c.request("GET", path)
-            if c.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    sys.exit(f"{what} did not become ready")
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(ROOT, "tests", "conformance"))
+from common import free_port, wait_ready  # noqa: E402
 
 
 def main():
@@ -57,7 +36,7 @@ def main():
                                "-retentionPeriod=100y", "-search.latencyOffset=0s", "-loggerLevel=WARN"],
                               stdout=subprocess.DEVNULL, stderr=open(f"{work}/vm.log", "w"))
         procs.append(vm)
-        wait_http(vm_port, "/health", vm, "victoria-metrics")
+        wait_ready(f"http://127.0.0.1:{vm_port}/health", vm, "victoria-metrics")
         now = int(time.time())
         lines = []
         for t in range(now - 600, now + 1, 15):
@@ -76,7 +55,7 @@ def main():
                                "--config", f"{work}/perfwatch.yml"],
                               stdout=subprocess.DEVNULL, stderr=open(f"{work}/pw.log", "w"))
         procs.append(pw)
-        wait_http(pw_port, "/readyz", pw, "perfwatch")
+        wait_ready(f"http://127.0.0.1:{pw_port}/readyz", pw, "perfwatch")
 
         q = urllib.parse.quote
         requests = {
