@@ -1,5 +1,6 @@
 #include "events/error_store.h"
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -61,9 +62,14 @@ struct Occurrence {
   std::array<uint8_t, 8> span_id;
 };
 
+// One day's occurrences log. Rows (record indexes in the log) are the occurrences in
+// order, except the `gaps`: rows whose record holds no occurrence in memory (error_store.h).
 struct Partition {
   std::unique_ptr<LogWriter> writer;
   std::vector<Occurrence> occurrences;
+  std::vector<uint32_t> gaps;  // ascending
+
+  uint32_t rows() const { return static_cast<uint32_t>(occurrences.size() + gaps.size()); }
 };
 
 bool AllZero(std::span<const uint8_t> b) {
@@ -88,6 +94,18 @@ void EncodeOccurrence(std::string& out, uint64_t fp, const ErrorOccurrenceInput&
     out.append(reinterpret_cast<const char*>(in.trace_id.data()), 16);
     out.append(reinterpret_cast<const char*>(in.span_id.data()), 8);
   }
+}
+
+ErrorOccurrenceView View(const Occurrence& o, const Interner& strings) {
+  return ErrorOccurrenceView{o.time_ms,
+                             strings.Get(o.scope),
+                             strings.Get(o.location),
+                             strings.Get(o.browser),
+                             strings.Get(o.session),
+                             strings.Get(o.user),
+                             strings.Get(o.message),
+                             o.trace_id,
+                             o.span_id};
 }
 
 }  // namespace
@@ -165,7 +183,7 @@ struct ErrorStore::Impl {
   mutable std::shared_mutex mu;
   std::unordered_map<uint64_t, std::unique_ptr<ErrorGroup>> groups;  // mu
   Interner strings;                                                   // mu
-  std::map<int64_t, Partition> partitions;                            // mu; by start
+  std::map<int64_t, std::shared_ptr<Partition>> partitions;           // mu; by start
   std::unique_ptr<LogWriter> groups_log;                              // mu (writes)
   PeriodicThread syncer;
   std::atomic<int64_t> last_retention_ms{0};  // read by the background thread unlocked
@@ -236,6 +254,7 @@ struct ErrorStore::Impl {
     auto it = groups.find(fp);
     if (it == groups.end()) {
       PW_LOG_WARN("error store: occurrence of an unknown group skipped", "fingerprint={:016x}", fp);
+      p.gaps.push_back(p.rows());  // its row stays taken: rows follow the log
       return Status::Ok();
     }
     AddOccurrence(p, it->second.get(), in);
@@ -271,7 +290,9 @@ struct ErrorStore::Impl {
     }
     if (ec) return IoError("list " + dir.string(), ec.value());
     for (const auto& [start, path] : logs) {
-      Partition& p = partitions[start];
+      auto& slot = partitions[start];
+      slot = std::make_shared<Partition>();
+      Partition& p = *slot;
       PW_ASSIGN_OR_RETURN(std::optional<uint64_t> valid_bytes,
                           Replay(path, [&](std::string_view payload) { return ReplayOccurrence(p, payload); }));
       PW_ASSIGN_OR_RETURN(p.writer, LogWriter::Open(path, LogHeader{start, options.partition_ms}, valid_bytes));
@@ -338,7 +359,11 @@ Status ErrorStore::Append(std::span<const ErrorOccurrenceInput> batch, std::span
   // Encode everything first: groups new to this batch, then occurrences per partition.
   std::string group_bytes;
   std::unordered_map<uint64_t, const ErrorGroupInfo*> batch_new;
-  std::map<int64_t, std::string> by_partition;
+  struct PartitionBytes {
+    std::string bytes;
+    uint32_t records = 0;
+  };
+  std::map<int64_t, PartitionBytes> by_partition;
   for (size_t i = 0; i < batch.size(); ++i) {
     const ErrorOccurrenceInput& in = batch[i];
     if (in.group == nullptr) return InvalidArgument("error occurrence without a group");
@@ -348,37 +373,55 @@ Status ErrorStore::Append(std::span<const ErrorOccurrenceInput> batch, std::span
     if (!is_new.empty()) is_new[i] = fresh;
     std::string payload;
     EncodeOccurrence(payload, fp, in);
-    AppendRecord(by_partition[s.PartitionStart(in.time_ms)], payload);
+    PartitionBytes& out = by_partition[s.PartitionStart(in.time_ms)];
+    AppendRecord(out.bytes, payload);
+    ++out.records;
   }
   // Write: groups first (an occurrence never precedes its group), then each partition; on
-  // a failure roll every log back to where it was.
-  std::vector<std::pair<LogWriter*, uint64_t>> written;
+  // a failure roll every log back to where it was. An occurrences log that cannot be
+  // truncated keeps the batch's records (replay will read them): their rows become gaps
+  // so that the rows of later appends still follow the log.
+  struct Written {
+    LogWriter* log;
+    uint64_t size;              // before the batch
+    Partition* partition;       // null for groups.log
+    uint32_t records;
+  };
+  std::vector<Written> written;
   auto rollback = [&](Status st) {
-    for (auto& [w, size] : written) (void)w->Truncate(size);
+    for (const Written& w : written) {
+      if (w.log->Truncate(w.size).ok() || w.partition == nullptr) continue;
+      PW_LOG_ERROR("error store: a failed batch stays in its occurrences log", "file={} records={}",
+                   LogQuote(w.log->path().string()), w.records);
+      for (uint32_t i = 0; i < w.records; ++i) w.partition->gaps.push_back(w.partition->rows());
+    }
     return st;
   };
   if (!group_bytes.empty()) {
     const uint64_t before = s.groups_log->size();
     PW_RETURN_IF_ERROR(s.groups_log->Write(group_bytes).WithContext("error store groups.log"));
-    written.emplace_back(s.groups_log.get(), before);
+    written.push_back({s.groups_log.get(), before, nullptr, 0});
   }
   std::vector<int64_t> created;
-  for (auto& [start, bytes] : by_partition) {
+  for (auto& [start, out] : by_partition) {
     auto it = s.partitions.find(start);
     if (it == s.partitions.end()) {
       auto writer = LogWriter::Open(s.PartitionPath(start), LogHeader{start, s.options.partition_ms}, std::nullopt);
       if (!writer.ok()) return rollback(writer.status());
-      it = s.partitions.emplace(start, Partition{std::move(writer).value(), {}}).first;
+      auto p = std::make_shared<Partition>();
+      p->writer = std::move(writer).value();
+      it = s.partitions.emplace(start, std::move(p)).first;
       created.push_back(start);
     }
-    const uint64_t before = it->second.writer->size();
-    Status st = it->second.writer->Write(bytes);
+    Partition& p = *it->second;
+    const uint64_t before = p.writer->size();
+    Status st = p.writer->Write(out.bytes);
     if (!st.ok()) return rollback(st.WithContext("error store occurrences"));
-    written.emplace_back(it->second.writer.get(), before);
+    written.push_back({p.writer.get(), before, &p, out.records});
   }
   if (s.fsync_interval_ms.load(std::memory_order_relaxed) == 0) {
-    for (auto& [w, size] : written) {
-      Status st = w->Sync();
+    for (const Written& w : written) {
+      Status st = w.log->Sync();
       if (!st.ok()) return rollback(st);
     }
   }
@@ -391,7 +434,7 @@ Status ErrorStore::Append(std::span<const ErrorOccurrenceInput> batch, std::span
     s.groups.emplace(fp, std::move(g));
   }
   for (const ErrorOccurrenceInput& in : batch) {
-    s.AddOccurrence(s.partitions[s.PartitionStart(in.time_ms)], s.groups[in.group->fingerprint].get(), in);
+    s.AddOccurrence(*s.partitions.at(s.PartitionStart(in.time_ms)), s.groups[in.group->fingerprint].get(), in);
   }
   if (s.appended) s.appended->Inc(batch.size());
   return Status::Ok();
@@ -403,7 +446,7 @@ Result<std::vector<PinnedFile>> ErrorStore::PinForSnapshot(const std::filesystem
   PW_ASSIGN_OR_RETURN(PinnedFile groups, PinLog(*impl_->groups_log, impl_->dir, dest));
   pins.push_back(std::move(groups));
   for (const auto& entry : impl_->partitions) {
-    PW_ASSIGN_OR_RETURN(PinnedFile pin, PinLog(*entry.second.writer, impl_->dir, dest));
+    PW_ASSIGN_OR_RETURN(PinnedFile pin, PinLog(*entry.second->writer, impl_->dir, dest));
     pins.push_back(std::move(pin));
   }
   return pins;
@@ -412,7 +455,7 @@ Result<std::vector<PinnedFile>> ErrorStore::PinForSnapshot(const std::filesystem
 Status ErrorStore::Sync() {
   std::shared_lock lock(impl_->mu);
   if (impl_->groups_log) PW_RETURN_IF_ERROR(impl_->groups_log->Sync());
-  for (auto& [start, p] : impl_->partitions) PW_RETURN_IF_ERROR(p.writer->Sync());
+  for (auto& [start, p] : impl_->partitions) PW_RETURN_IF_ERROR(p->writer->Sync());
   return Status::Ok();
 }
 
@@ -425,8 +468,8 @@ Status ErrorStore::EnforceRetention(int64_t now_ms) {
   const int64_t cutoff = now_ms - retention_ms;
   for (auto it = s.partitions.begin(); it != s.partitions.end();) {
     if (it->first + s.options.partition_ms > cutoff) break;
-    for (const Occurrence& o : it->second.occurrences) --o.group->total;
-    std::filesystem::path path = it->second.writer->path();
+    for (const Occurrence& o : it->second->occurrences) --o.group->total;
+    std::filesystem::path path = it->second->writer->path();
     it = s.partitions.erase(it);
     std::error_code ec;
     std::filesystem::remove(path, ec);
@@ -459,18 +502,9 @@ void ErrorStore::ScanOccurrences(int64_t from_ms, int64_t to_ms,
   const Impl& s = *impl_;
   for (auto it = s.partitions.upper_bound(s.PartitionStart(from_ms) - 1); it != s.partitions.end(); ++it) {
     if (it->first > to_ms) break;
-    for (const Occurrence& o : it->second.occurrences) {
+    for (const Occurrence& o : it->second->occurrences) {
       if (o.time_ms < from_ms || o.time_ms > to_ms) continue;
-      ErrorOccurrenceView v{o.time_ms,
-                            s.strings.Get(o.scope),
-                            s.strings.Get(o.location),
-                            s.strings.Get(o.browser),
-                            s.strings.Get(o.session),
-                            s.strings.Get(o.user),
-                            s.strings.Get(o.message),
-                            o.trace_id,
-                            o.span_id};
-      fn(*o.group, v);
+      fn(*o.group, View(o, s.strings));
     }
   }
 }
@@ -480,8 +514,40 @@ ErrorStoreStats ErrorStore::Stats() const {
   ErrorStoreStats st;
   st.groups = impl_->groups.size();
   st.partitions = impl_->partitions.size();
-  for (const auto& [start, p] : impl_->partitions) st.occurrences += p.occurrences.size();
+  for (const auto& [start, p] : impl_->partitions) st.occurrences += p->occurrences.size();
   return st;
+}
+
+std::vector<ErrorPartitionView> ErrorStore::ListPartitions() const {
+  std::shared_lock lock(impl_->mu);
+  std::vector<ErrorPartitionView> out;
+  out.reserve(impl_->partitions.size());
+  for (const auto& [start, p] : impl_->partitions) out.push_back({p, start, p->rows()});
+  return out;
+}
+
+Status ErrorStore::ReadOccurrences(
+    const std::shared_ptr<const void>& partition, uint32_t from_row, uint32_t to_row,
+    const std::function<void(uint32_t row, const ErrorGroup& group, const ErrorOccurrenceView& occurrence)>& fn) const {
+  if (!partition) return InvalidArgument("error store: read occurrences: no partition");
+  const Partition& p = *static_cast<const Partition*>(partition.get());
+  std::shared_lock lock(impl_->mu);  // appends (the only writers of a partition) hold it exclusively
+  const uint32_t rows = p.rows();
+  if (from_row > to_row || to_row > rows) {
+    return InvalidArgument("error store: read occurrences [" + std::to_string(from_row) + ", " +
+                           std::to_string(to_row) + ") of a partition of " + std::to_string(rows));
+  }
+  auto gap = std::lower_bound(p.gaps.begin(), p.gaps.end(), from_row);
+  size_t index = from_row - static_cast<size_t>(gap - p.gaps.begin());  // occurrences before from_row
+  for (uint32_t row = from_row; row < to_row; ++row) {
+    if (gap != p.gaps.end() && *gap == row) {
+      ++gap;
+      continue;
+    }
+    const Occurrence& o = p.occurrences[index++];
+    fn(row, *o.group, View(o, impl_->strings));
+  }
+  return Status::Ok();
 }
 
 }  // namespace perfwatch::events

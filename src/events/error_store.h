@@ -17,6 +17,11 @@
 // whole (as the event store's partitions); groups stay (their first seen with them).
 // Memory: every occurrence of the retention window is held in memory (about 70 bytes
 // plus its distinct strings, which are interned); docs/errors.md "Limits".
+// Tailing (ListPartitions, ReadOccurrences): an occurrence is identified by (partition
+// start ms, row), its row the index of its record in occurrences-<day>.log, so replay
+// on Open rebuilds the same numbering. A row whose record holds no occurrence in memory
+// (replay skips occurrences of a group missing from groups.log; a failed batch whose
+// records could not be truncated off the log) is a gap: counted, never reported.
 //
 // Thread safety: all public methods are thread-safe; Append serialises, reads take a
 // shared lock and may run concurrently with each other.
@@ -89,6 +94,14 @@ struct ErrorOccurrenceView {
   std::array<uint8_t, 8> span_id{};
 };
 
+// For readers that tail the store (the ClickHouse forwarder, src/clickhouse/): one
+// occurrences log (UTC day) as of ListPartitions.
+struct ErrorPartitionView {
+  std::shared_ptr<const void> partition;  // for ReadOccurrences; keeps the day's occurrences alive
+  int64_t start_ms = 0;
+  uint32_t row_count = 0;  // occurrences [0, row_count) are appended and never change
+};
+
 struct ErrorStoreOptions {
   int64_t retention_ms = 7LL * 24 * 3600 * 1000;
   int64_t fsync_interval_ms = 100;
@@ -140,6 +153,18 @@ class ErrorStore {
   // Occurrences with from_ms <= time <= to_ms, by group; in no particular order.
   void ScanOccurrences(int64_t from_ms, int64_t to_ms,
                        const std::function<void(const ErrorGroup&, const ErrorOccurrenceView&)>& fn) const;
+
+  // Every partition (day) as of now, in time order, with its row count (see above).
+  std::vector<ErrorPartitionView> ListPartitions() const;
+  // Occurrences [from_row, to_row) of `partition` (a handle from ListPartitions) in append
+  // (= log) order, each with its group; gap rows are skipped. `fn` runs under the store's
+  // shared lock: it must not call into the store; the views are valid during the call.
+  // InvalidArgument for a null handle or when from_row > to_row or to_row is beyond the
+  // partition's current row count (rows appended since ListPartitions are in range). A
+  // partition since dropped by retention still reads (its occurrences stay with the handle).
+  Status ReadOccurrences(const std::shared_ptr<const void>& partition, uint32_t from_row, uint32_t to_row,
+                         const std::function<void(uint32_t row, const ErrorGroup& group,
+                                                  const ErrorOccurrenceView& occurrence)>& fn) const;
 
   ErrorStoreStats Stats() const;
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -191,6 +192,18 @@ Status ReadBlockBody(const Partition& p, const Partition::Block& b, std::string&
   uint32_t crc = Crc32c(scratch.data() + 4, scratch.size() - 4);
   if (crc != LoadFixed32(scratch.data())) return DataLoss("span block: checksum mismatch");
   return PayloadBody(std::string_view(d.position(), d.remaining()), body);
+}
+
+// Reads one block from the log (no lock: pread on the partition's log) and decodes it
+// with the partition's dictionary under `state_mu` shared (the dictionary grows under the
+// exclusive lock; a published block's strings are all defined). `keep` as DecodeSpanBlock.
+Status ReadBlockSpans(std::shared_mutex& state_mu, const Partition& p, const Partition::Block& b, std::string& scratch,
+                      std::string& body, std::vector<SpanRecord>* out,
+                      const std::function<bool(size_t index, const SpanRecord& span)>& keep = {}) {
+  PW_RETURN_IF_ERROR(ReadBlockBody(p, b, scratch, body));
+  out->clear();
+  std::shared_lock lock(state_mu);
+  return DecodeSpanBlock(body, p.base_ns(), nullptr, p.dict.strings, out, nullptr, keep);
 }
 
 Status SaveCorruptTail(const std::filesystem::path& log, std::string_view tail, uint64_t offset) {
@@ -521,13 +534,8 @@ Status SpanStore::GetTrace(const std::array<uint8_t, 16>& trace_id, size_t max_s
   std::vector<SpanRecord> all, block;
   std::string scratch, body;
   for (auto& [p, b] : found) {
-    PW_RETURN_IF_ERROR(ReadBlockBody(*p, b, scratch, body));
-    block.clear();
-    {
-      std::shared_lock lock(m.state_mu);
-      PW_RETURN_IF_ERROR(DecodeSpanBlock(body, p->base_ns(), nullptr, p->dict.strings, &block, nullptr,
-                                         [&](size_t, const SpanRecord& s) { return s.trace_id == trace_id; }));
-    }
+    PW_RETURN_IF_ERROR(ReadBlockSpans(m.state_mu, *p, b, scratch, body, &block,
+                                      [&](size_t, const SpanRecord& s) { return s.trace_id == trace_id; }));
     for (SpanRecord& s : block) all.push_back(std::move(s));
   }
   std::stable_sort(all.begin(), all.end(),
@@ -609,21 +617,57 @@ Status SpanStore::ListEntrySpans(const SpanListQuery& q, std::vector<SpanRecord>
       std::shared_lock lock(m.state_mu);
       b = c.p->blocks[c.block];
     }
-    PW_RETURN_IF_ERROR(ReadBlockBody(*c.p, b, scratch, body));
-    block.clear();
-    {
-      std::shared_lock lock(m.state_mu);
-      PW_RETURN_IF_ERROR(DecodeSpanBlock(body, c.p->base_ns(), nullptr, c.p->dict.strings, &block, nullptr,
-                                         [&](size_t index, const SpanRecord&) {
-                                           return std::binary_search(wanted.begin(), wanted.end(), index);
-                                         }));
-    }
+    PW_RETURN_IF_ERROR(ReadBlockSpans(m.state_mu, *c.p, b, scratch, body, &block, [&](size_t index, const SpanRecord&) {
+      return std::binary_search(wanted.begin(), wanted.end(), index);
+    }));
     for (; i < j; ++i) {
       const Candidate& d = heap[order[i]];
       size_t k = std::lower_bound(wanted.begin(), wanted.end(), size_t{d.index}) - wanted.begin();
       if (k >= block.size()) return DataLoss("span store: entry index beyond its block");
       (*out)[order[i]] = block[k];
     }
+  }
+  return Status::Ok();
+}
+
+std::vector<SpanPartitionView> SpanStore::ListPartitions() const {
+  const Impl& m = *impl_;
+  std::vector<SpanPartitionView> out;
+  std::shared_lock lock(m.state_mu);
+  out.reserve(m.partitions.size());
+  for (const auto& [start, p] : m.partitions) {
+    SpanPartitionView v;
+    v.partition = p;
+    v.start_ms = p->start_ms;
+    v.block_count = static_cast<uint32_t>(p->blocks.size());
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Status SpanStore::ReadBlocks(const std::shared_ptr<const void>& partition, uint32_t from_block, uint32_t to_block,
+                             const std::function<void(uint32_t block, std::span<const SpanRecord> spans)>& fn) const {
+  const Impl& m = *impl_;
+  if (!partition) return InvalidArgument("span store: read blocks: no partition");
+  const Partition& p = *static_cast<const Partition*>(partition.get());
+  if (!p.writer) return NotFound("span store: read blocks: the partition has no log");
+  std::vector<Partition::Block> blocks;
+  {
+    std::shared_lock lock(m.state_mu);
+    if (from_block > to_block || to_block > p.blocks.size()) {
+      return InvalidArgument("span store: read blocks [" + std::to_string(from_block) + ", " + std::to_string(to_block) +
+                             ") of a partition of " + std::to_string(p.blocks.size()));
+    }
+    blocks.assign(p.blocks.begin() + from_block, p.blocks.begin() + to_block);
+  }
+  std::vector<SpanRecord> spans;
+  std::string scratch, body;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const uint32_t block = from_block + static_cast<uint32_t>(i);
+    PW_RETURN_IF_ERROR(ReadBlockSpans(m.state_mu, p, blocks[i], scratch, body, &spans)
+                           .WithContext("span store: block " + std::to_string(block) + " of partition " +
+                                        std::to_string(p.start_ms)));
+    fn(block, spans);
   }
   return Status::Ok();
 }

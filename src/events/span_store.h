@@ -17,11 +17,16 @@
 // (the rest is saved as spans.log.corrupt-<offset>).
 // Retention: partitions that ended before now - retention_ms are deleted whole.
 //
+// Tailing (ListPartitions, ReadBlocks): a block is identified by (partition start ms,
+// block number); blocks are numbered in log order from 0, never change once published,
+// and replay on Open rebuilds the same numbering.
+//
 // Thread safety: all public methods are thread-safe. Appends serialise on one mutex;
 // queries run concurrently with appends.
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -31,6 +36,7 @@
 #include "common/metrics.h"
 #include "common/snapshot_files.h"
 #include "common/status.h"
+#include "events/span_reader.h"
 #include "events/span_record.h"
 
 namespace perfwatch::events {
@@ -42,15 +48,13 @@ struct SpanStoreOptions {
   int zstd_level = 3;
 };
 
-// The entry-span list query. Times in unix nanoseconds, inclusive.
-struct SpanListQuery {
-  int64_t from_ns = 0;
-  int64_t to_ns = INT64_MAX;
-  std::optional<std::string> service, route, name;  // exact matches when set
-  uint64_t min_duration_ns = 0;
-  std::optional<uint8_t> status;  // status code when set
-  enum class Sort { kNewest, kSlowest } sort = Sort::kNewest;
-  size_t limit = 20;
+// For readers that tail the store (the ClickHouse forwarder, src/clickhouse/): every
+// partition as of now, in time order, with its number of blocks (blocks [0, block_count)
+// are appended and never change).
+struct SpanPartitionView {
+  std::shared_ptr<const void> partition;  // for ReadBlocks; keeps what ReadBlocks needs alive
+  int64_t start_ms = 0;
+  uint32_t block_count = 0;
 };
 
 struct SpanStoreStats {
@@ -62,7 +66,7 @@ struct SpanStoreStats {
   uint64_t memory_bytes = 0;  // heap held by the indexes and dictionaries
 };
 
-class SpanStore {
+class SpanStore final : public SpanReader {
  public:
   // Opens (creating if needed) the store under `dir` and replays its logs.
   static Result<std::unique_ptr<SpanStore>> Open(std::filesystem::path dir, SpanStoreOptions options,
@@ -90,9 +94,23 @@ class SpanStore {
   // The spans of one trace (at most `max_spans`, the earliest-starting when there are more),
   // ordered by start time; *total is how many are stored. Empty when unknown.
   Status GetTrace(const std::array<uint8_t, 16>& trace_id, size_t max_spans, std::vector<SpanRecord>* out,
-                  uint64_t* total) const;
+                  uint64_t* total) const override;
   // Entry spans matching `query`, sorted and limited as it asks.
-  Status ListEntrySpans(const SpanListQuery& query, std::vector<SpanRecord>* out) const;
+  Status ListEntrySpans(const SpanListQuery& query, std::vector<SpanRecord>* out) const override;
+
+  // Every partition as of now, in time order (see SpanPartitionView). Cheap: no I/O.
+  std::vector<SpanPartitionView> ListPartitions() const;
+  // Decodes blocks [from_block, to_block) of `partition` (a handle from ListPartitions) in
+  // block order: fn(block, spans of that block, in the order they were appended), spans
+  // as Append stored them (end < start as a zero duration). The blocks are read and
+  // decoded as GetTrace does; `fn` runs without the store's lock (it may call the store)
+  // and `spans` is valid during the call only. InvalidArgument for a null handle or when
+  // from_block > to_block or to_block is beyond the partition's current block count
+  // (blocks published since ListPartitions are in range). A partition since dropped by
+  // retention still reads: the handle keeps its log open. DataLoss / IoError when a block
+  // cannot be read or decoded (fn has then been called for the blocks before it).
+  Status ReadBlocks(const std::shared_ptr<const void>& partition, uint32_t from_block, uint32_t to_block,
+                    const std::function<void(uint32_t block, std::span<const SpanRecord> spans)>& fn) const;
 
   // Drops partitions that ended before now - retention (also done periodically by Start()).
   Status EnforceRetention(int64_t now_ms);
