@@ -270,7 +270,7 @@ RecordCacheStats AttributionCache::Stats() const {
   return total;
 }
 
-Result<AttributionReport> ComputeAttribution(const events::EventStore& store, const AttributionRequest& request) {
+Result<AttributionReport> ComputeAttribution(const events::EventReader& store, const AttributionRequest& request) {
   AttributionAccumulator acc(request);
   CachedRows<AttributionEvent> rows;
   std::vector<uint32_t> index;
@@ -345,11 +345,13 @@ std::string RenderAttributionJson(const AttributionReport& report) {
   return out;
 }
 
-void RegisterAttributionHandler(http::Router& router, const events::EventStore* store) {
+void RegisterAttributionHandler(http::Router& router, const events::EventStore* store,
+                                const events::EventReader* backend) {
   auto cache = std::make_shared<AttributionCache>();
   RegisterAnalysisGet(router, "/api/v1/vitals/attribution", ParseAttributionRequest,
-                      [store, cache](const AttributionRequest& request, int64_t) -> Result<std::string> {
-                        PW_ASSIGN_OR_RETURN(AttributionReport report, ComputeAttribution(*store, request, *cache));
+                      [store, backend, cache](const AttributionRequest& request, int64_t) -> Result<std::string> {
+                        PW_ASSIGN_OR_RETURN(AttributionReport report, backend ? ComputeAttribution(*backend, request)
+                                                                              : ComputeAttribution(*store, request, *cache));
                         return RenderAttributionJson(report);
                       });
 }

@@ -78,7 +78,7 @@ class AttributionCache {
 };
 
 // Reads and parses every matching event (no cache).
-Result<AttributionReport> ComputeAttribution(const events::EventStore& store, const AttributionRequest& request);
+Result<AttributionReport> ComputeAttribution(const events::EventReader& store, const AttributionRequest& request);
 // The same answer from `cache` (parsing only the events appended since the last request).
 Result<AttributionReport> ComputeAttribution(const events::EventStore& store, const AttributionRequest& request,
                                              AttributionCache& cache);
@@ -87,6 +87,7 @@ std::string RenderAttributionJson(const AttributionReport& report);
 
 // Registers GET /api/v1/vitals/attribution (scope read, query class). An exact route: it
 // wins over nothing else (GET /api/v1/vitals is another exact route).
-void RegisterAttributionHandler(http::Router& router, const events::EventStore* store);
+void RegisterAttributionHandler(http::Router& router, const events::EventStore* store,
+                                const events::EventReader* backend = nullptr);
 
 }  // namespace perfwatch::analysis

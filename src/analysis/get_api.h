@@ -1,7 +1,8 @@
 #pragma once
 // The common shape of the analysis GET endpoints (score, network, journeys, attribution,
 // regressions, leaks): parameters parsed into a request (InvalidArgument → 400
-// bad_data), an answer computed as a JSON body (an error → 500 internal), 200
+// bad_data), an answer computed as a JSON body (Unavailable, such as ClickHouse down → 503
+// unavailable; another error → 500 internal), 200
 // application/json otherwise; scope read, route class query. Also the true/false
 // filter parameters of the list endpoints.
 // Thread safety: stateless; what `parse` and `answer` capture must be thread-safe.
@@ -27,6 +28,9 @@ void RegisterAnalysisGet(http::Router& router, std::string path, Parse parse, An
         auto request = parse(req, now);
         if (!request.ok()) return http::WriteApiError(res, 400, "bad_data", request.status().message());
         Result<std::string> body = answer(*request, now);
+        if (!body.ok() && body.status().code() == StatusCode::kUnavailable) {
+          return http::WriteApiError(res, 503, "unavailable", body.status().message());
+        }
         if (!body.ok()) return http::WriteApiError(res, 500, "internal", body.status().message());
         res.status = 200;
         res.content_type = "application/json";

@@ -74,7 +74,7 @@ JourneysCache::JourneysCache(size_t max_bytes)
 JourneysCache::~JourneysCache() = default;
 RecordCacheStats JourneysCache::Stats() const { return cache_->Stats(); }
 
-Result<std::vector<JourneyReport>> ComputeJourneys(const events::EventStore& store, const JourneysRequest& request,
+Result<std::vector<JourneyReport>> ComputeJourneys(const events::EventReader& store, const JourneysRequest& request,
                                                    int64_t now_ms, int64_t timeout_ms) {
   JourneyAccumulator acc(now_ms, timeout_ms);
   PW_RETURN_IF_ERROR(store.ScanRecords(JourneysScan(request), [&](const events::EventRecord& e) {
@@ -153,13 +153,14 @@ void RegisterJourneysHandler(http::Router& router, const events::EventStore* sto
 }
 
 void RegisterJourneysHandler(http::Router& router, const events::EventStore* store,
-                             std::function<int64_t()> timeout_ms) {
+                             std::function<int64_t()> timeout_ms, const events::EventReader* backend) {
   auto cache = std::make_shared<JourneysCache>();
   RegisterAnalysisGet(router, "/api/v1/journeys", ParseJourneysRequest,
-                      [store, timeout_ms = std::move(timeout_ms), cache](const JourneysRequest& request,
-                                                                         int64_t now) -> Result<std::string> {
+                      [store, backend, timeout_ms = std::move(timeout_ms), cache](
+                          const JourneysRequest& request, int64_t now) -> Result<std::string> {
                         PW_ASSIGN_OR_RETURN(auto journeys,
-                                            ComputeJourneys(*store, request, now, timeout_ms(), *cache));
+                                            backend ? ComputeJourneys(*backend, request, now, timeout_ms())
+                                                    : ComputeJourneys(*store, request, now, timeout_ms(), *cache));
                         return RenderJourneysJson(journeys);
                       });
 }

@@ -51,7 +51,7 @@ class JourneysCache {
 
 // `timeout_ms`: rum.journey_timeout (an "abandoned" journey older than this is abandoned).
 // Reads and parses every matching event (no cache).
-Result<std::vector<JourneyReport>> ComputeJourneys(const events::EventStore& store, const JourneysRequest& request,
+Result<std::vector<JourneyReport>> ComputeJourneys(const events::EventReader& store, const JourneysRequest& request,
                                                    int64_t now_ms, int64_t timeout_ms);
 // The same answer from `cache` (parsing only the events appended since the last request).
 Result<std::vector<JourneyReport>> ComputeJourneys(const events::EventStore& store, const JourneysRequest& request,
@@ -62,8 +62,9 @@ std::string RenderJourneysJson(const std::vector<JourneyReport>& journeys);
 // Registers GET /api/v1/journeys (scope read, query class).
 void RegisterJourneysHandler(http::Router& router, const events::EventStore* store, int64_t timeout_ms);
 // The same with the timeout read at each request (rum.journey_timeout reloaded); `timeout_ms`
-// must be thread-safe and outlive the router.
+// must be thread-safe and outlive the router. With `backend` (events.backend: clickhouse) the
+// answer is computed from it, without the cache.
 void RegisterJourneysHandler(http::Router& router, const events::EventStore* store,
-                             std::function<int64_t()> timeout_ms);
+                             std::function<int64_t()> timeout_ms, const events::EventReader* backend = nullptr);
 
 }  // namespace perfwatch::analysis

@@ -41,7 +41,7 @@ Result<NetworkRequest> ParseNetworkRequest(const http::Request& req, int64_t now
   return out;
 }
 
-Result<NetworkReport> ComputeNetwork(const events::EventStore& store, const NetworkRequest& request,
+Result<NetworkReport> ComputeNetwork(const events::EventReader& store, const NetworkRequest& request,
                                      const NetworkRules& rules) {
   events::RecordScan scan;
   scan.from_ms = request.from_ms;
@@ -230,11 +230,13 @@ std::string RenderNetworkJson(const NetworkReport& report) {
   return out;
 }
 
-void RegisterNetworkHandler(http::Router& router, const events::EventStore* store) {
+void RegisterNetworkHandler(http::Router& router, const events::EventStore* store,
+                            const events::EventReader* backend) {
   auto cache = std::make_shared<NetworkCache>();
   RegisterAnalysisGet(router, "/api/v1/network", ParseNetworkRequest,
-                      [store, cache](const NetworkRequest& request, int64_t) -> Result<std::string> {
-                        PW_ASSIGN_OR_RETURN(NetworkReport report, ComputeNetwork(*store, request, *cache));
+                      [store, backend, cache](const NetworkRequest& request, int64_t) -> Result<std::string> {
+                        PW_ASSIGN_OR_RETURN(NetworkReport report, backend ? ComputeNetwork(*backend, request)
+                                                                          : ComputeNetwork(*store, request, *cache));
                         return RenderNetworkJson(report);
                       });
 }

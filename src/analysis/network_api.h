@@ -53,7 +53,7 @@ class NetworkCache {
 
 // Reads the matching events (one record scan: resources, LCP vitals, navigations), parsing
 // each, and analyses them (no cache).
-Result<NetworkReport> ComputeNetwork(const events::EventStore& store, const NetworkRequest& request,
+Result<NetworkReport> ComputeNetwork(const events::EventReader& store, const NetworkRequest& request,
                                      const NetworkRules& rules = {});
 // The same answer from `cache` (parsing only the events appended since the last request).
 Result<NetworkReport> ComputeNetwork(const events::EventStore& store, const NetworkRequest& request,
@@ -61,7 +61,9 @@ Result<NetworkReport> ComputeNetwork(const events::EventStore& store, const Netw
 
 std::string RenderNetworkJson(const NetworkReport& report);
 
-// Registers GET /api/v1/network (scope read, query class).
-void RegisterNetworkHandler(http::Router& router, const events::EventStore* store);
+// Registers GET /api/v1/network (scope read, query class). With `backend` (events.backend:
+// clickhouse) the answer is computed from it, without the cache.
+void RegisterNetworkHandler(http::Router& router, const events::EventStore* store,
+                            const events::EventReader* backend = nullptr);
 
 }  // namespace perfwatch::analysis

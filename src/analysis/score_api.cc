@@ -27,7 +27,7 @@ Result<ScoreRequest> ParseScoreRequest(const http::Request& req, int64_t now_ms)
   return out;
 }
 
-Result<ScoreReport> ComputeScore(const events::EventStore& store, const std::optional<std::string>& app,
+Result<ScoreReport> ComputeScore(const events::EventReader& store, const std::optional<std::string>& app,
                                  int64_t from_ms, int64_t to_ms) {
   events::RecordScan scan;
   scan.from_ms = from_ms;
@@ -78,7 +78,7 @@ std::string RenderScoreJson(const ScoreReport& report, bool by_page) {
   return out;
 }
 
-void RegisterScoreHandler(http::Router& router, const events::EventStore* store) {
+void RegisterScoreHandler(http::Router& router, const events::EventReader* store) {
   RegisterAnalysisGet(router, "/api/v1/score", ParseScoreRequest,
                       [store](const ScoreRequest& request, int64_t) -> Result<std::string> {
                         PW_ASSIGN_OR_RETURN(auto report, ComputeScore(*store, request.app, request.from_ms, request.to_ms));

@@ -28,7 +28,7 @@ struct ScoreRequest {
 Result<ScoreRequest> ParseScoreRequest(const http::Request& req, int64_t now_ms);
 
 // Reads the vital events of `app` in [from_ms, to_ms] and scores them.
-Result<ScoreReport> ComputeScore(const events::EventStore& store, const std::optional<std::string>& app,
+Result<ScoreReport> ComputeScore(const events::EventReader& store, const std::optional<std::string>& app,
                                  int64_t from_ms, int64_t to_ms);
 
 // `v` rounded to 2 decimals (what the API shows).
@@ -37,6 +37,6 @@ double RoundScore(double v);
 std::string RenderScoreJson(const ScoreReport& report, bool by_page);
 
 // Registers GET /api/v1/score (scope read, query class).
-void RegisterScoreHandler(http::Router& router, const events::EventStore* store);
+void RegisterScoreHandler(http::Router& router, const events::EventReader* store);
 
 }  // namespace perfwatch::analysis

@@ -167,7 +167,7 @@ void WriteError(http::Response& res, const Status& st) {
 
 }  // namespace
 
-Result<std::vector<VitalSeries>> ComputeVitalSeries(const events::EventStore& store, const VitalsRequest& request,
+Result<std::vector<VitalSeries>> ComputeVitalSeries(const events::EventReader& store, const VitalsRequest& request,
                                                     int64_t step_ms) {
   // A step may span two partitions: merge by key and step first.
   std::map<Key, std::map<int64_t, std::vector<double>>> merged;
@@ -195,7 +195,7 @@ Result<std::vector<VitalSeries>> ComputeVitalSeries(const events::EventStore& st
   return out;
 }
 
-Result<VitalHistogram> ComputeVitalHistogram(const events::EventStore& store, const VitalsRequest& request,
+Result<VitalHistogram> ComputeVitalHistogram(const events::EventReader& store, const VitalsRequest& request,
                                              int buckets, std::vector<double> edges) {
   auto thresholds = ThresholdsFor(request.scan.vital);
   if (!thresholds) return InvalidArgument("no thresholds for this metric");
@@ -230,7 +230,7 @@ Result<VitalHistogram> ComputeVitalHistogram(const events::EventStore& store, co
   return h;
 }
 
-void RegisterVitalsSeriesHandlers(http::Router& router, const events::EventStore* store) {
+void RegisterVitalsSeriesHandlers(http::Router& router, const events::EventReader* store) {
   auto series = [store](const http::Request& req, http::Response& res) {
     auto request = ParseVitalsRequest(req, NowMs());
     if (!request.ok()) return WriteError(res, request.status());

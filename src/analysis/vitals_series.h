@@ -31,7 +31,7 @@ struct VitalSeries {
 };
 
 // Series sorted by their label values. InvalidArgument for too many steps.
-Result<std::vector<VitalSeries>> ComputeVitalSeries(const events::EventStore& store, const VitalsRequest& request,
+Result<std::vector<VitalSeries>> ComputeVitalSeries(const events::EventReader& store, const VitalsRequest& request,
                                                     int64_t step_ms);
 
 struct VitalHistogram {
@@ -43,10 +43,12 @@ struct VitalHistogram {
 
 // `edges`: explicit ascending bucket lower bounds, or empty to choose `buckets` equal
 // widths from 0 to a rounded bound over the poor threshold and the p99.
-Result<VitalHistogram> ComputeVitalHistogram(const events::EventStore& store, const VitalsRequest& request,
+Result<VitalHistogram> ComputeVitalHistogram(const events::EventReader& store, const VitalsRequest& request,
                                              int buckets, std::vector<double> edges);
 
 // Registers GET (and POST form) /api/v1/vitals/series and /api/v1/vitals/histogram.
-void RegisterVitalsSeriesHandlers(http::Router& router, const events::EventStore* store);
+// Registers them first for ClickHouse (before RegisterVitalsHandler: the router takes the
+// first exact match).
+void RegisterVitalsSeriesHandlers(http::Router& router, const events::EventReader* store);
 
 }  // namespace perfwatch::analysis

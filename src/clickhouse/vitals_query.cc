@@ -5,14 +5,13 @@
 
 #include "analysis/vitals_handler.h"
 #include "analysis/web_vitals.h"
+#include "clickhouse/event_reader.h"
 #include "clickhouse/schema.h"
 #include "clickhouse/tsv.h"
 #include "common/time.h"
 
 namespace perfwatch::clickhouse {
 namespace {
-
-constexpr std::string_view kDimColumns[events::kDimCount] = {"app", "page", "device", "connection", "browser"};
 
 // An exact Float64 constant.
 std::string Float(double v) {
@@ -27,9 +26,6 @@ std::array<double, 4> Percentiles(const analysis::VitalsRequest& r) { return {r.
 std::string BuildVitalsSql(const analysis::VitalsRequest& request, std::string_view database) {
   const events::VitalScan& scan = request.scan;
   const std::string table = "`" + std::string(database) + "`.`" + std::string(kEventsTable) + "`";
-  const std::string metric = SqlString(events::VitalName(scan.vital));
-  const std::string range = " AND time_ms >= " + std::to_string(scan.from_ms) + " AND time_ms <= " +
-                            std::to_string(scan.to_ms);
   const auto thresholds = analysis::ThresholdsFor(scan.vital);
   const double good = thresholds ? thresholds->good : 0, poor = thresholds ? thresholds->poor : 0;
 
@@ -37,7 +33,7 @@ std::string BuildVitalsSql(const analysis::VitalsRequest& request, std::string_v
   for (int d = 0; d < events::kDimCount; ++d) {
     if (!scan.group_by[d]) continue;
     if (!keys.empty()) keys += ", ";
-    keys += kDimColumns[d];
+    keys += DimColumn(d);
   }
   // Outer: per group, the counts and, per percentile, its rank and the order statistics
   // at rank and rank + 1 (not the array itself).
@@ -54,27 +50,12 @@ std::string BuildVitalsSql(const analysis::VitalsRequest& request, std::string_v
   }
   sql += " FROM (SELECT ";
   if (!keys.empty()) sql += keys + ", ";
-  sql += "count() AS c, countIf(v <= " + Float(good) + ") AS g, countIf(v > " + Float(poor) +
-         ") AS p, arraySort(groupArray(v)) AS s";
-  // Events without a (session_id, id) pair count as they are; of a pair's events, the one
-  // with the latest (time_ms, log position) (the event store's replace-on-repeat).
-  sql += " FROM (SELECT app, page, device, connection, browser, value AS v FROM " + table +
-         " WHERE type = 'vital' AND metric = " + metric + range + " AND (session_id = '' OR id = '')";
-  sql += " UNION ALL SELECT w.1 AS app, w.2 AS page, w.3 AS device, w.4 AS connection, w.5 AS browser, w.6 AS v"
-         " FROM (SELECT argMax(tuple(app, page, device, connection, browser, value, type, metric, time_ms),"
-         " tuple(time_ms, source, log_partition, log_row)) AS w FROM " + table +
-         " WHERE session_id != '' AND id != '' AND (session_id, id) IN (SELECT session_id, id FROM " + table +
-         " WHERE type = 'vital' AND metric = " + metric + range +
-         " AND session_id != '' AND id != '') GROUP BY session_id, id)"
-         " WHERE w.7 = 'vital' AND w.8 = " + metric + " AND w.9 >= " + std::to_string(scan.from_ms) +
-         " AND w.9 <= " + std::to_string(scan.to_ms) + ")";
-  std::string where;
-  for (int d = 0; d < events::kDimCount; ++d) {
-    if (!scan.filters[d]) continue;
-    where += where.empty() ? " WHERE " : " AND ";
-    where += std::string(kDimColumns[d]) + " = " + SqlString(*scan.filters[d]);
-  }
-  sql += where;
+  sql += "count() AS c, countIf(value <= " + Float(good) + ") AS g, countIf(value > " + Float(poor) +
+         ") AS p, arraySort(groupArray(value)) AS s";
+  // The live events (replace-on-repeat resolved as the event store does: event_reader.h).
+  LiveMatch m{.from_ms = scan.from_ms, .to_ms = scan.to_ms, .vital = scan.vital, .filters = scan.filters};
+  static constexpr std::string_view kColumns[] = {"app", "page", "device", "connection", "browser", "value"};
+  sql += " FROM (" + LiveEventsSql(table, m, kColumns) + ")";
   if (!keys.empty()) sql += " GROUP BY " + keys;
   sql += ") FORMAT TabSeparated";
   return sql;

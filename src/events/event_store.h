@@ -26,29 +26,9 @@
 #include "common/snapshot_files.h"
 #include "common/status.h"
 #include "events/event.h"
+#include "events/event_reader.h"
 
 namespace perfwatch::events {
-
-// Select vitals of one kind in [from_ms, to_ms] (inclusive) matching equality filters.
-struct VitalScan {
-  Vital vital = Vital::kLCP;
-  int64_t from_ms = 0;
-  int64_t to_ms = 0;
-  std::array<std::optional<std::string>, kDimCount> filters;  // dim -> required value
-  std::array<bool, kDimCount> group_by{};                     // dims to group on
-};
-
-// Called once per group per partition (so a group may be reported several times; the
-// caller merges by key). `key[d]` is the group's value of dim d when group_by[d], else "".
-// `values` are the matching events' values, in no particular order. Both borrow store
-// memory and are valid only during the call.
-using VitalGroupFn =
-    std::function<void(const std::array<std::string_view, kDimCount>& key, std::span<const double> values)>;
-
-// ScanVitalSteps' callback: as VitalGroupFn, per group, step and partition; `step_start_ms`
-// is the start of the step ([start, start + step)) the values fall in.
-using VitalStepFn = std::function<void(const std::array<std::string_view, kDimCount>& key, int64_t step_start_ms,
-                                       std::span<const double> values)>;
 
 // kJsonLines: one JSON object per line (export_json.h); kCsv: RFC 4180 with a header
 // record (export_csv.h, columns there).
@@ -59,29 +39,6 @@ struct ExportQuery {
   int64_t to_ms = INT64_MAX;
   std::optional<EventType> type;  // all types when unset
   ExportFormat format = ExportFormat::kJsonLines;
-};
-
-// One live event read back from its log (ScanRecords), for analyses that need fields the
-// columnar rows do not keep (session, attributes). Views borrow store memory and are
-// valid only during the callback.
-struct EventRecord {
-  EventType type = EventType::kVital;
-  Vital vital = Vital::kNone;
-  int64_t time_ms = 0;
-  int64_t received_ms = 0;
-  double value = 0;  // NaN when absent
-  std::array<std::string_view, kDimCount> dims;
-  std::string_view session_id, id, name, attrs_json;
-};
-
-// Select events in [from_ms, to_ms] (inclusive) of one type (all when unset) matching
-// equality filters on the dimensions.
-struct RecordScan {
-  int64_t from_ms = 0;
-  int64_t to_ms = INT64_MAX;
-  std::optional<EventType> type;
-  std::optional<Vital> vital;  // only vitals of this name (from the row's kind byte: no decoding)
-  std::array<std::optional<std::string>, kDimCount> filters;
 };
 
 // One partition's share of SelectRows. `partition` names the partition for ReadRows and
@@ -104,7 +61,7 @@ struct EventStoreStats {
   uint64_t memory_bytes = 0;    // heap held by the in-memory state (rows, dictionaries, indexes)
 };
 
-class EventStore {
+class EventStore final : public EventReader {
  public:
   // Opens (creating if needed) the store under `dir` and replays its logs. A torn tail is
   // truncated at the last good record and logged; corruption in the middle is reported
@@ -134,11 +91,11 @@ class EventStore {
   Result<std::vector<PinnedFile>> PinForSnapshot(const std::filesystem::path& dest) const;
 
   // Groups vitals for the vitals API; see VitalGroupFn.
-  Status ScanVitals(const VitalScan& scan, const VitalGroupFn& fn) const;
+  Status ScanVitals(const VitalScan& scan, const VitalGroupFn& fn) const override;
   // The same scan cut into steps of `step_ms` (> 0) aligned to multiples of it since the
   // Unix epoch; steps without events are not reported. InvalidArgument when the range
   // holds more than `max_steps` steps.
-  Status ScanVitalSteps(const VitalScan& scan, int64_t step_ms, int64_t max_steps, const VitalStepFn& fn) const;
+  Status ScanVitalSteps(const VitalScan& scan, int64_t step_ms, int64_t max_steps, const VitalStepFn& fn) const override;
 
   // Writes matching events as JSON lines (one object per event, the beacon's fields plus
   // the derived ones, "timestamp" (event time) and "received" in ms) or as CSV (a header
@@ -150,7 +107,7 @@ class EventStore {
   // Calls `fn` for every live event matching `scan`, partition by partition in log
   // (append) order, decoding each record from the log (~0.1 µs per event on top of the
   // row scan). `fn` runs under the store's shared lock: it must not call into the store.
-  Status ScanRecords(const RecordScan& scan, const std::function<void(const EventRecord&)>& fn) const;
+  Status ScanRecords(const RecordScan& scan, const std::function<void(const EventRecord&)>& fn) const override;
 
   // ScanRecords' selection without reading the log (for incremental readers such as
   // analysis/record_cache.h): the same live rows ScanRecords would decode, as row numbers,

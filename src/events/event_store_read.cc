@@ -155,11 +155,7 @@ struct StepOf {
 template <class StoreImpl, class Emit>
 Status ScanVitalsImpl(const StoreImpl& m, const VitalScan& scan, int64_t step_ms, int64_t max_steps, Emit emit) {
   const uint8_t want = RowKind(EventType::kVital, scan.vital);
-  if (step_ms > 0 && scan.from_ms <= scan.to_ms &&
-      FloorDiv(scan.to_ms, step_ms) - FloorDiv(scan.from_ms, step_ms) + 1 > max_steps) {
-    return InvalidArgument("the range holds more than " + std::to_string(max_steps) +
-                           " steps: use a larger step or a shorter range");
-  }
+  if (step_ms > 0) PW_RETURN_IF_ERROR(CheckVitalSteps(scan, step_ms, max_steps));
   std::vector<std::vector<double>> values;  // per group and step, reused across partitions
   std::vector<Partition::Combo> group_keys;
   std::unordered_map<Partition::Combo, int32_t, KeyHash> group_ids;
@@ -238,6 +234,16 @@ Status ScanVitalsImpl(const StoreImpl& m, const VitalScan& scan, int64_t step_ms
 }
 
 }  // namespace
+
+int64_t VitalStepStart(int64_t time_ms, int64_t step_ms) { return FloorDiv(time_ms, step_ms) * step_ms; }
+
+Status CheckVitalSteps(const VitalScan& scan, int64_t step_ms, int64_t max_steps) {
+  if (scan.from_ms <= scan.to_ms && FloorDiv(scan.to_ms, step_ms) - FloorDiv(scan.from_ms, step_ms) + 1 > max_steps) {
+    return InvalidArgument("the range holds more than " + std::to_string(max_steps) +
+                           " steps: use a larger step or a shorter range");
+  }
+  return Status::Ok();
+}
 
 Status EventStore::ScanVitals(const VitalScan& scan, const VitalGroupFn& fn) const {
   return ScanVitalsImpl(*impl_, scan, 0, 1,
