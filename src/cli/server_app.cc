@@ -23,6 +23,7 @@
 #include "analysis/score_api.h"
 #include "analysis/journeys_api.h"
 #include "analysis/attribution_api.h"
+#include "analysis/vitals_series.h"
 #include "analysis/vitals_handler.h"
 #include "cli/api_handlers.h"
 #include "cli/build_info.h"
@@ -201,11 +202,9 @@ Status ServerApp::Start() {
     auto client = clickhouse::Client::Create(**clickhouse_config, std::move(password).value());
     if (!client.ok()) return client.status();
     clickhouse_client_ = std::move(client).value();
-    auto forwarder = clickhouse::Forwarder::Create(**clickhouse_config, clickhouse_client_, store_.get(),
-                                                   config_.data_dir / "clickhouse", &metrics_);
-    if (!forwarder.ok()) return forwarder.status().WithContext("events.backend");
-    clickhouse_forwarder_ = std::move(forwarder).value();
-    clickhouse_forwarder_->Start();
+    clickhouse_reader_ = std::make_unique<clickhouse::EventReader>(clickhouse_client_);
+    clickhouse_spans_ = std::make_unique<clickhouse::SpanReader>(clickhouse_client_);
+    PW_RETURN_IF_ERROR(StartClickHouseForwarder(**clickhouse_config, clickhouse::EventsSource(store_.get())));
   }
   // Spans for drill-down (docs/otlp.md "Span store"); the event store's fsync policy.
   auto span_store = events::SpanStore::Open(
@@ -290,6 +289,10 @@ Status ServerApp::Start() {
   if (!error_store.ok()) return error_store.status();
   error_store_ = std::move(error_store).value();
   PW_RETURN_IF_ERROR(error_store_->Start().WithContext("start error store"));
+  if (*clickhouse_config) {  // the span and error stores' logs are their durable buffers too
+    PW_RETURN_IF_ERROR(StartClickHouseForwarder(**clickhouse_config, clickhouse::SpansSource(span_store_.get())));
+    PW_RETURN_IF_ERROR(StartClickHouseForwarder(**clickhouse_config, clickhouse::ErrorsSource(error_store_.get())));
+  }
   auto deploy_store = events::DeployStore::Open(config_.data_dir / "deploys");
   if (!deploy_store.ok()) return deploy_store.status().WithContext("open deploy store");
   deploy_store_ = std::move(deploy_store).value();
@@ -522,7 +525,7 @@ void ServerApp::Stop() {
   if (remote_forwarder_) remote_forwarder_->Stop();  // abandons retries; resumes at the next start
   if (tsdb_) tsdb_->Stop();
   if (tsdb_) tsdb_->SetWalHold(nullptr);  // the forwarder goes before the TSDB
-  if (clickhouse_forwarder_) clickhouse_forwarder_->Stop();  // reads store_; resumes at the next start
+  for (auto& f : clickhouse_forwarders_) f->Stop();  // read the stores; resume at the next start
   if (store_) store_->Stop();
   if (span_store_) span_store_->Stop();
   if (error_store_) error_store_->Stop();
@@ -555,7 +558,9 @@ void ServerApp::Stop() {
   vital_recorder_.reset();
   remote_forwarder_.reset();
   tsdb_.reset();
-  clickhouse_forwarder_.reset();
+  clickhouse_forwarders_.clear();
+  clickhouse_reader_.reset();
+  clickhouse_spans_.reset();
   clickhouse_client_.reset();
   store_.reset();
   span_store_.reset();
@@ -1010,6 +1015,16 @@ void ServerApp::AppendReloadMetrics(std::string& out) const {
   out += "\n";
 }
 
+Status ServerApp::StartClickHouseForwarder(const clickhouse::ClickHouseConfig& config,
+                                           std::unique_ptr<clickhouse::ForwardSource> source) {
+  auto forwarder = clickhouse::Forwarder::Create(config, clickhouse_client_, std::move(source),
+                                                 config_.data_dir / "clickhouse", &metrics_);
+  if (!forwarder.ok()) return forwarder.status().WithContext("events.backend");
+  clickhouse_forwarders_.push_back(std::move(forwarder).value());
+  clickhouse_forwarders_.back()->Start();
+  return Status::Ok();
+}
+
 void ServerApp::RegisterRoutes(http::Router& router) {
   // query.backend: registered first, these answer /api/v1/query and friends (docs/scale-out.md).
   if (query_backend_) query::RegisterBackendQueryApi(router, query_backend_->AsCall());
@@ -1017,7 +1032,9 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   remote_write_->Register(router);
   otlp_->Register(router);  // POST /v1/{traces,metrics,logs} for the signals with a sink
   query::RegisterStorageApi(router, tsdb_.get());
-  query::RegisterTracesApi(router, span_store_.get());  // GET /api/v1/traces[/{traceId}]
+  // GET /api/v1/traces[/{traceId}], from ClickHouse with events.backend: clickhouse.
+  query::RegisterTracesApi(router, clickhouse_spans_ ? static_cast<const events::SpanReader*>(clickhouse_spans_.get())
+                                                     : span_store_.get());
   ingest::RegisterTargetsApi(router, [this] {
     ingest::ScrapeManager* scrape = scrape_view_.load();
     return scrape ? scrape->Reports() : std::vector<std::pair<ingest::ScrapeTarget, ingest::ScrapeReport>>();
@@ -1025,18 +1042,23 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   query::RegisterPromqlApi(router, engine_.get(), query::BuildInfo{PERFWATCH_VERSION, CurrentBuild().revision, ""},
                            query_cache_.get());
   ingest::RegisterMetadataApi(router, metadata_.get());
-  // events.backend: clickhouse: registered first, this /api/v1/vitals answers from ClickHouse.
-  if (clickhouse_client_) clickhouse::RegisterClickHouseVitals(router, clickhouse_client_);
+  // events.backend: clickhouse: registered first, these answer /api/v1/vitals[/series,
+  // /histogram] from ClickHouse; the event analyses below read it too.
+  const events::EventReader* backend = clickhouse_reader_.get();
+  if (clickhouse_client_) {
+    clickhouse::RegisterClickHouseVitals(router, clickhouse_client_);
+    analysis::RegisterVitalsSeriesHandlers(router, backend);
+  }
   analysis::RegisterVitalsHandler(router, store_.get());
   synthetic::RegisterChecksApi(router, {.scheduler = synthetic_.get(), .firing = [this] { return FiringIncidents(); }});
   changepoint_defaults_.Set(ChangepointOptionsOf(config_.analysis));  // replaced by a reload
   analysis::RegisterChangepointHandler(router, &changepoint_defaults_);
   analysis::RegisterLeakHandler(router);  // POST /api/v1/analysis/leak
-  analysis::RegisterScoreHandler(router, store_.get());  // GET /api/v1/score
-  analysis::RegisterNetworkHandler(router, store_.get());  // GET /api/v1/network
+  analysis::RegisterScoreHandler(router, backend ? backend : store_.get());  // GET /api/v1/score
+  analysis::RegisterNetworkHandler(router, store_.get(), backend);           // GET /api/v1/network
   analysis::RegisterJourneysHandler(router, store_.get(),  // GET /api/v1/journeys (rum.journey_timeout reloaded)
-                                    [agg = rum_extra_aggregator_.get()] { return agg->journey_timeout_ms(); });
-  analysis::RegisterAttributionHandler(router, store_.get());  // GET /api/v1/vitals/attribution
+                                    [agg = rum_extra_aggregator_.get()] { return agg->journey_timeout_ms(); }, backend);
+  analysis::RegisterAttributionHandler(router, store_.get(), backend);  // GET /api/v1/vitals/attribution
   health_->Register(router);                              // GET /api/v1/health
   analysis::RegisterRegressionsHandler(router, watcher_.get());
   analysis::RegisterLeaksHandler(router, leak_watcher_.get());  // GET /api/v1/leaks
@@ -1141,7 +1163,50 @@ void ServerApp::RegisterStatusRoutes(http::Router& router) {
             {"config", config_.source_path.string()}, {"data-dir", config_.data_dir.string()},
             {"listen", config_.http.listen},           {"log-level", config_.log_level},
             {"web-dir", config_.http.web_dir}};
-      }});
+      },
+      .backends = [this] { return BackendsJson(); }});
+}
+
+std::string ServerApp::BackendsJson() const {
+  // A URL as shown: without user information (credentials are configured apart, but a URL
+  // may carry them too).
+  auto shown = [](std::string url) {
+    const size_t scheme = url.find("://");
+    const size_t from = scheme == std::string::npos ? 0 : scheme + 3;
+    const size_t at = url.find('@', from), slash = url.find('/', from);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash)) url.erase(from, at + 1 - from);
+    return url;
+  };
+  std::string out = R"({"query":{"type":)";
+  if (query_backend_) {
+    out += R"("remote","url":)";
+    AppendJsonString(out, shown(config_.query.backend.url));
+  } else {
+    out += R"("local")";
+  }
+  out += R"(},"events":{"type":)";
+  if (clickhouse_client_) {
+    out += R"("clickhouse","url":)";
+    AppendJsonString(out, shown(clickhouse_client_->url()));
+    out += R"(,"database":)";
+    AppendJsonString(out, clickhouse_client_->database());
+    out += R"(,"tables":[)";
+    for (size_t i = 0; i < clickhouse_forwarders_.size(); ++i) {
+      const clickhouse::Forwarder& f = *clickhouse_forwarders_[i];
+      const clickhouse::ForwarderStats s = f.Stats();
+      if (i) out += ',';
+      out += R"({"table":)";
+      AppendJsonString(out, f.table());
+      out += R"(,"sent":)" + std::to_string(s.events_sent) + R"(,"pending":)" + std::to_string(s.events_pending) +
+             R"(,"failed":)" + std::to_string(s.events_failed) + R"(,"requestFailures":)" +
+             std::to_string(s.request_failures) + R"(,"schemaReady":)" + (s.schema_ready ? "true" : "false") + "}";
+    }
+    out += "]";
+  } else {
+    out += R"("local")";
+  }
+  out += "}}";
+  return out;
 }
 
 }  // namespace perfwatch::cli

@@ -46,7 +46,9 @@
 #include "query/promql_cache.h"
 #include "query/promql_engine.h"
 #include "remote/queue_manager.h"
+#include "clickhouse/event_reader.h"
 #include "clickhouse/forwarder.h"
+#include "clickhouse/span_reader.h"
 #include "report/report.h"
 #include "report/report_schedule.h"
 #include "synthetic/scheduler.h"
@@ -86,6 +88,10 @@ class ServerApp {
 
  private:
   void RegisterRoutes(http::Router& router);
+  std::string BackendsJson() const;  // GET /api/v1/status/backends' data
+  // events.backend: clickhouse: a forwarder of `source` into ClickHouse, started.
+  Status StartClickHouseForwarder(const clickhouse::ClickHouseConfig& config,
+                                  std::unique_ptr<clickhouse::ForwardSource> source);
   // How each part of the data directory goes into a snapshot (cli/snapshot.h).
   std::vector<SnapshotPart> SnapshotParts();
   // Starts the otlp.listen server (no-op when it is ""), with the main server's guards.
@@ -132,9 +138,12 @@ class ServerApp {
   std::unique_ptr<ingest::RumHandler> rum_;
   std::unique_ptr<tsdb::Tsdb> tsdb_;
   std::unique_ptr<remote::RemoteWriteForwarder> remote_forwarder_;  // remote_write: reads tsdb_'s WAL
-  // events.backend: clickhouse (docs/format/clickhouse.md): forwards store_'s events, answers vitals.
+  // events.backend: clickhouse (docs/format/clickhouse.md): forwards store_'s events; the
+  // event APIs read clickhouse_reader_ (every instance's events) instead of store_.
   std::shared_ptr<const clickhouse::Client> clickhouse_client_;
-  std::unique_ptr<clickhouse::Forwarder> clickhouse_forwarder_;
+  std::vector<std::unique_ptr<clickhouse::Forwarder>> clickhouse_forwarders_;  // events, spans, errors
+  std::unique_ptr<clickhouse::EventReader> clickhouse_reader_;
+  std::unique_ptr<clickhouse::SpanReader> clickhouse_spans_;  // GET /api/v1/traces from ClickHouse
   std::unique_ptr<analysis::VitalRecorder> vital_recorder_;  // rum_vital_percentile (after tsdb_)
   std::unique_ptr<analysis::HealthService> health_;  // GET /api/v1/health, perfwatch_health_score (after rules_)
   std::unique_ptr<ingest::RemoteWriteHandler> remote_write_;

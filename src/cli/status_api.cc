@@ -222,6 +222,11 @@ void RegisterStatusApi(http::Router& router, StatusSources sources) {
     data += "}";
     success(res, std::move(data));
   }, kRead);
+  if (sources.backends) {
+    router.Handle("GET", "/api/v1/status/backends", [f = sources.backends, success](const http::Request&, http::Response& res) {
+      success(res, f());
+    }, kRead);
+  }
 }
 
 }  // namespace perfwatch::cli

@@ -3,6 +3,8 @@
 //   GET /api/v1/status/config       {"yaml": the effective configuration, secrets as <secret>}
 //   GET /api/v1/status/runtimeinfo  Prometheus' RuntimeInfo fields plus perfwatch's own
 //   GET /api/v1/status/flags        the serve flags' effective values, as strings
+//   GET /api/v1/status/backends     where queries and events go (query.backend,
+//                                   events.backend: docs/scale-out.md), with forwarding counts
 // "Effective configuration": the YAML file the server started with or, after a successful
 // reload, what that reload applied (the new file with the restart-only keys as they run,
 // common/config_reload.h), and the values flags override (--listen, --data-dir, --log-level, --web-dir)
@@ -77,6 +79,7 @@ struct StatusSources {
   std::function<std::string()> config_yaml;
   std::function<RuntimeInfo()> runtime_info;
   std::function<std::vector<std::pair<std::string, std::string>>()> flags;  // sorted by name
+  std::function<std::string()> backends;  // the JSON object of /api/v1/status/backends' data
 };
 
 void RegisterStatusApi(http::Router& router, StatusSources sources);

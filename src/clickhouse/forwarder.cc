@@ -77,10 +77,16 @@ Result<std::map<int64_t, uint32_t>> DecodeCursor(std::string_view text, const st
 Result<std::unique_ptr<Forwarder>> Forwarder::Create(ClickHouseConfig config, std::shared_ptr<const Client> client,
                                                      const events::EventStore* store, std::filesystem::path state_dir,
                                                      MetricsRegistry* metrics) {
+  return Create(std::move(config), std::move(client), EventsSource(store), std::move(state_dir), metrics);
+}
+
+Result<std::unique_ptr<Forwarder>> Forwarder::Create(ClickHouseConfig config, std::shared_ptr<const Client> client,
+                                                     std::unique_ptr<ForwardSource> source,
+                                                     std::filesystem::path state_dir, MetricsRegistry* metrics) {
   std::unique_ptr<Forwarder> f(new Forwarder());
   f->config_ = std::move(config);
   f->client_ = std::move(client);
-  f->store_ = store;
+  f->from_ = std::move(source);
   f->state_dir_ = std::move(state_dir);
   std::error_code ec;
   std::filesystem::create_directories(f->state_dir_, ec);
@@ -98,7 +104,7 @@ Result<std::unique_ptr<Forwarder>> Forwarder::Create(ClickHouseConfig config, st
     f->source_ = buf;
     PW_RETURN_IF_ERROR(WriteFileAtomically(source_path, f->source_ + "\n").WithContext("clickhouse source id"));
   }
-  const auto path = f->state_dir_ / "cursor";
+  const auto path = f->state_dir_ / f->CursorName();
   if (std::filesystem::exists(path)) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream ss;
@@ -116,15 +122,19 @@ Result<std::unique_ptr<Forwarder>> Forwarder::Create(ClickHouseConfig config, st
     f->own_metrics_ = std::make_unique<MetricsRegistry>();
     metrics = f->own_metrics_.get();
   }
-  f->sent_ = metrics->GetCounter("perfwatch_clickhouse_events_sent_total",
-                                 "Events written to ClickHouse (events.backend: clickhouse).");
-  f->failed_ = metrics->GetCounter("perfwatch_clickhouse_events_failed_total",
-                                   "Events in ClickHouse inserts that failed (retried with backoff).");
+  const std::string prefix = "perfwatch_clickhouse_" + std::string(f->from_->table());
+  const std::string what(f->from_->table());
+  f->sent_ = metrics->GetCounter(prefix + "_sent_total",
+                                 "Rows written to the ClickHouse " + what + " table (events.backend: clickhouse).");
+  f->failed_ = metrics->GetCounter(prefix + "_failed_total", "Local " + what +
+                                                                 " rows in ClickHouse inserts that failed (retried "
+                                                                 "with backoff).");
   f->batches_ = metrics->GetCounter("perfwatch_clickhouse_batches_sent_total", "Inserts ClickHouse acknowledged.");
   f->dropped_ = metrics->GetCounter("perfwatch_clickhouse_partitions_dropped_total",
-                                    "Day partitions of the ClickHouse events table dropped by events.retention.");
-  f->pending_gauge_ = metrics->GetGauge("perfwatch_clickhouse_events_pending",
-                                        "Events in the local event log not yet acknowledged by ClickHouse.");
+                                    "Day partitions of the ClickHouse tables dropped by the local retention.");
+  f->pending_gauge_ = metrics->GetGauge(prefix + "_pending", "Local " + what +
+                                                                 " rows (spans: blocks) not yet acknowledged by "
+                                                                 "ClickHouse.");
   return f;
 }
 
@@ -163,8 +173,14 @@ bool Forwarder::SleepFor(int64_t ms) {
   return !stop_.load();
 }
 
+std::string Forwarder::CursorName() const {
+  return from_->table() == kEventsTable ? "cursor" : "cursor-" + std::string(from_->table());
+}
+
+std::string Forwarder::Table() const { return "`" + client_->database() + "`.`" + std::string(from_->table()) + "`"; }
+
 Status Forwarder::SaveCursor() {
-  return WriteFileAtomically(state_dir_ / "cursor", EncodeCursor(client_->url(), client_->database(), cursor_))
+  return WriteFileAtomically(state_dir_ / CursorName(), EncodeCursor(client_->url(), client_->database(), cursor_))
       .WithContext("clickhouse cursor");
 }
 
@@ -173,14 +189,14 @@ Status Forwarder::Resync() {
     PW_RETURN_IF_ERROR(EnsureSchema(*client_, &stop_).status().WithContext("clickhouse schema"));
     schema_ready_ = true;
   }
-  PW_ASSIGN_OR_RETURN(std::string db, SqlIdentifier(client_->database()));
+  PW_RETURN_IF_ERROR(SqlIdentifier(client_->database()).status());
   // Only the days the local store still holds matter (older rows are never resent):
   // the condition on `time` lets ClickHouse skip older partitions.
-  const std::vector<events::SelectedRows> parts = store_->ListPartitions();
+  const std::vector<ForwardSource::Part> parts = from_->List();
   const int64_t oldest_ms = parts.empty() ? 0 : parts.front().start_ms;
   PW_ASSIGN_OR_RETURN(std::string answer,
-                      client_->Query("SELECT log_partition, max(log_row) + 1 FROM " + db + ".`" +
-                                         std::string(kEventsTable) + "` WHERE time >= toDateTime(" +
+                      client_->Query("SELECT log_partition, max(log_row) + 1 FROM " + Table() +
+                                         " WHERE time >= toDateTime(" +
                                          std::to_string(std::max<int64_t>(oldest_ms / 1000, 0)) +
                                          ", 'UTC') AND log_partition >= " + std::to_string(oldest_ms) +
                                          " AND source = " + SqlString(source_) +
@@ -202,14 +218,14 @@ Status Forwarder::Resync() {
   return Status::Ok();
 }
 
-uint64_t Forwarder::UpdatePending(const std::vector<events::SelectedRows>& parts, size_t* next) {
+uint64_t Forwarder::UpdatePending(const std::vector<ForwardSource::Part>& parts, size_t* next) {
   uint64_t pending = 0;
   *next = parts.size();
   for (size_t i = 0; i < parts.size(); ++i) {
     auto it = cursor_.find(parts[i].start_ms);
     const uint32_t c = it == cursor_.end() ? 0 : it->second;
-    if (parts[i].row_count > c) {
-      pending += parts[i].row_count - c;
+    if (parts[i].rows > c) {
+      pending += parts[i].rows - c;
       if (*next == parts.size()) *next = i;
     }
   }
@@ -221,10 +237,10 @@ uint64_t Forwarder::UpdatePending(const std::vector<events::SelectedRows>& parts
 Status Forwarder::SendOne(uint64_t* sent, uint64_t* attempted) {
   *sent = 0;
   *attempted = 0;
-  const std::vector<events::SelectedRows> parts = store_->ListPartitions();
+  const std::vector<ForwardSource::Part> parts = from_->List();
   size_t next_i = parts.size();
   const uint64_t pending = UpdatePending(parts, &next_i);
-  const events::SelectedRows* next = next_i < parts.size() ? &parts[next_i] : nullptr;
+  const ForwardSource::Part* next = next_i < parts.size() ? &parts[next_i] : nullptr;
   // Partitions retention dropped locally need no cursor any more.
   bool pruned = false;
   for (auto it = cursor_.begin(); it != cursor_.end();) {
@@ -241,40 +257,34 @@ Status Forwarder::SendOne(uint64_t* sent, uint64_t* attempted) {
   if (next == nullptr) return Status::Ok();
 
   const uint32_t from = cursor_.count(next->start_ms) ? cursor_[next->start_ms] : 0;
-  const uint32_t to = static_cast<uint32_t>(std::min<uint64_t>(next->row_count, uint64_t{from} + config_.batch_size));
-  std::vector<uint32_t> rows(to - from);
-  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = from + i;
+  const uint32_t to = static_cast<uint32_t>(
+      std::min<uint64_t>(next->rows, uint64_t{from} + from_->RowsPerBatch(config_.batch_size)));
   batch_.clear();
   const int64_t start = next->start_ms;
-  PW_RETURN_IF_ERROR(store_
-                         ->ReadRows(next->partition, from, to, {}, rows,
-                                    [&](uint32_t row, const events::EventRecord& e) {
-                                      EncodeEventRow(batch_, e, source_, start, row);
-                                    })
-                         .WithContext("clickhouse: read events"));
-  *attempted = rows.size();
-  PW_ASSIGN_OR_RETURN(std::string db, SqlIdentifier(client_->database()));
-  PW_RETURN_IF_ERROR(
-      client_->Insert(db + ".`" + std::string(kEventsTable) + "` " + std::string(kEventColumns), batch_, &stop_));
+  Result<uint64_t> written = from_->Encode(*next, from, to, source_, batch_);
+  if (!written.ok()) return written.status().WithContext("clickhouse: read " + std::string(from_->table()));
+  *attempted = to - from;
+  PW_RETURN_IF_ERROR(SqlIdentifier(client_->database()).status());
+  PW_RETURN_IF_ERROR(client_->Insert(Table() + " " + std::string(from_->columns()), batch_, &stop_));
   cursor_[start] = to;
-  *sent = rows.size();
+  *sent = to - from;
   // The rows are in ClickHouse: count them even if the cursor cannot be saved (the next
   // Resync finds them there).
-  sent_->Inc(rows.size());
+  sent_->Inc(*written);
   batches_->Inc();
-  pending_ = pending - rows.size();
-  pending_gauge_->Set(static_cast<double>(pending - rows.size()));
+  pending_ = pending - *sent;
+  pending_gauge_->Set(static_cast<double>(pending - *sent));
   return SaveCursor();
 }
 
 Status Forwarder::DropExpired(int64_t now_ms) {
-  const int64_t retention = store_->retention_ms();
+  const int64_t retention = from_->retention_ms();
   if (retention <= 0) return Status::Ok();
-  PW_ASSIGN_OR_RETURN(std::string db, SqlIdentifier(client_->database()));
+  PW_RETURN_IF_ERROR(SqlIdentifier(client_->database()).status());
   PW_ASSIGN_OR_RETURN(std::string answer,
                       client_->Query("SELECT DISTINCT partition FROM system.parts WHERE active AND database = " +
                                          SqlString(client_->database()) + " AND table = " +
-                                         SqlString(kEventsTable) + " FORMAT TabSeparated",
+                                         SqlString(from_->table()) + " FORMAT TabSeparated",
                                      true, &stop_));
   PW_ASSIGN_OR_RETURN(auto rows, ParseTsv(answer, 1));
   for (const auto& r : rows) {
@@ -285,12 +295,12 @@ Status Forwarder::DropExpired(int64_t now_ms) {
                        static_cast<unsigned>(*ymd % 100)) + 1) * kDayMs;
     if (day_end > now_ms - retention) continue;
     PW_RETURN_IF_ERROR(client_
-                           ->Query("ALTER TABLE " + db + ".`" + std::string(kEventsTable) + "` DROP PARTITION " +
+                           ->Query("ALTER TABLE " + Table() + " DROP PARTITION " +
                                        std::to_string(*ymd),
                                    true, &stop_)
                            .status());
     dropped_->Inc();
-    PW_LOG_INFO("clickhouse: dropped an expired partition", "partition={}", *ymd);
+    PW_LOG_INFO("clickhouse: dropped an expired partition", "table={} partition={}", from_->table(), *ymd);
   }
   return Status::Ok();
 }
@@ -303,18 +313,19 @@ void Forwarder::Loop() {
   auto fail = [&](const Status& s, const char* what) {
     const int64_t now = NowMs();
     if (now - last_warn_ms >= 10'000) {  // one line per 10 s while ClickHouse is down
-      PW_LOG_WARN("clickhouse: request failed; retrying with backoff", "step={} backoff_ms={} error={}", what, backoff,
-                  LogQuote(s.message()));
+      PW_LOG_WARN("clickhouse: request failed; retrying with backoff", "table={} step={} backoff_ms={} error={}",
+                  from_->table(), what, backoff, LogQuote(s.message()));
       last_warn_ms = now;
     }
     need_sync = true;
     request_failures_.fetch_add(1);
     size_t unused;
-    UpdatePending(store_->ListPartitions(), &unused);
+    UpdatePending(from_->List(), &unused);
     if (!SleepFor(backoff)) return;
     backoff = std::min(backoff * 2, config_.max_backoff_ms);
   };
-  PW_LOG_INFO("clickhouse: forwarding events", "url={} database={}", client_->url(), client_->database());
+  PW_LOG_INFO("clickhouse: forwarding", "table={} url={} database={}", from_->table(), client_->url(),
+              client_->database());
   while (!stop_) {
     if (need_sync) {
       Status s = Resync();

@@ -1,31 +1,34 @@
 #pragma once
-// Forwarding of the event store's records to ClickHouse (`events.backend: clickhouse`,
+// Forwarding of a local store's rows to ClickHouse (`events.backend: clickhouse`,
 // docs/format/clickhouse.md), with the store's partition logs as the durable buffer, as
-// remote write out reads the TSDB's WAL (src/remote/).
+// remote write out reads the TSDB's WAL (src/remote/). One Forwarder per table: events,
+// spans and error occurrences (forward_source.h says what a source is).
 //
-// One thread tails the store (EventStore::ListPartitions / ReadRows): per partition (one
-// UTC day) it sends rows [cursor, row_count) in batches of at most batch_size rows, one
-// INSERT ... FORMAT TabSeparated each, every record as it was logged (replaced ones
-// included: queries resolve replace-on-repeat). A batch's rows all fall in one UTC day,
-// so ClickHouse writes the batch as one part of one partition: all or nothing.
+// One thread tails the source: per partition it sends rows [cursor, rows) in batches
+// (batch_size ClickHouse rows at most), one INSERT ... FORMAT TabSeparated each, every row
+// as it was logged (replaced events included: queries resolve replace-on-repeat). A
+// batch's rows all fall in one UTC day, so ClickHouse writes the batch as one part of one
+// partition: all or nothing.
 //
 // Exactly once: each row carries its identity (source = this instance's id, kept in
 // `<state_dir>/source`, so several perfwatch instances can share one database;
 // log_partition = the partition's start, log_row = its row number, fixed for the
-// partition's life). After ClickHouse's 200 the
-// cursor (`<state_dir>/cursor`, text) is written and fsynced. At start and after every
+// partition's life). After ClickHouse's 200 the cursor (`<state_dir>/cursor` for events,
+// `cursor-<table>` for the others; text) is written and fsynced. At start and after every
 // failed request the forwarder asks ClickHouse for max(log_row) per log_partition and
 // moves each cursor past what ClickHouse already holds (batches of a partition are sent
 // in order, each atomically), so a crash between the 200 and the cursor write, or a lost
 // answer, never sends a row twice; the local cursor keeps ClickHouse's scan off the
 // common path. Failures (no answer, any status but 200) are retried with exponential
 // backoff (min_backoff doubling up to max_backoff) until they succeed or Stop().
-// Retention: partitions of `events` whose day ended before now - events.retention are
-// dropped (ALTER TABLE ... DROP PARTITION) at start and hourly: 18.16 has no TTL.
+// Retention: day partitions of the table that ended before now - the store's retention
+// are dropped (ALTER TABLE ... DROP PARTITION) at start and hourly: 18.16 has no TTL.
 //
-// Metrics: perfwatch_clickhouse_events_sent_total, _events_failed_total (rows of failed
-// attempts), _events_pending, _batches_sent_total, _partitions_dropped_total.
-// Thread safety: Start/Stop from one thread; Stats and WaitIdle are thread-safe.
+// Metrics, <table> = events, spans, errors: perfwatch_clickhouse_<table>_sent_total
+// (ClickHouse rows), _<table>_failed_total (local rows of failed attempts),
+// _<table>_pending (local rows; spans: blocks), and, for all tables together,
+// perfwatch_clickhouse_batches_sent_total and _partitions_dropped_total.
+// Thread safety: Start/Stop from one thread; Stats is thread-safe.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -38,9 +41,9 @@
 
 #include "clickhouse/client.h"
 #include "clickhouse/clickhouse_config.h"
+#include "clickhouse/forward_source.h"
 #include "common/metrics.h"
 #include "common/status.h"
-#include "events/event_store.h"
 
 namespace perfwatch::clickhouse {
 
@@ -66,6 +69,10 @@ class Forwarder {
  public:
   // Reads the cursor; registers the metrics in `metrics` (null: none).
   static Result<std::unique_ptr<Forwarder>> Create(ClickHouseConfig config, std::shared_ptr<const Client> client,
+                                                   std::unique_ptr<ForwardSource> source,
+                                                   std::filesystem::path state_dir, MetricsRegistry* metrics);
+  // The event store's forwarder (EventsSource).
+  static Result<std::unique_ptr<Forwarder>> Create(ClickHouseConfig config, std::shared_ptr<const Client> client,
                                                    const events::EventStore* store, std::filesystem::path state_dir,
                                                    MetricsRegistry* metrics);
   ~Forwarder();  // Stop()
@@ -78,6 +85,7 @@ class Forwarder {
 
   ForwarderStats Stats() const;
   const std::string& source() const { return source_; }
+  std::string_view table() const { return from_->table(); }
 
  private:
   Forwarder() = default;
@@ -87,14 +95,16 @@ class Forwarder {
   Status DropExpired(int64_t now_ms);
   // Sends one batch if any row is pending; *sent: rows sent (0: nothing pending).
   Status SendOne(uint64_t* sent, uint64_t* attempted);
-  // Rows of the store's partitions past their cursors (the pending gauge); sets *next to
+  // Rows of the source's partitions past their cursors (the pending gauge); sets *next to
   // the oldest partition with such rows (end of `parts`: none).
-  uint64_t UpdatePending(const std::vector<events::SelectedRows>& parts, size_t* next);
+  uint64_t UpdatePending(const std::vector<ForwardSource::Part>& parts, size_t* next);
+  std::string Table() const;       // `db`.`table`
+  std::string CursorName() const;  // "cursor" (events), "cursor-<table>"
   bool SleepFor(int64_t ms);  // false when stopping
 
   ClickHouseConfig config_;
   std::shared_ptr<const Client> client_;
-  const events::EventStore* store_ = nullptr;
+  std::unique_ptr<ForwardSource> from_;
   std::filesystem::path state_dir_;
   std::string source_;  // this instance's id (16 hex digits)
   Counter* sent_ = nullptr;

@@ -1,6 +1,8 @@
 #include "clickhouse/schema.h"
 
 #include <charconv>
+#include <cstdio>
+#include <mutex>
 
 #include "clickhouse/tsv.h"
 
@@ -19,6 +21,22 @@ void AppendUint(std::string& out, uint64_t v) {
   out.append(buf, p);
 }
 
+// Hex of an id; "" when it is all zeros (none: a root span's parent, an error without a trace).
+template <size_t N>
+void AppendIdField(std::string& out, const std::array<uint8_t, N>& id) {
+  for (uint8_t b : id) {
+    if (b) return events::AppendHexId(out, id);
+  }
+}
+
+void AppendIdentity(std::string& out, std::string_view source, int64_t partition_start_ms, uint32_t row) {
+  AppendTsvField(out, source);
+  out += '\t';
+  AppendInt(out, partition_start_ms);
+  out += '\t';
+  AppendUint(out, row);
+}
+
 }  // namespace
 
 std::vector<std::string> MigrationStatements(uint32_t version, std::string_view database) {
@@ -35,10 +53,33 @@ std::vector<std::string> MigrationStatements(uint32_t version, std::string_view 
                   "attrs String, source String, log_partition Int64, log_row UInt32"
                   ") ENGINE = MergeTree PARTITION BY toYYYYMMDD(time) ORDER BY (app, page, metric, time_ms)");
   }
+  if (version == 2) {
+    out.push_back("CREATE TABLE IF NOT EXISTS " + db + ".`" + std::string(kSpansTable) +
+                  "` ("
+                  "trace_id String, span_id String, parent_span_id String, service String, name String, route String, "
+                  "kind UInt8, status_code UInt8, status_message String, start_ns UInt64, end_ns UInt64, "
+                  "time DateTime('UTC') DEFAULT toDateTime(intDiv(start_ns, 1000000000), 'UTC'), "
+                  "duration_ns UInt64 DEFAULT end_ns - start_ns, attributes String, events String, "
+                  "source String, log_partition Int64, log_row UInt32, span_index UInt16"
+                  ") ENGINE = MergeTree PARTITION BY toYYYYMMDD(time) ORDER BY (service, name, start_ns)");
+    out.push_back("CREATE TABLE IF NOT EXISTS " + db + ".`" + std::string(kErrorsTable) +
+                  "` ("
+                  "fingerprint String, error_source String, type String, message String, scope String, "
+                  "location String, browser String, session_id String, user_id String, raw_message String, "
+                  "trace_id String, span_id String, "
+                  "time_ms Int64, time DateTime('UTC') DEFAULT toDateTime(intDiv(time_ms, 1000), 'UTC'), "
+                  "source String, log_partition Int64, log_row UInt32"
+                  ") ENGINE = MergeTree PARTITION BY toYYYYMMDD(time) ORDER BY (scope, fingerprint, time_ms)");
+  }
   return out;
 }
 
 Result<uint32_t> EnsureSchema(const Client& client, const std::atomic<bool>* cancel) {
+  // The forwarders of one process (events, spans, errors) start together: one migrates,
+  // the others then find the version in place (schema_version is a TinyLog, which takes no
+  // concurrent writes).
+  static std::mutex mu;
+  std::lock_guard lock(mu);
   PW_ASSIGN_OR_RETURN(std::string db, SqlIdentifier(client.database()));
   PW_RETURN_IF_ERROR(client.Query("CREATE DATABASE IF NOT EXISTS " + db, false, cancel).status());
   PW_RETURN_IF_ERROR(client
@@ -98,11 +139,74 @@ void EncodeEventRow(std::string& out, const events::EventRecord& e, std::string_
     AppendTsvField(out, s);
   }
   out += '\t';
-  AppendTsvField(out, source);
+  AppendIdentity(out, source, partition_start_ms, row);
+  out += '\n';
+}
+
+
+void EncodeSpanRow(std::string& out, const events::SpanRecord& s, std::string_view source, int64_t partition_start_ms,
+                   uint32_t block, uint32_t index) {
+  events::AppendHexId(out, s.trace_id);  // always in full (a span has ids; OTLP's all-zero ones stay visible)
   out += '\t';
-  AppendInt(out, partition_start_ms);
+  events::AppendHexId(out, s.span_id);
   out += '\t';
-  AppendUint(out, row);
+  AppendIdField(out, s.parent_span_id);  // '' for a root
+  // route: the first string http.route attribute, as the span store indexes it.
+  std::string_view route;
+  for (const events::SpanAttribute& a : s.attributes) {
+    if (a.key == "http.route" && a.type == events::SpanAttribute::Type::kString) {
+      route = a.string_value;
+      break;
+    }
+  }
+  for (std::string_view f : {std::string_view(s.service), std::string_view(s.name), route}) {
+    out += '\t';
+    AppendTsvField(out, f);
+  }
+  out += '\t';
+  AppendUint(out, s.kind);
+  out += '\t';
+  AppendUint(out, s.status_code);
+  out += '\t';
+  AppendTsvField(out, s.status_message);
+  out += '\t';
+  AppendUint(out, s.start_time_unix_nano);
+  out += '\t';
+  AppendUint(out, s.end_time_unix_nano);
+  std::string json;
+  events::AppendSpanAttributesJson(json, s.attributes);
+  out += '\t';
+  AppendTsvField(out, json);
+  json.clear();
+  events::AppendSpanEventsJson(json, s.events);
+  out += '\t';
+  AppendTsvField(out, json);
+  out += '\t';
+  AppendIdentity(out, source, partition_start_ms, block);
+  out += '\t';
+  AppendUint(out, index);
+  out += '\n';
+}
+
+void EncodeErrorRow(std::string& out, const events::ErrorGroup& group, const events::ErrorOccurrenceView& o,
+                    std::string_view source, int64_t partition_start_ms, uint32_t row) {
+  char fp[17];
+  std::snprintf(fp, sizeof fp, "%016llx", static_cast<unsigned long long>(group.info.fingerprint));
+  out += fp;
+  for (std::string_view f : {events::ErrorSourceName(group.info.source), std::string_view(group.info.type),
+                             std::string_view(group.info.message), o.scope, o.location, o.browser, o.session_id,
+                             o.user_id, o.message}) {
+    out += '\t';
+    AppendTsvField(out, f);
+  }
+  out += '\t';
+  AppendIdField(out, o.trace_id);
+  out += '\t';
+  AppendIdField(out, o.span_id);
+  out += '\t';
+  AppendInt(out, o.time_ms);
+  out += '\t';
+  AppendIdentity(out, source, partition_start_ms, row);
   out += '\n';
 }
 

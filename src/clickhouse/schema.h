@@ -1,29 +1,43 @@
 #pragma once
 // perfwatch's ClickHouse schema and its migrations (docs/format/clickhouse.md): a
-// `schema_version` table (one row per applied migration) and the `events` table, one row
-// per event-store record, partitioned by UTC day of the event time, ordered for the
-// vitals queries (app, page, metric, time_ms). EncodeEventRow writes one record as a
-// TabSeparated row in kEventColumns order.
-// Thread safety: EnsureSchema may run concurrently from several perfwatch instances
-// (every statement is idempotent); the encoders are pure functions.
+// `schema_version` table (one row per applied migration); version 1: the `events` table,
+// one row per event-store record, partitioned by UTC day of the event time, ordered for
+// the vitals queries (app, page, metric, time_ms); version 2: `spans` (one row per span)
+// and `errors` (one row per error occurrence, with its group). The encoders write one
+// row as TabSeparated in their column list's order.
+// Thread safety: EnsureSchema serialises its callers within a process and may run
+// concurrently from several perfwatch instances (every statement is idempotent); the
+// encoders are pure functions.
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "clickhouse/client.h"
 #include "common/status.h"
+#include "events/error_store.h"
 #include "events/event_store.h"
+#include "events/span_record.h"
 
 namespace perfwatch::clickhouse {
 
-inline constexpr uint32_t kSchemaVersion = 1;
+inline constexpr uint32_t kSchemaVersion = 2;
 inline constexpr std::string_view kEventsTable = "events";
 inline constexpr std::string_view kVersionTable = "schema_version";
+inline constexpr std::string_view kSpansTable = "spans";
+inline constexpr std::string_view kErrorsTable = "errors";
 // The INSERT column list, in EncodeEventRow's order (the DEFAULT columns `time` and
 // `value` are computed by ClickHouse from time_ms and value_bits).
 inline constexpr std::string_view kEventColumns =
     "(app, page, metric, time_ms, received_ms, type, value_bits, device, connection, browser, name, session_id, id, "
     "attrs, source, log_partition, log_row)";
+
+// The INSERT column lists of the spans and errors tables (DEFAULT columns: time, duration_ns).
+inline constexpr std::string_view kSpanColumns =
+    "(trace_id, span_id, parent_span_id, service, name, route, kind, status_code, status_message, start_ns, end_ns, "
+    "attributes, events, source, log_partition, log_row, span_index)";
+inline constexpr std::string_view kErrorColumns =
+    "(fingerprint, error_source, type, message, scope, location, browser, session_id, user_id, raw_message, "
+    "trace_id, span_id, time_ms, source, log_partition, log_row)";
 
 // The statements of migration `version` (1..kSchemaVersion) for `database`.
 std::vector<std::string> MigrationStatements(uint32_t version, std::string_view database);
@@ -37,5 +51,13 @@ Result<uint32_t> EnsureSchema(const Client& client, const std::atomic<bool>* can
 // the perfwatch instance `source`) as one TabSeparated row ending in '\n'.
 void EncodeEventRow(std::string& out, const events::EventRecord& e, std::string_view source,
                     int64_t partition_start_ms, uint32_t row);
+
+// Appends span `index` of block `block` of the span-store partition starting at
+// `partition_start_ms`.
+void EncodeSpanRow(std::string& out, const events::SpanRecord& s, std::string_view source, int64_t partition_start_ms,
+                   uint32_t block, uint32_t index);
+// Appends occurrence `row` of the error-store partition starting at `partition_start_ms`.
+void EncodeErrorRow(std::string& out, const events::ErrorGroup& group, const events::ErrorOccurrenceView& o,
+                    std::string_view source, int64_t partition_start_ms, uint32_t row);
 
 }  // namespace perfwatch::clickhouse

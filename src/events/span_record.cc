@@ -1,5 +1,7 @@
 #include "events/span_record.h"
 
+#include "common/json_writer.h"
+
 namespace perfwatch::events {
 
 bool SpanRecord::is_root() const {
@@ -30,6 +32,46 @@ std::string_view SpanStatusText(uint8_t code) {
     case 1: return "STATUS_CODE_OK";
     case 2: return "STATUS_CODE_ERROR";
     default: return "STATUS_CODE_UNSET";
+  }
+}
+
+void AppendSpanAttributesJson(std::string& out, const std::vector<SpanAttribute>& attrs) {
+  out.push_back('{');
+  for (size_t i = 0; i < attrs.size(); ++i) {
+    const SpanAttribute& a = attrs[i];
+    if (i) out.push_back(',');
+    AppendJsonString(out, a.key);
+    out.push_back(':');
+    switch (a.type) {
+      case SpanAttribute::Type::kString: AppendJsonString(out, a.string_value); break;
+      case SpanAttribute::Type::kInt: AppendJsonInt(out, a.int_value); break;
+      case SpanAttribute::Type::kDouble: AppendJsonNumber(out, a.double_value); break;
+      case SpanAttribute::Type::kBool: out += a.bool_value ? "true" : "false"; break;
+    }
+  }
+  out.push_back('}');
+}
+
+void AppendSpanEventsJson(std::string& out, const std::vector<SpanEventRecord>& events) {
+  out.push_back('[');
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i) out.push_back(',');
+    out += R"({"name":)";
+    AppendJsonString(out, events[i].name);
+    out += R"(,"timeUnixNano":")";
+    out += std::to_string(events[i].time_unix_nano);
+    out += R"(","attributes":)";
+    AppendSpanAttributesJson(out, events[i].attributes);
+    out.push_back('}');
+  }
+  out.push_back(']');
+}
+
+void AppendHexId(std::string& out, std::span<const uint8_t> id) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (uint8_t b : id) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 15]);
   }
 }
 

@@ -9,6 +9,7 @@
 // Thread safety: plain values.
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,5 +78,12 @@ struct SpanRecord {
 std::string_view SpanKindText(uint8_t kind);
 // "STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR".
 std::string_view SpanStatusText(uint8_t code);
+
+// The JSON the traces API shows (and the ClickHouse spans table keeps): attributes as one
+// object {"key": value} with typed values; events as an array of {"name", "timeUnixNano"
+// (a decimal string), "attributes"}; ids as lower-case hex (without quotes).
+void AppendSpanAttributesJson(std::string& out, const std::vector<SpanAttribute>& attrs);
+void AppendSpanEventsJson(std::string& out, const std::vector<SpanEventRecord>& events);
+void AppendHexId(std::string& out, std::span<const uint8_t> id);
 
 }  // namespace perfwatch::events

@@ -12,15 +12,10 @@ namespace perfwatch::query {
 
 namespace {
 
-const char kHex[] = "0123456789abcdef";
-
 template <size_t N>
 void AppendHex(std::string& out, const std::array<uint8_t, N>& id) {
   out.push_back('"');
-  for (uint8_t b : id) {
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 15]);
-  }
+  events::AppendHexId(out, id);
   out.push_back('"');
 }
 
@@ -46,23 +41,6 @@ void AppendNanos(std::string& out, uint64_t ns) {
 
 void AppendDurationMs(std::string& out, uint64_t start, uint64_t end) {
   AppendJsonNumber(out, static_cast<double>(end >= start ? end - start : 0) / 1e6);
-}
-
-void AppendAttributes(std::string& out, const std::vector<events::SpanAttribute>& attrs) {
-  out.push_back('{');
-  for (size_t i = 0; i < attrs.size(); ++i) {
-    const events::SpanAttribute& a = attrs[i];
-    if (i) out.push_back(',');
-    AppendJsonString(out, a.key);
-    out.push_back(':');
-    switch (a.type) {
-      case events::SpanAttribute::Type::kString: AppendJsonString(out, a.string_value); break;
-      case events::SpanAttribute::Type::kInt: AppendJsonInt(out, a.int_value); break;
-      case events::SpanAttribute::Type::kDouble: AppendJsonNumber(out, a.double_value); break;
-      case events::SpanAttribute::Type::kBool: out += a.bool_value ? "true" : "false"; break;
-    }
-  }
-  out.push_back('}');
 }
 
 // The span's fields up to (not including) "children".
@@ -92,19 +70,9 @@ void AppendSpanHead(std::string& out, const events::SpanRecord& s, bool orphan) 
   out += R"(,"durationMs":)";
   AppendDurationMs(out, s.start_time_unix_nano, s.end_time_unix_nano);
   out += R"(,"attributes":)";
-  AppendAttributes(out, s.attributes);
-  out += R"(,"events":[)";
-  for (size_t i = 0; i < s.events.size(); ++i) {
-    if (i) out.push_back(',');
-    out += R"({"name":)";
-    AppendJsonString(out, s.events[i].name);
-    out += R"(,"timeUnixNano":)";
-    AppendNanos(out, s.events[i].time_unix_nano);
-    out += R"(,"attributes":)";
-    AppendAttributes(out, s.events[i].attributes);
-    out.push_back('}');
-  }
-  out.push_back(']');
+  events::AppendSpanAttributesJson(out, s.attributes);
+  out += R"(,"events":)";
+  events::AppendSpanEventsJson(out, s.events);
   if (orphan) out += R"(,"orphan":true)";
 }
 
@@ -181,7 +149,13 @@ void Success(http::Response& res, std::string_view data) {
 
 void BadData(http::Response& res, std::string_view message) { http::WriteApiError(res, 400, "bad_data", message); }
 
-void HandleList(const events::SpanStore* store, const http::Request& req, http::Response& res) {
+// The reader failed: 503 when it is unreachable (ClickHouse down), else 500.
+void StoreError(http::Response& res, const Status& s) {
+  if (s.code() == StatusCode::kUnavailable) return http::WriteApiError(res, 503, "unavailable", s.message());
+  http::WriteApiError(res, 500, "internal", s.message());
+}
+
+void HandleList(const events::SpanReader* store, const http::Request& req, http::Response& res) {
   events::SpanListQuery q;
   int64_t end_ms = NowMs();
   if (auto v = req.Param("end")) {
@@ -229,7 +203,7 @@ void HandleList(const events::SpanStore* store, const http::Request& req, http::
   }
   std::vector<events::SpanRecord> rows;
   Status s = store->ListEntrySpans(q, &rows);
-  if (!s.ok()) return http::WriteApiError(res, 500, "internal", s.message());
+  if (!s.ok()) return StoreError(res, s);
   std::string data = "[";
   for (size_t i = 0; i < rows.size(); ++i) {
     if (i) data.push_back(',');
@@ -239,14 +213,14 @@ void HandleList(const events::SpanStore* store, const http::Request& req, http::
   Success(res, data);
 }
 
-void HandleTrace(const events::SpanStore* store, const http::Request& req, http::Response& res) {
+void HandleTrace(const events::SpanReader* store, const http::Request& req, http::Response& res) {
   std::string_view id_text = req.path.substr(std::string_view("/api/v1/traces/").size());
   std::array<uint8_t, 16> id{};
   if (!ParseTraceId(id_text, &id)) return BadData(res, "invalid trace id: want 32 hex digits");
   std::vector<events::SpanRecord> spans;
   uint64_t total = 0;
   Status s = store->GetTrace(id, kMaxTraceSpans, &spans, &total);
-  if (!s.ok()) return http::WriteApiError(res, 500, "internal", s.message());
+  if (!s.ok()) return StoreError(res, s);
   if (spans.empty()) return http::WriteApiError(res, 404, "not_found", "trace not found");
   Success(res, TraceTreeJson(spans, total));
 }
@@ -342,7 +316,7 @@ std::string TraceTreeJson(const std::vector<events::SpanRecord>& in, uint64_t st
   return out;
 }
 
-void RegisterTracesApi(http::Router& router, const events::SpanStore* store) {
+void RegisterTracesApi(http::Router& router, const events::SpanReader* store) {
   const http::RouteOptions list_options{.scope = http::Scope::kRead, .route_class = http::RouteClass::kQuery};
   router.Handle("GET", "/api/v1/traces",
                 [store](const http::Request& req, http::Response& res) { HandleList(store, req, res); }, list_options);

@@ -9,15 +9,17 @@
 //       stored are extra roots with "orphan":true); at most kMaxTraceSpans spans (the
 //       earliest-starting), then "truncated":true and spanCount the number stored.
 // Errors: 400 bad_data for a bad parameter or trace id, 404 not_found for an unknown trace,
-// 500 internal when the store fails. Scope read, admission class query.
+// 503 unavailable when the store is unreachable (ClickHouse down), 500 internal when it
+// fails. Scope read, admission class query.
 //
-// Thread safety: the handlers are called concurrently; SpanStore is thread-safe.
+// Thread safety: the handlers are called concurrently; SpanReader implementations are
+// thread-safe. With events.backend: clickhouse the reader is ClickHouse (clickhouse/span_reader.h).
 #include <cstddef>
 #include <string>
 #include <vector>
 
 #include "events/span_record.h"
-#include "events/span_store.h"
+#include "events/span_reader.h"
 #include "http/router.h"
 
 namespace perfwatch::query {
@@ -30,6 +32,6 @@ inline constexpr size_t kMaxTraceSpans = 10000;
 // duplicate span ids are shown once). `stored` is the number of spans the store holds.
 std::string TraceTreeJson(const std::vector<events::SpanRecord>& spans, uint64_t stored);
 
-void RegisterTracesApi(http::Router& router, const events::SpanStore* store);
+void RegisterTracesApi(http::Router& router, const events::SpanReader* store);
 
 }  // namespace perfwatch::query

@@ -10,12 +10,18 @@
 
 #include "analysis/vitals_handler.h"
 #include "analysis/vitals_report.h"
+#include "analysis/vitals_series.h"
+#include "clickhouse/event_reader.h"
 #include "clickhouse/forwarder.h"
+#include "clickhouse/span_reader.h"
 #include "clickhouse/schema.h"
 #include "clickhouse/tsv.h"
 #include "clickhouse/vitals_query.h"
 #include "common/time.h"
+#include "events/error_store.h"
 #include "events/event_store.h"
+#include "events/span_store.h"
+#include "query/traces_api.h"
 #include "support/clickhouse_server.h"
 
 namespace perfwatch::clickhouse {
@@ -167,11 +173,18 @@ TEST_F(ClickHouseLiveTest, SchemaIsVersionedAndIdempotent) {
   ASSERT_TRUE(v.ok()) << v.status().message();
   EXPECT_EQ(*v, kSchemaVersion);
   ASSERT_TRUE(EnsureSchema(*client_).ok());
+  // One row per migration, each applied once.
   EXPECT_EQ(server_->Scalar("SELECT count(), max(version) FROM " + database_ + ".schema_version"),
-            "1\t" + std::to_string(kSchemaVersion));
+            std::to_string(kSchemaVersion) + "\t" + std::to_string(kSchemaVersion));
   EXPECT_EQ(server_->Scalar("SELECT partition_key, sorting_key FROM system.tables WHERE database = '" + database_ +
                             "' AND name = 'events'"),
             "toYYYYMMDD(time)\tapp, page, metric, time_ms");
+  EXPECT_EQ(server_->Scalar("SELECT partition_key, sorting_key FROM system.tables WHERE database = '" + database_ +
+                            "' AND name = 'spans'"),
+            "toYYYYMMDD(time)\tservice, name, start_ns");
+  EXPECT_EQ(server_->Scalar("SELECT partition_key, sorting_key FROM system.tables WHERE database = '" + database_ +
+                            "' AND name = 'errors'"),
+            "toYYYYMMDD(time)\tscope, fingerprint, time_ms");
   // A newer schema than this perfwatch knows is refused.
   ASSERT_EQ(server_->Query("INSERT INTO " + database_ + ".schema_version VALUES (99, now())").status, 200);
   auto newer = EnsureSchema(*client_);
@@ -319,6 +332,350 @@ TEST_F(ClickHouseLiveTest, TwoInstancesShareOneDatabase) {
   ASSERT_TRUE(WaitFor([&] { return fb->Stats().events_sent == 700 && fb->Stats().events_pending == 0; }));
   EXPECT_EQ(Count(), "2200");
   EXPECT_EQ(Count("uniqExact(source, log_partition, log_row)"), "2200");
+}
+
+}  // namespace
+}  // namespace perfwatch::clickhouse
+
+namespace perfwatch::clickhouse {
+namespace {
+
+// One record as text, every field (the value by its bits), for exact comparison.
+std::string RecordText(const events::EventRecord& e) {
+  std::string s = std::string(events::EventTypeName(e.type)) + "|" + std::string(events::VitalName(e.vital)) + "|" +
+                  std::to_string(e.time_ms) + "|" + std::to_string(e.received_ms) + "|" +
+                  std::to_string(DoubleBits(e.value));
+  for (std::string_view d : e.dims) s += "|" + std::string(d);
+  s += "|" + std::string(e.session_id) + "|" + std::string(e.id) + "|" + std::string(e.name) + "|" +
+       std::string(e.attrs_json);
+  return s;
+}
+
+std::vector<std::string> Records(const events::EventReader& reader, const events::RecordScan& scan) {
+  std::vector<std::string> out;
+  Status st = reader.ScanRecords(scan, [&](const events::EventRecord& e) { out.push_back(RecordText(e)); });
+  EXPECT_TRUE(st.ok()) << st.message();
+  return out;
+}
+
+// Every event type, with attributes, repeats (newer, older and equal times) and the strings
+// ClickHouse must keep byte for byte.
+Beacons MakeMixed(int n, int64_t base_ms, uint32_t seed) {
+  Beacons b = MakeVitals(n, base_ms, seed, 4);
+  std::mt19937 rng(seed + 100);
+  const events::EventType types[] = {events::EventType::kNavigation, events::EventType::kResource,
+                                     events::EventType::kError, events::EventType::kJourney,
+                                     events::EventType::kMemory, events::EventType::kMeasure};
+  for (int i = 0; i < n / 2; ++i) {
+    events::EventInput e = b.events[rng() % b.events.size()];
+    e.type = types[rng() % 6];
+    e.vital = events::Vital::kNone;
+    e.value = rng() % 5 ? std::uniform_real_distribution<double>(0, 9000)(rng) : std::nan("");
+    e.name = b.Keep(e.type == events::EventType::kJourney ? "checkout" : "n\t\"x" + std::to_string(i % 7));
+    e.attrs_json = b.Keep(R"({"k":)" + std::to_string(i) + R"(,"s":"a\tb\u0000\n"})");
+    e.session_id = i % 3 ? b.Keep("m" + std::to_string(i / 2)) : std::string_view();
+    e.id = i % 3 ? b.Keep("r" + std::to_string(i % 50)) : std::string_view();
+    b.events.push_back(e);
+  }
+  // A repeat at the very same time as the event it repeats: the later one wins.
+  events::EventInput same = b.events.front();
+  same.value += 1;
+  b.events.push_back(same);
+  return b;
+}
+
+// The reader behind the event APIs (attribution, network, journeys, score, vitals series
+// and histogram) gives, record for record and in the same order, what the local store gives.
+TEST_F(ClickHouseLiveTest, EventReaderReadsWhatTheLocalStoreReads) {
+  auto store = OpenStore();
+  const int64_t now = NowMs();
+  Beacons a = MakeMixed(3000, now - 26 * 3600 * 1000, 31);
+  Beacons b = MakeMixed(3000, now - 2 * 3600 * 1000, 32);
+  ASSERT_TRUE(store->Append(a.events).ok());
+  ASSERT_TRUE(store->Append(b.events).ok());
+  auto fwd = MakeForwarder(store.get());
+  fwd->Start();
+  const uint64_t total = a.events.size() + b.events.size();
+  ASSERT_TRUE(WaitFor([&] { return fwd->Stats().events_pending == 0 && fwd->Stats().events_sent == total; }));
+  EventReader remote(client_);
+
+  std::vector<events::RecordScan> scans(7);
+  scans[1].type = events::EventType::kJourney;
+  scans[2].type = events::EventType::kVital;
+  scans[2].vital = events::Vital::kLCP;
+  scans[2].filters[events::kPage] = "/a'b\\c";
+  scans[3].from_ms = now - 3 * 3600 * 1000;
+  scans[3].to_ms = now;
+  scans[3].filters[events::kDevice] = "mobile";
+  scans[4].type = events::EventType::kResource;
+  scans[4].filters[events::kApp] = "nope";
+  scans[5].vital = events::Vital::kINP;
+  scans[6].type = events::EventType::kError;
+  scans[6].from_ms = now - 30LL * 3600 * 1000;
+  scans[6].to_ms = now - 20LL * 3600 * 1000;
+  for (size_t i = 0; i < scans.size(); ++i) {
+    auto local = Records(*store, scans[i]);
+    auto ch = Records(remote, scans[i]);
+    if (i != 4) EXPECT_FALSE(local.empty()) << i;
+    EXPECT_EQ(ch.size(), local.size()) << "scan " << i;
+    EXPECT_TRUE(ch == local) << "scan " << i;
+  }
+  EXPECT_LT(store->Stats().events, total);  // replaced events were sent, and resolved
+
+  // Vitals grouped and stepped: the series and histogram answers are the local ones.
+  for (events::Vital v : {events::Vital::kLCP, events::Vital::kCLS}) {
+    analysis::VitalsRequest r;
+    r.scan.vital = v;
+    r.scan.from_ms = now - 30LL * 3600 * 1000;
+    r.scan.to_ms = now;
+    r.scan.group_by[events::kPage] = true;
+    r.percentile = 90;
+    auto ls = analysis::ComputeVitalSeries(*store, r, 3'600'000);
+    auto rs = analysis::ComputeVitalSeries(remote, r, 3'600'000);
+    ASSERT_TRUE(ls.ok() && rs.ok()) << rs.status().message();
+    ASSERT_EQ(rs->size(), ls->size());
+    for (size_t i = 0; i < ls->size(); ++i) {
+      EXPECT_EQ((*rs)[i].key, (*ls)[i].key);
+      EXPECT_EQ((*rs)[i].step_starts_ms, (*ls)[i].step_starts_ms);
+      EXPECT_EQ((*rs)[i].counts, (*ls)[i].counts);
+      EXPECT_EQ((*rs)[i].values, (*ls)[i].values);
+    }
+    auto lh = analysis::ComputeVitalHistogram(*store, r, 20, {});
+    auto rh = analysis::ComputeVitalHistogram(remote, r, 20, {});
+    ASSERT_TRUE(lh.ok() && rh.ok()) << rh.status().message();
+    EXPECT_EQ(rh->counts, lh->counts);
+    EXPECT_EQ(rh->edges, lh->edges);
+    EXPECT_EQ(rh->p75, lh->p75);
+  }
+  // The same step limit and error as the local store.
+  events::VitalScan wide;
+  wide.from_ms = 0;
+  wide.to_ms = now;
+  auto nop = [](const auto&, int64_t, std::span<const double>) {};
+  Status l = store->ScanVitalSteps(wide, 1000, 100, nop), r = remote.ScanVitalSteps(wide, 1000, 100, nop);
+  EXPECT_EQ(l.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.message(), l.message());
+
+  // ClickHouse down: Unavailable, which the APIs answer as 503.
+  server_->Stop();
+  Status down = remote.ScanRecords(scans[0], [](const events::EventRecord&) {});
+  EXPECT_EQ(down.code(), StatusCode::kUnavailable) << down.message();
+}
+
+}  // namespace
+}  // namespace perfwatch::clickhouse
+
+namespace perfwatch::clickhouse {
+namespace {
+
+events::SpanRecord Span(uint8_t trace, uint8_t id, uint64_t start_ns, std::string service) {
+  events::SpanRecord s;
+  s.trace_id.fill(0);
+  s.trace_id[15] = trace;
+  s.span_id[7] = id;
+  if (id > 1) s.parent_span_id[7] = 1;
+  s.service = std::move(service);
+  s.name = "GET /items/{id}";
+  s.kind = id == 1 ? events::kSpanKindServer : 3;
+  s.status_code = id % 7 == 0 ? events::kSpanStatusError : 0;
+  s.status_message = "tab\there";
+  s.start_time_unix_nano = start_ns;
+  s.end_time_unix_nano = start_ns + 1'500'000;
+  s.attributes = {events::SpanAttribute::String("http.route", "/items/{id}"), events::SpanAttribute::Int("n", id)};
+  s.events.push_back({"exception", start_ns + 10, {events::SpanAttribute::String("exception.message", "boom\n")}});
+  return s;
+}
+
+// Spans and error occurrences reach their tables once each, with their fields, also when
+// the cursors are lost (the resync finds what ClickHouse holds).
+TEST_F(ClickHouseLiveTest, SpansAndErrorsAreForwardedExactlyOnce) {
+  const int64_t now = NowMs();
+  auto spans = events::SpanStore::Open(dir_ / "spans", {}, nullptr).value();
+  auto errors = events::ErrorStore::Open(dir_ / "errors", {}, nullptr).value();
+  // Two hours of spans (two partitions), in batches: more blocks than one INSERT takes.
+  uint64_t total_spans = 0;
+  for (int batch = 0; batch < 6; ++batch) {
+    std::vector<events::SpanRecord> b;
+    const uint64_t base = static_cast<uint64_t>(now - (batch < 3 ? 2 : 0) * 3'600'000) * 1'000'000;
+    for (int i = 0; i < 700; ++i) b.push_back(Span(static_cast<uint8_t>(batch), static_cast<uint8_t>(i % 200 + 1), base + i, "api"));
+    ASSERT_TRUE(spans->Append(b).ok());
+    total_spans += b.size();
+  }
+  events::ErrorGroupInfo g1, g2;
+  g1.fingerprint = 0xabcdef0123456789ull;
+  g1.type = "TypeError";
+  g1.message = "x is undefined";
+  g2.fingerprint = 42;
+  g2.source = events::ErrorSource::kBackend;
+  g2.type = "ValueError";
+  g2.message = "bad \t value";
+  std::vector<events::ErrorOccurrenceInput> occ;
+  for (int i = 0; i < 900; ++i) {
+    events::ErrorOccurrenceInput o;
+    o.group = i % 3 ? &g1 : &g2;
+    o.time_ms = now - (i % 2 ? 26 : 1) * 3'600'000 + i;
+    o.scope = i % 3 ? "shop" : "api";
+    o.location = "/cart";
+    o.session_id = "s1";
+    o.message = "raw\nmessage";
+    if (i % 5 == 0) o.trace_id[0] = 0x7f;
+    occ.push_back(o);
+  }
+  ASSERT_TRUE(errors->Append(occ).ok());
+
+  config_.batch_size = 2048;  // two span blocks per INSERT
+  auto fs = Forwarder::Create(config_, client_, SpansSource(spans.get()), dir_ / "clickhouse", nullptr).value();
+  auto fe = Forwarder::Create(config_, client_, ErrorsSource(errors.get()), dir_ / "clickhouse", nullptr).value();
+  EXPECT_EQ(fs->source(), fe->source());
+  fs->Start();
+  fe->Start();
+  // (pending is 0 until the first look at the store: wait for what was sent.)
+  ASSERT_TRUE(WaitFor([&] { return fs->Stats().events_sent == total_spans && fe->Stats().events_sent == 900; }));
+  ASSERT_TRUE(WaitFor([&] { return fs->Stats().events_pending == 0 && fe->Stats().events_pending == 0; }));
+  auto count = [&](const std::string& table, const std::string& what = "count()") {
+    return server_->Scalar("SELECT " + what + " FROM " + database_ + "." + table);
+  };
+  EXPECT_EQ(count("spans"), std::to_string(total_spans));
+  EXPECT_EQ(fs->Stats().events_sent, total_spans);
+  EXPECT_EQ(count("spans", "uniqExact(log_partition, log_row, span_index)"), std::to_string(total_spans));
+  EXPECT_EQ(count("errors"), "900");
+  EXPECT_EQ(count("errors", "uniqExact(log_partition, log_row)"), "900");
+  // Fields as stored, byte for byte.
+  EXPECT_EQ(server_->Scalar("SELECT concat(trace_id, ' ', span_id, ' ', parent_span_id, ' ', toString(kind), ' ', "
+                            "toString(duration_ns), ' ', attributes) FROM " + database_ +
+                            ".spans WHERE span_id = '0000000000000002' AND trace_id LIKE '%05' LIMIT 1"),
+            "00000000000000000000000000000005 0000000000000002 0000000000000001 3 1500000 "
+            "{\"http.route\":\"/items/{id}\",\"n\":2}");
+  EXPECT_EQ(server_->Scalar("SELECT count() FROM " + database_ + ".spans WHERE status_message = 'tab\\there' AND "
+                            "position(events, 'boom\\\\n') > 0"),
+            std::to_string(total_spans));
+  EXPECT_EQ(count("spans WHERE route = '/items/{id}' AND service = 'api'"), std::to_string(total_spans));
+  EXPECT_EQ(count("errors WHERE fingerprint = 'abcdef0123456789' AND error_source = 'browser'"), "600");
+  EXPECT_EQ(count("errors WHERE fingerprint = '000000000000002a' AND message = 'bad \\t value' AND "
+                  "raw_message = 'raw\\nmessage' AND error_source = 'backend'"),
+            "300");
+  EXPECT_EQ(count("errors WHERE trace_id != ''"), "180");
+
+  // Lost cursors and more rows: only the new ones are sent.
+  fs->Stop();
+  fe->Stop();
+  std::filesystem::remove(dir_ / "clickhouse" / "cursor-spans");
+  std::filesystem::remove(dir_ / "clickhouse" / "cursor-errors");
+  ASSERT_TRUE(spans->Append(std::vector<events::SpanRecord>{Span(9, 1, static_cast<uint64_t>(now) * 1'000'000, "web")}).ok());
+  ASSERT_TRUE(errors->Append(std::span(occ.data(), 10)).ok());
+  auto fs2 = Forwarder::Create(config_, client_, SpansSource(spans.get()), dir_ / "clickhouse", nullptr).value();
+  auto fe2 = Forwarder::Create(config_, client_, ErrorsSource(errors.get()), dir_ / "clickhouse", nullptr).value();
+  fs2->Start();
+  fe2->Start();
+  ASSERT_TRUE(WaitFor([&] { return fs2->Stats().events_sent >= 1 && fe2->Stats().events_sent >= 10; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // nothing more follows
+  EXPECT_EQ(fs2->Stats().events_pending, 0u);
+  EXPECT_EQ(fs2->Stats().events_sent, 1u);
+  EXPECT_EQ(fe2->Stats().events_sent, 10u);
+  EXPECT_EQ(count("spans"), std::to_string(total_spans + 1));
+  EXPECT_EQ(count("errors"), "910");
+}
+
+}  // namespace
+}  // namespace perfwatch::clickhouse
+
+namespace perfwatch::clickhouse {
+namespace {
+
+// The traces API's reader gives from ClickHouse what the local span store gives: whole
+// traces (in start order, orphans and truncation included) and the entry-span lists.
+TEST_F(ClickHouseLiveTest, SpanReaderReadsWhatTheLocalStoreReads) {
+  const int64_t now = NowMs();
+  auto spans = events::SpanStore::Open(dir_ / "spans", {}, nullptr).value();
+  std::mt19937 rng(5);
+  uint64_t total = 0;
+  for (int batch = 0; batch < 4; ++batch) {
+    std::vector<events::SpanRecord> b;
+    for (int i = 0; i < 500; ++i) {
+      // Distinct start times and durations: the lists have no ties to break.
+      const uint64_t start = static_cast<uint64_t>(now - 3 * 3'600'000) * 1'000'000 + (batch * 500 + i) * 7'000'003ull;
+      events::SpanRecord s = Span(static_cast<uint8_t>(i % 40), static_cast<uint8_t>(i % 9 + 1), start,
+                                  i % 3 ? "api" : "web");
+      s.trace_id[0] = static_cast<uint8_t>(batch);
+      s.end_time_unix_nano = start + 1'000'000 + (batch * 500 + i) * 1'013ull;
+      s.status_code = rng() % 4 == 0 ? events::kSpanStatusError : rng() % 2;
+      s.attributes.push_back(events::SpanAttribute::Int("big", -static_cast<int64_t>(rng())));
+      events::SpanAttribute d;
+      d.key = "ratio";
+      d.type = events::SpanAttribute::Type::kDouble;
+      d.double_value = std::uniform_real_distribution<double>(0, 1)(rng);
+      s.attributes.push_back(d);
+      events::SpanAttribute flag;
+      flag.key = "cached";
+      flag.type = events::SpanAttribute::Type::kBool;
+      flag.bool_value = i % 2;
+      s.attributes.push_back(flag);
+      if (i % 50 == 0) s.attributes[0].string_value = "/a'b\\c\t\"";
+      b.push_back(std::move(s));
+    }
+    ASSERT_TRUE(spans->Append(b).ok());
+    total += b.size();
+  }
+  auto f = Forwarder::Create(config_, client_, SpansSource(spans.get()), dir_ / "clickhouse", nullptr).value();
+  f->Start();
+  ASSERT_TRUE(WaitFor([&] { return f->Stats().events_sent == total; }));
+  SpanReader remote(client_);
+
+  auto list_json = [](const std::vector<events::SpanRecord>& v) {
+    std::string out;
+    for (const auto& s : v) {
+      std::string id;
+      events::AppendHexId(id, s.span_id);
+      out += id + " " + std::to_string(s.start_time_unix_nano) + " ";
+      events::AppendSpanAttributesJson(out, s.attributes);
+      events::AppendSpanEventsJson(out, s.events);
+      out += "\n";
+    }
+    return out;
+  };
+  for (int t = 0; t < 40; t += 7) {
+    for (int batch : {0, 3}) {
+      std::array<uint8_t, 16> id{};
+      id[0] = static_cast<uint8_t>(batch);
+      id[15] = static_cast<uint8_t>(t);
+      for (size_t max : {size_t{10000}, size_t{5}}) {
+        std::vector<events::SpanRecord> a, b;
+        uint64_t ta = 0, tb = 0;
+        ASSERT_TRUE(spans->GetTrace(id, max, &a, &ta).ok());
+        Status st = remote.GetTrace(id, max, &b, &tb);
+        ASSERT_TRUE(st.ok()) << st.message();
+        EXPECT_FALSE(a.empty());
+        EXPECT_EQ(tb, ta);
+        EXPECT_EQ(query::TraceTreeJson(b, tb), query::TraceTreeJson(a, ta)) << "trace " << t << " max " << max;
+      }
+    }
+  }
+  std::vector<events::SpanRecord> none;
+  uint64_t zero = 1;
+  ASSERT_TRUE(remote.GetTrace(std::array<uint8_t, 16>{9, 9}, 100, &none, &zero).ok());
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(zero, 0u);
+
+  std::vector<events::SpanListQuery> queries(6);
+  queries[1].sort = events::SpanListQuery::Sort::kSlowest;
+  queries[1].limit = 50;
+  queries[2].service = "web";
+  queries[2].status = events::kSpanStatusError;
+  queries[3].route = "/items/{id}";
+  queries[3].min_duration_ns = 2'000'000;
+  queries[3].from_ns = (now - 3 * 3'600'000 + 7'000) * 1'000'000;  // the spans cover 14 s from now - 3 h
+  queries[4].name = "nope";
+  queries[5].sort = events::SpanListQuery::Sort::kSlowest;
+  queries[5].to_ns = (now - 3 * 3'600'000 + 7'000) * 1'000'000;
+  queries[5].limit = 1000;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    std::vector<events::SpanRecord> a, b;
+    ASSERT_TRUE(spans->ListEntrySpans(queries[i], &a).ok());
+    Status st = remote.ListEntrySpans(queries[i], &b);
+    ASSERT_TRUE(st.ok()) << st.message();
+    if (i != 4) EXPECT_FALSE(a.empty()) << i;
+    EXPECT_EQ(list_json(b), list_json(a)) << "query " << i;
+  }
 }
 
 }  // namespace

@@ -178,6 +178,144 @@ TEST_F(ClickHouseBackendTest, OutageWithARestartLosesAndDoublesNothing) {
   EXPECT_EQ(Count("uniqExact(session_id, id, time_ms)"), "6000");
 }
 
+// Page views as the SDK reports them: a navigation, LCP and INP with attribution, the
+// resource summary with the slowest resources, and journeys; some LCPs reported again
+// (grown) under the same id. Timestamps in [now - 3h, now - 1h].
+std::vector<std::string> PageViews(int n, int64_t now_ms, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const char* pages[] = {"https://shop.example/", "https://shop.example/products/7", "https://shop.example/cart"};
+  const char* heroes[] = {"https://shop.example/img/hero.jpg", "https://cdn.example/banner.png"};
+  const char* targets[] = {"button#buy", "input.search", "a.menu"};
+  std::vector<std::string> out;
+  std::string body;
+  auto add = [&](const std::string& beacon) { body += (body.empty() ? "[" : ",") + beacon; };
+  for (int i = 0; i < n; ++i) {
+    const std::string pv = "pv" + std::to_string(i), sid = "s" + std::to_string(i / 3);
+    const int64_t t = now_ms - 3 * 3'600'000 + static_cast<int64_t>(rng() % 7'000'000);
+    const std::string common = R"("sessionId":")" + sid + R"(","pageViewId":")" + pv + R"(","url":")" +
+                               pages[rng() % 3] + R"(","userAgent":")" + kUas[rng() % 3] + R"(","timestamp":)";
+    const int lcp = 800 + static_cast<int>(rng() % 4000), ttfb = 100 + static_cast<int>(rng() % 500);
+    const char* hero = heroes[rng() % 2];
+    add(R"({"type":"navigation","id":")" + pv + R"(-nav","value":)" + std::to_string(lcp + 300) + "," + common +
+        std::to_string(t) + R"(,"load":)" + std::to_string(lcp + 300) + "}");
+    add(R"({"type":"vital","name":"LCP","id":")" + pv + R"(-lcp","value":)" + std::to_string(lcp) + "," + common +
+        std::to_string(t + 1) + R"(,"attribution":{"element":"img.hero","url":")" + hero + R"(","ttfb":)" +
+        std::to_string(ttfb) + R"(,"loadDelay":200,"loadDuration":)" + std::to_string(lcp - ttfb - 400) +
+        R"(,"renderDelay":200}})");
+    if (i % 4 == 0) {  // reported again, grown
+      add(R"({"type":"vital","name":"LCP","id":")" + pv + R"(-lcp","value":)" + std::to_string(lcp + 500) + "," +
+          common + std::to_string(t + 2000) + R"(,"attribution":{"element":"h1","ttfb":)" + std::to_string(ttfb) +
+          R"(,"loadDelay":0,"loadDuration":0,"renderDelay":)" + std::to_string(lcp + 500 - ttfb) + "}}");
+    }
+    const int inp = 40 + static_cast<int>(rng() % 600);
+    add(R"({"type":"vital","name":"INP","id":")" + pv + R"(-inp","value":)" + std::to_string(inp) + "," + common +
+        std::to_string(t + 5000) + R"(,"attribution":{"target":")" + targets[rng() % 3] +
+        R"(","inputDelay":10,"processing":)" + std::to_string(inp - 30) +
+        R"(,"presentation":20,"scripts":[{"src":"https://shop.example/app.js","fn":"onClick","invoker":"click","dur":)" +
+        std::to_string(inp - 40) + "}]}}");
+    add(R"({"type":"vital","name":"CLS","id":")" + pv + R"(-cls","value":)" + std::to_string((rng() % 40) / 100.0) +
+        "," + common + std::to_string(t + 6000) + R"(,"attribution":{"target":")" + targets[rng() % 3] + "\"}}");
+    const int z = 1000 + static_cast<int>(rng() % 300000);
+    add(R"({"type":"slow-resources","id":")" + pv + R"(-r","value":3,)" + common + std::to_string(t + 7000) +
+        R"(,"summary":{"byType":{"css":{"n":1},"img":{"n":1},"script":{"n":1}},"firstParty":{"transfer":)" +
+        std::to_string(z + 9000) + R"(}},"resources":[)"
+        R"({"u":"https://shop.example/css/main.css","i":"link","t":"css","rb":1,"s":20,"d":300,"dns":5,"tcp":10,"tls":15,"req":100,"res":170,"z":5000,"e":4000,"b":20000},)"
+        R"({"u":")" + std::string(hero) + R"(","i":"img","t":"img","lcp":1,"s":900,"d":)" + std::to_string(lcp / 3) +
+        R"(,"z":)" + std::to_string(z) + R"(,"e":)" + std::to_string(z) + R"(,"b":)" + std::to_string(z) + "},"
+        R"({"u":"https://cdn.third.example/lib.js","i":"script","t":"script","tp":1,"s":30,"d":100,"z":10000,"e":3000,"b":10000}]})");
+    if (i % 5 == 0) {
+      const char* outcome[] = {"completed", "failed", "abandoned"};
+      add(R"({"type":"journey","name":"checkout","value":)" + std::to_string(2000 + rng() % 5000) + R"(,"id":"j-)" +
+          pv + R"(","journeyId":")" + pv + R"(","outcome":")" + outcome[rng() % 3] +
+          R"(","target":5000,"steps":[{"name":"cart","t":0,"d":600},{"name":"pay","t":600,"d":900}],"startedAt":)" +
+          std::to_string(t - 10000) + "," + common + std::to_string(t + 8000) + "}");
+    }
+    if (i % 50 == 49 || i == n - 1) {
+      out.push_back(body + "]");
+      body.clear();
+    }
+  }
+  return out;
+}
+
+// Every event API answers from ClickHouse: a perfwatch that received nothing itself (a
+// second edge, or the evaluator) answers as a perfwatch that received everything locally.
+TEST_F(ClickHouseBackendTest, EventApisAnswerFromClickHouseAsTheLocalStore) {
+  ServerProcess edge({}, Config());
+  ServerProcess local;
+  ServerProcess reader({}, Config());
+  ASSERT_TRUE(edge.Start()) << edge.log();
+  ASSERT_TRUE(local.Start()) << local.log();
+  ASSERT_TRUE(reader.Start()) << reader.log();
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const auto bodies = PageViews(400, now_ms, 5);
+  Post(edge.port(), bodies);
+  Post(local.port(), bodies);
+  ASSERT_TRUE(WaitFor([&] {
+    return Metric(edge.port(), "perfwatch_clickhouse_events_pending") == 0 &&
+           Metric(edge.port(), "perfwatch_clickhouse_events_sent_total") > 2000;
+  })) << edge.log();
+  const auto sent = static_cast<long long>(Metric(edge.port(), "perfwatch_clickhouse_events_sent_total"));
+  ASSERT_EQ(Count(), std::to_string(sent));
+
+  const std::string range =
+      "&from=" + std::to_string(now_ms / 1000 - 4 * 3600) + "&to=" + std::to_string(now_ms / 1000 + 60);
+  const std::vector<std::string> queries = {
+      "/api/v1/vitals/series?metric=LCP&by=page&step=15m&percentile=90",
+      "/api/v1/vitals/series?metric=INP&step=1h&device=mobile",
+      "/api/v1/vitals/histogram?metric=LCP&buckets=12",
+      "/api/v1/vitals/histogram?metric=CLS&by=page",
+      "/api/v1/vitals/attribution?metric=LCP&app=shop",
+      "/api/v1/vitals/attribution?metric=INP&page=/cart",
+      "/api/v1/vitals/attribution?metric=CLS",
+      "/api/v1/network?app=shop",
+      "/api/v1/network?app=shop&page=/products/:id",
+      "/api/v1/journeys?app=shop",
+      "/api/v1/journeys?name=nope",
+      "/api/v1/score?app=shop&by=page",
+      "/api/v1/vitals?metric=LCP&by=page,device"};
+  HttpClient r(reader.port()), l(local.port()), e(edge.port());
+  for (const std::string& q : queries) {
+    auto from_reader = r.Get(q + range);
+    auto from_local = l.Get(q + range);
+    ASSERT_EQ(from_local.status, 200) << q << ": " << from_local.body;
+    ASSERT_EQ(from_reader.status, 200) << q << ": " << from_reader.body;
+    EXPECT_EQ(from_reader.body, from_local.body) << q;
+    EXPECT_EQ(e.Get(q + range).body, from_local.body) << q;
+    if (q.find("nope") == std::string::npos) EXPECT_GT(from_local.body.size(), 120u) << q << ": " << from_local.body;
+  }
+  // The Server page's backends: where each reads from, and what each table's forwarder did.
+  auto backends = e.Get("/api/v1/status/backends");
+  ASSERT_EQ(backends.status, 200) << backends.body;
+  EXPECT_NE(backends.body.find(R"("query":{"type":"local"},"events":{"type":"clickhouse","url":")" + ch_.url()),
+            std::string::npos)
+      << backends.body;
+  EXPECT_NE(backends.body.find(R"({"table":"events","sent":)" + std::to_string(sent) + R"(,"pending":0,)"),
+            std::string::npos)
+      << backends.body;
+  for (const char* t : {"spans", "errors"}) {
+    EXPECT_NE(backends.body.find(std::string(R"({"table":")") + t + R"(","sent":)"), std::string::npos) << backends.body;
+  }
+  EXPECT_EQ(l.Get("/api/v1/status/backends").body,
+            R"({"status":"success","data":{"query":{"type":"local"},"events":{"type":"local"}}})");
+
+  // Bad parameters: the local API's 400.
+  EXPECT_EQ(r.Get("/api/v1/vitals/series?metric=LCP&step=1s&from=0").status, 400);
+  EXPECT_EQ(r.Get("/api/v1/network?window=x").status, 400);
+
+  // ClickHouse down: the event APIs say so (503), and ingest goes on into the local log.
+  ch_.Stop(/*kill=*/true);
+  for (const char* q : {"/api/v1/network?app=shop", "/api/v1/vitals/series?metric=LCP", "/api/v1/journeys",
+                        "/api/v1/vitals/attribution?metric=LCP", "/api/v1/score", "/api/v1/traces",
+                        "/api/v1/traces/0123456789abcdef0123456789abcdef"}) {
+    auto down = r.Get(q);
+    EXPECT_EQ(down.status, 503) << q << ": " << down.body;
+    EXPECT_NE(down.body.find("\"errorType\":\"unavailable\""), std::string::npos) << down.body;
+  }
+  EXPECT_EQ(HttpClient(edge.port()).Post("/api/rum?app=shop", bodies.front()).status, 204);
+}
+
 TEST(ClickHouseBackendConfigTest, BadBackendConfigurationStopsTheStartAndFailsTheCheck) {
   ServerProcess bad({}, "events:\n  backend: clickhouse\n");
   EXPECT_FALSE(bad.Start());
