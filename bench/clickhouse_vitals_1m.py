@@ -2,7 +2,8 @@
 """Issue 19's ClickHouse check at scale: N beacons (default 1,000,000) posted to two
 perfwatch servers, one with `events.backend: clickhouse` (a private Debian
 clickhouse-server 18.16) and one without; once ClickHouse holds every beacon, the
-`/api/v1/vitals` answers of both are compared byte for byte on several queries, and their
+`/api/v1/vitals` (and series, histogram, score) answers of both are compared on several
+queries (every field but the clock-following from/to), and their
 latencies measured (median of --repeat requests each, interleaved).
 
   python3 bench/clickhouse_vitals_1m.py --binary build/perfwatch [--beacons 1000000] [--repeat 5]
@@ -25,12 +26,25 @@ UAS = ["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, lik
        "Mobile/15E148 Safari/604.1",
        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"]
 QUERIES = [
-    {"metric": "LCP", "window": "2h"},
-    {"metric": "LCP", "window": "2h", "by": "page"},
-    {"metric": "INP", "window": "2h", "by": "page,device", "percentile": "95"},
-    {"metric": "CLS", "window": "2h", "by": "browser"},
-    {"metric": "TTFB", "window": "2h", "app": "shop", "by": "connection", "percentile": "50"},
+    ("/api/v1/vitals", {"metric": "LCP", "window": "2h"}),
+    ("/api/v1/vitals", {"metric": "LCP", "window": "2h", "by": "page"}),
+    ("/api/v1/vitals", {"metric": "INP", "window": "2h", "by": "page,device", "percentile": "95"}),
+    ("/api/v1/vitals", {"metric": "CLS", "window": "2h", "by": "browser"}),
+    ("/api/v1/vitals", {"metric": "TTFB", "window": "2h", "app": "shop", "by": "connection", "percentile": "50"}),
+    ("/api/v1/vitals", {"metric": "LCP", "window": "10m"}),
+    ("/api/v1/vitals/series", {"metric": "LCP", "window": "2h", "step": "5m", "by": "app"}),
+    ("/api/v1/vitals/histogram", {"metric": "INP", "window": "2h"}),
+    ("/api/v1/score", {"app": "shop", "window": "2h"}),
 ]
+
+
+def comparable(data):
+    """The answer without the fields that follow the clock (from, to)."""
+    if isinstance(data, dict):
+        return {k: comparable(v) for k, v in data.items() if k not in ("from", "to")}
+    if isinstance(data, list):
+        return [comparable(v) for v in data]
+    return data
 
 
 def batches(n, batch, seed=19):
@@ -126,8 +140,8 @@ def main():
               f"after {forward_s:.1f} s")
         identical = True
         table = []
-        for q in QUERIES:
-            path = "/api/v1/vitals?" + urllib.parse.urlencode(q)
+        for api, q in QUERIES:
+            path = api + "?" + urllib.parse.urlencode(q)
             lat = {port_ch: [], port_local: []}
             bodies = {}
             for _ in range(args.repeat):
@@ -136,11 +150,12 @@ def main():
                     if status != 200:
                         raise RuntimeError(f"{path} on {port}: {status} {body[:200]!r}")
                     lat[port].append(dt)
-                    # `to`/`from` follow the clock: compare the groups only.
-                    bodies[port] = json.loads(body)["data"]["groups"]
+                    bodies[port] = comparable(json.loads(body)["data"])
             same = bodies[port_ch] == bodies[port_local]
             identical &= same
-            count = sum(g["count"] for g in bodies[port_local])
+            d = bodies[port_local]
+            count = (sum(g["count"] for g in d["groups"]) if "groups" in d else
+                     sum(sum(s["counts"]) for s in d["series"]) if "series" in d else d.get("count", d.get("views", 0)))
             table.append((path, count, statistics.median(lat[port_local]) * 1000, statistics.median(lat[port_ch]) * 1000,
                           same))
         print("| query | events matched | local store p50 | ClickHouse p50 | identical |")

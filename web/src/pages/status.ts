@@ -3,7 +3,8 @@
 // scrape targets and their health (by job), rule groups and their evaluation times, the
 // TSDB head's cardinality, runtime and build information, and the effective configuration
 // with secrets hidden by the server. APIs: /api/v1/targets, /api/v1/rules,
-// /api/v1/status/{tsdb,runtimeinfo,buildinfo,config}; and the data snapshots
+// /api/v1/status/{tsdb,runtimeinfo,buildinfo,config,backends} (the last: where queries and
+// events go with query.backend and events.backend, docs/scale-out.md); and the data snapshots
 // (/api/v1/admin/snapshot[s], docs/operations.md), taken and deleted from here. Refreshes on the Refresh button and
 // when alert states change (rule evaluations); each section loads and fails on its own.
 import { get, send, type Rule, type RuleGroup } from '../api';
@@ -52,6 +53,19 @@ interface Snapshot {
 }
 type BuildInfo = Record<string, string>;
 
+interface BackendTable {
+  table: string;
+  sent: number;
+  pending: number;
+  failed: number;
+  requestFailures: number;
+  schemaReady: boolean;
+}
+interface Backends {
+  query: { type: string; url?: string };
+  events: { type: string; url?: string; database?: string; tables?: BackendTable[] };
+}
+
 const GO_ZERO = '0001-01-01T00:00:00Z';
 
 /** An RFC 3339 time as Unix seconds; null for Go's zero time (never). */
@@ -87,13 +101,14 @@ export const serverPage: PageDef = {
     const rules = section('Rule groups');
     const tsdb = section('TSDB cardinality');
     const runtime = section('Runtime and build');
+    const backends = section('Storage backends');
     const config = section('Configuration');
     const snapshots = section('Snapshots');
     root.append(
       h('h1', null, 'Server'),
       h('div', { class: 'toolbar' }, refresh, updated),
-      targets.el, rules.el, tsdb.el, runtime.el, config.el, snapshots.el);
-    for (const s of [targets, rules, tsdb, runtime, config, snapshots]) s.body.append(loading(s.el.querySelector('h2')!.textContent!.toLowerCase()));
+      targets.el, rules.el, tsdb.el, runtime.el, backends.el, config.el, snapshots.el);
+    for (const s of [targets, rules, tsdb, runtime, backends, config, snapshots]) s.body.append(loading(s.el.querySelector('h2')!.textContent!.toLowerCase()));
 
     const targetsLoad = new Loader(async (signal) => {
       const d = await get<TargetsAnswer>('/api/v1/targets', { state: 'active' }, signal);
@@ -113,6 +128,9 @@ export const serverPage: PageDef = {
       ]);
       renderRuntime(runtime.body, rt, build);
     }, () => runtime.body);
+    const backendsLoad = new Loader(async (signal) => {
+      renderBackends(backends.body, await get<Backends>('/api/v1/status/backends', {}, signal));
+    }, () => backends.body);
     const configLoad = new Loader(async (signal) => {
       const d = await get<{ yaml: string }>('/api/v1/status/config', {}, signal);
       renderConfig(config.body, config.tools, d.yaml);
@@ -123,7 +141,7 @@ export const serverPage: PageDef = {
       const list = await get<Snapshot[]>('/api/v1/admin/snapshots', {}, signal);
       renderSnapshots(snapshots.body, snapshots.tools, snapshotStatus, list, () => void snapshotsLoad.run());
     }, () => snapshots.body);
-    const loaders = [targetsLoad, rulesLoad, tsdbLoad, runtimeLoad, configLoad, snapshotsLoad];
+    const loaders = [targetsLoad, rulesLoad, tsdbLoad, runtimeLoad, backendsLoad, configLoad, snapshotsLoad];
 
     async function loadAll(): Promise<void> {
       refresh.disabled = true;
@@ -304,6 +322,51 @@ function renderRuntime(body: HTMLElement, rt: RuntimeInfo, build: BuildInfo): vo
       { label: 'Value', value: (r) => r[1], cell: (r) => h('span', { class: 'wrap-anywhere' }, r[1]) },
     ],
   }));
+}
+
+/** "down" until ClickHouse answered once (schema), then "ok" or "catching up". */
+function tableState(t: BackendTable): string {
+  return !t.schemaReady ? 'down' : t.pending === 0 ? 'ok' : 'catching up';
+}
+
+function renderBackends(body: HTMLElement, b: Backends): void {
+  const rows: [string, string][] = [
+    ['Queries (PromQL, rules, dashboard)', b.query.type === 'remote'
+      ? `query.backend: ${b.query.url ?? ''}` : 'this server\'s TSDB'],
+    ['Events (vitals, attribution, network, journeys, score)', b.events.type === 'clickhouse'
+      ? `ClickHouse ${b.events.url ?? ''}, database ${b.events.database ?? ''}` : 'this server\'s event store'],
+  ];
+  const parts: HTMLElement[] = [table<[string, string]>({
+    name: 'backends',
+    caption: 'Where queries and events are read from',
+    rows,
+    rowAttrs: (r) => ({ 'data-field': r[0] }),
+    columns: [
+      { label: 'What', value: (r) => r[0] },
+      { label: 'From', value: (r) => r[1], cell: (r) => h('span', { class: 'wrap-anywhere' }, r[1]) },
+    ],
+  })];
+  const tables = b.events.tables ?? [];
+  if (tables.length) {
+    parts.push(table<BackendTable>({
+      name: 'clickhouse-tables',
+      caption: 'Forwarding to ClickHouse (the local logs are the buffer: pending rows are sent once it answers)',
+      rows: tables,
+      rowAttrs: (t) => ({ 'data-table': t.table }),
+      columns: [
+        { label: 'Table', value: (t) => t.table },
+        { label: 'Sent', value: (t) => t.sent, numeric: true, cell: (t) => formatCount(t.sent) },
+        { label: 'Pending', value: (t) => t.pending, numeric: true, cell: (t) => formatCount(t.pending),
+          title: 'local rows not yet in ClickHouse (spans: blocks of up to 1,024)' },
+        { label: 'Failed attempts', value: (t) => t.requestFailures, numeric: true, cell: (t) => formatCount(t.requestFailures) },
+        { label: 'State', value: (t) => tableState(t), cell: (t) => health(tableState(t)) },
+      ],
+    }));
+  } else {
+    parts.push(h('p', { class: 'muted' }, 'One server holds everything. To scale out onto VictoriaMetrics and ClickHouse, see ',
+      docLink('docs/scale-out.md'), '.'));
+  }
+  replace(body, ...parts);
 }
 
 function renderConfig(body: HTMLElement, tools: HTMLElement, yaml: string): void {
