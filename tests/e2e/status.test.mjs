@@ -171,8 +171,8 @@ test('targets, rules, TSDB, build and configuration as the APIs answer them; sec
 
   // Storage backends: this server alone holds everything (no query.backend, events.backend).
   assert.deepEqual(await api('/api/v1/status/backends'), { query: { type: 'local' }, events: { type: 'local' } });
-  assert.match(await page.locator('tr[data-field^="Queries"]').innerText(), /this server's TSDB/);
-  assert.match(await page.locator('tr[data-field^="Events"]').innerText(), /this server's event store/);
+  assert.match(await page.locator('tr[data-field^="Queries ("]').innerText(), /this server's TSDB/);
+  assert.match(await page.locator('tr[data-field^="Events ("]').innerText(), /this server's event store/);
   assert.ok(await page.getByText('docs/scale-out.md').isVisible());
 
   // The effective configuration, secrets replaced by <secret> and nowhere on the page.
