@@ -74,26 +74,20 @@ std::string LiveEventsSql(std::string_view table, const LiveMatch& m, std::span<
     if (m.filters[d]) need(kDimColumns[d]);
   }
   const std::string cols = Join(columns);
-  const std::string recent = TimeFloor(m.from_ms) + " AND time_ms >= " + std::to_string(m.from_ms);
-  // Pairs with more than one row from the range's start on: only they need resolving. A
-  // pair's winner is its newest row, never older than a row that matched, so rows before
-  // the range (and their partitions) are not read, and a pair whose older rows all lie
-  // before the range counts as its one row in it. Most pairs have one row (web-vitals
-  // repeats an id only when a value grows), so this keeps argMax off most of the table.
-  const std::string repeated = "(SELECT session_id, id FROM " + std::string(table) + " WHERE " + recent +
-                               " AND session_id != '' AND id != '' GROUP BY session_id, id HAVING count() > 1)";
   std::string sql = "SELECT " + cols + " FROM " + std::string(table) + " WHERE " + cond +
-                    " AND (session_id = '' OR id = '' OR (session_id, id) NOT IN " + repeated + ") UNION ALL SELECT " +
-                    cols + " FROM (SELECT ";
+                    " AND (session_id = '' OR id = '') UNION ALL SELECT " + cols + " FROM (SELECT ";
   for (size_t i = 0; i < needed.size(); ++i) {
     if (i) sql += ", ";
     sql += "w." + std::to_string(i + 1) + " AS " + std::string(needed[i]);
   }
   sql += " FROM (SELECT argMax(tuple(" + Join(needed) +
-         "), tuple(time_ms, source, log_partition, log_row)) AS w FROM " + std::string(table) + " WHERE " + recent +
-         " AND session_id != '' AND id != '' AND (session_id, id) IN " + repeated +
-         " AND (session_id, id) IN (SELECT session_id, id FROM " + std::string(table) + " WHERE " + cond +
-         " AND session_id != '' AND id != '') GROUP BY session_id, id)) WHERE " + cond;
+         "), tuple(time_ms, source, log_partition, log_row)) AS w FROM " + std::string(table) +
+         // A pair's winner is its newest row, so not older than the row that matched: older
+         // rows (and their partitions) are not read.
+         " WHERE " + TimeFloor(m.from_ms) + " AND time_ms >= " + std::to_string(m.from_ms) +
+         " AND session_id != '' AND id != '' AND (session_id, id) IN (SELECT session_id, id FROM " +
+         std::string(table) + " WHERE " + cond + " AND session_id != '' AND id != '') GROUP BY session_id, id)) WHERE " +
+         cond;
   return sql;
 }
 

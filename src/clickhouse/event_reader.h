@@ -7,8 +7,7 @@
 //    (session_id, id) pair as they are, and of each pair's rows the one with the largest
 //    (time_ms, source, log_partition, log_row), as EventStore's replace-on-repeat keeps the
 //    newest event and, on equal times, the later one; the selection (time range, type,
-//    vital, dimension filters) applies to that row. Only pairs with several rows from the
-//    range's start on are resolved (argMax); the others are their one row.
+//    vital, dimension filters) applies to that row.
 //  - EventReader::ScanRecords: those rows in (log_partition, source, log_row) order — for
 //    one instance, the local store's order (partition by partition, in append order).
 //  - ScanVitals / ScanVitalSteps: the values grouped in perfwatch, once per group.
