@@ -1168,26 +1168,19 @@ void ServerApp::RegisterStatusRoutes(http::Router& router) {
 }
 
 std::string ServerApp::BackendsJson() const {
-  // A URL as shown: without user information (credentials are configured apart, but a URL
-  // may carry them too).
-  auto shown = [](std::string url) {
-    const size_t scheme = url.find("://");
-    const size_t from = scheme == std::string::npos ? 0 : scheme + 3;
-    const size_t at = url.find('@', from), slash = url.find('/', from);
-    if (at != std::string::npos && (slash == std::string::npos || at < slash)) url.erase(from, at + 1 - from);
-    return url;
-  };
+  // Both URLs are shown as configured: neither may carry user information (their parsers,
+  // common/config_http_client and alert::ParseHttpUrl, refuse it; credentials are set apart).
   std::string out = R"({"query":{"type":)";
   if (query_backend_) {
     out += R"("remote","url":)";
-    AppendJsonString(out, shown(config_.query.backend.url));
+    AppendJsonString(out, config_.query.backend.url);
   } else {
     out += R"("local")";
   }
   out += R"(},"events":{"type":)";
   if (clickhouse_client_) {
     out += R"("clickhouse","url":)";
-    AppendJsonString(out, shown(clickhouse_client_->url()));
+    AppendJsonString(out, clickhouse_client_->url());
     out += R"(,"database":)";
     AppendJsonString(out, clickhouse_client_->database());
     out += R"(,"tables":[)";

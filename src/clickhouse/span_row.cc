@@ -17,20 +17,7 @@ using simdjson::dom::element_type;
 template <size_t N>
 bool ParseHexId(std::string_view text, std::array<uint8_t, N>* id) {
   id->fill(0);
-  if (text.empty()) return true;
-  if (text.size() != 2 * N) return false;
-  auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < N; ++i) {
-    const int hi = digit(text[2 * i]), lo = digit(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    (*id)[i] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  return true;
+  return text.empty() || events::ParseHexId(text, *id);
 }
 
 bool ParseAttributes(element e, std::vector<events::SpanAttribute>* out) {

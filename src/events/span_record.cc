@@ -67,6 +67,22 @@ void AppendSpanEventsJson(std::string& out, const std::vector<SpanEventRecord>& 
   out.push_back(']');
 }
 
+bool ParseHexId(std::string_view text, std::span<uint8_t> out) {
+  if (text.size() != 2 * out.size()) return false;
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < out.size(); ++i) {
+    const int hi = digit(text[2 * i]), lo = digit(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
 void AppendHexId(std::string& out, std::span<const uint8_t> id) {
   static constexpr char kHex[] = "0123456789abcdef";
   for (uint8_t b : id) {

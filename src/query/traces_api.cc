@@ -19,19 +19,7 @@ void AppendHex(std::string& out, const std::array<uint8_t, N>& id) {
   out.push_back('"');
 }
 
-bool ParseTraceId(std::string_view text, std::array<uint8_t, 16>* id) {
-  if (text.size() != 32) return false;
-  for (size_t i = 0; i < 16; ++i) {
-    int v = 0;
-    for (char c : text.substr(i * 2, 2)) {
-      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-      if (d < 0) return false;
-      v = v * 16 + d;
-    }
-    (*id)[i] = static_cast<uint8_t>(v);
-  }
-  return true;
-}
+bool ParseTraceId(std::string_view text, std::array<uint8_t, 16>* id) { return events::ParseHexId(text, *id); }
 
 void AppendNanos(std::string& out, uint64_t ns) {
   out.push_back('"');
