@@ -1,9 +1,9 @@
 #include "clickhouse/schema.h"
 
 #include <charconv>
-#include <cstdio>
 #include <mutex>
 
+#include "alert/alert.h"
 #include "clickhouse/tsv.h"
 
 namespace perfwatch::clickhouse {
@@ -190,9 +190,7 @@ void EncodeSpanRow(std::string& out, const events::SpanRecord& s, std::string_vi
 
 void EncodeErrorRow(std::string& out, const events::ErrorGroup& group, const events::ErrorOccurrenceView& o,
                     std::string_view source, int64_t partition_start_ms, uint32_t row) {
-  char fp[17];
-  std::snprintf(fp, sizeof fp, "%016llx", static_cast<unsigned long long>(group.info.fingerprint));
-  out += fp;
+  out += alert::FingerprintHex(group.info.fingerprint);  // 16 hex digits, as /api/v1/errors shows it
   for (std::string_view f : {events::ErrorSourceName(group.info.source), std::string_view(group.info.type),
                              std::string_view(group.info.message), o.scope, o.location, o.browser, o.session_id,
                              o.user_id, o.message}) {
