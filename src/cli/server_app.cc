@@ -204,6 +204,7 @@ Status ServerApp::Start() {
     clickhouse_client_ = std::move(client).value();
     clickhouse_reader_ = std::make_unique<clickhouse::EventReader>(clickhouse_client_);
     clickhouse_spans_ = std::make_unique<clickhouse::SpanReader>(clickhouse_client_);
+    clickhouse_errors_ = std::make_unique<clickhouse::ErrorReader>(clickhouse_client_);
     PW_RETURN_IF_ERROR(StartClickHouseForwarder(**clickhouse_config, clickhouse::EventsSource(store_.get())));
   }
   // Spans for drill-down (docs/otlp.md "Span store"); the event store's fsync policy.
@@ -561,6 +562,7 @@ void ServerApp::Stop() {
   clickhouse_forwarders_.clear();
   clickhouse_reader_.reset();
   clickhouse_spans_.reset();
+  clickhouse_errors_.reset();
   clickhouse_client_.reset();
   store_.reset();
   span_store_.reset();
@@ -1066,7 +1068,8 @@ void ServerApp::RegisterRoutes(http::Router& router) {
                                         .spans = span_store_.get(), .errors = error_store_.get()});
   budget::RegisterBudgetRunsApi(router, {.runs = budget_runs_.get(), .tsdb = tsdb_.get()});  // /api/v1/budget-runs
   RegisterEventExport(router, store_.get());
-  query::RegisterErrorsApi(router, error_store_.get());
+  query::RegisterErrorsApi(router, clickhouse_errors_ ? static_cast<const events::ErrorReader*>(clickhouse_errors_.get())
+                                                    : error_store_.get());
   report::RegisterReportHandler(router, ReportSourcesOf());  // GET /api/v1/report
   alert::RegisterRulesApi(
       router, rules_.get(),

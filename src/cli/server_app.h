@@ -48,6 +48,7 @@
 #include "remote/queue_manager.h"
 #include "clickhouse/event_reader.h"
 #include "clickhouse/forwarder.h"
+#include "clickhouse/error_reader.h"
 #include "clickhouse/span_reader.h"
 #include "report/report.h"
 #include "report/report_schedule.h"
@@ -144,6 +145,7 @@ class ServerApp {
   std::vector<std::unique_ptr<clickhouse::Forwarder>> clickhouse_forwarders_;  // events, spans, errors
   std::unique_ptr<clickhouse::EventReader> clickhouse_reader_;
   std::unique_ptr<clickhouse::SpanReader> clickhouse_spans_;  // GET /api/v1/traces from ClickHouse
+  std::unique_ptr<clickhouse::ErrorReader> clickhouse_errors_;  // GET /api/v1/errors from ClickHouse
   std::unique_ptr<analysis::VitalRecorder> vital_recorder_;  // rum_vital_percentile (after tsdb_)
   std::unique_ptr<analysis::HealthService> health_;  // GET /api/v1/health, perfwatch_health_score (after rules_)
   std::unique_ptr<ingest::RemoteWriteHandler> remote_write_;

@@ -1,8 +1,11 @@
 #include "clickhouse/forward_source.h"
 
 #include <algorithm>
+#include <unordered_set>
 
+#include "clickhouse/client.h"
 #include "clickhouse/schema.h"
+#include "clickhouse/tsv.h"
 #include "events/error_store.h"
 #include "events/event_store.h"
 #include "events/span_codec.h"
@@ -87,16 +90,38 @@ class Errors final : public ForwardSource {
   int64_t retention_ms() const override { return store_->retention_ms(); }
   Result<uint64_t> Encode(const Part& part, uint32_t from, uint32_t to, std::string_view source,
                           std::string& out) const override {
+    groups_.clear();
+    group_fps_.clear();
     PW_RETURN_IF_ERROR(store_->ReadOccurrences(
         part.handle, from, to,
         [&](uint32_t row, const events::ErrorGroup& group, const events::ErrorOccurrenceView& o) {
           EncodeErrorRow(out, group, o, source, part.start_ms, row);
+          const uint64_t fp = group.info.fingerprint;
+          if (!sent_.contains(fp) && std::find(group_fps_.begin(), group_fps_.end(), fp) == group_fps_.end()) {
+            group_fps_.push_back(fp);
+            EncodeErrorGroupRow(groups_, group, source);
+          }
         }));
     return uint64_t{to - from};
+  }
+  Status BeforeInsert(const Client& client, const std::atomic<bool>* stop) override {
+    if (group_fps_.empty()) return Status::Ok();
+    PW_ASSIGN_OR_RETURN(std::string db, SqlIdentifier(client.database()));
+    PW_RETURN_IF_ERROR(client.Insert(db + ".`" + std::string(kErrorGroupsTable) + "` " +
+                                         std::string(kErrorGroupColumns),
+                                     groups_, stop));
+    sent_.insert(group_fps_.begin(), group_fps_.end());
+    group_fps_.clear();
+    groups_.clear();
+    return Status::Ok();
   }
 
  private:
   const events::ErrorStore* store_;
+  // The groups of the batch Encode made (sent by BeforeInsert), and those sent since start.
+  mutable std::string groups_;
+  mutable std::vector<uint64_t> group_fps_;
+  std::unordered_set<uint64_t> sent_;
 };
 
 }  // namespace

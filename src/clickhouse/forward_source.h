@@ -6,9 +6,13 @@
 //  - EventsSource: the event store (events/event_store.h), one row per record, table `events`;
 //  - SpansSource: the span store, one local row per block of up to 1,024 spans, one
 //    ClickHouse row per span, table `spans`;
-//  - ErrorsSource: the error store's occurrences, one row each with its group, table `errors`.
+//  - ErrorsSource: the error store's occurrences, one row each with its group, table `errors`;
+//    before a batch, the groups it names that this source has not sent yet go to
+//    `error_groups` (again after a restart: that table is read deduplicated).
 // Schema of the tables: schema.h, docs/format/clickhouse.md.
-// Thread safety: implementations are thread-safe (their stores are).
+// Thread safety: List, Encode and BeforeInsert are called by the one forwarder thread that
+// owns the source; the stores they read are thread-safe.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,6 +28,8 @@ class ErrorStore;
 }  // namespace perfwatch::events
 
 namespace perfwatch::clickhouse {
+
+class Client;
 
 class ForwardSource {
  public:
@@ -48,6 +54,13 @@ class ForwardSource {
   // rows it wrote.
   virtual Result<uint64_t> Encode(const Part& part, uint32_t from, uint32_t to, std::string_view source,
                                   std::string& out) const = 0;
+  // Runs after Encode and before the batch's INSERT: rows other tables must hold first
+  // (ErrorsSource: the batch's groups). An error fails the batch (it is retried).
+  virtual Status BeforeInsert(const Client& client, const std::atomic<bool>* stop) {
+    (void)client;
+    (void)stop;
+    return Status::Ok();
+  }
 };
 
 std::unique_ptr<ForwardSource> EventsSource(const events::EventStore* store);

@@ -265,6 +265,7 @@ Status Forwarder::SendOne(uint64_t* sent, uint64_t* attempted) {
   if (!written.ok()) return written.status().WithContext("clickhouse: read " + std::string(from_->table()));
   *attempted = to - from;
   PW_RETURN_IF_ERROR(SqlIdentifier(client_->database()).status());
+  PW_RETURN_IF_ERROR(from_->BeforeInsert(*client_, &stop_));
   PW_RETURN_IF_ERROR(client_->Insert(Table() + " " + std::string(from_->columns()), batch_, &stop_));
   cursor_[start] = to;
   *sent = to - from;

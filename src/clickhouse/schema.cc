@@ -71,6 +71,13 @@ std::vector<std::string> MigrationStatements(uint32_t version, std::string_view 
                   "source String, log_partition Int64, log_row UInt32"
                   ") ENGINE = MergeTree PARTITION BY toYYYYMMDD(time) ORDER BY (scope, fingerprint, time_ms)");
   }
+  if (version == 3) {
+    out.push_back("CREATE TABLE IF NOT EXISTS " + db + ".`" + std::string(kErrorGroupsTable) +
+                  "` ("
+                  "fingerprint String, error_source String, scope String, type String, message String, "
+                  "sample_message String, sample_stack String, frames String, first_seen_ms Int64, source String"
+                  ") ENGINE = ReplacingMergeTree ORDER BY (fingerprint, source)");
+  }
   return out;
 }
 
@@ -205,6 +212,26 @@ void EncodeErrorRow(std::string& out, const events::ErrorGroup& group, const eve
   AppendInt(out, o.time_ms);
   out += '\t';
   AppendIdentity(out, source, partition_start_ms, row);
+  out += '\n';
+}
+
+void EncodeErrorGroupRow(std::string& out, const events::ErrorGroup& group, std::string_view source) {
+  const events::ErrorGroupInfo& g = group.info;
+  out += alert::FingerprintHex(g.fingerprint);
+  for (std::string_view f : {events::ErrorSourceName(g.source), std::string_view(g.scope), std::string_view(g.type),
+                             std::string_view(g.message), std::string_view(g.sample_message),
+                             std::string_view(g.sample_stack)}) {
+    out += '\t';
+    AppendTsvField(out, f);
+  }
+  std::string frames;
+  events::AppendErrorFramesJson(frames, g.frames);
+  out += '\t';
+  AppendTsvField(out, frames);
+  out += '\t';
+  AppendInt(out, group.first_seen_ms);
+  out += '\t';
+  AppendTsvField(out, source);
   out += '\n';
 }
 

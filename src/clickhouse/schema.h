@@ -3,7 +3,9 @@
 // `schema_version` table (one row per applied migration); version 1: the `events` table,
 // one row per event-store record, partitioned by UTC day of the event time, ordered for
 // the vitals queries (app, page, metric, time_ms); version 2: `spans` (one row per span)
-// and `errors` (one row per error occurrence, with its group). The encoders write one
+// and `errors` (one row per error occurrence, with its group); version 3: `error_groups`
+// (one row per group and perfwatch instance: sample, stack, frames, first seen; a
+// ReplacingMergeTree, read with GROUP BY fingerprint). The encoders write one
 // row as TabSeparated in their column list's order.
 // Thread safety: EnsureSchema serialises its callers within a process and may run
 // concurrently from several perfwatch instances (every statement is idempotent); the
@@ -20,11 +22,12 @@
 
 namespace perfwatch::clickhouse {
 
-inline constexpr uint32_t kSchemaVersion = 2;
+inline constexpr uint32_t kSchemaVersion = 3;
 inline constexpr std::string_view kEventsTable = "events";
 inline constexpr std::string_view kVersionTable = "schema_version";
 inline constexpr std::string_view kSpansTable = "spans";
 inline constexpr std::string_view kErrorsTable = "errors";
+inline constexpr std::string_view kErrorGroupsTable = "error_groups";
 // The INSERT column list, in EncodeEventRow's order (the DEFAULT columns `time` and
 // `value` are computed by ClickHouse from time_ms and value_bits).
 inline constexpr std::string_view kEventColumns =
@@ -38,6 +41,9 @@ inline constexpr std::string_view kSpanColumns =
 inline constexpr std::string_view kErrorColumns =
     "(fingerprint, error_source, type, message, scope, location, browser, session_id, user_id, raw_message, "
     "trace_id, span_id, time_ms, source, log_partition, log_row)";
+
+inline constexpr std::string_view kErrorGroupColumns =
+    "(fingerprint, error_source, scope, type, message, sample_message, sample_stack, frames, first_seen_ms, source)";
 
 // The statements of migration `version` (1..kSchemaVersion) for `database`.
 std::vector<std::string> MigrationStatements(uint32_t version, std::string_view database);
@@ -59,5 +65,7 @@ void EncodeSpanRow(std::string& out, const events::SpanRecord& s, std::string_vi
 // Appends occurrence `row` of the error-store partition starting at `partition_start_ms`.
 void EncodeErrorRow(std::string& out, const events::ErrorGroup& group, const events::ErrorOccurrenceView& o,
                     std::string_view source, int64_t partition_start_ms, uint32_t row);
+// Appends `group` as one row of error_groups (frames as events::AppendErrorFramesJson).
+void EncodeErrorGroupRow(std::string& out, const events::ErrorGroup& group, std::string_view source);
 
 }  // namespace perfwatch::clickhouse

@@ -10,6 +10,7 @@
 
 #include "common/coding.h"
 #include "common/file_util.h"
+#include "common/json_writer.h"
 #include "common/log.h"
 #include "common/periodic_thread.h"
 #include "common/time.h"
@@ -507,6 +508,34 @@ void ErrorStore::ScanOccurrences(int64_t from_ms, int64_t to_ms,
       fn(*o.group, View(o, s.strings));
     }
   }
+}
+
+void AppendErrorFramesJson(std::string& out, const std::vector<ErrorFrame>& frames) {
+  out.push_back('[');
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const ErrorFrame& f = frames[i];
+    if (i) out.push_back(',');
+    out += "{\"function\":";
+    AppendJsonString(out, f.function);
+    out += ",\"file\":";
+    AppendJsonString(out, f.file);
+    out += ",\"line\":";
+    AppendJsonInt(out, f.line);
+    out += ",\"column\":";
+    AppendJsonInt(out, f.column);
+    out += f.in_app ? ",\"inApp\":true}" : ",\"inApp\":false}";
+  }
+  out.push_back(']');
+}
+
+Result<std::optional<ErrorGroup>> ErrorStore::ReadGroup(uint64_t fingerprint) const { return FindGroup(fingerprint); }
+
+Result<std::shared_ptr<const void>> ErrorStore::ScanWindow(int64_t from_ms, int64_t to_ms, std::optional<uint64_t> only,
+                                                           const ErrorOccurrenceFn& fn) const {
+  ScanOccurrences(from_ms, to_ms, [&](const ErrorGroup& g, const ErrorOccurrenceView& o) {
+    if (!only || g.info.fingerprint == *only) fn(g, o);
+  });
+  return std::shared_ptr<const void>();
 }
 
 ErrorStoreStats ErrorStore::Stats() const {

@@ -39,39 +39,9 @@
 #include "common/metrics.h"
 #include "common/snapshot_files.h"
 #include "common/status.h"
+#include "events/error_reader.h"
 
 namespace perfwatch::events {
-
-enum class ErrorSource : uint8_t { kBrowser = 0, kBackend = 1 };  // persisted
-std::string_view ErrorSourceName(ErrorSource source);             // "browser", "backend"
-
-struct ErrorFrame {
-  std::string function;
-  std::string file;
-  int64_t line = 0;
-  int64_t column = 0;
-  bool in_app = false;
-  bool operator==(const ErrorFrame&) const = default;
-};
-
-// What a group is, as the first occurrence described it.
-struct ErrorGroupInfo {
-  uint64_t fingerprint = 0;
-  ErrorSource source = ErrorSource::kBrowser;
-  std::string scope;  // app (browser) or service (backend) of the first occurrence
-  std::string type;
-  std::string message;         // normalised
-  std::string sample_message;  // raw
-  std::string sample_stack;    // cut to kMaxStackBytes
-  std::vector<ErrorFrame> frames;
-};
-
-struct ErrorGroup {
-  ErrorGroupInfo info;
-  int64_t first_seen_ms = INT64_MAX;
-  int64_t last_seen_ms = INT64_MIN;
-  uint64_t total = 0;  // occurrences held (within retention)
-};
 
 struct ErrorOccurrenceInput {
   const ErrorGroupInfo* group = nullptr;  // used when the fingerprint is new
@@ -83,14 +53,6 @@ struct ErrorOccurrenceInput {
   std::string_view user_id;
   std::string_view message;   // raw (cut to kMaxMessageBytes)
   std::array<uint8_t, 16> trace_id{};  // zeros: none
-  std::array<uint8_t, 8> span_id{};
-};
-
-// One stored occurrence as the scan hands it out (views valid during the callback).
-struct ErrorOccurrenceView {
-  int64_t time_ms = 0;
-  std::string_view scope, location, browser, session_id, user_id, message;
-  std::array<uint8_t, 16> trace_id{};
   std::array<uint8_t, 8> span_id{};
 };
 
@@ -114,7 +76,7 @@ struct ErrorStoreStats {
   uint64_t partitions = 0;
 };
 
-class ErrorStore {
+class ErrorStore final : public ErrorReader {
  public:
   static constexpr size_t kMaxStackBytes = 16 << 10;
   static constexpr size_t kMaxMessageBytes = 1024;
@@ -167,6 +129,12 @@ class ErrorStore {
                                                   const ErrorOccurrenceView& occurrence)>& fn) const;
 
   ErrorStoreStats Stats() const;
+
+  // ErrorReader: FindGroup and ScanOccurrences (filtered to `only`); the holder is null
+  // (groups are never erased, strings never freed).
+  Result<std::optional<ErrorGroup>> ReadGroup(uint64_t fingerprint) const override;
+  Result<std::shared_ptr<const void>> ScanWindow(int64_t from_ms, int64_t to_ms, std::optional<uint64_t> only,
+                                                 const ErrorOccurrenceFn& fn) const override;
 
  private:
   struct Impl;

@@ -164,4 +164,9 @@ void WriteApiError(Response& res, int status, std::string_view error_type,
   res.body += '}';
 }
 
+void WriteStoreError(Response& res, const Status& status) {
+  if (status.code() == StatusCode::kUnavailable) return WriteApiError(res, 503, "unavailable", status.message());
+  WriteApiError(res, 500, "internal", status.message());
+}
+
 }  // namespace perfwatch::http

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/status.h"
+
 namespace perfwatch::http {
 
 struct Request {
@@ -162,5 +164,8 @@ class Router {
 // Fills `res` with Prometheus' error shape:
 // {"status":"error","errorType":"<type>","error":"<message>"}.
 void WriteApiError(Response& res, int status, std::string_view error_type, std::string_view message);
+// A store behind an API failed: 503 "unavailable" when it is unreachable (an external
+// backend such as ClickHouse down), else 500 "internal".
+void WriteStoreError(Response& res, const Status& status);
 
 }  // namespace perfwatch::http

@@ -171,12 +171,14 @@ void AppendGroup(std::string& out, const Params& p, const Agg& a) {
   AppendJsonString(out, CutUtf8(g.info.sample_stack, kSampleStackBytes));
 }
 
-// Aggregates the window's occurrences per group (all groups, or only `only`).
-std::unordered_map<uint64_t, Agg> Aggregate(const events::ErrorStore* store, const Params& p,
-                                            std::optional<uint64_t> only, bool detail) {
+// The window's occurrences per group (all groups, or only `only`). The aggregates point
+// into what the reader handed out: *hold keeps it alive.
+Result<std::unordered_map<uint64_t, Agg>> Aggregate(const events::ErrorReader* store, const Params& p,
+                                                    std::optional<uint64_t> only, bool detail,
+                                                    std::shared_ptr<const void>* hold) {
   std::unordered_map<uint64_t, Agg> aggs;
-  store->ScanOccurrences(p.start, p.end, [&](const events::ErrorGroup& g, const events::ErrorOccurrenceView& o) {
-    if (only && g.info.fingerprint != *only) return;
+  auto scanned = store->ScanWindow(p.start, p.end, only, [&](const events::ErrorGroup& g,
+                                                              const events::ErrorOccurrenceView& o) {
     if (!Matches(p, g, o)) return;
     Agg& a = aggs[g.info.fingerprint];
     a.group = &g;
@@ -198,6 +200,8 @@ std::unordered_map<uint64_t, Agg> Aggregate(const events::ErrorStore* store, con
       }
     }
   });
+  if (!scanned.ok()) return scanned.status();
+  *hold = std::move(scanned).value();
   return aggs;
 }
 
@@ -209,15 +213,15 @@ bool RowBefore(const Params& p, const Agg& x, const Agg& y) {
   return x.group->info.fingerprint < y.group->info.fingerprint;
 }
 
-void HandleList(const events::ErrorStore* store, const http::Request& req, http::Response& res) {
+void HandleList(const events::ErrorReader* store, const http::Request& req, http::Response& res) {
   Params p;
   if (!ParseParams(req, res, &p)) return;
   std::string out = "{\"status\":\"success\",\"data\":[";
-  // The scan's group pointers and views stay valid while groups are not erased (they never
-  // are) and the strings interned (never freed): safe to use after the scan returns.
-  auto aggs = Aggregate(store, p, std::nullopt, false);
+  std::shared_ptr<const void> hold;
+  auto aggs = Aggregate(store, p, std::nullopt, false, &hold);
+  if (!aggs.ok()) return http::WriteStoreError(res, aggs.status());
   std::vector<const Agg*> rows;
-  for (const auto& [fp, a] : aggs) {
+  for (const auto& [fp, a] : *aggs) {
     if (p.only_new && a.group_first_seen < p.start) continue;
     rows.push_back(&a);
   }
@@ -233,7 +237,7 @@ void HandleList(const events::ErrorStore* store, const http::Request& req, http:
   res.body = std::move(out);
 }
 
-void HandleDetail(const events::ErrorStore* store, const http::Request& req, http::Response& res) {
+void HandleDetail(const events::ErrorReader* store, const http::Request& req, http::Response& res) {
   std::string_view id = req.path.substr(std::string_view("/api/v1/errors/").size());
   bool hex = id.size() == 16 && std::all_of(id.begin(), id.end(), [](char c) {
                return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -249,12 +253,16 @@ void HandleDetail(const events::ErrorStore* store, const http::Request& req, htt
   p.app.reset();  // the detail is the whole group
   p.service.reset();
   p.source.reset();
-  std::optional<events::ErrorGroup> group = store->FindGroup(fp);
+  Result<std::optional<events::ErrorGroup>> found = store->ReadGroup(fp);
+  if (!found.ok()) return http::WriteStoreError(res, found.status());
+  const std::optional<events::ErrorGroup>& group = *found;
   if (!group) return http::WriteApiError(res, 404, "not_found", "no error group with fingerprint " + std::string(id));
-  auto aggs = Aggregate(store, p, fp, true);
+  std::shared_ptr<const void> hold;
+  auto aggs = Aggregate(store, p, fp, true, &hold);
+  if (!aggs.ok()) return http::WriteStoreError(res, aggs.status());
   Agg empty;
   empty.group = &*group;
-  Agg& a = aggs.contains(fp) ? aggs[fp] : empty;
+  Agg& a = aggs->contains(fp) ? (*aggs)[fp] : empty;
   a.group = &*group;  // the snapshot (same content)
   a.group_first_seen = group->first_seen_ms;
   a.group_last_seen = group->last_seen_ms;
@@ -262,21 +270,9 @@ void HandleDetail(const events::ErrorStore* store, const http::Request& req, htt
   AppendGroup(out, p, a);
   out += ",\"stack\":";
   AppendJsonString(out, group->info.sample_stack);
-  out += ",\"frames\":[";
-  for (size_t i = 0; i < group->info.frames.size(); ++i) {
-    const events::ErrorFrame& f = group->info.frames[i];
-    if (i) out.push_back(',');
-    out += "{\"function\":";
-    AppendJsonString(out, f.function);
-    out += ",\"file\":";
-    AppendJsonString(out, f.file);
-    out += ",\"line\":";
-    AppendJsonInt(out, f.line);
-    out += ",\"column\":";
-    AppendJsonInt(out, f.column);
-    out += f.in_app ? ",\"inApp\":true}" : ",\"inApp\":false}";
-  }
-  out += "],\"hourly\":[";
+  out += ",\"frames\":";
+  events::AppendErrorFramesJson(out, group->info.frames);
+  out += ",\"hourly\":[";
   const int64_t first_hour = p.start - ((p.start % kHourMs) + kHourMs) % kHourMs;
   const bool dense = (p.end - first_hour) / kHourMs < kMaxHourlyBuckets;
   bool first = true;
@@ -327,13 +323,15 @@ void HandleDetail(const events::ErrorStore* store, const http::Request& req, htt
 
 }  // namespace
 
-std::vector<ErrorGroupSummary> TopErrorGroups(const events::ErrorStore& store, int64_t from_ms, int64_t to_ms,
-                                              const std::optional<std::string>& app, size_t limit) {
+Result<std::vector<ErrorGroupSummary>> TopErrorGroups(const events::ErrorReader& store, int64_t from_ms,
+                                                      int64_t to_ms, const std::optional<std::string>& app,
+                                                      size_t limit) {
   Params p;
   p.start = from_ms;
   p.end = to_ms;
   p.app = app;
-  auto aggs = Aggregate(&store, p, std::nullopt, false);
+  std::shared_ptr<const void> hold;
+  PW_ASSIGN_OR_RETURN(auto aggs, Aggregate(&store, p, std::nullopt, false, &hold));
   std::vector<const Agg*> rows;
   for (const auto& [fp, a] : aggs) rows.push_back(&a);
   std::sort(rows.begin(), rows.end(), [&](const Agg* x, const Agg* y) { return RowBefore(p, *x, *y); });
@@ -357,7 +355,7 @@ std::vector<ErrorGroupSummary> TopErrorGroups(const events::ErrorStore& store, i
   return out;
 }
 
-void RegisterErrorsApi(http::Router& router, const events::ErrorStore* store) {
+void RegisterErrorsApi(http::Router& router, const events::ErrorReader* store) {
   const http::RouteOptions options{.metric_label = "/api/v1/errors", .cors_allowed_origins = {}, .scope = http::Scope::kRead,
                                    .route_class = http::RouteClass::kQuery};
   router.Handle("GET", "/api/v1/errors", [store](const http::Request& req, http::Response& res) {

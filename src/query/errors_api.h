@@ -1,6 +1,6 @@
 #pragma once
 // GET /api/v1/errors and GET /api/v1/errors/{fingerprint} (tracker issue 14 item 5): the
-// error groups of the error store, aggregated over a window, in the shapes of
+// error groups of an error store (events::ErrorReader), aggregated over a window, in the shapes of
 // /work/notes/apm-contracts.md and docs/api.md (Prometheus envelope; 400 bad_data for a bad
 // parameter, 404 not_found for an unknown fingerprint). Grouping rules: docs/errors.md.
 //
@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "events/error_store.h"
+#include "common/status.h"
+#include "events/error_reader.h"
 #include "http/router.h"
 
 namespace perfwatch::query {
@@ -24,10 +25,13 @@ struct ErrorGroupSummary {
   int64_t first_seen_ms = 0, last_seen_ms = 0;
   bool is_new = false;  // first seen within the window
 };
-std::vector<ErrorGroupSummary> TopErrorGroups(const events::ErrorStore& store, int64_t from_ms, int64_t to_ms,
-                                              const std::optional<std::string>& app, size_t limit);
+Result<std::vector<ErrorGroupSummary>> TopErrorGroups(const events::ErrorReader& store, int64_t from_ms,
+                                                      int64_t to_ms, const std::optional<std::string>& app,
+                                                      size_t limit);
 
-// `store` must outlive the router. Scope read, route class query.
-void RegisterErrorsApi(http::Router& router, const events::ErrorStore* store);
+// `store` (the local error store, or ClickHouse with events.backend: clickhouse) must
+// outlive the router. Scope read, route class query. A store that fails: 503 when it is
+// unreachable, else 500.
+void RegisterErrorsApi(http::Router& router, const events::ErrorReader* store);
 
 }  // namespace perfwatch::query

@@ -137,11 +137,6 @@ void Success(http::Response& res, std::string_view data) {
 
 void BadData(http::Response& res, std::string_view message) { http::WriteApiError(res, 400, "bad_data", message); }
 
-// The reader failed: 503 when it is unreachable (ClickHouse down), else 500.
-void StoreError(http::Response& res, const Status& s) {
-  if (s.code() == StatusCode::kUnavailable) return http::WriteApiError(res, 503, "unavailable", s.message());
-  http::WriteApiError(res, 500, "internal", s.message());
-}
 
 void HandleList(const events::SpanReader* store, const http::Request& req, http::Response& res) {
   events::SpanListQuery q;
@@ -191,7 +186,7 @@ void HandleList(const events::SpanReader* store, const http::Request& req, http:
   }
   std::vector<events::SpanRecord> rows;
   Status s = store->ListEntrySpans(q, &rows);
-  if (!s.ok()) return StoreError(res, s);
+  if (!s.ok()) return http::WriteStoreError(res, s);
   std::string data = "[";
   for (size_t i = 0; i < rows.size(); ++i) {
     if (i) data.push_back(',');
@@ -208,7 +203,7 @@ void HandleTrace(const events::SpanReader* store, const http::Request& req, http
   std::vector<events::SpanRecord> spans;
   uint64_t total = 0;
   Status s = store->GetTrace(id, kMaxTraceSpans, &spans, &total);
-  if (!s.ok()) return StoreError(res, s);
+  if (!s.ok()) return http::WriteStoreError(res, s);
   if (spans.empty()) return http::WriteApiError(res, 404, "not_found", "trace not found");
   Success(res, TraceTreeJson(spans, total));
 }

@@ -351,8 +351,8 @@ Result<Report> BuildReport(const ReportSources& src, const ReportRequest& rq) {
                                    src.alert_episodes(out.previous_from_ms, out.from_ms - 1), rq.app);
   }
   if (src.errors) {
-    for (const query::ErrorGroupSummary& e :
-         query::TopErrorGroups(*src.errors, out.from_ms, out.to_ms, rq.app, kReportTopN)) {
+    PW_ASSIGN_OR_RETURN(auto top, query::TopErrorGroups(*src.errors, out.from_ms, out.to_ms, rq.app, kReportTopN));
+    for (const query::ErrorGroupSummary& e : top) {
       out.errors.push_back({HexFingerprint(e.fingerprint), e.type, e.message, e.count, e.sessions, e.is_new,
                             e.last_seen_ms});
     }

@@ -11,6 +11,7 @@
 #include "analysis/vitals_handler.h"
 #include "analysis/vitals_report.h"
 #include "analysis/vitals_series.h"
+#include "clickhouse/error_reader.h"
 #include "clickhouse/event_reader.h"
 #include "clickhouse/forwarder.h"
 #include "clickhouse/span_reader.h"
@@ -21,6 +22,7 @@
 #include "events/error_store.h"
 #include "events/event_store.h"
 #include "events/span_store.h"
+#include "query/errors_api.h"
 #include "query/traces_api.h"
 #include "support/clickhouse_server.h"
 
@@ -185,6 +187,9 @@ TEST_F(ClickHouseLiveTest, SchemaIsVersionedAndIdempotent) {
   EXPECT_EQ(server_->Scalar("SELECT partition_key, sorting_key FROM system.tables WHERE database = '" + database_ +
                             "' AND name = 'errors'"),
             "toYYYYMMDD(time)\tscope, fingerprint, time_ms");
+  EXPECT_EQ(server_->Scalar("SELECT engine, sorting_key FROM system.tables WHERE database = '" + database_ +
+                            "' AND name = 'error_groups'"),
+            "ReplacingMergeTree\tfingerprint, source");
   // A newer schema than this perfwatch knows is refused.
   ASSERT_EQ(server_->Query("INSERT INTO " + database_ + ".schema_version VALUES (99, now())").status, 200);
   auto newer = EnsureSchema(*client_);
@@ -676,6 +681,152 @@ TEST_F(ClickHouseLiveTest, SpanReaderReadsWhatTheLocalStoreReads) {
     if (i != 4) EXPECT_FALSE(a.empty()) << i;
     EXPECT_EQ(list_json(b), list_json(a)) << "query " << i;
   }
+}
+
+}  // namespace
+}  // namespace perfwatch::clickhouse
+
+namespace perfwatch::clickhouse {
+namespace {
+
+// GET /api/v1/errors over `reader`, as the server registers it.
+std::pair<int, std::string> ErrorsApi(const events::ErrorReader* reader, const std::string& path,
+                                      const std::string& query) {
+  http::Router router;
+  query::RegisterErrorsApi(router, reader);
+  http::Request req;
+  req.method = "GET";
+  req.path = path;
+  req.query = query;
+  http::Response res;
+  auto m = router.Find("GET", path);
+  EXPECT_NE(m.handler, nullptr) << path;
+  if (m.handler == nullptr) return {0, ""};
+  (*m.handler)(req, res);
+  return {res.status, res.body};
+}
+
+// The errors API's reader gives from ClickHouse what the local error store gives: the
+// list (every filter and order), each group's detail (sample, stack, frames, hourly,
+// recent), first seen moved back by a late occurrence, a group without occurrences in
+// the window, an unknown fingerprint; also after a restart resent the groups.
+TEST_F(ClickHouseLiveTest, ErrorReaderReadsWhatTheLocalStoreReads) {
+  const int64_t now = NowMs();
+  auto errors = events::ErrorStore::Open(dir_ / "errors", {}, nullptr).value();
+  std::vector<events::ErrorGroupInfo> groups(4);
+  groups[0].fingerprint = 0xabcdef0123456789ull;
+  groups[0].type = "TypeError";
+  groups[0].message = "x is undefined";
+  groups[0].scope = "shop";
+  groups[0].sample_message = "x is undefined \"quoted\"\ttab";
+  groups[0].sample_stack = "TypeError: x\n    at f (https://shop.example/app.js:1:2)\n    at g (\xc3\xa9.js:3:4)";
+  groups[0].frames = {{"f", "https://shop.example/app.js", 1, 2, true}, {"g", "\xc3\xa9.js", 3, 4, false}};
+  groups[1].fingerprint = 42;
+  groups[1].source = events::ErrorSource::kBackend;
+  groups[1].type = "ValueError";
+  groups[1].message = "bad \t value";
+  groups[1].scope = "api";
+  groups[1].sample_stack = "Traceback\\n";
+  groups[2].fingerprint = 0x00ff00ff00ff00ffull;
+  groups[2].type = "Error";
+  groups[2].message = "old";
+  groups[2].scope = "shop";
+  groups[3].fingerprint = 7;
+  groups[3].type = "RangeError";
+  groups[3].message = "late";
+  groups[3].scope = "blog";
+  const char* pages[] = {"/", "/cart", "/p/:id", "/a'b\\c"};
+  const char* browsers[] = {"Chrome", "Firefox", "Safari", ""};
+  std::deque<std::string> keep;
+  std::vector<events::ErrorOccurrenceInput> occ;
+  std::mt19937 rng(11);
+  for (int i = 0; i < 1200; ++i) {
+    events::ErrorOccurrenceInput o;
+    const int g = i % 7 == 0 ? 1 : i % 11 == 0 ? 2 : i % 13 == 0 ? 3 : 0;
+    o.group = &groups[g];
+    // Distinct times: group 2 only 30 h ago (outside the windows asked below but one).
+    o.time_ms = g == 2 ? now - 30 * 3'600'000 + i : now - 5 * 3'600'000 + i * 14'000 + static_cast<int64_t>(rng() % 1000);
+    o.scope = g == 1 ? "api" : g == 3 ? "blog" : i % 5 ? "shop" : "shop-eu";
+    o.location = pages[rng() % 4];
+    o.browser = browsers[rng() % 4];
+    o.session_id = keep.emplace_back("s" + std::to_string(rng() % 300));
+    o.user_id = i % 3 ? std::string_view(keep.emplace_back("u" + std::to_string(rng() % 50))) : std::string_view();
+    o.message = keep.emplace_back("raw " + std::to_string(i) + (i % 9 ? "" : "\nline\ttab"));
+    if (i % 4 == 0) o.trace_id[3] = static_cast<uint8_t>(i), o.span_id[7] = static_cast<uint8_t>(i + 1);
+    occ.push_back(o);
+  }
+  ASSERT_TRUE(errors->Append(occ).ok());
+  // Group 3 first seen by an occurrence older than its first one.
+  events::ErrorOccurrenceInput late = occ[13];
+  late.time_ms = now - 6 * 3'600'000;
+  ASSERT_TRUE(errors->Append(std::span(&late, 1)).ok());
+
+  auto forward = [&](uint64_t rows) {
+    auto f = Forwarder::Create(config_, client_, ErrorsSource(errors.get()), dir_ / "clickhouse", nullptr).value();
+    f->Start();
+    EXPECT_TRUE(WaitFor([&] { return f->Stats().events_sent == rows && f->Stats().events_pending == 0; }))
+        << f->Stats().events_sent;
+    f->Stop();
+  };
+  config_.batch_size = 300;  // several batches, each naming groups already sent
+  forward(occ.size() + 1);
+  EXPECT_EQ(server_->Scalar("SELECT count() FROM " + database_ + ".error_groups"), "4");
+  ErrorReader remote(client_);
+
+  auto compare = [&](const std::string& what) {
+    const std::string s = std::to_string(now / 1000 - 8 * 3600), e = std::to_string(now / 1000 + 60);
+    const std::vector<std::string> lists = {
+        "start=" + s + "&end=" + e,
+        "start=" + s + "&end=" + e + "&app=shop",
+        "start=" + s + "&end=" + e + "&service=api",
+        "start=" + s + "&end=" + e + "&source=backend",
+        // Groups 0 and 1 are new in it; group 3 not (its late occurrence is older).
+        "start=" + std::to_string(now / 1000 - 5 * 3600 - 1800) + "&end=" + e + "&new=true",
+        "start=" + std::to_string(now / 1000 - 40 * 3600) + "&end=" + e + "&sort=last_seen&limit=2",
+        "start=" + std::to_string(now / 1000 - 40 * 3600) + "&end=" + e + "&app=blog",
+        "start=" + std::to_string(now / 1000 + 3600) + "&end=" + std::to_string(now / 1000 + 7200)};
+    for (const std::string& q : lists) {
+      auto local = ErrorsApi(errors.get(), "/api/v1/errors", q);
+      auto from_ch = ErrorsApi(&remote, "/api/v1/errors", q);
+      ASSERT_EQ(local.first, 200) << q << ": " << local.second;
+      if (q.find("&end=" + e) != std::string::npos) EXPECT_GT(local.second.size(), 500u) << q << ": " << local.second;
+      EXPECT_EQ(from_ch.first, 200) << what << " " << q;
+      EXPECT_EQ(from_ch.second, local.second) << what << " " << q;
+    }
+    for (const char* fp : {"abcdef0123456789", "000000000000002a", "00ff00ff00ff00ff", "0000000000000007",
+                           "ABCDEF0123456789", "1111111111111111"}) {
+      const std::string path = std::string("/api/v1/errors/") + fp;
+      auto local = ErrorsApi(errors.get(), path, "start=" + s + "&end=" + e);
+      auto from_ch = ErrorsApi(&remote, path, "start=" + s + "&end=" + e);
+      EXPECT_EQ(local.first, fp[0] == '1' ? 404 : 200) << fp << ": " << local.second;
+      EXPECT_EQ(from_ch.first, local.first) << what << " " << fp;
+      EXPECT_EQ(from_ch.second, local.second) << what << " " << fp;
+    }
+  };
+  compare("first forwarding");
+  {
+    auto local = ErrorsApi(errors.get(), "/api/v1/errors/0000000000000007", "");
+    EXPECT_NE(local.second.find(R"("firstSeen":")" + FormatRfc3339Ms(now - 6 * 3'600'000)), std::string::npos)
+        << local.second;
+  }
+
+  // A restart forgets which groups were sent: they are sent again, and read once.
+  std::vector<events::ErrorOccurrenceInput> more(occ.begin(), occ.begin() + 20);
+  for (auto& o : more) o.time_ms += 1;
+  ASSERT_TRUE(errors->Append(more).ok());
+  forward(more.size());
+  EXPECT_NE(server_->Scalar("SELECT count() FROM " + database_ + ".error_groups"), "4");
+  compare("after a restart");
+
+  // ClickHouse unreachable: Unavailable, which the API answers 503.
+  ErrorReader nowhere(std::shared_ptr<const Client>(Client::Create([&] {
+    ClickHouseConfig c = config_;
+    c.url = "http://127.0.0.1:1";
+    return c;
+  }(), "").value()));
+  auto down = ErrorsApi(&nowhere, "/api/v1/errors", "");
+  EXPECT_EQ(down.first, 503) << down.second;
+  EXPECT_EQ(ErrorsApi(&nowhere, "/api/v1/errors/abcdef0123456789", "").first, 503);
 }
 
 }  // namespace

@@ -230,6 +230,13 @@ std::vector<std::string> PageViews(int n, int64_t now_ms, uint32_t seed) {
           R"(","target":5000,"steps":[{"name":"cart","t":0,"d":600},{"name":"pay","t":600,"d":900}],"startedAt":)" +
           std::to_string(t - 10000) + "," + common + std::to_string(t + 8000) + "}");
     }
+    if (i % 6 == 0) {  // errors of three groups, each with its stack
+      const std::string type = std::vector<std::string>{"TypeError", "RangeError", "ReferenceError"}[rng() % 3];
+      add(R"({"type":"error","name":")" + type + R"(","message":"Uncaught )" + type + R"(: order missing",)" +
+          R"("stack":")" + type + R"(: order missing\n    at render)" + type +
+          R"( (https://shop.example/assets/app.js:10:20)\n    at https://cdn.example/react.js:1:1",)" + common +
+          std::to_string(t + 9000 + i) + "}");
+    }
     if (i % 50 == 49 || i == n - 1) {
       out.push_back(body + "]");
       body.clear();
@@ -258,10 +265,14 @@ TEST_F(ClickHouseBackendTest, EventApisAnswerFromClickHouseAsTheLocalStore) {
   })) << edge.log();
   const auto sent = static_cast<long long>(Metric(edge.port(), "perfwatch_clickhouse_events_sent_total"));
   ASSERT_EQ(Count(), std::to_string(sent));
+  ASSERT_TRUE(WaitFor([&] {
+    return Metric(edge.port(), "perfwatch_clickhouse_errors_pending") == 0 &&
+           Metric(edge.port(), "perfwatch_clickhouse_errors_sent_total") == 67;  // 400 page views / 6
+  })) << edge.log();
 
   const std::string range =
       "&from=" + std::to_string(now_ms / 1000 - 4 * 3600) + "&to=" + std::to_string(now_ms / 1000 + 60);
-  const std::vector<std::string> queries = {
+  std::vector<std::string> queries = {
       "/api/v1/vitals/series?metric=LCP&by=page&step=15m&percentile=90",
       "/api/v1/vitals/series?metric=INP&step=1h&device=mobile",
       "/api/v1/vitals/histogram?metric=LCP&buckets=12",
@@ -274,8 +285,19 @@ TEST_F(ClickHouseBackendTest, EventApisAnswerFromClickHouseAsTheLocalStore) {
       "/api/v1/journeys?app=shop",
       "/api/v1/journeys?name=nope",
       "/api/v1/score?app=shop&by=page",
-      "/api/v1/vitals?metric=LCP&by=page,device"};
+      "/api/v1/vitals?metric=LCP&by=page,device",
+      "/api/v1/errors?app=shop&start=" + std::to_string(now_ms / 1000 - 4 * 3600),
+      "/api/v1/errors?sort=last_seen&limit=2&start=" + std::to_string(now_ms / 1000 - 4 * 3600)};
   HttpClient r(reader.port()), l(local.port()), e(edge.port());
+  // Each error group's detail too (its fingerprint from the local list).
+  {
+    auto list = l.Get(queries[queries.size() - 2]);
+    for (size_t at = 0; (at = list.body.find(R"("fingerprint":")", at)) != std::string::npos; at += 16) {
+      queries.push_back("/api/v1/errors/" + list.body.substr(at + 15, 16) + "?start=" +
+                        std::to_string(now_ms / 1000 - 4 * 3600));
+    }
+    ASSERT_EQ(queries.size(), 18u) << list.body;
+  }
   for (const std::string& q : queries) {
     auto from_reader = r.Get(q + range);
     auto from_local = l.Get(q + range);
@@ -308,7 +330,8 @@ TEST_F(ClickHouseBackendTest, EventApisAnswerFromClickHouseAsTheLocalStore) {
   ch_.Stop(/*kill=*/true);
   for (const char* q : {"/api/v1/network?app=shop", "/api/v1/vitals/series?metric=LCP", "/api/v1/journeys",
                         "/api/v1/vitals/attribution?metric=LCP", "/api/v1/score", "/api/v1/traces",
-                        "/api/v1/traces/0123456789abcdef0123456789abcdef"}) {
+                        "/api/v1/traces/0123456789abcdef0123456789abcdef", "/api/v1/errors",
+                        "/api/v1/errors/0123456789abcdef"}) {
     auto down = r.Get(q);
     EXPECT_EQ(down.status, 503) << q << ": " << down.body;
     EXPECT_NE(down.body.find("\"errorType\":\"unavailable\""), std::string::npos) << down.body;
