@@ -1,8 +1,8 @@
 #include "alert/alert.h"
 
 #include <algorithm>
-#include <cstdio>
 
+#include "common/hex.h"
 #include "common/time.h"
 
 namespace perfwatch::alert {
@@ -49,11 +49,7 @@ uint64_t Fingerprint(const LabelSet& labels) {
   return h;
 }
 
-std::string FingerprintHex(uint64_t fp) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fp));
-  return buf;
-}
+std::string FingerprintHex(uint64_t fp) { return Hex64(fp); }
 
 int64_t SystemClock::NowMs() const { return perfwatch::NowMs(); }
 

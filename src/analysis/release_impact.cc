@@ -8,6 +8,7 @@
 #include "analysis/deploys_api.h"
 #include "analysis/percentile.h"
 #include "analysis/stats.h"
+#include "common/hex.h"
 #include "common/json_writer.h"
 #include "common/time.h"
 
@@ -18,13 +19,6 @@ constexpr int kDimApp = 0;
 constexpr int kDimPage = 1;
 constexpr events::Vital kImpactVitals[] = {events::Vital::kLCP, events::Vital::kINP, events::Vital::kCLS,
                                            events::Vital::kFCP, events::Vital::kTTFB};
-
-std::string Hex64(uint64_t v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4) s[static_cast<size_t>(i)] = kDigits[v & 0xf];
-  return s;
-}
 
 void AppendNumberOrNull(std::string& out, double v) {
   if (std::isfinite(v)) {

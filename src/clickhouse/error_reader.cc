@@ -7,6 +7,7 @@
 #include "clickhouse/error_row.h"
 #include "clickhouse/schema.h"
 #include "clickhouse/tsv.h"
+#include "common/hex.h"
 
 namespace perfwatch::clickhouse {
 namespace {
@@ -56,7 +57,7 @@ Status ErrorReader::ReadGroups(const std::string& fingerprints, std::vector<even
   std::unordered_map<uint64_t, std::pair<int64_t, int64_t>> span;
   for (const auto& r : seen_rows) {
     uint64_t fp = 0;
-    if (!ParseFingerprint(r[0], &fp)) return InvalidArgument("clickhouse answer: bad fingerprint");
+    if (!ParseHex64(r[0], &fp)) return InvalidArgument("clickhouse answer: bad fingerprint");
     PW_ASSIGN_OR_RETURN(int64_t first, ParseInt(r[1]));
     PW_ASSIGN_OR_RETURN(int64_t last, ParseInt(r[2]));
     span[fp] = {first, last};

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "clickhouse/tsv.h"
+#include "common/hex.h"
 #include "events/span_record.h"
 
 namespace perfwatch::clickhouse {
@@ -35,19 +36,10 @@ bool ParseFrames(const std::string& json, std::vector<events::ErrorFrame>* out) 
 
 }  // namespace
 
-bool ParseFingerprint(std::string_view hex, uint64_t* out) {
-  std::array<uint8_t, 8> bytes{};
-  if (hex.size() != 16 || !events::ParseHexId(hex, bytes)) return false;
-  uint64_t v = 0;
-  for (uint8_t b : bytes) v = (v << 8) | b;
-  *out = v;
-  return true;
-}
-
 Status ParseErrorGroupRow(std::span<const std::string> f, events::ErrorGroup* out) {
   if (f.size() != kErrorGroupReadColumnCount) return InvalidArgument("clickhouse error group row: wrong field count");
   events::ErrorGroup g;
-  if (!ParseFingerprint(f[0], &g.info.fingerprint)) return InvalidArgument("clickhouse error group row: bad fingerprint");
+  if (!ParseHex64(f[0], &g.info.fingerprint)) return InvalidArgument("clickhouse error group row: bad fingerprint");
   if (f[1] == events::ErrorSourceName(events::ErrorSource::kBrowser)) {
     g.info.source = events::ErrorSource::kBrowser;
   } else if (f[1] == events::ErrorSourceName(events::ErrorSource::kBackend)) {
@@ -69,7 +61,7 @@ Status ParseErrorGroupRow(std::span<const std::string> f, events::ErrorGroup* ou
 
 Status ParseErrorOccurrenceRow(std::span<const std::string> f, uint64_t* fingerprint, events::ErrorOccurrenceView* out) {
   if (f.size() != kErrorReadColumnCount) return InvalidArgument("clickhouse error row: wrong field count");
-  if (!ParseFingerprint(f[0], fingerprint)) return InvalidArgument("clickhouse error row: bad fingerprint");
+  if (!ParseHex64(f[0], fingerprint)) return InvalidArgument("clickhouse error row: bad fingerprint");
   events::ErrorOccurrenceView o;
   o.scope = f[1];
   o.location = f[2];

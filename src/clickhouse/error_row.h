@@ -32,7 +32,4 @@ inline constexpr size_t kErrorReadColumnCount = 10;
 Status ParseErrorOccurrenceRow(std::span<const std::string> fields, uint64_t* fingerprint,
                                events::ErrorOccurrenceView* out);
 
-// 16 hex digits (either case) as a fingerprint.
-bool ParseFingerprint(std::string_view hex, uint64_t* out);
-
 }  // namespace perfwatch::clickhouse

@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/hex.h"
 #include "common/json_writer.h"
 #include "common/time.h"
 
@@ -113,13 +114,6 @@ std::string_view CutUtf8(std::string_view s, size_t max) {
   size_t n = max;
   while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
   return s.substr(0, n);
-}
-
-std::string Hex64(uint64_t v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4) out[i] = kDigits[v & 0xF];
-  return out;
 }
 
 template <size_t N>
@@ -239,15 +233,8 @@ void HandleList(const events::ErrorReader* store, const http::Request& req, http
 
 void HandleDetail(const events::ErrorReader* store, const http::Request& req, http::Response& res) {
   std::string_view id = req.path.substr(std::string_view("/api/v1/errors/").size());
-  bool hex = id.size() == 16 && std::all_of(id.begin(), id.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-             });
-  if (!hex) return http::WriteApiError(res, 400, "bad_data", "invalid fingerprint: want 16 hex digits");
   uint64_t fp = 0;
-  for (char c : id) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    fp = (fp << 4) | static_cast<uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
-  }
+  if (!ParseHex64(id, &fp)) return http::WriteApiError(res, 400, "bad_data", "invalid fingerprint: want 16 hex digits");
   Params p;
   if (!ParseParams(req, res, &p)) return;
   p.app.reset();  // the detail is the whole group

@@ -8,6 +8,7 @@
 #include "analysis/vitals_report.h"
 #include "analysis/vitals_series.h"
 #include "analysis/web_vitals.h"
+#include "common/hex.h"
 #include "common/time.h"
 #include "query/errors_api.h"
 #include "query/promql_parser.h"
@@ -254,12 +255,6 @@ Status BuildNetwork(const events::EventStore& store, const ReportRequest& rq, Re
 int SeverityRank(std::string_view s) { return s == "critical" ? 0 : s == "warning" ? 1 : 2; }
 int SourceRank(std::string_view s) { return s == "regression" ? 0 : s == "leak" ? 1 : 2; }
 
-std::string HexFingerprint(uint64_t v) {
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 }  // namespace
 
 std::optional<double> Trend::Change() const {
@@ -353,7 +348,7 @@ Result<Report> BuildReport(const ReportSources& src, const ReportRequest& rq) {
   if (src.errors) {
     PW_ASSIGN_OR_RETURN(auto top, query::TopErrorGroups(*src.errors, out.from_ms, out.to_ms, rq.app, kReportTopN));
     for (const query::ErrorGroupSummary& e : top) {
-      out.errors.push_back({HexFingerprint(e.fingerprint), e.type, e.message, e.count, e.sessions, e.is_new,
+      out.errors.push_back({Hex64(e.fingerprint), e.type, e.message, e.count, e.sessions, e.is_new,
                             e.last_seen_ms});
     }
   }

@@ -4,6 +4,7 @@
 
 #include <deque>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "ingest/errors/fingerprint.h"
 
@@ -24,12 +25,6 @@ struct RawError {
   events::ErrorSource source = events::ErrorSource::kBrowser;
   std::string_view type, message, stack, default_type;
 };
-
-uint64_t ParseHex64(std::string_view hex) {
-  uint64_t v = 0;
-  for (char c : hex) v = (v << 4) | static_cast<uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
-  return v;
-}
 
 std::string_view AttrString(const otlp::Attributes& attrs, std::string_view key) {
   return otlp::FindStringAttribute(attrs, key);
@@ -66,7 +61,8 @@ Result<std::unique_ptr<ErrorRecorder>> ErrorRecorder::Create(ErrorRecorderOption
 static void AddToBatch(events::ErrorStore* store, ErrorRecorder::Pending* p, const RawError& raw,
                        events::ErrorOccurrenceInput occ) {
   ErrorFingerprint fp = FingerprintError(raw.type, raw.message, raw.stack, raw.default_type);
-  const uint64_t id = ParseHex64(fp.fingerprint);
+  uint64_t id = 0;
+  ParseHex64(fp.fingerprint, &id);  // Hex64 of the fingerprint: always 16 digits
   events::ErrorGroupInfo& info = p->infos.emplace_back();
   info.fingerprint = id;
   info.source = raw.source;

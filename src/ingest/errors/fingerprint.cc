@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/hex.h"
+
 namespace perfwatch::ingest::errors {
 namespace {
 
@@ -85,13 +87,6 @@ bool IsTypeName(std::string_view t) {
 }
 
 }  // namespace
-
-std::string Hex64(uint64_t v) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, v >>= 4) out[i] = kDigits[v & 0xF];
-  return out;
-}
 
 std::pair<std::string_view, std::string_view> SplitErrorType(std::string_view message) {
   std::string_view m = message;

@@ -49,7 +49,4 @@ struct ErrorFingerprint {
 ErrorFingerprint FingerprintError(std::string_view type, std::string_view message, std::string_view stack,
                                   std::string_view default_type = "Error");
 
-// Lower-case 16-digit hex of `v`.
-std::string Hex64(uint64_t v);
-
 }  // namespace perfwatch::ingest::errors
