@@ -130,7 +130,10 @@ LeakDetector::Fit LeakDetector::FitPoints(int64_t from) const {
   const TheilSenResult ts = TheilSen(x, y);
   f.slope_per_ms = ts.slope;
   f.n = x.size();
-  const double level = ts.intercept + ts.slope * x.front();
+  // The fitted level where the points start; a steep rise from a flat start puts that
+  // line's start below zero (the line follows the rise): then the least point is the level.
+  double level = ts.intercept + ts.slope * x.front();
+  if (!(level > 0)) level = *std::min_element(y.begin(), y.end());
   f.ratio_per_min = level > 0 ? ts.slope * 60'000 / level : 0;
   f.p = MannKendall(y).p_increasing;
   return f;

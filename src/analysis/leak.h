@@ -24,7 +24,8 @@
 // 4. Hysteresis: once leaking, the series stays leaking while the Theil–Sen slope of B
 //    from since (at least window_ms) is at least half the threshold.
 // Figures: Theil–Sen slope (bytes/min) of B's points from `since` (at most
-// long_window_ms, up to 64 points), ratio over the fitted level at since; p_value is
+// long_window_ms, up to 64 points), ratio over the fitted level at since (over the least
+// point when a steep rise from a flat start puts that level at or below 0); p_value is
 // Mann–Kendall over the same points. Not leaking: the same over the last window_ms.
 // severity follows the seeds' levels of growth_ratio_per_min: >= 0.20 critical, >= 0.10
 // high, >= 0.05 medium, below low (only reachable with a threshold under 5 %/min); "none"
