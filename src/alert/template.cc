@@ -8,6 +8,7 @@
 #include <string>
 
 #include "alert/template_internal.h"
+#include "common/time.h"
 
 namespace perfwatch::alert {
 
@@ -311,8 +312,6 @@ struct Civil {
   int64_t year;
   int month, day, hour, min, sec, nsec, yday, wday;
 };
-
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 Civil ToCivil(int64_t ns) {
   Civil c{};

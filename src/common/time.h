@@ -12,6 +12,10 @@ namespace perfwatch {
 // Milliseconds since the Unix epoch, from the system clock.
 int64_t NowMs();
 
+// Floor division (rounds toward negative infinity): the start of a time's bucket,
+// FloorDiv(t, step) * step, also for times before the epoch.
+inline int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
 // Parses a time as the Prometheus API accepts it: Unix seconds with an optional fraction
 // ("1700000000", "1700000000.25") or RFC 3339 ("2023-11-14T22:13:20Z",
 // "2023-11-14T22:13:20.5+01:00"). Returns milliseconds since the epoch.

@@ -35,8 +35,6 @@ std::string_view CutUtf8(std::string_view s, size_t max) {
   return s.substr(0, n);
 }
 
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
 // Interned strings (stable addresses: a deque never moves its elements).
 class Interner {
  public:

@@ -16,11 +16,6 @@ std::string PartitionDirName(int64_t start_ms) { return "part-" + std::to_string
 
 namespace {
 
-int64_t FloorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 constexpr int64_t kRetentionCheckMs = 60'000;
 
 }  // namespace

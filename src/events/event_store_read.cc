@@ -7,6 +7,7 @@
 
 #include "common/hash.h"
 #include "common/coding.h"
+#include "common/time.h"
 #include "events/event_store_impl.h"
 #include "events/export_csv.h"
 #include "events/export_json.h"
@@ -139,8 +140,6 @@ void ScanChunk(const RowChunk& c, Time time, Combo combo, ColumnReader<kValueByt
 struct NoSteps {
   uint32_t operator()(uint32_t) const { return 0; }
 };
-
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 // The step of a row at `offset` ms into a partition starting at `start_ms`, counted from
 // the partition's first step in range.

@@ -33,11 +33,6 @@ constexpr uint8_t kCodecRaw = 0;
 constexpr uint8_t kCodecZstd = 1;
 constexpr int64_t kRetentionCheckMs = 60'000;
 
-int64_t FloorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 uint64_t TraceKey(const std::array<uint8_t, 16>& id) {
   uint64_t a, b;
   std::memcpy(&a, id.data(), 8);

@@ -16,6 +16,7 @@
 #include <span>
 #include <vector>
 
+#include "common/time.h"
 #include "tsdb/block_format.h"
 
 namespace perfwatch::tsdb {
@@ -26,8 +27,5 @@ inline const std::vector<int64_t> kDefaultCompactionRanges = {6 * kHour, 24 * kH
 // The next group of blocks to merge (indices into `metas`, ascending by mint then name),
 // or empty when nothing needs compacting.
 std::vector<size_t> PlanCompaction(std::span<const BlockMeta> metas, std::span<const int64_t> ranges);
-
-// Floor division for window arithmetic on negative timestamps.
-inline int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 }  // namespace perfwatch::tsdb

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "events/error_store.h"
+#include "events/test_events.h"
 #include "support/temp_dir.h"
 
 namespace perfwatch::events {
@@ -28,17 +29,9 @@ ErrorStoreOptions Options() {
   return o;
 }
 
+// Odd fingerprints are backend groups.
 ErrorGroupInfo Group(uint64_t fp, std::string type) {
-  ErrorGroupInfo g;
-  g.fingerprint = fp;
-  g.source = fp % 2 ? ErrorSource::kBackend : ErrorSource::kBrowser;
-  g.scope = "shop";
-  g.type = std::move(type);
-  g.message = "x <n>";
-  g.sample_message = "x 1";
-  g.sample_stack = "Error: x 1\n    at f (/a.js:1:2)";
-  g.frames = {{"f", "/a.js", 1, 2, true}};
-  return g;
+  return testing::TestErrorGroup(fp, std::move(type), fp % 2 ? ErrorSource::kBackend : ErrorSource::kBrowser);
 }
 
 // An occurrence as read back (owning copies of the views).

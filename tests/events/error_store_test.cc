@@ -5,22 +5,13 @@
 
 #include <filesystem>
 
+#include "events/test_events.h"
 #include "support/temp_dir.h"
 
 namespace perfwatch::events {
 namespace {
 
-ErrorGroupInfo Group(uint64_t fp, std::string type) {
-  ErrorGroupInfo g;
-  g.fingerprint = fp;
-  g.scope = "shop";
-  g.type = std::move(type);
-  g.message = "x <n>";
-  g.sample_message = "x 1";
-  g.sample_stack = "Error: x 1\n    at f (/a.js:1:2)";
-  g.frames = {{"f", "/a.js", 1, 2, true}};
-  return g;
-}
+ErrorGroupInfo Group(uint64_t fp, std::string type) { return testing::TestErrorGroup(fp, std::move(type)); }
 
 ErrorOccurrenceInput Occ(const ErrorGroupInfo* g, int64_t t, std::string_view session) {
   ErrorOccurrenceInput o;

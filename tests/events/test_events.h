@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/config.h"
+#include "events/error_reader.h"
 #include "events/event.h"
 #include "support/temp_dir.h"
 
@@ -78,6 +79,21 @@ inline std::vector<EventInput> Views(const std::vector<OwnedEvent>& events) {
   std::vector<EventInput> out;
   for (const auto& e : events) out.push_back(e.View());
   return out;
+}
+
+// An error group as the error store tests use it: one in-app frame, a sample message and
+// stack, app "shop".
+inline ErrorGroupInfo TestErrorGroup(uint64_t fp, std::string type, ErrorSource source = ErrorSource::kBrowser) {
+  ErrorGroupInfo g;
+  g.fingerprint = fp;
+  g.source = source;
+  g.scope = "shop";
+  g.type = std::move(type);
+  g.message = "x <n>";
+  g.sample_message = "x 1";
+  g.sample_stack = "Error: x 1\n    at f (/a.js:1:2)";
+  g.frames = {{"f", "/a.js", 1, 2, true}};
+  return g;
 }
 
 using perfwatch::testing::TempDir;
