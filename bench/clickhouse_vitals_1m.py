@@ -4,14 +4,16 @@ perfwatch servers, one with `events.backend: clickhouse` (a private Debian
 clickhouse-server 18.16) and one without; once ClickHouse holds every beacon, the
 `/api/v1/vitals` (and series, histogram, score) answers of both are compared on several
 queries (every field but the clock-following from/to), and their
-latencies measured (median of --repeat requests each, interleaved).
+latencies measured (median of --repeat requests each, interleaved). With --errors N,
+N error beacons (of 300 groups, in the same hour) are posted too and the errors list and
+a group's detail compared and timed the same way.
 
-  python3 bench/clickhouse_vitals_1m.py --binary build/perfwatch [--beacons 1000000] [--repeat 5]
+  python3 bench/clickhouse_vitals_1m.py --binary build/perfwatch [--beacons 1000000] [--errors 0] [--repeat 5]
 
 Prints how long ingest and forwarding took, whether every answer is identical, and a
 latency table. Python standard library only.
 """
-import argparse, http.client, json, os, random, shutil, statistics, subprocess, sys, tempfile, time, urllib.parse
+import argparse, http.client, itertools, json, os, random, shutil, statistics, subprocess, sys, tempfile, time, urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True
@@ -47,23 +49,44 @@ def comparable(data):
     return data
 
 
-def batches(n, batch, seed=19):
-    rnd = random.Random(seed)
-    now_ms = int(time.time() * 1000)
+def in_batches(beacons, batch):
+    """JSON array bodies of at most `batch` beacons each."""
     out = []
-    for i in range(n):
-        name = rnd.choice(list(VITALS))
-        scale, sigma = VITALS[name]
-        value = round(scale * rnd.lognormvariate(0, sigma), 3 if name == "CLS" else 1)
-        out.append({"type": "vital", "name": name, "value": value, "app": rnd.choice(["shop", "shop", "blog"]),
-                    "url": f"https://shop.example/p/{rnd.randrange(40)}", "userAgent": rnd.choice(UAS),
-                    "connection": rnd.choice(["4g", "4g", "3g", "wifi"]), "sessionId": f"s{i // 20}", "id": f"v{i}",
-                    "timestamp": now_ms - rnd.randrange(3_600_000)})
+    for b in beacons:
+        out.append(b)
         if len(out) == batch:
             yield json.dumps(out).encode()
             out = []
     if out:
         yield json.dumps(out).encode()
+
+
+def vital_beacons(n, seed=19):
+    rnd = random.Random(seed)
+    now_ms = int(time.time() * 1000)
+    for i in range(n):
+        name = rnd.choice(list(VITALS))
+        scale, sigma = VITALS[name]
+        value = round(scale * rnd.lognormvariate(0, sigma), 3 if name == "CLS" else 1)
+        yield {"type": "vital", "name": name, "value": value, "app": rnd.choice(["shop", "shop", "blog"]),
+               "url": f"https://shop.example/p/{rnd.randrange(40)}", "userAgent": rnd.choice(UAS),
+               "connection": rnd.choice(["4g", "4g", "3g", "wifi"]), "sessionId": f"s{i // 20}", "id": f"v{i}",
+               "timestamp": now_ms - rnd.randrange(3_600_000)}
+
+
+def error_beacons(n, seed=23):
+    """n error beacons of 300 groups (a type and a function each), in the last hour."""
+    rnd = random.Random(seed)
+    now_ms = int(time.time() * 1000)
+    for _ in range(n):
+        g = min(int(rnd.paretovariate(1.2)), 300)
+        kind = ["TypeError", "RangeError", "ReferenceError"][g % 3]
+        yield {"type": "error", "name": kind, "message": f"Uncaught {kind}: step{g} failed",
+               "stack": f"{kind}: step failed\n    at step{g} (https://shop.example/assets/app.js:{g}:7)\n"
+                        f"    at run (https://shop.example/assets/app.js:1:1)",
+               "app": rnd.choice(["shop", "shop", "blog"]), "url": f"https://shop.example/p/{rnd.randrange(40)}",
+               "userAgent": rnd.choice(UAS), "sessionId": f"e{rnd.randrange(n // 5 + 1)}",
+               "timestamp": now_ms - rnd.randrange(3_600_000)}
 
 
 def start(binary, work, name, config):
@@ -93,6 +116,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "perfwatch"))
     ap.add_argument("--beacons", type=int, default=1_000_000)
+    ap.add_argument("--errors", type=int, default=0)
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
@@ -118,7 +142,7 @@ def main():
         conns = {port: http.client.HTTPConnection("127.0.0.1", port, timeout=120) for port in (port_ch, port_local)}
         t0 = time.time()
         sent = 0
-        for body in batches(args.beacons, args.batch):
+        for body in in_batches(itertools.chain(vital_beacons(args.beacons), error_beacons(args.errors)), args.batch):
             for port, c in conns.items():
                 c.request("POST", "/api/rum", body=body, headers={"Content-Type": "application/json"})
                 r = c.getresponse()
@@ -132,7 +156,8 @@ def main():
         rows = 0
         while time.time() - t0 < 1800:
             rows = int(ch.scalar("SELECT count() FROM perfwatch.events"))
-            if rows >= sent:
+            errors = int(ch.scalar("SELECT count() FROM perfwatch.errors")) if args.errors else 0
+            if rows >= sent and errors >= args.errors:
                 break
             time.sleep(1)
         forward_s = time.time() - t0
@@ -141,7 +166,14 @@ def main():
         identical = True
         table = []
         t_end = int(time.time())
-        for api, q in QUERIES:
+        queries = list(QUERIES)
+        if args.errors:
+            queries += [("/api/v1/errors", {"start": t_end - 7200, "end": t_end}),
+                        ("/api/v1/errors", {"start": t_end - 7200, "end": t_end, "app": "shop", "sort": "last_seen"})]
+            _, body, _ = get(port_local, "/api/v1/errors?" + urllib.parse.urlencode(queries[-2][1]))
+            top = json.loads(body)["data"][0]["fingerprint"]
+            queries.append((f"/api/v1/errors/{top}", {"start": t_end - 7200, "end": t_end}))
+        for api, q in queries:
             if "last" in q:  # both servers must see the same range: not one that follows the clock
                 q = {k: v for k, v in q.items() if k != "last"} | {"from": t_end - q["last"], "to": t_end}
             path = api + "?" + urllib.parse.urlencode(q)
@@ -157,7 +189,8 @@ def main():
             same = bodies[port_ch] == bodies[port_local]
             identical &= same
             d = bodies[port_local]
-            count = (sum(g["count"] for g in d["groups"]) if "groups" in d else
+            count = (sum(g["count"] for g in d) if isinstance(d, list) else
+                     sum(g["count"] for g in d["groups"]) if "groups" in d else
                      sum(sum(s["counts"]) for s in d["series"]) if "series" in d else d.get("count", d.get("views", 0)))
             table.append((path, count, statistics.median(lat[port_local]) * 1000, statistics.median(lat[port_ch]) * 1000,
                           same))
