@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "alert/alert.h"
 #include "clickhouse/error_row.h"
 #include "clickhouse/tsv.h"
+#include "common/hex.h"
 
 namespace {
 
@@ -22,10 +22,15 @@ using perfwatch::events::ErrorGroup;
 std::vector<std::string> Fields(const ErrorGroup& g) {
   std::string frames;
   perfwatch::events::AppendErrorFramesJson(frames, g.info.frames);
-  return {perfwatch::alert::FingerprintHex(g.info.fingerprint),
+  return {perfwatch::Hex64(g.info.fingerprint),
           std::string(perfwatch::events::ErrorSourceName(g.info.source)),
           g.info.scope, g.info.type, g.info.message, g.info.sample_message, g.info.sample_stack, frames,
           std::to_string(g.first_seen_ms), std::to_string(g.last_seen_ms)};
+}
+
+std::string LowerCase(std::string s) {
+  for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  return s;
 }
 
 }  // namespace
@@ -49,7 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     perfwatch::events::ErrorOccurrenceView o;
     st = perfwatch::clickhouse::ParseErrorOccurrenceRow(row, &fp, &o);
     if (!st.ok() && st.code() != perfwatch::StatusCode::kInvalidArgument) std::abort();
-    if (st.ok() && perfwatch::alert::FingerprintHex(fp).size() != 16) std::abort();
+    // An occurrence read back names the group its first field spells, in lower case.
+    if (st.ok() && (perfwatch::Hex64(fp).size() != 16 || perfwatch::Hex64(fp) != LowerCase(row[0]))) std::abort();
   }
   return 0;
 }

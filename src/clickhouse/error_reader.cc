@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <unordered_map>
 
-#include "alert/alert.h"
 #include "clickhouse/error_row.h"
 #include "clickhouse/schema.h"
 #include "clickhouse/tsv.h"
@@ -78,7 +77,7 @@ Status ErrorReader::ReadGroups(const std::string& fingerprints, std::vector<even
 
 Result<std::optional<events::ErrorGroup>> ErrorReader::ReadGroup(uint64_t fingerprint) const {
   std::vector<events::ErrorGroup> groups;
-  PW_RETURN_IF_ERROR(ReadGroups("'" + alert::FingerprintHex(fingerprint) + "'", &groups));
+  PW_RETURN_IF_ERROR(ReadGroups("'" + Hex64(fingerprint) + "'", &groups));
   if (groups.empty()) return std::optional<events::ErrorGroup>();
   return std::optional<events::ErrorGroup>(std::move(groups.front()));
 }
@@ -91,7 +90,7 @@ Result<std::shared_ptr<const void>> ErrorReader::ScanWindow(int64_t from_ms, int
   PW_RETURN_IF_ERROR(SqlIdentifier(client_->database()).status());
   const std::string errors = Table(*client_, kErrorsTable);
   std::string where = WindowCondition(from_ms, to_ms);
-  if (only) where += " AND fingerprint = '" + alert::FingerprintHex(*only) + "'";
+  if (only) where += " AND fingerprint = '" + Hex64(*only) + "'";
   PW_RETURN_IF_ERROR(ReadGroups("SELECT DISTINCT fingerprint FROM " + errors + " WHERE " + where, &scan->groups));
   std::unordered_map<uint64_t, const events::ErrorGroup*> by_fp;
   for (const events::ErrorGroup& g : scan->groups) by_fp.emplace(g.info.fingerprint, &g);

@@ -3,8 +3,8 @@
 #include <charconv>
 #include <mutex>
 
-#include "alert/alert.h"
 #include "clickhouse/tsv.h"
+#include "common/hex.h"
 
 namespace perfwatch::clickhouse {
 namespace {
@@ -197,7 +197,7 @@ void EncodeSpanRow(std::string& out, const events::SpanRecord& s, std::string_vi
 
 void EncodeErrorRow(std::string& out, const events::ErrorGroup& group, const events::ErrorOccurrenceView& o,
                     std::string_view source, int64_t partition_start_ms, uint32_t row) {
-  out += alert::FingerprintHex(group.info.fingerprint);  // 16 hex digits, as /api/v1/errors shows it
+  out += Hex64(group.info.fingerprint);  // 16 hex digits, as /api/v1/errors shows it
   for (std::string_view f : {events::ErrorSourceName(group.info.source), std::string_view(group.info.type),
                              std::string_view(group.info.message), o.scope, o.location, o.browser, o.session_id,
                              o.user_id, o.message}) {
@@ -217,7 +217,7 @@ void EncodeErrorRow(std::string& out, const events::ErrorGroup& group, const eve
 
 void EncodeErrorGroupRow(std::string& out, const events::ErrorGroup& group, std::string_view source) {
   const events::ErrorGroupInfo& g = group.info;
-  out += alert::FingerprintHex(g.fingerprint);
+  out += Hex64(g.fingerprint);
   for (std::string_view f : {events::ErrorSourceName(g.source), std::string_view(g.scope), std::string_view(g.type),
                              std::string_view(g.message), std::string_view(g.sample_message),
                              std::string_view(g.sample_stack)}) {
