@@ -91,27 +91,33 @@ class Errors final : public ForwardSource {
   Result<uint64_t> Encode(const Part& part, uint32_t from, uint32_t to, std::string_view source,
                           std::string& out) const override {
     groups_.clear();
-    group_fps_.clear();
+    batch_groups_.clear();
+    if (sent_.empty()) {
+      // The first batch since start carries every group the store holds: occurrences sent
+      // before (by a perfwatch older than schema version 3, or before a lost table) get
+      // their groups too.
+      store_->ForEachGroup([&](const events::ErrorGroup& group) {
+        batch_groups_.insert(group.info.fingerprint);
+        EncodeErrorGroupRow(groups_, group, source);
+      });
+    }
     PW_RETURN_IF_ERROR(store_->ReadOccurrences(
         part.handle, from, to,
         [&](uint32_t row, const events::ErrorGroup& group, const events::ErrorOccurrenceView& o) {
           EncodeErrorRow(out, group, o, source, part.start_ms, row);
           const uint64_t fp = group.info.fingerprint;
-          if (!sent_.contains(fp) && std::find(group_fps_.begin(), group_fps_.end(), fp) == group_fps_.end()) {
-            group_fps_.push_back(fp);
-            EncodeErrorGroupRow(groups_, group, source);
-          }
+          if (!sent_.contains(fp) && batch_groups_.insert(fp).second) EncodeErrorGroupRow(groups_, group, source);
         }));
     return uint64_t{to - from};
   }
   Status BeforeInsert(const Client& client, const std::atomic<bool>* stop) override {
-    if (group_fps_.empty()) return Status::Ok();
+    if (batch_groups_.empty()) return Status::Ok();
     PW_ASSIGN_OR_RETURN(std::string db, SqlIdentifier(client.database()));
     PW_RETURN_IF_ERROR(client.Insert(db + ".`" + std::string(kErrorGroupsTable) + "` " +
                                          std::string(kErrorGroupColumns),
                                      groups_, stop));
-    sent_.insert(group_fps_.begin(), group_fps_.end());
-    group_fps_.clear();
+    sent_.insert(batch_groups_.begin(), batch_groups_.end());
+    batch_groups_.clear();
     groups_.clear();
     return Status::Ok();
   }
@@ -120,7 +126,7 @@ class Errors final : public ForwardSource {
   const events::ErrorStore* store_;
   // The groups of the batch Encode made (sent by BeforeInsert), and those sent since start.
   mutable std::string groups_;
-  mutable std::vector<uint64_t> group_fps_;
+  mutable std::unordered_set<uint64_t> batch_groups_;
   std::unordered_set<uint64_t> sent_;
 };
 
