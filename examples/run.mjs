@@ -243,8 +243,13 @@ try {
   const loops = [];
   stops.push(async () => {
     abort.abort();
-    await context.close().catch(() => {});  // the visits under way end at once
-    await Promise.allSettled(loops);
+    // The visits under way end at once; neither step may hold the stop up (a browser slow
+    // to exit is left to its own shutdown, and said so).
+    const within = (p, ms, what) =>
+      Promise.race([p.then(() => true, () => true), new Promise((r) => setTimeout(() => r(false), ms).unref())])
+        .then((done) => done || log(`shoppers: ${what} took over ${ms / 1000} s; going on`));
+    await within(context.close(), 10_000, 'closing the browser');
+    await within(Promise.allSettled(loops), 5_000, 'ending the visits');
     rmSync(profile, { recursive: true, force: true });
     log(`shoppers stopped: ${summary()}`);
   });

@@ -135,6 +135,7 @@ export async function leakyTab(context, origin, signal, stayMs, log) {
       await open(page, origin + '/leaky');
       stats.leakyViews++;
       await new Promise((r) => {
+        if (signal.aborted) return r();  // aborted while the page opened: an abort event will not come again
         const t = setTimeout(r, stayMs);
         signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
       });
