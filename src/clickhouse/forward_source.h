@@ -7,8 +7,9 @@
 //  - SpansSource: the span store, one local row per block of up to 1,024 spans, one
 //    ClickHouse row per span, table `spans`;
 //  - ErrorsSource: the error store's occurrences, one row each with its group, table `errors`;
-//    before a batch, the groups it names that this source has not sent yet go to
-//    `error_groups` (again after a restart: that table is read deduplicated).
+//    before a batch, groups go to `error_groups`: with the first batch after a start
+//    every group of the store, then those a batch names that were not sent yet (the table
+//    is read deduplicated, so groups sent again count once).
 // Schema of the tables: schema.h, docs/format/clickhouse.md.
 // Thread safety: List, Encode and BeforeInsert are called by the one forwarder thread that
 // owns the source; the stores they read are thread-safe.
