@@ -52,16 +52,28 @@ def run(args, forward, sink_port, work):
     port = free_port()
     data = tempfile.mkdtemp(prefix="pw-rwout-", dir=work)
     config = os.path.join(data, "perfwatch.yml")
+    remote = f"remote_write:\n  - url: http://127.0.0.1:{sink_port}/api/v1/write\n    name: sink\n"
+    if args.queue_config:
+        remote += "    queue_config: {" + args.queue_config + "}\n"
     with open(config, "w") as f:
-        f.write("tsdb:\n  retention: 36500d\nscrape:\n  self_scrape: false\n")
+        if args.peer == "prometheus":
+            # The peer with its own defaults (queue_config as Prometheus ships it).
+            f.write("global:\n  scrape_interval: 15s\nscrape_configs: []\n")
+            cmd = [args.prometheus, f"--config.file={config}", f"--storage.tsdb.path={data}/d",
+                   f"--web.listen-address=127.0.0.1:{port}", "--web.enable-remote-write-receiver",
+                   "--log.level=warn"]
+            ready = "/-/ready"
+        else:
+            f.write("tsdb:\n  retention: 36500d\nscrape:\n  self_scrape: false\n")
+            cmd = [args.binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data + "/d",
+                   "--config", config, "--log-level", "warn"]
+            ready = "/readyz"
         if forward:
-            f.write(f"remote_write:\n  - url: http://127.0.0.1:{sink_port}/api/v1/write\n    name: sink\n")
-    proc = subprocess.Popen([args.binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data + "/d",
-                             "--config", config, "--log-level", "warn"],
-                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(data, "log"), "w"))
+            f.write(remote)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=open(os.path.join(data, "log"), "w"))
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_http(f"{base}/readyz")
+        wait_http(f"{base}{ready}")
         cpu0, t0 = cpu_seconds(proc.pid), time.time()
         out = subprocess.run([args.sender, "--url", f"{base}/api/v1/write", "--dir", args.payload],
                              capture_output=True, text=True, check=True).stdout
@@ -84,12 +96,77 @@ def run(args, forward, sink_port, work):
         shutil.rmtree(data, ignore_errors=True)
 
 
+def start_server(args, data, config_text):
+    port = free_port()
+    config = os.path.join(data, "perfwatch.yml")
+    with open(config, "w") as f:
+        f.write(config_text)
+    proc = subprocess.Popen([args.binary, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data + "/d",
+                             "--config", config, "--log-level", "warn"],
+                            stdout=subprocess.DEVNULL, stderr=open(os.path.join(data, "log"), "a"))
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def stop_server(proc):
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+
+
+def catch_up(args, sink_port, work):
+    """Forwarding's CPU alone: ingest without remote_write:, stop, then start a copy of the
+    data directory twice, without (A) and with (B) a remote; B's CPU seconds until the sink
+    acknowledged every sample minus A's CPU seconds until ready (the replay) is what reading
+    the WAL and sending cost. Returns µs of CPU per sample for ingest and for forwarding."""
+    base_config = "tsdb:\n  retention: 36500d\nscrape:\n  self_scrape: false\n"
+    seed = tempfile.mkdtemp(prefix="pw-rwout-seed-", dir=work)
+    proc, base = start_server(args, seed, base_config)
+    try:
+        wait_http(f"{base}/readyz")
+        cpu0 = cpu_seconds(proc.pid)
+        out = subprocess.run([args.sender, "--url", f"{base}/api/v1/write", "--dir", args.payload],
+                             capture_output=True, text=True, check=True).stdout
+        sent = json.loads(out.strip().splitlines()[-1])["samples_ok"]
+        ingest_cpu = cpu_seconds(proc.pid) - cpu0
+    finally:
+        stop_server(proc)
+    rows = []
+    for forward in (False, True):
+        data = tempfile.mkdtemp(prefix="pw-rwout-copy-", dir=work)
+        shutil.copytree(seed + "/d", data + "/d")
+        config = base_config
+        if forward:
+            config += f"remote_write:\n  - url: http://127.0.0.1:{sink_port}/api/v1/write\n    name: sink\n"
+            if args.queue_config:
+                config += "    queue_config: {" + args.queue_config + "}\n"
+        proc, base = start_server(args, data, config)
+        try:
+            wait_http(f"{base}/readyz")
+            if forward:
+                deadline = time.time() + 600
+                while time.time() < deadline and (metric(base, "prometheus_remote_storage_samples_total") or 0) < sent:
+                    time.sleep(0.02)
+            rows.append(cpu_seconds(proc.pid))
+        finally:
+            stop_server(proc)
+            shutil.rmtree(data, ignore_errors=True)
+    shutil.rmtree(seed, ignore_errors=True)
+    return {"samples": sent, "ingest_cpu_us_per_sample": round(1e6 * ingest_cpu / sent, 3),
+            "forward_cpu_us_per_sample": round(1e6 * (rows[1] - rows[0]) / sent, 3),
+            "replay_cpu_seconds": round(rows[0], 2)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "perfwatch"))
     ap.add_argument("--payload", required=True)
     ap.add_argument("--sender", required=True)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--peer", choices=["perfwatch", "prometheus"], default="perfwatch",
+                    help="the server measured: perfwatch, or Prometheus (remote-write receiver and remote_write)")
+    ap.add_argument("--prometheus", default="/usr/bin/prometheus")
+    ap.add_argument("--catch-up", action="store_true",
+                    help="measure forwarding's CPU alone (a restart forwarding a WAL already written)")
+    ap.add_argument("--queue-config", default="", help="queue_config keys for the remote, e.g. 'max_shards: 1'")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="pw-rwout-bench-")
     sink_port = free_port()
@@ -98,6 +175,16 @@ def main():
     rows = []
     try:
         time.sleep(0.5)
+        if args.catch_up:
+            runs = []
+            for i in range(args.runs):
+                runs.append(catch_up(args, sink_port, work))
+                print(json.dumps(runs[-1]), flush=True)
+            ingest = statistics.median(r["ingest_cpu_us_per_sample"] for r in runs)
+            fwd = statistics.median(r["forward_cpu_us_per_sample"] for r in runs)
+            print(json.dumps({"median_ingest_cpu_us_per_sample": ingest, "median_forward_cpu_us_per_sample": fwd,
+                              "forward_cpu_percent_of_ingest": round(100 * fwd / ingest, 1)}))
+            return 0
         for i in range(args.runs):
             for forward in (False, True):
                 row = run(args, forward, sink_port, work)
@@ -110,7 +197,12 @@ def main():
     a = [r["ingest_samples_per_sec"] for r in rows if not r["forward"]]
     b = [r["ingest_samples_per_sec"] for r in rows if r["forward"]]
     fwd = [r["samples"] / r["forwarded_all_seconds"] for r in rows if r["forward"]]
-    print(json.dumps({"median_ingest_without": statistics.median(a), "median_ingest_with": statistics.median(b),
+    n = rows[0]["samples"]
+    cpu_a = statistics.median(r["ingest_cpu_seconds"] for r in rows if not r["forward"])
+    cpu_b = statistics.median(r["cpu_seconds_until_forwarded"] for r in rows if r["forward"])
+    print(json.dumps({"server": args.peer, "median_ingest_without": statistics.median(a), "median_ingest_with": statistics.median(b),
+                      "ingest_cpu_us_per_sample": round(1e6 * cpu_a / n, 3),
+                      "forward_cpu_us_per_sample": round(1e6 * (cpu_b - cpu_a) / n, 3),
                       "ingest_cost_percent": round(100 * (1 - statistics.median(b) / statistics.median(a)), 1),
                       "median_end_to_end_forwarded_samples_per_sec": round(statistics.median(fwd))}))
 

@@ -45,6 +45,16 @@ inline void PutVarint(std::string& out, uint64_t v) {
   out.append(b, n);
 }
 
+// Writes `v` at `p` (room for VarintLength(v) bytes); returns the end.
+inline char* WriteVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
 inline int VarintLength(uint64_t v) {
   int n = 1;
   while (v >= 0x80) {

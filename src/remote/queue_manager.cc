@@ -1,11 +1,14 @@
 #include "remote/queue_manager.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <snappy.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <span>
 #include <sstream>
@@ -14,9 +17,9 @@
 #include "alert/http_post.h"
 #include "common/coding.h"
 #include "common/file_util.h"
+#include "common/fork_join.h"
 #include "common/log.h"
 #include "common/time.h"
-#include "ingest/remote_write/remote_write_encoder.h"
 
 namespace perfwatch::remote {
 namespace {
@@ -239,34 +242,60 @@ class RemoteQueue {
 
   // A shard's reusable buffers (they keep their capacity from batch to batch).
   struct ShardBuffers {
-    ingest::ProtoWriter request;
+    std::string request;
     std::string compressed;
   };
 
+  // Bytes of the TimeSeries message for batch[i..j) (a run of one series' samples): its
+  // labels, then per sample Sample{value (1, fixed64), timestamp (2, varint)}.
+  static size_t TimeSeriesBytes(std::span<const WalSample> batch, size_t i, size_t j) {
+    size_t n = batch[i].labels_pb->size();
+    for (size_t k = i; k < j; ++k) {
+      const size_t sample_len = 10 + static_cast<size_t>(VarintLength(static_cast<uint64_t>(batch[k].t)));
+      n += 1 + static_cast<size_t>(VarintLength(sample_len)) + sample_len;
+    }
+    return n;
+  }
+  static size_t RunEnd(std::span<const WalSample> batch, size_t i) {
+    size_t j = i + 1;
+    while (j < batch.size() && batch[j].ref == batch[i].ref) ++j;
+    return j;
+  }
+
   // The batch as a snappy-compressed WriteRequest in `b.compressed`: one TimeSeries per
   // run of consecutive samples of a series (a run is a WAL record's group, so a series
-  // rarely appears twice; receivers accept that anyway), written in one pass with the
-  // nested lengths computed up front.
+  // rarely appears twice; receivers accept that anyway). The request's size is computed
+  // first and its bytes written in place (the labels are pre-encoded per series).
   static void Encode(std::span<const WalSample> batch, ShardBuffers& b) {
-    using W = ingest::ProtoWriter;
-    W& w = b.request;
-    w.clear();
+    size_t total = 0;
     for (size_t i = 0; i < batch.size();) {
-      size_t j = i;
-      size_t ts_len = batch[i].labels_pb->size();
-      while (j < batch.size() && batch[j].ref == batch[i].ref) {
-        const size_t sample_len = 10 + static_cast<size_t>(VarintLength(static_cast<uint64_t>(batch[j].t)));
-        ts_len += 1 + static_cast<size_t>(VarintLength(sample_len)) + sample_len;
-        ++j;
-      }
-      w.Tag(1, W::kLen).Varint(ts_len).Raw(*batch[i].labels_pb);
+      const size_t j = RunEnd(batch, i);
+      const size_t ts_len = TimeSeriesBytes(batch, i, j);
+      total += 1 + static_cast<size_t>(VarintLength(ts_len)) + ts_len;
+      i = j;
+    }
+    if (b.request.size() < total) b.request.resize(total);  // only grows: no zero-filling per batch
+    char* p = b.request.data();
+    for (size_t i = 0; i < batch.size();) {
+      const size_t j = RunEnd(batch, i);
+      *p++ = 0x0a;  // WriteRequest.timeseries (1, length-delimited)
+      p = WriteVarint(p, TimeSeriesBytes(batch, i, j));
+      const std::string& labels = *batch[i].labels_pb;
+      std::memcpy(p, labels.data(), labels.size());
+      p += labels.size();
       for (size_t k = i; k < j; ++k) {
         const uint64_t t = static_cast<uint64_t>(batch[k].t);
-        w.Tag(2, W::kLen).Varint(10 + static_cast<size_t>(VarintLength(t))).DoubleField(1, batch[k].v).VarintField(2, t);
+        *p++ = 0x12;  // TimeSeries.samples (2, length-delimited)
+        *p++ = static_cast<char>(10 + VarintLength(t));  // < 128: one byte
+        *p++ = 0x09;  // Sample.value (1, fixed64)
+        std::memcpy(p, &batch[k].v, 8);
+        p += 8;
+        *p++ = 0x10;  // Sample.timestamp (2, varint)
+        p = WriteVarint(p, t);
       }
       i = j;
     }
-    snappy::Compress(w.str().data(), w.size(), &b.compressed);
+    snappy::Compress(b.request.data(), total, &b.compressed);
   }
 
   SendOutcome Send(std::span<const WalSample> batch, ShardBuffers& buffers) {
@@ -348,15 +377,21 @@ class RemoteQueue {
         }
         pending_->Add(-static_cast<double>(batch.size()));
         progress_.acked[i] = b + 1;
-        SaveProgress();
+        // At most every 100 ms (a rename costs more than a batch): a crash resends at most
+        // that much; a stop saves below.
+        const int64_t now = NowMs();
+        if (now - last_batch_save_ms_ >= 100) {
+          last_batch_save_ms_ = now;
+          SaveProgress();
+        }
       }
     };
-    std::vector<std::thread> threads;
-    for (int i = 1; i < shards; ++i) threads.emplace_back(shard_loop, i);
-    shard_loop(0);
-    for (auto& t : threads) t.join();
-    if (!complete.load()) return false;
+    shard_threads_.Run(shards, shard_loop);
     std::lock_guard lock(progress_mu_);
+    if (!complete.load()) {
+      SaveProgress(/*durable=*/true);  // what was acknowledged before the stop
+      return false;
+    }
     progress_.committed = end;
     progress_.has_round = false;
     progress_.acked.clear();
@@ -384,6 +419,18 @@ class RemoteQueue {
   }
 
   void Run() {
+    if (opts_.nice > 0) {
+      // Ingest first: on a busy machine this thread and its shard threads (created from it,
+      // so they inherit it) get less CPU than the threads answering writers; the WAL holds
+      // what they have not sent yet. Linux sets nice per thread; relative to this one's.
+      const id_t tid = static_cast<id_t>(::syscall(SYS_gettid));
+      errno = 0;
+      const int base = ::getpriority(PRIO_PROCESS, tid);
+      if (errno != 0 || ::setpriority(PRIO_PROCESS, tid, std::min(19, base + opts_.nice)) != 0) {
+        PW_LOG_WARN("remote write: cannot lower the forwarder's priority", "remote={} error={}", name_,
+                    LogQuote(std::strerror(errno)));
+      }
+    }
     auto text = ReadFile(progress_path_);
     Progress loaded = text.ok() ? Progress::Decode(*text) : Progress();
     {
@@ -454,7 +501,9 @@ class RemoteQueue {
   WalReader reader_;  // reader thread only
   std::vector<std::vector<WalSample>> split_ = std::vector<std::vector<WalSample>>(kMaxShardThreads);  // per round
   std::vector<ShardBuffers> buffers_ = std::vector<ShardBuffers>(kMaxShardThreads);  // one per shard thread
+  ForkJoin shard_threads_;  // reader thread only: shard 0 runs on it, the others on kept threads
   int64_t last_durable_save_ms_ = 0;  // reader thread only
+  int64_t last_batch_save_ms_ = 0;     // guarded by progress_mu_
 
   mutable std::mutex progress_mu_;
   Progress progress_;  // guarded by progress_mu_

@@ -16,11 +16,12 @@
 //
 // Progress (`<data_dir>/remote_write/<remote name>/progress`): the WAL position up to which
 // everything was acknowledged, plus the round in flight and how many batches each shard
-// had acknowledged; written (write + rename) after every acknowledged batch, and durably
-// (fsync) when a round completes, at most once a second. A restart re-reads the
-// unfinished round from the same position with the same split and sends only the batches
-// not yet acknowledged, so nothing is lost or doubled across a clean restart; a crash
-// between a receiver's 2xx and the progress write sends that batch again (at least once).
+// had acknowledged; written (write + rename) after an acknowledged batch at most every
+// 100 ms, when a round completes (durably, with fsync, at most once a second), and
+// durably when a stop interrupts a round. A restart re-reads the unfinished round from the
+// same position with the same split and sends only the batches not yet acknowledged, so
+// nothing is lost or doubled across a clean restart; a crash sends again the batches
+// acknowledged since the last write (at most 100 ms of them: at least once).
 //
 // ApplyConfigs (a configuration reload) changes the set of remotes while running: an
 // unchanged remote keeps its queue; a changed one (any key, or what its secret files hold)
@@ -54,6 +55,9 @@ struct ForwarderOptions {
   std::string user_agent = "perfwatch";  // "perfwatch/<version>"
   int64_t poll_interval_ms = 50;         // how often a caught-up reader looks for new records
   int64_t unknown_ref_grace_ms = 2'000;
+  // The forwarder's threads run this many nice steps below the thread that started it (at
+  // most 19; 0: as it): ingest first, see docs/remote-write-out.md#cpu-and-priority.
+  int nice = 10;
 };
 
 // What a remote has done, for /metrics and tests.

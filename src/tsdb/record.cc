@@ -8,7 +8,6 @@ namespace perfwatch::tsdb {
 namespace {
 // Time deltas wrap modulo 2^64 (any int64 timestamps round-trip, no signed overflow).
 int64_t WrapSub(int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b)); }
-int64_t WrapAdd(int64_t a, int64_t b) { return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b)); }
 Status Malformed(std::string_view what) { return DataLoss("malformed " + std::string(what) + " record"); }
 }  // namespace
 
@@ -74,27 +73,7 @@ void EncodeSamplesGroup(std::string& out, int64_t base_t, uint64_t ref, std::spa
   out.resize(static_cast<size_t>(p - out.data()));
 }
 
-Status DecodeSamplesRecord(std::string_view payload, const std::function<Status(uint64_t, std::span<const Sample>)>& fn) {
-  if (payload.empty() || payload[0] != static_cast<char>(RecordType::kSamples)) return Malformed("samples");
-  perfwatch::Decoder d(payload.substr(1));
-  uint64_t base;
-  if (!d.Varint(&base)) return Malformed("samples");
-  int64_t base_t = perfwatch::UnZigZag(base);
-  std::vector<Sample> samples;
-  while (!d.done()) {
-    uint64_t ref, n;
-    if (!d.Varint(&ref) || !d.Varint(&n) || n > kWalMaxSamplesPerGroup) return Malformed("samples");
-    samples.resize(n);
-    for (uint64_t i = 0; i < n; ++i) {
-      uint64_t dt, bits;
-      if (!d.Varint(&dt) || !d.Fixed64(&bits)) return Malformed("samples");
-      samples[i].t = WrapAdd(base_t, perfwatch::UnZigZag(dt));
-      samples[i].v = std::bit_cast<double>(bits);
-    }
-    PW_RETURN_IF_ERROR(fn(ref, samples));
-  }
-  return Status::Ok();
-}
+Status MalformedSamplesRecord() { return Malformed("samples"); }
 
 void EncodeChunksRecordStart(std::string& out) { out.push_back(static_cast<char>(RecordType::kChunks)); }
 

@@ -7,11 +7,15 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include "remote_test_util.h"
@@ -49,12 +53,13 @@ struct Fixture {
     c.queue.max_shards = 3;
     return c;
   }
-  void Start(RemoteWriteConfig c) {
+  void Start(RemoteWriteConfig c, int nice = 10) {
     auto f = RemoteWriteForwarder::Create({std::move(c)},
                                           ForwarderOptions{.wal_dir = store.wal_dir(),
                                                            .state_dir = dir.path() / "remote_write",
                                                            .user_agent = "perfwatch/test",
-                                                           .poll_interval_ms = 5},
+                                                           .poll_interval_ms = 5,
+                                                           .nice = nice},
                                           &metrics);
     ASSERT_TRUE(f.ok()) << f.status().ToString();
     forwarder = std::move(f).value();
@@ -106,6 +111,40 @@ TEST(Forwarder, SendsEverySampleOnceWithRemoteWriteHeaders) {
   f.Load(5, 10, 2'000'000);
   ASSERT_TRUE(Eventually([&] { return f.forwarder->Stats(0).samples_sent == total + 50; }));
   EXPECT_EQ(CountSamples(f.Delivered()), total + 50);
+}
+
+// Threads of this process whose nice value is `nice` (/proc/self/task/*/stat, field 19).
+int ThreadsWithNice(int nice) {
+  int n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // from field 3 (state) on
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+      if (i == 19 && std::stoi(field) == nice) ++n;
+    }
+  }
+  return n;
+}
+
+TEST(Forwarder, ShardThreadsRunBelowIngestPriorityAndAreKeptFromRoundToRound) {
+  Fixture f;
+  RemoteWriteConfig c = f.Config();
+  c.queue.min_shards = 3;  // every round: the reader thread (shard 0) and two shard threads
+  const size_t total = f.Load(5, 40, 1'000'000);
+  const int base = ::getpriority(PRIO_PROCESS, 0);  // the test may itself run niced
+  if (base > 12) GTEST_SKIP() << "the test runs at nice " << base << ": no room for 7 steps below";
+  f.Start(c, /*nice=*/7);
+  ASSERT_TRUE(Eventually([&] { return f.forwarder->Stats(0).samples_sent == total; }));
+  EXPECT_EQ(f.forwarder->Stats(0).shards, 3);
+  EXPECT_EQ(ThreadsWithNice(base + 7), 3);  // reader + 2 shard threads, alive between rounds
+  f.Load(5, 40, 2'000'000);
+  ASSERT_TRUE(Eventually([&] { return f.forwarder->Stats(0).samples_sent == 2 * total; }));
+  EXPECT_EQ(ThreadsWithNice(base + 7), 3);  // the same ones: none created per round
+  EXPECT_GE(ThreadsWithNice(base), 1);       // this thread is left as it was
+  f.forwarder.reset();
+  EXPECT_EQ(ThreadsWithNice(base + 7), 0);  // stopping the forwarder ends them
 }
 
 TEST(Forwarder, RetriesServerErrorsAndTooManyRequestsWithoutLossOrDoubles) {
