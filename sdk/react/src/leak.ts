@@ -53,20 +53,26 @@ export function detectLeak(t: number[], v: number[], o: LeakOptions = {}): LeakV
   const bt: number[] = [];
   const bv: number[] = [];
   const first = t.findIndex((x) => x >= t[t.length - 1] - windowMs);
-  for (let i = first; i >= 0 && i < t.length; i += Math.ceil((t.length - first) / 64)) {
+  // `i in t`: an index of t (findIndex gives -1 for no samples); t[-1] is undefined, so
+  // the inner loop ends at the first sample.
+  for (let i = first; i in t; i += Math.ceil((t.length - first) / 64)) {
     let m = v[i];
-    for (let j = i; j >= 0 && t[j] > t[i] - 5e3; j--) m = Math.min(m, v[j]);
+    for (let j = i; t[j] > t[i] - 5e3; j--) m = Math.min(m, v[j]);
     bt.push(t[i]);
     bv.push(m);
   }
   const n = bt.length;
   const [slope, p] = trend(bt, bv);
-  const ratio = (slope * 60e3) / median(bv.map((x, i) => x - slope * (bt[i] - bt[0])));
+  // The fitted level at the window's start; at or below zero (a steep rise from a flat
+  // start), the least point, as the server does.
+  const level = median(bv.map((x, i) => x - slope * (bt[i] - bt[0])));
+  const perMin = slope * 60e3;
+  const ratio = perMin / (level > 0 ? level : Math.min(...bv));
   const leaking = n >= 10 && ratio >= threshold && p <= 0.01;
   return {
     leaking,
     severity: leaking ? severityFor(ratio) : 'none',
-    growthBytesPerMin: slope * 60e3,
+    growthBytesPerMin: perMin,
     growthRatioPerMin: ratio || 0,
     pValue: p,
     points: n,

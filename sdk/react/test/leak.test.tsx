@@ -56,6 +56,22 @@ test('growth after GC is a leak, with the seeds\' severities (5 / 10 / 20 %/min)
   assert.ok(Math.abs(l.growthBytesPerMin - 2.8e6) < 0.3e6, String(l.growthBytesPerMin));
 });
 
+test('a steep rise from a flat start is a leak (the line through it starts below zero)', () => {
+  // Flat at 1.4 MB for 30 s, then 30 MB/min (tests/e2e/leak_sdk.test.mjs's page gains
+  // 10 MB/min, which its collections' gaps make as steep): the Theil–Sen line over the
+  // window starts at -2.1 MB, so the ratio needs the least point as its level.
+  const t: number[] = [];
+  const v: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    t.push(1_000_000 + i * 1000);
+    v.push(1.4e6 + (i < 30 ? 0 : ((i - 30) / 60) * 30e6) + ((i * 7919) % 13) * 1e3);
+  }
+  const l = detectLeak(t, v);
+  assert.equal(l.leaking, true, JSON.stringify(l));
+  assert.equal(l.severity, 'critical');
+  assert.ok(l.growthRatioPerMin > 1, String(l.growthRatioPerMin));  // over the least point, 1.4 MB
+});
+
 test('too few points: no verdict', () => {
   const [t, v] = heap(8, 50);
   assert.equal(detectLeak(t, v).leaking, false);
