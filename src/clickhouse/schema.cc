@@ -22,13 +22,6 @@ void AppendUint(std::string& out, uint64_t v) {
 }
 
 // Hex of an id; "" when it is all zeros (none: a root span's parent, an error without a trace).
-template <size_t N>
-void AppendIdField(std::string& out, const std::array<uint8_t, N>& id) {
-  for (uint8_t b : id) {
-    if (b) return events::AppendHexId(out, id);
-  }
-}
-
 void AppendIdentity(std::string& out, std::string_view source, int64_t partition_start_ms, uint32_t row) {
   AppendTsvField(out, source);
   out += '\t';
@@ -157,7 +150,7 @@ void EncodeSpanRow(std::string& out, const events::SpanRecord& s, std::string_vi
   out += '\t';
   events::AppendHexId(out, s.span_id);
   out += '\t';
-  AppendIdField(out, s.parent_span_id);  // '' for a root
+  events::AppendHexIdOrEmpty(out, s.parent_span_id);  // '' for a root
   // route: the first string http.route attribute, as the span store indexes it.
   std::string_view route;
   for (const events::SpanAttribute& a : s.attributes) {
@@ -205,9 +198,9 @@ void EncodeErrorRow(std::string& out, const events::ErrorGroup& group, const eve
     AppendTsvField(out, f);
   }
   out += '\t';
-  AppendIdField(out, o.trace_id);
+  events::AppendHexIdOrEmpty(out, o.trace_id);
   out += '\t';
-  AppendIdField(out, o.span_id);
+  events::AppendHexIdOrEmpty(out, o.span_id);
   out += '\t';
   AppendInt(out, o.time_ms);
   out += '\t';

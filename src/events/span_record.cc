@@ -91,4 +91,10 @@ void AppendHexId(std::string& out, std::span<const uint8_t> id) {
   }
 }
 
+void AppendHexIdOrEmpty(std::string& out, std::span<const uint8_t> id) {
+  for (uint8_t b : id) {
+    if (b) return AppendHexId(out, id);
+  }
+}
+
 }  // namespace perfwatch::events

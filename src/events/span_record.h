@@ -85,6 +85,9 @@ std::string_view SpanStatusText(uint8_t code);
 void AppendSpanAttributesJson(std::string& out, const std::vector<SpanAttribute>& attrs);
 void AppendSpanEventsJson(std::string& out, const std::vector<SpanEventRecord>& events);
 void AppendHexId(std::string& out, std::span<const uint8_t> id);
+// The same, but an all-zero id (none: a root's parent, an error without a trace) appends
+// nothing.
+void AppendHexIdOrEmpty(std::string& out, std::span<const uint8_t> id);
 // Reads exactly 2 * out.size() hex digits (either case) into `out`; false otherwise.
 bool ParseHexId(std::string_view text, std::span<uint8_t> out);
 

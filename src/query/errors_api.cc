@@ -8,6 +8,7 @@
 #include "common/hex.h"
 #include "common/json_writer.h"
 #include "common/time.h"
+#include "events/span_record.h"
 
 namespace perfwatch::query {
 namespace {
@@ -114,19 +115,6 @@ std::string_view CutUtf8(std::string_view s, size_t max) {
   size_t n = max;
   while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
   return s.substr(0, n);
-}
-
-template <size_t N>
-std::string HexId(const std::array<uint8_t, N>& id) {
-  bool zero = std::all_of(id.begin(), id.end(), [](uint8_t b) { return b == 0; });
-  if (zero) return "";
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : id) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 0xF]);
-  }
-  return out;
 }
 
 void AppendGroup(std::string& out, const Params& p, const Agg& a) {
@@ -297,10 +285,11 @@ void HandleDetail(const events::ErrorReader* store, const http::Request& req, ht
     AppendJsonString(out, o.browser);
     out += ",\"sessionId\":";
     AppendJsonString(out, o.session_id);
-    out += ",\"traceId\":";
-    AppendJsonString(out, HexId(o.trace_id));
-    out += ",\"spanId\":";
-    AppendJsonString(out, HexId(o.span_id));
+    out += ",\"traceId\":\"";
+    events::AppendHexIdOrEmpty(out, o.trace_id);  // hex digits: nothing to escape
+    out += "\",\"spanId\":\"";
+    events::AppendHexIdOrEmpty(out, o.span_id);
+    out += '"';
     out.push_back('}');
   }
   out += "]}}";
