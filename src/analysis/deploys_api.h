@@ -23,9 +23,9 @@
 #include "http/router.h"
 
 namespace perfwatch::events {
-class EventStore;
-class SpanStore;
-class ErrorStore;
+class EventReader;
+class SpanReader;
+class ErrorReader;
 }  // namespace perfwatch::events
 namespace perfwatch::tsdb {
 class Tsdb;
@@ -49,9 +49,10 @@ Status WriteDeploySeries(tsdb::Tsdb* tsdb, const events::Deploy& deploy);
 struct DeploysApiSources {
   events::DeployStore* deploys = nullptr;     // required
   tsdb::Tsdb* tsdb = nullptr;                 // the info series (skipped when null)
-  const events::EventStore* events = nullptr; // impact: vitals per page
-  const events::SpanStore* spans = nullptr;   // impact: routes
-  const events::ErrorStore* errors = nullptr; // impact: new error groups
+  // The impact's readers: the local stores, or ClickHouse with events.backend: clickhouse.
+  const events::EventReader* events = nullptr;  // vitals per page
+  const events::SpanReader* spans = nullptr;    // routes
+  const events::ErrorReader* errors = nullptr;  // new error groups
 };
 
 void RegisterDeploysApi(http::Router& router, DeploysApiSources sources);

@@ -75,8 +75,8 @@ void CompareSamples(std::vector<double>& before, std::vector<double>& after, dou
 }
 
 Result<ImpactReport> ComputeReleaseImpact(const events::Deploy& deploy, const ImpactOptions& options, int64_t now_ms,
-                                          const events::EventStore* events, const events::SpanStore* spans,
-                                          const events::ErrorStore* errors) {
+                                          const events::EventReader* events, const events::SpanReader* spans,
+                                          const events::ErrorReader* errors) {
   if (options.window_ms <= 0) return InvalidArgument("window must be positive");
   ImpactReport r;
   r.deploy = deploy;
@@ -174,29 +174,31 @@ Result<ImpactReport> ComputeReleaseImpact(const events::Deploy& deploy, const Im
   if (errors != nullptr) {
     const std::string& scope = deploy.app.empty() ? deploy.service : deploy.app;
     const events::ErrorSource source = deploy.app.empty() ? events::ErrorSource::kBackend : events::ErrorSource::kBrowser;
+    // The groups first seen after the deploy have their first occurrence there: one scan of
+    // the window finds them and counts their occurrences in this app or service.
     std::unordered_map<uint64_t, size_t> index;
-    errors->ForEachGroup([&](const events::ErrorGroup& g) {
-      if (g.info.source != source || g.info.scope != scope) return;
-      if (g.first_seen_ms < r.after_start_ms || g.first_seen_ms >= r.after_end_ms) return;
-      NewErrorGroup n;
-      n.fingerprint = g.info.fingerprint;
-      n.type = g.info.type;
-      n.message = g.info.message;
-      n.source = std::string(events::ErrorSourceName(g.info.source));
-      n.first_seen_ms = g.first_seen_ms;
-      index.emplace(n.fingerprint, r.new_errors.size());
-      r.new_errors.push_back(std::move(n));
-    });
-    if (!index.empty()) {
-      errors->ScanOccurrences(r.after_start_ms, r.after_end_ms - 1,
-                              [&](const events::ErrorGroup& g, const events::ErrorOccurrenceView& o) {
-                                if (o.scope != scope) return;
-                                auto it = index.find(g.info.fingerprint);
-                                if (it != index.end()) ++r.new_errors[it->second].count;
-                              });
-    }
+    PW_ASSIGN_OR_RETURN(
+        std::shared_ptr<const void> hold,
+        errors->ScanWindow(r.after_start_ms, r.after_end_ms - 1, std::nullopt,
+                           [&](const events::ErrorGroup& g, const events::ErrorOccurrenceView& o) {
+                             if (g.info.source != source || g.info.scope != scope) return;
+                             if (g.first_seen_ms < r.after_start_ms || g.first_seen_ms >= r.after_end_ms) return;
+                             auto [it, added] = index.emplace(g.info.fingerprint, r.new_errors.size());
+                             if (added) {
+                               NewErrorGroup n;
+                               n.fingerprint = g.info.fingerprint;
+                               n.type = g.info.type;
+                               n.message = g.info.message;
+                               n.source = std::string(events::ErrorSourceName(g.info.source));
+                               n.first_seen_ms = g.first_seen_ms;
+                               r.new_errors.push_back(std::move(n));
+                             }
+                             if (o.scope == scope) ++r.new_errors[it->second].count;
+                           }));
+    (void)hold;
     std::sort(r.new_errors.begin(), r.new_errors.end(), [](const NewErrorGroup& a, const NewErrorGroup& b) {
-      return a.count != b.count ? a.count > b.count : a.first_seen_ms < b.first_seen_ms;
+      if (a.count != b.count) return a.count > b.count;
+      return a.first_seen_ms != b.first_seen_ms ? a.first_seen_ms < b.first_seen_ms : a.fingerprint < b.fingerprint;
     });
   }
   return r;

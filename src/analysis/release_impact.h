@@ -16,9 +16,9 @@
 
 #include "common/status.h"
 #include "events/deploy_store.h"
-#include "events/error_store.h"
-#include "events/event_store.h"
-#include "events/span_store.h"
+#include "events/error_reader.h"
+#include "events/event_reader.h"
+#include "events/span_reader.h"
 
 namespace perfwatch::analysis {
 
@@ -64,8 +64,8 @@ void CompareSamples(std::vector<double>& before, std::vector<double>& after, dou
 
 // Any store may be null (its part is then empty).
 Result<ImpactReport> ComputeReleaseImpact(const events::Deploy& deploy, const ImpactOptions& options, int64_t now_ms,
-                                          const events::EventStore* events, const events::SpanStore* spans,
-                                          const events::ErrorStore* errors);
+                                          const events::EventReader* events, const events::SpanReader* spans,
+                                          const events::ErrorReader* errors);
 
 // The "data" object of GET /api/v1/deploys/{id}/impact (docs/api.md).
 std::string RenderImpactJson(const ImpactReport& report);

@@ -8,7 +8,7 @@
 
 namespace perfwatch::analysis {
 
-Result<std::vector<VitalsGroup>> ComputeVitals(const events::EventStore& store, const VitalsRequest& request) {
+Result<std::vector<VitalsGroup>> ComputeVitals(const events::EventReader& store, const VitalsRequest& request) {
   auto thresholds = ThresholdsFor(request.scan.vital);
   if (!thresholds) return InvalidArgument("no thresholds for this metric");
   // Merge per-partition groups by key. std::map keeps the groups sorted by label values.

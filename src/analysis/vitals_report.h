@@ -26,6 +26,6 @@ struct VitalsGroup {
 };
 
 // Groups sorted by their label values (lexicographically, in dim order).
-Result<std::vector<VitalsGroup>> ComputeVitals(const events::EventStore& store, const VitalsRequest& request);
+Result<std::vector<VitalsGroup>> ComputeVitals(const events::EventReader& store, const VitalsRequest& request);
 
 }  // namespace perfwatch::analysis

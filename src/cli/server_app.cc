@@ -1035,8 +1035,7 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   otlp_->Register(router);  // POST /v1/{traces,metrics,logs} for the signals with a sink
   query::RegisterStorageApi(router, tsdb_.get());
   // GET /api/v1/traces[/{traceId}], from ClickHouse with events.backend: clickhouse.
-  query::RegisterTracesApi(router, clickhouse_spans_ ? static_cast<const events::SpanReader*>(clickhouse_spans_.get())
-                                                     : span_store_.get());
+  query::RegisterTracesApi(router, SpansToRead());
   ingest::RegisterTargetsApi(router, [this] {
     ingest::ScrapeManager* scrape = scrape_view_.load();
     return scrape ? scrape->Reports() : std::vector<std::pair<ingest::ScrapeTarget, ingest::ScrapeReport>>();
@@ -1056,7 +1055,7 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   changepoint_defaults_.Set(ChangepointOptionsOf(config_.analysis));  // replaced by a reload
   analysis::RegisterChangepointHandler(router, &changepoint_defaults_);
   analysis::RegisterLeakHandler(router);  // POST /api/v1/analysis/leak
-  analysis::RegisterScoreHandler(router, backend ? backend : store_.get());  // GET /api/v1/score
+  analysis::RegisterScoreHandler(router, EventsToRead());  // GET /api/v1/score
   analysis::RegisterNetworkHandler(router, store_.get(), backend);           // GET /api/v1/network
   analysis::RegisterJourneysHandler(router, store_.get(),  // GET /api/v1/journeys (rum.journey_timeout reloaded)
                                     [agg = rum_extra_aggregator_.get()] { return agg->journey_timeout_ms(); }, backend);
@@ -1064,12 +1063,11 @@ void ServerApp::RegisterRoutes(http::Router& router) {
   health_->Register(router);                              // GET /api/v1/health
   analysis::RegisterRegressionsHandler(router, watcher_.get());
   analysis::RegisterLeaksHandler(router, leak_watcher_.get());  // GET /api/v1/leaks
-  analysis::RegisterDeploysApi(router, {.deploys = deploy_store_.get(), .tsdb = tsdb_.get(), .events = store_.get(),
-                                        .spans = span_store_.get(), .errors = error_store_.get()});
+  analysis::RegisterDeploysApi(router, {.deploys = deploy_store_.get(), .tsdb = tsdb_.get(), .events = EventsToRead(),
+                                        .spans = SpansToRead(), .errors = ErrorsToRead()});
   budget::RegisterBudgetRunsApi(router, {.runs = budget_runs_.get(), .tsdb = tsdb_.get()});  // /api/v1/budget-runs
   RegisterEventExport(router, store_.get());
-  query::RegisterErrorsApi(router, clickhouse_errors_ ? static_cast<const events::ErrorReader*>(clickhouse_errors_.get())
-                                                    : error_store_.get());
+  query::RegisterErrorsApi(router, ErrorsToRead());
   report::RegisterReportHandler(router, ReportSourcesOf());  // GET /api/v1/report
   alert::RegisterRulesApi(
       router, rules_.get(),
@@ -1120,9 +1118,21 @@ std::vector<synthetic::Incident> ServerApp::FiringIncidents() const {
   return out;
 }
 
+const events::EventReader* ServerApp::EventsToRead() const {
+  return clickhouse_reader_ ? static_cast<const events::EventReader*>(clickhouse_reader_.get()) : store_.get();
+}
+
+const events::SpanReader* ServerApp::SpansToRead() const {
+  return clickhouse_spans_ ? static_cast<const events::SpanReader*>(clickhouse_spans_.get()) : span_store_.get();
+}
+
+const events::ErrorReader* ServerApp::ErrorsToRead() const {
+  return clickhouse_errors_ ? static_cast<const events::ErrorReader*>(clickhouse_errors_.get()) : error_store_.get();
+}
+
 report::ReportSources ServerApp::ReportSourcesOf() const {
-  return {.events = store_.get(), .engine = engine_.get(), .regressions = watcher_.get(),
-          .leaks = leak_watcher_.get(), .deploys = deploy_store_.get(), .errors = error_store_.get(),
+  return {.events = EventsToRead(), .engine = engine_.get(), .regressions = watcher_.get(),
+          .leaks = leak_watcher_.get(), .deploys = deploy_store_.get(), .errors = ErrorsToRead(),
           .alert_episodes = [am = alertmanager_.get()](int64_t from_ms, int64_t to_ms) {
             return am->AlertEpisodes(from_ms, to_ms);
           },

@@ -146,6 +146,11 @@ class ServerApp {
   std::unique_ptr<clickhouse::EventReader> clickhouse_reader_;
   std::unique_ptr<clickhouse::SpanReader> clickhouse_spans_;  // GET /api/v1/traces from ClickHouse
   std::unique_ptr<clickhouse::ErrorReader> clickhouse_errors_;  // GET /api/v1/errors from ClickHouse
+  // What the event, span and error readers (APIs, reports, deploy impact) read: ClickHouse
+  // with events.backend: clickhouse, else the local stores.
+  const events::EventReader* EventsToRead() const;
+  const events::SpanReader* SpansToRead() const;
+  const events::ErrorReader* ErrorsToRead() const;
   std::unique_ptr<analysis::VitalRecorder> vital_recorder_;  // rum_vital_percentile (after tsdb_)
   std::unique_ptr<analysis::HealthService> health_;  // GET /api/v1/health, perfwatch_health_score (after rules_)
   std::unique_ptr<ingest::RemoteWriteHandler> remote_write_;

@@ -28,8 +28,8 @@
 #include "budget/run_store.h"
 #include "common/status.h"
 #include "events/deploy_store.h"
-#include "events/error_store.h"
-#include "events/event_store.h"
+#include "events/error_reader.h"
+#include "events/event_reader.h"
 #include "query/promql_engine.h"
 
 namespace perfwatch::report {
@@ -65,13 +65,15 @@ BudgetRunsFn BudgetRunsFrom(const budget::RunStore* store);
 // Alert episodes that started in [from_ms, to_ms] (alert::Alertmanager::AlertEpisodes).
 using AlertEpisodesFn = std::function<std::vector<alert::AlertEpisode>(int64_t from_ms, int64_t to_ms)>;
 
+// The event and error readers are the local stores, or ClickHouse with events.backend:
+// clickhouse (every edge's events).
 struct ReportSources {
-  const events::EventStore* events = nullptr;
+  const events::EventReader* events = nullptr;
   const query::promql::Engine* engine = nullptr;
   const analysis::Watcher* regressions = nullptr;
   const analysis::LeakWatcher* leaks = nullptr;
   const events::DeployStore* deploys = nullptr;
-  const events::ErrorStore* errors = nullptr;
+  const events::ErrorReader* errors = nullptr;
   AlertEpisodesFn alert_episodes;  // empty: no alert statistics
   BudgetRunsFn budget_runs;        // empty: no budget section
 };

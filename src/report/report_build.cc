@@ -39,7 +39,7 @@ std::string_view RatingName(analysis::Rating r) {
   return "";
 }
 
-Status BuildVitals(const events::EventStore& store, const ReportRequest& rq, Report* out) {
+Status BuildVitals(const events::EventReader& store, const ReportRequest& rq, Report* out) {
   for (events::Vital v : kReportVitals) {
     VitalSection s;
     s.name = std::string(events::VitalName(v));
@@ -69,7 +69,7 @@ Status BuildVitals(const events::EventStore& store, const ReportRequest& rq, Rep
   return Status::Ok();
 }
 
-Status BuildScore(const events::EventStore& store, const ReportRequest& rq, Report* out) {
+Status BuildScore(const events::EventReader& store, const ReportRequest& rq, Report* out) {
   const std::optional<std::string> app = rq.app;
   PW_ASSIGN_OR_RETURN(auto cur, analysis::ComputeScore(store, app, out->from_ms, out->to_ms));
   PW_ASSIGN_OR_RETURN(auto prev, analysis::ComputeScore(store, app, out->previous_from_ms, out->from_ms - 1));
@@ -86,7 +86,7 @@ Status BuildScore(const events::EventStore& store, const ReportRequest& rq, Repo
   return Status::Ok();
 }
 
-Status BuildPages(const events::EventStore& store, const ReportRequest& rq, Report* out) {
+Status BuildPages(const events::EventReader& store, const ReportRequest& rq, Report* out) {
   std::map<std::string, PageRow> pages;
   for (events::Vital v : {events::Vital::kLCP, events::Vital::kINP}) {
     analysis::VitalsRequest r = VitalsFor(v, rq.app, out->from_ms, out->to_ms);
@@ -232,7 +232,7 @@ void BuildLeaks(const analysis::LeakWatcher& watcher, const ReportRequest& rq, R
   }
 }
 
-Status BuildNetwork(const events::EventStore& store, const ReportRequest& rq, Report* out) {
+Status BuildNetwork(const events::EventReader& store, const ReportRequest& rq, Report* out) {
   analysis::NetworkRequest nr;
   nr.app = rq.app;
   nr.from_ms = out->from_ms;
@@ -346,8 +346,9 @@ Result<Report> BuildReport(const ReportSources& src, const ReportRequest& rq) {
                                    src.alert_episodes(out.previous_from_ms, out.from_ms - 1), rq.app);
   }
   if (src.errors) {
-    PW_ASSIGN_OR_RETURN(auto top, query::TopErrorGroups(*src.errors, out.from_ms, out.to_ms, rq.app, kReportTopN));
-    for (const query::ErrorGroupSummary& e : top) {
+    auto top = query::TopErrorGroups(*src.errors, out.from_ms, out.to_ms, rq.app, kReportTopN);
+    note(top.status(), "top errors");  // ClickHouse down costs this section only
+    for (const query::ErrorGroupSummary& e : top.ok() ? *top : std::vector<query::ErrorGroupSummary>{}) {
       out.errors.push_back({Hex64(e.fingerprint), e.type, e.message, e.count, e.sessions, e.is_new,
                             e.last_seen_ms});
     }

@@ -7,6 +7,8 @@
 #include <cmath>
 
 #include "common/time.h"
+#include "events/error_store.h"
+#include "events/span_store.h"
 #include "support/temp_dir.h"
 
 namespace perfwatch::analysis {

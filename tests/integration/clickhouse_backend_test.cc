@@ -81,6 +81,34 @@ void Post(uint16_t port, const std::vector<std::string>& bodies) {
   }
 }
 
+// The JSON value of the first `"key":` in `json` (an object, array, string or scalar, with
+// strings' brackets and escapes skipped); "" when absent.
+std::string JsonValue(const std::string& json, const std::string& key) {
+  const size_t at = json.find("\"" + key + "\":");
+  if (at == std::string::npos) return "";
+  const size_t start = at + key.size() + 3;
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = start; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      if (!in_string && depth == 0) return json.substr(start, i + 1 - start);
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '{' || c == '[') ++depth;
+    else if (c == '}' || c == ']') {
+      if (depth == 0) return json.substr(start, i - start);
+      if (--depth == 0) return json.substr(start, i + 1 - start);
+    } else if (c == ',' && depth == 0) {
+      return json.substr(start, i - start);
+    }
+  }
+  return json.substr(start);
+}
+
 double Metric(uint16_t port, const std::string& name) {
   HttpClient c(port);
   auto r = c.Get("/metrics");
@@ -322,6 +350,43 @@ TEST_F(ClickHouseBackendTest, EventApisAnswerFromClickHouseAsTheLocalStore) {
   EXPECT_EQ(l.Get("/api/v1/status/backends").body,
             R"({"status":"success","data":{"query":{"type":"local"},"events":{"type":"local"}}})");
 
+  // The report's event sections and a deploy's impact read ClickHouse too. An error group
+  // first seen after the deploy (sent to the edge and to the local instance); the deploy
+  // marker is each instance's own.
+  const int64_t deploy_s = now_ms / 1000 - 2 * 3600;
+  const std::string late_error =
+      R"x([{"type":"error","name":"SyntaxError","message":"Unexpected token","stack":"SyntaxError: Unexpected token\n    at parse (https://shop.example/assets/app.js:3:4)","sessionId":"late","pageViewId":"late-pv","url":"https://shop.example/cart","timestamp":)x" +
+      std::to_string((deploy_s + 600) * 1000) + "}]";
+  Post(edge.port(), {late_error});
+  Post(local.port(), {late_error});
+  ASSERT_TRUE(WaitFor([&] {
+    return Metric(edge.port(), "perfwatch_clickhouse_errors_pending") == 0 &&
+           Metric(edge.port(), "perfwatch_clickhouse_errors_sent_total") == 68;
+  })) << edge.log();
+  const std::string report = "/api/v1/report?app=shop&format=json&window=1d&to=" + std::to_string(now_ms / 1000 + 60);
+  auto report_r = r.Get(report), report_l = l.Get(report);
+  ASSERT_EQ(report_l.status, 200) << report_l.body;
+  ASSERT_EQ(report_r.status, 200) << report_r.body;
+  for (const char* key : {"vitals", "score", "slowest_pages", "findings", "errors", "notes"}) {
+    EXPECT_EQ(JsonValue(report_r.body, key), JsonValue(report_l.body, key)) << key;
+    if (std::string_view(key) != "notes") {
+      EXPECT_GT(JsonValue(report_l.body, key).size(), 20u) << key << ": " << report_l.body;
+    }
+  }
+  const std::string deploy = R"({"app":"shop","version":"2.0.0","time":)" + std::to_string(deploy_s) + "}";
+  std::string impact[2];
+  for (int i = 0; i < 2; ++i) {
+    HttpClient& c = i == 0 ? r : l;
+    auto posted = c.Post("/api/v1/deploys", deploy);
+    ASSERT_EQ(posted.status, 200) << posted.body;
+    auto got = c.Get("/api/v1/deploys/" + JsonValue(posted.body, "id").substr(1, 16) + "/impact?window=1h");
+    ASSERT_EQ(got.status, 200) << got.body;
+    impact[i] = got.body.substr(got.body.find(R"(,"window":)"));  // after the deploy (its id is the instance's)
+  }
+  EXPECT_EQ(impact[0], impact[1]);
+  EXPECT_NE(impact[1].find(R"("type":"SyntaxError")"), std::string::npos) << impact[1];
+  EXPECT_NE(impact[1].find(R"("page":"/cart")"), std::string::npos) << impact[1];
+
   // Bad parameters: the local API's 400.
   EXPECT_EQ(r.Get("/api/v1/vitals/series?metric=LCP&step=1s&from=0").status, 400);
   EXPECT_EQ(r.Get("/api/v1/network?window=x").status, 400);
@@ -335,6 +400,12 @@ TEST_F(ClickHouseBackendTest, EventApisAnswerFromClickHouseAsTheLocalStore) {
     auto down = r.Get(q);
     EXPECT_EQ(down.status, 503) << q << ": " << down.body;
     EXPECT_NE(down.body.find("\"errorType\":\"unavailable\""), std::string::npos) << down.body;
+  }
+  // The report answers without its event sections and says why.
+  auto report_down = r.Get(report);
+  EXPECT_EQ(report_down.status, 200) << report_down.body;
+  for (const char* section : {"vitals: ", "score: ", "top errors: "}) {
+    EXPECT_NE(JsonValue(report_down.body, "notes").find(section), std::string::npos) << report_down.body;
   }
   EXPECT_EQ(HttpClient(edge.port()).Post("/api/rum?app=shop", bodies.front()).status, 204);
 }
