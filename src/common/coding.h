@@ -34,17 +34,6 @@ inline uint64_t LoadFixed64(const char* p) {
   return v;
 }
 
-inline void PutVarint(std::string& out, uint64_t v) {
-  char b[10];
-  int n = 0;
-  while (v >= 0x80) {
-    b[n++] = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  b[n++] = static_cast<char>(v);
-  out.append(b, n);
-}
-
 // Writes `v` at `p` (room for VarintLength(v) bytes); returns the end.
 inline char* WriteVarint(char* p, uint64_t v) {
   while (v >= 0x80) {
@@ -53,6 +42,11 @@ inline char* WriteVarint(char* p, uint64_t v) {
   }
   *p++ = static_cast<char>(v);
   return p;
+}
+
+inline void PutVarint(std::string& out, uint64_t v) {
+  char b[10];
+  out.append(b, static_cast<size_t>(WriteVarint(b, v) - b));
 }
 
 inline int VarintLength(uint64_t v) {
