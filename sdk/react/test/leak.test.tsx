@@ -72,9 +72,11 @@ test('a steep rise from a flat start is a leak (the line through it starts below
   assert.ok(l.growthRatioPerMin > 1, String(l.growthRatioPerMin));  // over the least point, 1.4 MB
 });
 
-test('too few points: no verdict', () => {
-  const [t, v] = heap(8, 50);
+test('too few points: no verdict (20 points at least)', () => {
+  const [t, v] = heap(19, 50);
   assert.equal(detectLeak(t, v).leaking, false);
+  const [t20, v20] = heap(20, 50);
+  assert.equal(detectLeak(t20, v20).leaking, true);
   assert.equal(detectLeak([], []).leaking, false);
 });
 
