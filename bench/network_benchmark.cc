@@ -199,14 +199,14 @@ void AppendViews(Fixture& f, int views, bool every_page = false) {
   if (!f.store->Append(batch).ok()) std::abort();
 }
 
-void Run(benchmark::State& state, std::optional<std::string> page, Mode mode) {
+void Run(benchmark::State& state, std::optional<std::string> page, Mode mode, int threads = 0) {
   Fixture& f = Shared();
   const NetworkRequest req = Request(page);
   NetworkReport r;
   size_t bytes = 0;
   std::unique_ptr<NetworkCache> cache;
   if (mode != Mode::kUncached && mode != Mode::kCold) {
-    cache = std::make_unique<NetworkCache>(size_t{512} << 20, mode != Mode::kWarmNoMemo);
+    cache = std::make_unique<NetworkCache>(size_t{512} << 20, mode != Mode::kWarmNoMemo, threads);
     if (!ComputeNetwork(*f.store, req, *cache).ok()) std::abort();  // warm it
   }
   for (auto _ : state) {
@@ -243,12 +243,12 @@ void BM_Network1M_OnePage_Uncached(benchmark::State& state) { Run(state, "/p7", 
 BENCHMARK(BM_Network1M_OnePage_Uncached)->Unit(benchmark::kMillisecond)->UseRealTime();
 // Every page of the app in one answer.
 void BM_Network1M_AllPages_Uncached(benchmark::State& state) { Run(state, std::nullopt, Mode::kUncached); }
-BENCHMARK(BM_Network1M_AllPages_Uncached)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
+BENCHMARK(BM_Network1M_AllPages_Uncached)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2)->MeasureProcessCPUTime();
 
 // The first request after start (an empty cache: parses every stored resource, LCP and
 // navigation event of the partition, whatever the page asked).
 void BM_Network1M_AllPages_Cold(benchmark::State& state) { Run(state, std::nullopt, Mode::kCold); }
-BENCHMARK(BM_Network1M_AllPages_Cold)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
+BENCHMARK(BM_Network1M_AllPages_Cold)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2)->MeasureProcessCPUTime();
 void BM_Network1M_OnePage_Cold(benchmark::State& state) { Run(state, "/p7", Mode::kCold); }
 BENCHMARK(BM_Network1M_OnePage_Cold)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
 
@@ -258,24 +258,31 @@ BENCHMARK(BM_Network1M_OnePage_Cold)->Unit(benchmark::kMillisecond)->UseRealTime
 void BM_Network1M_OnePage_WarmNoMemo(benchmark::State& state) { Run(state, "/p7", Mode::kWarmNoMemo); }
 BENCHMARK(BM_Network1M_OnePage_WarmNoMemo)->Unit(benchmark::kMillisecond)->UseRealTime();
 void BM_Network1M_AllPages_WarmNoMemo(benchmark::State& state) { Run(state, std::nullopt, Mode::kWarmNoMemo); }
-BENCHMARK(BM_Network1M_AllPages_WarmNoMemo)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Network1M_AllPages_WarmNoMemo)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
 void BM_Network1M_OnePage_Warm(benchmark::State& state) { Run(state, "/p7", Mode::kWarm); }
 BENCHMARK(BM_Network1M_OnePage_Warm)->Unit(benchmark::kMillisecond)->UseRealTime();
 void BM_Network1M_AllPages_Warm(benchmark::State& state) { Run(state, std::nullopt, Mode::kWarm); }
-BENCHMARK(BM_Network1M_AllPages_Warm)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Network1M_AllPages_Warm)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
 
 // Warm, with 10 page views (30 events) appended before each request (untimed): the
 // request parses those and answers with them. Runs last: it grows the shared store.
 void BM_Network1M_AllPages_WarmAfterAppend(benchmark::State& state) {
   Run(state, std::nullopt, Mode::kWarmAfterAppend);
 }
-BENCHMARK(BM_Network1M_AllPages_WarmAfterAppend)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Network1M_AllPages_WarmAfterAppend)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
 // The same with one view appended to each of the 40 pages: no page's answer can come from
 // the memo (what a busy site sees when every page has traffic between two requests).
+// Pages are analysed on the machine's cores (at most 8); OneThread is the same on one
+// thread (the handler before the pages were analysed in parallel) — the baseline. CPU
+// time is the process's (all threads).
 void BM_Network1M_AllPages_WarmAfterAppendEveryPage(benchmark::State& state) {
   Run(state, std::nullopt, Mode::kWarmAfterAppendEveryPage);
 }
-BENCHMARK(BM_Network1M_AllPages_WarmAfterAppendEveryPage)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Network1M_AllPages_WarmAfterAppendEveryPage)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+void BM_Network1M_AllPages_WarmAfterAppendEveryPage_OneThread(benchmark::State& state) {
+  Run(state, std::nullopt, Mode::kWarmAfterAppendEveryPage, 1);
+}
+BENCHMARK(BM_Network1M_AllPages_WarmAfterAppendEveryPage_OneThread)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
 
 }  // namespace
 }  // namespace perfwatch::analysis

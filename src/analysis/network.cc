@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cctype>
+#include <exception>
 #include <cmath>
 #include <map>
+#include <thread>
 #include <utility>
 
 #include "analysis/percentile.h"
@@ -706,7 +709,7 @@ void NetworkAccumulator::ResolveCached(const NetworkPageMemo* memo) {
   pending_.shrink_to_fit();
 }
 
-NetworkReport NetworkAccumulator::Finish(NetworkPageMemo* memo) {
+NetworkReport NetworkAccumulator::Finish(NetworkPageMemo* memo, int threads) {
   if (!resolved_ && !pending_.empty()) ResolveCached(nullptr);
   NetworkReport report;
   report.undecodable = undecodable_;
@@ -723,19 +726,64 @@ NetworkReport NetworkAccumulator::Finish(NetworkPageMemo* memo) {
   std::vector<uint32_t> order(groups_.size());
   for (uint32_t g = 0; g < order.size(); ++g) order[g] = g;
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return groups_[a] < groups_[b]; });
-  std::vector<uint32_t> local(tmpls.size(), UINT32_MAX);
-  for (uint32_t g : order) {
+  // Pages from the memo take their place; the others are analysed, largest first (by
+  // resource records), on up to `threads` threads: the pages are independent, and each
+  // answer lands in its own slot, so the report is the same whatever the split.
+  report.pages.resize(order.size());
+  std::vector<std::pair<size_t, size_t>> todo;  // (records, index into order)
+  size_t records = 0;
+  for (size_t i = 0; i < order.size(); ++i) {
+    const uint32_t g = order[i];
     if (resolved_ && from_memo_[g]) {
-      report.pages.push_back(std::move(memo_pages_[g]));
+      report.pages[i] = std::move(memo_pages_[g]);
       continue;
     }
-    PageNetwork& page = report.pages.emplace_back();
-    const std::string& name = groups_[g];
-    const size_t nul = name.find('\0');
-    page.app = name.substr(0, nul);
-    page.page = name.substr(nul + 1);
-    AnalyzeGroup(by_group[g], tmpl, tmpls, local, page);
-    if (memo != nullptr && resolved_ && !keys_[g].empty()) memo->Store(groups_[g], std::move(keys_[g]), rules_, page);
+    const size_t nul = groups_[g].find('\0');
+    report.pages[i].app = groups_[g].substr(0, nul);
+    report.pages[i].page = groups_[g].substr(nul + 1);
+    size_t n = 0;
+    for (uint32_t v : by_group[g]) n += views_[v].resources.size() + 1;
+    todo.emplace_back(n, i);
+    records += n;
+  }
+  std::stable_sort(todo.begin(), todo.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (threads <= 0) threads = static_cast<int>(std::min(8u, std::max(1u, std::thread::hardware_concurrency())));
+  // Below ~10 ms of work a thread costs more than it saves.
+  if (records < kParallelNetworkRecords) threads = 1;
+  threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), todo.size()));
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    std::vector<uint32_t> local(tmpls.size(), UINT32_MAX);
+    for (size_t k; (k = next.fetch_add(1)) < todo.size();) {
+      const size_t i = todo[k].second;
+      AnalyzeGroup(by_group[order[i]], tmpl, tmpls, local, report.pages[i]);
+    }
+  };
+  std::vector<std::thread> helpers;
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(std::max(threads, 1)));
+  for (int t = 1; t < threads; ++t) {
+    helpers.emplace_back([&, t] {
+      try {
+        work();
+      } catch (...) {
+        errors[static_cast<size_t>(t)] = std::current_exception();
+      }
+    });
+  }
+  try {
+    work();
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (std::thread& h : helpers) h.join();
+  for (const std::exception_ptr& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  if (memo != nullptr && resolved_) {
+    for (const auto& [n, i] : todo) {
+      const uint32_t g = order[i];
+      if (!keys_[g].empty()) memo->Store(groups_[g], std::move(keys_[g]), rules_, report.pages[i]);
+    }
   }
   return report;
 }

@@ -92,16 +92,18 @@ size_t ParseCachedNetworkEvent(const events::EventRecord& e, StringTable& string
 }  // namespace
 
 struct NetworkCache::Cache : RecordCache<CachedNetworkEvent> {
-  Cache(size_t max_bytes, bool page_memo)
+  Cache(size_t max_bytes, bool page_memo, int analysis_threads)
       : RecordCache(RecordCacheOptions{.max_bytes = max_bytes - max_bytes / 8}, ParseCachedNetworkEvent),
         memo(max_bytes / 8),
-        use_memo(page_memo) {}
+        use_memo(page_memo),
+        threads(analysis_threads) {}
   NetworkPageMemo memo;  // the answers of pages whose events did not change
   const bool use_memo;
+  const int threads;
 };
 
-NetworkCache::NetworkCache(size_t max_bytes, bool page_memo)
-    : cache_(std::make_unique<Cache>(max_bytes, page_memo)) {}
+NetworkCache::NetworkCache(size_t max_bytes, bool page_memo, int threads)
+    : cache_(std::make_unique<Cache>(max_bytes, page_memo, threads)) {}
 NetworkCache::~NetworkCache() = default;
 RecordCacheStats NetworkCache::Stats() const {
   RecordCacheStats s = cache_->Stats();
@@ -129,7 +131,7 @@ Result<NetworkReport> ComputeNetwork(const events::EventStore& store, const Netw
       // Under the partitions' shared locks: pages whose events did not change come from
       // the memo, the others' records are read.
       [&] { acc.ResolveCached(memo); }));
-  return acc.Finish(memo);
+  return acc.Finish(memo, cache.cache_->threads);
 }
 
 std::string RenderNetworkJson(const NetworkReport& report) {

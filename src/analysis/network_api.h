@@ -37,8 +37,8 @@ Result<NetworkRequest> ParseNetworkRequest(const http::Request& req, int64_t now
 class NetworkCache {
  public:
   // `page_memo` false: every page is analysed at every request (the parsed events are still
-  // kept; the benchmark's baseline).
-  explicit NetworkCache(size_t max_bytes = size_t{512} << 20, bool page_memo = true);
+  // kept; the benchmark's baseline). `threads`: NetworkAccumulator::Finish's (0: the cores).
+  explicit NetworkCache(size_t max_bytes = size_t{512} << 20, bool page_memo = true, int threads = 0);
   ~NetworkCache();
   NetworkCache(const NetworkCache&) = delete;
   NetworkCache& operator=(const NetworkCache&) = delete;

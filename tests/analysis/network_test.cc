@@ -487,5 +487,46 @@ TEST_F(NetworkStoreTest, PageMemoAnswersOnlyUnchangedPages) {
   ASSERT_TRUE(Run().ok());
 }
 
+// Pages are analysed on several threads when there is enough work (kParallelNetworkRecords):
+// the answer is the same as on one thread, with and without the page memo.
+TEST_F(NetworkStoreTest, ParallelAnalysisAnswersTheSameAsOneThread) {
+  constexpr int kPages = 12, kViews = 300, kPerView = 10;
+  static_assert(kPages * kViews * (kPerView + 1) >= static_cast<int>(kParallelNetworkRecords));
+  for (int v = 0; v < kPages * kViews; ++v) {
+    const std::string page = "/p" + std::to_string(v % kPages), pv = "pv" + std::to_string(v);
+    std::string list;
+    for (int r = 0; r < kPerView; ++r) {
+      const int d = 20 + (v * 37 + r * 11) % 900;
+      if (r > 0) list += ",";
+      list += R"({"u":"https://)" + std::string(r % 4 == 3 ? "cdn.third.example" : "shop.example") + "/static/" +
+              std::to_string(r) + "/" + std::to_string(v % 7) + R"(.js","i":"script","t":"script","s":)" +
+              std::to_string(r * 40) + R"(,"d":)" + std::to_string(d) + R"(,"z":)" + std::to_string(d * 30) +
+              R"(,"e":)" + std::to_string(d * 30) + R"(,"b":)" + std::to_string(d * 90) +
+              (r == 0 ? R"(,"rb":1)" : r == kPerView - 1 ? R"(,"lcp":1)" : "") + (r % 3 == 0 ? R"(,"tp":1)" : "") + "}";
+    }
+    Resources(page, "s" + std::to_string(v / 3), pv, list, kPerView, 5000 + v);
+    Lcp("s" + std::to_string(v / 3), pv, 500 + (v * 13) % 2000, "");
+  }
+  NetworkRequest req;
+  req.app = "shop";
+  req.from_ms = kT - 1000;
+  req.to_ms = kT + 1000;
+  NetworkCache one(size_t{512} << 20, false, 1), four(size_t{512} << 20, false, 4), memo4(size_t{512} << 20, true, 4);
+  auto a = ComputeNetwork(*store_, req, one);
+  auto b = ComputeNetwork(*store_, req, four);
+  auto c = ComputeNetwork(*store_, req, memo4);
+  auto c2 = ComputeNetwork(*store_, req, memo4);  // every page from the memo
+  auto plain = ComputeNetwork(*store_, req);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok() && c2.ok() && plain.ok());
+  ASSERT_EQ(a->pages.size(), static_cast<size_t>(kPages));
+  EXPECT_EQ(a->pages[0].views, kViews);
+  EXPECT_FALSE(a->pages[0].findings.empty());
+  const std::string want = RenderNetworkJson(*a);
+  EXPECT_EQ(RenderNetworkJson(*b), want);
+  EXPECT_EQ(RenderNetworkJson(*c), want);
+  EXPECT_EQ(RenderNetworkJson(*c2), want);
+  EXPECT_EQ(RenderNetworkJson(*plain), want);
+}
+
 }  // namespace
 }  // namespace perfwatch::analysis
