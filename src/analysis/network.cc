@@ -4,14 +4,15 @@
 #include <array>
 #include <atomic>
 #include <cctype>
-#include <exception>
 #include <cmath>
+#include <exception>
 #include <map>
 #include <thread>
 #include <utility>
 
 #include "analysis/percentile.h"
 #include "analysis/score.h"  // FindPageViewId
+#include "common/flat_index.h"
 #include "common/json_writer.h"
 
 namespace perfwatch::analysis {
@@ -930,8 +931,8 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
     int64_t views = 0;
     double repeat_bytes = 0;
   };
-  std::vector<Repeat> repeats;                        // in first appearance
-  std::unordered_map<uint64_t, uint32_t> repeat_of;  // key -> index into repeats
+  std::vector<Repeat> repeats;  // in first appearance
+  FlatIndex repeat_of;          // key -> index into repeats
   struct Party {
     int64_t count = 0;
     double transfer = 0, blocking = 0;
@@ -940,7 +941,7 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
   // per-resource accumulation, without a string per resource), a map by name at the end.
   std::vector<Party> party_of;
   std::unordered_map<std::string_view, uint32_t> party_ids;
-  std::unordered_map<uint32_t, uint32_t> party_of_url;
+  FlatIndex party_of_url;  // URL -> index into party_of
   double total_transfer = 0;
   std::vector<double> page_images;
   for (size_t i = 0; i < view_ids.size(); ++i) {
@@ -986,9 +987,9 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
       // cache_miss_repeat: fetched over the network again in another view of the session.
       if (x.type != ResourceType::kFetch && std::isfinite(x.transfer) && x.transfer > 0 && x.cache_hit != 1) {
         const uint64_t key = (static_cast<uint64_t>(v.session) << 32) | lt;
-        auto [ri, fresh] = repeat_of.try_emplace(key, static_cast<uint32_t>(repeats.size()));
-        if (fresh) repeats.push_back({key});
-        Repeat& rep = repeats[ri->second];
+        auto [ri, fresh] = repeat_of.TryEmplace(key);
+        if (fresh) *ri = static_cast<uint32_t>(repeats.size()), repeats.push_back({key});
+        Repeat& rep = repeats[*ri];
         if (rep.last_view != vid) {
           if (rep.views > 0) rep.repeat_bytes += x.transfer;
           ++rep.views;
@@ -996,13 +997,13 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
         }
       }
       if (x.third_party == 1) {
-        auto [pu, fresh] = party_of_url.try_emplace(x.url, 0);
+        auto [pu, fresh] = party_of_url.TryEmplace(x.url);
         if (fresh) {
           auto [pi, added] = party_ids.try_emplace(UrlOrigin(urls_[x.url]), static_cast<uint32_t>(party_of.size()));
           if (added) party_of.emplace_back();
-          pu->second = pi->second;
+          *pu = pi->second;
         }
-        Party& p = party_of[pu->second];
+        Party& p = party_of[*pu];
         ++p.count;
         if (std::isfinite(x.transfer)) p.transfer += x.transfer;
         if (x.render_blocking == 1) p.blocking += x.duration;
