@@ -7,6 +7,7 @@
 #include <cmath>
 #include <exception>
 #include <map>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -763,13 +764,17 @@ NetworkReport NetworkAccumulator::Finish(NetworkPageMemo* memo, int threads) {
   std::vector<std::thread> helpers;
   std::vector<std::exception_ptr> errors(static_cast<size_t>(std::max(threads, 1)));
   for (int t = 1; t < threads; ++t) {
-    helpers.emplace_back([&, t] {
-      try {
-        work();
-      } catch (...) {
-        errors[static_cast<size_t>(t)] = std::current_exception();
-      }
-    });
+    try {
+      helpers.emplace_back([&, t] {
+        try {
+          work();
+        } catch (...) {
+          errors[static_cast<size_t>(t)] = std::current_exception();
+        }
+      });
+    } catch (const std::system_error&) {
+      break;  // no thread to be had: the threads running take its share of the pages
+    }
   }
   try {
     work();
