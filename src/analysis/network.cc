@@ -14,6 +14,7 @@
 #include "analysis/percentile.h"
 #include "analysis/score.h"  // FindPageViewId
 #include "common/flat_index.h"
+#include "common/fork_join.h"
 #include "common/json_writer.h"
 
 namespace perfwatch::analysis {
@@ -754,34 +755,29 @@ NetworkReport NetworkAccumulator::Finish(NetworkPageMemo* memo, int threads) {
   if (records < kParallelNetworkRecords) threads = 1;
   threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), todo.size()));
   std::atomic<size_t> next{0};
-  auto work = [&] {
-    std::vector<uint32_t> local(tmpls.size(), UINT32_MAX);
-    for (size_t k; (k = next.fetch_add(1)) < todo.size();) {
-      const size_t i = todo[k].second;
-      AnalyzeGroup(by_group[order[i]], tmpl, tmpls, local, report.pages[i]);
+  // A part of the fork-join must not throw: each keeps its exception for after the join.
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(std::max(threads, 1)));
+  auto part = [&](int t) {
+    try {
+      std::vector<uint32_t> local(tmpls.size(), UINT32_MAX);
+      for (size_t k; (k = next.fetch_add(1)) < todo.size();) {
+        const size_t i = todo[k].second;
+        AnalyzeGroup(by_group[order[i]], tmpl, tmpls, local, report.pages[i]);
+      }
+    } catch (...) {
+      errors[static_cast<size_t>(t)] = std::current_exception();
     }
   };
-  std::vector<std::thread> helpers;
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(std::max(threads, 1)));
-  for (int t = 1; t < threads; ++t) {
+  if (threads > 1) {
+    ForkJoin fork_join;
     try {
-      helpers.emplace_back([&, t] {
-        try {
-          work();
-        } catch (...) {
-          errors[static_cast<size_t>(t)] = std::current_exception();
-        }
-      });
+      fork_join.Run(threads, part);
     } catch (const std::system_error&) {
-      break;  // no thread to be had: the threads running take its share of the pages
+      part(0);  // no helper thread to be had: this thread takes every page left
     }
+  } else {
+    part(0);
   }
-  try {
-    work();
-  } catch (...) {
-    errors[0] = std::current_exception();
-  }
-  for (std::thread& h : helpers) h.join();
   for (const std::exception_ptr& e : errors) {
     if (e) std::rethrow_exception(e);
   }
