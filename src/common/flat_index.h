@@ -1,6 +1,6 @@
 #pragma once
 // FlatIndex maps 64-bit keys to 32-bit values, insert-or-find only (no erase): one flat
-// array of slots, linear probing, grown to twice its size at 50 % load. For the hot loops
+// array of slots, linear probing, grown to twice its size before it would pass 50 % load. For the hot loops
 // that number many distinct keys per request (the network analysis' session × template
 // pairs): no allocation per key and one cache line per probe, where std::unordered_map
 // allocates a node per key and frees each again. The key UINT64_MAX is reserved (empty).
@@ -22,19 +22,12 @@ class FlatIndex {
   // The value stored under `key` and false, or a new value 0 under `key` and true. The
   // pointer stays valid until the next insertion. `key` must not be kEmpty.
   std::pair<uint32_t*, bool> TryEmplace(uint64_t key) {
-    size_t i = Home(key);
-    for (;; i = (i + 1) & mask_) {
-      if (slots_[i].key == key) return {&slots_[i].value, false};
-      if (slots_[i].key == kEmpty) break;
-    }
-    if (2 * (size_ + 1) > slots_.size()) {
-      Rehash(slots_.size() * 2);
-      for (i = Home(key); slots_[i].key != kEmpty; i = (i + 1) & mask_) {
-      }
-    }
-    slots_[i] = {key, 0};
+    if (2 * (size_ + 1) > slots_.size()) Rehash(slots_.size() * 2);
+    Slot& s = Probe(key);
+    if (s.key == key) return {&s.value, false};
+    s = {key, 0};
     ++size_;
-    return {&slots_[i].value, true};
+    return {&s.value, true};
   }
 
   size_t size() const { return size_; }
@@ -58,11 +51,14 @@ class FlatIndex {
     shift_ = 64;
     for (size_t c = capacity; c > 1; c >>= 1) --shift_;
     for (const Slot& s : old) {
-      if (s.key == kEmpty) continue;
-      size_t i = Home(s.key);
-      while (slots_[i].key != kEmpty) i = (i + 1) & mask_;
-      slots_[i] = s;
+      if (s.key != kEmpty) Probe(s.key) = s;
     }
+  }
+  // The slot holding `key`, or the empty slot where it goes.
+  Slot& Probe(uint64_t key) {
+    size_t i = Home(key);
+    while (slots_[i].key != key && slots_[i].key != kEmpty) i = (i + 1) & mask_;
+    return slots_[i];
   }
 
   std::vector<Slot> slots_;
