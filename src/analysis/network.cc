@@ -397,96 +397,21 @@ uint32_t NetworkAccumulator::Intern(Index& map, std::vector<std::string>& list, 
 
 void NetworkAccumulator::AddResources(std::string_view app, std::string_view page, std::string_view session,
                                       std::string_view event_id, std::string_view attrs_json) {
-  if (attrs_json.empty() || !DecodeResourceBeacon(parser_, attrs_json, &beacon_).ok()) {
-    ++undecodable_;
-    return;
-  }
-  key_.assign(app);
-  key_.push_back('\0');
-  if (!beacon_.page_view_id.empty()) {
-    key_.append(beacon_.page_view_id);
-  } else {
-    // A view of its own; '\1' keeps it apart from every pageViewId.
-    key_.push_back('\1');
-    key_.append(session);
-    key_.push_back('\0');
-    key_.append(event_id);
-  }
-  auto it = view_index_.find(std::string_view(key_));
-  uint32_t vi;
-  if (it == view_index_.end()) {
-    vi = static_cast<uint32_t>(views_.size());
-    view_index_.emplace(key_, vi);
-    View& v = views_.emplace_back();
-    std::string group(app);
-    group.push_back('\0');
-    group.append(page);
-    v.group = Intern(group_index_, groups_, group);
-    v.session = Intern(session_index_, sessions_, session);
-    v.key = key_;
-  } else {
-    vi = it->second;
-  }
-  View& view = views_[vi];
-  if (beacon_.has_summary) {
-    // The full build's summary is re-sent with running totals: the latest one wins, with
-    // its list (the store keeps one per view; this guards against a second).
-    view.has_summary = true;
-    view.summary_resources = beacon_.summary_resources;
-    view.summary_transfer = beacon_.summary_transfer;
-    view.resources.clear();
-  }
-  for (const ResourceView& r : beacon_.resources) {
-    Res x;
-    x.url = Intern(url_index_, urls_, r.url);
-    x.type = r.type;
-    x.link = r.initiator == "link";
-    x.render_blocking = r.render_blocking;
-    x.cache_hit = r.cache_hit;
-    x.third_party = r.third_party;
-    x.lcp = r.lcp;
-    x.start = r.start;
-    x.duration = r.duration;
-    x.dns = r.dns;
-    x.connect = r.connect;
-    x.tls = r.tls;
-    x.request = r.request;
-    x.response = r.response;
-    x.transfer = r.transfer;
-    x.encoded = r.encoded;
-    x.decoded = r.decoded;
-    view.resources.push_back(x);
-  }
+  own_resources_.push_back(static_cast<uint32_t>(own_.entries.size()));
+  ParseNetworkEvent(parser_, EventKindForNetwork::kResources, app, page, session, event_id, 0, attrs_json, own_.strings,
+                    own_.entries.emplace_back());
 }
 
 void NetworkAccumulator::AddLcp(std::string_view app, double value, std::string_view attrs_json) {
-  if (!std::isfinite(value) || attrs_json.empty()) return;
-  simdjson::dom::element root;
-  simdjson::dom::object obj;
-  if (parser_.parse(attrs_json.data(), attrs_json.size()).get(root) || root.get_object().get(obj)) {
-    ++undecodable_;
-    return;
-  }
-  const std::string_view id = String(obj, "pageViewId");
-  if (id.empty()) return;
-  key_.assign(app);
-  key_.push_back('\0');
-  key_.append(id);
-  LcpInfo& info = lcp_[key_];
-  if (std::isfinite(info.value) && info.value >= value) return;  // the largest LCP of the view wins
-  info.value = value;
-  simdjson::dom::object attribution;
-  info.url.clear();
-  if (!obj.at_key("attribution").get_object().get(attribution)) info.url = String(attribution, "url");
+  own_joins_.push_back(static_cast<uint32_t>(own_.entries.size()));
+  ParseNetworkEvent(parser_, EventKindForNetwork::kLcp, app, {}, {}, {}, value, attrs_json, own_.strings,
+                    own_.entries.emplace_back());
 }
 
 void NetworkAccumulator::AddNavigation(std::string_view app, double value, std::string_view attrs_json) {
-  const std::string_view id = FindPageViewId(attrs_json);
-  if (id.empty() || !std::isfinite(value)) return;
-  key_.assign(app);
-  key_.push_back('\0');
-  key_.append(id);
-  load_[key_] = value;
+  own_joins_.push_back(static_cast<uint32_t>(own_.entries.size()));
+  ParseNetworkEvent(parser_, EventKindForNetwork::kNavigation, app, {}, {}, {}, value, attrs_json, own_.strings,
+                    own_.entries.emplace_back());
 }
 
 NetworkAccumulator::PartitionIds& NetworkAccumulator::StartPartition(size_t part, const StringTable& strings) {
@@ -498,24 +423,14 @@ NetworkAccumulator::PartitionIds& NetworkAccumulator::StartPartition(size_t part
   }
   PartitionIds& ids = part_ids_[part];
   ids.strings = &strings;
+  ids.part = static_cast<uint32_t>(part);
   const size_t n = strings.size();
-  if (ids.url.size() < n) {
-    ids.url.resize(n, kNoStringId);
-    ids.tmpl.resize(n, kNoStringId);
+  if (ids.session.size() < n) {
     ids.session.resize(n, kNoStringId);
     ids.group_by_page.resize(n, {kNoStringId, kNoStringId});
     ids.view_by_pvid.resize(n, {kNoStringId, kNoStringId});
   }
   return ids;
-}
-
-uint32_t NetworkAccumulator::CachedUrl(PartitionIds& ids, uint32_t id) {
-  uint32_t& u = ids.url[id];
-  if (u == kNoStringId) {
-    u = Intern(url_index_, urls_, ids.strings->Get(id));
-    if (url_tmpl_.size() < urls_.size()) url_tmpl_.resize(urls_.size(), kNoStringId);
-  }
-  return u;
 }
 
 uint32_t NetworkAccumulator::NewView(std::string_view app, std::string_view page, std::string_view session) {
@@ -580,38 +495,17 @@ uint32_t NetworkAccumulator::CachedView(PartitionIds& ids, uint32_t app, uint32_
   return vi;
 }
 
-void NetworkAccumulator::AddViewResources(uint32_t vi, PartitionIds& ids, const CachedNetworkEvent& e) {
+void NetworkAccumulator::AttachEvent(uint32_t vi, const PartitionIds& ids, const CachedNetworkEvent& e) {
   View& view = views_[vi];
   if (e.has_summary) {
+    // The full build's summary is re-sent with running totals: the latest one wins, with
+    // its list (the store keeps one per view; this guards against a second).
     view.has_summary = true;
     view.summary_resources = e.summary_resources;
     view.summary_transfer = e.summary_transfer;
-    view.resources.clear();
+    view.events.clear();
   }
-  view.resources.reserve(view.resources.size() + e.resources.size());
-  for (const CachedResource& r : e.resources) {
-    Res& x = view.resources.emplace_back();
-    x.url = CachedUrl(ids, r.url);
-    uint32_t& t = ids.tmpl[r.tmpl];
-    if (t == kNoStringId) t = Intern(tmpl_index_, tmpls_, ids.strings->Get(r.tmpl));
-    url_tmpl_[x.url] = t;
-    x.type = r.type;
-    x.link = r.link;
-    x.render_blocking = r.render_blocking;
-    x.cache_hit = r.cache_hit;
-    x.third_party = r.third_party;
-    x.lcp = r.lcp;
-    x.start = UnpackNumber(r.numbers[0], e.wide);
-    x.duration = UnpackNumber(r.numbers[1], e.wide);
-    x.dns = UnpackNumber(r.numbers[2], e.wide);
-    x.connect = UnpackNumber(r.numbers[3], e.wide);
-    x.tls = UnpackNumber(r.numbers[4], e.wide);
-    x.request = UnpackNumber(r.numbers[5], e.wide);
-    x.response = UnpackNumber(r.numbers[6], e.wide);
-    x.transfer = UnpackNumber(r.numbers[7], e.wide);
-    x.encoded = UnpackNumber(r.numbers[8], e.wide);
-    x.decoded = UnpackNumber(r.numbers[9], e.wide);
-  }
+  view.events.push_back({&e, ids.strings, ids.part});
 }
 
 void NetworkAccumulator::AddCachedResources(size_t part, const CachedRows<CachedNetworkEvent>& rows,
@@ -668,7 +562,8 @@ void NetworkAccumulator::AddCachedJoins(size_t part, const CachedRows<CachedNetw
     v.has_lcp = true;
     v.lcp = e.value;
     v.lcp_ref = ref;
-    v.lcp_url = e.lcp_url == kNoStringId ? kNoStringId : CachedUrl(ids, e.lcp_url);
+    v.lcp_strings = ids.strings;
+    v.lcp_url = e.lcp_url;
   }
 }
 
@@ -704,26 +599,26 @@ void NetworkAccumulator::ResolveCached(const NetworkPageMemo* memo) {
     }
     for (size_t g = 0; g < groups; ++g) from_memo_[g] = memo->Find(groups_[g], keys_[g], rules_, &memo_pages_[g]);
   }
-  // The other pages' records, in the order they were selected (as the uncached path reads them).
+  // The other pages' records, in the order they were selected.
   for (const PendingEvent& p : pending_) {
-    if (!from_memo_[views_[p.view].group]) AddViewResources(p.view, *p.ids, p.rows->entries[p.entry]);
+    if (!from_memo_[views_[p.view].group]) AttachEvent(p.view, *p.ids, p.rows->entries[p.entry]);
   }
   pending_.clear();
   pending_.shrink_to_fit();
 }
 
 NetworkReport NetworkAccumulator::Finish(NetworkPageMemo* memo, int threads) {
+  if (!own_resources_.empty() || !own_joins_.empty()) {
+    // The Add* path: its own entries through the cached passes (one partition, no memo).
+    own_.id = 1;
+    AddCachedResources(0, own_, own_resources_);
+    AddCachedJoins(0, own_, own_joins_);
+    own_resources_.clear();
+    own_joins_.clear();
+  }
   if (!resolved_ && !pending_.empty()) ResolveCached(nullptr);
   NetworkReport report;
   report.undecodable = undecodable_;
-  std::vector<uint32_t> tmpl(urls_.size());
-  std::vector<std::string> tmpls = tmpls_;
-  Index tmpl_index = tmpl_index_;
-  for (size_t u = 0; u < urls_.size(); ++u) {
-    tmpl[u] = u < url_tmpl_.size() && url_tmpl_[u] != kNoStringId ? url_tmpl_[u]
-                                                                   : Intern(tmpl_index, tmpls, ResourceUrlTemplate(urls_[u]));
-  }
-
   std::vector<std::vector<uint32_t>> by_group(groups_.size());
   for (uint32_t v = 0; v < views_.size(); ++v) by_group[views_[v].group].push_back(v);
   std::vector<uint32_t> order(groups_.size());
@@ -745,7 +640,10 @@ NetworkReport NetworkAccumulator::Finish(NetworkPageMemo* memo, int threads) {
     report.pages[i].app = groups_[g].substr(0, nul);
     report.pages[i].page = groups_[g].substr(nul + 1);
     size_t n = 0;
-    for (uint32_t v : by_group[g]) n += views_[v].resources.size() + 1;
+    for (uint32_t v : by_group[g]) {
+      ++n;
+      for (const EventRef& e : views_[v].events) n += e.event->resources.size();
+    }
     todo.emplace_back(n, i);
     records += n;
   }
@@ -759,10 +657,9 @@ NetworkReport NetworkAccumulator::Finish(NetworkPageMemo* memo, int threads) {
   std::vector<std::exception_ptr> errors(static_cast<size_t>(std::max(threads, 1)));
   auto part = [&](int t) {
     try {
-      std::vector<uint32_t> local(tmpls.size(), UINT32_MAX);
       for (size_t k; (k = next.fetch_add(1)) < todo.size();) {
         const size_t i = todo[k].second;
-        AnalyzeGroup(by_group[order[i]], tmpl, tmpls, local, report.pages[i]);
+        AnalyzeGroup(by_group[order[i]], report.pages[i]);
       }
     } catch (...) {
       errors[static_cast<size_t>(t)] = std::current_exception();
@@ -790,119 +687,97 @@ NetworkReport NetworkAccumulator::Finish(NetworkPageMemo* memo, int threads) {
   return report;
 }
 
-void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, const std::vector<uint32_t>& tmpl,
-                                      const std::vector<std::string>& tmpls, std::vector<uint32_t>& local,
-                                      PageNetwork& out) const {
+namespace {
+
+// One record of a view as the analysis reads it (unpacked from a CachedResource).
+struct Rec {
+  const StringTable* strings = nullptr;
+  uint32_t url = 0;   // string id in `strings`
+  uint32_t part = 0;  // the partition's number (string ids are per partition)
+  uint32_t row = 0;   // the page's resource-table row (URL template); rows in first appearance
+  ResourceType type = ResourceType::kOther;
+  bool link = false, lcp = false;
+  int8_t render_blocking = -1, cache_hit = -1, third_party = -1;
+  double start = 0, duration = 0, transfer = kUnknown, encoded = kUnknown, decoded = kUnknown;
+  std::string_view Url() const { return strings->Get(url); }
+  uint64_t UrlKey() const { return (static_cast<uint64_t>(part) << 32) | url; }
+};
+
+// Page-local ids of strings that come as (partition, string id): one probe per record, the
+// string compared only the first time a (partition, id) is met.
+class PageIds {
+ public:
+  // The id of the string `id` of `strings` (`part` its partition's number): `create`, a
+  // new id when the page has none for that string yet; else UINT32_MAX for a string the
+  // page never named. The string is read only the first time (part, id) is met.
+  uint32_t Get(uint32_t part, const StringTable& strings, uint32_t id, bool create = true) {
+    auto [slot, fresh] = by_key_.TryEmplace((static_cast<uint64_t>(part) << 32) | id);
+    if (fresh || (*slot == UINT32_MAX && create)) {
+      const std::string_view s = strings.Get(id);
+      auto it = by_name_.find(s);
+      if (it == by_name_.end() && create) {
+        it = by_name_.emplace(s, static_cast<uint32_t>(names_.size())).first;
+        names_.push_back(s);
+      }
+      *slot = it == by_name_.end() ? UINT32_MAX : it->second;
+    }
+    return *slot;
+  }
+  std::string_view Name(uint32_t id) const { return names_[id]; }
+  size_t size() const { return names_.size(); }
+
+ private:
+  FlatIndex by_key_;
+  std::unordered_map<std::string_view, uint32_t> by_name_;
+  std::vector<std::string_view> names_;
+};
+
+}  // namespace
+
+void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, PageNetwork& out) const {
   const NetworkRules& rules = rules_;
   out.views = static_cast<int64_t>(view_ids.size());
+
+  // The page's ids: resource-table rows by URL template, URLs (the LCP resource findings),
+  // third-party origins by URL.
+  PageIds row_ids, url_ids;
+  // A view's records, unpacked into `recs` (reused from view to view). `row` numbers the
+  // templates in the order they first appear within the page (views in order, each view's
+  // records in order), so a page's answer, ties included, depends only on its own views
+  // (NetworkPageMemo relies on it).
+  std::vector<Rec> recs;
+  auto load = [&](const View& v) {
+    recs.clear();
+    for (const EventRef& ref : v.events) {
+      const std::vector<double>& wide = ref.event->wide;
+      for (const CachedResource& r : ref.event->resources) {
+        Rec& x = recs.emplace_back();
+        x.strings = ref.strings;
+        x.url = r.url;
+        x.part = ref.part;
+        x.row = row_ids.Get(ref.part, *ref.strings, r.tmpl);
+        x.type = r.type;
+        x.link = r.link;
+        x.lcp = r.lcp;
+        x.render_blocking = r.render_blocking;
+        x.cache_hit = r.cache_hit;
+        x.third_party = r.third_party;
+        x.start = UnpackNumber(r.numbers[0], wide);
+        x.duration = UnpackNumber(r.numbers[1], wide);
+        x.transfer = UnpackNumber(r.numbers[7], wide);
+        x.encoded = UnpackNumber(r.numbers[8], wide);
+        x.decoded = UnpackNumber(r.numbers[9], wide);
+      }
+    }
+  };
 
   // Per view: LCP, load, the LCP resource, counts, the critical path.
   struct Calc {
     double lcp = kUnknown, load = kUnknown, span = 0, resources = 0, transfer = 0;
     double critical = kUnknown;  // NaN: unknown (an older beacon without render-blocking status)
-    int lcp_res = -1;            // index into the view's resources
+    int lcp_res = -1;            // index into the view's records
   };
   std::vector<Calc> calc(view_ids.size());
-  for (size_t i = 0; i < view_ids.size(); ++i) {
-    const View& v = views_[view_ids[i]];
-    Calc& c = calc[i];
-    std::string_view lcp_url;
-    if (v.has_lcp) {
-      c.lcp = v.lcp;
-      if (v.lcp_url != kNoStringId) lcp_url = urls_[v.lcp_url];
-    } else if (auto it = lcp_.find(std::string_view(v.key)); it != lcp_.end()) {
-      c.lcp = it->second.value;
-      lcp_url = it->second.url;
-    }
-    if (v.has_load) {
-      c.load = v.load;
-    } else if (auto it = load_.find(std::string_view(v.key)); it != load_.end()) {
-      c.load = it->second;
-    }
-    double transfer = 0;
-    bool rb_known = false;
-    for (size_t r = 0; r < v.resources.size(); ++r) {
-      const Res& x = v.resources[r];
-      c.span = std::max(c.span, x.start + x.duration);
-      if (std::isfinite(x.transfer)) transfer += x.transfer;
-      if (x.render_blocking >= 0) rb_known = true;
-      if (x.lcp && c.lcp_res < 0) c.lcp_res = static_cast<int>(r);
-    }
-    if (c.lcp_res < 0 && !lcp_url.empty()) {
-      for (size_t r = 0; r < v.resources.size(); ++r) {
-        if (urls_[v.resources[r].url] == lcp_url) {
-          c.lcp_res = static_cast<int>(r);
-          break;
-        }
-      }
-    }
-    c.resources = std::isfinite(v.summary_resources) ? v.summary_resources : static_cast<double>(v.resources.size());
-    c.transfer = std::isfinite(v.summary_transfer) ? v.summary_transfer : transfer;
-    if (rb_known || c.lcp_res >= 0) {
-      double end = 0;
-      for (size_t r = 0; r < v.resources.size(); ++r) {
-        const Res& x = v.resources[r];
-        if (x.render_blocking == 1 || static_cast<int>(r) == c.lcp_res) end = std::max(end, x.start + x.duration);
-      }
-      c.critical = end;
-    }
-  }
-
-  // The median page view: by LCP, else load time, else the end of its last resource.
-  std::vector<std::pair<double, size_t>> basis;
-  for (int pass = 0; pass < 3 && basis.empty(); ++pass) {
-    for (size_t i = 0; i < calc.size(); ++i) {
-      const double b = pass == 0 ? calc[i].lcp : pass == 1 ? calc[i].load : calc[i].span;
-      if (std::isfinite(b)) basis.emplace_back(b, i);
-    }
-  }
-  if (basis.empty()) return;
-  std::sort(basis.begin(), basis.end(), [&](const auto& a, const auto& b) {
-    if (a.first != b.first) return a.first < b.first;
-    return views_[view_ids[a.second]].key < views_[view_ids[b.second]].key;
-  });
-  const size_t median = basis[(basis.size() - 1) / 2].second;
-  const View& mv = views_[view_ids[median]];
-  const Calc& mc = calc[median];
-
-  // Waterfall: the median view's resources by start.
-  std::vector<size_t> idx(mv.resources.size());
-  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
-    const Res &x = mv.resources[a], &y = mv.resources[b];
-    if (x.start != y.start) return x.start < y.start;
-    return x.start + x.duration < y.start + y.duration;
-  });
-  for (size_t i : idx) {
-    const Res& x = mv.resources[i];
-    WaterfallEntry& w = out.waterfall.emplace_back();
-    w.url = urls_[x.url];
-    w.type = ResourceTypeName(x.type);
-    w.start = x.start;
-    w.duration = x.duration;
-    w.dns = x.dns;
-    w.connect = x.connect;
-    w.tls = x.tls;
-    w.request = x.request;
-    w.response = x.response;
-    w.transfer = x.transfer;
-    w.render_blocking = x.render_blocking;
-    w.third_party = x.third_party;
-    w.lcp = static_cast<int>(i) == mc.lcp_res;
-  }
-
-  // Critical path: the median view's render-blocking resources and its LCP resource.
-  out.critical_path.lcp = mc.lcp;
-  for (size_t i : idx) {
-    const Res& x = mv.resources[i];
-    if (x.render_blocking != 1 && static_cast<int>(i) != mc.lcp_res) continue;
-    CriticalPathEntry& e = out.critical_path.resources.emplace_back();
-    e.url = urls_[x.url];
-    e.type = ResourceTypeName(x.type);
-    e.duration = x.duration;
-    e.share_of_lcp = std::isfinite(mc.lcp) && mc.lcp > 0 ? x.duration / mc.lcp : kUnknown;
-    out.critical_path.duration = std::max(out.critical_path.duration, x.start + x.duration);
-  }
 
   // The resource table and the per-template evidence.
   struct Row {
@@ -912,22 +787,13 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
     int64_t rb_views = 0;
     double encoded = 0, decoded = 0;
     bool compression_known = false;
+    bool json = false;  // the template ends in .json (a text resource whatever its type)
     int8_t third_party = -1, render_blocking = -1;
     std::vector<double> durations, transfers, decoded_sizes, uncompressed;
   };
-  // Rows by the page's own template ids (first appearance within the page: a page's answer,
-  // ties included, depends only on its own views; NetworkPageMemo relies on it).
   std::vector<Row> rows;
-  std::vector<uint32_t> row_tmpl;  // local id -> template (index into tmpls)
-  struct ResetLocal {
-    std::vector<uint32_t>& local;
-    const std::vector<uint32_t>& used;
-    ~ResetLocal() {
-      for (uint32_t t : used) local[t] = UINT32_MAX;
-    }
-  } reset_local{local, row_tmpl};
   struct Repeat {
-    uint64_t key = 0;  // session << 32 | local template
+    uint64_t key = 0;  // session << 32 | row
     uint32_t last_view = UINT32_MAX;
     int64_t views = 0;
     double repeat_bytes = 0;
@@ -938,25 +804,75 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
     int64_t count = 0;
     double transfer = 0, blocking = 0;
   };
-  // By origin: an id per distinct origin of the group's third-party URLs (the same
+  // By origin: an id per distinct origin of the page's third-party URLs (the same
   // per-resource accumulation, without a string per resource), a map by name at the end.
   std::vector<Party> party_of;
   std::unordered_map<std::string_view, uint32_t> party_ids;
-  FlatIndex party_of_url;  // URL -> index into party_of
+  FlatIndex party_of_url;  // (partition, URL) -> index into party_of
   double total_transfer = 0;
   std::vector<double> page_images;
+
+  // LCP resource findings, evaluated per view with an LCP resource; reported when they hold
+  // in at least half of those views.
+  int64_t with_lcp_res = 0;
+  std::vector<double> late_start, late_lcp, late_rb_end, np_delay;
+  // URL (url_ids) -> views.
+  struct UrlCount {
+    std::vector<std::pair<uint32_t, int64_t>> counts;
+    std::unordered_map<uint32_t, size_t> index;
+    void Add(uint32_t url) {
+      auto [it, fresh] = index.try_emplace(url, counts.size());
+      if (fresh) counts.emplace_back(url, 0);
+      ++counts[it->second].second;
+    }
+  } late_urls, np_urls;
+
+  // One pass over the views, each view's records read once.
   for (size_t i = 0; i < view_ids.size(); ++i) {
     const uint32_t vid = view_ids[i];
     const View& v = views_[vid];
-    for (const Res& x : v.resources) {
-      const uint32_t t = tmpl[x.url];
-      uint32_t& lt = local[t];
-      if (lt == UINT32_MAX) {
-        lt = static_cast<uint32_t>(rows.size());
-        rows.emplace_back();
-        row_tmpl.push_back(t);
+    load(v);
+    Calc& c = calc[i];
+    if (v.has_lcp) c.lcp = v.lcp;
+    if (v.has_load) c.load = v.load;
+    double transfer = 0;
+    bool rb_known = false;
+    for (size_t r = 0; r < recs.size(); ++r) {
+      const Rec& x = recs[r];
+      c.span = std::max(c.span, x.start + x.duration);
+      if (std::isfinite(x.transfer)) transfer += x.transfer;
+      if (x.render_blocking >= 0) rb_known = true;
+      if (x.lcp && c.lcp_res < 0) c.lcp_res = static_cast<int>(r);
+    }
+    if (c.lcp_res < 0 && v.has_lcp && v.lcp_url != kNoStringId) {
+      // The LCP's attribution.url among the view's records (the same string: the same id
+      // within one string table).
+      const std::string_view lcp_url = v.lcp_strings->Get(v.lcp_url);
+      for (size_t r = 0; r < recs.size(); ++r) {
+        const Rec& x = recs[r];
+        if (x.strings == v.lcp_strings ? x.url == v.lcp_url : x.Url() == lcp_url) {
+          c.lcp_res = static_cast<int>(r);
+          break;
+        }
       }
-      Row& row = rows[lt];
+    }
+    c.resources = std::isfinite(v.summary_resources) ? v.summary_resources : static_cast<double>(recs.size());
+    c.transfer = std::isfinite(v.summary_transfer) ? v.summary_transfer : transfer;
+    if (rb_known || c.lcp_res >= 0) {
+      double end = 0;
+      for (size_t r = 0; r < recs.size(); ++r) {
+        const Rec& x = recs[r];
+        if (x.render_blocking == 1 || static_cast<int>(r) == c.lcp_res) end = std::max(end, x.start + x.duration);
+      }
+      c.critical = end;
+    }
+
+    for (const Rec& x : recs) {
+      if (x.row == rows.size()) {
+        Row& fresh = rows.emplace_back();
+        fresh.json = EndsWithNoCase(row_ids.Name(x.row), ".json");
+      }
+      Row& row = rows[x.row];
       if (row.count == 0) row.type = x.type;
       ++row.count;
       if (row.last_view != vid) ++row.views, row.last_view = vid;
@@ -979,15 +895,14 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
         if (x.type == ResourceType::kImg) page_images.push_back(x.decoded);
       }
       // uncompressed_text: a text resource whose body went over the wire as is.
-      const bool text = x.type == ResourceType::kScript || x.type == ResourceType::kCss ||
-                        EndsWithNoCase(tmpls[t], ".json");
+      const bool text = x.type == ResourceType::kScript || x.type == ResourceType::kCss || row.json;
       if (text && std::isfinite(x.encoded) && std::isfinite(x.decoded) && x.encoded == x.decoded &&
           x.decoded > rules.uncompressed_min_bytes && x.cache_hit != 1) {
         row.uncompressed.push_back(x.decoded);
       }
       // cache_miss_repeat: fetched over the network again in another view of the session.
       if (x.type != ResourceType::kFetch && std::isfinite(x.transfer) && x.transfer > 0 && x.cache_hit != 1) {
-        const uint64_t key = (static_cast<uint64_t>(v.session) << 32) | lt;
+        const uint64_t key = (static_cast<uint64_t>(v.session) << 32) | x.row;
         auto [ri, fresh] = repeat_of.TryEmplace(key);
         if (fresh) *ri = static_cast<uint32_t>(repeats.size()), repeats.push_back({key});
         Repeat& rep = repeats[*ri];
@@ -998,9 +913,9 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
         }
       }
       if (x.third_party == 1) {
-        auto [pu, fresh] = party_of_url.TryEmplace(x.url);
+        auto [pu, fresh] = party_of_url.TryEmplace(x.UrlKey());
         if (fresh) {
-          auto [pi, added] = party_ids.try_emplace(UrlOrigin(urls_[x.url]), static_cast<uint32_t>(party_of.size()));
+          auto [pi, added] = party_ids.try_emplace(UrlOrigin(x.Url()), static_cast<uint32_t>(party_of.size()));
           if (added) party_of.emplace_back();
           *pu = pi->second;
         }
@@ -1010,12 +925,107 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
         if (x.render_blocking == 1) p.blocking += x.duration;
       }
     }
+
+    if (c.lcp_res >= 0) {
+      ++with_lcp_res;
+      const Rec& l = recs[static_cast<size_t>(c.lcp_res)];
+      double earliest = l.start, first_rb_start = INFINITY, first_rb_end = kUnknown;
+      for (size_t r = 0; r < recs.size(); ++r) {
+        const Rec& x = recs[r];
+        earliest = std::min(earliest, x.start);
+        if (x.render_blocking == 1 && static_cast<int>(r) != c.lcp_res && x.start < first_rb_start) {
+          first_rb_start = x.start;
+          first_rb_end = x.start + x.duration;
+        }
+      }
+      const bool late_share = std::isfinite(c.lcp) && l.start > rules.late_discovery_lcp_share * c.lcp;
+      const bool after_rb = std::isfinite(first_rb_end) && l.start >= first_rb_end;
+      if (late_share || after_rb) {
+        late_start.push_back(l.start);
+        if (std::isfinite(c.lcp)) late_lcp.push_back(c.lcp);
+        if (std::isfinite(first_rb_end)) late_rb_end.push_back(first_rb_end);
+        late_urls.Add(url_ids.Get(l.part, *l.strings, l.url));
+      }
+      if (!l.link && l.start > earliest + rules.not_preloaded_delay_ms) {
+        np_delay.push_back(l.start - earliest);
+        np_urls.Add(url_ids.Get(l.part, *l.strings, l.url));
+      }
+    }
   }
+
+  // The median page view: by LCP, else load time, else the end of its last resource.
+  std::vector<std::pair<double, size_t>> basis;
+  for (int pass = 0; pass < 3 && basis.empty(); ++pass) {
+    for (size_t i = 0; i < calc.size(); ++i) {
+      const double b = pass == 0 ? calc[i].lcp : pass == 1 ? calc[i].load : calc[i].span;
+      if (std::isfinite(b)) basis.emplace_back(b, i);
+    }
+  }
+  if (basis.empty()) return;
+  std::sort(basis.begin(), basis.end(), [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    return views_[view_ids[a.second]].key < views_[view_ids[b.second]].key;
+  });
+  const size_t median = basis[(basis.size() - 1) / 2].second;
+  const View& mv = views_[view_ids[median]];
+  const Calc& mc = calc[median];
+
+  // Waterfall: the median view's records by start, with their phases.
+  load(mv);
+  struct Phases {
+    double dns, connect, tls, request, response;
+  };
+  std::vector<Phases> phases;
+  for (const EventRef& ref : mv.events) {
+    for (const CachedResource& r : ref.event->resources) {
+      const std::vector<double>& wide = ref.event->wide;
+      phases.push_back({UnpackNumber(r.numbers[2], wide), UnpackNumber(r.numbers[3], wide),
+                        UnpackNumber(r.numbers[4], wide), UnpackNumber(r.numbers[5], wide),
+                        UnpackNumber(r.numbers[6], wide)});
+    }
+  }
+  std::vector<size_t> idx(recs.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+    const Rec &x = recs[a], &y = recs[b];
+    if (x.start != y.start) return x.start < y.start;
+    return x.start + x.duration < y.start + y.duration;
+  });
+  for (size_t i : idx) {
+    const Rec& x = recs[i];
+    WaterfallEntry& w = out.waterfall.emplace_back();
+    w.url = x.Url();
+    w.type = ResourceTypeName(x.type);
+    w.start = x.start;
+    w.duration = x.duration;
+    w.dns = phases[i].dns;
+    w.connect = phases[i].connect;
+    w.tls = phases[i].tls;
+    w.request = phases[i].request;
+    w.response = phases[i].response;
+    w.transfer = x.transfer;
+    w.render_blocking = x.render_blocking;
+    w.third_party = x.third_party;
+    w.lcp = static_cast<int>(i) == mc.lcp_res;
+  }
+
+  // Critical path: the median view's render-blocking resources and its LCP resource.
+  out.critical_path.lcp = mc.lcp;
+  for (size_t i : idx) {
+    const Rec& x = recs[i];
+    if (x.render_blocking != 1 && static_cast<int>(i) != mc.lcp_res) continue;
+    CriticalPathEntry& e = out.critical_path.resources.emplace_back();
+    e.url = x.Url();
+    e.type = ResourceTypeName(x.type);
+    e.duration = x.duration;
+    e.share_of_lcp = std::isfinite(mc.lcp) && mc.lcp > 0 ? x.duration / mc.lcp : kUnknown;
+    out.critical_path.duration = std::max(out.critical_path.duration, x.start + x.duration);
+  }
+
   for (size_t li = 0; li < rows.size(); ++li) {
-    const uint32_t t = row_tmpl[li];
     Row& row = rows[li];
     ResourceRow& r = out.resources.emplace_back();
-    r.url = tmpls[t];
+    r.url = row_ids.Name(static_cast<uint32_t>(li));
     r.type = ResourceTypeName(row.type);
     r.count = row.count;
     r.p75_duration = P75(row.durations);
@@ -1083,48 +1093,6 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
             .Number("views", static_cast<double>(criticals.size())).Done());
   }
 
-  // LCP resource findings, evaluated per view with an LCP resource; reported when they hold
-  // in at least half of those views.
-  int64_t with_lcp_res = 0;
-  std::vector<double> late_start, late_lcp, late_rb_end, np_delay;
-  // URL -> views.
-  struct UrlCount {
-    std::vector<std::pair<uint32_t, int64_t>> counts;
-    std::unordered_map<uint32_t, size_t> index;
-    void Add(uint32_t url) {
-      auto [it, fresh] = index.try_emplace(url, counts.size());
-      if (fresh) counts.emplace_back(url, 0);
-      ++counts[it->second].second;
-    }
-  } late_urls, np_urls;
-  for (size_t i = 0; i < view_ids.size(); ++i) {
-    const Calc& c = calc[i];
-    if (c.lcp_res < 0) continue;
-    ++with_lcp_res;
-    const View& v = views_[view_ids[i]];
-    const Res& l = v.resources[static_cast<size_t>(c.lcp_res)];
-    double earliest = l.start, first_rb_start = INFINITY, first_rb_end = kUnknown;
-    for (size_t r = 0; r < v.resources.size(); ++r) {
-      const Res& x = v.resources[r];
-      earliest = std::min(earliest, x.start);
-      if (x.render_blocking == 1 && static_cast<int>(r) != c.lcp_res && x.start < first_rb_start) {
-        first_rb_start = x.start;
-        first_rb_end = x.start + x.duration;
-      }
-    }
-    const bool late_share = std::isfinite(c.lcp) && l.start > rules.late_discovery_lcp_share * c.lcp;
-    const bool after_rb = std::isfinite(first_rb_end) && l.start >= first_rb_end;
-    if (late_share || after_rb) {
-      late_start.push_back(l.start);
-      if (std::isfinite(c.lcp)) late_lcp.push_back(c.lcp);
-      if (std::isfinite(first_rb_end)) late_rb_end.push_back(first_rb_end);
-      late_urls.Add(l.url);
-    }
-    if (!l.link && l.start > earliest + rules.not_preloaded_delay_ms) {
-      np_delay.push_back(l.start - earliest);
-      np_urls.Add(l.url);
-    }
-  }
   // The URL of the most views; of equal counts the first loaded within the page (views in
   // order, each view's resources in order).
   auto most_common = [&](const UrlCount& m) {
@@ -1137,12 +1105,15 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
     if (tied.size() > 1) {
       std::sort(tied.begin(), tied.end());
       for (uint32_t vid : view_ids) {
-        for (const Res& x : views_[vid].resources) {
-          if (std::binary_search(tied.begin(), tied.end(), x.url)) return urls_[x.url];
+        for (const EventRef& ref : views_[vid].events) {
+          for (const CachedResource& r : ref.event->resources) {
+            const uint32_t u = url_ids.Get(ref.part, *ref.strings, r.url, false);
+            if (u != UINT32_MAX && std::binary_search(tied.begin(), tied.end(), u)) return std::string(url_ids.Name(u));
+          }
         }
       }
     }
-    return urls_[tied.front()];
+    return std::string(url_ids.Name(tied.front()));
   };
   const double late_n = static_cast<double>(late_start.size());
   if (late_n > 0 && 2 * late_n >= static_cast<double>(with_lcp_res)) {
@@ -1167,30 +1138,30 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
 
   // render_blocking: scripts and styles marked blocking.
   for (size_t li = 0; li < rows.size(); ++li) {
-    const uint32_t t = row_tmpl[li];
+    const std::string name(row_ids.Name(static_cast<uint32_t>(li)));
     Row& row = rows[li];
     if (row.rb == 0 || (row.type != ResourceType::kScript && row.type != ResourceType::kCss)) continue;
-    const ResourceRow& r = *row_of[tmpls[t]];
+    const ResourceRow& r = *row_of[name];
     cands.push_back({r.p75_duration * static_cast<double>(row.rb_views),
                      {"render_blocking", "warning",
-                      std::string(ResourceTypeName(row.type)) + " " + tmpls[t] + " blocks rendering (p75 " +
+                      std::string(ResourceTypeName(row.type)) + " " + name + " blocks rendering (p75 " +
                           Ms(r.p75_duration) + ")",
-                      Evidence().Str("url", tmpls[t]).Str("type", ResourceTypeName(row.type))
+                      Evidence().Str("url", name).Str("type", ResourceTypeName(row.type))
                           .Number("count", static_cast<double>(row.rb)).Number("views", static_cast<double>(row.rb_views))
                           .Number("of_views", views).Number("p75_duration", r.p75_duration).Done()}});
   }
   flush(cands);
   // uncompressed_text.
   for (size_t li = 0; li < rows.size(); ++li) {
-    const uint32_t t = row_tmpl[li];
+    const std::string name(row_ids.Name(static_cast<uint32_t>(li)));
     Row& row = rows[li];
     if (row.uncompressed.empty()) continue;
     const double n = static_cast<double>(row.uncompressed.size());
     const double p75 = P75(row.uncompressed);
     cands.push_back({p75 * n,
                      {"uncompressed_text", "warning",
-                      tmpls[t] + " is sent uncompressed (" + Bytes(p75) + " at p75; encoded = decoded size)",
-                      Evidence().Str("url", tmpls[t]).Str("type", ResourceTypeName(row.type)).Number("count", n)
+                      name + " is sent uncompressed (" + Bytes(p75) + " at p75; encoded = decoded size)",
+                      Evidence().Str("url", name).Str("type", ResourceTypeName(row.type)).Number("count", n)
                           .Number("of_count", static_cast<double>(row.count)).Number("p75_decoded_bytes", p75)
                           .Number("min_bytes", rules.uncompressed_min_bytes).Done()}});
   }
@@ -1200,7 +1171,7 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
     int64_t sessions = 0, views = 0;
     double bytes = 0;
   };
-  std::map<uint32_t, RepeatSum> rep_by_tmpl;  // by local template id
+  std::map<uint32_t, RepeatSum> rep_by_tmpl;  // by row
   for (const Repeat& rep : repeats) {
     if (rep.views < 2) continue;
     RepeatSum& s = rep_by_tmpl[static_cast<uint32_t>(rep.key & 0xffffffffu)];
@@ -1209,12 +1180,12 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
     s.bytes += rep.repeat_bytes;
   }
   for (const auto& [lt, s] : rep_by_tmpl) {
-    const uint32_t t = row_tmpl[lt];
+    const std::string name(row_ids.Name(lt));
     cands.push_back({s.bytes,
                      {"cache_miss_repeat", "warning",
-                      tmpls[t] + " is downloaded again in later page views of the same session (" +
+                      name + " is downloaded again in later page views of the same session (" +
                           std::to_string(s.views) + " repeat downloads, " + Bytes(s.bytes) + ")",
-                      Evidence().Str("url", tmpls[t]).Str("type", ResourceTypeName(rows[lt].type))
+                      Evidence().Str("url", name).Str("type", ResourceTypeName(rows[lt].type))
                           .Number("sessions", static_cast<double>(s.sessions))
                           .Number("repeat_views", static_cast<double>(s.views)).Number("repeat_transfer_bytes", s.bytes)
                           .Done()}});
@@ -1223,7 +1194,7 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
   // oversized_image.
   const double page_image_p75 = P75(page_images);
   for (size_t li = 0; li < rows.size(); ++li) {
-    const uint32_t t = row_tmpl[li];
+    const std::string name(row_ids.Name(static_cast<uint32_t>(li)));
     Row& row = rows[li];
     if (row.type != ResourceType::kImg || row.decoded_sizes.empty()) continue;
     const double p75 = P75(row.decoded_sizes);
@@ -1233,10 +1204,10 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, con
     if (!absolute && !relative) continue;
     cands.push_back({p75,
                      {"oversized_image", "warning",
-                      "image " + tmpls[t] + " decodes to " + Bytes(p75) + " at p75" +
+                      "image " + name + " decodes to " + Bytes(p75) + " at p75" +
                           (absolute ? " (over " + Bytes(rules.oversized_image_bytes) + ")"
                                     : " (over 2x the page's image p75 " + Bytes(page_image_p75) + ")"),
-                      Evidence().Str("url", tmpls[t]).Number("count", static_cast<double>(row.count))
+                      Evidence().Str("url", name).Number("count", static_cast<double>(row.count))
                           .Number("p75_decoded_bytes", p75).Number("page_image_p75_bytes", page_image_p75)
                           .Str("rule", absolute ? "absolute" : "relative").Done()}});
   }

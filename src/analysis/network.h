@@ -220,13 +220,18 @@ class NetworkPageMemo {
 // 10 ms of work, where starting a thread is worth it.
 inline constexpr size_t kParallelNetworkRecords = 30'000;
 
-// Collects the events of one query, in any order, and analyses them. A page view is the
-// resource beacons sharing (app, pageViewId); a resource beacon without a pageViewId is a
-// view of its own. LCP and navigation events only add to views that have resources.
+// Collects the events of one query and analyses them. A page view is the resource beacons
+// sharing (app, pageViewId); a resource beacon without a pageViewId is a view of its own.
+// LCP and navigation events only add to views that have resources. The analysis reads the
+// records from the cached entries themselves (no copy per request): Finish must run while
+// the entries handed to the cached passes are readable (RecordCache::Scan's `finish`).
+// Either the Add* methods or the cached passes, not both, on one accumulator.
 class NetworkAccumulator {
  public:
   explicit NetworkAccumulator(NetworkRules rules = {}) : rules_(rules) {}
 
+  // The uncached path, events in any order: each is parsed (ParseNetworkEvent) into the
+  // accumulator's own entries, which Finish analyses as the cached path would.
   // A "slow-resources" event (`event_id` keys a view without pageViewId).
   void AddResources(std::string_view app, std::string_view page, std::string_view session,
                     std::string_view event_id, std::string_view attrs_json);
@@ -238,14 +243,12 @@ class NetworkAccumulator {
   // The cached path: the selected entries of one partition's cache, in row order. All
   // partitions' resource events must come first (partition order), then the LCP and
   // navigation events; the answer equals the Add* path's over the same events.
-  // `part` names the partition (the same number for the same string table).
-  // The resource events' records are read later, by ResolveCached (`rows` must stay valid
-  // and its entries readable until then: RecordCache::Scan's `finish`).
+  // `part` names the partition (the same number for the same string table; < 2^32).
+  // `rows` must stay valid and its entries readable until Finish returns.
   void AddCachedResources(size_t part, const CachedRows<CachedNetworkEvent>& rows, std::span<const uint32_t> index);
   void AddCachedJoins(size_t part, const CachedRows<CachedNetworkEvent>& rows, std::span<const uint32_t> index);
-  // After the cached passes, while their entries are readable: takes the answer of each
-  // page whose key `memo` holds from it, and reads the records of the other pages' views.
-  // Without a memo, reads every view's records.
+  // After the cached passes: takes the answer of each page whose key `memo` holds from it,
+  // and gives the other pages' views their records. Without a memo, every view's.
   void ResolveCached(const NetworkPageMemo* memo);
 
   // The answer; pages analysed (not taken from the memo) are stored into `memo`. Pages are
@@ -254,47 +257,42 @@ class NetworkAccumulator {
   NetworkReport Finish(NetworkPageMemo* memo = nullptr, int threads = 0);
 
  private:
-  struct Res {
-    uint32_t url = 0;  // index into urls_
-    ResourceType type = ResourceType::kOther;
-    bool link = false;  // initiator "link" (preloaded)
-    int8_t render_blocking = -1, cache_hit = -1, third_party = -1;
-    bool lcp = false;
-    double start = 0, duration = 0, dns, connect, tls, request, response, transfer, encoded, decoded;
+  // One resource event of a view: a cached entry and the strings its ids name.
+  struct EventRef {
+    const CachedNetworkEvent* event;
+    const StringTable* strings;
+    uint32_t part;  // the partition's number in this query
   };
   struct View {
     uint32_t group = 0;    // index into groups_
     uint32_t session = 0;  // index into sessions_
     bool has_summary = false;
-    bool has_lcp = false, has_load = false;  // the cached path joins here (else lcp_, load_)
+    bool has_lcp = false, has_load = false;
     double summary_resources = kUnknown, summary_transfer = kUnknown;
     double lcp = kUnknown, load = kUnknown;
-    uint32_t lcp_url = kNoStringId;  // index into urls_
-    uint64_t lcp_ref = UINT64_MAX, load_ref = UINT64_MAX;  // cached path: the joined entries (memo key)
-    std::string key;  // app '\0' pageViewId (for the LCP / load join)
-    std::vector<Res> resources;
+    const StringTable* lcp_strings = nullptr;  // the LCP's attribution.url: lcp_url in lcp_strings
+    uint32_t lcp_url = kNoStringId;
+    uint64_t lcp_ref = UINT64_MAX, load_ref = UINT64_MAX;  // the joined entries (memo key)
+    std::string key;                                      // app '\0' pageViewId
+    std::vector<EventRef> events;  // its resource events from the last with a summary on
   };
-  // The cached path's per-partition translations of string ids (kNoStringId: not yet).
+  // Per-partition translations of string ids (kNoStringId: not yet).
   struct PartitionIds {
     const StringTable* strings = nullptr;
-    std::vector<uint32_t> url, tmpl, session;
+    uint32_t part = 0;
+    std::vector<uint32_t> session;
     std::vector<std::pair<uint32_t, uint32_t>> group_by_page;  // page id -> (app id, group)
     std::vector<std::pair<uint32_t, uint32_t>> view_by_pvid;   // pageViewId id -> (app id, view)
     std::unordered_map<uint64_t, uint32_t> view_other_app;     // app << 32 | pageViewId -> view
   };
   PartitionIds& StartPartition(size_t part, const StringTable& strings);
-  uint32_t CachedUrl(PartitionIds& ids, uint32_t id);
   // The view of (app, pageViewId) (string ids of `ids`), or UINT32_MAX; `e` (a resource
   // event) creates it when missing.
   uint32_t CachedView(PartitionIds& ids, uint32_t app, uint32_t pvid, const CachedNetworkEvent* e);
   uint32_t NewView(std::string_view app, std::string_view page, std::string_view session);
   uint32_t NewView(PartitionIds& ids, uint32_t app, uint32_t page, uint32_t session);  // string ids of `ids`
   uint32_t NewView(std::string_view app, uint32_t group, uint32_t session);              // key_: the view's key
-  void AddViewResources(uint32_t vi, PartitionIds& ids, const CachedNetworkEvent& e);
-  struct LcpInfo {
-    double value = kUnknown;
-    std::string url;
-  };
+  void AttachEvent(uint32_t vi, const PartitionIds& ids, const CachedNetworkEvent& e);
   struct StringHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
@@ -302,11 +300,8 @@ class NetworkAccumulator {
   using Index = std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>;
 
   static uint32_t Intern(Index& map, std::vector<std::string>& list, std::string_view s);
-  // `tmpl[u]`: the template id of urls_[u]; `tmpls`: the templates.
-  // `local`: scratch of tmpls.size() entries, all UINT32_MAX (left so).
-  void AnalyzeGroup(const std::vector<uint32_t>& views, const std::vector<uint32_t>& tmpl,
-                    const std::vector<std::string>& tmpls, std::vector<uint32_t>& local, PageNetwork& out) const;
-  // A cached resource event whose records are read by ResolveCached.
+  void AnalyzeGroup(const std::vector<uint32_t>& views, PageNetwork& out) const;
+  // A cached resource event whose view gets it in ResolveCached.
   struct PendingEvent {
     const CachedRows<CachedNetworkEvent>* rows;
     PartitionIds* ids;
@@ -315,22 +310,18 @@ class NetworkAccumulator {
 
   NetworkRules rules_;
   simdjson::dom::parser parser_;
-  ResourceBeacon beacon_;
   std::string key_;
-  Index view_index_, url_index_, group_index_, session_index_;
-  std::vector<std::string> urls_, groups_, sessions_;  // groups_: app '\0' page
+  Index view_index_, group_index_, session_index_;
+  std::vector<std::string> groups_, sessions_;  // groups_: app '\0' page
   std::vector<View> views_;
-  std::unordered_map<std::string, LcpInfo, StringHash, std::equal_to<>> lcp_;
-  std::unordered_map<std::string, double, StringHash, std::equal_to<>> load_;
   int64_t undecodable_ = 0;
+  // The Add* path's parsed events (resource events; LCP and navigation events).
+  CachedRows<CachedNetworkEvent> own_;
+  std::vector<uint32_t> own_resources_, own_joins_;
   // Cached path.
   std::unordered_map<size_t, PartitionIds> part_ids_;
   size_t first_part_ = SIZE_MAX;
-  bool multi_ = false;                         // several partitions: views are also found by key (view_index_)
-  std::vector<uint32_t> url_tmpl_;             // urls_ index -> tmpls_ index (kNoStringId: compute)
-  std::vector<std::string> tmpls_;
-  Index tmpl_index_;
-  std::vector<double> numbers_scratch_;
+  bool multi_ = false;  // several partitions: views are also found by key (view_index_)
   std::vector<PendingEvent> pending_;
   bool resolved_ = false;                     // ResolveCached ran (the cached path)
   std::vector<uint8_t> from_memo_;            // per group: answered from the memo

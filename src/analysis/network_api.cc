@@ -121,6 +121,7 @@ Result<NetworkReport> ComputeNetwork(const events::EventStore& store, const Netw
   scans[1].vital = events::Vital::kLCP;
   scans[2].type = events::EventType::kNavigation;
   NetworkAccumulator acc(rules);
+  NetworkReport report;
   NetworkPageMemo* memo = cache.cache_->use_memo ? &cache.cache_->memo : nullptr;
   PW_RETURN_IF_ERROR(cache.cache_->Scan(
       store, scans,
@@ -128,10 +129,14 @@ Result<NetworkReport> ComputeNetwork(const events::EventStore& store, const Netw
         if (pass == 0) acc.AddCachedResources(part, rows, index);
         else acc.AddCachedJoins(part, rows, index);
       },
-      // Under the partitions' shared locks: pages whose events did not change come from
-      // the memo, the others' records are read.
-      [&] { acc.ResolveCached(memo); }));
-  return acc.Finish(memo, cache.cache_->threads);
+      // Under the partitions' shared locks (the analysis reads the cached entries
+      // themselves): pages whose events did not change come from the memo, the others are
+      // analysed.
+      [&] {
+        acc.ResolveCached(memo);
+        report = acc.Finish(memo, cache.cache_->threads);
+      }));
+  return report;
 }
 
 std::string RenderNetworkJson(const NetworkReport& report) {

@@ -450,6 +450,67 @@ TEST_F(NetworkStoreTest, APageAnswersTheSameAloneAndAmongOthers) {
   EXPECT_NE(late->evidence_json.find("x.jpg"), std::string::npos) << late->evidence_json;
 }
 
+// The analysis reads the cached entries of each partition with that partition's string ids:
+// a page whose views lie in two partitions has one table row per URL template, one
+// third-party origin and one LCP URL across them (the same answer as one string table's,
+// the uncached path's), whatever the ids each partition gave the strings.
+TEST_F(NetworkStoreTest, APageAcrossPartitionsIsOnePage) {
+  constexpr int64_t kDay = 24LL * 3600 * 1000;
+  auto add = [&](int64_t t, events::EventType type, events::Vital vital, const std::string& id, double value,
+                 const std::string& attrs) {
+    events::EventInput e;
+    e.type = type;
+    e.vital = vital;
+    e.time_ms = e.received_ms = t;
+    e.value = value;
+    e.dims[events::kApp] = "shop";
+    e.dims[events::kPage] = "/p";
+    e.session_id = "s" + id.substr(0, 1);
+    e.id = id;
+    e.attrs_json = attrs;
+    ASSERT_TRUE(store_->Append(std::span(&e, 1)).ok());
+  };
+  // Day 2 first interns other strings before the shared ones: its ids differ from day 1's.
+  add(kT + 2 * kDay, events::EventType::kResource, events::Vital::kNone, "0x-r", 1,
+      R"({"pageViewId":"x0","resources":[{"u":"https://shop.example/only-day2.css","t":"css","s":1,"d":2}]})");
+  for (int i = 0; i < 6; ++i) {
+    const int64_t t = i % 2 == 0 ? kT : kT + 2 * kDay;
+    const std::string pv = std::to_string(i) + "v";
+    add(t, events::EventType::kResource, events::Vital::kNone, pv + "-r", 3,
+        R"({"pageViewId":")" + pv + R"(","resources":[{"u":"https://shop.example/img/)" + std::to_string(100 + i) +
+            R"(/hero.jpg","t":"img","s":)" + std::to_string(600 + 10 * i) + R"(,"d":300,"z":9000,"e":9000,"b":9000},)" +
+            R"({"u":"https://cdn.third.example/lib.js","t":"script","tp":1,"s":5,"d":)" + std::to_string(50 + i) +
+            R"(,"z":2000,"e":1000,"b":3000},{"u":"https://shop.example/app.js","t":"script","s":10,"d":40,"z":0,"c":1}]})");
+    add(t, events::EventType::kVital, events::Vital::kLCP, pv + "-lcp", 1000 + i,
+        R"({"pageViewId":")" + pv + R"(","attribution":{"url":"https://shop.example/img/)" + std::to_string(100 + i) +
+            R"(/hero.jpg"}})");
+  }
+  NetworkRequest req;
+  req.app = "shop";
+  req.from_ms = kT - 1000;
+  req.to_ms = kT + 3 * kDay;
+  auto cached = ComputeNetwork(*store_, req, cache_);
+  auto plain = ComputeNetwork(*store_, req);
+  ASSERT_TRUE(cached.ok() && plain.ok());
+  EXPECT_GE(cache_.Stats().partitions, 2u);
+  EXPECT_EQ(RenderNetworkJson(*cached), RenderNetworkJson(*plain));
+  ASSERT_EQ(cached->pages.size(), 1u);
+  const PageNetwork& page = cached->pages[0];
+  EXPECT_EQ(page.views, 7);
+  ASSERT_EQ(page.resources.size(), 4u);  // hero (:id), lib.js, app.js, only-day2.css
+  EXPECT_EQ(page.resources[0].url, "https://shop.example/img/:id/hero.jpg");
+  EXPECT_EQ(page.resources[0].count, 6);
+  int third = 0;
+  for (const NetworkFinding& f : page.findings) third += f.kind == "third_party_cost";
+  EXPECT_EQ(third, 1);
+  // The LCP image starts late in every view; each view names another URL, so the tie goes
+  // to the first loaded within the page (view 0's, in the first partition).
+  const NetworkFinding* late = FindKind(page, "lcp_late_discovery");
+  ASSERT_NE(late, nullptr);
+  EXPECT_NE(late->evidence_json.find("img/100/hero.jpg"), std::string::npos) << late->evidence_json;
+  EXPECT_NE(late->evidence_json.find(R"("views":6)"), std::string::npos) << late->evidence_json;
+}
+
 // The page memo: pages whose events did not change come from it; a page with a new view, a
 // replaced event or a moved window is analysed again — every answer equal to the uncached one.
 TEST_F(NetworkStoreTest, PageMemoAnswersOnlyUnchangedPages) {
