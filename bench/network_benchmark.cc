@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -204,10 +205,12 @@ void Run(benchmark::State& state, std::optional<std::string> page, Mode mode, in
   const NetworkRequest req = Request(page);
   NetworkReport r;
   size_t bytes = 0;
+  uint64_t parsed_before = 0;
   std::unique_ptr<NetworkCache> cache;
   if (mode != Mode::kUncached && mode != Mode::kCold) {
     cache = std::make_unique<NetworkCache>(size_t{512} << 20, mode != Mode::kWarmNoMemo, threads);
     if (!ComputeNetwork(*f.store, req, *cache).ok()) std::abort();  // warm it
+    parsed_before = cache->Stats().parsed;
   }
   for (auto _ : state) {
     if (mode == Mode::kCold) {
@@ -224,6 +227,18 @@ void Run(benchmark::State& state, std::optional<std::string> page, Mode mode, in
             .value();
     bytes = RenderNetworkJson(r).size();
   }
+  // PW_NETWORK_DUMP=DIR: the last answer of each benchmark into
+  // DIR/<page>-mode<mode>-threads<threads>.json (to compare
+  // the answers of two builds byte for byte after a change to the analysis).
+  if (const char* dump = std::getenv("PW_NETWORK_DUMP")) {
+    std::string name = (page ? page->substr(1) : "all") + "-mode" + std::to_string(static_cast<int>(mode)) + "-threads" +
+                       std::to_string(threads);
+    if (FILE* out = std::fopen((std::string(dump) + "/" + name + ".json").c_str(), "w")) {
+      const std::string json = RenderNetworkJson(r);
+      std::fwrite(json.data(), 1, json.size(), out);
+      std::fclose(out);
+    }
+  }
   int64_t views = 0;
   for (const PageNetwork& p : r.pages) views += p.views;
   state.counters["events"] = static_cast<double>(f.events);
@@ -234,6 +249,11 @@ void Run(benchmark::State& state, std::optional<std::string> page, Mode mode, in
     const RecordCacheStats s = cache->Stats();
     state.counters["cache_MiB"] = static_cast<double>(s.bytes) / (1 << 20);
     state.counters["cache_entries"] = static_cast<double>(s.entries);
+    // Warm: the events parsed per timed request (those appended since the previous one).
+    if (mode != Mode::kCold) {
+      state.counters["parsed_per_request"] =
+          static_cast<double>(s.parsed - parsed_before) / static_cast<double>(state.iterations());
+    }
   }
 }
 
