@@ -84,11 +84,11 @@ class NetworkStoreTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   void Add(events::EventType type, events::Vital vital, std::string_view page, std::string_view session,
-           std::string_view id, double value, const std::string& attrs) {
+           std::string_view id, double value, const std::string& attrs, int64_t time_ms = kT) {
     events::EventInput e;
     e.type = type;
     e.vital = vital;
-    e.time_ms = e.received_ms = kT;
+    e.time_ms = e.received_ms = time_ms;
     e.value = value;
     e.dims[events::kApp] = "shop";
     e.dims[events::kPage] = page;
@@ -457,19 +457,7 @@ TEST_F(NetworkStoreTest, APageAnswersTheSameAloneAndAmongOthers) {
 TEST_F(NetworkStoreTest, APageAcrossPartitionsIsOnePage) {
   constexpr int64_t kDay = 24LL * 3600 * 1000;
   auto add = [&](int64_t t, events::EventType type, events::Vital vital, const std::string& id, double value,
-                 const std::string& attrs) {
-    events::EventInput e;
-    e.type = type;
-    e.vital = vital;
-    e.time_ms = e.received_ms = t;
-    e.value = value;
-    e.dims[events::kApp] = "shop";
-    e.dims[events::kPage] = "/p";
-    e.session_id = "s" + id.substr(0, 1);
-    e.id = id;
-    e.attrs_json = attrs;
-    ASSERT_TRUE(store_->Append(std::span(&e, 1)).ok());
-  };
+                 const std::string& attrs) { Add(type, vital, "/p", "s" + id.substr(0, 1), id, value, attrs, t); };
   // Day 2 first interns other strings before the shared ones: its ids differ from day 1's.
   add(kT + 2 * kDay, events::EventType::kResource, events::Vital::kNone, "0x-r", 1,
       R"({"pageViewId":"x0","resources":[{"u":"https://shop.example/only-day2.css","t":"css","s":1,"d":2}]})");
