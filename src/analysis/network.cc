@@ -724,7 +724,6 @@ class PageIds {
     return *slot;
   }
   std::string_view Name(uint32_t id) const { return names_[id]; }
-  size_t size() const { return names_.size(); }
 
  private:
   FlatIndex by_key_;
