@@ -5,7 +5,10 @@
 #include <atomic>
 #include <cctype>
 #include <cmath>
+#include <cstddef>
+#include <deque>
 #include <exception>
+#include <iterator>
 #include <map>
 #include <system_error>
 #include <thread>
@@ -91,12 +94,6 @@ std::optional<ResourceType> ParseType(std::string_view t) {
   return std::nullopt;
 }
 
-double P75(std::vector<double>& v) {
-  if (v.empty()) return kUnknown;
-  const double p = 75;
-  return ExactPercentiles(v, std::span<const double>(&p, 1))[0];
-}
-
 double Round3(double v) { return std::isfinite(v) ? std::round(v * 1000) / 1000 : v; }
 
 void Num(std::string& out, double v) {
@@ -154,8 +151,6 @@ int KindRank(std::string_view k) {
   }
   return static_cast<int>(kKinds.size());
 }
-
-int8_t MergeFlag(int8_t acc, int8_t v) { return std::max(acc, v); }  // yes > no > unknown
 
 }  // namespace
 
@@ -414,7 +409,10 @@ void NetworkAccumulator::AddNavigation(std::string_view app, double value, std::
                     own_.entries.emplace_back());
 }
 
-NetworkAccumulator::PartitionIds& NetworkAccumulator::StartPartition(size_t part, const StringTable& strings) {
+NetworkAccumulator::PartitionIds& NetworkAccumulator::StartPartition(size_t part,
+                                                                    const CachedRows<CachedNetworkEvent>& rows) {
+  const StringTable& strings = rows.strings;
+  rows_by_id_[rows.id] = &rows;
   if (first_part_ == SIZE_MAX) first_part_ = part;
   if (part != first_part_ && !multi_) {
     // A second partition: from now on views are also found by key, across partitions.
@@ -423,7 +421,7 @@ NetworkAccumulator::PartitionIds& NetworkAccumulator::StartPartition(size_t part
   }
   PartitionIds& ids = part_ids_[part];
   ids.strings = &strings;
-  ids.part = static_cast<uint32_t>(part);
+  ids.part = static_cast<uint32_t>(rows.id);
   const size_t n = strings.size();
   if (ids.session.size() < n) {
     ids.session.resize(n, kNoStringId);
@@ -495,7 +493,8 @@ uint32_t NetworkAccumulator::CachedView(PartitionIds& ids, uint32_t app, uint32_
   return vi;
 }
 
-void NetworkAccumulator::AttachEvent(uint32_t vi, const PartitionIds& ids, const CachedNetworkEvent& e) {
+void NetworkAccumulator::AttachEvent(uint32_t vi, const PartitionIds& ids, const CachedNetworkEvent& e,
+                                     uint64_t ref) {
   View& view = views_[vi];
   if (e.has_summary) {
     // The full build's summary is re-sent with running totals: the latest one wins, with
@@ -505,12 +504,12 @@ void NetworkAccumulator::AttachEvent(uint32_t vi, const PartitionIds& ids, const
     view.summary_transfer = e.summary_transfer;
     view.events.clear();
   }
-  view.events.push_back({&e, ids.strings, ids.part});
+  view.events.push_back({&e, ids.strings, ids.part, ref});
 }
 
 void NetworkAccumulator::AddCachedResources(size_t part, const CachedRows<CachedNetworkEvent>& rows,
                                             std::span<const uint32_t> index) {
-  PartitionIds& ids = StartPartition(part, rows.strings);
+  PartitionIds& ids = StartPartition(part, rows);
   const StringTable& st = rows.strings;
   for (uint32_t i : index) {
     const CachedNetworkEvent& e = rows.entries[i];
@@ -539,7 +538,7 @@ void NetworkAccumulator::AddCachedResources(size_t part, const CachedRows<Cached
 
 void NetworkAccumulator::AddCachedJoins(size_t part, const CachedRows<CachedNetworkEvent>& rows,
                                         std::span<const uint32_t> index) {
-  PartitionIds& ids = StartPartition(part, rows.strings);
+  PartitionIds& ids = StartPartition(part, rows);
   for (uint32_t i : index) {
     const CachedNetworkEvent& e = rows.entries[i];
     if (e.kind == CachedNetworkEvent::Kind::kUndecodable) {
@@ -601,7 +600,9 @@ void NetworkAccumulator::ResolveCached(const NetworkPageMemo* memo) {
   }
   // The other pages' records, in the order they were selected.
   for (const PendingEvent& p : pending_) {
-    if (!from_memo_[views_[p.view].group]) AttachEvent(p.view, *p.ids, p.rows->entries[p.entry]);
+    if (!from_memo_[views_[p.view].group]) {
+      AttachEvent(p.view, *p.ids, p.rows->entries[p.entry], (p.rows->id << 32) | p.entry);
+    }
   }
   pending_.clear();
   pending_.shrink_to_fit();
@@ -652,14 +653,20 @@ NetworkReport NetworkAccumulator::Finish(NetworkPageMemo* memo, int threads) {
   // Below ~10 ms of work a thread costs more than it saves.
   if (records < kParallelNetworkRecords) threads = 1;
   threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), todo.size()));
+  // Each page's analysis state: the memo's (taken out while this query updates it), else new.
+  std::vector<std::shared_ptr<NetworkPageState>> states(order.size());
+  if (memo != nullptr && resolved_) {
+    for (const auto& [n, i] : todo) states[i] = memo->TakeState(groups_[order[i]], rules_);
+  }
   std::atomic<size_t> next{0};
+  std::atomic<int64_t> incremental{0};
   // A part of the fork-join must not throw: each keeps its exception for after the join.
   std::vector<std::exception_ptr> errors(static_cast<size_t>(std::max(threads, 1)));
   auto part = [&](int t) {
     try {
       for (size_t k; (k = next.fetch_add(1)) < todo.size();) {
         const size_t i = todo[k].second;
-        AnalyzeGroup(by_group[order[i]], report.pages[i]);
+        if (AnalyzeGroup(by_group[order[i]], states[i], report.pages[i])) incremental.fetch_add(1);
       }
     } catch (...) {
       errors[static_cast<size_t>(t)] = std::current_exception();
@@ -678,23 +685,24 @@ NetworkReport NetworkAccumulator::Finish(NetworkPageMemo* memo, int threads) {
   for (const std::exception_ptr& e : errors) {
     if (e) std::rethrow_exception(e);
   }
+  report.incremental = incremental.load();
   if (memo != nullptr && resolved_) {
     for (const auto& [n, i] : todo) {
       const uint32_t g = order[i];
-      if (!keys_[g].empty()) memo->Store(groups_[g], std::move(keys_[g]), rules_, report.pages[i]);
+      if (!keys_[g].empty()) memo->Store(groups_[g], std::move(keys_[g]), rules_, report.pages[i], std::move(states[i]));
     }
   }
   return report;
 }
 
-namespace {
+namespace network_detail {
 
 // One record of a view as the analysis reads it (unpacked from a CachedResource).
 struct Rec {
   const StringTable* strings = nullptr;
   uint32_t url = 0;   // string id in `strings`
-  uint32_t part = 0;  // the partition's number (string ids are per partition)
-  uint32_t row = 0;   // the page's resource-table row (URL template); rows in first appearance
+  uint32_t part = 0;  // the cached partition's id (string ids are per partition)
+  uint32_t row = 0;   // the page's resource-table row (URL template)
   ResourceType type = ResourceType::kOther;
   bool link = false, lcp = false;
   int8_t render_blocking = -1, cache_hit = -1, third_party = -1;
@@ -703,51 +711,195 @@ struct Rec {
   uint64_t UrlKey() const { return (static_cast<uint64_t>(part) << 32) | url; }
 };
 
-// Page-local ids of strings that come as (partition, string id): one probe per record, the
-// string compared only the first time a (partition, id) is met.
+// Page-local ids of strings that come as (partition id, string id): one probe per record,
+// the string read only the first time a (partition, id) is met. Owns its strings (a page's
+// state outlives the query whose partitions named them).
 class PageIds {
  public:
-  // The id of the string `id` of `strings` (`part` its partition's number): `create`, a
-  // new id when the page has none for that string yet; else UINT32_MAX for a string the
-  // page never named. The string is read only the first time (part, id) is met.
+  // The id of the string `id` of `strings`: `create`, a new id when the page has none for
+  // that string yet; else UINT32_MAX for a string the page never named.
   uint32_t Get(uint32_t part, const StringTable& strings, uint32_t id, bool create = true) {
     auto [slot, fresh] = by_key_.TryEmplace((static_cast<uint64_t>(part) << 32) | id);
     if (fresh || (*slot == UINT32_MAX && create)) {
       const std::string_view s = strings.Get(id);
       auto it = by_name_.find(s);
       if (it == by_name_.end() && create) {
-        it = by_name_.emplace(s, static_cast<uint32_t>(names_.size())).first;
-        names_.push_back(s);
+        names_.emplace_back(s);
+        bytes_ += s.size() + 48;
+        it = by_name_.emplace(names_.back(), static_cast<uint32_t>(names_.size() - 1)).first;
       }
       *slot = it == by_name_.end() ? UINT32_MAX : it->second;
+      bytes_ += 16;
     }
     return *slot;
   }
   std::string_view Name(uint32_t id) const { return names_[id]; }
+  size_t size() const { return names_.size(); }
+  size_t MemoryBytes() const { return bytes_; }
 
  private:
   FlatIndex by_key_;
   std::unordered_map<std::string_view, uint32_t> by_name_;
-  std::vector<std::string_view> names_;
+  std::deque<std::string> names_;
+  size_t bytes_ = 0;
 };
 
-}  // namespace
+// A sorted multiset kept as a sorted vector: Add and Remove are queued, Settle applies them
+// (one by one when few, else by one sort and merge), values() reads it settled.
+template <class T, class Less = std::less<T>>
+class SortedList {
+ public:
+  void Add(const T& v) { add_.push_back(v); }
+  void Remove(const T& v) { del_.push_back(v); }
+  void Settle() {
+    if (add_.empty() && del_.empty()) return;
+    const Less less;
+    if (v_.empty() && del_.empty()) {
+      v_.swap(add_);
+      v_.shrink_to_fit();
+      std::sort(v_.begin(), v_.end(), less);
+    } else if (add_.size() + del_.size() <= 4) {
+      if (v_.size() + add_.size() > v_.capacity()) v_.reserve(v_.size() + add_.size() + v_.size() / 8);  // not twice
+      for (const T& d : del_) {
+        auto it = std::lower_bound(v_.begin(), v_.end(), d, less);
+        if (it != v_.end() && !less(d, *it)) v_.erase(it);
+      }
+      for (const T& a : add_) v_.insert(std::upper_bound(v_.begin(), v_.end(), a, less), a);
+    } else {
+      std::sort(del_.begin(), del_.end(), less);
+      std::sort(add_.begin(), add_.end(), less);
+      std::vector<T> kept;
+      kept.reserve(v_.size());
+      size_t d = 0;
+      for (const T& x : v_) {
+        while (d < del_.size() && less(del_[d], x)) ++d;  // (never: every removed value is present)
+        if (d < del_.size() && !less(x, del_[d])) {
+          ++d;
+          continue;
+        }
+        kept.push_back(x);
+      }
+      v_.clear();
+      v_.reserve(kept.size() + add_.size());
+      std::merge(kept.begin(), kept.end(), add_.begin(), add_.end(), std::back_inserter(v_), less);
+    }
+    add_.clear();
+    del_.clear();
+    if (add_.capacity() > 64) add_.shrink_to_fit(), del_.shrink_to_fit();
+  }
+  const std::vector<T>& values() const { return v_; }
+  double P75() const { return PercentileOfSorted(v_, 75); }  // for double lists
+  size_t MemoryBytes() const { return (v_.capacity() + add_.capacity() + del_.capacity()) * sizeof(T); }
 
-void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, PageNetwork& out) const {
-  const NetworkRules& rules = rules_;
-  out.views = static_cast<int64_t>(view_ids.size());
+ private:
+  std::vector<T> v_, add_, del_;
+};
 
-  // The page's ids: resource-table rows by URL template, URLs (the LCP resource findings),
-  // third-party origins by URL.
-  PageIds row_ids, url_ids;
-  // A view's records, unpacked into `recs` (reused from view to view). `row` numbers the
-  // templates in the order they first appear within the page (views in order, each view's
-  // records in order), so a page's answer, ties included, depends only on its own views
-  // (NetworkPageMemo relies on it).
-  std::vector<Rec> recs;
-  auto load = [&](const View& v) {
+// A sum that subtracts exactly: each value counted in millionths (up to 10^12 each), so the
+// order in which views come and go never changes it.
+class ExactSum {
+ public:
+  void Add(double v, int sign) { sum_ += sign * static_cast<__int128>(std::llround(std::min(v, 1e12) * 1e6)); }
+  void Add(const ExactSum& other, int sign) { sum_ += sign * other.sum_; }
+  double value() const {
+    return static_cast<double>(static_cast<int64_t>(sum_ / 1'000'000)) +
+           static_cast<double>(static_cast<int64_t>(sum_ % 1'000'000)) / 1e6;
+  }
+
+ private:
+  __int128 sum_ = 0;
+};
+
+// Per view: LCP, load, the LCP resource, counts, the critical path.
+struct Calc {
+  double lcp = kUnknown, load = kUnknown, span = 0, resources = 0, transfer = 0;
+  double critical = kUnknown;  // NaN: unknown (an older beacon without render-blocking status)
+  int lcp_res = -1;            // index into the view's records
+};
+
+struct BasisItem {
+  double value;
+  const std::string* key;  // the view's key (the state's map key: stable)
+};
+struct BasisLess {
+  bool operator()(const BasisItem& a, const BasisItem& b) const {
+    if (a.value != b.value) return a.value < b.value;
+    return *a.key < *b.key;
+  }
+};
+
+}  // namespace network_detail
+
+using network_detail::BasisItem;
+using network_detail::Calc;
+using network_detail::ExactSum;
+using network_detail::Rec;
+using network_detail::SortedList;
+
+struct NetworkPageState {
+  // One resource-table row (URL template).
+  struct Row {
+    std::array<int64_t, 6> types{};  // records by ResourceType
+    int64_t count = 0, cache_known = 0, cache_hits = 0, rb = 0, rb_views = 0, compression_known = 0;
+    int64_t third_party_yes = 0, third_party_no = 0, rb_yes = 0, rb_no = 0;
+    ExactSum encoded, decoded;
+    bool json = false;  // the template ends in .json (a text resource whatever its type)
+    uint64_t rb_stamp = 0, repeat_stamp = 0;  // the view last applied (or read) that counted here
+    SortedList<double> durations, transfers, decoded_sizes, uncompressed;
+    int64_t repeat_sessions = 0, repeat_views = 0;  // cache_miss_repeat, over the sessions
+    ExactSum repeat_bytes;
+    ResourceType Type() const {  // the most common type of its records (ties: the first type)
+      size_t best = 0;
+      for (size_t t = 1; t < types.size(); ++t) best = types[t] > types[best] ? t : best;
+      return static_cast<ResourceType>(best);
+    }
+  };
+  struct Party {
+    int64_t count = 0;
+    ExactSum transfer, blocking;
+  };
+  struct ViewState {
+    const std::string* key = nullptr;  // its key in views (the node's: stable)
+    std::vector<uint64_t> sig;  // its resource events' refs, then its LCP's and its navigation's
+    Calc calc;
+    const std::string* session = nullptr;  // key in sessions
+    uint64_t seq = 0;  // order of arrival within the page
+    uint64_t gen = 0;  // the update that last saw it
+    uint32_t vid = 0;  // its index in the accumulator of that update
+  };
+  struct Session {
+    const std::string* key = nullptr;  // its key in sessions
+    uint64_t open_gen = 0;             // the update that took its repeats out
+    std::vector<std::pair<uint64_t, const ViewState*>> views;  // (seq, view), by seq
+  };
+
+  network_detail::PageIds row_ids, url_ids;
+  std::vector<Row> rows;
+  std::unordered_map<std::string, ViewState> views;
+  std::vector<ViewState*> order;  // the views by seq (the order of the last update's views)
+  std::unordered_map<std::string, Session> sessions;
+  uint64_t next_seq = 0, gen = 0, stamp = 0;
+  size_t sig_words = 0;
+  std::vector<Party> parties;
+  std::unordered_map<std::string, uint32_t> party_ids;  // by origin
+  FlatIndex party_of_url;                               // (partition, URL) -> index into parties
+  ExactSum total_transfer;
+  SortedList<double> page_images;
+  // LCP resource findings, evaluated per view with an LCP resource.
+  int64_t with_lcp_res = 0;
+  SortedList<double> late_start, late_lcp, late_rb_end, np_delay;
+  std::vector<int64_t> late_urls, np_urls;  // views by url_ids
+  // Per view figures.
+  SortedList<double> counts, transfers, criticals;
+  SortedList<BasisItem, network_detail::BasisLess> basis_lcp, basis_load, basis_span;
+
+  using EventRef = NetworkAccumulator::EventRef;
+  using View = NetworkAccumulator::View;
+
+  // A view's records, unpacked into `recs`, with the page's row ids (new rows created).
+  void Load(std::span<const EventRef> events, std::vector<Rec>& recs) {
     recs.clear();
-    for (const EventRef& ref : v.events) {
+    for (const EventRef& ref : events) {
       const std::vector<double>& wide = ref.event->wide;
       for (const CachedResource& r : ref.event->resources) {
         Rec& x = recs.emplace_back();
@@ -755,6 +907,7 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, Pag
         x.url = r.url;
         x.part = ref.part;
         x.row = row_ids.Get(ref.part, *ref.strings, r.tmpl);
+        if (x.row == rows.size()) rows.emplace_back().json = EndsWithNoCase(row_ids.Name(x.row), ".json");
         x.type = r.type;
         x.link = r.link;
         x.lcp = r.lcp;
@@ -768,70 +921,11 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, Pag
         x.decoded = UnpackNumber(r.numbers[9], wide);
       }
     }
-  };
+  }
 
-  // Per view: LCP, load, the LCP resource, counts, the critical path.
-  struct Calc {
-    double lcp = kUnknown, load = kUnknown, span = 0, resources = 0, transfer = 0;
-    double critical = kUnknown;  // NaN: unknown (an older beacon without render-blocking status)
-    int lcp_res = -1;            // index into the view's records
-  };
-  std::vector<Calc> calc(view_ids.size());
-
-  // The resource table and the per-template evidence.
-  struct Row {
-    ResourceType type = ResourceType::kOther;
-    int64_t count = 0, cache_known = 0, cache_hits = 0, rb = 0, views = 0;
-    uint32_t last_view = UINT32_MAX, last_rb_view = UINT32_MAX;
-    int64_t rb_views = 0;
-    double encoded = 0, decoded = 0;
-    bool compression_known = false;
-    bool json = false;  // the template ends in .json (a text resource whatever its type)
-    int8_t third_party = -1, render_blocking = -1;
-    std::vector<double> durations, transfers, decoded_sizes, uncompressed;
-  };
-  std::vector<Row> rows;
-  struct Repeat {
-    uint64_t key = 0;  // session << 32 | row
-    uint32_t last_view = UINT32_MAX;
-    int64_t views = 0;
-    double repeat_bytes = 0;
-  };
-  std::vector<Repeat> repeats;  // in first appearance
-  FlatIndex repeat_of;          // key -> index into repeats
-  struct Party {
-    int64_t count = 0;
-    double transfer = 0, blocking = 0;
-  };
-  // By origin: an id per distinct origin of the page's third-party URLs (the same
-  // per-resource accumulation, without a string per resource), a map by name at the end.
-  std::vector<Party> party_of;
-  std::unordered_map<std::string_view, uint32_t> party_ids;
-  FlatIndex party_of_url;  // (partition, URL) -> index into party_of
-  double total_transfer = 0;
-  std::vector<double> page_images;
-
-  // LCP resource findings, evaluated per view with an LCP resource; reported when they hold
-  // in at least half of those views.
-  int64_t with_lcp_res = 0;
-  std::vector<double> late_start, late_lcp, late_rb_end, np_delay;
-  // URL (url_ids) -> views.
-  struct UrlCount {
-    std::vector<std::pair<uint32_t, int64_t>> counts;
-    std::unordered_map<uint32_t, size_t> index;
-    void Add(uint32_t url) {
-      auto [it, fresh] = index.try_emplace(url, counts.size());
-      if (fresh) counts.emplace_back(url, 0);
-      ++counts[it->second].second;
-    }
-  } late_urls, np_urls;
-
-  // One pass over the views, each view's records read once.
-  for (size_t i = 0; i < view_ids.size(); ++i) {
-    const uint32_t vid = view_ids[i];
-    const View& v = views_[vid];
-    load(v);
-    Calc& c = calc[i];
+  // A view's own figures from its records.
+  static Calc Compute(const View& v, const std::vector<Rec>& recs) {
+    Calc c;
     if (v.has_lcp) c.lcp = v.lcp;
     if (v.has_load) c.load = v.load;
     double transfer = 0;
@@ -865,112 +959,373 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, Pag
       }
       c.critical = end;
     }
+    return c;
+  }
 
+  // Adds (sign 1) or removes (sign -1) one view: its records and figures.
+  void Apply(const std::vector<Rec>& recs, const Calc& c, const ViewState& vs, int sign, const NetworkRules& rules) {
+    const std::string* key = vs.key;
+    const uint64_t now = ++stamp;
+    auto put = [sign](auto& list, const auto& v) { sign > 0 ? list.Add(v) : list.Remove(v); };
+    put(counts, c.resources);
+    put(transfers, c.transfer);
+    if (std::isfinite(c.critical)) put(criticals, c.critical);
+    if (std::isfinite(c.lcp)) put(basis_lcp, BasisItem{c.lcp, key});
+    if (std::isfinite(c.load)) put(basis_load, BasisItem{c.load, key});
+    put(basis_span, BasisItem{c.span, key});
     for (const Rec& x : recs) {
-      if (x.row == rows.size()) {
-        Row& fresh = rows.emplace_back();
-        fresh.json = EndsWithNoCase(row_ids.Name(x.row), ".json");
-      }
       Row& row = rows[x.row];
-      if (row.count == 0) row.type = x.type;
-      ++row.count;
-      if (row.last_view != vid) ++row.views, row.last_view = vid;
-      row.durations.push_back(x.duration);
-      if (std::isfinite(x.transfer)) row.transfers.push_back(x.transfer), total_transfer += x.transfer;
-      if (x.cache_hit >= 0) ++row.cache_known, row.cache_hits += x.cache_hit;
+      row.types[static_cast<size_t>(x.type)] += sign;
+      row.count += sign;
+      put(row.durations, x.duration);
+      if (std::isfinite(x.transfer)) put(row.transfers, x.transfer), total_transfer.Add(x.transfer, sign);
+      if (x.cache_hit >= 0) row.cache_known += sign, row.cache_hits += sign * x.cache_hit;
       if (std::isfinite(x.encoded) && std::isfinite(x.decoded) && x.decoded > 0) {
-        row.encoded += x.encoded;
-        row.decoded += x.decoded;
-        row.compression_known = true;
+        row.encoded.Add(x.encoded, sign);
+        row.decoded.Add(x.decoded, sign);
+        row.compression_known += sign;
       }
-      row.third_party = MergeFlag(row.third_party, x.third_party);
-      row.render_blocking = MergeFlag(row.render_blocking, x.render_blocking);
+      if (x.third_party >= 0) (x.third_party ? row.third_party_yes : row.third_party_no) += sign;
+      if (x.render_blocking >= 0) (x.render_blocking ? row.rb_yes : row.rb_no) += sign;
       if (x.render_blocking == 1) {
-        ++row.rb;
-        if (row.last_rb_view != vid) ++row.rb_views, row.last_rb_view = vid;
+        row.rb += sign;
+        if (row.rb_stamp != now) row.rb_views += sign, row.rb_stamp = now;
       }
       if (std::isfinite(x.decoded)) {
-        row.decoded_sizes.push_back(x.decoded);
-        if (x.type == ResourceType::kImg) page_images.push_back(x.decoded);
+        put(row.decoded_sizes, x.decoded);
+        if (x.type == ResourceType::kImg) put(page_images, x.decoded);
       }
       // uncompressed_text: a text resource whose body went over the wire as is.
       const bool text = x.type == ResourceType::kScript || x.type == ResourceType::kCss || row.json;
       if (text && std::isfinite(x.encoded) && std::isfinite(x.decoded) && x.encoded == x.decoded &&
           x.decoded > rules.uncompressed_min_bytes && x.cache_hit != 1) {
-        row.uncompressed.push_back(x.decoded);
-      }
-      // cache_miss_repeat: fetched over the network again in another view of the session.
-      if (x.type != ResourceType::kFetch && std::isfinite(x.transfer) && x.transfer > 0 && x.cache_hit != 1) {
-        const uint64_t key = (static_cast<uint64_t>(v.session) << 32) | x.row;
-        auto [ri, fresh] = repeat_of.TryEmplace(key);
-        if (fresh) *ri = static_cast<uint32_t>(repeats.size()), repeats.push_back({key});
-        Repeat& rep = repeats[*ri];
-        if (rep.last_view != vid) {
-          if (rep.views > 0) rep.repeat_bytes += x.transfer;
-          ++rep.views;
-          rep.last_view = vid;
-        }
+        put(row.uncompressed, x.decoded);
       }
       if (x.third_party == 1) {
         auto [pu, fresh] = party_of_url.TryEmplace(x.UrlKey());
         if (fresh) {
-          auto [pi, added] = party_ids.try_emplace(UrlOrigin(x.Url()), static_cast<uint32_t>(party_of.size()));
-          if (added) party_of.emplace_back();
+          auto [pi, added] = party_ids.try_emplace(std::string(UrlOrigin(x.Url())), static_cast<uint32_t>(parties.size()));
+          if (added) parties.emplace_back();
           *pu = pi->second;
         }
-        Party& p = party_of[*pu];
-        ++p.count;
-        if (std::isfinite(x.transfer)) p.transfer += x.transfer;
-        if (x.render_blocking == 1) p.blocking += x.duration;
+        Party& p = parties[*pu];
+        p.count += sign;
+        if (std::isfinite(x.transfer)) p.transfer.Add(x.transfer, sign);
+        if (x.render_blocking == 1) p.blocking.Add(x.duration, sign);
       }
     }
+    if (c.lcp_res < 0) return;
+    with_lcp_res += sign;
+    const Rec& l = recs[static_cast<size_t>(c.lcp_res)];
+    double earliest = l.start, first_rb_start = INFINITY, first_rb_end = kUnknown;
+    for (size_t r = 0; r < recs.size(); ++r) {
+      const Rec& x = recs[r];
+      earliest = std::min(earliest, x.start);
+      if (x.render_blocking == 1 && static_cast<int>(r) != c.lcp_res && x.start < first_rb_start) {
+        first_rb_start = x.start;
+        first_rb_end = x.start + x.duration;
+      }
+    }
+    auto count_url = [&](std::vector<int64_t>& counts_by_url) {
+      const uint32_t u = url_ids.Get(l.part, *l.strings, l.url);
+      if (counts_by_url.size() <= u) counts_by_url.resize(u + 1, 0);
+      counts_by_url[u] += sign;
+    };
+    const bool late_share = std::isfinite(c.lcp) && l.start > rules.late_discovery_lcp_share * c.lcp;
+    const bool after_rb = std::isfinite(first_rb_end) && l.start >= first_rb_end;
+    if (late_share || after_rb) {
+      put(late_start, l.start);
+      if (std::isfinite(c.lcp)) put(late_lcp, c.lcp);
+      if (std::isfinite(first_rb_end)) put(late_rb_end, first_rb_end);
+      count_url(late_urls);
+    }
+    if (!l.link && l.start > earliest + rules.not_preloaded_delay_ms) {
+      put(np_delay, l.start - earliest);
+      count_url(np_urls);
+    }
+  }
 
-    if (c.lcp_res >= 0) {
-      ++with_lcp_res;
-      const Rec& l = recs[static_cast<size_t>(c.lcp_res)];
-      double earliest = l.start, first_rb_start = INFINITY, first_rb_end = kUnknown;
-      for (size_t r = 0; r < recs.size(); ++r) {
-        const Rec& x = recs[r];
-        earliest = std::min(earliest, x.start);
-        if (x.render_blocking == 1 && static_cast<int>(r) != c.lcp_res && x.start < first_rb_start) {
-          first_rb_start = x.start;
-          first_rb_end = x.start + x.duration;
+  // Ids that no live view names any more are only dropped by a rebuild: true when they
+  // outnumber the live ones (a page whose URLs churn).
+  bool WantsRebuild() const {
+    size_t live_rows = 0, live_urls = 0, live_parties = 0;
+    int64_t party_records = 0;
+    for (const Row& r : rows) live_rows += r.count > 0;
+    for (int64_t n : late_urls) live_urls += n > 0;
+    for (int64_t n : np_urls) live_urls += n > 0;
+    for (const Party& p : parties) live_parties += p.count > 0, party_records += p.count;
+    return rows.size() > 2 * live_rows + 256 || url_ids.size() > 2 * live_urls + 256 ||
+           parties.size() > 2 * live_parties + 256 || party_of_url.size() > 2 * static_cast<size_t>(party_records) + 1024;
+  }
+
+  void Settle() {
+    for (Row& r : rows) {
+      r.durations.Settle();
+      r.transfers.Settle();
+      r.decoded_sizes.Settle();
+      r.uncompressed.Settle();
+    }
+    for (SortedList<double>* l : {&page_images, &late_start, &late_lcp, &late_rb_end, &np_delay, &counts, &transfers,
+                                  &criticals}) {
+      l->Settle();
+    }
+    basis_lcp.Settle();
+    basis_load.Settle();
+    basis_span.Settle();
+  }
+  size_t MemoryBytes() const {
+    size_t n = sizeof(*this) + row_ids.MemoryBytes() + url_ids.MemoryBytes() + rows.capacity() * sizeof(Row);
+    for (const Row& r : rows) {
+      n += r.durations.MemoryBytes() + r.transfers.MemoryBytes() + r.decoded_sizes.MemoryBytes() +
+           r.uncompressed.MemoryBytes();
+    }
+    n += views.size() * (sizeof(ViewState) + 104) + sig_words * sizeof(uint64_t) + sessions.size() * 120;
+    n += parties.capacity() * sizeof(Party) + party_ids.size() * 64 + party_of_url.size() * 16;
+    for (const SortedList<double>* l : {&page_images, &late_start, &late_lcp, &late_rb_end, &np_delay, &counts,
+                                        &transfers, &criticals}) {
+      n += l->MemoryBytes();
+    }
+    n += basis_lcp.MemoryBytes() + basis_load.MemoryBytes() + basis_span.MemoryBytes();
+    n += (late_urls.capacity() + np_urls.capacity()) * sizeof(int64_t);
+    return n;
+  }
+};
+
+size_t NetworkPageStateBytes(const NetworkPageState& state) { return state.MemoryBytes(); }
+
+
+bool NetworkAccumulator::UpdateState(const std::vector<uint32_t>& view_ids, NetworkPageState& st) const {
+  using ViewState = NetworkPageState::ViewState;
+  auto same = [](const View& v, const std::vector<uint64_t>& sig) {
+    if (sig.size() != v.events.size() + 2) return false;
+    for (size_t i = 0; i < v.events.size(); ++i) {
+      if (v.events[i].ref != sig[i]) return false;
+    }
+    return sig[v.events.size()] == v.lcp_ref && sig[v.events.size() + 1] == v.load_ref;
+  };
+  auto signature = [](const View& v) {
+    std::vector<uint64_t> sig;
+    sig.reserve(v.events.size() + 2);
+    for (const EventRef& e : v.events) sig.push_back(e.ref);
+    sig.push_back(v.lcp_ref);
+    sig.push_back(v.load_ref);
+    return sig;
+  };
+  // A removed (or changed) view's records: its events, read again from the partitions of
+  // this query (false when one of them is not among them: the state cannot undo it).
+  std::vector<EventRef> old_events, peer_events;
+  auto resolve = [&](const ViewState& vs, std::vector<EventRef>& events) {
+    events.clear();
+    for (size_t i = 0; i + 2 < vs.sig.size(); ++i) {
+      const uint64_t ref = vs.sig[i];
+      auto it = rows_by_id_.find(ref >> 32);
+      const uint32_t entry = static_cast<uint32_t>(ref & 0xffffffffu);
+      if (it == rows_by_id_.end() || entry >= it->second->entries.size()) return false;
+      events.push_back({&it->second->entries[entry], &it->second->strings, static_cast<uint32_t>(ref >> 32), ref});
+    }
+    return true;
+  };
+
+  // Match the views. A kept view stays in place when it comes in the order the state has
+  // them; from the first view that is new or out of order on (a view whose resource event
+  // was sent again moves to the end), every view takes a new place after all others.
+  const uint64_t gen = ++st.gen;
+  struct Tail {
+    uint32_t vid;
+    ViewState* old;  // its state before, or nullptr
+    size_t pos;      // in view_ids
+  };
+  std::vector<Tail> tail;  // in order
+  std::vector<ViewState*> changed, removed;
+  size_t moved = 0;
+  uint64_t last_seq = 0;
+  bool have_kept = false;
+  size_t guess = 0;  // st.order: the views of the last update in their order, usually this one's
+  std::vector<ViewState*> order;
+  order.reserve(view_ids.size());
+  for (uint32_t vid : view_ids) {
+    const View& v = views_[vid];
+    ViewState* vs = nullptr;
+    if (guess < st.order.size() && *st.order[guess]->key == v.key) {
+      vs = st.order[guess++];
+    } else {
+      auto it = st.views.find(v.key);
+      if (it != st.views.end()) {
+        vs = &it->second;
+        if (guess < st.order.size() && st.order[guess]->seq < vs->seq) {
+          // Skip the views between (they left): the next ones usually follow this one.
+          guess = static_cast<size_t>(std::lower_bound(st.order.begin() + static_cast<ptrdiff_t>(guess), st.order.end(),
+                                                       vs->seq, [](const ViewState* a, uint64_t seq) { return a->seq < seq; }) -
+                                      st.order.begin()) + 1;
         }
       }
-      const bool late_share = std::isfinite(c.lcp) && l.start > rules.late_discovery_lcp_share * c.lcp;
-      const bool after_rb = std::isfinite(first_rb_end) && l.start >= first_rb_end;
-      if (late_share || after_rb) {
-        late_start.push_back(l.start);
-        if (std::isfinite(c.lcp)) late_lcp.push_back(c.lcp);
-        if (std::isfinite(first_rb_end)) late_rb_end.push_back(first_rb_end);
-        late_urls.Add(url_ids.Get(l.part, *l.strings, l.url));
-      }
-      if (!l.link && l.start > earliest + rules.not_preloaded_delay_ms) {
-        np_delay.push_back(l.start - earliest);
-        np_urls.Add(url_ids.Get(l.part, *l.strings, l.url));
-      }
+    }
+    order.push_back(vs);
+    if (vs != nullptr) vs->gen = gen, vs->vid = vid;
+    if (vs == nullptr || !tail.empty() || (have_kept && vs->seq <= last_seq)) {
+      tail.push_back({vid, vs, order.size() - 1});
+      moved += vs != nullptr;
+      continue;
+    }
+    have_kept = true;
+    last_seq = vs->seq;
+    if (!same(v, vs->sig)) changed.push_back(vs);
+  }
+  if (st.views.size() > view_ids.size() - (tail.size() - moved)) {
+    for (ViewState* vs : st.order) {  // every view of the state (the last update's)
+      if (vs->gen != gen) removed.push_back(vs);
     }
   }
+  if (!st.views.empty() && (removed.size() + 2 * (changed.size() + moved) + tail.size() - moved >
+                                view_ids.size() / 2 + 16 ||
+                            st.WantsRebuild())) {
+    return false;  // a rebuild costs less (or frees what the state no longer needs)
+  }
+
+  std::vector<Rec> recs, peer_recs;
+  using Session = NetworkPageState::Session;
+  // cache_miss_repeat is a property of a session's views together: per template, the views
+  // that downloaded it (the first such record of each), in order; every view after the first
+  // is a repeat. A session touched by this update has its contribution taken out before its
+  // first change and put back, from its views then, after the last (`opened`).
+  struct RowRepeat {
+    int64_t views = 0;
+    ExactSum later;  // the transfers of every view after the first
+  };
+  std::vector<RowRepeat> per_row;
+  std::vector<uint32_t> rows_seen;
+  auto contribute = [&](const Session& session, int sign) {
+    if (session.views.size() < 2) return true;
+    if (per_row.size() < st.rows.size()) per_row.resize(st.rows.size());
+    rows_seen.clear();
+    for (const auto& [seq, peer] : session.views) {
+      if (!resolve(*peer, peer_events)) return false;
+      st.Load(peer_events, peer_recs);
+      if (per_row.size() < st.rows.size()) per_row.resize(st.rows.size());
+      const uint64_t now = ++st.stamp;
+      for (const Rec& x : peer_recs) {
+        NetworkPageState::Row& row = st.rows[x.row];
+        if (x.type == ResourceType::kFetch || !std::isfinite(x.transfer) || x.transfer <= 0 || x.cache_hit == 1 ||
+            row.repeat_stamp == now) {
+          continue;
+        }
+        row.repeat_stamp = now;
+        RowRepeat& r = per_row[x.row];
+        if (r.views++ == 0) rows_seen.push_back(x.row);
+        else r.later.Add(x.transfer, 1);
+      }
+    }
+    for (uint32_t ri : rows_seen) {
+      RowRepeat& r = per_row[ri];
+      if (r.views >= 2) {
+        NetworkPageState::Row& row = st.rows[ri];
+        row.repeat_sessions += sign;
+        row.repeat_views += sign * (r.views - 1);
+        row.repeat_bytes.Add(r.later, sign);
+      }
+      r = RowRepeat{};
+    }
+    return true;
+  };
+  std::vector<Session*> opened;
+  auto open = [&](Session& session) {
+    if (session.open_gen == gen) return true;
+    session.open_gen = gen;
+    opened.push_back(&session);
+    return contribute(session, -1);
+  };
+  auto leave_session = [&](const ViewState& vs) {
+    Session& session = st.sessions.at(*vs.session);
+    if (!open(session)) return false;
+    auto& members = session.views;
+    members.erase(std::find_if(members.begin(), members.end(), [&](const auto& m) { return m.second == &vs; }));
+    return true;
+  };
+  auto join_session = [&](ViewState& vs, const View& v) {
+    auto [it, fresh] = st.sessions.try_emplace(sessions_[v.session]);
+    if (fresh) it->second.key = &it->first;
+    vs.session = &it->first;
+    if (!open(it->second)) return false;
+    auto& members = it->second.views;
+    members.insert(std::upper_bound(members.begin(), members.end(), vs.seq,
+                                    [](uint64_t seq, const auto& m) { return seq < m.first; }),
+                   {vs.seq, &vs});
+    return true;
+  };
+  auto add = [&](ViewState& vs, const View& v) {
+    st.Load(v.events, recs);
+    vs.calc = NetworkPageState::Compute(v, recs);
+    vs.sig = signature(v);
+    st.sig_words += vs.sig.size();
+    st.Apply(recs, vs.calc, vs, 1, rules_);
+    return join_session(vs, v);
+  };
+  auto remove = [&](ViewState& vs) {
+    if (!leave_session(vs) || !resolve(vs, old_events)) return false;
+    st.Load(old_events, recs);
+    st.Apply(recs, vs.calc, vs, -1, rules_);
+    st.sig_words -= vs.sig.size();
+    return true;
+  };
+  for (ViewState* vs : removed) {
+    if (!remove(*vs)) return false;
+  }
+  for (ViewState* vs : changed) {
+    if (!remove(*vs) || !add(*vs, views_[vs->vid])) return false;
+  }
+  for (auto [vid, old, pos] : tail) {
+    const View& v = views_[vid];
+    if (old != nullptr && !remove(*old)) return false;
+    auto [it, fresh] = st.views.try_emplace(v.key);
+    ViewState& vs = it->second;
+    vs.key = &it->first;
+    vs.seq = st.next_seq++;
+    vs.gen = gen;
+    vs.vid = vid;
+    if (!add(vs, v)) return false;
+    order[pos] = &vs;
+  }
+  for (Session* session : opened) {
+    if (!contribute(*session, 1)) return false;
+  }
+  for (Session* session : opened) {
+    if (session->views.empty()) st.sessions.erase(st.sessions.find(*session->key));
+  }
+  st.Settle();
+  for (ViewState* vs : removed) st.views.erase(*vs->key);  // after Settle: the lists compared their keys
+  st.order = std::move(order);
+  return true;
+}
+
+bool NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, std::shared_ptr<NetworkPageState>& state,
+                                      PageNetwork& out) const {
+  const bool followed = state != nullptr && UpdateState(view_ids, *state);
+  if (!followed) {
+    state = std::make_shared<NetworkPageState>();  // from nothing: every view is new
+    UpdateState(view_ids, *state);
+  }
+  RenderState(view_ids, *state, out);
+  return followed;
+}
+
+void NetworkAccumulator::RenderState(const std::vector<uint32_t>& view_ids, NetworkPageState& st,
+                                     PageNetwork& out) const {
+  using Row = NetworkPageState::Row;
+  const NetworkRules& rules = rules_;
+  out.views = static_cast<int64_t>(view_ids.size());
 
   // The median page view: by LCP, else load time, else the end of its last resource.
-  std::vector<std::pair<double, size_t>> basis;
-  for (int pass = 0; pass < 3 && basis.empty(); ++pass) {
-    for (size_t i = 0; i < calc.size(); ++i) {
-      const double b = pass == 0 ? calc[i].lcp : pass == 1 ? calc[i].load : calc[i].span;
-      if (std::isfinite(b)) basis.emplace_back(b, i);
-    }
-  }
+  const std::vector<BasisItem>& basis = !st.basis_lcp.values().empty()    ? st.basis_lcp.values()
+                                        : !st.basis_load.values().empty() ? st.basis_load.values()
+                                                                          : st.basis_span.values();
   if (basis.empty()) return;
-  std::sort(basis.begin(), basis.end(), [&](const auto& a, const auto& b) {
-    if (a.first != b.first) return a.first < b.first;
-    return views_[view_ids[a.second]].key < views_[view_ids[b.second]].key;
-  });
-  const size_t median = basis[(basis.size() - 1) / 2].second;
-  const View& mv = views_[view_ids[median]];
-  const Calc& mc = calc[median];
+  const NetworkPageState::ViewState& mvs = st.views.at(*basis[(basis.size() - 1) / 2].key);
+  const View& mv = views_[mvs.vid];
+  const Calc& mc = mvs.calc;
 
   // Waterfall: the median view's records by start, with their phases.
-  load(mv);
+  std::vector<Rec> recs;
+  st.Load(mv.events, recs);
   struct Phases {
     double dns, connect, tls, request, response;
   };
@@ -1021,18 +1376,25 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, Pag
     out.critical_path.duration = std::max(out.critical_path.duration, x.start + x.duration);
   }
 
-  for (size_t li = 0; li < rows.size(); ++li) {
-    Row& row = rows[li];
+  // The resource table: the templates some view still loads, by name (ties among findings
+  // of equal weight go by name too).
+  std::vector<uint32_t> live;
+  for (uint32_t r = 0; r < st.rows.size(); ++r) {
+    if (st.rows[r].count > 0) live.push_back(r);
+  }
+  std::sort(live.begin(), live.end(), [&](uint32_t a, uint32_t b) { return st.row_ids.Name(a) < st.row_ids.Name(b); });
+  for (uint32_t li : live) {
+    const Row& row = st.rows[li];
     ResourceRow& r = out.resources.emplace_back();
-    r.url = row_ids.Name(static_cast<uint32_t>(li));
-    r.type = ResourceTypeName(row.type);
+    r.url = st.row_ids.Name(li);
+    r.type = ResourceTypeName(row.Type());
     r.count = row.count;
-    r.p75_duration = P75(row.durations);
-    r.p75_transfer = P75(row.transfers);
+    r.p75_duration = row.durations.P75();
+    r.p75_transfer = row.transfers.P75();
     if (row.cache_known > 0) r.cache_hit_rate = static_cast<double>(row.cache_hits) / static_cast<double>(row.cache_known);
-    if (row.compression_known) r.compression = row.encoded / row.decoded;
-    r.third_party = row.third_party;
-    r.render_blocking = row.render_blocking;
+    if (row.compression_known > 0) r.compression = row.encoded.value() / row.decoded.value();
+    r.third_party = row.third_party_yes > 0 ? 1 : row.third_party_no > 0 ? 0 : -1;
+    r.render_blocking = row.rb_yes > 0 ? 1 : row.rb_no > 0 ? 0 : -1;
   }
   std::sort(out.resources.begin(), out.resources.end(), [](const ResourceRow& a, const ResourceRow& b) {
     if (a.count != b.count) return a.count > b.count;
@@ -1043,17 +1405,11 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, Pag
   for (const ResourceRow& r : out.resources) row_of[r.url] = &r;
 
   // Summary.
-  std::vector<double> counts, transfers, criticals;
-  for (const Calc& c : calc) {
-    counts.push_back(c.resources);
-    transfers.push_back(c.transfer);
-    if (std::isfinite(c.critical)) criticals.push_back(c.critical);
-  }
   out.summary.resources = mc.resources;
   out.summary.transfer_bytes = mc.transfer;
-  out.summary.p75_resources = P75(counts);
-  out.summary.p75_transfer_bytes = P75(transfers);
-  const double p75_critical = P75(criticals);
+  out.summary.p75_resources = st.counts.P75();
+  out.summary.p75_transfer_bytes = st.transfers.P75();
+  const double p75_critical = st.criticals.P75();
 
   auto add = [&](std::string kind, std::string severity, std::string message, std::string evidence) {
     out.findings.push_back({std::move(kind), std::move(severity), std::move(message), std::move(evidence)});
@@ -1089,114 +1445,105 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, Pag
     add("over_budget_critical_path", "critical",
         "p75 critical path is " + Ms(p75_critical) + " (budget " + Ms(rules.budget_critical_path_ms) + ")",
         Evidence().Number("p75_critical_path_ms", p75_critical).Number("budget", rules.budget_critical_path_ms)
-            .Number("views", static_cast<double>(criticals.size())).Done());
+            .Number("views", static_cast<double>(st.criticals.values().size())).Done());
   }
 
   // The URL of the most views; of equal counts the first loaded within the page (views in
   // order, each view's resources in order).
-  auto most_common = [&](const UrlCount& m) {
-    int64_t n = -1;
+  auto most_common = [&](const std::vector<int64_t>& counts) {
+    int64_t n = 0;
     std::vector<uint32_t> tied;
-    for (const auto& [u, k] : m.counts) {
-      if (k > n) tied.clear(), n = k;
-      if (k == n) tied.push_back(u);
+    for (uint32_t u = 0; u < counts.size(); ++u) {
+      if (counts[u] > n) tied.clear(), n = counts[u];
+      if (counts[u] == n && n > 0) tied.push_back(u);
     }
     if (tied.size() > 1) {
-      std::sort(tied.begin(), tied.end());
       for (uint32_t vid : view_ids) {
         for (const EventRef& ref : views_[vid].events) {
           for (const CachedResource& r : ref.event->resources) {
-            const uint32_t u = url_ids.Get(ref.part, *ref.strings, r.url, false);
-            if (u != UINT32_MAX && std::binary_search(tied.begin(), tied.end(), u)) return std::string(url_ids.Name(u));
+            const uint32_t u = st.url_ids.Get(ref.part, *ref.strings, r.url, false);
+            if (u != UINT32_MAX && std::binary_search(tied.begin(), tied.end(), u)) return std::string(st.url_ids.Name(u));
           }
         }
       }
     }
-    return std::string(url_ids.Name(tied.front()));
+    return std::string(st.url_ids.Name(tied.front()));
   };
-  const double late_n = static_cast<double>(late_start.size());
-  if (late_n > 0 && 2 * late_n >= static_cast<double>(with_lcp_res)) {
-    const std::string url = most_common(late_urls);
-    const double start = P75(late_start), lcp = P75(late_lcp);
+  const double late_n = static_cast<double>(st.late_start.values().size());
+  if (late_n > 0 && 2 * late_n >= static_cast<double>(st.with_lcp_res)) {
+    const std::string url = most_common(st.late_urls);
+    const double start = st.late_start.P75(), lcp = st.late_lcp.P75();
     add("lcp_late_discovery", "warning",
         "the LCP resource " + url + " starts late (p75 " + Ms(start) + " after navigation" +
             (std::isfinite(lcp) ? ", LCP " + Ms(lcp) : std::string()) + "): the browser discovers it late",
-        Evidence().Str("url", url).Number("views", late_n).Number("of_views", static_cast<double>(with_lcp_res))
-            .Number("p75_start", start).Number("p75_lcp", lcp).Number("p75_first_render_blocking_end", P75(late_rb_end))
+        Evidence().Str("url", url).Number("views", late_n).Number("of_views", static_cast<double>(st.with_lcp_res))
+            .Number("p75_start", start).Number("p75_lcp", lcp).Number("p75_first_render_blocking_end", st.late_rb_end.P75())
             .Number("share_threshold", rules.late_discovery_lcp_share).Done());
   }
-  const double np_n = static_cast<double>(np_delay.size());
-  if (np_n > 0 && 2 * np_n >= static_cast<double>(with_lcp_res)) {
-    const std::string url = most_common(np_urls);
-    const double delay = P75(np_delay);
+  const double np_n = static_cast<double>(st.np_delay.values().size());
+  if (np_n > 0 && 2 * np_n >= static_cast<double>(st.with_lcp_res)) {
+    const std::string url = most_common(st.np_urls);
+    const double delay = st.np_delay.P75();
     add("lcp_not_preloaded", "warning",
         "the LCP resource " + url + " is not preloaded: it starts p75 " + Ms(delay) + " after the first resource",
-        Evidence().Str("url", url).Number("views", np_n).Number("of_views", static_cast<double>(with_lcp_res))
+        Evidence().Str("url", url).Number("views", np_n).Number("of_views", static_cast<double>(st.with_lcp_res))
             .Number("p75_delay_ms", delay).Number("threshold_ms", rules.not_preloaded_delay_ms).Done());
   }
 
   // render_blocking: scripts and styles marked blocking.
-  for (size_t li = 0; li < rows.size(); ++li) {
-    const std::string name(row_ids.Name(static_cast<uint32_t>(li)));
-    Row& row = rows[li];
-    if (row.rb == 0 || (row.type != ResourceType::kScript && row.type != ResourceType::kCss)) continue;
+  for (uint32_t li : live) {
+    const std::string name(st.row_ids.Name(li));
+    const Row& row = st.rows[li];
+    const ResourceType type = row.Type();
+    if (row.rb == 0 || (type != ResourceType::kScript && type != ResourceType::kCss)) continue;
     const ResourceRow& r = *row_of[name];
     cands.push_back({r.p75_duration * static_cast<double>(row.rb_views),
                      {"render_blocking", "warning",
-                      std::string(ResourceTypeName(row.type)) + " " + name + " blocks rendering (p75 " +
+                      std::string(ResourceTypeName(type)) + " " + name + " blocks rendering (p75 " +
                           Ms(r.p75_duration) + ")",
-                      Evidence().Str("url", name).Str("type", ResourceTypeName(row.type))
+                      Evidence().Str("url", name).Str("type", ResourceTypeName(type))
                           .Number("count", static_cast<double>(row.rb)).Number("views", static_cast<double>(row.rb_views))
                           .Number("of_views", views).Number("p75_duration", r.p75_duration).Done()}});
   }
   flush(cands);
   // uncompressed_text.
-  for (size_t li = 0; li < rows.size(); ++li) {
-    const std::string name(row_ids.Name(static_cast<uint32_t>(li)));
-    Row& row = rows[li];
-    if (row.uncompressed.empty()) continue;
-    const double n = static_cast<double>(row.uncompressed.size());
-    const double p75 = P75(row.uncompressed);
+  for (uint32_t li : live) {
+    const std::string name(st.row_ids.Name(li));
+    const Row& row = st.rows[li];
+    if (row.uncompressed.values().empty()) continue;
+    const double n = static_cast<double>(row.uncompressed.values().size());
+    const double p75 = row.uncompressed.P75();
     cands.push_back({p75 * n,
                      {"uncompressed_text", "warning",
                       name + " is sent uncompressed (" + Bytes(p75) + " at p75; encoded = decoded size)",
-                      Evidence().Str("url", name).Str("type", ResourceTypeName(row.type)).Number("count", n)
+                      Evidence().Str("url", name).Str("type", ResourceTypeName(row.Type())).Number("count", n)
                           .Number("of_count", static_cast<double>(row.count)).Number("p75_decoded_bytes", p75)
                           .Number("min_bytes", rules.uncompressed_min_bytes).Done()}});
   }
   flush(cands);
   // cache_miss_repeat: per template, the sessions that fetched it in two or more views.
-  struct RepeatSum {
-    int64_t sessions = 0, views = 0;
-    double bytes = 0;
-  };
-  std::map<uint32_t, RepeatSum> rep_by_tmpl;  // by row
-  for (const Repeat& rep : repeats) {
-    if (rep.views < 2) continue;
-    RepeatSum& s = rep_by_tmpl[static_cast<uint32_t>(rep.key & 0xffffffffu)];
-    ++s.sessions;
-    s.views += rep.views - 1;
-    s.bytes += rep.repeat_bytes;
-  }
-  for (const auto& [lt, s] : rep_by_tmpl) {
-    const std::string name(row_ids.Name(lt));
-    cands.push_back({s.bytes,
+  for (uint32_t li : live) {
+    const std::string name(st.row_ids.Name(li));
+    const Row& row = st.rows[li];
+    if (row.repeat_sessions <= 0) continue;
+    const double bytes = row.repeat_bytes.value();
+    cands.push_back({bytes,
                      {"cache_miss_repeat", "warning",
                       name + " is downloaded again in later page views of the same session (" +
-                          std::to_string(s.views) + " repeat downloads, " + Bytes(s.bytes) + ")",
-                      Evidence().Str("url", name).Str("type", ResourceTypeName(rows[lt].type))
-                          .Number("sessions", static_cast<double>(s.sessions))
-                          .Number("repeat_views", static_cast<double>(s.views)).Number("repeat_transfer_bytes", s.bytes)
-                          .Done()}});
+                          std::to_string(row.repeat_views) + " repeat downloads, " + Bytes(bytes) + ")",
+                      Evidence().Str("url", name).Str("type", ResourceTypeName(row.Type()))
+                          .Number("sessions", static_cast<double>(row.repeat_sessions))
+                          .Number("repeat_views", static_cast<double>(row.repeat_views))
+                          .Number("repeat_transfer_bytes", bytes).Done()}});
   }
   flush(cands);
   // oversized_image.
-  const double page_image_p75 = P75(page_images);
-  for (size_t li = 0; li < rows.size(); ++li) {
-    const std::string name(row_ids.Name(static_cast<uint32_t>(li)));
-    Row& row = rows[li];
-    if (row.type != ResourceType::kImg || row.decoded_sizes.empty()) continue;
-    const double p75 = P75(row.decoded_sizes);
+  const double page_image_p75 = st.page_images.P75();
+  for (uint32_t li : live) {
+    const std::string name(st.row_ids.Name(li));
+    const Row& row = st.rows[li];
+    if (row.Type() != ResourceType::kImg || row.decoded_sizes.values().empty()) continue;
+    const double p75 = row.decoded_sizes.P75();
     const bool absolute = p75 > rules.oversized_image_bytes;
     const bool relative = p75 > rules.oversized_image_relative * page_image_p75 &&
                           p75 > rules.oversized_image_relative_min_bytes;
@@ -1212,18 +1559,22 @@ void NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, Pag
   }
   flush(cands);
   // third_party_cost: per third-party origin, by transfer (blocking time as evidence).
-  std::map<std::string, Party> parties;
-  for (const auto& [origin, id] : party_ids) parties.emplace(std::string(origin), party_of[id]);
-  for (const auto& [origin, p] : parties) {
-    const std::string name = origin.empty() ? "(relative URLs)" : origin;
-    cands.push_back({p.transfer + p.blocking,
-                     {"third_party_cost", p.blocking > 0 ? "warning" : "info",
-                      "third party " + name + ": " + Bytes(p.transfer / views) + " and " + Ms(p.blocking / views) +
+  const double total_transfer = st.total_transfer.value();
+  std::map<std::string_view, const NetworkPageState::Party*> parties;
+  for (const auto& [origin, id] : st.party_ids) {
+    if (st.parties[id].count > 0) parties.emplace(origin, &st.parties[id]);
+  }
+  for (const auto& [origin, party] : parties) {
+    const std::string name = origin.empty() ? "(relative URLs)" : std::string(origin);
+    const double transfer = party->transfer.value(), blocking = party->blocking.value();
+    cands.push_back({transfer + blocking,
+                     {"third_party_cost", blocking > 0 ? "warning" : "info",
+                      "third party " + name + ": " + Bytes(transfer / views) + " and " + Ms(blocking / views) +
                           " of render-blocking time per page view",
-                      Evidence().Str("origin", name).Number("resources_per_view", static_cast<double>(p.count) / views)
-                          .Number("transfer_bytes_per_view", p.transfer / views)
-                          .Number("blocking_ms_per_view", p.blocking / views)
-                          .Number("share_of_transfer", total_transfer > 0 ? p.transfer / total_transfer : kUnknown)
+                      Evidence().Str("origin", name).Number("resources_per_view", static_cast<double>(party->count) / views)
+                          .Number("transfer_bytes_per_view", transfer / views)
+                          .Number("blocking_ms_per_view", blocking / views)
+                          .Number("share_of_transfer", total_transfer > 0 ? transfer / total_transfer : kUnknown)
                           .Done()}});
   }
   flush(cands);
@@ -1260,9 +1611,22 @@ bool NetworkPageMemo::Find(const std::string& group, const std::vector<uint64_t>
   return true;
 }
 
+std::shared_ptr<NetworkPageState> NetworkPageMemo::TakeState(const std::string& group, const NetworkRules& rules) {
+  std::lock_guard lock(mu_);
+  auto it = pages_.find(group);
+  if (it == pages_.end() || !(it->second.rules == rules) || it->second.state == nullptr) return nullptr;
+  // The entry keeps its answer; its bytes are recounted when the state comes back (Store).
+  return std::move(it->second.state);
+}
+
 void NetworkPageMemo::Store(const std::string& group, std::vector<uint64_t> key, const NetworkRules& rules,
-                            const PageNetwork& page) {
-  const size_t bytes = group.size() + key.size() * sizeof(uint64_t) + PageBytes(page) + 64;
+                            const PageNetwork& page, std::shared_ptr<NetworkPageState> state) {
+  size_t bytes = group.size() + key.size() * sizeof(uint64_t) + PageBytes(page) + 64;
+  if (state != nullptr) {
+    const size_t state_bytes = NetworkPageStateBytes(*state);
+    if (bytes + state_bytes <= max_bytes_) bytes += state_bytes;
+    else state = nullptr;  // too large to keep: the answer alone
+  }
   std::lock_guard lock(mu_);
   if (auto it = pages_.find(group); it != pages_.end()) {
     bytes_ -= it->second.bytes;
@@ -1282,6 +1646,7 @@ void NetworkPageMemo::Store(const std::string& group, std::vector<uint64_t> key,
   e.key.shrink_to_fit();
   e.rules = rules;
   e.page = page;
+  e.state = std::move(state);
   e.bytes = bytes;
   e.last_used = ++clock_;
   bytes_ += bytes;

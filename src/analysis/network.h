@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -142,6 +143,7 @@ struct PageNetwork {
 struct NetworkReport {
   std::vector<PageNetwork> pages;  // by app, then page
   int64_t undecodable = 0;         // events whose attrs_json could not be read (skipped)
+  int64_t incremental = 0;         // pages analysed by updating their kept state (not rendered)
 };
 
 // ---- The cached form of the three kinds of events the analysis reads (kept per event-store
@@ -183,21 +185,32 @@ size_t ParseNetworkEvent(simdjson::dom::parser& parser, EventKindForNetwork kind
                          std::string_view page, std::string_view session, std::string_view event_id, double value,
                          std::string_view attrs_json, StringTable& strings, CachedNetworkEvent& out);
 
+// A page's incremental analysis state (network.cc): per-view figures, per-template sorted
+// value lists and exact sums, kept so that the next request applies only the views that
+// arrived, changed or left (docs/analysis.md "Incremental pages").
+struct NetworkPageState;
+size_t NetworkPageStateBytes(const NetworkPageState& state);
+
 // The answers of pages whose input did not change, kept between requests (NetworkCache's;
-// docs/analysis.md "Caches of parsed events"). A page's answer depends only on the rules
-// and its own events in order (ties are broken by first appearance within the page, never
-// by what other pages hold), so a page is answered from here when its key — the (cached
-// partition id, entry) of each of its resource, LCP and navigation events, view by view,
-// in the order the analysis reads them — equals the stored one: exact, since an entry
-// never changes and a partition id is never reused. Bounded by `max_bytes` (least
-// recently used pages dropped first).
+// docs/analysis.md "Caches of parsed events"), with each page's analysis state. A page's
+// answer depends only on the rules and its own events (ties are broken by names or by
+// first appearance within the page, never by what other pages hold), so a page is
+// answered from here when its key — the (cached partition id, entry) of each of its
+// resource, LCP and navigation events, view by view, in the order the analysis reads
+// them — equals the stored one: exact, since an entry never changes and a partition id is
+// never reused. A changed page takes its state out (TakeState), updates it and stores it
+// back with the new answer. Bounded by `max_bytes` (least recently used pages dropped
+// first).
 // Thread safety: thread-safe.
 class NetworkPageMemo {
  public:
   explicit NetworkPageMemo(size_t max_bytes) : max_bytes_(max_bytes) {}
   bool Find(const std::string& group, const std::vector<uint64_t>& key, const NetworkRules& rules,
             PageNetwork* out) const;
-  void Store(const std::string& group, std::vector<uint64_t> key, const NetworkRules& rules, const PageNetwork& page);
+  // The page's analysis state under the same rules, removed from the memo (nullptr: none).
+  std::shared_ptr<NetworkPageState> TakeState(const std::string& group, const NetworkRules& rules);
+  void Store(const std::string& group, std::vector<uint64_t> key, const NetworkRules& rules, const PageNetwork& page,
+             std::shared_ptr<NetworkPageState> state = nullptr);
   size_t MemoryBytes() const;
   size_t Pages() const;
 
@@ -206,6 +219,7 @@ class NetworkPageMemo {
     std::vector<uint64_t> key;
     NetworkRules rules;
     PageNetwork page;
+    std::shared_ptr<NetworkPageState> state;
     size_t bytes = 0;
     mutable uint64_t last_used = 0;
   };
@@ -261,7 +275,8 @@ class NetworkAccumulator {
   struct EventRef {
     const CachedNetworkEvent* event;
     const StringTable* strings;
-    uint32_t part;  // the partition's number in this query
+    uint32_t part;  // the cached partition's id (CachedRows::id; stable across queries)
+    uint64_t ref;   // part << 32 | entry index: the event's name in a NetworkPageState
   };
   struct View {
     uint32_t group = 0;    // index into groups_
@@ -285,14 +300,14 @@ class NetworkAccumulator {
     std::vector<std::pair<uint32_t, uint32_t>> view_by_pvid;   // pageViewId id -> (app id, view)
     std::unordered_map<uint64_t, uint32_t> view_other_app;     // app << 32 | pageViewId -> view
   };
-  PartitionIds& StartPartition(size_t part, const StringTable& strings);
+  PartitionIds& StartPartition(size_t part, const CachedRows<CachedNetworkEvent>& rows);
   // The view of (app, pageViewId) (string ids of `ids`), or UINT32_MAX; `e` (a resource
   // event) creates it when missing.
   uint32_t CachedView(PartitionIds& ids, uint32_t app, uint32_t pvid, const CachedNetworkEvent* e);
   uint32_t NewView(std::string_view app, std::string_view page, std::string_view session);
   uint32_t NewView(PartitionIds& ids, uint32_t app, uint32_t page, uint32_t session);  // string ids of `ids`
   uint32_t NewView(std::string_view app, uint32_t group, uint32_t session);              // key_: the view's key
-  void AttachEvent(uint32_t vi, const PartitionIds& ids, const CachedNetworkEvent& e);
+  void AttachEvent(uint32_t vi, const PartitionIds& ids, const CachedNetworkEvent& e, uint64_t ref);
   struct StringHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
@@ -300,7 +315,14 @@ class NetworkAccumulator {
   using Index = std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>;
 
   static uint32_t Intern(Index& map, std::vector<std::string>& list, std::string_view s);
-  void AnalyzeGroup(const std::vector<uint32_t>& views, PageNetwork& out) const;
+  friend struct NetworkPageState;
+  // Brings `state` to the page's views (applying only what changed when it can follow, else
+  // rebuilding it) and renders the answer from it.
+  // True when the state followed the change (not rebuilt).
+  bool AnalyzeGroup(const std::vector<uint32_t>& views, std::shared_ptr<NetworkPageState>& state,
+                    PageNetwork& out) const;
+  bool UpdateState(const std::vector<uint32_t>& views, NetworkPageState& state) const;
+  void RenderState(const std::vector<uint32_t>& views, NetworkPageState& state, PageNetwork& out) const;
   // A cached resource event whose view gets it in ResolveCached.
   struct PendingEvent {
     const CachedRows<CachedNetworkEvent>* rows;
@@ -320,6 +342,7 @@ class NetworkAccumulator {
   std::vector<uint32_t> own_resources_, own_joins_;
   // Cached path.
   std::unordered_map<size_t, PartitionIds> part_ids_;
+  std::unordered_map<uint64_t, const CachedRows<CachedNetworkEvent>*> rows_by_id_;  // the partitions read
   size_t first_part_ = SIZE_MAX;
   bool multi_ = false;  // several partitions: views are also found by key (view_index_)
   std::vector<PendingEvent> pending_;

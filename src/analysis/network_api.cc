@@ -93,8 +93,8 @@ size_t ParseCachedNetworkEvent(const events::EventRecord& e, StringTable& string
 
 struct NetworkCache::Cache : RecordCache<CachedNetworkEvent> {
   Cache(size_t max_bytes, bool page_memo, int analysis_threads)
-      : RecordCache(RecordCacheOptions{.max_bytes = max_bytes - max_bytes / 8}, ParseCachedNetworkEvent),
-        memo(max_bytes / 8),
+      : RecordCache(RecordCacheOptions{.max_bytes = max_bytes - max_bytes / 8 * 3}, ParseCachedNetworkEvent),
+        memo(max_bytes / 8 * 3),
         use_memo(page_memo),
         threads(analysis_threads) {}
   NetworkPageMemo memo;  // the answers of pages whose events did not change
@@ -105,6 +105,7 @@ struct NetworkCache::Cache : RecordCache<CachedNetworkEvent> {
 NetworkCache::NetworkCache(size_t max_bytes, bool page_memo, int threads)
     : cache_(std::make_unique<Cache>(max_bytes, page_memo, threads)) {}
 NetworkCache::~NetworkCache() = default;
+size_t NetworkCache::MemoBytes() const { return cache_->memo.MemoryBytes(); }
 RecordCacheStats NetworkCache::Stats() const {
   RecordCacheStats s = cache_->Stats();
   s.bytes += cache_->memo.MemoryBytes();

@@ -32,8 +32,9 @@ Result<NetworkRequest> ParseNetworkRequest(const http::Request& req, int64_t now
 // Parsed resource, LCP and navigation events kept between requests
 // (analysis/record_cache.h: exact and fresh; memory per cached page view: docs/analysis.md),
 // and the answers of pages whose events did not change since they were last analysed
-// (NetworkPageMemo, analysis/network.h: exact). Bounded by `max_bytes` together: 7/8 for
-// the parsed events, 1/8 for the page answers. Thread-safe.
+// (NetworkPageMemo, analysis/network.h: exact) with each page's analysis state. Bounded by
+// `max_bytes` together: 5/8 for the parsed events, 3/8 for the page answers and states.
+// Thread-safe.
 class NetworkCache {
  public:
   // `page_memo` false: every page is analysed at every request (the parsed events are still
@@ -42,7 +43,8 @@ class NetworkCache {
   ~NetworkCache();
   NetworkCache(const NetworkCache&) = delete;
   NetworkCache& operator=(const NetworkCache&) = delete;
-  RecordCacheStats Stats() const;
+  RecordCacheStats Stats() const;  // bytes: both parts
+  size_t MemoBytes() const;         // the page answers and states alone
 
  private:
   friend Result<NetworkReport> ComputeNetwork(const events::EventStore&, const NetworkRequest&, NetworkCache&,

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -534,6 +535,111 @@ TEST_F(NetworkStoreTest, PageMemoAnswersOnlyUnchangedPages) {
   // One page, then every page again (memo entries of other requests).
   ASSERT_TRUE(Run("/p2").ok());
   ASSERT_TRUE(Run().ok());
+}
+
+// The page state kept between requests follows views that arrive, change and leave the
+// window (the dashboard's window ends now): each answer equals a fresh analysis of the
+// same events, and most pages are updated rather than rebuilt.
+TEST_F(NetworkStoreTest, IncrementalStateFollowsASlidingWindow) {
+  std::mt19937 rng(16);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint32_t>(n)); };
+  auto view = [&](int i, int variant) {
+    const std::string page = "/p" + std::to_string(i % 3), session = "s" + std::to_string(i / 4);
+    const std::string pv = "pv" + std::to_string(i);
+    const int64_t t = kT + int64_t{i} * 1000;
+    std::string list;
+    int n = 0;
+    auto res = [&](const std::string& fields) {
+      list += (n++ ? "," : "") + std::string("{") + fields + "}";
+    };
+    const int lcp_start = 50 + pick(1500);
+    res(R"("u":"https://shop.example/css/main.css","i":"link","t":"css","rb":1,"s":)" + std::to_string(pick(40)) +
+        R"(,"d":)" + std::to_string(100 + pick(300)) + R"(,"z":)" + std::to_string(pick(2) ? 0 : 5000) +
+        R"(,"e":4000,"b":)" + std::to_string(pick(2) ? 4000 : 20000) + (pick(3) ? "" : R"(,"c":1)"));
+    res(R"("u":"https://shop.example/static/)" + std::to_string(pick(5)) + R"(/app.js","i":"script","t":"script","s":)" +
+        std::to_string(10 + pick(60)) + R"(,"d":)" + std::to_string(pick(400)) + ".5" + R"(,"z":)" +
+        std::to_string(3000 + pick(30000)) + R"(.25,"e":30000,"b":30000)" + (pick(4) ? "" : R"(,"rb":1)"));
+    res(R"("u":"https://shop.example/img/hero/)" + std::to_string(pick(4)) + R"(/large.jpg","i":")" +
+        (pick(3) ? "img" : "link") + R"(","t":"img")" + (variant % 2 ? "" : R"(,"lcp":1)") + R"(,"s":)" +
+        std::to_string(lcp_start) + R"(,"d":)" + std::to_string(100 + pick(900)) + R"(,"z":)" +
+        std::to_string(100000 + pick(800000)) + R"(,"e":300000,"b":)" + std::to_string(100000 + pick(900000)));
+    for (int k = pick(4); k > 0; --k) {
+      res(R"("u":"https://)" + std::string(pick(2) ? "cdn.third.example" : "ads.other.example") + "/t/" +
+          std::to_string(pick(6)) + R"(.js","i":"script","t":"script","tp":1,"s":)" + std::to_string(pick(500)) +
+          R"(,"d":)" + std::to_string(pick(300)) + R"(.125,"z":)" + std::to_string(pick(9000)) +
+          (pick(2) ? R"(,"rb":1)" : ""));
+    }
+    if (pick(3) == 0) res(R"("u":"https://shop.example/api/cart.json","i":"fetch","s":700,"d":40,"z":900,"e":2000,"b":2000)");
+    Add(events::EventType::kResource, events::Vital::kNone, page, session, pv + "-r", n,
+        R"({"pageViewId":")" + pv + R"(","summary":{"byType":{"other":{"n":)" + std::to_string(n) +
+            R"(}},"firstParty":{"transfer":)" + std::to_string(1000 * n + variant) + R"(}},"resources":[)" + list + "]}",
+        t);
+    if (pick(5)) {
+      Add(events::EventType::kVital, events::Vital::kLCP, page, session, pv + "-lcp", lcp_start + 200 + pick(2000),
+          R"({"pageViewId":")" + pv + R"(","attribution":{"url":"https://shop.example/img/hero/)" +
+              std::to_string(pick(4)) + R"(/large.jpg"}})",
+          t);
+    }
+    if (pick(2)) {
+      Add(events::EventType::kNavigation, events::Vital::kNone, page, session, pv + "-nav", 1000 + pick(3000),
+          R"({"pageViewId":")" + pv + R"("})", t);
+    }
+  };
+  int next = 0;
+  for (; next < 150; ++next) view(next, 0);
+  NetworkCache cache(size_t{512} << 20, true, 1);
+  int64_t incremental = 0;
+  for (int round = 0; round < 14; ++round) {
+    NetworkRequest req;
+    req.app = "shop";
+    req.from_ms = kT + int64_t{round} * 5000;
+    req.to_ms = kT + int64_t{round} * 5000 + 130'000;
+    auto fresh = ComputeNetwork(*store_, req);
+    auto kept = ComputeNetwork(*store_, req, cache);
+    ASSERT_TRUE(fresh.ok() && kept.ok());
+    EXPECT_EQ(kept->undecodable, 0);
+    ASSERT_EQ(fresh->pages.size(), 3u);
+    EXPECT_EQ(RenderNetworkJson(*kept), RenderNetworkJson(*fresh)) << "round " << round;
+    if (round > 0) incremental += kept->incremental;
+    // Between requests: new views, a view sent again (replaced: the same event ids), a
+    // late LCP for a view in the window.
+    for (int k = 0; k < 4; ++k) view(next++, 0);
+    view(next - 10 - pick(20), 1);
+    const int old = next - 30 - pick(20);
+    Add(events::EventType::kVital, events::Vital::kLCP, "/p" + std::to_string(old % 3), "s" + std::to_string(old / 4),
+        "pv" + std::to_string(old) + "-lcp2", 9000 + round,
+        R"({"pageViewId":"pv)" + std::to_string(old) + R"(","attribution":{"url":""}})", kT + int64_t{old} * 1000);
+  }
+  EXPECT_GE(incremental, 13 * 3 - 3);  // nearly every page of every later request was updated, not rebuilt
+  // What the answers held: every finding the state keeps per template, origin and session.
+  NetworkRequest last;
+  last.app = "shop";
+  last.from_ms = kT + 70'000;
+  last.to_ms = kT + 200'000;
+  auto final_answer = ComputeNetwork(*store_, last, cache);
+  ASSERT_TRUE(final_answer.ok());
+  std::set<std::string> kinds;
+  for (const PageNetwork& p : final_answer->pages) {
+    for (const NetworkFinding& f : p.findings) kinds.insert(f.kind);
+  }
+  for (const char* kind : {"render_blocking", "uncompressed_text", "cache_miss_repeat", "third_party_cost"}) {
+    EXPECT_TRUE(kinds.count(kind)) << kind;
+  }
+  // Views in the next day's partition: a window over the end of the first day and the next
+  // day, then one over the next day only. The views that left are in a partition the second
+  // query does not read, so the state cannot undo them: the pages are analysed afresh.
+  for (int i = 86'400; i < 86'520; ++i) view(i, 0);
+  last.from_ms = kT + 200'000;
+  last.to_ms = kT + 87'000'000;
+  ASSERT_TRUE(ComputeNetwork(*store_, last, cache).ok());
+  last.from_ms = kT + 86'000'000;
+  auto next_day = ComputeNetwork(*store_, last, cache);
+  auto next_day_fresh = ComputeNetwork(*store_, last);
+  ASSERT_TRUE(next_day.ok() && next_day_fresh.ok());
+  EXPECT_EQ(next_day->pages.size(), 3u);
+  EXPECT_EQ(RenderNetworkJson(*next_day), RenderNetworkJson(*next_day_fresh));
+  EXPECT_EQ(next_day->incremental, 0);
+  EXPECT_EQ(next_day->incremental, 0);
 }
 
 // Pages are analysed on several threads when there is enough work (kParallelNetworkRecords):
