@@ -312,6 +312,10 @@ void BM_Network1M_AllPages_SlidingWindowEveryPage(benchmark::State& state) {
   Run(state, std::nullopt, Mode::kSlidingEveryPage);
 }
 BENCHMARK(BM_Network1M_AllPages_SlidingWindowEveryPage)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+void BM_Network1M_AllPages_SlidingWindowEveryPage_OneThread(benchmark::State& state) {
+  Run(state, std::nullopt, Mode::kSlidingEveryPage, 1);
+}
+BENCHMARK(BM_Network1M_AllPages_SlidingWindowEveryPage_OneThread)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
 void BM_Network1M_AllPages_WarmAfterAppendEveryPage_OneThread(benchmark::State& state) {
   Run(state, std::nullopt, Mode::kWarmAfterAppendEveryPage, 1);
 }

@@ -423,8 +423,7 @@ NetworkAccumulator::PartitionIds& NetworkAccumulator::StartPartition(size_t part
   ids.strings = &strings;
   ids.part = static_cast<uint32_t>(rows.id);
   const size_t n = strings.size();
-  if (ids.session.size() < n) {
-    ids.session.resize(n, kNoStringId);
+  if (ids.group_by_page.size() < n) {
     ids.group_by_page.resize(n, {kNoStringId, kNoStringId});
     ids.view_by_pvid.resize(n, {kNoStringId, kNoStringId});
   }
@@ -435,7 +434,7 @@ uint32_t NetworkAccumulator::NewView(std::string_view app, std::string_view page
   std::string group(app);
   group.push_back('\0');
   group.append(page);
-  return NewView(app, Intern(group_index_, groups_, group), Intern(session_index_, sessions_, session));
+  return NewView(app, Intern(group_index_, groups_, group), session);
 }
 
 uint32_t NetworkAccumulator::NewView(PartitionIds& ids, uint32_t app, uint32_t page, uint32_t session) {
@@ -451,12 +450,10 @@ uint32_t NetworkAccumulator::NewView(PartitionIds& ids, uint32_t app, uint32_t p
     group = Intern(group_index_, groups_, name);
     if (g.first == kNoStringId) g = {app, group};
   }
-  uint32_t& s = ids.session[session];
-  if (s == kNoStringId) s = Intern(session_index_, sessions_, st.Get(session));
-  return NewView(st.Get(app), group, s);
+  return NewView(st.Get(app), group, st.Get(session));
 }
 
-uint32_t NetworkAccumulator::NewView(std::string_view app, uint32_t group, uint32_t session) {
+uint32_t NetworkAccumulator::NewView(std::string_view app, uint32_t group, std::string_view session) {
   const uint32_t vi = static_cast<uint32_t>(views_.size());
   View& v = views_.emplace_back();
   v.group = group;
@@ -626,11 +623,11 @@ NetworkReport NetworkAccumulator::Finish(NetworkPageMemo* memo, int threads) {
   for (uint32_t g = 0; g < order.size(); ++g) order[g] = g;
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return groups_[a] < groups_[b]; });
   // Pages from the memo take their place; the others are analysed, largest first (by
-  // resource records), on up to `threads` threads: the pages are independent, and each
+  // views and events), on up to `threads` threads: the pages are independent, and each
   // answer lands in its own slot, so the report is the same whatever the split.
   report.pages.resize(order.size());
-  std::vector<std::pair<size_t, size_t>> todo;  // (records, index into order)
-  size_t records = 0;
+  std::vector<std::pair<size_t, size_t>> todo;  // (work, index into order)
+  size_t work = 0;
   for (size_t i = 0; i < order.size(); ++i) {
     const uint32_t g = order[i];
     if (resolved_ && from_memo_[g]) {
@@ -640,22 +637,22 @@ NetworkReport NetworkAccumulator::Finish(NetworkPageMemo* memo, int threads) {
     const size_t nul = groups_[g].find('\0');
     report.pages[i].app = groups_[g].substr(0, nul);
     report.pages[i].page = groups_[g].substr(nul + 1);
+    // The work: per view its matching against the page's state, per event (new or left) its
+    // records; counted without reading the entries (that alone was a cache miss per event).
     size_t n = 0;
-    for (uint32_t v : by_group[g]) {
-      ++n;
-      for (const EventRef& e : views_[v].events) n += e.event->resources.size();
-    }
+    for (uint32_t v : by_group[g]) n += 1 + views_[v].events.size();
     todo.emplace_back(n, i);
-    records += n;
+    work += n;
   }
   std::stable_sort(todo.begin(), todo.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   if (threads <= 0) threads = static_cast<int>(std::min(8u, std::max(1u, std::thread::hardware_concurrency())));
-  // Below ~10 ms of work a thread costs more than it saves.
-  if (records < kParallelNetworkRecords) threads = 1;
+  // Below a few ms of work a thread costs more than it saves.
+  if (work < kParallelNetworkWork) threads = 1;
   threads = static_cast<int>(std::min<size_t>(static_cast<size_t>(threads), todo.size()));
   // Each page's analysis state: the memo's (taken out while this query updates it), else new.
   std::vector<std::shared_ptr<NetworkPageState>> states(order.size());
-  if (memo != nullptr && resolved_) {
+  const bool keep = memo != nullptr && resolved_;
+  if (keep) {
     for (const auto& [n, i] : todo) states[i] = memo->TakeState(groups_[order[i]], rules_);
   }
   std::atomic<size_t> next{0};
@@ -666,7 +663,7 @@ NetworkReport NetworkAccumulator::Finish(NetworkPageMemo* memo, int threads) {
     try {
       for (size_t k; (k = next.fetch_add(1)) < todo.size();) {
         const size_t i = todo[k].second;
-        if (AnalyzeGroup(by_group[order[i]], states[i], report.pages[i])) incremental.fetch_add(1);
+        if (AnalyzeGroup(by_group[order[i]], states[i], report.pages[i], keep)) incremental.fetch_add(1);
       }
     } catch (...) {
       errors[static_cast<size_t>(t)] = std::current_exception();
@@ -744,21 +741,27 @@ class PageIds {
   size_t bytes_ = 0;
 };
 
-// A sorted multiset kept as a sorted vector: Add and Remove are queued, Settle applies them
-// (one by one when few, else by one sort and merge), values() reads it settled.
+// A multiset kept as a sorted vector: Add and Remove are queued, Settle applies them (one
+// by one when few, else by one sort and merge). A list filled in one go by Settle(false)
+// is left unsorted (a state that will not be kept needs only its percentiles: a selection,
+// O(n)) and sorted by the first Settle that changes it.
 template <class T, class Less = std::less<T>>
 class SortedList {
  public:
   void Add(const T& v) { add_.push_back(v); }
   void Remove(const T& v) { del_.push_back(v); }
-  void Settle() {
+  void Settle(bool sort = true) {
     if (add_.empty() && del_.empty()) return;
     const Less less;
     if (v_.empty() && del_.empty()) {
       v_.swap(add_);
       v_.shrink_to_fit();
-      std::sort(v_.begin(), v_.end(), less);
-    } else if (add_.size() + del_.size() <= 4) {
+      sorted_ = false;
+      if (sort) std::sort(v_.begin(), v_.end(), less), sorted_ = true;
+      return;
+    }
+    if (!sorted_) std::sort(v_.begin(), v_.end(), less), sorted_ = true;
+    if (add_.size() + del_.size() <= 4) {
       if (v_.size() + add_.size() > v_.capacity()) v_.reserve(v_.size() + add_.size() + v_.size() / 8);  // not twice
       for (const T& d : del_) {
         auto it = std::lower_bound(v_.begin(), v_.end(), d, less);
@@ -787,12 +790,25 @@ class SortedList {
     del_.clear();
     if (add_.capacity() > 64) add_.shrink_to_fit(), del_.shrink_to_fit();
   }
-  const std::vector<T>& values() const { return v_; }
-  double P75() const { return PercentileOfSorted(v_, 75); }  // for double lists
+  // After Settle.
+  size_t size() const { return v_.size(); }
+  bool empty() const { return v_.empty(); }
+  // The k-th smallest (k < size()).
+  const T& Nth(size_t k) {
+    if (!sorted_) std::nth_element(v_.begin(), v_.begin() + static_cast<ptrdiff_t>(k), v_.end(), Less());
+    return v_[k];
+  }
+  // The 75th percentile (percentile.h's definition; NaN when empty), for lists of doubles.
+  double P75() {
+    if (sorted_) return PercentileOfSorted(v_, 75);
+    const double p = 75;
+    return ExactPercentiles(std::span<double>(v_), std::span<const double>(&p, 1))[0];
+  }
   size_t MemoryBytes() const { return (v_.capacity() + add_.capacity() + del_.capacity()) * sizeof(T); }
 
  private:
   std::vector<T> v_, add_, del_;
+  bool sorted_ = true;
 };
 
 // A sum that subtracts exactly: each value counted in millionths (up to 10^12 each), so the
@@ -808,6 +824,11 @@ class ExactSum {
 
  private:
   __int128 sum_ = 0;
+};
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
 // Per view: LCP, load, the LCP resource, counts, the critical path.
@@ -877,7 +898,7 @@ struct NetworkPageState {
   std::vector<Row> rows;
   std::unordered_map<std::string, ViewState> views;
   std::vector<ViewState*> order;  // the views by seq (the order of the last update's views)
-  std::unordered_map<std::string, Session> sessions;
+  std::unordered_map<std::string, Session, network_detail::StringHash, std::equal_to<>> sessions;
   uint64_t next_seq = 0, gen = 0, stamp = 0;
   size_t sig_words = 0;
   std::vector<Party> parties;
@@ -1058,20 +1079,22 @@ struct NetworkPageState {
            parties.size() > 2 * live_parties + 256 || party_of_url.size() > 2 * static_cast<size_t>(party_records) + 1024;
   }
 
-  void Settle() {
+  // `keep`: the state is kept for the next request (its lists are sorted now, else when
+  // they first change).
+  void Settle(bool keep) {
     for (Row& r : rows) {
-      r.durations.Settle();
-      r.transfers.Settle();
-      r.decoded_sizes.Settle();
-      r.uncompressed.Settle();
+      r.durations.Settle(keep);
+      r.transfers.Settle(keep);
+      r.decoded_sizes.Settle(keep);
+      r.uncompressed.Settle(keep);
     }
     for (SortedList<double>* l : {&page_images, &late_start, &late_lcp, &late_rb_end, &np_delay, &counts, &transfers,
                                   &criticals}) {
-      l->Settle();
+      l->Settle(keep);
     }
-    basis_lcp.Settle();
-    basis_load.Settle();
-    basis_span.Settle();
+    basis_lcp.Settle(keep);
+    basis_load.Settle(keep);
+    basis_span.Settle(keep);
   }
   size_t MemoryBytes() const {
     size_t n = sizeof(*this) + row_ids.MemoryBytes() + url_ids.MemoryBytes() + rows.capacity() * sizeof(Row);
@@ -1094,7 +1117,7 @@ struct NetworkPageState {
 size_t NetworkPageStateBytes(const NetworkPageState& state) { return state.MemoryBytes(); }
 
 
-bool NetworkAccumulator::UpdateState(const std::vector<uint32_t>& view_ids, NetworkPageState& st) const {
+bool NetworkAccumulator::UpdateState(const std::vector<uint32_t>& view_ids, NetworkPageState& st, bool keep) const {
   using ViewState = NetworkPageState::ViewState;
   auto same = [](const View& v, const std::vector<uint64_t>& sig) {
     if (sig.size() != v.events.size() + 2) return false;
@@ -1242,8 +1265,11 @@ bool NetworkAccumulator::UpdateState(const std::vector<uint32_t>& view_ids, Netw
     return true;
   };
   auto join_session = [&](ViewState& vs, const View& v) {
-    auto [it, fresh] = st.sessions.try_emplace(sessions_[v.session]);
-    if (fresh) it->second.key = &it->first;
+    auto it = st.sessions.find(v.session);
+    if (it == st.sessions.end()) {
+      it = st.sessions.try_emplace(std::string(v.session)).first;
+      it->second.key = &it->first;
+    }
     vs.session = &it->first;
     if (!open(it->second)) return false;
     auto& members = it->second.views;
@@ -1291,18 +1317,18 @@ bool NetworkAccumulator::UpdateState(const std::vector<uint32_t>& view_ids, Netw
   for (Session* session : opened) {
     if (session->views.empty()) st.sessions.erase(st.sessions.find(*session->key));
   }
-  st.Settle();
+  st.Settle(keep);
   for (ViewState* vs : removed) st.views.erase(*vs->key);  // after Settle: the lists compared their keys
   st.order = std::move(order);
   return true;
 }
 
 bool NetworkAccumulator::AnalyzeGroup(const std::vector<uint32_t>& view_ids, std::shared_ptr<NetworkPageState>& state,
-                                      PageNetwork& out) const {
-  const bool followed = state != nullptr && UpdateState(view_ids, *state);
+                                      PageNetwork& out, bool keep) const {
+  const bool followed = state != nullptr && UpdateState(view_ids, *state, keep);
   if (!followed) {
     state = std::make_shared<NetworkPageState>();  // from nothing: every view is new
-    UpdateState(view_ids, *state);
+    UpdateState(view_ids, *state, keep);
   }
   RenderState(view_ids, *state, out);
   return followed;
@@ -1315,11 +1341,9 @@ void NetworkAccumulator::RenderState(const std::vector<uint32_t>& view_ids, Netw
   out.views = static_cast<int64_t>(view_ids.size());
 
   // The median page view: by LCP, else load time, else the end of its last resource.
-  const std::vector<BasisItem>& basis = !st.basis_lcp.values().empty()    ? st.basis_lcp.values()
-                                        : !st.basis_load.values().empty() ? st.basis_load.values()
-                                                                          : st.basis_span.values();
+  auto& basis = !st.basis_lcp.empty() ? st.basis_lcp : !st.basis_load.empty() ? st.basis_load : st.basis_span;
   if (basis.empty()) return;
-  const NetworkPageState::ViewState& mvs = st.views.at(*basis[(basis.size() - 1) / 2].key);
+  const NetworkPageState::ViewState& mvs = st.views.at(*basis.Nth((basis.size() - 1) / 2).key);
   const View& mv = views_[mvs.vid];
   const Calc& mc = mvs.calc;
 
@@ -1384,7 +1408,7 @@ void NetworkAccumulator::RenderState(const std::vector<uint32_t>& view_ids, Netw
   }
   std::sort(live.begin(), live.end(), [&](uint32_t a, uint32_t b) { return st.row_ids.Name(a) < st.row_ids.Name(b); });
   for (uint32_t li : live) {
-    const Row& row = st.rows[li];
+    Row& row = st.rows[li];
     ResourceRow& r = out.resources.emplace_back();
     r.url = st.row_ids.Name(li);
     r.type = ResourceTypeName(row.Type());
@@ -1445,7 +1469,7 @@ void NetworkAccumulator::RenderState(const std::vector<uint32_t>& view_ids, Netw
     add("over_budget_critical_path", "critical",
         "p75 critical path is " + Ms(p75_critical) + " (budget " + Ms(rules.budget_critical_path_ms) + ")",
         Evidence().Number("p75_critical_path_ms", p75_critical).Number("budget", rules.budget_critical_path_ms)
-            .Number("views", static_cast<double>(st.criticals.values().size())).Done());
+            .Number("views", static_cast<double>(st.criticals.size())).Done());
   }
 
   // The URL of the most views; of equal counts the first loaded within the page (views in
@@ -1469,7 +1493,7 @@ void NetworkAccumulator::RenderState(const std::vector<uint32_t>& view_ids, Netw
     }
     return std::string(st.url_ids.Name(tied.front()));
   };
-  const double late_n = static_cast<double>(st.late_start.values().size());
+  const double late_n = static_cast<double>(st.late_start.size());
   if (late_n > 0 && 2 * late_n >= static_cast<double>(st.with_lcp_res)) {
     const std::string url = most_common(st.late_urls);
     const double start = st.late_start.P75(), lcp = st.late_lcp.P75();
@@ -1480,7 +1504,7 @@ void NetworkAccumulator::RenderState(const std::vector<uint32_t>& view_ids, Netw
             .Number("p75_start", start).Number("p75_lcp", lcp).Number("p75_first_render_blocking_end", st.late_rb_end.P75())
             .Number("share_threshold", rules.late_discovery_lcp_share).Done());
   }
-  const double np_n = static_cast<double>(st.np_delay.values().size());
+  const double np_n = static_cast<double>(st.np_delay.size());
   if (np_n > 0 && 2 * np_n >= static_cast<double>(st.with_lcp_res)) {
     const std::string url = most_common(st.np_urls);
     const double delay = st.np_delay.P75();
@@ -1493,7 +1517,7 @@ void NetworkAccumulator::RenderState(const std::vector<uint32_t>& view_ids, Netw
   // render_blocking: scripts and styles marked blocking.
   for (uint32_t li : live) {
     const std::string name(st.row_ids.Name(li));
-    const Row& row = st.rows[li];
+    Row& row = st.rows[li];
     const ResourceType type = row.Type();
     if (row.rb == 0 || (type != ResourceType::kScript && type != ResourceType::kCss)) continue;
     const ResourceRow& r = *row_of[name];
@@ -1509,9 +1533,9 @@ void NetworkAccumulator::RenderState(const std::vector<uint32_t>& view_ids, Netw
   // uncompressed_text.
   for (uint32_t li : live) {
     const std::string name(st.row_ids.Name(li));
-    const Row& row = st.rows[li];
-    if (row.uncompressed.values().empty()) continue;
-    const double n = static_cast<double>(row.uncompressed.values().size());
+    Row& row = st.rows[li];
+    if (row.uncompressed.empty()) continue;
+    const double n = static_cast<double>(row.uncompressed.size());
     const double p75 = row.uncompressed.P75();
     cands.push_back({p75 * n,
                      {"uncompressed_text", "warning",
@@ -1524,7 +1548,7 @@ void NetworkAccumulator::RenderState(const std::vector<uint32_t>& view_ids, Netw
   // cache_miss_repeat: per template, the sessions that fetched it in two or more views.
   for (uint32_t li : live) {
     const std::string name(st.row_ids.Name(li));
-    const Row& row = st.rows[li];
+    Row& row = st.rows[li];
     if (row.repeat_sessions <= 0) continue;
     const double bytes = row.repeat_bytes.value();
     cands.push_back({bytes,
@@ -1541,8 +1565,8 @@ void NetworkAccumulator::RenderState(const std::vector<uint32_t>& view_ids, Netw
   const double page_image_p75 = st.page_images.P75();
   for (uint32_t li : live) {
     const std::string name(st.row_ids.Name(li));
-    const Row& row = st.rows[li];
-    if (row.Type() != ResourceType::kImg || row.decoded_sizes.values().empty()) continue;
+    Row& row = st.rows[li];
+    if (row.Type() != ResourceType::kImg || row.decoded_sizes.empty()) continue;
     const double p75 = row.decoded_sizes.P75();
     const bool absolute = p75 > rules.oversized_image_bytes;
     const bool relative = p75 > rules.oversized_image_relative * page_image_p75 &&

@@ -230,9 +230,10 @@ class NetworkPageMemo {
   mutable uint64_t clock_ = 0;                     // guarded by mu_
 };
 
-// Finish analyses pages in parallel from this many resource records (and views) on: about
-// 10 ms of work, where starting a thread is worth it.
-inline constexpr size_t kParallelNetworkRecords = 30'000;
+// Finish analyses pages in parallel from this much work on (views plus their resource
+// events: a few ms of updating page states, far more when they are built), where starting
+// a thread is worth it.
+inline constexpr size_t kParallelNetworkWork = 6'000;
 
 // Collects the events of one query and analyses them. A page view is the resource beacons
 // sharing (app, pageViewId); a resource beacon without a pageViewId is a view of its own.
@@ -267,7 +268,7 @@ class NetworkAccumulator {
 
   // The answer; pages analysed (not taken from the memo) are stored into `memo`. Pages are
   // analysed on up to `threads` threads (0: the machine's cores, at most 8) when they hold
-  // kParallelNetworkRecords resource records or more between them; the answer is the same.
+  // kParallelNetworkWork views and events or more between them; the answer is the same.
   NetworkReport Finish(NetworkPageMemo* memo = nullptr, int threads = 0);
 
  private:
@@ -280,7 +281,7 @@ class NetworkAccumulator {
   };
   struct View {
     uint32_t group = 0;    // index into groups_
-    uint32_t session = 0;  // index into sessions_
+    std::string_view session;  // in its partition's strings (readable until Finish returns)
     bool has_summary = false;
     bool has_lcp = false, has_load = false;
     double summary_resources = kUnknown, summary_transfer = kUnknown;
@@ -295,7 +296,6 @@ class NetworkAccumulator {
   struct PartitionIds {
     const StringTable* strings = nullptr;
     uint32_t part = 0;
-    std::vector<uint32_t> session;
     std::vector<std::pair<uint32_t, uint32_t>> group_by_page;  // page id -> (app id, group)
     std::vector<std::pair<uint32_t, uint32_t>> view_by_pvid;   // pageViewId id -> (app id, view)
     std::unordered_map<uint64_t, uint32_t> view_other_app;     // app << 32 | pageViewId -> view
@@ -306,7 +306,7 @@ class NetworkAccumulator {
   uint32_t CachedView(PartitionIds& ids, uint32_t app, uint32_t pvid, const CachedNetworkEvent* e);
   uint32_t NewView(std::string_view app, std::string_view page, std::string_view session);
   uint32_t NewView(PartitionIds& ids, uint32_t app, uint32_t page, uint32_t session);  // string ids of `ids`
-  uint32_t NewView(std::string_view app, uint32_t group, uint32_t session);              // key_: the view's key
+  uint32_t NewView(std::string_view app, uint32_t group, std::string_view session);      // key_: the view's key
   void AttachEvent(uint32_t vi, const PartitionIds& ids, const CachedNetworkEvent& e, uint64_t ref);
   struct StringHash {
     using is_transparent = void;
@@ -319,9 +319,10 @@ class NetworkAccumulator {
   // Brings `state` to the page's views (applying only what changed when it can follow, else
   // rebuilding it) and renders the answer from it.
   // True when the state followed the change (not rebuilt).
-  bool AnalyzeGroup(const std::vector<uint32_t>& views, std::shared_ptr<NetworkPageState>& state,
-                    PageNetwork& out) const;
-  bool UpdateState(const std::vector<uint32_t>& views, NetworkPageState& state) const;
+  // `keep`: the state goes to the memo after (else it is dropped: no need to sort its lists).
+  bool AnalyzeGroup(const std::vector<uint32_t>& views, std::shared_ptr<NetworkPageState>& state, PageNetwork& out,
+                    bool keep) const;
+  bool UpdateState(const std::vector<uint32_t>& views, NetworkPageState& state, bool keep) const;
   void RenderState(const std::vector<uint32_t>& views, NetworkPageState& state, PageNetwork& out) const;
   // A cached resource event whose view gets it in ResolveCached.
   struct PendingEvent {
@@ -333,8 +334,8 @@ class NetworkAccumulator {
   NetworkRules rules_;
   simdjson::dom::parser parser_;
   std::string key_;
-  Index view_index_, group_index_, session_index_;
-  std::vector<std::string> groups_, sessions_;  // groups_: app '\0' page
+  Index view_index_, group_index_;
+  std::vector<std::string> groups_;  // app '\0' page
   std::vector<View> views_;
   int64_t undecodable_ = 0;
   // The Add* path's parsed events (resource events; LCP and navigation events).

@@ -642,11 +642,11 @@ TEST_F(NetworkStoreTest, IncrementalStateFollowsASlidingWindow) {
   EXPECT_EQ(next_day->incremental, 0);
 }
 
-// Pages are analysed on several threads when there is enough work (kParallelNetworkRecords):
+// Pages are analysed on several threads when there is enough work (kParallelNetworkWork):
 // the answer is the same as on one thread, with and without the page memo.
 TEST_F(NetworkStoreTest, ParallelAnalysisAnswersTheSameAsOneThread) {
   constexpr int kPages = 12, kViews = 300, kPerView = 10;
-  static_assert(kPages * kViews * (kPerView + 1) >= static_cast<int>(kParallelNetworkRecords));
+  static_assert(kPages * kViews * 2 >= static_cast<int>(kParallelNetworkWork));  // a view and its event
   for (int v = 0; v < kPages * kViews; ++v) {
     const std::string page = "/p" + std::to_string(v % kPages), pv = "pv" + std::to_string(v);
     std::string list;
