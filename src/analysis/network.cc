@@ -826,11 +826,6 @@ class ExactSum {
   __int128 sum_ = 0;
 };
 
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 // Per view: LCP, load, the LCP resource, counts, the critical path.
 struct Calc {
   double lcp = kUnknown, load = kUnknown, span = 0, resources = 0, transfer = 0;
@@ -898,7 +893,7 @@ struct NetworkPageState {
   std::vector<Row> rows;
   std::unordered_map<std::string, ViewState> views;
   std::vector<ViewState*> order;  // the views by seq (the order of the last update's views)
-  std::unordered_map<std::string, Session, network_detail::StringHash, std::equal_to<>> sessions;
+  std::unordered_map<std::string, Session, NetworkAccumulator::StringHash, std::equal_to<>> sessions;
   uint64_t next_seq = 0, gen = 0, stamp = 0;
   size_t sig_words = 0;
   std::vector<Party> parties;
