@@ -818,8 +818,8 @@ class ExactSum {
   void Add(double v, int sign) { sum_ += sign * static_cast<__int128>(std::llround(std::min(v, 1e12) * 1e6)); }
   void Add(const ExactSum& other, int sign) { sum_ += sign * other.sum_; }
   double value() const {
-    return static_cast<double>(static_cast<int64_t>(sum_ / 1'000'000)) +
-           static_cast<double>(static_cast<int64_t>(sum_ % 1'000'000)) / 1e6;
+    // The whole part straight from 128 bits (through int64 it would overflow above 9.2e12).
+    return static_cast<double>(sum_ / 1'000'000) + static_cast<double>(sum_ % 1'000'000) / 1e6;
   }
 
  private:
