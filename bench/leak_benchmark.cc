@@ -33,6 +33,8 @@
 //   *_envelope        the same for the plain lower-envelope detector: the minimum over the
 //                     last 20 s, compared with its value 30 s earlier; reports when that
 //                     growth is >= 5 %/min
+// BM_OracleBound: what an oracle that knows the leak's start and the true level finds
+// (an upper bound for detectors reading the heap after collections; see OracleZ).
 // Run: build/bench/leak_benchmark --benchmark_filter='Quality/200/[0-9]+/10000'  (seeds
 // 2026, tuned on, and 4711 and 99, checks that the figures are not fitted to one seed);
 // --benchmark_filter=Quality adds the threshold sweep on seed 2026.
@@ -46,6 +48,7 @@
 #include <vector>
 
 #include "analysis/leak.h"
+#include "analysis/stats.h"
 
 namespace pa = perfwatch::analysis;
 
@@ -58,6 +61,8 @@ struct Series {
   int leak_start = -1;    // -1: healthy
   double leak_rate = 0;   // per minute, of the level
   int kind = 0;           // 0 regular, 1 aliased, 2 two generations, 3 none visible
+  std::vector<double> base;  // base[i]: the level without sawtooth and noise (BM_OracleBound)
+  std::vector<int> cycle;    // cycle[i]: which cycle of the slowest collection i falls in
 };
 
 Series Generate(std::mt19937& rng, double leak_rate) {
@@ -96,6 +101,9 @@ Series Generate(std::mt19937& rng, double leak_rate) {
     s.leak_rate = leak_rate;
   }
   s.v.resize(kLength);
+  s.base.resize(kLength);
+  s.cycle.resize(kLength);
+  int cycle = 0;
   for (int i = 0; i < kLength; ++i) {
     const double t = i;
     double base = level * (1 + warm * (1 - std::exp(-t / tau)));
@@ -103,6 +111,7 @@ Series Generate(std::mt19937& rng, double leak_rate) {
     double frac = 0;
     for (Saw& w : saws) {
       while (w.next_gc <= t) {
+        if (&w == &saws.back()) ++cycle;
         w.last_gc = w.next_gc;
         const double jitter = w.p_hi < 2 ? 1 + 2 * alias_jitter * (u(rng) - 0.5) : 1 + 0.5 * (u(rng) - 0.5);
         w.next_gc += w.period * jitter;
@@ -113,6 +122,8 @@ Series Generate(std::mt19937& rng, double leak_rate) {
       frac += w.garbage + w.cycle_depth * phase;
     }
     s.v[i] = base * (1 + frac + noise * g(rng));
+    s.base[i] = base;
+    s.cycle[i] = saws.empty() ? i : cycle;
   }
   return s;
 }
@@ -242,6 +253,80 @@ BENCHMARK(BM_Quality)
     ->Args({200, 2026, 860})
     ->Iterations(1)
     ->Unit(benchmark::kSecond);
+
+// An upper bound for detectors that read the heap after each collection: an oracle that
+// knows the leak's start s, the true level before it and which samples share a cycle of
+// the slowest collection. Per cycle, the least-squares line through its samples up to T,
+// read at the cycle's first sample (single_trough: that sample alone), relative to the true
+// level; mean and spread calibrated on the complete cycles of [150 s, s); z of a ramp from
+// s over the cycles that begin in [s, T]. No detector can know s or the level exactly, so
+// what it finds at a threshold z is at most what the oracle finds at the same z.
+double OracleZ(const Series& s, int until, bool single_trough) {
+  auto cycle_point = [&](int first, int last) {
+    const int n = last - first + 1;
+    if (n == 1 || single_trough) return s.v[first];
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (int i = first; i <= last; ++i) {
+      const double x = i - first;
+      sx += x, sy += s.v[i], sxx += x * x, sxy += x * s.v[i];
+    }
+    const double b = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    return (sy - b * sx) / n;
+  };
+  const double level = s.base[s.leak_start - 1];
+  std::vector<double> pre;
+  std::vector<std::pair<double, double>> post;
+  int i = 150;
+  while (i < kLength && s.cycle[i] == s.cycle[i - 1]) ++i;
+  while (i <= until && i < kLength) {
+    int j = i;
+    while (j + 1 < kLength && s.cycle[j + 1] == s.cycle[i]) ++j;
+    if (j < s.leak_start) {
+      pre.push_back(cycle_point(i, j) / s.base[i] - 1);
+    } else if (i >= s.leak_start) {
+      post.push_back({i - s.leak_start + 0.5, cycle_point(i, std::min(j, until)) / level - 1});
+    }
+    i = j + 1;
+  }
+  if (pre.size() < 3 || post.empty()) return 0;
+  const pa::MeanVar calibration = pa::MeanAndVariance(pre);
+  double sxy = 0, sxx = 0;
+  for (auto [x, r] : post) sxy += x * (r - calibration.mean), sxx += x * x;
+  return sxy / std::sqrt(calibration.var * sxx);
+}
+
+void BM_OracleBound(benchmark::State& state) {
+  const auto seed = static_cast<uint32_t>(state.range(0));
+  const double rates[] = {0.05, 0.075, 0.10, 0.15, 0.20};
+  const double zs[] = {3.0, 4.5};
+  double big = 0, all = 0, found30[2][2] = {}, found60[2][2] = {};  // [single_trough][z]
+  for (auto _ : state) {
+    std::mt19937 rng(seed);  // the same series as BM_Quality's leak series of this seed
+    for (double rate : rates) {
+      for (int k = 0; k < 200; ++k) {
+        const Series s = Generate(rng, rate);
+        ++all;
+        if (rate >= 0.10) ++big;
+        for (int single = 0; single < 2; ++single) {
+          const double z30 = rate >= 0.10 ? OracleZ(s, s.leak_start + 30, single) : 0;
+          const double z60 = OracleZ(s, s.leak_start + 60, single);
+          for (int q = 0; q < 2; ++q) {
+            found30[single][q] += z30 >= zs[q];
+            found60[single][q] += z60 >= zs[q];
+          }
+        }
+      }
+    }
+  }
+  for (int single = 0; single < 2; ++single) {
+    const std::string how = single ? "single_trough_" : "";
+    state.counters[how + "found_10pct_30s_z3"] = found30[single][0] / big;
+    state.counters[how + "found_10pct_30s_z4.5"] = found30[single][1] / big;
+    state.counters[how + "found_all_60s_z3"] = found60[single][0] / all;
+    state.counters[how + "found_all_60s_z4.5"] = found60[single][1] / all;
+  }
+}
+BENCHMARK(BM_OracleBound)->Arg(2026)->Arg(4711)->Arg(99)->Iterations(1)->Unit(benchmark::kSecond);
 
 // Cost of one Append at 1 sample/s once both windows are full, per GC kind of the generator.
 void BM_AppendPerSample(benchmark::State& state) {
