@@ -259,8 +259,9 @@ BENCHMARK(BM_Quality)
 // the slowest collection. Per cycle, the least-squares line through its samples up to T,
 // read at the cycle's first sample (single_trough: that sample alone), relative to the true
 // level; mean and spread calibrated on the complete cycles of [150 s, s); z of a ramp from
-// s over the cycles that begin in [s, T]. No detector can know s or the level exactly, so
-// what it finds at a threshold z is at most what the oracle finds at the same z.
+// s over the cycles that begin in [s, T]. A detector must estimate s and the level, so a
+// ramp test on post-collection levels at threshold z can expect to find no more than this
+// (a bound for that kind of test, not for every method).
 double OracleZ(const Series& s, int until, bool single_trough) {
   auto cycle_point = [&](int first, int last) {
     const int n = last - first + 1;
