@@ -55,6 +55,12 @@ namespace pa = perfwatch::analysis;
 namespace {
 
 constexpr int kLength = 600;
+// Each collection leaves garbage uniform in [0, kGarbage) of the level; each cycle's depth
+// is the sawtooth's mean depth x uniform [1 - kDepthSpread / 2, 1 + kDepthSpread / 2).
+// The oracles take out the means and weight by the variances these give.
+constexpr double kGarbage = 0.003, kDepthSpread = 0.6;
+constexpr double kGarbageVar = kGarbage * kGarbage / 12;
+const double kDepthSd = kDepthSpread / std::sqrt(12.0);  // relative to the mean depth
 
 constexpr const char* kKindNames[] = {"regular", "aliased", "twogen", "none"};  // Series::kind
 
@@ -128,14 +134,14 @@ Series Generate(std::mt19937& rng, double leak_rate) {
         w.last_gc = w.next_gc;
         const double jitter = w.p_hi < 2 ? 1 + 2 * alias_jitter * (u(rng) - 0.5) : 1 + 0.5 * (u(rng) - 0.5);
         w.next_gc += w.period * jitter;
-        w.garbage = 0.003 * u(rng);
-        w.cycle_depth = w.depth * (0.7 + 0.6 * u(rng));
+        w.garbage = kGarbage * u(rng);
+        w.cycle_depth = w.depth * (1 - kDepthSpread / 2 + kDepthSpread * u(rng));
       }
       const double phase = (t - w.last_gc) / (w.next_gc - w.last_gc);
       s.phase[k][i] = phase;
-      s.since[i] = t - w.last_gc;  // the last sawtooth (the slowest) writes last
       frac += w.garbage + w.cycle_depth * phase;
     }
+    if (!saws.empty()) s.since[i] = t - saws.back().last_gc;
     s.v[i] = base * (1 + frac + noise * g(rng));
     s.base[i] = base;
     s.cycle[i] = saws.empty() ? i : cycle;
@@ -347,8 +353,8 @@ double PhaseOracleZ(const Series& s, int until) {
   for (int i = 150; i <= until && i < kLength; ++i) {
     double r = s.v[i] / (i >= s.leak_start ? level : s.base[i]) - 1, var = s.noise * s.noise;
     for (size_t w = 0; w < s.depth.size(); ++w) {
-      r -= 0.0015 + s.depth[w] * s.phase[w][i];
-      var += 0.003 * 0.003 / 12 + std::pow(0.1732 * s.depth[w] * s.phase[w][i], 2);
+      r -= kGarbage / 2 + s.depth[w] * s.phase[w][i];
+      var += kGarbageVar + std::pow(kDepthSd * s.depth[w] * s.phase[w][i], 2);
     }
     (i < s.leak_start ? pre : post).push_back({static_cast<double>(i - s.leak_start), r, var});
   }
@@ -362,8 +368,8 @@ double RateOracleZ(const Series& s, int until) {
   for (int i = 150; i <= until && i < kLength; ++i) {
     if (s.since[i] > 3) continue;
     const double tau = std::ceil(s.since[i]) - 0.5;
-    const double r = s.v[i] / level - 1 - 0.0015 - rate * tau;
-    const double var = s.noise * s.noise + 0.003 * 0.003 / 12 + rate * rate / 12 + std::pow(0.25 * rate * tau, 2);
+    const double r = s.v[i] / level - 1 - kGarbage / 2 - rate * tau;
+    const double var = s.noise * s.noise + kGarbageVar + rate * rate / 12 + std::pow(0.25 * rate * tau, 2);
     (i < s.leak_start ? pre : post).push_back({static_cast<double>(i - s.leak_start), r, var});
   }
   return WeightedRampZ(pre, post);
