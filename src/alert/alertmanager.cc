@@ -18,6 +18,7 @@
 #include "alert/webhook.h"
 #include "common/log.h"
 #include "common/snapshot_files.h"
+#include "common/thread_name.h"
 
 namespace perfwatch::alert {
 namespace {
@@ -840,7 +841,10 @@ Status Alertmanager::Start() {
   impl_->started = true;
   if (impl_->opts.start_threads) {
     for (auto& [key, w] : impl_->workers) w->StartThread();
-    impl_->dispatcher_thread = std::thread([this] { impl_->DispatcherLoop(); });
+    impl_->dispatcher_thread = std::thread([this] {
+      SetCurrentThreadName("pw-am-dispatch");
+      impl_->DispatcherLoop();
+    });
   }
   return Status::Ok();
 }

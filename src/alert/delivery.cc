@@ -6,6 +6,7 @@
 
 #include "alert/webhook.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace perfwatch::alert {
 
@@ -24,7 +25,10 @@ DeliveryWorker::~DeliveryWorker() { Stop(); }
 void DeliveryWorker::StartThread() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || stop_) return;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("pw-notify");
+    Run();
+  });
 }
 
 void DeliveryWorker::Stop() {

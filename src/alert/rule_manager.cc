@@ -7,6 +7,7 @@
 #include "alert/rule_eval_scope.h"
 #include "alert/rule_state.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 
 namespace perfwatch::alert {
 namespace {
@@ -343,8 +344,18 @@ Status RuleManager::Start() {
     started_ = true;
     stopping_ = false;
     if (opts_.start_threads) {
-      for (int i = 0; i < std::max(1, opts_.eval_threads); ++i) workers_.emplace_back([this] { WorkerLoop(); });
-      if (!opts_.state_dir.empty()) persister_ = std::thread([this] { PersistLoop(); });
+      for (int i = 0; i < std::max(1, opts_.eval_threads); ++i) {
+        workers_.emplace_back([this] {
+          SetCurrentThreadName("pw-rules");
+          WorkerLoop();
+        });
+      }
+      if (!opts_.state_dir.empty()) {
+        persister_ = std::thread([this] {
+          SetCurrentThreadName("pw-rules-state");
+          PersistLoop();
+        });
+      }
     }
   }
   // Outside mu_: appenders hold the observer lock and then take mu_ (Schedule).

@@ -334,7 +334,7 @@ void HealthService::Register(http::Router& router) const {
 void HealthService::Start() {
   const int64_t interval_ms = config()->interval_ms;
   if (interval_ms <= 0 || !tsdb_) return;
-  thread_.Start(std::chrono::milliseconds(interval_ms), [this] {
+  thread_.Start("pw-health", std::chrono::milliseconds(interval_ms), [this] {
     auto n = WriteSeries(NowMs());
     if (!n.ok()) PW_LOG_WARN("health score series failed", "error={}", LogQuote(n.status().message()));
   });

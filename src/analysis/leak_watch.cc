@@ -292,7 +292,7 @@ void LeakWatcher::Start() {
     interval_ms = options_.interval_ms;
   }
   if (interval_ms <= 0) return;
-  thread_.Start(std::chrono::milliseconds(interval_ms), [this] { (void)RunAt(NowMs()); });
+  thread_.Start("pw-leaks", std::chrono::milliseconds(interval_ms), [this] { (void)RunAt(NowMs()); });
 }
 
 void LeakWatcher::Stop() { thread_.Stop(); }

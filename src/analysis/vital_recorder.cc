@@ -5,6 +5,7 @@
 
 #include "analysis/percentile.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "common/time.h"
 #include "tsdb/stale.h"
 
@@ -206,6 +207,7 @@ Status VitalRecorder::SetOptions(VitalRecorderOptions options) {
 }
 
 void VitalRecorder::Run() {
+  SetCurrentThreadName("pw-vitals");
   std::unique_lock lock(thread_mu_);
   // Aligned to multiples of the interval, like a rule group without an offset.
   while (!stopping_) {

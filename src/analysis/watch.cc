@@ -365,7 +365,7 @@ void Watcher::Start() {
     interval_ms = options_.interval_ms;
   }
   if (interval_ms <= 0) return;
-  thread_.Start(std::chrono::milliseconds(interval_ms), [this] { (void)RunAt(NowMs()); });
+  thread_.Start("pw-regressions", std::chrono::milliseconds(interval_ms), [this] { (void)RunAt(NowMs()); });
 }
 
 void Watcher::Stop() { thread_.Stop(); }

@@ -6,6 +6,7 @@
 
 #include "common/json_writer.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "common/time.h"
 #include "http/blocking_client.h"
 
@@ -86,7 +87,12 @@ DemoSimulator::DemoSimulator(DemoOptions options) : options_(options), rng_(opti
 
 DemoSimulator::~DemoSimulator() { Stop(); }
 
-void DemoSimulator::Start() { thread_ = std::thread([this] { Run(); }); }
+void DemoSimulator::Start() {
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("pw-demo");
+    Run();
+  });
+}
 
 void DemoSimulator::Stop() {
   stop_ = true;

@@ -11,6 +11,7 @@
 #include "clickhouse/tsv.h"
 #include "common/file_util.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "common/time.h"
 
 namespace perfwatch::clickhouse {
@@ -143,7 +144,10 @@ Forwarder::~Forwarder() { Stop(); }
 void Forwarder::Start() {
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("pw-clickhouse");
+    Loop();
+  });
 }
 
 void Forwarder::Stop() {

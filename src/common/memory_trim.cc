@@ -1,4 +1,5 @@
 #include "common/memory_trim.h"
+#include "common/thread_name.h"
 
 #include <malloc.h>
 #include <time.h>
@@ -37,6 +38,7 @@ void MemoryTrimmer::Start() {
   if (thread_.joinable() || interval_.count() <= 0) return;
   stopping_ = false;
   thread_ = std::thread([this] {
+    SetCurrentThreadName("pw-memory-trim");
     const auto tick = std::min<std::chrono::milliseconds>(interval_, std::chrono::milliseconds(250));
     auto last_trim = std::chrono::steady_clock::now();
     auto last_cpu = ProcessCpuTime();

@@ -1,13 +1,16 @@
 #include "common/periodic_thread.h"
 
+#include "common/thread_name.h"
+
 namespace perfwatch {
 
-void PeriodicThread::Start(std::chrono::milliseconds interval, std::function<void()> fn) {
+void PeriodicThread::Start(const char* name, std::chrono::milliseconds interval, std::function<void()> fn) {
   std::lock_guard lock(mu_);
   if (interval.count() <= 0 || thread_.joinable()) return;
   stopping_ = false;
   interval_ = interval;
-  thread_ = std::thread([this, fn = std::move(fn)] {
+  thread_ = std::thread([this, name, fn = std::move(fn)] {
+    SetCurrentThreadName(name);
     std::unique_lock lock(mu_);
     while (!stopping_) {
       const uint64_t changes = interval_changes_;

@@ -21,8 +21,9 @@ class PeriodicThread {
   PeriodicThread(const PeriodicThread&) = delete;
   PeriodicThread& operator=(const PeriodicThread&) = delete;
 
-  // Starts calling `fn` every `interval`; no-op when already running or interval <= 0.
-  void Start(std::chrono::milliseconds interval, std::function<void()> fn);
+  // Starts calling `fn` every `interval` on a thread named `name` (common/thread_name.h);
+  // no-op when already running or interval <= 0.
+  void Start(const char* name, std::chrono::milliseconds interval, std::function<void()> fn);
   // The wait before the next call from now on (> 0; a reload): wakes the thread, which
   // calls `fn` once now and then every `interval`. Before Start: ignored (Start sets it).
   void SetInterval(std::chrono::milliseconds interval);

@@ -322,7 +322,7 @@ Status ErrorStore::Start() {
   const int64_t fsync_ms = impl_->fsync_interval_ms.load(std::memory_order_relaxed);
   const int64_t interval = fsync_ms > 0 ? fsync_ms : 1000;
   PW_RETURN_IF_ERROR(EnforceRetention(NowMs()));
-  impl_->syncer.Start(std::chrono::milliseconds(interval), [this] {
+  impl_->syncer.Start("pw-errors-sync", std::chrono::milliseconds(interval), [this] {
     Status s = Sync();
     if (!s.ok()) PW_LOG_WARN("error store fsync failed", "error={}", LogQuote(s.message()));
     const int64_t now = NowMs();

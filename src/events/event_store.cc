@@ -6,6 +6,7 @@
 
 #include "common/file_util.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "common/time.h"
 #include "events/event_store_impl.h"
 #include "events/partition_retention.h"
@@ -352,7 +353,10 @@ Status EventStore::Start() {
     m.bg_stop = false;
   }
   m.retention_fn = [this](int64_t now) { return EnforceRetention(now); };
-  m.bg = std::thread([&m] { m.BackgroundLoop(); });
+  m.bg = std::thread([&m] {
+    SetCurrentThreadName("pw-events");
+    m.BackgroundLoop();
+  });
   return Status::Ok();
 }
 

@@ -707,7 +707,7 @@ Status SpanStore::Start() {
   Impl& m = *impl_;
   const int64_t fsync_ms = m.fsync_interval_ms.load(std::memory_order_relaxed);
   int64_t interval = fsync_ms > 0 ? fsync_ms : 1000;
-  m.bg.Start(std::chrono::milliseconds(interval), [this, &m] {
+  m.bg.Start("pw-spans", std::chrono::milliseconds(interval), [this, &m] {
     Status s = m.SyncAll();
     if (!s.ok()) PW_LOG_ERROR("span log fsync failed", "error={}", LogQuote(s.ToString()));
     int64_t now = NowMs();

@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "common/time.h"
+#include "common/thread_name.h"
 
 namespace perfwatch::http {
 
@@ -161,8 +162,16 @@ EventHub::~EventHub() { Stop(); }
 void EventHub::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || stopping_) return;
-  thread_ = std::thread([this] { Run(); });
-  if (watcher_.evaluate) watch_thread_ = std::thread([this] { RunWatches(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("pw-live");
+    Run();
+  });
+  if (watcher_.evaluate) {
+    watch_thread_ = std::thread([this] {
+      SetCurrentThreadName("pw-live-watch");
+      RunWatches();
+    });
+  }
 }
 
 void EventHub::SetQueryWatcher(QueryWatcher watcher) {

@@ -1,4 +1,5 @@
 #include "http/push_stream.h"
+#include "common/thread_name.h"
 
 #include <condition_variable>
 #include <deque>
@@ -59,6 +60,7 @@ class PullStream {
   PullStream(PushProducer producer, size_t max_queued)
       : channel_(std::make_shared<Channel>(max_queued)),
         thread_([ch = channel_, producer = std::move(producer)] {
+          SetCurrentThreadName("pw-push");
           producer([&](std::string_view chunk) { return ch->Push(chunk); });
           ch->Finish();
         }) {}

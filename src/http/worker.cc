@@ -3,13 +3,17 @@
 #include <exception>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "http/connection.h"
 
 namespace perfwatch::http {
 
 void Worker::Start() {
   ArmSweep();
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("pw-http");
+    Run();
+  });
 }
 
 void Worker::Run() {

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/thread_name.h"
 #include "query/promql_eval.h"
 
 namespace perfwatch::query::promql {
@@ -121,6 +122,7 @@ Status ForEachSelectedSeries(EvalShared* sh, const VectorSelector& vs, int64_t m
 
   BatchQueue queue;
   std::thread producer([&queue, set = std::move(set), mint, maxt, drop_stale] {
+    SetCurrentThreadName("pw-query-read");
     for (bool last = false; !last;) {
       DecodedBatch b = queue.Fresh();
       while (b.series.size() < kBatchSeries) {

@@ -19,6 +19,7 @@
 #include "common/file_util.h"
 #include "common/fork_join.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "common/time.h"
 
 namespace perfwatch::remote {
@@ -160,7 +161,10 @@ class RemoteQueue {
 
   void Start() {
     stopping_.store(false);
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      SetCurrentThreadName("pw-remote-write");
+      Run();
+    });
   }
 
   void Stop() {

@@ -9,6 +9,7 @@
 #include "alert/smtp_client.h"
 #include "common/file_util.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "common/time.h"
 #include "report/report_render.h"
 
@@ -145,6 +146,7 @@ void ReportScheduler::Start() {
   wake_ = false;  // the thread checks at once anyway
   cancel_ = false;
   thread_ = std::thread([this] {
+    SetCurrentThreadName("pw-reports");
     std::unique_lock lk(thread_mu_);
     while (!stopping_) {
       lk.unlock();

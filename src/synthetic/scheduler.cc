@@ -20,6 +20,7 @@
 
 #include "common/file_util.h"
 #include "common/json_writer.h"
+#include "common/thread_name.h"
 #include "common/time.h"
 #include "synthetic/http_probe.h"
 #include "synthetic/result_json.h"
@@ -283,7 +284,12 @@ void Scheduler::Start() {
   if (impl_->started) return;
   impl_->started = true;
   impl_->work.emplace(impl_->io.get_executor());
-  for (int i = 0; i < 2; ++i) impl_->io_threads.emplace_back([this] { impl_->io.run(); });
+  for (int i = 0; i < 2; ++i) {
+    impl_->io_threads.emplace_back([this] {
+      SetCurrentThreadName("pw-checks");
+      impl_->io.run();
+    });
+  }
   StartBrowserWorkers();
   for (auto& [name, e] : impl_->entries) Arm(e);
   impl_->save_timer = std::make_unique<boost::asio::steady_timer>(impl_->io);
@@ -306,6 +312,7 @@ void Scheduler::StartBrowserWorkers() {
     }
     impl_->browser_alive[i] = 1;
     impl_->browser_threads[i] = std::thread([this, i] {
+      SetCurrentThreadName("pw-browser");
       for (;;) {
         std::shared_ptr<Entry> e;
         {

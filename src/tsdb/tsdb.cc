@@ -10,6 +10,7 @@
 #include "common/file_util.h"
 #include "common/snapshot_files.h"
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "common/time.h"
 #include "tsdb/compactor.h"
 #include "tsdb/merge_querier.h"
@@ -199,8 +200,16 @@ Status Tsdb::Start() {
   started_ = true;
   stopping_ = false;
   // Also with an interval of 0 (appends fsync themselves): a reload may set one.
-  sync_thread_ = std::thread([this] { SyncLoop(); });
-  if (opts_.maintenance_interval.count() > 0) maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
+  sync_thread_ = std::thread([this] {
+    SetCurrentThreadName("pw-tsdb-sync");
+    SyncLoop();
+  });
+  if (opts_.maintenance_interval.count() > 0) {
+    maintenance_thread_ = std::thread([this] {
+      SetCurrentThreadName("pw-tsdb-maint");
+      MaintenanceLoop();
+    });
+  }
   return Status::Ok();
 }
 

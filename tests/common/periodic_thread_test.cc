@@ -23,8 +23,8 @@ bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds limit 
 TEST(PeriodicThreadTest, CallsRepeatedlyUntilStoppedAndNeverAfter) {
   std::atomic<int> calls{0};
   PeriodicThread t;
-  t.Start(5ms, [&] { calls++; });
-  t.Start(5ms, [&] { calls += 1000; });  // already running: ignored
+  t.Start("pw-test", 5ms, [&] { calls++; });
+  t.Start("pw-test", 5ms, [&] { calls += 1000; });  // already running: ignored
   ASSERT_TRUE(WaitFor([&] { return calls.load() >= 3; }));
   t.Stop();
   int at_stop = calls.load();
@@ -33,17 +33,17 @@ TEST(PeriodicThreadTest, CallsRepeatedlyUntilStoppedAndNeverAfter) {
   EXPECT_EQ(calls.load(), at_stop);
   t.Stop();  // idempotent
   // Startable again after Stop.
-  t.Start(5ms, [&] { calls++; });
+  t.Start("pw-test", 5ms, [&] { calls++; });
   ASSERT_TRUE(WaitFor([&] { return calls.load() > at_stop; }));
 }
 
 TEST(PeriodicThreadTest, StopWakesALongWaitAtOnceAndNonPositiveIntervalsRunNothing) {
   std::atomic<int> calls{0};
   PeriodicThread idle;
-  idle.Start(0ms, [&] { calls++; });
-  idle.Start(-5ms, [&] { calls++; });
+  idle.Start("pw-test", 0ms, [&] { calls++; });
+  idle.Start("pw-test", -5ms, [&] { calls++; });
   PeriodicThread slow;
-  slow.Start(std::chrono::hours(1), [&] { calls++; });
+  slow.Start("pw-test", std::chrono::hours(1), [&] { calls++; });
   auto t0 = std::chrono::steady_clock::now();
   slow.Stop();  // must not wait for the hour
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);

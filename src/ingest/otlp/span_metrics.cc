@@ -612,7 +612,7 @@ Status SpanMetrics::Flush() {
 
 void SpanMetrics::Start() {
   // Logged and counted inside Flush; what failed stays pending for the next try.
-  writer_.Start(std::chrono::milliseconds(options_.flush_interval_ms), [this] { (void)Flush(); });
+  writer_.Start("pw-span-metrics", std::chrono::milliseconds(options_.flush_interval_ms), [this] { (void)Flush(); });
 }
 
 void SpanMetrics::Stop() {

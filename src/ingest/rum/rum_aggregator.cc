@@ -405,7 +405,7 @@ Status RumAggregator::Flush() {
 
 void RumAggregator::Start() {
   // Logged and counted inside Flush; what failed stays pending for the next try.
-  writer_.Start(std::chrono::milliseconds(options_.flush_interval_ms), [this] { (void)Flush(); });
+  writer_.Start("pw-rum-agg", std::chrono::milliseconds(options_.flush_interval_ms), [this] { (void)Flush(); });
 }
 
 void RumAggregator::Stop() {

@@ -559,7 +559,7 @@ Status RumExtraAggregator::Flush() {
 }
 
 void RumExtraAggregator::Start() {
-  writer_.Start(std::chrono::milliseconds(options_.flush_interval_ms), [this] {
+  writer_.Start("pw-rum-extra", std::chrono::milliseconds(options_.flush_interval_ms), [this] {
     std::lock_guard lock(mu_);
     SweepLocked(NowMs());
     (void)WriteGroups();

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "common/time.h"
 
 namespace perfwatch::ingest {
@@ -40,6 +41,7 @@ void ScrapeManager::StartThreads() {
   int n = std::max(1, options_.threads);
   for (int i = 0; i < n; ++i) {
     threads_.emplace_back([this] {
+      SetCurrentThreadName("pw-scrape");
       // Timers keep the io_context busy; it returns when Stop() stops it.
       auto work = boost::asio::make_work_guard(*io_);
       io_->run();
