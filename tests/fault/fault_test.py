@@ -29,6 +29,7 @@ Scenarios (each prints one JSON line of figures and PASS/FAIL):
 """
 import argparse
 import asyncio
+import glob
 import http.client
 import json
 import os
@@ -623,6 +624,42 @@ def _recovery(port, load_end, base_rps, within=15):
     return None, windows
 
 
+def _thread_cpu(pid):
+    """CPU seconds per thread name of process `pid` (perfwatch names its threads: pw-http,
+    pw-tsdb-sync, ...; docs/operations.md "Threads")."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for task in glob.glob(f"/proc/{pid}/task/*"):
+        try:
+            with open(f"{task}/comm") as f:
+                name = f.read().strip()
+            with open(f"{task}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def _machine_busy():
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v) - idle, sum(v)
+
+
+def _cpu_report(pid, before, machine_before, seconds):
+    """Where the CPU went since `before` (_thread_cpu) and `machine_before` (_machine_busy):
+    the server's threads (seconds of CPU, busiest first) and the whole machine's busy share."""
+    after, (busy, total) = _thread_cpu(pid), _machine_busy()
+    threads = {n: round(after.get(n, 0.0) - before.get(n, 0.0), 2) for n in after}
+    busiest = dict(sorted(((n, c) for n, c in threads.items() if c >= 0.05), key=lambda kv: -kv[1])[:8])
+    return {"seconds": round(seconds, 1), "server_cpu_s": round(sum(threads.values()), 2),
+            "by_thread": busiest,
+            "machine_busy_share": round((busy - machine_before[0]) / max(1, total - machine_before[1]), 2)}
+
+
 def scenario_overload(args, work):
     conns = 3000 if args.full else 400  # full: over 10x the 288 ingest + query admission slots
     seconds = 20 if args.full else 6
@@ -677,6 +714,9 @@ def scenario_overload(args, work):
         asyncio.run(load())
         load_end = time.time()
         check(pw.alive(), "server died under overload: " + pw.tail())
+        # Where the CPU goes while throughput is measured after the load (reported always, so
+        # a slow recovery names its cause: a server thread still busy, or the machine).
+        cpu_before, machine_before = _thread_cpu(pw.proc.pid), _machine_busy()
         # Throughput after the load: measured in 1 s windows until it is back (>= 80% of before).
         recovered, timed = _recovery(pw.port, load_end, base_rps)
         windows = [rps for _, rps in timed]
@@ -692,6 +732,7 @@ def scenario_overload(args, work):
             settled = asyncio.run(_throughput(pw.port, 3))
             recovered = next((t for t, rps in timed
                               if rps >= 0.8 * settled and settled >= 0.5 * base_rps), None)
+        cpu_after_load = _cpu_report(pw.proc.pid, cpu_before, machine_before, time.time() - load_end)
         stop.set()
         st.join()
         refused = statuses.get(503, 0) + statuses.get(429, 0)
@@ -702,7 +743,8 @@ def scenario_overload(args, work):
         check(peak[0] < OVERLOAD_RSS_BOUND_MB, f"RSS peak {peak[0]:.0f} MB over the {OVERLOAD_RSS_BOUND_MB} MB bound")
         check(recovered is not None and recovered <= 5,
               f"throughput not back within 5 s: {windows} vs {base_rps:.0f} before"
-              + (f", {settled:.0f} settled 10 s after" if settled is not None else ""))
+              + (f", {settled:.0f} settled 10 s after" if settled is not None else "")
+              + f"; load phase {load_end - t0:.1f} s, statuses {statuses}; CPU after the load {cpu_after_load}")
         admission = {c: int(pw.metric("perfwatch_http_admission_rejected_total", {"class": c}))
                      for c in ("ingest", "query", "other")}
         pw.stop()
@@ -710,7 +752,8 @@ def scenario_overload(args, work):
                 "admission_rejected": admission, "rss_peak_mb": round(peak[0], 1),
                 "rps_before": round(base_rps), "rps_windows_after": windows,
                 "recovered_after_s": round(recovered, 2),
-                "rps_settled": None if settled is None else round(settled)}
+                "rps_settled": None if settled is None else round(settled),
+                "cpu_after_load": cpu_after_load}
     finally:
         pw.kill9()
 
