@@ -449,6 +449,132 @@ void BM_OracleBound(benchmark::State& state) {
 }
 BENCHMARK(BM_OracleBound)->Arg(2026)->Arg(4711)->Arg(99)->Iterations(1)->Unit(benchmark::kSecond);
 
+// The same phase and rate oracles without the leak's start, as a detector meets it: at every
+// second t from 120 s, ramp tests over the trailing windows W (10 to 120 s) against the
+// reference [t - W - 180 s, t - W) (from 100 s on, at least 60 s long), the largest z; a
+// window is skipped when the reference's last minute rose faster than the window (slope x
+// 1.5: a warm-up levelling off). Levels are relative to the median of the last 300 s (the
+// true level is not used). Reported when z holds two samples in a row. The threshold is
+// the z that 1 % of healthy series exceed anywhere (the false-alarm target).
+double Median(std::vector<double> x) {
+  auto m = x.begin() + static_cast<std::ptrdiff_t>(x.size() / 2);
+  std::nth_element(x.begin(), m, x.end());
+  return *m;
+}
+
+double WeightedSlope(const std::vector<WeightedPoint>& p) {
+  double sw = 0, swx = 0, swr = 0, swxx = 0, swxr = 0;
+  for (const WeightedPoint& q : p) {
+    const double w = 1 / q.var;
+    sw += w, swx += w * q.x, swr += w * q.r, swxx += w * q.x * q.x, swxr += w * q.x * q.r;
+  }
+  const double d = sw * swxx - swx * swx;
+  return d > 0 ? (sw * swxr - swx * swr) / d : 0;
+}
+
+std::vector<double> ScanOracleZ(Oracle o, const Series& s) {
+  constexpr int kWindows[] = {10, 15, 20, 25, 30, 40, 50, 60, 90, 120};
+  constexpr int kFirstReference = 100, kReference = 180, kMinReference = 60;
+  std::vector<double> z(kLength, 0), held(kLength, 0);
+  const double rate = s.depth.empty() ? 0 : s.depth[0] / s.period[0];
+  for (int t = 120; t < kLength; ++t) {
+    const double level = Median({s.v.begin() + std::max(0, t - 300), s.v.begin() + t + 1});
+    for (int w : kWindows) {
+      const int split = t - w + 1;  // the window: [split, t]
+      const int from = std::max(kFirstReference, split - kReference);
+      if (split - from < kMinReference) continue;
+      std::vector<WeightedPoint> pre, post;
+      for (int i = from; i <= t; ++i) {
+        double r = s.v[i] / level - 1, var = s.noise * s.noise;
+        if (o == kPhase) {
+          for (size_t k = 0; k < s.depth.size(); ++k) {
+            r -= kGarbage / 2 + s.depth[k] * s.phase[k][i];
+            var += kGarbageVar + std::pow(kDepthSd * s.depth[k] * s.phase[k][i], 2);
+          }
+        } else {  // kRate, as RateOracleZ
+          if (s.since[i] > 3) continue;
+          const double tau = std::ceil(s.since[i]) - 0.5;
+          r -= kGarbage / 2 + rate * tau;
+          var += kGarbageVar + rate * rate / 12 + std::pow(0.25 * rate * tau, 2);
+        }
+        (i < split ? pre : post).push_back({static_cast<double>(i - split), r, var});
+      }
+      std::vector<WeightedPoint> last_minute;
+      for (const WeightedPoint& p : pre) {
+        if (p.x >= -60) last_minute.push_back(p);
+      }
+      if (last_minute.size() >= 3 && post.size() >= 2 && 1.5 * WeightedSlope(last_minute) > WeightedSlope(post)) continue;
+      z[t] = std::max(z[t], WeightedRampZ(pre, post));
+    }
+    held[t] = std::min(z[t], z[t - 1]);
+  }
+  return held;
+}
+
+void BM_ScanOracleBound(benchmark::State& state) {
+  const auto seed = static_cast<uint32_t>(state.range(0));
+  const int per_rate = static_cast<int>(state.range(1));
+  const double rates[] = {0.05, 0.075, 0.10, 0.15, 0.20};
+  constexpr Oracle kScanned[] = {kPhase, kRate};
+  struct Leak {
+    int kind, start;
+    bool big;
+    std::vector<double> z[2];
+  };
+  std::vector<Leak> leaks;
+  std::vector<double> healthy_max[2];
+  for (auto _ : state) {
+    std::mt19937 rng(seed);  // the same series as BM_Quality's of this seed
+    for (double rate : rates) {
+      for (int k = 0; k < per_rate; ++k) {
+        const Series s = Generate(rng, rate);
+        Leak l{s.kind, s.leak_start, rate >= 0.10, {}};
+        for (int o = 0; o < 2; ++o) {
+          if (kScanned[o] != kRate || s.kind == 0) l.z[o] = ScanOracleZ(kScanned[o], s);
+        }
+        leaks.push_back(std::move(l));
+      }
+    }
+    for (int k = 0; k < 5 * per_rate; ++k) {
+      const Series s = Generate(rng, 0);
+      for (int o = 0; o < 2; ++o) {
+        if (kScanned[o] == kRate && s.kind != 0) continue;
+        const std::vector<double> z = ScanOracleZ(kScanned[o], s);
+        healthy_max[o].push_back(*std::max_element(z.begin(), z.end()));
+      }
+    }
+  }
+  for (int o = 0; o < 2; ++o) {
+    std::vector<double> m = healthy_max[o];
+    std::sort(m.begin(), m.end());
+    const double threshold = m[static_cast<size_t>(0.99 * static_cast<double>(m.size()))];
+    double big = 0, all = 0, found30 = 0, found60 = 0, kind_big[4] = {}, kind_found30[4] = {};
+    for (const Leak& l : leaks) {
+      if (l.z[o].empty()) continue;
+      auto any = [&](int from, int to) {
+        for (int t = std::max(from, 0); t <= to && t < kLength; ++t) {
+          if (l.z[o][t] > threshold) return true;
+        }
+        return false;
+      };
+      const bool early = any(l.start - 60, l.start - 1);
+      ++all;
+      found60 += any(l.start, l.start + 60) && !early;
+      if (!l.big) continue;
+      const bool found = any(l.start, l.start + 30) && !early;
+      ++big, ++kind_big[l.kind], found30 += found, kind_found30[l.kind] += found;
+    }
+    const std::string name = std::string("scan_") + kOracleNames[kScanned[o]];
+    state.counters[name + "_z_threshold"] = threshold;
+    state.counters[name + "_found_10pct_30s"] = found30 / big;
+    state.counters[name + "_found_all_60s"] = found60 / all;
+    for (int k = 0; k < 4 && kScanned[o] != kRate; ++k) {
+      state.counters[name + "_found_10pct_30s_" + kKindNames[k]] = kind_found30[k] / std::max(1.0, kind_big[k]);
+    }
+  }
+}
+BENCHMARK(BM_ScanOracleBound)->Args({2026, 200})->Args({4711, 200})->Args({99, 200})->Iterations(1)->Unit(benchmark::kSecond);
+
 // Cost of one Append at 1 sample/s once both windows are full, per GC kind of the generator.
 void BM_AppendPerSample(benchmark::State& state) {
   std::mt19937 rng(7);
