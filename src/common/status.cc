@@ -14,6 +14,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kDataLoss: return "data loss";
     case StatusCode::kInternal: return "internal";
     case StatusCode::kIo: return "i/o error";
+    case StatusCode::kCancelled: return "cancelled";
   }
   return "unknown";
 }

@@ -20,6 +20,7 @@ enum class StatusCode {
   kDataLoss,            // corrupted or torn persisted data
   kInternal,            // a bug or an unexpected system failure -> 500
   kIo,                  // a failed system call
+  kCancelled,           // the caller gave up (a client closed its connection) -> 499
 };
 
 std::string_view StatusCodeName(StatusCode code);

@@ -328,7 +328,9 @@ void Connection::Dispatch() {
   head_request_ = request_.method == "HEAD";
   if (!match_cached_) match_ = state_.router.Find(request_.method, request_.path);
   route_index_ = match_.route_index;
+  request_.client_fd = socket_.native_handle();  // Request::ClientGone, while the handler runs
   Route(match_);
+  request_.client_fd = -1;
   WriteResponse();
 }
 

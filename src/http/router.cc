@@ -1,5 +1,7 @@
 #include "http/router.h"
 
+#include <poll.h>
+
 #include <cstddef>
 
 #include "common/json_writer.h"
@@ -50,6 +52,12 @@ std::vector<std::string> Request::Params(std::string_view name) const {
   ForEachUrlParam(query, name, take_all);
   if (IsFormBody(*this)) ForEachUrlParam(body, name, take_all);
   return out;
+}
+
+bool Request::ClientGone() const {
+  if (client_fd < 0) return false;
+  pollfd p{client_fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 void Router::Handle(std::string method, std::string path, Handler handler, RouteOptions options) {

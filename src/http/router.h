@@ -29,6 +29,9 @@ struct Request {
   // AuthGuard when it admits a request to a non-public route; empty when auth is off.
   // Mutable because guards see the request as const.
   mutable std::string principal;
+  // The connection's socket while the handler runs; -1 otherwise (a Request built by hand,
+  // or after the handler returned: a Response::stream producer must not use it).
+  int client_fd = -1;
 
   std::string_view Header(std::string_view name) const;
   // The first value of a query parameter (percent-decoded, '+' as space); for POST with
@@ -36,6 +39,11 @@ struct Request {
   std::optional<std::string> Param(std::string_view name) const;
   // Every value of a repeated parameter (e.g. match[]), query first, then form body.
   std::vector<std::string> Params(std::string_view name) const;
+  // True when the client has closed its side of the connection (or it broke), so nobody
+  // will read the answer: long handlers (PromQL evaluation) ask now and then and stop. A
+  // poll(2) without waiting, about a microsecond. As in Go's net/http (Prometheus), a
+  // client that half-closes after its request counts as gone. False when client_fd < 0.
+  bool ClientGone() const;
 };
 
 // A response body produced over time by other threads (server-sent events). The

@@ -24,6 +24,7 @@ int HttpStatusFor(QueryErrorType t) {
     case QueryErrorType::kBadData: return 400;
     case QueryErrorType::kExecution: return 422;
     case QueryErrorType::kTimeout: return 503;
+    case QueryErrorType::kCanceled: return 499;  // Prometheus' statusClientClosedConnection
     default: return 500;
   }
 }
@@ -61,8 +62,10 @@ Result<int64_t> TimeParam(const http::Request& req, std::string_view name, std::
 }
 
 // The per-query timeout: the `timeout` parameter when given (a duration), else the engine's.
+// The query stops (499, "canceled") when the client closes its connection meanwhile.
 Result<promql::QueryOptions> QueryOptionsFrom(const http::Request& req) {
   promql::QueryOptions opts;
+  opts.cancelled = [&req] { return req.ClientGone(); };
   if (auto text = req.Param("timeout"); text && !text->empty()) {
     auto ms = ParseDurationParam(*text);
     if (!ms.ok()) return InvalidArgument("invalid parameter \"timeout\": " + ms.status().message());

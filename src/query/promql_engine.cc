@@ -103,6 +103,7 @@ QueryErrorType ErrorTypeFor(const Status& st) {
     case StatusCode::kOk: return QueryErrorType::kNone;
     case StatusCode::kInvalidArgument: return QueryErrorType::kBadData;
     case StatusCode::kUnavailable: return QueryErrorType::kTimeout;
+    case StatusCode::kCancelled: return QueryErrorType::kCanceled;
     case StatusCode::kResourceExhausted:
     case StatusCode::kNotFound: return QueryErrorType::kExecution;
     default: return QueryErrorType::kInternal;
@@ -114,6 +115,7 @@ std::string_view QueryErrorTypeName(QueryErrorType t) {
     case QueryErrorType::kNone: return "";
     case QueryErrorType::kBadData: return "bad_data";
     case QueryErrorType::kTimeout: return "timeout";
+    case QueryErrorType::kCanceled: return "canceled";
     case QueryErrorType::kExecution: return "execution";
     case QueryErrorType::kInternal: return "internal";
   }
@@ -135,6 +137,7 @@ Result<Matrix> Engine::Run(const Expr& expr, int64_t start, int64_t end, int64_t
   sh.query_start = start;
   sh.query_end = end;
   sh.deadline = std::chrono::steady_clock::now() + (qo.timeout.count() > 0 ? qo.timeout : eo->timeout);
+  sh.cancelled = qo.cancelled;
   RangePlan plan;
   PlanRange(expr, start, end, sh, plan);
   std::unique_ptr<tsdb::Querier> querier;

@@ -8,6 +8,8 @@
 //                         non-positive step, end before start, range query of a range
 //                         vector or string;
 //   kUnavailable       -> "timeout"   (503)  "query timed out in <stage>";
+//   kCancelled         -> "canceled"  (499)  "query was canceled in <stage>": the
+//                         QueryOptions::cancelled callback said the caller has gone;
 //   kResourceExhausted -> "execution" (422)  "query processing would load too many samples
 //                         into memory in query execution";
 //   kNotFound          -> "execution" (422)  any other evaluation error (Prometheus'
@@ -33,6 +35,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -93,12 +96,16 @@ struct QueryOptions {
   int64_t max_samples = 0;
   std::chrono::milliseconds timeout{0};
   QueryStats* stats = nullptr;  // filled when not null
+  // Asked every 10 ms or so while the query runs (with the timeout check); true stops the
+  // query with kCancelled, as Prometheus stops one whose client closed its connection.
+  // Empty: never cancelled. Called on the querying thread only.
+  std::function<bool()> cancelled;
 };
 
-enum class QueryErrorType { kNone, kBadData, kTimeout, kExecution, kInternal };
+enum class QueryErrorType { kNone, kBadData, kTimeout, kCanceled, kExecution, kInternal };
 // The Prometheus API errorType for a Status returned by this engine (see above).
 QueryErrorType ErrorTypeFor(const Status& status);
-std::string_view QueryErrorTypeName(QueryErrorType t);  // "bad_data", "timeout", ...
+std::string_view QueryErrorTypeName(QueryErrorType t);  // "bad_data", "timeout", "canceled", ...
 
 class Engine {
  public:

@@ -34,14 +34,20 @@ struct EvalShared {
   int64_t query_start = 0;  // for `@ start()` / `@ end()`
   int64_t query_end = 0;
   std::chrono::steady_clock::time_point deadline;
+  std::function<bool()> cancelled;  // QueryOptions::cancelled (may be empty)
+  std::chrono::steady_clock::time_point next_cancel_check;
   int64_t current_samples = 0;
   int64_t peak_samples = 0;
   uint32_t deadline_counter = 0;
 
-  // Cooperative timeout check; cheap enough for every step / series.
+  // Cooperative timeout and cancellation check; cheap enough for every step / series (the
+  // cancellation callback, a poll(2), is asked at most every 10 ms).
   Status CheckDeadline(std::string_view stage = "expression evaluation") {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return Status(StatusCode::kUnavailable, "query timed out in " + std::string(stage));
+    const auto now = std::chrono::steady_clock::now();
+    if (now > deadline) return Status(StatusCode::kUnavailable, "query timed out in " + std::string(stage));
+    if (cancelled && now >= next_cancel_check) {
+      next_cancel_check = now + std::chrono::milliseconds(10);
+      if (cancelled()) return Status(StatusCode::kCancelled, "query was canceled in " + std::string(stage));
     }
     return Status::Ok();
   }

@@ -78,7 +78,7 @@ Result<Matrix> Evaluator::EvalRangeFunction(const Call& c, size_t matrix_arg) {
     Series s;
     size_t lo = 0, hi = 0;
     const size_t n = pts.size();
-    size_t k = 0;
+    size_t k = 0, work = 0;
     for (int64_t ts = start_; ts <= end_; ts += interval_, ++k) {
       const int64_t ref = (has_at ? at : ts) - offset_ms;
       const int64_t wmin = ref - range_ms;
@@ -86,6 +86,12 @@ Result<Matrix> Evaluator::EvalRangeFunction(const Call& c, size_t matrix_arg) {
       while (lo < hi && pts[lo].t < wmin) ++lo;
       if (lo == hi) continue;
       const size_t wn = hi - lo;
+      // Long windows of one series (a fine subquery): the timeout and cancellation are
+      // checked every million window points too, not only between series.
+      if ((work += wn) >= (size_t{1} << 20)) {
+        work = 0;
+        PW_RETURN_IF_ERROR(sh_->CheckDeadline());
+      }
       if (sh_->current_samples + static_cast<int64_t>(wn) > sh_->max_samples) return EvalShared::TooManySamples();
       RangeCall call;
       call.range_start = wmin;

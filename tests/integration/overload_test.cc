@@ -1,6 +1,7 @@
 // Overload limits through the real binary (docs/limits.md): the admission limit answers
 // 503 with Retry-After and counts it, a query over query.max_samples fails alone (422)
-// while other queries and ingest go on, and the RUM aggregates cap apps and connections.
+// while other queries and ingest go on, a query whose client left stops (499), and the
+// RUM aggregates cap apps and connections.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -135,6 +136,35 @@ TEST(OverloadTest, QueryOverMaxSamplesFailsAlone) {
   EXPECT_EQ(big_other.load(), 0);
   EXPECT_EQ(ok_queries, 20);
   EXPECT_EQ(ok_writes, 20);
+}
+
+// A query whose client closed its connection stops (Prometheus does the same): it is
+// recorded as 499 "canceled" instead of running to its end (seconds of work nobody reads).
+TEST(OverloadTest, QueryWhoseClientLeftIsCanceled) {
+  ServerProcess server({}, "scrape:\n  self_scrape: false\n");
+  ASSERT_TRUE(server.Start()) << server.log();
+  // About 2 billion window points (600 steps of a one-hour window at 1 ms): seconds of
+  // work, little memory.
+  const std::string heavy =
+      "GET /api/v1/query?query=count_over_time((sum_over_time(vector(1)%5B1h:1ms%5D))%5B10m:1s%5D)"
+      "&timeout=120s HTTP/1.1\r\nHost: x\r\n\r\n";
+  {
+    HeldRequest leaving(server.port(), heavy);
+    ASSERT_TRUE(leaving.ok());
+    std::this_thread::sleep_for(300ms);
+  }  // closes the connection while the query runs
+  HttpClient client(server.port());
+  const std::string canceled = "perfwatch_http_requests_total{route=\"/api/v1/query\",method=\"GET\",code=\"499\"} 1";
+  std::string metrics;
+  EXPECT_TRUE(Eventually([&] {
+    metrics = client.Get("/metrics").body;
+    return metrics.find(canceled) != std::string::npos;
+  })) << metrics.substr(0, 4000);
+  EXPECT_EQ(metrics.find("route=\"/api/v1/query\",method=\"GET\",code=\"200\""), std::string::npos);
+  // The server goes on answering queries whose clients wait.
+  auto r = client.Post("/api/v1/query", "query=count_over_time(vector(1)%5B10s:1s%5D)", "application/x-www-form-urlencoded");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"10\""), std::string::npos) << r.body;
 }
 
 TEST(OverloadTest, RumAggregatesCapAppsAndConnections) {

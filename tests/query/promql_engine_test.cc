@@ -102,6 +102,38 @@ TEST_F(EngineTest, TimesOut) {
   EXPECT_EQ(r.status().message().rfind("query timed out in ", 0), 0u) << r.status().message();
 }
 
+TEST_F(EngineTest, StopsWhenTheCallerHasGoneAndNotBefore) {
+  // The callback is asked while the query runs (at most every 10 ms); once it says the
+  // caller has gone, the query stops with "canceled", as Prometheus' does.
+  int asked = 0;
+  const auto start = std::chrono::steady_clock::now();
+  QueryOptions opts;
+  opts.cancelled = [&] {
+    ++asked;
+    return std::chrono::steady_clock::now() - start > std::chrono::milliseconds(50);
+  };
+  auto r = engine_.RangeQuery(*Parse("sum(vector(time()) + up)"), 0, 2'000'000'000, 1'000, opts);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCancelled);
+  EXPECT_EQ(r.status().message().rfind("query was canceled in ", 0), 0u) << r.status().message();
+  EXPECT_EQ(ErrorTypeFor(r.status()), QueryErrorType::kCanceled);
+  EXPECT_EQ(QueryErrorTypeName(ErrorTypeFor(r.status())), "canceled");
+  EXPECT_GE(asked, 2);  // asked more than once: the callback, not a first check, stopped it
+
+  // A caller that stays: the same callback shape never stops a query that finishes.
+  QueryOptions staying;
+  int staying_asked = 0;
+  staying.cancelled = [&] {
+    ++staying_asked;
+    return false;
+  };
+  auto ok = engine_.RangeQuery(*Parse("vector(time())"), 0, 20'000'000, 1'000, staying);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_EQ(ok->size(), 1u);
+  EXPECT_EQ((*ok)[0].points.size(), 20'001u);
+  EXPECT_GE(staying_asked, 1);
+}
+
 TEST_F(EngineTest, ReportsPeakSamples) {
   QueryStats stats;
   QueryOptions opts;
