@@ -1,10 +1,11 @@
 #include "common/memory_trim.h"
-#include "common/thread_name.h"
 
 #include <malloc.h>
 #include <time.h>
 
 #include <algorithm>
+
+#include "common/thread_name.h"
 
 namespace perfwatch {
 

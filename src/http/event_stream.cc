@@ -6,8 +6,8 @@
 #include <chrono>
 #include <functional>
 
-#include "common/time.h"
 #include "common/thread_name.h"
+#include "common/time.h"
 
 namespace perfwatch::http {
 

@@ -1,11 +1,12 @@
 #include "http/push_stream.h"
-#include "common/thread_name.h"
 
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
+
+#include "common/thread_name.h"
 
 namespace perfwatch::http {
 namespace {
