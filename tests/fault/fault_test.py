@@ -715,8 +715,10 @@ def scenario_overload(args, work):
         load_end = time.time()
         check(pw.alive(), "server died under overload: " + pw.tail())
         # Where the CPU goes while throughput is measured after the load (reported always, so
-        # a slow recovery names its cause: a server thread still busy, or the machine).
+        # a slow recovery names its cause: a server thread still busy, this client, or the
+        # machine).
         cpu_before, machine_before = _thread_cpu(pw.proc.pid), _machine_busy()
+        client_before = resource.getrusage(resource.RUSAGE_SELF)
         # Throughput after the load: measured in 1 s windows until it is back (>= 80% of before).
         recovered, timed = _recovery(pw.port, load_end, base_rps)
         windows = [rps for _, rps in timed]
@@ -733,6 +735,9 @@ def scenario_overload(args, work):
             recovered = next((t for t, rps in timed
                               if rps >= 0.8 * settled and settled >= 0.5 * base_rps), None)
         cpu_after_load = _cpu_report(pw.proc.pid, cpu_before, machine_before, time.time() - load_end)
+        client_after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_after_load["client_cpu_s"] = round(client_after.ru_utime + client_after.ru_stime
+                                               - client_before.ru_utime - client_before.ru_stime, 2)
         stop.set()
         st.join()
         refused = statuses.get(503, 0) + statuses.get(429, 0)
