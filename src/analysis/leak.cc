@@ -13,6 +13,7 @@ namespace {
 constexpr int kConfirmSamples = 2;          // evaluations in a row an onset must hold
 constexpr size_t kMaxFitPoints = 64;        // points per Theil–Sen / Mann–Kendall fit
 constexpr int64_t kReferenceMs = 180'000;   // the reference level: the points of this before a window
+constexpr int64_t kMaxReferenceMs = 360'000;  // with slow collections, longer, up to this
 constexpr ptrdiff_t kMinReference = 10;     // reference points, at least
 constexpr ptrdiff_t kMinWindowPoints = 2;   // points in a window, at least
 constexpr double kTests = 3000;             // ramp tests per series: p is corrected for this many
@@ -143,14 +144,20 @@ LeakDetector::Fit LeakDetector::FitPoints(int64_t from) const {
 // when it does not pass.
 double LeakDetector::RampZ(int64_t window, double sigma) const {
   const int64_t now = samples_.back().t, cut = now - window;
-  // Reference: the points of the kReferenceMs before the window.
-  auto ref_begin = std::lower_bound(points_.begin(), points_.end(), cut - kReferenceMs,
+  // Reference: the points of the kReferenceMs before the window. Slow collections (one
+  // point each, every 10-30 s: a major generation) leave fewer than kMinReference points
+  // there, and no test at all; then the reference spans kMinReference + 1 periods.
+  int64_t reference_ms = kReferenceMs;
+  if (period_ms_ >= kSlowCollectionMs) {
+    reference_ms = std::clamp(static_cast<int64_t>(period_ms_ * (kMinReference + 1)), kReferenceMs, kMaxReferenceMs);
+  }
+  auto ref_begin = std::lower_bound(points_.begin(), points_.end(), cut - reference_ms,
                                     [](const Point& p, int64_t t) { return p.t < t; });
   auto win_begin = std::upper_bound(points_.begin(), points_.end(), cut,
                                     [](int64_t t, const Point& p) { return t < p.t; });
   const auto n_ref = win_begin - ref_begin, n_win = points_.end() - win_begin;
   if (n_ref < kMinReference || n_win < kMinWindowPoints) return 0;
-  if (ref_begin == points_.begin() && points_.front().t > cut - kReferenceMs / 2) return 0;  // too little history
+  if (ref_begin == points_.begin() && points_.front().t > cut - reference_ms / 2) return 0;  // too little history
   std::vector<double> ref;
   ref.reserve(static_cast<size_t>(n_ref));
   for (auto it = ref_begin; it != win_begin; ++it) ref.push_back(it->v);
@@ -284,6 +291,7 @@ void LeakDetector::AddPoint(double sigma) {
     }
   }
   const double period = collections >= 3 ? static_cast<double>(last - first) / static_cast<double>(collections - 1) : 0;
+  period_ms_ = period;
   // Whether the points are a baseline a sustained rise can be read from: troughs of slow
   // collections, or a series that never showed a collection (RSS-like). Between one or two
   // rare collections the raw samples are the allocation ramp, not the baseline.
@@ -299,7 +307,7 @@ void LeakDetector::AddPoint(double sigma) {
     for (auto it = samples_.rbegin(); it != samples_.rend() && it->t > now - kFastMinimumMs; ++it) v = std::min(v, it->v);
   }
   points_.push_back({now, v});
-  while (points_.front().t < now - options_.long_window_ms - kReferenceMs - 10'000) points_.pop_front();
+  while (points_.front().t < now - options_.long_window_ms - kMaxReferenceMs - 10'000) points_.pop_front();
 }
 
 void LeakDetector::Evaluate() {

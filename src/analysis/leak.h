@@ -12,7 +12,8 @@
 //    the last 3 s, per sample; with none visible, the sample itself.
 // 3. Ramp test, over trailing windows W of 10 s to long_window_ms (fractions of onset_ms,
 //    multiples of window_ms): against the reference level mu (median of B over the 180 s
-//    before the window) and its spread sd (the larger of MAD and standard deviation),
+//    before the window; with slow collections, over 11 periods, up to 6 minutes, so that it
+//    holds the 10 points the test needs) and its spread sd (the larger of MAD and standard deviation),
 //    the least-squares slope l of a ramp B = mu + l·(t - (now - W)) over the window's
 //    points; z = l / se, se from sd, inflated by the reference's lag-1 autocorrelation
 //    (a slow wobble). Onset when, for some W: z >= the normal quantile of
@@ -116,6 +117,7 @@ class LeakDetector {
   std::deque<Drop> drops_;       // drops, the last 4 minutes
   int onset_run_ = 0;            // evaluations in a row that found an onset
   bool points_are_baseline_ = false;  // points_ are post-GC troughs, or no collection ever showed
+  double period_ms_ = 0;              // the collections' mean period over the last 4 minutes (0: too few)
   int64_t baseline_since_ = 0;        // since when they have been
 };
 

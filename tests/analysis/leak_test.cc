@@ -150,6 +150,26 @@ TEST(LeakDetectorTest, LeakOnTwoGenerationsIsFound) {
   EXPECT_TRUE(d.result().leaking);
 }
 
+// Slow collections (every 25 s, one trough each): 180 s before a window hold only 7
+// troughs, fewer than the 10 the ramp test needs, so the reference spans 11 periods
+// instead. A 10 %/min leak is found within a minute; the same series without it never is.
+TEST(LeakDetectorTest, LeakBetweenSlowCollectionsIsFoundWithinAMinute) {
+  LeakDetector leaking, healthy;
+  int first = -1;
+  for (int t = 0; t < 480; ++t) {
+    const double noise = 0.001 * std::sin(t * 1.9);
+    const double v = kBase * (1 + Saw(t, 25, 0.1) + noise);
+    const double leak = t >= 390 ? kBase * 0.1 * (t - 390) / 60 : 0;
+    leaking.Append(kT0 + t * 1000, v + leak);
+    healthy.Append(kT0 + t * 1000, v);
+    ASSERT_FALSE(healthy.result().leaking) << "t=" << t;
+    if (t < 390) ASSERT_FALSE(leaking.result().leaking) << "t=" << t;
+    if (leaking.result().leaking && first < 0) first = t;
+  }
+  ASSERT_GE(first, 390) << "never found";
+  EXPECT_LE(first, 450);
+}
+
 // A leak that starts with the page has no flat reference before it: the sustained-growth
 // test finds it from the collections' troughs (every 5 s here), with its start; a warm-up
 // on the same sawtooth, which levels off, is not reported.
