@@ -4,12 +4,12 @@
 
 namespace perfwatch {
 
-void PeriodicThread::Start(const char* name, std::chrono::milliseconds interval, std::function<void()> fn) {
+void PeriodicThread::Start(std::string name, std::chrono::milliseconds interval, std::function<void()> fn) {
   std::lock_guard lock(mu_);
   if (interval.count() <= 0 || thread_.joinable()) return;
   stopping_ = false;
   interval_ = interval;
-  thread_ = std::thread([this, name, fn = std::move(fn)] {
+  thread_ = std::thread([this, name = std::move(name), fn = std::move(fn)] {
     SetCurrentThreadName(name);
     std::unique_lock lock(mu_);
     while (!stopping_) {

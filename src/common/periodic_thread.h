@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace perfwatch {
@@ -23,7 +24,7 @@ class PeriodicThread {
 
   // Starts calling `fn` every `interval` on a thread named `name` (common/thread_name.h);
   // no-op when already running or interval <= 0.
-  void Start(const char* name, std::chrono::milliseconds interval, std::function<void()> fn);
+  void Start(std::string name, std::chrono::milliseconds interval, std::function<void()> fn);
   // The wait before the next call from now on (> 0; a reload): wakes the thread, which
   // calls `fn` once now and then every `interval`. Before Start: ignored (Start sets it).
   void SetInterval(std::chrono::milliseconds interval);

@@ -1,5 +1,5 @@
 #pragma once
-// Names the calling thread ("pw-http-0", "pw-tsdb-sync", ...), so that `top -H`, `ps -L`,
+// Names the calling thread ("pw-http", "pw-tsdb-sync", ...), so that `top -H`, `ps -L`,
 // gdb, perf and /proc/<pid>/task/*/comm tell perfwatch's threads apart. Linux keeps 15
 // bytes of a name; longer names are cut there. Every thread perfwatch starts names itself
 // first thing (docs/operations.md "Threads" lists them).
