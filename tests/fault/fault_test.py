@@ -642,22 +642,27 @@ def _thread_cpu(pid):
 
 
 def _machine_busy():
-    """(busy, total) jiffies of all CPUs since boot, from /proc/stat."""
+    """(busy, total, steal) jiffies of all CPUs since boot, from /proc/stat; steal is the
+    time a virtual machine's CPUs waited for the host (busy includes it)."""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
     idle = v[3] + v[4]
-    return sum(v) - idle, sum(v)
+    # user nice system idle iowait irq softirq steal guest guest_nice; guest time is also
+    # counted in user, so the sum leaves the guest fields out.
+    total = sum(v[:8])
+    return total - idle, total, v[7]
 
 
 def _cpu_report(pid, before, machine_before, seconds):
     """Where the CPU went since `before` (_thread_cpu) and `machine_before` (_machine_busy):
     the server's threads (seconds of CPU, busiest first) and the whole machine's busy share."""
-    after, (busy, total) = _thread_cpu(pid), _machine_busy()
+    after, (busy, total, steal) = _thread_cpu(pid), _machine_busy()
     threads = {n: round(after.get(n, 0.0) - before.get(n, 0.0), 2) for n in after}
     busiest = dict(sorted(((n, c) for n, c in threads.items() if c >= 0.05), key=lambda kv: -kv[1])[:8])
     return {"seconds": round(seconds, 1), "server_cpu_s": round(sum(threads.values()), 2),
             "by_thread": busiest,
-            "machine_busy_share": round((busy - machine_before[0]) / max(1, total - machine_before[1]), 2)}
+            "machine_busy_share": round((busy - machine_before[0]) / max(1, total - machine_before[1]), 2),
+            "machine_steal_share": round((steal - machine_before[2]) / max(1, total - machine_before[1]), 2)}
 
 
 def scenario_overload(args, work):
