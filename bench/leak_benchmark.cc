@@ -43,6 +43,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -336,6 +337,12 @@ double LineOracleZ(const Series& s, int until, bool single_trough) {
 struct WeightedPoint {
   double x, r, var;
 };
+
+// The value at rank q·n of the sorted values (an oracle's threshold from healthy z).
+double UpperQuantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<size_t>(q * static_cast<double>(v.size()))];
+}
 double WeightedRampZ(const std::vector<WeightedPoint>& pre, const std::vector<WeightedPoint>& post) {
   if (pre.size() < 3 || post.empty()) return 0;
   double sw = 0, swr = 0, chi = 0, sxy = 0, sxx = 0;
@@ -347,30 +354,36 @@ double WeightedRampZ(const std::vector<WeightedPoint>& pre, const std::vector<We
   return sxy / std::sqrt(excess * sxx);
 }
 
-double PhaseOracleZ(const Series& s, int until) {
-  const double level = s.base[s.leak_start - 1];
-  std::vector<WeightedPoint> pre, post;
-  for (int i = 150; i <= until && i < kLength; ++i) {
-    double r = s.v[i] / (i >= s.leak_start ? level : s.base[i]) - 1, var = s.noise * s.noise;
+// Sample i at x as the phase or rate oracle sees it, relative to `level`: less the mean
+// sawtooth at its phase (phase), or less the allocation since the last collection (rate,
+// regular kind: only the three samples after a collection, nullopt for the others), with
+// the variance that leaves.
+std::optional<WeightedPoint> OraclePoint(Oracle o, const Series& s, int i, double level, double x) {
+  double r = s.v[i] / level - 1, var = s.noise * s.noise;
+  if (o == kPhase) {
     for (size_t w = 0; w < s.depth.size(); ++w) {
       r -= kGarbage / 2 + s.depth[w] * s.phase[w][i];
       var += kGarbageVar + std::pow(kDepthSd * s.depth[w] * s.phase[w][i], 2);
     }
-    (i < s.leak_start ? pre : post).push_back({static_cast<double>(i - s.leak_start), r, var});
+  } else {
+    if (s.since[i] > 3) return std::nullopt;
+    const double rate = s.depth[0] / s.period[0], tau = std::ceil(s.since[i]) - 0.5;
+    r -= kGarbage / 2 + rate * tau;
+    var += kGarbageVar + rate * rate / 12 + std::pow(0.25 * rate * tau, 2);
   }
-  return WeightedRampZ(pre, post);
+  return WeightedPoint{x, r, var};
 }
 
-double RateOracleZ(const Series& s, int until) {
-  if (s.kind != 0) return 0;
-  const double level = s.base[s.leak_start - 1], rate = s.depth[0] / s.period[0];
+// The phase oracle reads samples before s against the true level of their time; the rate
+// oracle reads every sample against the level at s.
+double PhaseOrRateOracleZ(Oracle o, const Series& s, int until) {
+  if (o == kRate && s.kind != 0) return 0;
+  const double level = s.base[s.leak_start - 1];
   std::vector<WeightedPoint> pre, post;
   for (int i = 150; i <= until && i < kLength; ++i) {
-    if (s.since[i] > 3) continue;
-    const double tau = std::ceil(s.since[i]) - 0.5;
-    const double r = s.v[i] / level - 1 - kGarbage / 2 - rate * tau;
-    const double var = s.noise * s.noise + kGarbageVar + rate * rate / 12 + std::pow(0.25 * rate * tau, 2);
-    (i < s.leak_start ? pre : post).push_back({static_cast<double>(i - s.leak_start), r, var});
+    const bool before = i < s.leak_start;
+    const auto p = OraclePoint(o, s, i, o == kPhase && before ? s.base[i] : level, static_cast<double>(i - s.leak_start));
+    if (p) (before ? pre : post).push_back(*p);
   }
   return WeightedRampZ(pre, post);
 }
@@ -379,8 +392,7 @@ double OracleZ(Oracle o, const Series& s, int until) {
   switch (o) {
     case kLine: return LineOracleZ(s, until, false);
     case kTrough: return LineOracleZ(s, until, true);
-    case kPhase: return PhaseOracleZ(s, until);
-    default: return RateOracleZ(s, until);
+    default: return PhaseOrRateOracleZ(o, s, until);
   }
 }
 
@@ -419,12 +431,8 @@ void BM_OracleBound(benchmark::State& state) {
       }
     }
   }
-  auto threshold = [](std::vector<double> z) {  // exceeded by 0.1 % of healthy single tests
-    std::sort(z.begin(), z.end());
-    return z[static_cast<size_t>(0.999 * static_cast<double>(z.size()))];
-  };
-  for (int o = 0; o < kOracles; ++o) {
-    const double t30 = threshold(healthy30[o]), t60 = threshold(healthy60[o]);
+  for (int o = 0; o < kOracles; ++o) {  // exceeded by 0.1 % of healthy single tests
+    const double t30 = UpperQuantile(healthy30[o], 0.999), t60 = UpperQuantile(healthy60[o], 0.999);
     double big = 0, all = 0, found30 = 0, found60 = 0, kind_big[4] = {}, kind_found30[4] = {};
     for (const Leak& l : leaks) {
       if (o == kRate && l.kind != 0) continue;
@@ -476,7 +484,6 @@ std::vector<double> ScanOracleZ(Oracle o, const Series& s) {
   constexpr int kWindows[] = {10, 15, 20, 25, 30, 40, 50, 60, 90, 120};
   constexpr int kFirstReference = 100, kReference = 180, kMinReference = 60;
   std::vector<double> z(kLength, 0), held(kLength, 0);
-  const double rate = s.depth.empty() ? 0 : s.depth[0] / s.period[0];
   for (int t = 120; t < kLength; ++t) {
     const double level = Median({s.v.begin() + std::max(0, t - 300), s.v.begin() + t + 1});
     for (int w : kWindows) {
@@ -485,19 +492,8 @@ std::vector<double> ScanOracleZ(Oracle o, const Series& s) {
       if (split - from < kMinReference) continue;
       std::vector<WeightedPoint> pre, post;
       for (int i = from; i <= t; ++i) {
-        double r = s.v[i] / level - 1, var = s.noise * s.noise;
-        if (o == kPhase) {
-          for (size_t k = 0; k < s.depth.size(); ++k) {
-            r -= kGarbage / 2 + s.depth[k] * s.phase[k][i];
-            var += kGarbageVar + std::pow(kDepthSd * s.depth[k] * s.phase[k][i], 2);
-          }
-        } else {  // kRate, as RateOracleZ
-          if (s.since[i] > 3) continue;
-          const double tau = std::ceil(s.since[i]) - 0.5;
-          r -= kGarbage / 2 + rate * tau;
-          var += kGarbageVar + rate * rate / 12 + std::pow(0.25 * rate * tau, 2);
-        }
-        (i < split ? pre : post).push_back({static_cast<double>(i - split), r, var});
+        const auto p = OraclePoint(o, s, i, level, static_cast<double>(i - split));
+        if (p) (i < split ? pre : post).push_back(*p);
       }
       std::vector<WeightedPoint> last_minute;
       for (const WeightedPoint& p : pre) {
@@ -545,23 +541,16 @@ void BM_ScanOracleBound(benchmark::State& state) {
     }
   }
   for (int o = 0; o < 2; ++o) {
-    std::vector<double> m = healthy_max[o];
-    std::sort(m.begin(), m.end());
-    const double threshold = m[static_cast<size_t>(0.99 * static_cast<double>(m.size()))];
+    const double threshold = UpperQuantile(healthy_max[o], 0.99);
     double big = 0, all = 0, found30 = 0, found60 = 0, kind_big[4] = {}, kind_found30[4] = {};
     for (const Leak& l : leaks) {
       if (l.z[o].empty()) continue;
-      auto any = [&](int from, int to) {
-        for (int t = std::max(from, 0); t <= to && t < kLength; ++t) {
-          if (l.z[o][t] > threshold) return true;
-        }
-        return false;
-      };
-      const bool early = any(l.start - 60, l.start - 1);
+      Outcome reports;  // the same "found" rule as BM_Quality's
+      for (double z : l.z[o]) reports.reported.push_back(z > threshold);
       ++all;
-      found60 += any(l.start, l.start + 60) && !early;
+      found60 += reports.Found(l.start, 60);
       if (!l.big) continue;
-      const bool found = any(l.start, l.start + 30) && !early;
+      const bool found = reports.Found(l.start, 30);
       ++big, ++kind_big[l.kind], found30 += found, kind_found30[l.kind] += found;
     }
     const std::string name = std::string("scan_") + kOracleNames[kScanned[o]];
