@@ -841,8 +841,7 @@ Status Alertmanager::Start() {
   impl_->started = true;
   if (impl_->opts.start_threads) {
     for (auto& [key, w] : impl_->workers) w->StartThread();
-    impl_->dispatcher_thread = std::thread([this] {
-      SetCurrentThreadName("pw-am-dispatch");
+    impl_->dispatcher_thread = NamedThread("pw-am-dispatch", [this] {
       impl_->DispatcherLoop();
     });
   }

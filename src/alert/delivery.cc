@@ -25,8 +25,7 @@ DeliveryWorker::~DeliveryWorker() { Stop(); }
 void DeliveryWorker::StartThread() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || stop_) return;
-  thread_ = std::thread([this] {
-    SetCurrentThreadName("pw-notify");
+  thread_ = NamedThread("pw-notify", [this] {
     Run();
   });
 }

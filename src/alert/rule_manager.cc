@@ -345,14 +345,10 @@ Status RuleManager::Start() {
     stopping_ = false;
     if (opts_.start_threads) {
       for (int i = 0; i < std::max(1, opts_.eval_threads); ++i) {
-        workers_.emplace_back([this] {
-          SetCurrentThreadName("pw-rules");
-          WorkerLoop();
-        });
+        workers_.push_back(NamedThread("pw-rules", [this] { WorkerLoop(); }));
       }
       if (!opts_.state_dir.empty()) {
-        persister_ = std::thread([this] {
-          SetCurrentThreadName("pw-rules-state");
+        persister_ = NamedThread("pw-rules-state", [this] {
           PersistLoop();
         });
       }

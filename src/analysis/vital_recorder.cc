@@ -173,7 +173,7 @@ void VitalRecorder::Start() {
   started_ = true;
   stopping_ = false;
   if (options_.interval_ms <= 0 || thread_.joinable()) return;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = NamedThread("pw-vitals", [this] { Run(); });
 }
 
 void VitalRecorder::Stop() {
@@ -199,7 +199,7 @@ Status VitalRecorder::SetOptions(VitalRecorderOptions options) {
     options_.interval_ms = options.interval_ms;
     // A recorder started with interval 0 has no thread yet.
     if (started_ && !stopping_ && options_.interval_ms > 0 && !thread_.joinable()) {
-      thread_ = std::thread([this] { Run(); });
+      thread_ = NamedThread("pw-vitals", [this] { Run(); });
     }
   }
   cv_.notify_all();  // the thread waits for the new interval
@@ -207,7 +207,6 @@ Status VitalRecorder::SetOptions(VitalRecorderOptions options) {
 }
 
 void VitalRecorder::Run() {
-  SetCurrentThreadName("pw-vitals");
   std::unique_lock lock(thread_mu_);
   // Aligned to multiples of the interval, like a rule group without an offset.
   while (!stopping_) {

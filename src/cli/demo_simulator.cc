@@ -88,8 +88,7 @@ DemoSimulator::DemoSimulator(DemoOptions options) : options_(options), rng_(opti
 DemoSimulator::~DemoSimulator() { Stop(); }
 
 void DemoSimulator::Start() {
-  thread_ = std::thread([this] {
-    SetCurrentThreadName("pw-demo");
+  thread_ = NamedThread("pw-demo", [this] {
     Run();
   });
 }

@@ -144,8 +144,7 @@ Forwarder::~Forwarder() { Stop(); }
 void Forwarder::Start() {
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = std::thread([this] {
-    SetCurrentThreadName("pw-clickhouse");
+  thread_ = NamedThread("pw-clickhouse", [this] {
     Loop();
   });
 }

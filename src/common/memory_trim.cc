@@ -38,8 +38,7 @@ void MemoryTrimmer::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || interval_.count() <= 0) return;
   stopping_ = false;
-  thread_ = std::thread([this] {
-    SetCurrentThreadName("pw-memory-trim");
+  thread_ = NamedThread("pw-memory-trim", [this] {
     const auto tick = std::min<std::chrono::milliseconds>(interval_, std::chrono::milliseconds(250));
     auto last_trim = std::chrono::steady_clock::now();
     auto last_cpu = ProcessCpuTime();

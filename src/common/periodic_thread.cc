@@ -9,8 +9,7 @@ void PeriodicThread::Start(std::string name, std::chrono::milliseconds interval,
   if (interval.count() <= 0 || thread_.joinable()) return;
   stopping_ = false;
   interval_ = interval;
-  thread_ = std::thread([this, name = std::move(name), fn = std::move(fn)] {
-    SetCurrentThreadName(name);
+  thread_ = NamedThread(std::move(name), [this, fn = std::move(fn)] {
     std::unique_lock lock(mu_);
     while (!stopping_) {
       const uint64_t changes = interval_changes_;

@@ -1,13 +1,26 @@
 #pragma once
-// Names the calling thread ("pw-http", "pw-tsdb-sync", ...), so that `top -H`, `ps -L`,
-// gdb, perf and /proc/<pid>/task/*/comm tell perfwatch's threads apart. Linux keeps 15
-// bytes of a name; longer names are cut there. Every thread perfwatch starts names itself
-// first thing (docs/operations.md "Threads" lists them).
-// Thread safety: names only the calling thread; call from any thread.
+// Thread names ("pw-http", "pw-tsdb-sync", ...), so that `top -H`, `ps -L`, gdb, perf and
+// /proc/<pid>/task/*/comm tell perfwatch's threads apart. Linux keeps 15 bytes of a name;
+// longer names are cut there. Every thread perfwatch starts is a NamedThread
+// (docs/operations.md "Threads" lists them).
+// Thread safety: SetCurrentThreadName names only the calling thread; both may be called
+// from any thread.
+#include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
 
 namespace perfwatch {
 
 void SetCurrentThreadName(std::string_view name);
+
+// A std::thread that names itself `name` first, then runs fn.
+template <typename F>
+std::thread NamedThread(std::string name, F&& fn) {
+  return std::thread([name = std::move(name), fn = std::forward<F>(fn)]() mutable {
+    SetCurrentThreadName(name);
+    fn();
+  });
+}
 
 }  // namespace perfwatch

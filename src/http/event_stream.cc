@@ -162,13 +162,11 @@ EventHub::~EventHub() { Stop(); }
 void EventHub::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || stopping_) return;
-  thread_ = std::thread([this] {
-    SetCurrentThreadName("pw-live");
+  thread_ = NamedThread("pw-live", [this] {
     Run();
   });
   if (watcher_.evaluate) {
-    watch_thread_ = std::thread([this] {
-      SetCurrentThreadName("pw-live-watch");
+    watch_thread_ = NamedThread("pw-live-watch", [this] {
       RunWatches();
     });
   }

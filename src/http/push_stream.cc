@@ -60,11 +60,10 @@ class PullStream {
  public:
   PullStream(PushProducer producer, size_t max_queued)
       : channel_(std::make_shared<Channel>(max_queued)),
-        thread_([ch = channel_, producer = std::move(producer)] {
-          SetCurrentThreadName("pw-push");
+        thread_(NamedThread("pw-push", [ch = channel_, producer = std::move(producer)] {
           producer([&](std::string_view chunk) { return ch->Push(chunk); });
           ch->Finish();
-        }) {}
+        })) {}
   ~PullStream() {
     channel_->Cancel();
     thread_.join();

@@ -10,8 +10,7 @@ namespace perfwatch::http {
 
 void Worker::Start() {
   ArmSweep();
-  thread_ = std::thread([this] {
-    SetCurrentThreadName("pw-http");
+  thread_ = NamedThread("pw-http", [this] {
     Run();
   });
 }

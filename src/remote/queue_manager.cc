@@ -161,8 +161,7 @@ class RemoteQueue {
 
   void Start() {
     stopping_.store(false);
-    thread_ = std::thread([this] {
-      SetCurrentThreadName("pw-remote-write");
+    thread_ = NamedThread("pw-remote-write", [this] {
       Run();
     });
   }

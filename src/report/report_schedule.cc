@@ -145,8 +145,7 @@ void ReportScheduler::Start() {
   stopping_ = false;
   wake_ = false;  // the thread checks at once anyway
   cancel_ = false;
-  thread_ = std::thread([this] {
-    SetCurrentThreadName("pw-reports");
+  thread_ = NamedThread("pw-reports", [this] {
     std::unique_lock lk(thread_mu_);
     while (!stopping_) {
       lk.unlock();

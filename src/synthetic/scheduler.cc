@@ -285,10 +285,7 @@ void Scheduler::Start() {
   impl_->started = true;
   impl_->work.emplace(impl_->io.get_executor());
   for (int i = 0; i < 2; ++i) {
-    impl_->io_threads.emplace_back([this] {
-      SetCurrentThreadName("pw-checks");
-      impl_->io.run();
-    });
+    impl_->io_threads.push_back(NamedThread("pw-checks", [this] { impl_->io.run(); }));
   }
   StartBrowserWorkers();
   for (auto& [name, e] : impl_->entries) Arm(e);
@@ -311,8 +308,7 @@ void Scheduler::StartBrowserWorkers() {
       impl_->browser_alive.push_back(0);
     }
     impl_->browser_alive[i] = 1;
-    impl_->browser_threads[i] = std::thread([this, i] {
-      SetCurrentThreadName("pw-browser");
+    impl_->browser_threads[i] = NamedThread("pw-browser", [this, i] {
       for (;;) {
         std::shared_ptr<Entry> e;
         {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <future>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -42,6 +43,19 @@ TEST(ThreadNameTest, CutsLongNamesAtFifteenBytesInsteadOfFailing) {
   });
   EXPECT_EQ(name.get_future().get(), "pw-a-name-longe");
   t.join();
+}
+
+TEST(ThreadNameTest, NamedThreadIsNamedBeforeItsFunctionRunsAndKeepsMoveOnlyCaptures) {
+  std::promise<std::string> name;
+  auto owned = std::make_unique<int>(42);  // as promql_select's producer moves its set in
+  int seen = 0;
+  std::thread t = NamedThread("pw-named", [&, owned = std::move(owned)] {
+    seen = *owned;
+    name.set_value(NameOf(pthread_self()));
+  });
+  EXPECT_EQ(name.get_future().get(), "pw-named");
+  t.join();
+  EXPECT_EQ(seen, 42);
 }
 
 TEST(ThreadNameTest, PeriodicThreadsCarryTheirName) {

@@ -40,12 +40,11 @@ void ScrapeManager::StartThreads() {
   if (!threads_.empty()) return;
   int n = std::max(1, options_.threads);
   for (int i = 0; i < n; ++i) {
-    threads_.emplace_back([this] {
-      SetCurrentThreadName("pw-scrape");
+    threads_.push_back(NamedThread("pw-scrape", [this] {
       // Timers keep the io_context busy; it returns when Stop() stops it.
       auto work = boost::asio::make_work_guard(*io_);
       io_->run();
-    });
+    }));
   }
 }
 
