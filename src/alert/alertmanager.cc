@@ -841,9 +841,7 @@ Status Alertmanager::Start() {
   impl_->started = true;
   if (impl_->opts.start_threads) {
     for (auto& [key, w] : impl_->workers) w->StartThread();
-    impl_->dispatcher_thread = NamedThread("pw-am-dispatch", [this] {
-      impl_->DispatcherLoop();
-    });
+    impl_->dispatcher_thread = NamedThread("pw-am-dispatch", [this] { impl_->DispatcherLoop(); });
   }
   return Status::Ok();
 }

@@ -25,9 +25,7 @@ DeliveryWorker::~DeliveryWorker() { Stop(); }
 void DeliveryWorker::StartThread() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || stop_) return;
-  thread_ = NamedThread("pw-notify", [this] {
-    Run();
-  });
+  thread_ = NamedThread("pw-notify", [this] { Run(); });
 }
 
 void DeliveryWorker::Stop() {

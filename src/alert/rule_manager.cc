@@ -348,9 +348,7 @@ Status RuleManager::Start() {
         workers_.push_back(NamedThread("pw-rules", [this] { WorkerLoop(); }));
       }
       if (!opts_.state_dir.empty()) {
-        persister_ = NamedThread("pw-rules-state", [this] {
-          PersistLoop();
-        });
+        persister_ = NamedThread("pw-rules-state", [this] { PersistLoop(); });
       }
     }
   }

@@ -88,9 +88,7 @@ DemoSimulator::DemoSimulator(DemoOptions options) : options_(options), rng_(opti
 DemoSimulator::~DemoSimulator() { Stop(); }
 
 void DemoSimulator::Start() {
-  thread_ = NamedThread("pw-demo", [this] {
-    Run();
-  });
+  thread_ = NamedThread("pw-demo", [this] { Run(); });
 }
 
 void DemoSimulator::Stop() {

@@ -144,9 +144,7 @@ Forwarder::~Forwarder() { Stop(); }
 void Forwarder::Start() {
   if (thread_.joinable()) return;
   stop_ = false;
-  thread_ = NamedThread("pw-clickhouse", [this] {
-    Loop();
-  });
+  thread_ = NamedThread("pw-clickhouse", [this] { Loop(); });
 }
 
 void Forwarder::Stop() {

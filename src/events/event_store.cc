@@ -353,9 +353,7 @@ Status EventStore::Start() {
     m.bg_stop = false;
   }
   m.retention_fn = [this](int64_t now) { return EnforceRetention(now); };
-  m.bg = NamedThread("pw-events", [&m] {
-    m.BackgroundLoop();
-  });
+  m.bg = NamedThread("pw-events", [&m] { m.BackgroundLoop(); });
   return Status::Ok();
 }
 

@@ -162,13 +162,9 @@ EventHub::~EventHub() { Stop(); }
 void EventHub::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable() || stopping_) return;
-  thread_ = NamedThread("pw-live", [this] {
-    Run();
-  });
+  thread_ = NamedThread("pw-live", [this] { Run(); });
   if (watcher_.evaluate) {
-    watch_thread_ = NamedThread("pw-live-watch", [this] {
-      RunWatches();
-    });
+    watch_thread_ = NamedThread("pw-live-watch", [this] { RunWatches(); });
   }
 }
 

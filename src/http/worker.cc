@@ -10,9 +10,7 @@ namespace perfwatch::http {
 
 void Worker::Start() {
   ArmSweep();
-  thread_ = NamedThread("pw-http", [this] {
-    Run();
-  });
+  thread_ = NamedThread("pw-http", [this] { Run(); });
 }
 
 void Worker::Run() {

@@ -121,7 +121,7 @@ Status ForEachSelectedSeries(EvalShared* sh, const VectorSelector& vs, int64_t m
   }
 
   BatchQueue queue;
-  std::thread producer = NamedThread("pw-query-read", [&queue, set = std::move(set), mint, maxt, drop_stale] {
+  auto producer = NamedThread("pw-query-read", [&queue, set = std::move(set), mint, maxt, drop_stale] {
     for (bool last = false; !last;) {
       DecodedBatch b = queue.Fresh();
       while (b.series.size() < kBatchSeries) {

@@ -161,9 +161,7 @@ class RemoteQueue {
 
   void Start() {
     stopping_.store(false);
-    thread_ = NamedThread("pw-remote-write", [this] {
-      Run();
-    });
+    thread_ = NamedThread("pw-remote-write", [this] { Run(); });
   }
 
   void Stop() {

@@ -200,13 +200,9 @@ Status Tsdb::Start() {
   started_ = true;
   stopping_ = false;
   // Also with an interval of 0 (appends fsync themselves): a reload may set one.
-  sync_thread_ = NamedThread("pw-tsdb-sync", [this] {
-    SyncLoop();
-  });
+  sync_thread_ = NamedThread("pw-tsdb-sync", [this] { SyncLoop(); });
   if (opts_.maintenance_interval.count() > 0) {
-    maintenance_thread_ = NamedThread("pw-tsdb-maint", [this] {
-      MaintenanceLoop();
-    });
+    maintenance_thread_ = NamedThread("pw-tsdb-maint", [this] { MaintenanceLoop(); });
   }
   return Status::Ok();
 }
