@@ -2,7 +2,8 @@
 // Thread names ("pw-http", "pw-tsdb-sync", ...), so that `top -H`, `ps -L`, gdb, perf and
 // /proc/<pid>/task/*/comm tell perfwatch's threads apart. Linux keeps 15 bytes of a name;
 // longer names are cut there. Every thread perfwatch starts is a NamedThread
-// (docs/operations.md "Threads" lists them).
+// (docs/operations.md "Threads" lists them), except ForkJoin's helpers, which do part of
+// their caller's work and keep the name they inherit from it.
 // Thread safety: SetCurrentThreadName names only the calling thread; both may be called
 // from any thread.
 #include <string>
