@@ -14,9 +14,9 @@
 //              RSS-like series, 15 %). Depth per cycle 2–30 % of the level (±30 % per
 //              cycle); each collection leaves 0–0.3 % of garbage above the level.
 //   noise      Gaussian, sigma 0.1–1 % of the level
-//   leak       leak series only: + P·L·(t - s)/60 (P = B·(1 + W), the plateau) from a start s
-//   uniform in [180, 480) s,
-//              L in {5, 7.5, 10, 15, 20} %/min of the level (equal shares)
+//   leak       leak series only: + P·L·(t - s)/60 (P = B·(1 + W), the plateau) from a
+//              start s uniform in [180, 480) s, L in {5, 7.5, 10, 15, 20} %/min of the
+//              level (equal shares)
 // Changes (2026-12-04): the aliased kind's period jitter (was exactly periodic), and the
 // "found" rule below (was: the first report at or after s, even when the series had been
 // flagged all along before s).
