@@ -225,7 +225,8 @@ double LeakDetector::RampZ(int64_t window, double sigma) const {
 // a start-up growth still levelling off at its end passed the test at the first
 // evaluation (without them, the leak benchmark's false alarms fell from 28 to 22 of 3,000).
 bool LeakDetector::SustainedGrowth(int64_t now, int64_t* from) const {
-  const int64_t start = std::max({now - options_.long_window_ms, options_.warmup_ms, baseline_since_});
+  const int64_t start =
+      std::max({now - options_.long_window_ms, options_.warmup_ms, baseline_since_});
   auto first = std::lower_bound(points_.begin(), points_.end(), start,
                                 [](const Point& p, int64_t t) { return p.t < t; });
   const ptrdiff_t n = points_.end() - first;
