@@ -90,7 +90,9 @@ Result<SnapshotManifest> ParseSnapshotManifest(std::string_view text, std::strin
   // outside (seconds since 1970 big enough to reach the year 33943, found by the fuzzer)
   // would be written in a form that does not read back.
   constexpr int64_t kYear10000Ms = 253'402'300'800'000;
-  if (*t < 0 || *t >= kYear10000Ms) return DataLoss(at + ": the manifest's time is not between 1970 and 9999");
+  if (*t < 0 || *t >= kYear10000Ms) {
+    return DataLoss(at + ": the manifest's time is not between 1970 and 9999");
+  }
   m.time_ms = *t;
   if (root["perfwatch_version"].get(version) == simdjson::SUCCESS) m.perfwatch_version = std::string(version);
   if (root["skip_head"].get(m.skip_head) != simdjson::SUCCESS) m.skip_head = false;

@@ -43,10 +43,14 @@ TEST(SnapshotManifestTest, RefusesWhatRestoreMustNotTrust) {
   EXPECT_NE(bad(R"({"name":"n","time":"yesterday","files":[],"bytes":0})").find("not a time"), std::string::npos);
   // Seconds since 1970 that reach the year 33943 (the fuzzer's find): written back in
   // RFC 3339 they would not read again, so they are refused here.
-  EXPECT_NE(bad(R"({"name":"n","time":"1009000000000","files":[],"bytes":0})").find("between 1970 and 9999"),
+  EXPECT_NE(bad(R"({"name":"n","time":"1009000000000","files":[],"bytes":0})")
+                .find("between 1970 and 9999"),
             std::string::npos);
-  EXPECT_NE(bad(R"({"name":"n","time":"-1","files":[],"bytes":0})").find("between 1970 and 9999"), std::string::npos);
-  EXPECT_TRUE(ParseSnapshotManifest(R"({"name":"n","time":"9999-12-31T23:59:59.999Z","files":[],"bytes":0})", "t").ok());
+  EXPECT_NE(bad(R"({"name":"n","time":"-1","files":[],"bytes":0})").find("between 1970 and 9999"),
+            std::string::npos);
+  EXPECT_TRUE(ParseSnapshotManifest(
+                  R"({"name":"n","time":"9999-12-31T23:59:59.999Z","files":[],"bytes":0})", "t")
+                  .ok());
   EXPECT_NE(bad(R"({"name":"n","files":[],"bytes":0})").find("lacks"), std::string::npos);
   EXPECT_NE(bad("[1,2]").find("not a JSON object"), std::string::npos);
   EXPECT_NE(bad("").find("not a JSON object"), std::string::npos);
