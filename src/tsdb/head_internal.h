@@ -10,11 +10,12 @@
 #include <memory>
 #include <mutex>
 #include <new>
-#include <stdexcept>
 #include <span>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
+#include "tsdb/block_directory.h"
 #include "tsdb/chunk.h"
 #include "tsdb/head.h"
 #include "tsdb/head_chunk.h"
@@ -161,44 +162,34 @@ struct alignas(64) Head::Shard {
   }
 };
 
-// ref -> series, readable without locks: a fixed top-level array of lazily allocated
-// blocks of atomic pointers.
+// ref -> series, readable without locks: a directory of lazily allocated blocks of atomic
+// pointers (block_directory.h), starting with room for 64 Ki refs.
 class Head::SeriesTable {
  public:
   static constexpr int kBlockBits = 12;
   static constexpr size_t kBlockSize = size_t{1} << kBlockBits;
   static constexpr size_t kMaxBlocks = size_t{1} << 16;  // 268 M refs
 
-  // The top-level array (512 KiB) comes zeroed from calloc, i.e. untouched pages from the
-  // kernel: a head with few series does not pay for it in RSS or in start-up time.
-  SeriesTable() : blocks_(static_cast<std::atomic<Block*>*>(std::calloc(kMaxBlocks, sizeof(std::atomic<Block*>)))) {
-    static_assert(std::atomic<Block*>::is_always_lock_free);
-    if (!blocks_) throw std::bad_alloc();
-  }
+  SeriesTable() : blocks_(16, kMaxBlocks) {}
   ~SeriesTable() {
-    size_t end = used_blocks_.load(std::memory_order_relaxed);
-    for (size_t i = 0; i < end; ++i) delete blocks_[i].load(std::memory_order_relaxed);
-    std::free(blocks_);
+    blocks_.ForEach([](Block* b) { delete b; });
   }
   SeriesTable(const SeriesTable&) = delete;
   SeriesTable& operator=(const SeriesTable&) = delete;
   MemSeries* Get(SeriesRef ref) const {
-    size_t b = ref >> kBlockBits;
-    if (b >= kMaxBlocks) return nullptr;
-    Block* block = blocks_[b].load(std::memory_order_acquire);
+    Block* block = blocks_.Get(ref >> kBlockBits);
     return block ? block->slots[ref & (kBlockSize - 1)].load(std::memory_order_acquire) : nullptr;
   }
   bool Set(SeriesRef ref, MemSeries* s) {
     size_t b = ref >> kBlockBits;
     if (b >= kMaxBlocks) return false;
-    Block* block = blocks_[b].load(std::memory_order_acquire);
+    Block* block = blocks_.Get(b);
     if (!block) {
       std::lock_guard lock(mu_);
-      block = blocks_[b].load(std::memory_order_acquire);
+      block = blocks_.Get(b);
       if (!block) {
         block = new Block();
-        blocks_[b].store(block, std::memory_order_release);
-        if (b + 1 > used_blocks_.load(std::memory_order_relaxed)) used_blocks_.store(b + 1, std::memory_order_relaxed);
+        blocks_.Set(b, block);
       }
     }
     block->slots[ref & (kBlockSize - 1)].store(s, std::memory_order_release);
@@ -212,9 +203,8 @@ class Head::SeriesTable {
     }
     std::atomic<MemSeries*> slots[kBlockSize];
   };
-  std::atomic<Block*>* const blocks_;       // kMaxBlocks entries, calloc'ed
-  std::atomic<size_t> used_blocks_{0};       // blocks_[i] is null for i >= this; written under mu_
-  std::mutex mu_;  // serialises block allocation
+  BlockDirectory<Block> blocks_;  // Set under mu_
+  std::mutex mu_;                 // serialises block allocation
 };
 
 }  // namespace perfwatch::tsdb

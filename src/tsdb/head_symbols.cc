@@ -27,19 +27,10 @@ inline void WriteId(std::vector<uint8_t>& out, uint64_t v) {
 
 }  // namespace
 
-// The 128 KiB top-level array comes zeroed from calloc (untouched pages): a small head
-// pays neither RSS nor a loop for it.
-HeadSymbols::HeadSymbols()
-    : blocks_(static_cast<std::atomic<std::string_view*>*>(std::calloc(kMaxBlocks, sizeof(std::atomic<std::string_view*>)))) {
-  static_assert(std::atomic<std::string_view*>::is_always_lock_free);
-  if (blocks_ == nullptr) throw std::bad_alloc();
-}
+HeadSymbols::HeadSymbols() = default;
 
 HeadSymbols::~HeadSymbols() {
-  // Ids are handed out in order, so exactly the first ceil(next_ / kBlockSize) blocks exist.
-  const size_t used = (size_t{next_} + kBlockSize - 1) >> kBlockBits;
-  for (size_t i = 0; i < used; ++i) delete[] blocks_[i].load(std::memory_order_relaxed);
-  std::free(blocks_);
+  blocks_.ForEach([](std::string_view* b) { delete[] b; });
 }
 
 std::string_view HeadSymbols::Store(std::string_view s) {
@@ -68,10 +59,10 @@ uint32_t HeadSymbols::Intern(std::string_view s) {
   if (next_ >= kMaxBlocks * kBlockSize) throw std::length_error("head symbol table full");
   const uint32_t id = next_++;
   std::string_view stored = Store(s);
-  std::string_view* block = blocks_[id >> kBlockBits].load(std::memory_order_relaxed);
+  std::string_view* block = blocks_.Get(id >> kBlockBits);
   if (block == nullptr) {
     block = new std::string_view[kBlockSize];
-    blocks_[id >> kBlockBits].store(block, std::memory_order_release);
+    blocks_.Set(id >> kBlockBits, block);
   }
   block[id & (kBlockSize - 1)] = stored;
   ids_.emplace(stored, id);
@@ -86,7 +77,7 @@ size_t HeadSymbols::size() const {
 size_t HeadSymbols::bytes() const {
   std::lock_guard lock(mu_);
   size_t blocks = (next_ + kBlockSize - 1) / kBlockSize;
-  return string_bytes_ + blocks * kBlockSize * sizeof(std::string_view) + kMaxBlocks * sizeof(void*) +
+  return string_bytes_ + blocks * kBlockSize * sizeof(std::string_view) + blocks_.bytes() +
          ids_.size() * (sizeof(std::string_view) + sizeof(uint32_t) + 2 * sizeof(void*)) +
          ids_.bucket_count() * sizeof(void*);
 }

@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tsdb/block_directory.h"
 #include "tsdb/labels.h"
 
 namespace perfwatch::tsdb {
@@ -35,7 +36,7 @@ class HeadSymbols {
   // The id of `s`, interning it when new. Throws std::length_error past 2^26 symbols.
   uint32_t Intern(std::string_view s);
   std::string_view Get(uint32_t id) const {
-    return blocks_[id >> kBlockBits].load(std::memory_order_acquire)[id & (kBlockSize - 1)];
+    return blocks_.Get(id >> kBlockBits)[id & (kBlockSize - 1)];
   }
   size_t size() const;
   // Bytes held (strings, index and tables), for tests and stats.
@@ -56,8 +57,8 @@ class HeadSymbols {
   size_t string_block_used_ = kStringBlockSize;         // guarded by mu_
   size_t string_bytes_ = 0;                             // guarded by mu_
   uint32_t next_ = 0;                                   // guarded by mu_
-  // id -> string: a fixed array of lazily allocated blocks.
-  std::atomic<std::string_view*>* const blocks_;  // kMaxBlocks entries, calloc'ed
+  // id -> string: a growing directory of blocks, allocated as ids reach them; Set under mu_.
+  BlockDirectory<std::string_view> blocks_{1, kMaxBlocks};
 };
 
 // Bump allocation of immutable label-set encodings; freed with the arena.

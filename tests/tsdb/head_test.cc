@@ -405,6 +405,77 @@ TEST(HeadTest, ConcurrentAppendersAndReaders) {
   EXPECT_EQ(total, head.Stats().samples);
 }
 
+// The ref -> series table starts with room for 64 Ki refs and grows its directory when a
+// ref beyond it is set (WAL replay sets refs in any order, up to 2^28 - 1).
+TEST(HeadTest, SeriesRefsAcrossTheRefTableGrowth) {
+  Head head({}, nullptr);
+  const std::vector<SeriesRef> refs = {1,      70'000, 4096 * 1000 + 7, (SeriesRef{1} << 28) - 1,
+                                       65'535, 2};
+  for (SeriesRef ref : refs) {
+    const std::string id = std::to_string(ref);
+    const LabelView labels[] = {{"__name__", "r"}, {"ref", id}};
+    ASSERT_TRUE(head.ReplaySeries(ref, labels).ok()) << ref;
+    const Sample sample{1000, static_cast<double>(ref)};
+    head.ReplaySamples(ref, std::span(&sample, 1));
+  }
+  auto dump = DumpQuerier(*head.NewQuerier(INT64_MIN, INT64_MAX));
+  ASSERT_EQ(dump.size(), refs.size());
+  for (SeriesRef ref : refs) {
+    auto& samples = dump["r{ref=\"" + std::to_string(ref) + "\"}"];
+    ASSERT_EQ(samples.size(), 1u) << ref;  // ReplaySamples found the series by its ref
+    EXPECT_EQ(std::bit_cast<double>(samples[0].second), static_cast<double>(ref));
+  }
+  // New series continue after the highest replayed ref.
+  auto batch = std::vector<OwnedSeries>{};
+  batch.push_back(Make({{"__name__", "r"}, {"ref", "new"}}, {{2000, 1}}));
+  ASSERT_TRUE(head.AppendBatch(Views(batch)).ok());
+  EXPECT_EQ(head.num_series(), refs.size() + 1);
+}
+
+// Readers run while a writer creates series past the table's first directory (64 Ki refs).
+TEST(HeadTest, ReadersDuringRefTableGrowth) {
+  Head head({}, nullptr);
+  constexpr int kSeries = 80'000, kBatch = 2'000;
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int b = 0; b < kSeries / kBatch; ++b) {
+      std::vector<OwnedSeries> batch;
+      for (int i = b * kBatch; i < (b + 1) * kBatch; ++i) {
+        batch.push_back(
+            Make({{"__name__", "g"}, {"id", std::to_string(i)}}, {{1000, static_cast<double>(i)}}));
+      }
+      if (!head.AppendBatch(Views(batch)).ok()) {
+        ADD_FAILURE() << "batch " << b;
+        break;
+      }
+    }
+    done = true;
+  });
+  size_t last = 0, reads = 0;
+  while (!done.load() || reads == 0) {
+    auto q = head.NewQuerier(INT64_MIN, INT64_MAX);
+    auto set = q->Select(*ParseSelector("{__name__=\"g\"}"));
+    size_t n = 0;
+    while (set->Next()) {
+      auto it = set->At().Iterator();
+      ASSERT_TRUE(it.Next());
+      EXPECT_EQ(std::to_string(static_cast<int>(it.v())),
+                std::string(set->At().labels().Get("id")));
+      ++n;
+    }
+    EXPECT_GE(n, last);  // series are never lost while the table grows
+    last = n;
+    ++reads;
+  }
+  writer.join();
+  EXPECT_EQ(head.num_series(), static_cast<uint64_t>(kSeries));
+  auto q = head.NewQuerier(INT64_MIN, INT64_MAX);
+  auto set = q->Select(*ParseSelector("{__name__=\"g\"}"));
+  size_t n = 0;
+  while (set->Next()) ++n;
+  EXPECT_EQ(n, static_cast<size_t>(kSeries));
+}
+
 }  // namespace
 }  // namespace perfwatch::tsdb
 
