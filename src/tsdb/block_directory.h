@@ -14,7 +14,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
-#include <mutex>
 #include <new>
 #include <vector>
 
@@ -35,14 +34,13 @@ class BlockDirectory {
   BlockDirectory(const BlockDirectory&) = delete;
   BlockDirectory& operator=(const BlockDirectory&) = delete;
 
-  size_t max() const { return max_; }
   // Block `i`, or null when it was not set (or is beyond the directory). Acquire: what the
   // setter wrote to the block before Set is visible.
   T* Get(size_t i) const {
     const Dir* d = dir_.load(std::memory_order_acquire);
     return i < d->size ? d->at(i).load(std::memory_order_acquire) : nullptr;
   }
-  // One writer at a time. Sets block `i` (< max()), growing the directory when needed.
+  // One writer at a time. Sets block `i` (< max), growing the directory when needed.
   void Set(size_t i, T* block) {
     Dir* d = dir_.load(std::memory_order_relaxed);
     if (i >= d->size) {
