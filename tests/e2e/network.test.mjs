@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { launchChromium, sleep, startServer } from './lib.mjs';
+import { clickObserved, launchChromium, sleep, startServer } from './lib.mjs';
 
 process.env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = '1';
 const { chromium } = await import('playwright-core');
@@ -144,16 +144,7 @@ test('the network API finds the known problems of /shop and names its critical p
     await sleep(300);
     await tab.click('#slow');
     await tab.waitForFunction(() => document.getElementById('done').textContent === 'added');
-    // Chromium queues the click's Event Timing entry only after the next frame is
-    // presented, which on a loaded machine can come after a fixed pause: leaving first
-    // means the browser never reports the 150 ms interaction (the CI run of stop 43 saw
-    // INP 8, the pointerdown alone). Wait (up to 10 s) until the page itself observes it.
-    await tab.evaluate(() => new Promise((resolve) => {
-      setTimeout(resolve, 10_000);
-      new PerformanceObserver((list, o) => {
-        if (list.getEntries().some((e) => e.name === 'click' && e.duration >= 140)) o.disconnect(), resolve();
-      }).observe({ type: 'event', buffered: true, durationThreshold: 16 });
-    }));
+    await clickObserved(tab, 140);
     await sleep(500);
     await tab.goto('about:blank');  // hidden: the SDK flushes
     await sleep(300);

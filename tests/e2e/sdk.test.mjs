@@ -24,7 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { CHROMIUM, freePort, launchChromium, sleep } from './lib.mjs';
+import { CHROMIUM, clickObserved, freePort, launchChromium, sleep } from './lib.mjs';
 import { gzipSync } from 'node:zlib';
 
 process.env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = '1';
@@ -319,6 +319,7 @@ async function visit(path, { click = true } = {}) {
   if (click) {
     await page.click('#buy');  // real input through the browser: trusted events, event timing
     await page.waitForFunction(() => document.getElementById('clicked').textContent === 'thanks');
+    await clickObserved(page, 140);
     await sleep(500);  // let web-vitals process the interaction in an idle callback
   }
   const observed = await page.evaluate(() => window.__observed);
