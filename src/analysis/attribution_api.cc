@@ -85,7 +85,9 @@ Result<AttributionRequest> ParseAttributionRequest(const http::Request& req, int
   return out;
 }
 
-namespace {
+// Outside the anonymous namespace: AttributionCache::Caches (a member of a class with
+// linkage) holds caches of it.
+namespace attribution_detail {
 
 constexpr uint32_t kNoSelector = UINT32_MAX;
 
@@ -96,6 +98,13 @@ struct AttributionEvent {
   std::array<double, 4> subparts;   // the metric's, in order; NaN when absent
   std::vector<std::pair<uint32_t, double>> scripts;  // (string id of src \0 fn \0 invoker, duration)
 };
+
+}  // namespace attribution_detail
+
+using attribution_detail::AttributionEvent;
+using attribution_detail::kNoSelector;
+
+namespace {
 
 // Parses `e`'s attrs_json for `metric`; returns the heap bytes the entry holds.
 size_t ParseAttributionEvent(events::Vital metric, const events::EventRecord& e, StringTable& strings,

@@ -99,10 +99,10 @@ class CorsOrigins {
 
 struct RouteOptions {
   // Label for perfwatch_http_* metrics; defaults to the registered path.
-  std::string metric_label;
+  std::string metric_label{};
   // Answer CORS preflight (OPTIONS) and add Access-Control-Allow-Origin for these origins;
   // "*" allows any. Empty: no CORS.
-  std::vector<std::string> cors_allowed_origins;
+  std::vector<std::string> cors_allowed_origins{};
   // Who may call the route; the default asks the most so a forgotten route is not open.
   Scope scope = Scope::kAdmin;
   RouteClass route_class = RouteClass::kOther;

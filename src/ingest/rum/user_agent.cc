@@ -6,19 +6,19 @@
 namespace perfwatch::ingest {
 namespace {
 
-// Words of interest; each sets one bit.
-enum Word : uint32_t {
-  kIPad = 1u << 0,
-  kIPhone = 1u << 1,          // also iPod
-  kAndroid = 1u << 2,
-  kMobile = 1u << 3,          // also IEMobile
-  kEdge = 1u << 4,            // Edg, Edge, EdgA, EdgiOS
-  kChrome = 1u << 5,          // Chrome, HeadlessChrome, Chromium, CriOS
-  kFirefox = 1u << 6,         // Firefox, FxiOS
-  kSafari = 1u << 7,
-  kOtherBrowser = 1u << 8,    // Opera (OPR, OPT, OPiOS, Opera), SamsungBrowser, YaBrowser,
-                              // UCBrowser, Vivaldi, MSIE, Trident, SeaMonkey
-};
+// Words of interest; each sets one bit (constants, not an enum: LookUp's conditionals mix
+// them with 0).
+constexpr uint32_t kIPad = 1u << 0;
+constexpr uint32_t kIPhone = 1u << 1;  // also iPod
+constexpr uint32_t kAndroid = 1u << 2;
+constexpr uint32_t kMobile = 1u << 3;   // also IEMobile
+constexpr uint32_t kEdge = 1u << 4;     // Edg, Edge, EdgA, EdgiOS
+constexpr uint32_t kChrome = 1u << 5;   // Chrome, HeadlessChrome, Chromium, CriOS
+constexpr uint32_t kFirefox = 1u << 6;  // Firefox, FxiOS
+constexpr uint32_t kSafari = 1u << 7;
+// Opera (OPR, OPT, OPiOS, Opera), SamsungBrowser, YaBrowser, UCBrowser, Vivaldi, MSIE,
+// Trident, SeaMonkey.
+constexpr uint32_t kOtherBrowser = 1u << 8;
 
 // Words of interest by length; most UA words are rejected by the length switch or the
 // first comparison.
