@@ -58,9 +58,9 @@ Result<LighthouseRun> ParseLighthouseReport(std::string_view json) {
   }
   simdjson::dom::object runtime_error;
   if (root["runtimeError"].get(runtime_error) == simdjson::SUCCESS) {
-    std::string_view code = "", message = "";
-    (void)runtime_error["code"].get(code);
-    (void)runtime_error["message"].get(message);
+    std::string_view code, message;  // empty when absent or not strings
+    if (runtime_error["code"].get(code) != simdjson::SUCCESS) code = "";
+    if (runtime_error["message"].get(message) != simdjson::SUCCESS) message = "";
     return InvalidArgument("Lighthouse could not measure the page: " + std::string(code) +
                            (message.empty() ? "" : ": " + std::string(message)));
   }

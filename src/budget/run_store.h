@@ -49,10 +49,10 @@ struct NewRun {
 };
 
 struct RunFilter {
-  std::string app;       // empty: any
-  std::string branch;    // empty: any
-  std::string commit;    // empty: any; else equal, or a prefix of at least 7 characters (short SHA)
-  std::string build_id;  // empty: any
+  std::string app{};     // empty: any
+  std::string branch{};  // empty: any
+  std::string commit{};  // empty: any; else equal, or a prefix of at least 7 characters (short SHA)
+  std::string build_id{};  // empty: any
   size_t limit = 0;      // 0: no limit
 };
 

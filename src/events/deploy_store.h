@@ -30,21 +30,21 @@ namespace perfwatch::events {
 class LogWriter;
 
 struct Deploy {
-  std::string id;           // 16 lower-case hex digits, assigned by Add
-  std::string app;          // browser app; exactly one of app and service is set
-  std::string service;      // backend service
-  std::string version;      // required
-  std::string commit;       // optional
-  std::string environment;  // optional
+  std::string id{};           // 16 lower-case hex digits, assigned by Add
+  std::string app{};          // browser app; exactly one of app and service is set
+  std::string service{};      // backend service
+  std::string version{};      // required
+  std::string commit{};       // optional
+  std::string environment{};  // optional
   int64_t time_ms = 0;      // when the deploy happened (unix ms)
   int64_t received_ms = 0;  // when the server stored it (unix ms)
   bool operator==(const Deploy&) const = default;
 };
 
 struct DeployFilter {
-  std::string app;          // empty: any
-  std::string service;      // empty: any
-  std::string environment;  // empty: any
+  std::string app{};             // empty: any
+  std::string service{};         // empty: any
+  std::string environment{};     // empty: any
   int64_t start_ms = INT64_MIN;  // time_ms >= start_ms
   int64_t end_ms = INT64_MAX;    // time_ms <= end_ms
   size_t limit = 0;              // 0: no limit

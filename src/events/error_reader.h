@@ -36,12 +36,12 @@ struct ErrorFrame {
 struct ErrorGroupInfo {
   uint64_t fingerprint = 0;
   ErrorSource source = ErrorSource::kBrowser;
-  std::string scope;  // app (browser) or service (backend) of the first occurrence
-  std::string type;
-  std::string message;         // normalised
-  std::string sample_message;  // raw
-  std::string sample_stack;    // cut to kMaxStackBytes
-  std::vector<ErrorFrame> frames;
+  std::string scope{};  // app (browser) or service (backend) of the first occurrence
+  std::string type{};
+  std::string message{};         // normalised
+  std::string sample_message{};  // raw
+  std::string sample_stack{};    // cut to kMaxStackBytes
+  std::vector<ErrorFrame> frames{};
 };
 
 struct ErrorGroup {

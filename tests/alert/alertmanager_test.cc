@@ -255,8 +255,9 @@ TEST_F(AlertmanagerTest, InhibitedAlertsLeaveTheNotification) {
   ASSERT_EQ(rx_.count(), 2u);
   for (const auto& r : rx_.requests()) {
     EXPECT_EQ(AlertsIn(r.body), 1u);
-    if (r.body.find("\"c1\"") != std::string::npos)
+    if (r.body.find("\"c1\"") != std::string::npos) {
       EXPECT_NE(r.body.find("\"Down\""), std::string::npos);
+    }
   }
 
   http::Router router;

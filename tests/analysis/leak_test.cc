@@ -147,7 +147,9 @@ TEST(LeakDetectorTest, LeakOnTwoGenerationsIsFound) {
   for (int t = 0; t < 500; ++t) {
     const double leak = t >= 300 ? kBase * 0.2 * (t - 300) / 60 : 0;
     d.Append(kT0 + t * 1000, kBase * (1 + Saw(t, 3, 0.04) + Saw(t, 17, 0.15)) + leak);
-    if (t < 300) ASSERT_FALSE(d.result().leaking) << "t=" << t;
+    if (t < 300) {
+      ASSERT_FALSE(d.result().leaking) << "t=" << t;
+    }
     if (d.result().leaking && first < 0) first = t;
   }
   ASSERT_GE(first, 300);
@@ -168,7 +170,9 @@ TEST(LeakDetectorTest, LeakBetweenSlowCollectionsIsFoundWithinAMinute) {
     leaking.Append(kT0 + t * 1000, v + leak);
     healthy.Append(kT0 + t * 1000, v);
     ASSERT_FALSE(healthy.result().leaking) << "t=" << t;
-    if (t < 390) ASSERT_FALSE(leaking.result().leaking) << "t=" << t;
+    if (t < 390) {
+      ASSERT_FALSE(leaking.result().leaking) << "t=" << t;
+    }
     if (leaking.result().leaking && first < 0) first = t;
   }
   ASSERT_GE(first, 390) << "never found";

@@ -361,7 +361,9 @@ TEST_F(NetworkStoreTest, CoreBuildBeaconsWithoutTheNewFields) {
   const ResourceRow* app = nullptr;
   for (const ResourceRow& row : p.resources) {
     if (row.url == "/s/app.js") app = &row;
-    if (row.url == "/api/items/:id") EXPECT_EQ(row.type, "fetch");
+    if (row.url == "/api/items/:id") {
+      EXPECT_EQ(row.type, "fetch");
+    }
   }
   ASSERT_NE(app, nullptr);
   EXPECT_EQ(app->count, 2);

@@ -58,7 +58,9 @@ class ClickHouseLiveTest : public ::testing::Test {
   void SetUp() override {
     if (!ClickHouseServer::Available()) GTEST_SKIP() << "clickhouse-server is not installed (apt-get install clickhouse-server)";
     ASSERT_NE(server_, nullptr) << "clickhouse-server did not start";
-    if (!server_->running()) ASSERT_TRUE(server_->Start());  // an earlier test stopped it
+    if (!server_->running()) {
+      ASSERT_TRUE(server_->Start());
+    }  // an earlier test stopped it
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     database_ = std::string("t_") + info->name();
     dir_ = std::filesystem::temp_directory_path() / ("pw-ch-live-" + std::to_string(::getpid()) + "-" + info->name());
@@ -299,7 +301,9 @@ TEST_F(ClickHouseLiveTest, VitalsAnswerAsTheLocalStore) {
     ASSERT_TRUE(local.ok()) << local.status().message();
     auto remote = QueryVitals(*client_, r);
     ASSERT_TRUE(remote.ok()) << remote.status().message();
-    if (c.vital != events::Vital::kFCP) EXPECT_FALSE(local->empty());
+    if (c.vital != events::Vital::kFCP) {
+      EXPECT_FALSE(local->empty());
+    }
     EXPECT_EQ(analysis::RenderVitalsJson(r, *remote), analysis::RenderVitalsJson(r, *local))
         << events::VitalName(c.vital) << " p" << c.percentile;
   }
@@ -421,7 +425,9 @@ TEST_F(ClickHouseLiveTest, EventReaderReadsWhatTheLocalStoreReads) {
   for (size_t i = 0; i < scans.size(); ++i) {
     auto local = Records(*store, scans[i]);
     auto ch = Records(remote, scans[i]);
-    if (i != 4) EXPECT_FALSE(local.empty()) << i;
+    if (i != 4) {
+      EXPECT_FALSE(local.empty()) << i;
+    }
     EXPECT_EQ(ch.size(), local.size()) << "scan " << i;
     EXPECT_TRUE(ch == local) << "scan " << i;
   }
@@ -678,7 +684,9 @@ TEST_F(ClickHouseLiveTest, SpanReaderReadsWhatTheLocalStoreReads) {
     ASSERT_TRUE(spans->ListEntrySpans(queries[i], &a).ok());
     Status st = remote.ListEntrySpans(queries[i], &b);
     ASSERT_TRUE(st.ok()) << st.message();
-    if (i != 4) EXPECT_FALSE(a.empty()) << i;
+    if (i != 4) {
+      EXPECT_FALSE(a.empty()) << i;
+    }
     EXPECT_EQ(list_json(b), list_json(a)) << "query " << i;
   }
 }
@@ -789,7 +797,9 @@ TEST_F(ClickHouseLiveTest, ErrorReaderReadsWhatTheLocalStoreReads) {
       auto local = ErrorsApi(errors.get(), "/api/v1/errors", q);
       auto from_ch = ErrorsApi(&remote, "/api/v1/errors", q);
       ASSERT_EQ(local.first, 200) << q << ": " << local.second;
-      if (q.find("&end=" + e) != std::string::npos) EXPECT_GT(local.second.size(), 500u) << q << ": " << local.second;
+      if (q.find("&end=" + e) != std::string::npos) {
+        EXPECT_GT(local.second.size(), 500u) << q << ": " << local.second;
+      }
       EXPECT_EQ(from_ch.first, 200) << what << " " << q;
       EXPECT_EQ(from_ch.second, local.second) << what << " " << q;
     }

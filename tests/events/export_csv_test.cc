@@ -202,7 +202,9 @@ TEST(ExportCsvTest, StoreExportHasTheHeaderAndOneRecordPerEvent) {
     EXPECT_EQ(row[16], e->attrs_json);
     // Time order within a partition (one hour each here).
     const int64_t t = std::stoll(row[6]);
-    if (t / kHour == prev / kHour) EXPECT_GE(t, prev);
+    if (t / kHour == prev / kHour) {
+      EXPECT_GE(t, prev);
+    }
     prev = t;
   }
 

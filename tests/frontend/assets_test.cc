@@ -46,7 +46,9 @@ TEST(AssetsTest, PathsAreUniqueAndEtagsDifferPerContent) {
     EXPECT_EQ(files[i].path.front(), '/') << files[i].path;
     for (size_t j = i + 1; j < files.size(); ++j) {
       EXPECT_NE(files[i].path, files[j].path);
-      if (files[i].asset.body != files[j].asset.body) EXPECT_NE(files[i].asset.etag, files[j].asset.etag);
+      if (files[i].asset.body != files[j].asset.body) {
+        EXPECT_NE(files[i].asset.etag, files[j].asset.etag);
+      }
     }
   }
 }

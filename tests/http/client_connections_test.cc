@@ -10,19 +10,16 @@
 #include <thread>
 #include <vector>
 
+#include "client_ip_util.h"
 #include "http/server.h"
 #include "server_fixture.h"
 
 namespace perfwatch::http {
 namespace {
 
-using namespace std::chrono_literals;
+using test_util::Ip;
 
-IpAddress Ip(const char* s) {
-  auto a = ParseIpAddress(s);
-  EXPECT_TRUE(a.has_value()) << s;
-  return a.value_or(IpAddress{});
-}
+using namespace std::chrono_literals;
 
 TEST(ClientConnectionsTest, CountsPerClientAndGivesBackOnRelease) {
   ClientConnections cc(2, TrustedProxies());

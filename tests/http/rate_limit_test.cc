@@ -2,24 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include "client_ip_util.h"
 #include "http/client_ip.h"
 
 namespace perfwatch::http {
 namespace {
 
+using test_util::Ip;
+using test_util::Trusted;
+
 constexpr int64_t kSecond = 1'000'000'000;
-
-IpAddress Ip(std::string_view s) {
-  auto a = ParseIpAddress(s);
-  EXPECT_TRUE(a) << s;
-  return a.value_or(IpAddress{});
-}
-
-TrustedProxies Trusted(const std::vector<std::string>& entries) {
-  auto t = TrustedProxies::Create(entries);
-  EXPECT_TRUE(t.ok()) << t.status().ToString();
-  return t.ok() ? std::move(t).value() : TrustedProxies{};
-}
 
 TEST(RateLimitTest, TokenBucketAllowsTheBurstThenRefillsAtTheRate) {
   RateLimiter limiter({.rate_per_second = 2, .burst = 4, .max_entries = 1000});

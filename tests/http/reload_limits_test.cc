@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "client_ip_util.h"
 #include "http/admission.h"
 #include "http/client_connections.h"
 #include "http/rate_limit.h"
@@ -18,6 +19,9 @@
 
 namespace perfwatch::http {
 namespace {
+
+using test_util::Ip;
+using test_util::Trusted;
 
 using perfwatch::testing::HttpClient;
 using perfwatch::testing::HttpResponse;
@@ -33,18 +37,6 @@ Router EchoRouter() {
   });
   r.Handle("GET", "/healthz", [](const Request&, Response& res) { res.body = "ok"; });
   return r;
-}
-
-IpAddress Ip(const char* s) {
-  auto a = ParseIpAddress(s);
-  EXPECT_TRUE(a.has_value()) << s;
-  return a.value_or(IpAddress{});
-}
-
-TrustedProxies Trusted(const std::vector<std::string>& entries) {
-  auto t = TrustedProxies::Create(entries);
-  EXPECT_TRUE(t.ok()) << t.status().ToString();
-  return t.ok() ? std::move(t).value() : TrustedProxies{};
 }
 
 TEST(ServerSetLimitsTest, LowerBodyLimitAppliesToTheNextRequestOfAnOpenConnection) {
@@ -130,7 +122,9 @@ TEST(ServerSetLimitsTest, LowerConnectionCapRefusesNewConnectionsAndKeepsOpenOne
   ASSERT_TRUE(ts.server().SetLimits(lowered).ok());
   RawSocket third(ts.port());
   ASSERT_TRUE(third.WaitForClose(5s));
-  if (!third.received().empty()) EXPECT_EQ(third.received().rfind("HTTP/1.1 503 ", 0), 0u);
+  if (!third.received().empty()) {
+    EXPECT_EQ(third.received().rfind("HTTP/1.1 503 ", 0), 0u);
+  }
   EXPECT_EQ(a.Get("/healthz").status, 200) << "open connections stay open";
   lowered.max_connections = 100;
   ASSERT_TRUE(ts.server().SetLimits(lowered).ok());

@@ -166,7 +166,9 @@ TEST_F(ClickHouseBackendTest, BeaconsArriveOnceAndVitalsMatchTheLocalStore) {
     ASSERT_EQ(ra.status, 200) << q << ": " << ra.body;
     ASSERT_EQ(rb.status, 200) << q << ": " << rb.body;
     EXPECT_EQ(ra.body, rb.body) << q;
-    if (q.find("nope") == std::string::npos) EXPECT_NE(rb.body.find("\"count\":"), std::string::npos) << q;
+    if (q.find("nope") == std::string::npos) {
+      EXPECT_NE(rb.body.find("\"count\":"), std::string::npos) << q;
+    }
   }
   // Bad parameters are refused as the local API refuses them.
   EXPECT_EQ(a.Get("/api/v1/vitals?metric=XYZ").status, 400);
@@ -333,7 +335,9 @@ TEST_F(ClickHouseBackendTest, EventApisAnswerFromClickHouseAsTheLocalStore) {
     ASSERT_EQ(from_reader.status, 200) << q << ": " << from_reader.body;
     EXPECT_EQ(from_reader.body, from_local.body) << q;
     EXPECT_EQ(e.Get(q + range).body, from_local.body) << q;
-    if (q.find("nope") == std::string::npos) EXPECT_GT(from_local.body.size(), 120u) << q << ": " << from_local.body;
+    if (q.find("nope") == std::string::npos) {
+      EXPECT_GT(from_local.body.size(), 120u) << q << ": " << from_local.body;
+    }
   }
   // The Server page's backends: where each reads from, and what each table's forwarder did.
   auto backends = e.Get("/api/v1/status/backends");

@@ -190,7 +190,7 @@ TEST(SnapshotTest, TakenDuringIngestRestoresAGapFreePrefixThatAnswersLikeTheSour
   // The same queries on the source, cut at the prefix, answer identically.
   const int64_t last_ms = base + (k - 1) * kStepMs;
   const std::string window = "from=" + std::to_string(base / 1000.0) + "&to=" + std::to_string(last_ms / 1000.0);
-  for (const std::string target : {"/api/v1/events/export?type=vital&" + window,
+  for (const std::string& target : {"/api/v1/events/export?type=vital&" + window,
                                    "/api/v1/vitals?metric=LCP&group_by=page&" + window,
                                    std::string("/api/v2/silences"), std::string("/api/v2/alerts"),
                                    std::string("/api/v1/deploys?app=shop")}) {
@@ -269,7 +269,7 @@ TEST(SnapshotTest, BackupCopiesOverHttpDeletesTheSnapshotAndRestores) {
   ASSERT_TRUE(restored.Start()) << restored.log();
   RestoreInto(restored, backups[0]);
   ASSERT_TRUE(restored.Start()) << restored.log();
-  for (const std::string target :
+  for (const std::string& target :
        {std::string("/api/v1/events/export"), std::string("/api/v1/vitals?metric=LCP&group_by=page&from=") +
                                                    std::to_string(base / 1000) + "&to=" + std::to_string(NowMs() / 1000),
         std::string("/api/v2/silences"), std::string("/api/v2/alerts"), std::string("/api/v1/deploys?app=shop"),

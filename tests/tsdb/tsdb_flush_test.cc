@@ -285,7 +285,9 @@ TEST(TsdbSnapshotTest, HoldsBlocksAndHeadAsOfTheCallAsHardLinks) {
   ASSERT_TRUE((*db)->Flush().ok());  // deletes the source's segments: the links keep them
 
   for (const auto& entry : std::filesystem::recursive_directory_iterator(out.path() / "full")) {
-    if (entry.is_regular_file()) EXPECT_GE(entry.hard_link_count(), 1u);
+    if (entry.is_regular_file()) {
+      EXPECT_GE(entry.hard_link_count(), 1u);
+    }
   }
   size_t shared = 0;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(out.path() / "full" / "blocks")) {

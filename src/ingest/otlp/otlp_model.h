@@ -79,7 +79,7 @@ struct AnyValue {
   bool bool_value = false;
   int64_t int_value = 0;
   double double_value = 0;
-  std::string string_value;
+  std::string string_value{};
 
   bool operator==(const AnyValue&) const = default;
 

@@ -85,7 +85,7 @@ struct RumExtraAggregatorOptions {
   int64_t flush_interval_ms = 0;      // 0: Record()/Sweep() write; > 0: a thread sweeps and writes
   // Held journeys across restarts (both set, or neither: held journeys are then lost on restart).
   const events::EventStore* event_store = nullptr;
-  std::filesystem::path sweep_mark_path;  // serve: data_dir/rum-journeys.json
+  std::filesystem::path sweep_mark_path{};  // serve: data_dir/rum-journeys.json
 };
 
 class RumExtraAggregator {
