@@ -6,22 +6,6 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Resolves once `page` has observed the Event Timing entry of a click lasting at least
- * `ms` (or after 10 s, so the caller's assertion says what is missing). Chromium queues
- * that entry only after the next frame is presented, which on a loaded machine can come
- * after any fixed pause: a page left before then never reports the interaction, and the
- * SDK saw the pointerdown alone (the CI run of stop 43: INP 8 after a 150 ms handler).
- */
-export function clickObserved(page, ms) {
-  return page.evaluate((ms) => new Promise((resolve) => {
-    setTimeout(resolve, 10_000);
-    new PerformanceObserver((list, o) => {
-      if (list.getEntries().some((e) => e.name === 'click' && e.duration >= ms)) o.disconnect(), resolve();
-    }).observe({ type: 'event', buffered: true, durationThreshold: 16 });
-  }), ms);
-}
-
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 export async function freePort() {
   const s = createServer();
