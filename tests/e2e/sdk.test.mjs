@@ -443,8 +443,9 @@ test('LCP and INP carry attribution selectors', async () => {
 // When a page is hidden web-vitals reports the final CLS and LCP, and INP from
 // interactions still waiting for an idle callback (the slow click after an 8 ms
 // pointerdown reported alone), each in a listener of its own. Sent in a request per
-// listener, reports of one id could reach the server out of order, and it keeps the last
-// to arrive (the CI run of stop 43 stored INP 8 for a 150 ms click). The visit lasts less
+// listener, reports of one id could reach the server out of order, and of reports made in
+// the same millisecond it keeps the last to arrive (the CI run of stop 43 stored INP 8 for
+// a 150 ms click). The visit lasts less
 // than the batch timer's 5 s, so all of a page view's vitals leave in one request.
 test('a page being hidden sends its vitals in one request, each final value last', async () => {
   const bodies = beaconRequests.map((r) => JSON.parse(r.body));

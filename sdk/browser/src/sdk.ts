@@ -348,11 +348,12 @@ function start(): void {
   // reports its final values there, and processes interactions still waiting for an idle
   // callback (the 150 ms click behind an 8 ms pointerdown already reported) in listeners
   // of its own, added later. Sent one by one, the reports of one id left in separate
-  // requests that can reach the server out of order, and the server keeps the last one
-  // to arrive (the CI run of stop 43 stored INP 8 for a 150 ms click). The first
-  // listener, in the capture phase and before web-vitals' own, holds the reports; the
-  // flush runs in the bubble phase, after every capture listener on window (web-vitals
-  // adds only those). (Should a page's listener stop the event, the batch timer sends.)
+  // requests that can reach the server out of order, and of reports made in the same
+  // millisecond it keeps the last to arrive (the CI run of stop 43 stored INP 8 for a
+  // 150 ms click). The first listener, in the capture phase and before web-vitals' own,
+  // holds the reports; the flush runs in the bubble phase, after every capture listener
+  // on window (web-vitals adds only those). (Should a page's listener stop the event,
+  // the batch timer sends.)
   addEventListener('visibilitychange', () => (hiding = +(document.visibilityState == 'hidden')), true);
   addEventListener('visibilitychange', () => hiding && ((hiding = 0), flush(true)));
   onCLS(vital);
