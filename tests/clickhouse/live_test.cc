@@ -58,9 +58,9 @@ class ClickHouseLiveTest : public ::testing::Test {
   void SetUp() override {
     if (!ClickHouseServer::Available()) GTEST_SKIP() << "clickhouse-server is not installed (apt-get install clickhouse-server)";
     ASSERT_NE(server_, nullptr) << "clickhouse-server did not start";
-    if (!server_->running()) {
+    if (!server_->running()) {  // an earlier test stopped it
       ASSERT_TRUE(server_->Start());
-    }  // an earlier test stopped it
+    }
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     database_ = std::string("t_") + info->name();
     dir_ = std::filesystem::temp_directory_path() / ("pw-ch-live-" + std::to_string(::getpid()) + "-" + info->name());

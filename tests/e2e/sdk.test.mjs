@@ -445,8 +445,8 @@ test('LCP and INP carry attribution selectors', async () => {
 // pointerdown reported alone), each in a listener of its own. Sent in a request per
 // listener, reports of one id could reach the server out of order, and of reports made in
 // the same millisecond it keeps the last to arrive (the CI run of stop 43 stored INP 8 for
-// a 150 ms click). The visit lasts less
-// than the batch timer's 5 s, so all of a page view's vitals leave in one request.
+// a 150 ms click). The visit lasts less than the batch timer's 5 s, so all of a page
+// view's vitals leave in one request.
 test('a page being hidden sends its vitals in one request, each final value last', async () => {
   const bodies = beaconRequests.map((r) => JSON.parse(r.body));
   const final = (b) => ['CLS', 'LCP', 'INP'].includes(b.name);

@@ -31,9 +31,9 @@ TEST(RumAggregatesTest, BucketCountsMatchBruteForceAndRepeatsCountOnce) {
     std::string beacon = R"({"name":"LCP","value":)" + std::to_string(ms) + R"(,"id":"v)" + std::to_string(i) +
                          R"(","sessionId":"s","url":"https://x.example)" + page + R"(","connection":"4g"})";
     ASSERT_EQ(client.Post("/api/rum?app=shop", beacon).status, 204);
-    if (i == 7) {
+    if (i == 7) {  // a repeat: counted once
       ASSERT_EQ(client.Post("/api/rum?app=shop", beacon).status, 204);
-    }  // a repeat: counted once
+    }
   }
   // The aggregates are written once a second: wait for the count to arrive.
   const std::string query =
