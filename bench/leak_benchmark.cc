@@ -42,7 +42,8 @@
 // Run: build/bench/leak_benchmark --benchmark_filter='Quality/200/[0-9]+/10000'  (seeds
 // 2026, tuned on, and 4711 and 99, checks that the figures are not fitted to one seed);
 // --benchmark_filter=Quality adds the threshold sweep on seed 2026;
-// --benchmark_filter=EnvelopeSweep the envelope at stricter growth thresholds.
+// --benchmark_filter=EnvelopeSweep the envelope at stricter growth thresholds;
+// --benchmark_filter=QualityCoarse the same generator sampled every 10, 15 and 30 s.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -85,7 +86,10 @@ struct Series {
   double noise = 0;
 };
 
-Series Generate(std::mt19937& rng, double leak_rate) {
+// `length` samples at 1 s; a leak starts at a second uniform in [leak_from, leak_from +
+// leak_span). The defaults are BM_Quality's series (the same draws for the same seed).
+Series Generate(std::mt19937& rng, double leak_rate, int length = kLength, int leak_from = 180,
+                int leak_span = 300) {
   std::uniform_real_distribution<double> u(0, 1);
   std::normal_distribution<double> g(0, 1);
   Series s;
@@ -117,18 +121,18 @@ Series Generate(std::mt19937& rng, double leak_rate) {
     w.cycle_depth = w.depth;
   }
   if (leak_rate > 0) {
-    s.leak_start = 180 + static_cast<int>(rng() % 300);
+    s.leak_start = leak_from + static_cast<int>(rng() % static_cast<unsigned>(leak_span));
     s.leak_rate = leak_rate;
   }
-  s.v.resize(kLength);
-  s.base.resize(kLength);
-  s.cycle.resize(kLength);
-  s.phase.assign(saws.size(), std::vector<double>(kLength));
+  s.v.resize(length);
+  s.base.resize(length);
+  s.cycle.resize(length);
+  s.phase.assign(saws.size(), std::vector<double>(length));
   for (const Saw& w : saws) s.depth.push_back(w.depth), s.period.push_back(w.period);
-  s.since.resize(kLength);
+  s.since.resize(length);
   s.noise = noise;
   int cycle = 0;
-  for (int i = 0; i < kLength; ++i) {
+  for (int i = 0; i < length; ++i) {
     const double t = i;
     double base = level * (1 + warm * (1 - std::exp(-t / tau)));
     if (s.leak_start >= 0 && i >= s.leak_start) base += level * (1 + warm) * leak_rate * (t - s.leak_start) / 60;
@@ -159,19 +163,24 @@ Series Generate(std::mt19937& rng, double leak_rate) {
 // reports when that growth is at least `threshold` per minute.
 class EnvelopeDetector {
  public:
-  explicit EnvelopeDetector(double threshold = 0.05) : threshold_(threshold) {}
+  // step: seconds between samples (the windows are in samples).
+  explicit EnvelopeDetector(double threshold = 0.05, int step = 1)
+      : threshold_(threshold), step_(step) {}
   bool Append(double v) {
     window_.push_back(v);
     if (window_.size() > kEnv) window_.pop_front();
     envelope_.push_back(*std::min_element(window_.begin(), window_.end()));
-    if (envelope_.size() <= kWarmup) return false;  // the same start-up grace as LeakOptions
+    // LeakOptions' start-up grace (120 s), and 30 samples to look back on.
+    if (envelope_.size() * static_cast<size_t>(step_) <= kWarmup || envelope_.size() <= kLag)
+      return false;
     const double now = envelope_.back(), before = envelope_[envelope_.size() - 1 - kLag];
-    return (now - before) / before * (60.0 / kLag) >= threshold_;
+    return (now - before) / before * (60.0 / static_cast<double>(kLag * step_)) >= threshold_;
   }
 
  private:
   static constexpr size_t kEnv = 20, kLag = 30, kWarmup = 120;
   double threshold_;
+  int step_;
   std::deque<double> window_;
   std::vector<double> envelope_;
 };
@@ -616,6 +625,89 @@ void BM_ScanOracleBound(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ScanOracleBound)->Args({2026, 200})->Args({4711, 200})->Args({99, 200})->Iterations(1)->Unit(benchmark::kSecond);
+
+// Coarser sampling, as the defaults deliver heap series: the browser SDK samples every 10 s
+// (data-memory-interval) and the TSDB pass reads its expressions at a 15 s step over 30
+// minutes. The generator's series at 1 s, 1,800 s long, leaks starting in [600, 1200) s,
+// of which every `step`-th sample is given to the detector (a GC sawtooth sampled that
+// sparsely aliases whatever its period). Args: step (s), seed; 100 series per leak rate,
+// 500 healthy. Counters as BM_Quality's, over 2 and 5 minutes (reported at a sample time in
+// [s, s + 120] or [s, s + 300] and not in [s - 300, s)); the envelope peer is BM_Quality's
+// in samples (minimum of the last 20 against 30 samples earlier, growth per minute over
+// that time).
+void BM_QualityCoarse(benchmark::State& state) {
+  const int step = static_cast<int>(state.range(0));
+  std::mt19937 rng(static_cast<uint32_t>(state.range(1)));
+  constexpr int kCoarseLength = 1800;
+  const double rates[] = {0.05, 0.075, 0.10, 0.15, 0.20};
+  double all = 0, healthy = 0, found2[2] = {}, found5[2] = {}, flagged[2] = {}, early[2] = {};
+  double kind_all[4] = {}, kind_found5[4] = {}, kind_healthy[4] = {}, kind_flagged[4] = {};
+  // reported[k]: after the sample at k * step seconds.
+  auto run = [&](const Series& s, int which) {
+    std::vector<bool> reported;
+    pa::LeakDetector d;
+    EnvelopeDetector e(0.05, step);
+    for (int i = 0; i < kCoarseLength; i += step) {
+      if (which == 0) {
+        d.Append(int64_t{i} * 1000 + 1'700'000'000'000, s.v[i]);
+        reported.push_back(d.result().leaking);
+      } else {
+        reported.push_back(e.Append(s.v[i]));
+      }
+    }
+    return reported;
+  };
+  auto any = [&](const std::vector<bool>& r, int from_s, int to_s) {
+    for (size_t k = 0; k < r.size(); ++k) {
+      const int t = static_cast<int>(k) * step;
+      if (t >= from_s && t <= to_s && r[k]) return true;
+    }
+    return false;
+  };
+  for (auto _ : state) {
+    for (double rate : rates) {
+      for (int k = 0; k < 100; ++k) {
+        const Series s = Generate(rng, rate, kCoarseLength, 600, 600);
+        ++all, ++kind_all[s.kind];
+        for (int which = 0; which < 2; ++which) {
+          const std::vector<bool> r = run(s, which);
+          const bool before = any(r, s.leak_start - 300, s.leak_start - 1);
+          early[which] += any(r, 0, s.leak_start - 1);
+          found2[which] += !before && any(r, s.leak_start, s.leak_start + 120);
+          const bool f5 = !before && any(r, s.leak_start, s.leak_start + 300);
+          found5[which] += f5;
+          if (which == 0) kind_found5[s.kind] += f5;
+        }
+      }
+    }
+    for (int k = 0; k < 500; ++k) {
+      const Series s = Generate(rng, 0, kCoarseLength, 600, 600);
+      ++healthy, ++kind_healthy[s.kind];
+      for (int which = 0; which < 2; ++which) {
+        const bool f = any(run(s, which), 0, kCoarseLength);
+        flagged[which] += f;
+        if (which == 0) kind_flagged[s.kind] += f;
+      }
+    }
+  }
+  const char* names[] = {"", "_envelope"};
+  for (int which = 0; which < 2; ++which) {
+    state.counters[std::string("found_all_2min") + names[which]] = found2[which] / all;
+    state.counters[std::string("found_all_5min") + names[which]] = found5[which] / all;
+    state.counters[std::string("early") + names[which]] = early[which] / all;
+    state.counters[std::string("false_healthy") + names[which]] = flagged[which] / healthy;
+  }
+  for (int k = 0; k < 4; ++k) {
+    state.counters[std::string("found_all_5min_") + kKindNames[k]] =
+        kind_found5[k] / std::max(1.0, kind_all[k]);
+    state.counters[std::string("false_") + kKindNames[k]] =
+        kind_flagged[k] / std::max(1.0, kind_healthy[k]);
+  }
+}
+BENCHMARK(BM_QualityCoarse)
+    ->ArgsProduct({{10, 15, 30}, {2026, 4711, 99}})
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond);
 
 // Cost of one Append at 1 sample/s once both windows are full, per GC kind of the generator.
 void BM_AppendPerSample(benchmark::State& state) {

@@ -14,12 +14,14 @@ constexpr int kConfirmSamples = 2;          // evaluations in a row an onset mus
 constexpr size_t kMaxFitPoints = 64;        // points per Theil–Sen / Mann–Kendall fit
 constexpr int64_t kReferenceMs = 180'000;   // the reference level: the points of this before a window
 constexpr int64_t kMaxReferenceMs = 360'000;  // with slow collections, longer, up to this
+constexpr double kCoarseReferenceSamples = 36;  // and at least this many sampling intervals
+constexpr double kCoarseStepMs = 5000;         // samples this far apart: minima of 2 as points
 constexpr ptrdiff_t kMinReference = 10;     // reference points, at least
 constexpr ptrdiff_t kMinWindowPoints = 2;   // points in a window, at least
 constexpr double kTests = 3000;             // ramp tests per series: p is corrected for this many
 constexpr double kMinRateShare = 0.6;       // the window's slope: at least this × the threshold
 constexpr double kMaxRho = 0.9;             // serial correlation of the reference used, at most
-constexpr double kSlowCollectionMs = 2500;  // collections at least this far apart: one point each
+constexpr int64_t kSlowCollectionMs = 2500;  // collections at least this far apart: one point each
 constexpr int64_t kFastMinimumMs = 3000;    // faster collections: the minimum over this
 constexpr ptrdiff_t kMinSustainedPoints = 12;  // points of a sustained-growth test, at least
 constexpr int64_t kMinSustainedMs = 60'000;    // and the time they span
@@ -91,6 +93,34 @@ LeakDetector::LeakDetector(const LeakOptions& options) : options_(options) {
   min_z_ = hi;
 }
 
+// Spans that must hold enough samples grow with the sampling interval: max(ms, samples ×
+// the median interval). At 1 sample/s (or faster) they are the constants themselves.
+int64_t LeakDetector::Span(int64_t ms, double samples) const {
+  return std::max(ms, static_cast<int64_t>(samples * step_ms_));
+}
+
+int64_t LeakDetector::LongWindow() const { return Span(options_.long_window_ms, 20); }
+int64_t LeakDetector::FigureWindow() const { return Span(options_.window_ms, 8); }
+int64_t LeakDetector::MaxReference() const { return Span(kMaxReferenceMs, 30); }
+
+// The ramp test's windows, each holding at least 3 samples; with samples 5 s or more apart,
+// also 4 to 16 intervals (the fixed windows would hold too few, or all, of them).
+const std::vector<int64_t>& LeakDetector::Windows() {
+  if (windows_step_ != step_ms_) {
+    windows_step_ = step_ms_;
+    scaled_windows_.clear();
+    for (int64_t w : windows_) scaled_windows_.push_back(Span(w, 3));
+    if (step_ms_ >= kCoarseStepMs) {
+      for (double k : {4, 6, 8, 12, 16}) scaled_windows_.push_back(Span(0, k));
+    }
+    for (int64_t& w : scaled_windows_) w = std::min(w, LongWindow());
+    std::sort(scaled_windows_.begin(), scaled_windows_.end());
+    scaled_windows_.erase(std::unique(scaled_windows_.begin(), scaled_windows_.end()),
+                          scaled_windows_.end());
+  }
+  return scaled_windows_;
+}
+
 double LeakDetector::Sigma() const {
   // Second differences of the last minute: a linear ramp cancels, white noise of sigma
   // gives sigma·sqrt(6). Those touching a collection's drop are left out.
@@ -112,7 +142,7 @@ double LeakDetector::Sigma() const {
   return 1.4826 * Median(d2) / std::sqrt(6.0);
 }
 
-LeakDetector::Fit LeakDetector::FitPoints(int64_t from) const {
+LeakDetector::Fit LeakDetector::FitPoints(int64_t from, std::optional<int64_t> level_at) const {
   Fit f;
   auto first = std::lower_bound(points_.begin(), points_.end(), from,
                                 [](const Point& p, int64_t t) { return p.t < t; });
@@ -131,9 +161,11 @@ LeakDetector::Fit LeakDetector::FitPoints(int64_t from) const {
   const TheilSenResult ts = TheilSen(x, y);
   f.slope_per_ms = ts.slope;
   f.n = x.size();
-  // The fitted level where the points start; a steep rise from a flat start puts that
-  // line's start below zero (the line follows the rise): then the least point is the level.
-  double level = ts.intercept + ts.slope * x.front();
+  // The fitted level at level_at (where a leak started, so that a long leak's ratio stays
+  // over the heap it grew from) or where the points start; a steep rise from a flat start
+  // puts that line's start below zero (the line follows the rise): then the least point is
+  // the level.
+  double level = ts.intercept + ts.slope * (level_at ? static_cast<double>(*level_at) : x.front());
   if (!(level > 0)) level = *std::min_element(y.begin(), y.end());
   f.ratio_per_min = level > 0 ? ts.slope * 60'000 / level : 0;
   f.p = MannKendall(y).p_increasing;
@@ -147,9 +179,13 @@ double LeakDetector::RampZ(int64_t window, double sigma) const {
   // Reference: the points of the kReferenceMs before the window. Slow collections (one
   // point each, every 10-30 s: a major generation) leave fewer than kMinReference points
   // there, and no test at all; then the reference spans kMinReference + 1 periods.
-  int64_t reference_ms = kReferenceMs;
-  if (period_ms_ >= kSlowCollectionMs) {
-    reference_ms = std::clamp(static_cast<int64_t>(period_ms_ * (kMinReference + 1)), kReferenceMs, kMaxReferenceMs);
+  // Sparse samples of a sawtooth wobble as its collections beat against the sampling
+  // (the sampled phase drifts for minutes): a reference of 36 samples spans a beat.
+  const int64_t min_reference = Span(kReferenceMs, kCoarseReferenceSamples);
+  int64_t reference_ms = min_reference;
+  if (period_ms_ >= static_cast<double>(Span(kSlowCollectionMs, 2.5))) {
+    reference_ms = std::clamp(static_cast<int64_t>(period_ms_ * (kMinReference + 1)), min_reference,
+                              MaxReference());
   }
   auto ref_begin = std::lower_bound(points_.begin(), points_.end(), cut - reference_ms,
                                     [](const Point& p, int64_t t) { return p.t < t; });
@@ -187,7 +223,8 @@ double LeakDetector::RampZ(int64_t window, double sigma) const {
   }
   if (!(sxx > 0)) return 0;
   const double slope = sxy / sxx;  // bytes per second
-  if (slope * 60 / mu < kMinRateShare * options_.threshold_ratio_per_min) return 0;
+  const double min_slope = kMinRateShare * options_.threshold_ratio_per_min * mu / 60;
+  if (slope < min_slope) return 0;
   if (!(points_.back().v > mu)) return 0;
   // Growth that a periodic wobble gives back never leaves the range it has shown: the
   // latest points (the median of the last third) stand above the reference's highest.
@@ -211,6 +248,10 @@ double LeakDetector::RampZ(int64_t window, double sigma) const {
   }
   const double ref_slope = TheilSen(x, y).slope;
   if (ref_slope > options_.max_deceleration * slope) return 0;
+  // A steady growth below the threshold (a reference that already rises as fast) passes
+  // the ramp through the reference's median with a slope too steep: the growth the window
+  // adds to the reference's own must reach the share of the threshold.
+  if (slope - std::max(ref_slope, 0.0) < min_slope) return 0;
   return z;
 }
 
@@ -225,8 +266,7 @@ double LeakDetector::RampZ(int64_t window, double sigma) const {
 // a start-up growth still levelling off at its end passed the test at the first
 // evaluation (without them, the leak benchmark's false alarms fell from 28 to 22 of 3,000).
 bool LeakDetector::SustainedGrowth(int64_t now, int64_t* from) const {
-  const int64_t start =
-      std::max({now - options_.long_window_ms, options_.warmup_ms, baseline_since_});
+  const int64_t start = std::max({now - LongWindow(), options_.warmup_ms, baseline_since_});
   auto first = std::lower_bound(points_.begin(), points_.end(), start,
                                 [](const Point& p, int64_t t) { return p.t < t; });
   const ptrdiff_t n = points_.end() - first;
@@ -270,8 +310,16 @@ bool LeakDetector::Append(int64_t t_ms, double value) {
   ++result_.samples;
   if (!samples_.empty() && samples_.back().v > s.v) drops_.push_back({s.t, samples_.back().v - s.v, s.v});
   samples_.push_back(s);
-  while (samples_.front().t < s.t - 120'000) samples_.pop_front();
-  while (!drops_.empty() && drops_.front().t < s.t - 240'000) drops_.pop_front();
+  // The sampling interval: the median of the last (up to) 32.
+  if (samples_.size() >= 2) {
+    std::vector<double> gaps;
+    for (size_t i = samples_.size() - 1; i > 0 && gaps.size() < 32; --i) {
+      gaps.push_back(static_cast<double>(samples_[i].t - samples_[i - 1].t));
+    }
+    step_ms_ = Median(std::move(gaps));
+  }
+  while (samples_.front().t < s.t - Span(120'000, 64)) samples_.pop_front();
+  while (!drops_.empty() && drops_.front().t < s.t - Span(240'000, 40)) drops_.pop_front();
   Evaluate();
   return true;
 }
@@ -298,19 +346,27 @@ void LeakDetector::AddPoint(double sigma) {
   // Whether the points are a baseline a sustained rise can be read from: troughs of slow
   // collections, or a series that never showed a collection (RSS-like). Between one or two
   // rare collections the raw samples are the allocation ramp, not the baseline.
-  const bool baseline = period >= kSlowCollectionMs || (collections == 0 && biggest < 0.02 * samples_.back().v);
+  const auto slow = static_cast<double>(Span(kSlowCollectionMs, 2.5));
+  const bool baseline = period >= slow || (collections == 0 && biggest < 0.02 * samples_.back().v);
   if (baseline && !points_are_baseline_) baseline_since_ = now;
   points_are_baseline_ = baseline;
   double v = samples_.back().v;
-  if (period >= kSlowCollectionMs) {
+  if (step_ms_ >= kCoarseStepMs && (period > 0 || biggest >= 0.02 * v)) {
+    // Sparse samples of a sawtooth land at random phases of its cycles: the lesser of the
+    // last two is a point (the one nearer a trough).
+    if (samples_.size() >= 2) v = std::min(v, samples_[samples_.size() - 2].v);
+  } else if (period >= slow) {
     // Slow collections: one point per collection, its trough.
     if (drops_.empty() || drops_.back().t != now || drops_.back().size < big) return;
   } else if (period > 0) {
     // Fast or aliased collections: the minimum of the last few samples.
-    for (auto it = samples_.rbegin(); it != samples_.rend() && it->t > now - kFastMinimumMs; ++it) v = std::min(v, it->v);
+    const int64_t fast = Span(kFastMinimumMs, 3);
+    for (auto it = samples_.rbegin(); it != samples_.rend() && it->t > now - fast; ++it)
+      v = std::min(v, it->v);
   }
   points_.push_back({now, v});
-  while (points_.front().t < now - options_.long_window_ms - kMaxReferenceMs - 10'000) points_.pop_front();
+  while (points_.front().t < now - LongWindow() - MaxReference() - Span(10'000, 10))
+    points_.pop_front();
 }
 
 void LeakDetector::Evaluate() {
@@ -322,7 +378,7 @@ void LeakDetector::Evaluate() {
   int64_t rise_from = 0;
   if (now >= options_.warmup_ms && !points_.empty()) {
     double best = 0;
-    for (int64_t w : windows_) {
+    for (int64_t w : Windows()) {
       const double z = RampZ(w, sigma);
       if (z > best) best = z, rise_from = now - w;
     }
@@ -331,17 +387,19 @@ void LeakDetector::Evaluate() {
     onset_run_ = leaking ? onset_run_ + 1 : 0;
     if (!was_leaking && onset_run_ < kConfirmSamples) leaking = false;
     if (!leaking && was_leaking) {
-      const int64_t from = std::max(*result_.since_ms - origin_, now - options_.long_window_ms);
-      leaking = FitPoints(std::min(from, now - options_.window_ms)).ratio_per_min >=
+      const int64_t since = *result_.since_ms - origin_;
+      const int64_t from = std::max(since, now - LongWindow());
+      leaking = FitPoints(std::min(from, now - FigureWindow()), since).ratio_per_min >=
                 0.5 * options_.threshold_ratio_per_min;
     }
   }
   result_.leaking = leaking;
   if (leaking && !(was_leaking && result_.since_ms)) result_.since_ms = std::max<int64_t>(rise_from, 0) + origin_;
   if (!leaking) result_.since_ms.reset();
-  const int64_t from = leaking ? std::max(*result_.since_ms - origin_, now - options_.long_window_ms)
-                               : now - options_.window_ms;
-  Fit f = FitPoints(from);
+  std::optional<int64_t> since;
+  if (leaking) since = *result_.since_ms - origin_;
+  const int64_t from = since ? std::max(*since, now - LongWindow()) : now - FigureWindow();
+  Fit f = FitPoints(from, since);
   result_.growth_bytes_per_min = f.slope_per_ms * 60'000;
   result_.growth_ratio_per_min = f.ratio_per_min;
   result_.p_value = f.p;

@@ -13,25 +13,31 @@
 // 3. Ramp test, over trailing windows W of 10 s to long_window_ms (fractions of onset_ms,
 //    multiples of window_ms): against the reference level mu (median of B over the 180 s
 //    before the window; with slow collections, over 11 periods, up to 6 minutes, so that it
-//    holds the 10 points the test needs) and its spread sd (the larger of MAD and standard deviation),
-//    the least-squares slope l of a ramp B = mu + l·(t - (now - W)) over the window's
-//    points; z = l / se, se from sd, inflated by the reference's lag-1 autocorrelation
+//    holds the 10 points the test needs) and its spread sd (the larger of MAD and standard
+//    deviation), the least-squares slope l of a ramp B = mu + l·(t - (now - W)) over the
+//    window's points; z = l / se, se from sd, inflated by the reference's lag-1 autocorrelation
 //    (a slow wobble). Onset when, for some W: z >= the normal quantile of
 //    max_p_value / 3000 (Bonferroni; 4.5 by default); l >= 0.6 × threshold_ratio_per_min
 //    of mu; the latest points stand above every reference point (a periodic wobble gives
 //    its growth back and never leaves its range); the reference did not rise faster than
-//    max_deceleration × l (a warm-up levelling off). It must hold 2 samples in a row.
+//    max_deceleration × l (a warm-up levelling off), and l less the reference's own rise
+//    is still 0.6 × the threshold (steady growth below it). It must hold 2 samples in a row.
 //    Nothing is reported in the series' first warmup_ms.
 // 4. Hysteresis: once leaking, the series stays leaking while the Theil–Sen slope of B
 //    from since (at least window_ms) is at least half the threshold.
+// Sampling interval: spans that must hold samples hold at least so many of the median
+// interval of the last 32 (windows 3, reference 36, ...; docs/analysis.md "Sampling
+// interval"), and samples 5 s or more apart of a sawtooth give the lesser of the last two
+// as the point; at 1 sample/s every span is the one above.
 // Figures: Theil–Sen slope (bytes/min) of B's points from `since` (at most
-// long_window_ms, up to 64 points), ratio over the fitted level at since (over the least
-// point when a steep rise from a flat start puts that level at or below 0); p_value is
-// Mann–Kendall over the same points. Not leaking: the same over the last window_ms.
-// severity follows the seeds' levels of growth_ratio_per_min: >= 0.20 critical, >= 0.10
-// high, >= 0.05 medium, below low (only reachable with a threshold under 5 %/min); "none"
-// when not leaking. since = the start of the window with the largest z; kept while the
-// leak lasts. Cost per sample: O(windows × reference points) + O(64^2).
+// long_window_ms, up to 64 points), ratio over the fitted line's level at since (the heap
+// the leak grew from, however long ago; over the least point when a steep rise from a flat
+// start puts that level at or below 0); p_value is Mann–Kendall over the same points. Not
+// leaking: the same over the last window_ms. severity follows the seeds' levels of
+// growth_ratio_per_min: >= 0.20 critical, >= 0.10 high, >= 0.05 medium, below low (a lower
+// threshold, or a leak measured just under 5 %/min); "none" when not leaking. since = the
+// start of the window with the largest z; kept while the leak lasts. Cost per sample:
+// O(windows × reference points) + O(64^2).
 //
 // Thread safety: DetectLeak is a pure function; a LeakDetector is not thread-safe (one
 // owner appends and reads).
@@ -95,7 +101,12 @@ class LeakDetector {
     double p = 1;
     size_t n = 0;
   };
-  Fit FitPoints(int64_t from) const;
+  Fit FitPoints(int64_t from, std::optional<int64_t> level_at = std::nullopt) const;
+  int64_t Span(int64_t ms, double samples) const;
+  int64_t LongWindow() const;
+  int64_t FigureWindow() const;
+  int64_t MaxReference() const;
+  const std::vector<int64_t>& Windows();
   double RampZ(int64_t window, double sigma) const;
   bool SustainedGrowth(int64_t now, int64_t* from) const;
   double Sigma() const;
@@ -104,7 +115,10 @@ class LeakDetector {
 
   LeakOptions options_;
   LeakResult result_;
-  std::vector<int64_t> windows_;  // the trailing windows tested, ms
+  std::vector<int64_t> windows_;         // the trailing windows tested at 1 sample/s, ms
+  std::vector<int64_t> scaled_windows_;  // those for the current sampling interval (Windows())
+  double windows_step_ = -1;             // the interval scaled_windows_ were made for
+  double step_ms_ = 0;           // the median interval of the last 32 samples (0: one sample)
   double min_z_ = 0;             // the ramp test's threshold
   int64_t origin_ = 0;           // first sample's time: times are kept relative to it
   std::deque<Point> samples_;    // the last ~2 minutes
