@@ -35,7 +35,7 @@ test('the example app fills perfwatch with vitals, RED metrics, errors, journeys
   const base = `http://127.0.0.1:${port}`;
   // --duration: a safety net; the test stops it with SIGINT once everything is there.
   // --shop-dist: its own build of the shop (react_sdk.test.mjs may build the default one
-  // at the same time under scripts/test's --test-concurrency=2).
+  // at the same time: tests/e2e/run-all runs three files at a time).
   const child = spawn(process.execPath, [join(REPO, 'examples/run.mjs'), '--perfwatch', BIN, '--port', String(port), '--shop-port', '0',
     '--data-dir', join(data, 'data'), '--shop-dist', join(data, 'shop'), '--duration', '120s', '--chromium', CHROMIUM], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
