@@ -102,6 +102,9 @@ int64_t LeakDetector::Span(int64_t ms, double samples) const {
 int64_t LeakDetector::LongWindow() const { return Span(options_.long_window_ms, 20); }
 int64_t LeakDetector::FigureWindow() const { return Span(options_.window_ms, 8); }
 int64_t LeakDetector::MaxReference() const { return Span(kMaxReferenceMs, 30); }
+double LeakDetector::SlowPeriod() const {
+  return static_cast<double>(Span(kSlowCollectionMs, 2.5));
+}
 
 // The ramp test's windows, each holding at least 3 samples; with samples 5 s or more apart,
 // also 4 to 16 intervals (the fixed windows would hold too few, or all, of them).
@@ -183,7 +186,7 @@ double LeakDetector::RampZ(int64_t window, double sigma) const {
   // (the sampled phase drifts for minutes): a reference of 36 samples spans a beat.
   const int64_t min_reference = Span(kReferenceMs, kCoarseReferenceSamples);
   int64_t reference_ms = min_reference;
-  if (period_ms_ >= static_cast<double>(Span(kSlowCollectionMs, 2.5))) {
+  if (period_ms_ >= SlowPeriod()) {
     reference_ms = std::clamp(static_cast<int64_t>(period_ms_ * (kMinReference + 1)), min_reference,
                               MaxReference());
   }
@@ -346,7 +349,7 @@ void LeakDetector::AddPoint(double sigma) {
   // Whether the points are a baseline a sustained rise can be read from: troughs of slow
   // collections, or a series that never showed a collection (RSS-like). Between one or two
   // rare collections the raw samples are the allocation ramp, not the baseline.
-  const auto slow = static_cast<double>(Span(kSlowCollectionMs, 2.5));
+  const double slow = SlowPeriod();
   const bool baseline = period >= slow || (collections == 0 && biggest < 0.02 * samples_.back().v);
   if (baseline && !points_are_baseline_) baseline_since_ = now;
   points_are_baseline_ = baseline;

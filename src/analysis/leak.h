@@ -106,6 +106,7 @@ class LeakDetector {
   int64_t LongWindow() const;
   int64_t FigureWindow() const;
   int64_t MaxReference() const;
+  double SlowPeriod() const;  // collections at least this far apart are slow: one point each
   const std::vector<int64_t>& Windows();
   double RampZ(int64_t window, double sigma) const;
   bool SustainedGrowth(int64_t now, int64_t* from) const;

@@ -73,6 +73,28 @@ constexpr double kBase = 100e6;
 // A GC sawtooth: +depth over `period` seconds, then back to the level.
 double Saw(int t, int period, double depth) { return depth * static_cast<double>(t % period) / period; }
 
+// One detector over healthy(t), one over healthy(t) plus a leak of `rate` × kBase per minute
+// from `start`, a sample every `step` s for t < `end`. The healthy one must never report,
+// the leaking one not before `start`. *first: the leaking one's first report (s), *last:
+// its final result. Call it under ASSERT_NO_FATAL_FAILURE.
+template <typename Healthy>
+void RunWithAndWithoutLeak(int step, int end, int start, double rate, Healthy healthy,
+                           std::optional<int>* first, LeakResult* last) {
+  LeakDetector leaking, flat;
+  for (int t = 0; t < end; t += step) {
+    const double v = healthy(t);
+    const double leak = t >= start ? kBase * rate * (t - start) / 60 : 0;
+    flat.Append(kT0 + t * 1000, v);
+    leaking.Append(kT0 + t * 1000, v + leak);
+    ASSERT_FALSE(flat.result().leaking) << "t=" << t;
+    if (t < start) {
+      ASSERT_FALSE(leaking.result().leaking) << "t=" << t;
+    }
+    if (leaking.result().leaking && !*first) *first = t;
+  }
+  *last = leaking.result();
+}
+
 TEST(LeakDetectorTest, HealthySawtoothIsNotALeak) {
   LeakDetector d;
   for (int t = 0; t < 900; ++t) {
@@ -162,22 +184,15 @@ TEST(LeakDetectorTest, LeakOnTwoGenerationsIsFound) {
 // troughs, fewer than the 10 the ramp test needs, so the reference spans 11 periods
 // instead. A 10 %/min leak is found within a minute; the same series without it never is.
 TEST(LeakDetectorTest, LeakBetweenSlowCollectionsIsFoundWithinAMinute) {
-  LeakDetector leaking, healthy;
-  int first = -1;
-  for (int t = 0; t < 480; ++t) {
-    const double noise = 0.001 * std::sin(t * 1.9);
-    const double v = kBase * (1 + Saw(t, 25, 0.1) + noise);
-    const double leak = t >= 390 ? kBase * 0.1 * (t - 390) / 60 : 0;
-    leaking.Append(kT0 + t * 1000, v + leak);
-    healthy.Append(kT0 + t * 1000, v);
-    ASSERT_FALSE(healthy.result().leaking) << "t=" << t;
-    if (t < 390) {
-      ASSERT_FALSE(leaking.result().leaking) << "t=" << t;
-    }
-    if (leaking.result().leaking && first < 0) first = t;
-  }
-  ASSERT_GE(first, 390) << "never found";
-  EXPECT_LE(first, 450);
+  std::optional<int> first;
+  LeakResult last;
+  ASSERT_NO_FATAL_FAILURE(RunWithAndWithoutLeak(
+      1, 480, 390, 0.1,
+      [](int t) { return kBase * (1 + Saw(t, 25, 0.1) + 0.001 * std::sin(t * 1.9)); }, &first,
+      &last));
+  ASSERT_TRUE(first.has_value()) << "never found";
+  EXPECT_GE(*first, 390);
+  EXPECT_LE(*first, 450);
 }
 
 // A leak that starts with the page has no flat reference before it: the sustained-growth
@@ -238,44 +253,29 @@ TEST(LeakDetectorTest, SteadyGrowthBelowTheThresholdIsNotALeak) {
 // 31 s period: each sample lands at another phase. Healthy for 30 minutes: never reported;
 // a 10 %/min leak from the 15th minute: reported within 5 minutes, not before it starts.
 TEST(LeakDetectorTest, TenSecondSamplesOfASawtooth) {
-  LeakDetector leaking, healthy;
   std::optional<int> first;
-  for (int t = 0; t < 1800; t += 10) {
-    const double v = kBase * (1 + Saw(t, 31, 0.2) + 0.003 * std::sin(t * 0.37));
-    const double leak = t >= 900 ? kBase * 0.1 * (t - 900) / 60 : 0;
-    healthy.Append(kT0 + t * 1000, v);
-    leaking.Append(kT0 + t * 1000, v + leak);
-    ASSERT_FALSE(healthy.result().leaking) << "t=" << t;
-    if (t < 900) {
-      ASSERT_FALSE(leaking.result().leaking) << "t=" << t;
-    }
-    if (leaking.result().leaking && !first) first = t;
-  }
+  LeakResult last;
+  ASSERT_NO_FATAL_FAILURE(RunWithAndWithoutLeak(
+      10, 1800, 900, 0.1,
+      [](int t) { return kBase * (1 + Saw(t, 31, 0.2) + 0.003 * std::sin(t * 0.37)); }, &first,
+      &last));
   ASSERT_TRUE(first.has_value()) << "never found";
   EXPECT_LE(*first, 900 + 300);
-  EXPECT_NEAR(leaking.result().growth_ratio_per_min, 0.1, 0.03);
+  EXPECT_NEAR(last.growth_ratio_per_min, 0.1, 0.03);
 }
 
 // A resident-set series scraped once a minute (no sawtooth): growth of 10 %/min from the
 // 30th minute is reported within 20 minutes (the test needs a reference of 36 samples),
 // the flat series never; before, nothing was ever reported at this interval.
 TEST(LeakDetectorTest, MinuteSamplesOfAGrowingResidentSet) {
-  LeakDetector leaking, flat;
   std::optional<int> first;
-  for (int t = 0; t < 7200; t += 60) {
-    const double v = kBase * (1 + 0.004 * std::sin(t * 0.011));
-    const double leak = t >= 1800 ? kBase * 0.1 * (t - 1800) / 60 : 0;
-    flat.Append(kT0 + t * 1000, v);
-    leaking.Append(kT0 + t * 1000, v + leak);
-    ASSERT_FALSE(flat.result().leaking) << "t=" << t;
-    if (t < 1800) {
-      ASSERT_FALSE(leaking.result().leaking) << "t=" << t;
-    }
-    if (leaking.result().leaking && !first) first = t;
-  }
+  LeakResult last;
+  ASSERT_NO_FATAL_FAILURE(RunWithAndWithoutLeak(
+      60, 7200, 1800, 0.1, [](int t) { return kBase * (1 + 0.004 * std::sin(t * 0.011)); }, &first,
+      &last));
   ASSERT_TRUE(first.has_value()) << "never found";
   EXPECT_LE(*first, 1800 + 1200);
-  EXPECT_TRUE(leaking.result().leaking);
+  EXPECT_TRUE(last.leaking);
 }
 
 TEST(LeakDetectorTest, IgnoresOutOfOrderAndNonFiniteSamples) {
