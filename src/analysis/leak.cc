@@ -231,11 +231,19 @@ double LeakDetector::RampZ(int64_t window, double sigma) const {
   if (!(points_.back().v > mu)) return 0;
   // Growth that a periodic wobble gives back never leaves the range it has shown: the
   // latest points (the median of the last third) stand above the reference's highest.
+  // Sparse samples of a sawtooth beat against its collections, and the sampled phase drifts
+  // for minutes: 36 samples need not hold the beat's top, so there the latest points must
+  // stand above every point kept before the window (at 1 sample/s those include the raw
+  // samples kept before collections were recognised, and the reference's are enough).
   {
     std::vector<double> recent;
     const auto m = std::max<ptrdiff_t>(1, n_win / 3);
     for (auto it = points_.end() - m; it != points_.end(); ++it) recent.push_back(it->v);
-    if (!(Median(recent) > *std::max_element(ref.begin(), ref.end()))) return 0;
+    double top = *std::max_element(ref.begin(), ref.end());
+    if (step_ms_ >= kCoarseStepMs) {
+      for (auto it = points_.begin(); it != ref_begin; ++it) top = std::max(top, it->v);
+    }
+    if (!(Median(recent) > top)) return 0;
   }
   const double var_mu = 1.57 * sd * sd / static_cast<double>(ref.size());
   const double se = std::sqrt(inflation * (sd * sd / sxx + var_mu * sx * sx / (sxx * sxx)));

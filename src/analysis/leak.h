@@ -27,8 +27,9 @@
 //    from since (at least window_ms) is at least half the threshold.
 // Sampling interval: spans that must hold samples hold at least so many of the median
 // interval of the last 32 (windows 3, reference 36, ...; docs/analysis.md "Sampling
-// interval"), and samples 5 s or more apart of a sawtooth give the lesser of the last two
-// as the point; at 1 sample/s every span is the one above.
+// interval"), samples 5 s or more apart of a sawtooth give the lesser of the last two
+// as the point, and there the latest points must stand above every point kept before the
+// window (not only the reference's); at 1 sample/s every span is the one above.
 // Figures: Theil–Sen slope (bytes/min) of B's points from `since` (at most
 // long_window_ms, up to 64 points), ratio over the fitted line's level at since (the heap
 // the leak grew from, however long ago; over the least point when a steep rise from a flat
