@@ -175,6 +175,15 @@ LeakDetector::Fit LeakDetector::FitPoints(int64_t from, std::optional<int64_t> l
   return f;
 }
 
+// `top`, or with samples 5 s or more apart the highest of it and every point kept before
+// `end`: there a sawtooth's beat against the sampling drifts for many minutes, and a rise
+// must outgrow every beat top seen, not only those of the span it is compared with.
+double LeakDetector::CoarseTop(std::deque<Point>::const_iterator end, double top) const {
+  if (step_ms_ < kCoarseStepMs) return top;
+  for (auto it = points_.begin(); it != end; ++it) top = std::max(top, it->v);
+  return top;
+}
+
 // The ramp test of one window [now - window, now] against the reference before it; z = 0
 // when it does not pass.
 double LeakDetector::RampZ(int64_t window, double sigma) const {
@@ -230,20 +239,16 @@ double LeakDetector::RampZ(int64_t window, double sigma) const {
   if (slope < min_slope) return 0;
   if (!(points_.back().v > mu)) return 0;
   // Growth that a periodic wobble gives back never leaves the range it has shown: the
-  // latest points (the median of the last third) stand above the reference's highest.
-  // Sparse samples of a sawtooth beat against its collections, and the sampled phase drifts
-  // for minutes: 36 samples need not hold the beat's top, so there the latest points must
-  // stand above every point kept before the window (at 1 sample/s those include the raw
-  // samples kept before collections were recognised, and the reference's are enough).
+  // latest points (the median of the last third) stand above the reference's highest;
+  // with sparse samples, above every point kept (36 samples need not hold a beat's top).
+  // At 1 sample/s the points before the reference include the raw samples kept before
+  // collections were recognised (the sawtooth's peaks): the reference's are enough.
   {
     std::vector<double> recent;
     const auto m = std::max<ptrdiff_t>(1, n_win / 3);
     for (auto it = points_.end() - m; it != points_.end(); ++it) recent.push_back(it->v);
-    double top = *std::max_element(ref.begin(), ref.end());
-    if (step_ms_ >= kCoarseStepMs) {
-      for (auto it = points_.begin(); it != ref_begin; ++it) top = std::max(top, it->v);
-    }
-    if (!(Median(recent) > top)) return 0;
+    if (!(Median(recent) > CoarseTop(ref_begin, *std::max_element(ref.begin(), ref.end()))))
+      return 0;
   }
   const double var_mu = 1.57 * sd * sd / static_cast<double>(ref.size());
   const double se = std::sqrt(inflation * (sd * sd / sxx + var_mu * sx * sx / (sxx * sxx)));
@@ -271,7 +276,8 @@ double LeakDetector::RampZ(int64_t window, double sigma) const {
 // kMinSustainedMs of them), the Theil–Sen slope is at least the threshold, Mann–Kendall is
 // significant at max_p_value / kTests, the later half still rises at least half as fast as
 // the earlier one (a warm-up levels off), and the latest point stands above every point
-// of the earlier half (growth never given back). Only over baseline points (troughs of
+// of the earlier half (growth never given back; with sparse samples, above every point
+// kept before the window too: CoarseTop). Only over baseline points (troughs of
 // slow collections, or a series without visible collections). `from`: the last point
 // still at the level of the window's first quarter. Points from the warm-up are left out:
 // a start-up growth still levelling off at its end passed the test at the first
@@ -296,7 +302,7 @@ bool LeakDetector::SustainedGrowth(int64_t now, int64_t* from) const {
   if (!(late > 0) || late < 0.5 * early) return false;
   double early_max = first->v;
   for (auto it = first; it != mid; ++it) early_max = std::max(early_max, it->v);
-  if (!(points_.back().v > early_max)) return false;
+  if (!(points_.back().v > CoarseTop(first, early_max))) return false;
   // The rise began after the last point still at the level of the window's first quarter.
   std::vector<double> head;
   for (auto it = first; it != points_.end() && it->t <= first->t + (now - first->t) / 4; ++it) head.push_back(it->v);

@@ -28,8 +28,8 @@
 // Sampling interval: spans that must hold samples hold at least so many of the median
 // interval of the last 32 (windows 3, reference 36, ...; docs/analysis.md "Sampling
 // interval"), samples 5 s or more apart of a sawtooth give the lesser of the last two
-// as the point, and there the latest points must stand above every point kept before the
-// window (not only the reference's); at 1 sample/s every span is the one above.
+// as the point, and there a rise (of the ramp test or the sustained-growth test) must
+// outgrow every point kept before its window; at 1 sample/s every span is the one above.
 // Figures: Theil–Sen slope (bytes/min) of B's points from `since` (at most
 // long_window_ms, up to 64 points), ratio over the fitted line's level at since (the heap
 // the leak grew from, however long ago; over the least point when a steep rise from a flat
@@ -109,6 +109,7 @@ class LeakDetector {
   int64_t MaxReference() const;
   double SlowPeriod() const;  // collections at least this far apart are slow: one point each
   const std::vector<int64_t>& Windows();
+  double CoarseTop(std::deque<Point>::const_iterator end, double top) const;
   double RampZ(int64_t window, double sigma) const;
   bool SustainedGrowth(int64_t now, int64_t* from) const;
   double Sigma() const;
