@@ -43,7 +43,8 @@
 // 2026, tuned on, and 4711 and 99, checks that the figures are not fitted to one seed);
 // --benchmark_filter=Quality adds the threshold sweep on seed 2026;
 // --benchmark_filter=EnvelopeSweep the envelope at stricter growth thresholds;
-// --benchmark_filter=QualityCoarse the same generator sampled every 10, 15 and 30 s.
+// --benchmark_filter=QualityCoarse the same generator, 30 minutes long, sampled every 1, 2,
+// 5, 10, 15 and 30 s; --benchmark_filter=AppendPerSample the cost per sample at 1, 2 and 10 s.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -627,8 +628,10 @@ void BM_ScanOracleBound(benchmark::State& state) {
 BENCHMARK(BM_ScanOracleBound)->Args({2026, 200})->Args({4711, 200})->Args({99, 200})->Iterations(1)->Unit(benchmark::kSecond);
 
 // Coarser sampling, as the defaults deliver heap series: the browser SDK samples every 10 s
-// (data-memory-interval) and the TSDB pass reads its expressions at a 15 s step over 30
-// minutes. The generator's series at 1 s, 1,800 s long, leaks starting in [600, 1200) s,
+// (data-memory-interval, which pages may set to 2 or 5 s) and the TSDB pass reads its
+// expressions at a 15 s step over 30 minutes. Step 1 gives every sample: the 1 s detector
+// on series three times as long as BM_Quality's (healthy series flagged over 28 minutes,
+// not 8). The generator's series at 1 s, 1,800 s long, leaks starting in [600, 1200) s,
 // of which every `step`-th sample is given to the detector (a GC sawtooth sampled that
 // sparsely aliases whatever its period). Args: step (s), seed; 100 series per leak rate,
 // 500 healthy. Counters as BM_Quality's, over 2 and 5 minutes (reported at a sample time in
@@ -705,15 +708,18 @@ void BM_QualityCoarse(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_QualityCoarse)
-    ->ArgsProduct({{10, 15, 30}, {2026, 4711, 99}})
+    ->ArgsProduct({{1, 2, 5, 10, 15, 30}, {2026, 4711, 99}})
     ->Iterations(1)
     ->Unit(benchmark::kSecond);
 
-// Cost of one Append at 1 sample/s once both windows are full, per GC kind of the generator.
+// Cost of one Append, a sample every Arg seconds (1: the generator's series as they are;
+// else every Arg-th sample of series Arg times as long), per GC kind of the generator.
 void BM_AppendPerSample(benchmark::State& state) {
+  const int step = static_cast<int>(state.range(0));
   std::mt19937 rng(7);
   std::vector<Series> series;
-  for (int i = 0; i < 16; ++i) series.push_back(Generate(rng, i % 2 ? 0.1 : 0));
+  for (int i = 0; i < 16; ++i)
+    series.push_back(Generate(rng, i % 2 ? 0.1 : 0, kLength * step, 180 * step));
   size_t k = 0;
   int64_t appended = 0;
   for (auto _ : state) {
@@ -721,13 +727,13 @@ void BM_AppendPerSample(benchmark::State& state) {
     pa::LeakDetector d;
     const Series& s = series[k++ % series.size()];
     state.ResumeTiming();
-    for (int i = 0; i < kLength; ++i) d.Append(int64_t{i} * 1000, s.v[i]);
+    for (int i = 0; i < kLength * step; i += step) d.Append(int64_t{i} * 1000, s.v[i]);
     appended += kLength;
     benchmark::DoNotOptimize(d.result());
   }
   state.counters["seconds_per_sample"] = benchmark::Counter(
       static_cast<double>(appended), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
-BENCHMARK(BM_AppendPerSample)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AppendPerSample)->Arg(1)->Arg(2)->Arg(10)->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -15,7 +15,8 @@ constexpr size_t kMaxFitPoints = 64;        // points per Theil–Sen / Mann–K
 constexpr int64_t kReferenceMs = 180'000;   // the reference level: the points of this before a window
 constexpr int64_t kMaxReferenceMs = 360'000;  // with slow collections, longer, up to this
 constexpr double kCoarseReferenceSamples = 36;  // and at least this many sampling intervals
-constexpr double kCoarseStepMs = 5000;         // samples this far apart: minima of 2 as points
+constexpr double kCoarseStepMs = 1500;          // samples 2 s or more apart: minima of 2, CoarseTop
+constexpr double kSparseStepMs = 4000;          // 5 s or more apart: windows of 4-16 intervals too
 constexpr ptrdiff_t kMinReference = 10;     // reference points, at least
 constexpr ptrdiff_t kMinWindowPoints = 2;   // points in a window, at least
 constexpr double kTests = 3000;             // ramp tests per series: p is corrected for this many
@@ -106,14 +107,14 @@ double LeakDetector::SlowPeriod() const {
   return static_cast<double>(Span(kSlowCollectionMs, 2.5));
 }
 
-// The ramp test's windows, each holding at least 3 samples; with samples 5 s or more apart,
+// The ramp test's windows, each holding at least 3 samples; with samples 4 s or more apart,
 // also 4 to 16 intervals (the fixed windows would hold too few, or all, of them).
 const std::vector<int64_t>& LeakDetector::Windows() {
   if (windows_step_ != step_ms_) {
     windows_step_ = step_ms_;
     scaled_windows_.clear();
     for (int64_t w : windows_) scaled_windows_.push_back(Span(w, 3));
-    if (step_ms_ >= kCoarseStepMs) {
+    if (step_ms_ >= kSparseStepMs) {
       for (double k : {4, 6, 8, 12, 16}) scaled_windows_.push_back(Span(0, k));
     }
     for (int64_t& w : scaled_windows_) w = std::min(w, LongWindow());
@@ -175,7 +176,7 @@ LeakDetector::Fit LeakDetector::FitPoints(int64_t from, std::optional<int64_t> l
   return f;
 }
 
-// `top`, or with samples 5 s or more apart the highest of it and every point kept before
+// `top`, or with samples 1.5 s or more apart the highest of it and every point kept before
 // `end`: there a sawtooth's beat against the sampling drifts for many minutes, and a rise
 // must outgrow every beat top seen, not only those of the span it is compared with.
 double LeakDetector::CoarseTop(std::deque<Point>::const_iterator end, double top) const {

@@ -27,7 +27,7 @@
 //    from since (at least window_ms) is at least half the threshold.
 // Sampling interval: spans that must hold samples hold at least so many of the median
 // interval of the last 32 (windows 3, reference 36, ...; docs/analysis.md "Sampling
-// interval"), samples 5 s or more apart of a sawtooth give the lesser of the last two
+// interval"), samples 1.5 s or more apart of a sawtooth give the lesser of the last two
 // as the point, and there a rise (of the ramp test or the sustained-growth test) must
 // outgrow every point kept before its window; at 1 sample/s every span is the one above.
 // Figures: Theil–Sen slope (bytes/min) of B's points from `since` (at most
