@@ -15,7 +15,7 @@ constexpr size_t kMaxFitPoints = 64;        // points per Theil–Sen / Mann–K
 constexpr int64_t kReferenceMs = 180'000;   // the reference level: the points of this before a window
 constexpr int64_t kMaxReferenceMs = 360'000;  // with slow collections, longer, up to this
 constexpr double kCoarseReferenceSamples = 36;  // and at least this many sampling intervals
-constexpr double kCoarseStepMs = 1500;          // samples 2 s or more apart: minima of 2, CoarseTop
+constexpr double kCoarseStepMs = 1500;  // samples 2 s or more apart: minima of 2, KeptTop all
 constexpr double kSparseStepMs = 4000;          // 5 s or more apart: windows of 4-16 intervals too
 constexpr ptrdiff_t kMinReference = 10;     // reference points, at least
 constexpr ptrdiff_t kMinWindowPoints = 2;   // points in a window, at least
@@ -176,12 +176,17 @@ LeakDetector::Fit LeakDetector::FitPoints(int64_t from, std::optional<int64_t> l
   return f;
 }
 
-// `top`, or with samples 1.5 s or more apart the highest of it and every point kept before
-// `end`: there a sawtooth's beat against the sampling drifts for many minutes, and a rise
-// must outgrow every beat top seen, not only those of the span it is compared with.
-double LeakDetector::CoarseTop(std::deque<Point>::const_iterator end, double top) const {
-  if (step_ms_ < kCoarseStepMs) return top;
-  for (auto it = points_.begin(); it != end; ++it) top = std::max(top, it->v);
+// The highest of `top` and the points kept before `end` that a rise must outgrow, not only
+// those of the span it is compared with. With samples 1.5 s or more apart, every point
+// kept: a sawtooth's beat against the sampling drifts for many minutes. At 1 sample/s, the
+// baseline points (post-collection troughs, or a series without visible collections) since
+// they became one; the raw samples kept before are the allocation ramp, peaks included.
+double LeakDetector::KeptTop(std::deque<Point>::const_iterator end, double top) const {
+  const bool sparse = step_ms_ >= kCoarseStepMs;
+  if (!sparse && !points_are_baseline_) return top;
+  for (auto it = points_.begin(); it != end; ++it) {
+    if (sparse || it->t >= baseline_since_) top = std::max(top, it->v);
+  }
   return top;
 }
 
@@ -240,16 +245,14 @@ double LeakDetector::RampZ(int64_t window, double sigma) const {
   if (slope < min_slope) return 0;
   if (!(points_.back().v > mu)) return 0;
   // Growth that a periodic wobble gives back never leaves the range it has shown: the
-  // latest points (the median of the last third) stand above the reference's highest;
-  // with sparse samples, above every point kept (36 samples need not hold a beat's top).
-  // At 1 sample/s the points before the reference include the raw samples kept before
-  // collections were recognised (the sawtooth's peaks): the reference's are enough.
+  // latest points (the median of the last third) stand above the reference's highest,
+  // and above the points kept before it (KeptTop: 36 sparse samples need not hold a
+  // beat's top).
   {
     std::vector<double> recent;
     const auto m = std::max<ptrdiff_t>(1, n_win / 3);
     for (auto it = points_.end() - m; it != points_.end(); ++it) recent.push_back(it->v);
-    if (!(Median(recent) > CoarseTop(ref_begin, *std::max_element(ref.begin(), ref.end()))))
-      return 0;
+    if (!(Median(recent) > KeptTop(ref_begin, *std::max_element(ref.begin(), ref.end())))) return 0;
   }
   const double var_mu = 1.57 * sd * sd / static_cast<double>(ref.size());
   const double se = std::sqrt(inflation * (sd * sd / sxx + var_mu * sx * sx / (sxx * sxx)));
@@ -277,12 +280,12 @@ double LeakDetector::RampZ(int64_t window, double sigma) const {
 // kMinSustainedMs of them), the Theil–Sen slope is at least the threshold, Mann–Kendall is
 // significant at max_p_value / kTests, the later half still rises at least half as fast as
 // the earlier one (a warm-up levels off), and the latest point stands above every point
-// of the earlier half (growth never given back; with sparse samples, above every point
-// kept before the window too: CoarseTop). Only over baseline points (troughs of
-// slow collections, or a series without visible collections). `from`: the last point
-// still at the level of the window's first quarter. Points from the warm-up are left out:
-// a start-up growth still levelling off at its end passed the test at the first
-// evaluation (without them, the leak benchmark's false alarms fell from 28 to 22 of 3,000).
+// of the earlier half and those kept before it (KeptTop; growth never given back). Only
+// over baseline points (troughs of slow collections, or a series without visible
+// collections). `from`: the last point still at the level of the window's first quarter.
+// Points from the warm-up are left out: a start-up growth still levelling off at its end
+// passed the test at the first evaluation (without them, the leak benchmark's false alarms
+// fell from 28 to 22 of 3,000).
 bool LeakDetector::SustainedGrowth(int64_t now, int64_t* from) const {
   const int64_t start = std::max({now - LongWindow(), options_.warmup_ms, baseline_since_});
   auto first = std::lower_bound(points_.begin(), points_.end(), start,
@@ -303,7 +306,7 @@ bool LeakDetector::SustainedGrowth(int64_t now, int64_t* from) const {
   if (!(late > 0) || late < 0.5 * early) return false;
   double early_max = first->v;
   for (auto it = first; it != mid; ++it) early_max = std::max(early_max, it->v);
-  if (!(points_.back().v > CoarseTop(first, early_max))) return false;
+  if (!(points_.back().v > KeptTop(first, early_max))) return false;
   // The rise began after the last point still at the level of the window's first quarter.
   std::vector<double> head;
   for (auto it = first; it != points_.end() && it->t <= first->t + (now - first->t) / 4; ++it) head.push_back(it->v);

@@ -18,10 +18,11 @@
 //    window's points; z = l / se, se from sd, inflated by the reference's lag-1 autocorrelation
 //    (a slow wobble). Onset when, for some W: z >= the normal quantile of
 //    max_p_value / 3000 (Bonferroni; 4.5 by default); l >= 0.6 × threshold_ratio_per_min
-//    of mu; the latest points stand above every reference point (a periodic wobble gives
-//    its growth back and never leaves its range); the reference did not rise faster than
-//    max_deceleration × l (a warm-up levelling off), and l less the reference's own rise
-//    is still 0.6 × the threshold (steady growth below it). It must hold 2 samples in a row.
+//    of mu; the latest points stand above every reference point and every baseline point
+//    kept before it (a periodic wobble gives its growth back and never leaves its range);
+//    the reference did not rise faster than max_deceleration × l (a warm-up levelling
+//    off), and l less the reference's own rise is still 0.6 × the threshold (steady growth
+//    below it). It must hold 2 samples in a row.
 //    Nothing is reported in the series' first warmup_ms.
 // 4. Hysteresis: once leaking, the series stays leaking while the Theil–Sen slope of B
 //    from since (at least window_ms) is at least half the threshold.
@@ -109,7 +110,7 @@ class LeakDetector {
   int64_t MaxReference() const;
   double SlowPeriod() const;  // collections at least this far apart are slow: one point each
   const std::vector<int64_t>& Windows();
-  double CoarseTop(std::deque<Point>::const_iterator end, double top) const;
+  double KeptTop(std::deque<Point>::const_iterator end, double top) const;
   double RampZ(int64_t window, double sigma) const;
   bool SustainedGrowth(int64_t now, int64_t* from) const;
   double Sigma() const;
