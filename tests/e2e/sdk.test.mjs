@@ -512,18 +512,28 @@ test('overhead: under 1 ms of main-thread time per metric', async () => {
   const page = await context.newPage();
   await page.goto(`${site}/page`, { waitUntil: 'load' });
   await page.waitForFunction(() => window.__ready === true);
-  const cost = await page.evaluate(() => {
+  // Seven rounds of 200 metrics, each queued then flushed; the median round is the
+  // figure. One round on a loaded 2-core machine can be descheduled mid-loop (CI run
+  // 57 measured 1.33 ms once against 0.04-0.1 ms in every other run); a median of
+  // seven needs four slow rounds to move, so the 1 ms bound holds the SDK, not the
+  // scheduler, to account.
+  const rounds = await page.evaluate(() => {
     const n = 200;
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) perfwatch.measure('overhead-' + (i % 10), i);
-    const t1 = performance.now();
-    perfwatch.flush();  // serialise, split and hand to sendBeacon
-    const t2 = performance.now();
-    return { perMetric: (t2 - t0) / n, queue: (t1 - t0) / n, flush: t2 - t1 };
+    const out = [];
+    for (let r = 0; r < 7; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) perfwatch.measure('overhead-' + (i % 10), i);
+      const t1 = performance.now();
+      perfwatch.flush();  // serialise, split and hand to sendBeacon
+      const t2 = performance.now();
+      out.push({ perMetric: (t2 - t0) / n, queue: (t1 - t0) / n, flush: t2 - t1 });
+    }
+    return out;
   });
   await page.close();
-  console.log(`SDK cost per metric: ${cost.perMetric.toFixed(4)} ms (queue ${cost.queue.toFixed(4)} ms, one flush of 200: ${cost.flush.toFixed(2)} ms)`);
-  assert.ok(cost.perMetric < 1, JSON.stringify(cost));
+  const cost = [...rounds].sort((a, b) => a.perMetric - b.perMetric)[3];
+  console.log(`SDK cost per metric, median of 7 rounds: ${cost.perMetric.toFixed(4)} ms (queue ${cost.queue.toFixed(4)} ms, one flush of 200: ${cost.flush.toFixed(2)} ms); rounds: ${rounds.map((r) => r.perMetric.toFixed(4)).join(' ')}`);
+  assert.ok(cost.perMetric < 1, JSON.stringify(rounds));
 });
 
 test('rum-trace.js: traceparent to same-origin and configured backends only; the page view lists the ids', async () => {
