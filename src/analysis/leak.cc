@@ -24,6 +24,7 @@ constexpr double kMinRateShare = 0.6;       // the window's slope: at least this
 constexpr double kMaxRho = 0.9;             // serial correlation of the reference used, at most
 constexpr int64_t kSlowCollectionMs = 2500;  // collections at least this far apart: one point each
 constexpr int64_t kFastMinimumMs = 3000;    // faster collections: the minimum over this
+constexpr double kMaxReversedBeatMs = 12'000;  // a reversed sawtooth's beat, at most (AddPoint)
 constexpr ptrdiff_t kMinSustainedPoints = 12;  // points of a sustained-growth test, at least
 constexpr int64_t kMinSustainedMs = 60'000;    // and the time they span
 
@@ -329,7 +330,10 @@ bool LeakDetector::Append(int64_t t_ms, double value) {
   const Point s{t_ms - origin_, value};
   if (!samples_.empty() && s.t <= samples_.back().t) return false;
   ++result_.samples;
-  if (!samples_.empty() && samples_.back().v > s.v) drops_.push_back({s.t, samples_.back().v - s.v, s.v});
+  if (!samples_.empty() && samples_.back().v > s.v)
+    drops_.push_back({s.t, samples_.back().v - s.v});
+  if (!samples_.empty() && samples_.back().v < s.v)
+    rises_.push_back({s.t, s.v - samples_.back().v});
   samples_.push_back(s);
   // The sampling interval: the median of the last (up to) 32.
   if (samples_.size() >= 2) {
@@ -340,37 +344,77 @@ bool LeakDetector::Append(int64_t t_ms, double value) {
     step_ms_ = Median(std::move(gaps));
   }
   while (samples_.front().t < s.t - Span(120'000, 64)) samples_.pop_front();
-  while (!drops_.empty() && drops_.front().t < s.t - Span(240'000, 40)) drops_.pop_front();
+  for (auto* steps : {&drops_, &rises_}) {
+    while (!steps->empty() && steps->front().t < s.t - Span(240'000, 40)) steps->pop_front();
+  }
   Evaluate();
   return true;
+}
+
+LeakDetector::Collections LeakDetector::CollectionsOf(const std::deque<Step>& steps, double floor) {
+  Collections c;
+  for (const Step& d : steps) c.biggest = std::max(c.biggest, d.size), c.total += d.size;
+  c.big = std::max(0.5 * c.biggest, floor);
+  for (const Step& d : steps) {
+    if (d.size >= c.big && d.size > 0) {
+      if (!c.count++) c.first = d.t;
+      c.last = d.t;
+    }
+  }
+  if (c.count >= 3)
+    c.period = static_cast<double>(c.last - c.first) / static_cast<double>(c.count - 1);
+  return c;
 }
 
 void LeakDetector::AddPoint(double sigma) {
   const int64_t now = samples_.back().t;
   // 1. Collections: the large drops (at least half the largest of the last 4 minutes and
-  //    6 sigma of noise); the sample after one is a post-GC trough.
-  double biggest = 0;
-  for (const Drop& d : drops_) biggest = std::max(biggest, d.size);
-  // 6 sigma of noise, or 5 % of the heap when allocation comes in bursts (a real page's
-  // heap climbs in steps that inflate sigma).
-  const double big = std::max(0.5 * biggest, std::min(6 * sigma, 0.05 * samples_.back().v));
-  size_t collections = 0;
-  int64_t first = 0, last = 0;
-  for (const Drop& d : drops_) {
-    if (d.size >= big && d.size > 0) {
-      if (!collections++) first = d.t;
-      last = d.t;
-    }
+  //    6 sigma of noise, or 5 % of the heap when allocation comes in bursts: a real page's
+  //    heap climbs in steps that inflate sigma); the sample after one is a post-GC trough.
+  const double floor = std::min(6 * sigma, 0.05 * samples_.back().v);
+  const Collections falls = CollectionsOf(drops_, floor);
+  const double biggest = falls.biggest, big = falls.big;
+  const size_t collections = falls.count;
+  double period = falls.period;
+  // A reversed sawtooth: collections a little slower than the sampling (1.0-1.4 s at 1 s)
+  // move the sampled phase back each sample, so the heap falls a little per sample and
+  // rises by most of the depth once a beat. Its troughs are the samples before those
+  // rises, one point per beat, as for slow collections. Entered on beats of 2.5 to
+  // kMaxReversedBeatMs whose rises are at least twice any drop and 2 % of the heap (not
+  // noise), and given back: the drops add up to at least half the rises (a heap growing
+  // in allocation bursts, a page loading, rises in steps and keeps them). Kept while the
+  // largest rise outgrows the largest drop, however rare the large rises become (a beat
+  // slowing down), so that a beat near a threshold does not switch point kinds back and
+  // forth: a reference of one kind against a window of the other is a false alarm.
+  const double slow = SlowPeriod();
+  bool reversed = false;
+  Collections rises;
+  if (step_ms_ < kCoarseStepMs) {
+    rises = CollectionsOf(rises_, floor);
+    const bool enter = rises.period >= slow && rises.period <= kMaxReversedBeatMs &&
+                       rises.biggest > 2 * biggest && rises.biggest >= 0.02 * samples_.back().v &&
+                       falls.total >= 0.5 * rises.total;
+    const bool stay = reversed_ && rises.biggest > biggest && rises.count > 0;
+    reversed = enter || stay;
+    if (reversed && rises.period > 0) period = rises.period;
   }
-  const double period = collections >= 3 ? static_cast<double>(last - first) / static_cast<double>(collections - 1) : 0;
+  reversed_ = reversed;
   period_ms_ = period;
   // Whether the points are a baseline a sustained rise can be read from: troughs of slow
   // collections, or a series that never showed a collection (RSS-like). Between one or two
   // rare collections the raw samples are the allocation ramp, not the baseline.
-  const double slow = SlowPeriod();
   const bool baseline = period >= slow || (collections == 0 && biggest < 0.02 * samples_.back().v);
   if (baseline && !points_are_baseline_) baseline_since_ = now;
   points_are_baseline_ = baseline;
+  if (reversed) {
+    // One point per beat: the sample before its large rise.
+    if (rises_.back().t != now || rises_.back().size < rises.big || samples_.size() < 2) return;
+    const Point trough = samples_[samples_.size() - 2];
+    if (!points_.empty() && points_.back().t >= trough.t) return;
+    points_.push_back(trough);
+    DropOldPoints();
+    return;
+  }
   double v = samples_.back().v;
   if (step_ms_ >= kCoarseStepMs && (period > 0 || biggest >= 0.02 * v)) {
     // Sparse samples of a sawtooth land at random phases of its cycles: the lesser of the
@@ -386,6 +430,13 @@ void LeakDetector::AddPoint(double sigma) {
       v = std::min(v, it->v);
   }
   points_.push_back({now, v});
+  DropOldPoints();
+}
+
+// Points older than the longest window and its longest reference (and a margin) are no
+// longer read.
+void LeakDetector::DropOldPoints() {
+  const int64_t now = samples_.back().t;
   while (points_.front().t < now - LongWindow() - MaxReference() - Span(10'000, 10))
     points_.pop_front();
 }

@@ -8,8 +8,10 @@
 //    A collection: a drop of at least half the largest drop of the last 4 minutes and of
 //    6 sigma or 5 % of the heap, whichever is smaller (bursty allocation inflates sigma).
 // 2. Baseline points B: with collections at least 2.5 s apart (over 4 minutes), one point
-//    per collection, its post-GC trough; with faster (aliased) collections, the minimum of
-//    the last 3 s, per sample; with none visible, the sample itself.
+//    per collection, its post-GC trough; with a reversed sawtooth (collections a little
+//    slower than 1 sample/s: small drops every sample, a large rise every 2.5-12 s, given
+//    back), one point per beat, the sample before its rise; with faster (aliased)
+//    collections, the minimum of the last 3 s, per sample; with none visible, the sample.
 // 3. Ramp test, over trailing windows W of 10 s to long_window_ms (fractions of onset_ms,
 //    multiples of window_ms): against the reference level mu (median of B over the 180 s
 //    before the window; with slow collections, over 11 periods, up to 6 minutes, so that it
@@ -115,6 +117,7 @@ class LeakDetector {
   bool SustainedGrowth(int64_t now, int64_t* from) const;
   double Sigma() const;
   void AddPoint(double sigma);
+  void DropOldPoints();
   void Evaluate();
 
   LeakOptions options_;
@@ -127,12 +130,21 @@ class LeakDetector {
   int64_t origin_ = 0;           // first sample's time: times are kept relative to it
   std::deque<Point> samples_;    // the last ~2 minutes
   std::deque<Point> points_;     // the baseline B(t): one point per slow collection, else per sample
-  struct Drop {
-    int64_t t;     // the sample after the drop
-    double size;
-    double v;      // that sample's value
+  struct Step {
+    int64_t t;    // the sample after the step
+    double size;  // how far it fell (drops_) or rose (rises_)
   };
-  std::deque<Drop> drops_;       // drops, the last 4 minutes
+  // The collection-sized steps among drops_ or rises_: those of at least half the largest
+  // and of `floor`; their mean period (0: fewer than 3).
+  struct Collections {
+    double biggest = 0, big = 0, period = 0, total = 0;  // total: of all the steps
+    size_t count = 0;
+    int64_t first = 0, last = 0;
+  };
+  static Collections CollectionsOf(const std::deque<Step>& steps, double floor);
+  std::deque<Step> drops_;       // drops, the last 4 minutes
+  std::deque<Step> rises_;       // rises, the same
+  bool reversed_ = false;        // the points are a reversed sawtooth's troughs (AddPoint)
   int onset_run_ = 0;            // evaluations in a row that found an onset
   bool points_are_baseline_ = false;  // points_ are post-GC troughs, or no collection ever showed
   double period_ms_ = 0;              // the collections' mean period over the last 4 minutes (0: too few)
