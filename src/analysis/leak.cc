@@ -355,14 +355,14 @@ LeakDetector::Collections LeakDetector::CollectionsOf(const std::deque<Step>& st
   Collections c;
   for (const Step& d : steps) c.biggest = std::max(c.biggest, d.size), c.total += d.size;
   c.big = std::max(0.5 * c.biggest, floor);
+  int64_t first = 0, last = 0;
   for (const Step& d : steps) {
     if (d.size >= c.big && d.size > 0) {
-      if (!c.count++) c.first = d.t;
-      c.last = d.t;
+      if (!c.count++) first = d.t;
+      last = d.t;
     }
   }
-  if (c.count >= 3)
-    c.period = static_cast<double>(c.last - c.first) / static_cast<double>(c.count - 1);
+  if (c.count >= 3) c.period = static_cast<double>(last - first) / static_cast<double>(c.count - 1);
   return c;
 }
 

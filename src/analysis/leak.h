@@ -139,7 +139,6 @@ class LeakDetector {
   struct Collections {
     double biggest = 0, big = 0, period = 0, total = 0;  // total: of all the steps
     size_t count = 0;
-    int64_t first = 0, last = 0;
   };
   static Collections CollectionsOf(const std::deque<Step>& steps, double floor);
   std::deque<Step> drops_;       // drops, the last 4 minutes
