@@ -26,7 +26,8 @@
 //                     [s, s + 30] and not reported at any t in [s - 60, s) (a series
 //                     flagged just before its leak has not found the leak)
 //   found_all_60s     all leaks found within 60 s: reported at some t in [s, s + 60] and
-//                     not at any t in [s - 60, s)
+//                     not at any t in [s - 60, s); found_10pct_30s_<kind> and
+//                     found_all_60s_<kind> the same per generator kind
 //   early             leak series reported at some t < s
 //   false_healthy     healthy series (same generator, no leak) reported at any time;
 //                     false_<kind> the same per generator kind
@@ -222,6 +223,7 @@ void BM_Quality(benchmark::State& state) {
   double found30[2] = {0, 0}, found60[2] = {0, 0}, early[2] = {0, 0}, false_h[2] = {0, 0};
   double any30 = 0, any60 = 0;  // the envelope under the loose rule
   double kind_healthy[4] = {}, kind_false[4] = {}, kind_big[4] = {}, kind_found30[4] = {};
+  double kind_all[4] = {}, kind_found60[4] = {};
   std::vector<double> errors;
   for (auto _ : state) {
     std::mt19937 rng(seed);
@@ -242,13 +244,17 @@ void BM_Quality(benchmark::State& state) {
         const Series s = Generate(rng, rate);
         ++all;
         if (rate >= 0.10) ++big, ++kind_big[s.kind];
+        ++kind_all[s.kind];
         for (int which = 0; which < 2; ++which) {
           const Outcome o = detect(s, which);
           if (rate >= 0.10 && o.Found(s.leak_start, 30)) {
             ++found30[which];
             if (which == 0) ++kind_found30[s.kind];
           }
-          if (o.Found(s.leak_start, 60)) ++found60[which];
+          if (o.Found(s.leak_start, 60)) {
+            ++found60[which];
+            if (which == 0) ++kind_found60[s.kind];
+          }
           early[which] += o.Any(0, s.leak_start - 1);
           if (which == 1) {
             any30 += rate >= 0.10 && o.Any(s.leak_start, s.leak_start + 30);
@@ -285,6 +291,7 @@ void BM_Quality(benchmark::State& state) {
   for (int k = 0; k < 4; ++k) {
     state.counters[std::string("false_") + kKindNames[k]] = kind_false[k] / std::max(1.0, kind_healthy[k]);
     state.counters[std::string("found_10pct_30s_") + kKindNames[k]] = kind_found30[k] / std::max(1.0, kind_big[k]);
+    state.counters[std::string("found_all_60s_") + kKindNames[k]] = kind_found60[k] / std::max(1.0, kind_all[k]);
   }
 }
 // Args: series per leak rate, seed, max_p_value in millionths (10000: the default 0.01).
