@@ -291,7 +291,8 @@ void BM_Quality(benchmark::State& state) {
   for (int k = 0; k < 4; ++k) {
     state.counters[std::string("false_") + kKindNames[k]] = kind_false[k] / std::max(1.0, kind_healthy[k]);
     state.counters[std::string("found_10pct_30s_") + kKindNames[k]] = kind_found30[k] / std::max(1.0, kind_big[k]);
-    state.counters[std::string("found_all_60s_") + kKindNames[k]] = kind_found60[k] / std::max(1.0, kind_all[k]);
+    state.counters[std::string("found_all_60s_") + kKindNames[k]] =
+        kind_found60[k] / std::max(1.0, kind_all[k]);
   }
 }
 // Args: series per leak rate, seed, max_p_value in millionths (10000: the default 0.01).
