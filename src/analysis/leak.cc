@@ -25,6 +25,7 @@ constexpr double kMaxRho = 0.9;             // serial correlation of the referen
 constexpr int64_t kSlowCollectionMs = 2500;  // collections at least this far apart: one point each
 constexpr int64_t kFastMinimumMs = 3000;    // faster collections: the minimum over this
 constexpr double kMaxReversedBeatMs = 12'000;  // a reversed sawtooth's beat, at most (AddPoint)
+constexpr double kSecondOpinionZ = 0.5;        // step 3c: that far below the threshold
 constexpr ptrdiff_t kMinSustainedPoints = 12;  // points of a sustained-growth test, at least
 constexpr int64_t kMinSustainedMs = 60'000;    // and the time they span
 
@@ -70,7 +71,8 @@ LeakSeverity LeakSeverityFor(double r) {
   return LeakSeverity::kLow;
 }
 
-LeakDetector::LeakDetector(const LeakOptions& options) : options_(options) {
+LeakDetector::LeakDetector(const LeakOptions& options)
+    : options_(options), filter_(options.threshold_ratio_per_min) {
   // The ramp test's windows: fractions of the onset window, then multiples of the window,
   // up to the long window.
   auto add = [&](double w) {
@@ -191,8 +193,8 @@ double LeakDetector::KeptTop(std::deque<Point>::const_iterator end, double top) 
   return top;
 }
 
-// The ramp test of one window [now - window, now] against the reference before it; z = 0
-// when it does not pass.
+// The ramp test of one window [now - window, now] against the reference before it: its z,
+// whatever the threshold, or 0 when one of its other checks fails.
 double LeakDetector::RampZ(int64_t window, double sigma) const {
   const int64_t now = samples_.back().t, cut = now - window;
   // Reference: the points of the kReferenceMs before the window. Slow collections (one
@@ -258,7 +260,6 @@ double LeakDetector::RampZ(int64_t window, double sigma) const {
   const double var_mu = 1.57 * sd * sd / static_cast<double>(ref.size());
   const double se = std::sqrt(inflation * (sd * sd / sxx + var_mu * sx * sx / (sxx * sxx)));
   const double z = slope / se;
-  if (z < min_z_) return 0;
   // A warm-up levelling off: the reference rose faster than the window does.
   std::vector<double> x, y;
   const size_t step = (ref.size() + 31) / 32;
@@ -343,6 +344,7 @@ bool LeakDetector::Append(int64_t t_ms, double value) {
     }
     step_ms_ = Median(std::move(gaps));
   }
+  if (step_ms_ < kCoarseStepMs) filter_.Append(s.t, s.v);
   while (samples_.front().t < s.t - Span(120'000, 64)) samples_.pop_front();
   for (auto* steps : {&drops_, &rises_}) {
     while (!steps->empty() && steps->front().t < s.t - Span(240'000, 40)) steps->pop_front();
@@ -454,10 +456,15 @@ void LeakDetector::Evaluate() {
       const double z = RampZ(w, sigma);
       if (z > best) best = z, rise_from = now - w;
     }
-    leaking = best > 0;
+    // 3c. The second opinion: at 1 sample/s, a ramp test that came within kSecondOpinionZ
+    //    of the threshold is an onset when the sawtooth filter's floor is rising.
+    //    The filter has held its reading two samples in a row already.
+    const bool second = best < min_z_ && best >= min_z_ - kSecondOpinionZ &&
+                        step_ms_ < kCoarseStepMs && filter_.Rising();
+    leaking = best >= min_z_ || second;
     if (!leaking) leaking = SustainedGrowth(now, &rise_from);
     onset_run_ = leaking ? onset_run_ + 1 : 0;
-    if (!was_leaking && onset_run_ < kConfirmSamples) leaking = false;
+    if (!was_leaking && onset_run_ < kConfirmSamples && !second) leaking = false;
     if (!leaking && was_leaking) {
       const int64_t since = *result_.since_ms - origin_;
       const int64_t from = std::max(since, now - LongWindow());

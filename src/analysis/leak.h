@@ -26,6 +26,9 @@
 //    off), and l less the reference's own rise is still 0.6 × the threshold (steady growth
 //    below it). It must hold 2 samples in a row.
 //    Nothing is reported in the series' first warmup_ms.
+// 3c. Second opinion, at 1 sample/s: a ramp test within 0.5 of the threshold is an onset
+//    when the sawtooth filter over every sample (analysis/leak_filter.h) says the floor is
+//    rising (the filter's reading, held two samples in a row, stands for step 3's).
 // 4. Hysteresis: once leaking, the series stays leaking while the Theil–Sen slope of B
 //    from since (at least window_ms) is at least half the threshold.
 // Sampling interval: spans that must hold samples hold at least so many of the median
@@ -41,7 +44,7 @@
 // growth_ratio_per_min: >= 0.20 critical, >= 0.10 high, >= 0.05 medium, below low (a lower
 // threshold, or a leak measured just under 5 %/min); "none" when not leaking. since = the
 // start of the window with the largest z; kept while the leak lasts. Cost per sample:
-// O(windows × reference points) + O(64^2).
+// O(windows × reference points) + O(64^2), and the filter's O(500) at 1 sample/s.
 //
 // Thread safety: DetectLeak is a pure function; a LeakDetector is not thread-safe (one
 // owner appends and reads).
@@ -53,6 +56,7 @@
 #include <string_view>
 #include <vector>
 
+#include "analysis/leak_filter.h"
 #include "common/status.h"
 
 namespace perfwatch::analysis {
@@ -122,6 +126,7 @@ class LeakDetector {
 
   LeakOptions options_;
   LeakResult result_;
+  SawtoothFilter filter_;                // the second opinion at 1 sample/s (step 3c)
   std::vector<int64_t> windows_;         // the trailing windows tested at 1 sample/s, ms
   std::vector<int64_t> scaled_windows_;  // those for the current sampling interval (Windows())
   double windows_step_ = -1;             // the interval scaled_windows_ were made for
