@@ -52,7 +52,7 @@ void SawtoothFilter::Step(Particle& p, double v, double* log_weight) {
   if (p.freq < -0.5) p.freq += 1;
   const bool free = samples_ < kFreeSamples;
   const double floor_step = free ? kFreeFloorStep : kFloorStep;
-  const double velocity_step = free ? std::max(kVelocityStep, kFreeVelocityStep) : kVelocityStep;
+  const double velocity_step = free ? kFreeVelocityStep : kVelocityStep;
   // Predict: the floor moves by its velocity; C = A C A' + Q with A = [[1,1,0],[0,1,0],[0,0,1]].
   auto& x = p.x;
   auto& c = p.c;
