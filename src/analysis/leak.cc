@@ -193,8 +193,8 @@ double LeakDetector::KeptTop(std::deque<Point>::const_iterator end, double top) 
   return top;
 }
 
-// The ramp test of one window [now - window, now] against the reference before it: its z,
-// whatever the threshold, or 0 when one of its other checks fails.
+// The ramp test of one window [now - window, now] against the reference before it: its z
+// (below the threshold too, as far as step 3c reads it), or 0 when it does not pass.
 double LeakDetector::RampZ(int64_t window, double sigma) const {
   const int64_t now = samples_.back().t, cut = now - window;
   // Reference: the points of the kReferenceMs before the window. Slow collections (one
@@ -260,6 +260,8 @@ double LeakDetector::RampZ(int64_t window, double sigma) const {
   const double var_mu = 1.57 * sd * sd / static_cast<double>(ref.size());
   const double se = std::sqrt(inflation * (sd * sd / sxx + var_mu * sx * sx / (sxx * sxx)));
   const double z = slope / se;
+  // Below the threshold only a second opinion (step 3c, at 1 sample/s) can use z.
+  if (z < min_z_ - (step_ms_ < kCoarseStepMs ? kSecondOpinionZ : 0)) return 0;
   // A warm-up levelling off: the reference rose faster than the window does.
   std::vector<double> x, y;
   const size_t step = (ref.size() + 31) / 32;

@@ -24,13 +24,14 @@ constexpr int64_t kRiseMs = 45'000;    // and it rose by as much over this
 }  // namespace
 
 SawtoothFilter::SawtoothFilter(double threshold_ratio_per_min)
-    : threshold_per_s_(kRateShare * threshold_ratio_per_min / 60),
-      particles_(kParticles),
-      resampled_(kParticles),
-      log_weights_(kParticles),
-      weights_(kParticles) {}
+    : threshold_per_s_(kRateShare * threshold_ratio_per_min / 60) {}
 
+// The particles are allocated here, at the first samples a second apart, not with the
+// detector: at coarser intervals (the leak watch's 15 s) the filter never starts.
 void SawtoothFilter::Start() {
+  particles_.resize(kParticles);
+  resampled_.resize(kParticles);
+  weights_.resize(kParticles);
   const auto [lo, hi] = std::minmax_element(first_.begin(), first_.end());
   const double range = std::max(0.01, *hi - *lo);
   for (Particle& p : particles_) {
@@ -93,11 +94,11 @@ void SawtoothFilter::Append(int64_t t_ms, double value) {
   }
   double most = -1e300;
   for (int i = 0; i < kParticles; ++i) {
-    Step(particles_[i], v, &log_weights_[i]);
-    most = std::max(most, log_weights_[i]);
+    Step(particles_[i], v, &weights_[i]);  // the log-likelihood, made a weight below
+    most = std::max(most, weights_[i]);
   }
   double sum = 0;
-  for (int i = 0; i < kParticles; ++i) sum += weights_[i] = std::exp(log_weights_[i] - most);
+  for (double& w : weights_) sum += w = std::exp(w - most);
   double floor = 0, velocity = 0, velocity2 = 0;
   for (int i = 0; i < kParticles; ++i) {
     const double w = weights_[i] /= sum;
@@ -118,17 +119,13 @@ void SawtoothFilter::Append(int64_t t_ms, double value) {
   }
   std::swap(particles_, resampled_);
   ++samples_;
-  // The velocity now, and whether it rose over the last kRiseMs.
+  // The velocity now, and whether it rose over the last kRiseMs: against the latest one
+  // kRiseMs old or older, which the pruning leaves in front.
   const double least = threshold_per_s_ * floor;  // per sample at 1 sample/s
-  bool rose = false;
-  for (auto it = velocities_.rbegin(); it != velocities_.rend(); ++it) {
-    if (it->t <= t_ms - kRiseMs) {
-      rose = velocity - it->v >= least;
-      break;
-    }
-  }
+  while (velocities_.size() > 1 && velocities_[1].t <= t_ms - kRiseMs) velocities_.pop_front();
+  const bool rose = !velocities_.empty() && velocities_.front().t <= t_ms - kRiseMs &&
+                    velocity - velocities_.front().v >= least;
   velocities_.push_back({t_ms, velocity});
-  while (velocities_.size() > 2 && velocities_[1].t <= t_ms - kRiseMs) velocities_.pop_front();
   const bool on = rose && velocity >= least && velocity >= kZ * velocity_sd;
   held_ = on ? held_ + 1 : 0;
 }

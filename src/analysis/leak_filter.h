@@ -44,8 +44,8 @@ class SawtoothFilter {
   std::mt19937 rng_{20261207};
   std::normal_distribution<double> normal_{0, 1};
   std::uniform_real_distribution<double> uniform_{0, 1};
-  std::vector<Particle> particles_, resampled_;
-  std::vector<double> log_weights_, weights_;
+  std::vector<Particle> particles_, resampled_;  // allocated by Start()
+  std::vector<double> weights_;
   std::vector<double> first_;  // the first samples, relative to scale_
   double scale_ = 0;
   int64_t samples_ = 0;
@@ -53,7 +53,7 @@ class SawtoothFilter {
     int64_t t;
     double v;
   };
-  std::deque<Velocity> velocities_;  // the posterior mean's last 45 s
+  std::deque<Velocity> velocities_;  // the posterior mean's last 45 s and the one before
   int held_ = 0;
 };
 
