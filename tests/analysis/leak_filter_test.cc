@@ -19,7 +19,7 @@ constexpr double kFilterBase = 100e6;
 // sampled once a second for `seconds`, noise ±0.3 % of the level, and from `leak_from` on
 // a leak of `rate` × kFilterBase per minute.
 std::vector<double> FilterSawtooth(unsigned seed, double period, double mean_depth, int seconds,
-                             int leak_from = -1, double rate = 0) {
+                                   int leak_from = -1, double rate = 0) {
   std::mt19937 rng(seed);
   auto u = [&] { return static_cast<double>(rng() >> 8) / 16777216.0; };
   std::vector<double> v;
@@ -31,7 +31,8 @@ std::vector<double> FilterSawtooth(unsigned seed, double period, double mean_dep
       depth = mean_depth * (0.7 + 0.6 * u());
     }
     const double leak = leak_from >= 0 && t >= leak_from ? rate * (t - leak_from) / 60 : 0;
-    v.push_back(kFilterBase * (1 + leak + depth * (t - last) / (next - last) + 0.003 * (2 * u() - 1)));
+    v.push_back(kFilterBase *
+                (1 + leak + depth * (t - last) / (next - last) + 0.003 * (2 * u() - 1)));
   }
   return v;
 }
