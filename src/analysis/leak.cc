@@ -222,8 +222,12 @@ double LeakDetector::RampZ(int64_t window, double sigma) const {
   std::vector<double> dev;
   dev.reserve(ref.size());
   for (double v : ref) dev.push_back(std::abs(v - mu));
-  // The larger of the MAD and the standard deviation: trough phases give heavy tails.
-  const double sd = std::max({1.4826 * Median(dev), std::sqrt(MeanAndVariance(ref).var), sigma, 1e-4 * std::abs(mu)});
+  // The larger of the MAD and the standard deviation: trough phases give heavy tails. At
+  // least the samples' noise sigma, except over a reversed sawtooth's troughs: there the
+  // beats' rises, one every few samples, pass into the second differences Sigma() reads
+  // and inflate it, often several times over the troughs' own spread.
+  const double sd = std::max({1.4826 * Median(dev), std::sqrt(MeanAndVariance(ref).var),
+                              reversed_ ? 0.0 : sigma, 1e-4 * std::abs(mu)});
   if (!(mu > 0)) return 0;
   // Serial correlation of the reference (a slow wobble): inflates the variance.
   double c0 = 0, c1 = 0;

@@ -16,9 +16,10 @@
 //    multiples of window_ms): against the reference level mu (median of B over the 180 s
 //    before the window; with slow collections, over 11 periods, up to 6 minutes, so that it
 //    holds the 10 points the test needs) and its spread sd (the larger of MAD and standard
-//    deviation), the least-squares slope l of a ramp B = mu + l·(t - (now - W)) over the
-//    window's points; z = l / se, se from sd, inflated by the reference's lag-1 autocorrelation
-//    (a slow wobble). Onset when, for some W: z >= the normal quantile of
+//    deviation; at least the noise sigma, except over a reversed sawtooth's troughs), the
+//    least-squares slope l of a ramp B = mu + l·(t - (now - W)) over the window's points;
+//    z = l / se, se from sd, inflated by the reference's lag-1 autocorrelation (a slow
+//    wobble). Onset when, for some W: z >= the normal quantile of
 //    max_p_value / 3000 (Bonferroni; 4.5 by default); l >= 0.6 × threshold_ratio_per_min
 //    of mu; the latest points stand above every reference point and every baseline point
 //    kept before it (a periodic wobble gives its growth back and never leaves its range);

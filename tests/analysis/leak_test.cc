@@ -328,7 +328,9 @@ TEST(LeakDetectorTest, FifteenSecondSamplesOfASlowBeat) {
 // about a tenth of a cycle per sample, so the heap falls for ~10 s and then rises by most
 // of the depth in one sample. The troughs are the samples before those rises; read as
 // fast collections (the minimum of the last 3 s, mostly mid-descent) a 10 %/min leak was
-// found 42-80 s after it began in these eight draws (six later than 45 s), now 19-41 s.
+// found 42-80 s after it began in these eight draws (six later than 45 s), then 19-41 s;
+// now 14-31 s: the troughs' spread is no longer floored by the samples' noise sigma, which
+// the beats' rises inflate (the healthy series are still never reported).
 TEST(LeakDetectorTest, OneSecondSamplesOfAReversedBeat) {
   for (unsigned seed = 1; seed <= 8; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
@@ -338,7 +340,7 @@ TEST(LeakDetectorTest, OneSecondSamplesOfAReversedBeat) {
     ASSERT_NO_FATAL_FAILURE(RunWithAndWithoutLeak(
         1, 1800, 900, 0.1, [&](int t) { return healthy[static_cast<size_t>(t)]; }, &first, &last));
     ASSERT_TRUE(first.has_value()) << "never found";
-    EXPECT_LE(*first, 900 + 45);
+    EXPECT_LE(*first, 900 + 32);
   }
 }
 
